@@ -1,0 +1,1 @@
+"""Signed, hash-chained audit log, Merkle proofs, checkpoints and attestations."""

@@ -1,0 +1,118 @@
+"""Appends signed events to the log inside the caller's transaction, and reads them back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from audit.canonical import canonical_json
+from audit.entry import GENESIS_PREV, EventRecord, build_entry, entry_hash, signing_message
+from audit.keys import Signer
+from console.store.models import AuditEvent
+
+
+def append_event(
+    session: Session,
+    signer: Signer,
+    action: str,
+    subject: str,
+    payload: Mapping[str, object],
+    *,
+    ts: str,
+    model: str | None = None,
+) -> AuditEvent:
+    """Sign and add the next event; it commits or rolls back with the caller's state change."""
+    last = session.exec(
+        select(AuditEvent.seq, AuditEvent.entry_hash).order_by(col(AuditEvent.seq).desc()).limit(1)
+    ).first()
+    seq, prev = (0, GENESIS_PREV) if last is None else (last[0] + 1, last[1])
+    payload_bytes = canonical_json(dict(payload))
+    keyid = signer.keyid
+    entry = build_entry(
+        seq=seq,
+        ts=ts,
+        actor=signer.name,
+        keyid=keyid,
+        action=action,
+        subject=subject,
+        model=model,
+        payload=payload_bytes,
+        prev_hash=prev,
+    )
+    event = AuditEvent(
+        seq=seq,
+        ts=ts,
+        actor=signer.name,
+        keyid=keyid,
+        action=action,
+        subject=subject,
+        model=model,
+        payload=payload_bytes,
+        entry=entry,
+        prev_hash=prev,
+        entry_hash=entry_hash(entry),
+        signature=signer.sign(signing_message(entry)),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def log_size(session: Session) -> int:
+    value = session.connection().execute(text("SELECT count(*) FROM audit_events")).scalar()
+    return int(value or 0)
+
+
+def to_record(event: AuditEvent) -> EventRecord:
+    return EventRecord(
+        seq=event.seq,
+        ts=event.ts,
+        actor=event.actor,
+        keyid=event.keyid,
+        action=event.action,
+        subject=event.subject,
+        model=event.model,
+        payload=bytes(event.payload),
+        entry=bytes(event.entry),
+        prev_hash=event.prev_hash,
+        entry_hash=event.entry_hash,
+        signature=bytes(event.signature),
+    )
+
+
+_RECORD_COLUMNS = (
+    "seq, ts, actor, keyid, action, subject, model, payload, entry, prev_hash, entry_hash, signature"
+)
+
+
+def iter_records(session: Session, *, page: int = 20000, upto: int | None = None) -> Iterator[EventRecord]:
+    """Every event in sequence order, read in keyset pages so memory stays flat."""
+    connection = session.connection()
+    after = -1
+    while True:
+        query = f"SELECT {_RECORD_COLUMNS} FROM audit_events WHERE seq > :after"
+        params: dict[str, int] = {"after": after, "page": page}
+        if upto is not None:
+            query += " AND seq < :upto"
+            params["upto"] = upto
+        rows = connection.execute(text(query + " ORDER BY seq LIMIT :page"), params).all()
+        if not rows:
+            return
+        for row in rows:
+            yield EventRecord(
+                seq=int(row[0]),
+                ts=row[1],
+                actor=row[2],
+                keyid=row[3],
+                action=row[4],
+                subject=row[5],
+                model=row[6],
+                payload=bytes(row[7]),
+                entry=bytes(row[8]),
+                prev_hash=row[9],
+                entry_hash=row[10],
+                signature=bytes(row[11]),
+            )
+        after = int(rows[-1][0])

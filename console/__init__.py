@@ -1,0 +1,1 @@
+"""signoff's application package: store, services, CLI and console."""

@@ -1,0 +1,87 @@
+"""Content-addressed artifact storage: atomic writes, and a digest check on every read."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from console.errors import BadInput, IntegrityError
+
+CHUNK = 1 << 20
+
+
+class ArtifactStore:
+    """Blobs under `artifacts/sha256/<2 hex>/<digest>`; a blob's name is its content's hash."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, digest: str) -> Path:
+        return self.root / "sha256" / digest[:2] / digest
+
+    def has(self, digest: str) -> bool:
+        return self.path_for(digest).is_file()
+
+    def put_bytes(self, data: bytes) -> tuple[str, bool]:
+        """Store `data`; returns its digest and whether this call created the blob."""
+        digest = hashlib.sha256(data).hexdigest()
+        if self.has(digest):
+            return digest, False
+        self._write_atomically(digest, [data])
+        return digest, True
+
+    def put_file(self, source: Path) -> tuple[str, bool]:
+        try:
+            with source.open("rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from exc
+        return self.put_bytes(data)
+
+    def _write_atomically(self, digest: str, parts: list[bytes]) -> None:
+        target = self.path_for(digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for part in parts:
+                    handle.write(part)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp, 0o444)
+            os.replace(temp, target)
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    def remove(self, digest: str) -> None:
+        """Undo a blob this unit of work created, when its transaction failed."""
+        self.path_for(digest).unlink(missing_ok=True)
+
+    def read_verified(self, digest: str) -> bytes:
+        path = self.path_for(digest)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise IntegrityError(f"artifact {path} is missing or unreadable") from exc
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise IntegrityError(
+                f"artifact {path} does not match its digest (sha256 {actual[:16]}…); "
+                "it was modified or swapped, restore it from a backup"
+            )
+        return data
+
+    def verify(self, digest: str) -> bool:
+        try:
+            self.read_verified(digest)
+        except IntegrityError:
+            return False
+        return True

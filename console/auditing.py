@@ -1,0 +1,213 @@
+"""Audit services on a store: verify the log, issue checkpoints, export it, and page through it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from audit import checkpoint as checkpoints
+from audit.chain import Finding, VerifyResult, verify_records
+from audit.export_format import CHECKPOINT_FILE, EVENTS_FILE, KEYS_FILE, keys_document, record_to_json
+from audit.keys import Signer
+from audit.log import append_event, iter_records, log_size
+from audit.note import NoteError
+from console.errors import BadInput
+from console.identity import require_actor
+from console.store.db import Store
+from console.store.models import AuditEvent, Checkpoint, StoreInfo
+
+CHECKPOINT_ROLES = ("admin", "auditor", "risk-officer", "release-manager", "reviewer", "author")
+
+
+@dataclass(frozen=True)
+class Verification:
+    size: int
+    root_hex: str
+    findings: list[Finding]
+    checkpoint_checked: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def first(self) -> Finding | None:
+        return min(self.findings, key=lambda f: f.seq) if self.findings else None
+
+    def as_dict(self) -> dict[str, object]:
+        first = self.first
+        return {
+            "ok": self.ok,
+            "size": self.size,
+            "root": self.root_hex,
+            "checkpoint_checked": self.checkpoint_checked,
+            "first_bad_seq": first.seq if first else None,
+            "reason": first.reason if first else None,
+        }
+
+
+def verify_store(
+    store: Store,
+    *,
+    checkpoint_note: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> Verification:
+    """Recompute every hash, the chain, the root and every signature; hold it to a checkpoint."""
+    with store.session() as session:
+        total = log_size(session)
+        # Read the log in one snapshot so a concurrent writer cannot tear the view.
+        records = list(iter_records(session))
+    step = (lambda done: progress(done, total)) if progress else None
+    result = verify_records(records, workers=workers, progress=step, expected_total=total)
+    findings = list(result.findings)
+    if checkpoint_note is not None:
+        finding = checkpoints.check_extension(result, checkpoint_note)
+        if finding is not None:
+            findings.append(finding)
+    return Verification(result.size, result.root.hex(), findings, checkpoint_note is not None)
+
+
+def _verified_log(store: Store) -> VerifyResult:
+    with store.session() as session:
+        records = list(iter_records(session))
+    return verify_records(records, expected_total=len(records))
+
+
+def issue_checkpoint(store: Store, signer: Signer) -> str:
+    """Sign the current size and root; the store keeps every checkpoint it issued."""
+    result = _verified_log(store)
+    if not result.ok:
+        first = result.first
+        assert first is not None
+        raise BadInput(
+            f"refusing to checkpoint a log that does not verify (sequence {first.seq}: "
+            f"{first.reason}); run `signoff audit verify`"
+        )
+    with store.session() as session:
+        require_actor(session, signer, CHECKPOINT_ROLES)
+        origin = session.get(StoreInfo, "origin")
+        assert origin is not None
+        note = checkpoints.issue(origin.value, result.size, result.root, signer.name, signer.private_key)
+        number = int(
+            session.connection().execute(text("SELECT coalesce(max(id), 0) FROM checkpoints")).scalar()
+            or 0
+        )
+        session.add(
+            Checkpoint(
+                id=number + 1,
+                size=result.size,
+                root_hex=result.root.hex(),
+                note=note,
+                issued_at=store.clock(),
+                issued_by=signer.name,
+            )
+        )
+        append_event(
+            session,
+            signer,
+            "audit.checkpoint",
+            f"checkpoint:{number + 1}",
+            {"size": result.size, "root": result.root.hex(), "origin": origin.value},
+            ts=store.clock(),
+        )
+    return note
+
+
+def latest_checkpoint(store: Store) -> Checkpoint | None:
+    with store.session() as session:
+        row = session.exec(select(Checkpoint).order_by(col(Checkpoint.id).desc())).first()
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+def read_checkpoint_file(path: Path) -> str:
+    try:
+        note = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read checkpoint {path}: {exc}") from exc
+    if "\n\n" not in note:
+        raise BadInput(f"{path} is not a signed checkpoint note")
+    return note
+
+
+def export_log(store: Store, directory: Path) -> tuple[int, Path]:
+    """Write events.jsonl, keys.json and the latest checkpoint for an offline verifier."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"cannot create {directory}: {exc.strerror or exc}") from exc
+    if (directory / EVENTS_FILE).exists():
+        raise BadInput(f"{directory} already holds an export; choose an empty directory")
+    with store.session() as session:
+        records = list(iter_records(session))
+    result = verify_records(records, expected_total=len(records))
+    with (directory / EVENTS_FILE).open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(record_to_json(record) + "\n")
+    (directory / KEYS_FILE).write_text(
+        json.dumps(keys_document(result.history), indent=2, sort_keys=True), encoding="utf-8"
+    )
+    latest = latest_checkpoint(store)
+    if latest is not None:
+        (directory / CHECKPOINT_FILE).write_text(latest.note, encoding="utf-8")
+    return len(records), directory
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    subject: str
+    model: str | None
+    payload: dict[str, object]
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def list_events(
+    store: Store,
+    *,
+    model: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+    newest_first: bool = True,
+) -> list[EventView]:
+    """A page of the log (keyset pagination on seq), filtered; never loads the whole log."""
+    with store.session() as session:
+        query = select(AuditEvent)
+        if model:
+            query = query.where(AuditEvent.model == model)
+        if actor:
+            query = query.where(AuditEvent.actor == actor)
+        if action:
+            query = query.where(col(AuditEvent.action).startswith(action))
+        if before is not None:
+            query = query.where(AuditEvent.seq < before)
+        order = col(AuditEvent.seq).desc() if newest_first else col(AuditEvent.seq)
+        rows = session.exec(query.order_by(order).limit(limit)).all()
+        return [
+            EventView(
+                r.seq, r.ts, r.actor, r.action, r.subject, r.model, json.loads(bytes(r.payload))
+            )
+            for r in rows
+        ]
+
+
+def audit_size(store: Store) -> int:
+    with store.session() as session:
+        return log_size(session)
+
+
+__all__ = ["NoteError", "Verification", "verify_store", "issue_checkpoint", "export_log"]

@@ -1,0 +1,46 @@
+"""The `signoff` command: thin click commands that open the store and call one service each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from console.cli import audit_cmds, keys_cmds, registry_cmds, users_cmds
+from console.cli.options import DEFAULT_HOME, SignoffGroup
+
+
+@click.group(cls=SignoffGroup, invoke_without_command=True)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SIGNOFF_HOME",
+    default=DEFAULT_HOME,
+    help="The store the console opens (env SIGNOFF_HOME).",
+)
+@click.option("--as", "user", envvar="SIGNOFF_USER", help="Who you are in the console.")
+@click.version_option(package_name="signoff")
+@click.pass_context
+def cli(ctx: click.Context, home: Path, user: str | None) -> None:
+    """signoff: govern ML models offline, with signed approvals and a tamper-evident log.
+
+    With no command, opens the console on the store.
+
+    \b
+    Example:
+        signoff demo --home ./demo && signoff --home ./demo
+    """
+    if ctx.invoked_subcommand is None:
+        from console.store.db import open_store
+        from console.tui.app import make_app
+
+        store = open_store(home)
+        make_app(store, user=user).run()
+
+
+for module in (registry_cmds, keys_cmds, users_cmds, audit_cmds):
+    module.register(cli)
+
+
+def main() -> None:
+    cli(prog_name="signoff")

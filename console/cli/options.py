@@ -1,0 +1,155 @@
+"""Options every command shares, the acting identity, and how errors reach the user."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from console.errors import BadInput, SignoffError
+
+if TYPE_CHECKING:
+    from audit.keys import Signer
+    from console.store.db import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_HOME = ".signoff"
+
+
+class SignoffGroup(click.Group):
+    """Turns our errors into one line on stderr and the contract's exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SignoffError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was changed", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - last line of defence for the user
+            if os.environ.get("SIGNOFF_DEBUG"):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {first} (set SIGNOFF_DEBUG=1 for details)",
+                err=True,
+            )
+            ctx.exit(70)
+
+
+@dataclass
+class Invocation:
+    """What the shared options say: which store, who acts, how to unlock, how to print."""
+
+    home: Path
+    user: str | None
+    keys_dir: Path | None
+    passphrase_file: Path | None
+    as_json: bool = False
+
+    def store(self, *, must_exist: bool = True) -> Store:
+        from console.store.db import open_store
+
+        return open_store(self.home, must_exist=must_exist)
+
+    def keys(self) -> Path:
+        from audit.keys import default_keys_dir
+
+        return self.keys_dir or default_keys_dir()
+
+    def passphrase(self, key_name: str) -> bytes:
+        return read_passphrase(key_name, self.passphrase_file)
+
+    def signer(self, store: Store) -> Signer:
+        from console.identity import key_dirs, unlock
+
+        return unlock(store, self.user, key_dirs(store, self.keys()), self.passphrase)
+
+
+def read_passphrase(key_name: str, passphrase_file: Path | None, *, confirm: bool = False) -> bytes:
+    if passphrase_file is not None:
+        try:
+            return passphrase_file.read_text(encoding="utf-8").rstrip("\n").encode()
+        except OSError as exc:
+            raise BadInput(f"cannot read --passphrase-file {passphrase_file}: {exc.strerror}") from exc
+    env = os.environ.get("SIGNOFF_PASSPHRASE")
+    if env is not None:
+        return env.encode()
+    if not sys.stdin.isatty():
+        raise BadInput(
+            f"key {key_name!r} needs its passphrase: set SIGNOFF_PASSPHRASE or pass --passphrase-file"
+        )
+    value = click.prompt(
+        f"Passphrase for key {key_name}", hide_input=True, confirmation_prompt=confirm
+    )
+    return str(value).encode()
+
+
+def common(*, json_output: bool = False) -> Callable[[F], F]:
+    """--home, --as, --keys, --passphrase-file (and --json on read commands)."""
+
+    def decorate(func: F) -> F:
+        options = [
+            click.option(
+                "--home",
+                type=click.Path(file_okay=False, path_type=Path),
+                envvar="SIGNOFF_HOME",
+                default=DEFAULT_HOME,
+                show_default=True,
+                help="The store directory (env SIGNOFF_HOME).",
+            ),
+            click.option("--as", "user", envvar="SIGNOFF_USER", help="Act as USER (env SIGNOFF_USER)."),
+            click.option(
+                "--keys",
+                "keys_dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                envvar="SIGNOFF_KEYS",
+                help="Directory of your key files (env SIGNOFF_KEYS).",
+            ),
+            click.option(
+                "--passphrase-file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Read the key passphrase from this file (or env SIGNOFF_PASSPHRASE).",
+            ),
+        ]
+        if json_output:
+            options.append(click.option("--json", "as_json", is_flag=True, help="Print JSON."))
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def invocation(kwargs: dict[str, Any]) -> Invocation:
+    return Invocation(
+        home=kwargs.pop("home"),
+        user=kwargs.pop("user"),
+        keys_dir=kwargs.pop("keys_dir"),
+        passphrase_file=kwargs.pop("passphrase_file"),
+        as_json=kwargs.pop("as_json", False),
+    )
+
+
+def print_json(value: object) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)

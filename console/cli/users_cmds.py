@@ -1,0 +1,136 @@
+"""`signoff init` and `signoff users …`: the first admin, then users and roles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from console.cli.options import SignoffGroup, common, invocation, print_json, read_passphrase, table
+
+ROLE_CHOICES = ["admin", "author", "reviewer", "risk-officer", "release-manager", "auditor"]
+
+
+@click.command("init")
+@click.option("--admin", "admin", required=True, help="Name of the first admin (and their key).")
+@common()
+def init(admin: str, **kwargs: Any) -> None:
+    """Create a store whose first admin is ADMIN, and the log's genesis event.
+
+    Uses the key ADMIN from your key directory, creating it if it does not exist.
+
+    \b
+    Example:
+        signoff init --admin alice --home ./governance
+    """
+    from audit.keys import KeyStore, Signer, check_name
+    from console.policy import write_default_policy
+    from console.store.db import Store
+    from console.users import init_store
+
+    run = invocation(kwargs)
+    check_name(admin, "admin name")
+    store = Store(run.home)
+    from console.errors import BadInput
+
+    if store.exists():
+        raise BadInput(f"a signoff store already exists at {run.home}")
+    keystore = KeyStore(run.keys())
+    if not keystore.key_path(admin).exists():
+        passphrase = read_passphrase(admin, run.passphrase_file, confirm=True)
+        private, public, _ = keystore.create(admin, passphrase)
+        click.echo(f"created key {private} and {public}")
+    else:
+        passphrase = read_passphrase(admin, run.passphrase_file)
+    signer = Signer(admin, keystore.load_private(admin, passphrase))
+    store_id = init_store(store, signer)
+    write_default_policy(store)
+    click.echo(f"created store {store_id} at {run.home}")
+    click.echo(f"admin {admin} key fingerprint: {signer.keyid}")
+    click.echo("record this fingerprint out of band: auditors check the log's genesis against it")
+
+
+@click.group("users", cls=SignoffGroup)
+def users() -> None:
+    """People who may act on the store, and their roles (admins only change them)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLE_CHOICES), help="The user's role.")
+@click.option(
+    "--pubkey",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The user's public key (PEM from `signoff keys export`).",
+)
+@common()
+def add(name: str, role: str, pubkey: Path, **kwargs: Any) -> None:
+    """Register NAME with ROLE and their public key (admin only).
+
+    \b
+    Example:
+        signoff users add bob --role reviewer --pubkey bob.pub --as alice
+    """
+    from audit.keys import load_public_pem
+    from console.errors import BadInput
+    from console.users import add_user
+
+    run = invocation(kwargs)
+    if not pubkey.is_file():
+        raise BadInput(f"--pubkey {pubkey} does not exist")
+    public = load_public_pem(pubkey.read_bytes(), str(pubkey))
+    store = run.store()
+    view = add_user(store, run.signer(store), name, role, public)
+    click.echo(f"added {view.name} as {view.role}; key fingerprint {view.keyid}")
+
+
+@users.command("revoke")
+@click.argument("name")
+@common()
+def revoke(name: str, **kwargs: Any) -> None:
+    """Revoke NAME: their key signs nothing after this event (admin only).
+
+    \b
+    Example:
+        signoff users revoke bob --as alice
+    """
+    from console.users import revoke_user
+
+    run = invocation(kwargs)
+    store = run.store()
+    seq = revoke_user(store, run.signer(store), name)
+    click.echo(f"revoked {name} at log sequence {seq}")
+
+
+@users.command("list")
+@common(json_output=True)
+def list_users_cmd(**kwargs: Any) -> None:
+    """Users, roles, status and key fingerprints.
+
+    \b
+    Example:
+        signoff users list --json
+    """
+    from console.users import list_users
+
+    run = invocation(kwargs)
+    views = list_users(run.store())
+    if run.as_json:
+        print_json([v.__dict__ for v in views])
+        return
+    click.echo(
+        table(
+            [
+                [v.name, v.role, "active" if v.active else "revoked", (v.keyid or "-")[:16]]
+                for v in views
+            ],
+            ["NAME", "ROLE", "STATUS", "KEY"],
+        )
+    )
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(init)
+    cli.add_command(users)

@@ -1,0 +1,101 @@
+"""Who is acting: resolves `--as USER` to an unlocked key and checks it inside each transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from audit.keys import KeyStore, Signer
+from console.errors import BadInput, NotFound, Refused
+from console.store.db import Store
+from console.store.models import StoreInfo, User, UserKey
+
+ROLES = ("admin", "author", "reviewer", "risk-officer", "release-manager", "auditor")
+DEMO_KEYS_DIR = "demo-keys"
+
+PassphraseSource = Callable[[str], bytes]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user as the store knows them at this moment."""
+
+    name: str
+    role: str
+    keyid: str
+
+
+def active_key(session: Session, name: str) -> UserKey | None:
+    return session.exec(
+        select(UserKey)
+        .where(UserKey.user == name, col(UserKey.revoked_at_seq).is_(None))
+        .order_by(col(UserKey.valid_from_seq).desc())
+    ).first()
+
+
+def key_dirs(store: Store, explicit: Path) -> list[Path]:
+    """The user's key directory, plus the demo keys when the store is a demo store."""
+    dirs = [explicit]
+    demo = store.home / DEMO_KEYS_DIR
+    if demo.is_dir() and _is_demo(store):
+        dirs.append(demo)
+    return dirs
+
+
+def _is_demo(store: Store) -> bool:
+    with store.session() as session:
+        info = session.get(StoreInfo, "demo")
+        return info is not None and info.value == "true"
+
+
+def unlock(
+    store: Store, name: str | None, dirs: Iterable[Path], passphrase: PassphraseSource
+) -> Signer:
+    """Load the private key matching USER's registered key; nobody acts as someone else."""
+    if not name:
+        raise BadInput("say who is acting: pass --as USER or set SIGNOFF_USER")
+    with store.session() as session:
+        user = session.get(User, name)
+        if user is None:
+            raise NotFound(f"no user {name!r} in this store; see `signoff users list`")
+        if not user.active:
+            raise Refused(f"user {name!r} has been revoked and can no longer act")
+        key = active_key(session, name)
+        if key is None:
+            raise Refused(f"user {name!r} has no valid key")
+        wanted = key.keyid
+    for directory in dirs:
+        keystore = KeyStore(directory)
+        found = keystore.find(wanted)
+        if found is not None:
+            signer = Signer(name, keystore.load_private(found, passphrase(found)))
+            if signer.keyid != wanted:
+                raise Refused(f"the private key {found!r} does not match {name!r}'s public key")
+            return signer
+    searched = ", ".join(str(d) for d in dirs)
+    raise Refused(
+        f"you do not hold {name!r}'s private key (keyid {wanted[:16]}…) in {searched}; "
+        "act as yourself, or set SIGNOFF_KEYS to the directory holding your key"
+    )
+
+
+def require_actor(session: Session, signer: Signer, roles: Iterable[str] | None = None) -> Actor:
+    """Inside the transaction: the signer is an active user, with this key, in one of `roles`."""
+    user = session.get(User, signer.name)
+    if user is None:
+        raise NotFound(f"no user {signer.name!r} in this store")
+    if not user.active:
+        raise Refused(f"user {signer.name!r} has been revoked and can no longer act")
+    key = session.get(UserKey, signer.keyid)
+    if key is None or key.user != signer.name or key.revoked_at_seq is not None:
+        raise Refused(f"the key used is not {signer.name!r}'s current key")
+    allowed = tuple(roles) if roles is not None else None
+    if allowed is not None and user.role not in allowed:
+        raise Refused(
+            f"{signer.name} is {user.role}; this action needs the role "
+            + " or ".join(allowed)
+        )
+    return Actor(user.name, user.role, key.keyid)

@@ -1,0 +1,150 @@
+"""Owns the engine: short-lived connections, one transaction per unit of work, lock retries."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, create_engine
+
+from console.errors import StoreBusy, StoreError
+
+DB_FILE = "signoff.duckdb"
+ARTIFACTS_DIR = "artifacts"
+POLICY_FILE = "policy.toml"
+DEFAULT_LOCK_TIMEOUT = 15.0
+
+
+def utc_now() -> str:
+    """The store's time format: ISO 8601 UTC with microseconds and a Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "conflict" in text and "transaction" in text
+
+
+class Store:
+    """A signoff home directory: the DuckDB file, the artifacts and the policy."""
+
+    def __init__(self, home: Path, *, lock_timeout: float | None = None) -> None:
+        self.home = home
+        self.db_path = home / DB_FILE
+        self.artifacts_dir = home / ARTIFACTS_DIR
+        self.policy_path = home / POLICY_FILE
+        env_timeout = os.environ.get("SIGNOFF_LOCK_TIMEOUT")
+        self.lock_timeout = (
+            lock_timeout
+            if lock_timeout is not None
+            else float(env_timeout)
+            if env_timeout
+            else DEFAULT_LOCK_TIMEOUT
+        )
+        # Time comes from here so tests can move it; the CLI never overrides it.
+        self.clock: Callable[[], str] = utc_now
+        self._engine: Engine | None = None
+
+    @property
+    def url(self) -> str:
+        return f"duckdb:///{self.db_path}"
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            # NullPool: every unit of work opens and closes its own connection, so the file
+            # lock is held only while work runs and other processes can share the store.
+            self._engine = create_engine(self.url, poolclass=NullPool)
+            event.listen(self._engine, "connect", _on_connect)
+        return self._engine
+
+    def exists(self) -> bool:
+        return self.db_path.is_file()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work: commits when the block ends, rolls back on any error."""
+        connection = self._connect()
+        try:
+            with Session(bind=connection) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        except OperationalError as exc:
+            if _is_conflict(exc):
+                raise StoreBusy(
+                    "another process changed the same records at the same time; run the "
+                    "command again"
+                ) from exc
+            raise StoreError(f"the store failed: {_driver_message(exc)}") from exc
+        finally:
+            connection.close()
+
+    def _connect(self) -> Any:
+        if not self.home.is_dir():
+            raise StoreError(f"no signoff store at {self.home}; run `signoff init` first")
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                return self.engine.connect()
+            except DBAPIError as exc:
+                if not _is_lock_error(exc):
+                    raise StoreError(
+                        f"cannot open the store at {self.db_path}: {_driver_message(exc)}"
+                    ) from exc
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"the store at {self.home} is busy (another signoff process holds it); "
+                        "try again in a moment"
+                    ) from exc
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Keep a CLI process small: metadata work never needs many threads.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET threads TO 2")
+    cursor.close()
+
+
+def _driver_message(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return str(original).splitlines()[0] if str(original) else type(original).__name__
+
+
+def open_store(home: Path, *, must_exist: bool = True) -> Store:
+    """Open the store at `home`, checking its schema; creating is `init`'s job."""
+    from console.store.migrations import check_schema
+
+    store = Store(home)
+    if must_exist:
+        if not store.exists():
+            raise StoreError(
+                f"no signoff store at {home}; run `signoff init --admin NAME` or `signoff demo`"
+            )
+        check_schema(store)
+    return store

@@ -1,0 +1,162 @@
+"""Table models of the metadata store; portable SQL so a PostgreSQL URL works later."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, LargeBinary
+from sqlmodel import Field, SQLModel
+
+# Integer keys are assigned by the services (max + 1 inside the writing transaction):
+# DuckDB has no SERIAL, and explicit values stay portable to PostgreSQL.
+_NO_AUTOINCREMENT = {"autoincrement": False}
+
+
+class SchemaVersion(SQLModel, table=True):
+    """One row per applied migration; the highest is the store's schema version."""
+
+    __tablename__ = "schema_version"
+    version: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    applied_at: str
+
+
+class StoreInfo(SQLModel, table=True):
+    """Facts about the store itself (its id, log origin, whether it is a demo)."""
+
+    __tablename__ = "store_info"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class User(SQLModel, table=True):
+    """A person who may act on the store, with one role."""
+
+    __tablename__ = "users"
+    name: str = Field(primary_key=True)
+    role: str
+    active: bool = True
+    added_seq: int
+    revoked_seq: int | None = None
+
+
+class UserKey(SQLModel, table=True):
+    """A public key of a user, valid for events after `valid_from_seq` until revoked."""
+
+    __tablename__ = "user_keys"
+    keyid: str = Field(primary_key=True)
+    user: str = Field(index=True)
+    public_key_pem: str
+    valid_from_seq: int
+    revoked_at_seq: int | None = None
+
+
+class RegisteredModel(SQLModel, table=True):
+    """A named line of versions (`credit-risk`)."""
+
+    __tablename__ = "models"
+    name: str = Field(primary_key=True)
+    owner: str
+    description: str = ""
+    risk_tier: str = "medium"
+    intended_use: str = ""
+    created_at: str
+    created_by: str
+
+
+class ModelVersion(SQLModel, table=True):
+    """An immutable version of a model: its artifact, data, parameters and lineage."""
+
+    __tablename__ = "model_versions"
+    model: str = Field(primary_key=True)
+    number: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    artifact_sha256: str
+    artifact_format: str  # "skops" or "pickle"
+    trusted_pickle: bool = False
+    trusted_types: str = "[]"  # canonical JSON list of skops types trusted at registration
+    framework: str
+    estimator_class: str
+    task_type: str  # "classification" or "regression"
+    input_schema: str  # canonical JSON: [{"name", "dtype"}]
+    params: str  # canonical JSON of get_params(deep=False), stringified where needed
+    metrics: str  # canonical JSON of training metrics
+    train_dataset_sha256: str
+    target: str
+    parent_number: int | None = None
+    code_ref: str | None = None
+    author: str
+    created_at: str
+    tags: str = "{}"  # canonical JSON object
+    description: str = ""
+
+
+class Dataset(SQLModel, table=True):
+    """A dataset registered by digest, with the profile later drift checks compare against."""
+
+    __tablename__ = "datasets"
+    sha256: str = Field(primary_key=True)
+    name: str
+    format: str
+    row_count: int
+    column_count: int
+    profile: str  # canonical JSON
+    registered_at: str
+    registered_by: str
+
+
+class StageAssignment(SQLModel, table=True):
+    """Which version a stage of a model points to, and its canary if one runs."""
+
+    __tablename__ = "stages"
+    model: str = Field(primary_key=True)
+    stage: str = Field(primary_key=True)
+    version: int | None = None
+    canary_version: int | None = None
+    canary_share: int | None = None
+    canary_step: int | None = None
+    updated_at: str
+
+
+class Deployment(SQLModel, table=True):
+    """A stage change (promotion, canary step, rollback) with the version it replaced."""
+
+    __tablename__ = "deployments"
+    id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    model: str = Field(index=True)
+    stage: str
+    kind: str
+    version: int
+    replaced_version: int | None = None
+    request_id: int | None = None
+    actor: str
+    occurred_at: str
+    break_glass: bool = False
+    reason: str = ""
+    event_seq: int
+
+
+class AuditEvent(SQLModel, table=True):
+    """One entry of the append-only, hash-chained, signed log; `entry` holds the signed bytes."""
+
+    __tablename__ = "audit_events"
+    seq: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    ts: str
+    actor: str = Field(index=True)
+    keyid: str
+    action: str = Field(index=True)
+    subject: str = Field(index=True)
+    model: str | None = Field(default=None, index=True)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    entry: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    prev_hash: str
+    entry_hash: str
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Checkpoint(SQLModel, table=True):
+    """A signed statement of the log's size and Merkle root that the store issued."""
+
+    __tablename__ = "checkpoints"
+    id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    size: int
+    root_hex: str
+    note: str
+    issued_at: str
+    issued_by: str

@@ -1,0 +1,1 @@
+"""The Textual console: screens that only call the services the CLI calls."""

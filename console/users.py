@@ -1,0 +1,212 @@
+"""Creates a store with its first admin, and manages users and their keys, each change signed."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, select
+from sqlalchemy import text
+
+from audit.keys import Signer, check_name, keyid, public_pem, public_raw
+from audit.log import append_event
+from console.errors import BadInput, NotFound, Refused, StoreError
+from console.identity import ROLES, active_key, require_actor
+from console.store.db import Store
+from console.store.migrations import check_schema
+from console.store.models import StoreInfo, User, UserKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+
+@dataclass(frozen=True)
+class UserView:
+    name: str
+    role: str
+    active: bool
+    keyid: str | None
+    added_seq: int
+    revoked_seq: int | None
+
+
+def init_store(store: Store, admin: Signer) -> str:
+    """Create the store, its schema and the genesis event naming the first admin."""
+    if store.exists():
+        raise BadInput(f"a signoff store already exists at {store.home}")
+    try:
+        store.home.mkdir(parents=True, exist_ok=True)
+        store.artifacts_dir.mkdir(exist_ok=True)
+        probe = store.home / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise StoreError(f"cannot create a store at {store.home}: {exc.strerror or exc}") from exc
+    store_id = uuid.uuid4().hex
+    try:
+        check_schema(store)
+        with store.session() as session:
+            now = store.clock()
+            session.add(StoreInfo(key="store_id", value=store_id))
+            session.add(StoreInfo(key="origin", value=f"signoff/{store_id}"))
+            session.add(StoreInfo(key="created_at", value=now))
+            event = append_event(
+                session,
+                admin,
+                "store.created",
+                f"store:{store_id}",
+                {
+                    "store_id": store_id,
+                    "origin": f"signoff/{store_id}",
+                    "admin": {
+                        "name": admin.name,
+                        "role": "admin",
+                        "public_key": public_raw(admin.public_key).hex(),
+                    },
+                },
+                ts=now,
+            )
+            session.add(User(name=admin.name, role="admin", added_seq=event.seq))
+            session.add(
+                UserKey(
+                    keyid=admin.keyid,
+                    user=admin.name,
+                    public_key_pem=public_pem(admin.public_key),
+                    valid_from_seq=event.seq,
+                )
+            )
+    except BaseException:
+        # A failed init leaves no half-made store behind.
+        store.dispose()
+        for leftover in (store.db_path, store.db_path.with_suffix(".duckdb.wal")):
+            leftover.unlink(missing_ok=True)
+        if store.artifacts_dir.is_dir() and not any(store.artifacts_dir.iterdir()):
+            shutil.rmtree(store.artifacts_dir, ignore_errors=True)
+        raise
+    return store_id
+
+
+def add_user(store: Store, actor: Signer, name: str, role: str, public_key: Ed25519PublicKey) -> UserView:
+    check_name(name, "user name")
+    if role not in ROLES:
+        raise BadInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    with store.session() as session:
+        require_actor(session, actor, ["admin"])
+        existing = session.get(User, name)
+        if existing is not None:
+            raise BadInput(f"user {name!r} already exists (role {existing.role})")
+        kid = keyid(public_key)
+        if session.get(UserKey, kid) is not None:
+            raise BadInput(f"that public key is already registered (keyid {kid[:16]}…)")
+        event = append_event(
+            session,
+            actor,
+            "user.added",
+            f"user:{name}",
+            {"name": name, "role": role, "public_key": public_raw(public_key).hex(), "keyid": kid},
+            ts=store.clock(),
+        )
+        session.add(User(name=name, role=role, added_seq=event.seq))
+        session.add(
+            UserKey(
+                keyid=kid,
+                user=name,
+                public_key_pem=public_pem(public_key),
+                valid_from_seq=event.seq + 1,
+            )
+        )
+        return UserView(name, role, True, kid, event.seq, None)
+
+
+def revoke_user(store: Store, actor: Signer, name: str) -> int:
+    with store.session() as session:
+        require_actor(session, actor, ["admin"])
+        user = session.get(User, name)
+        if user is None:
+            raise NotFound(f"no user {name!r} in this store; see `signoff users list`")
+        if not user.active:
+            raise BadInput(f"user {name!r} is already revoked")
+        if name == actor.name and _active_admins(session) <= 1:
+            raise Refused("you are the last active admin; add another admin before revoking yourself")
+        event = append_event(
+            session, actor, "user.revoked", f"user:{name}", {"name": name}, ts=store.clock()
+        )
+        user.active = False
+        user.revoked_seq = event.seq
+        session.add(user)
+        for key in session.exec(select(UserKey).where(UserKey.user == name)).all():
+            if key.revoked_at_seq is None:
+                key.revoked_at_seq = event.seq
+                session.add(key)
+        return event.seq
+
+
+def rotate_key(store: Store, actor: Signer, name: str, new_key: Ed25519PublicKey) -> str:
+    """Replace NAME's key: endorsed by NAME's current key, or by an admin."""
+    with store.session() as session:
+        acting = require_actor(session, actor)
+        if acting.name != name and acting.role != "admin":
+            raise Refused(f"only {name} (with the current key) or an admin may rotate {name}'s key")
+        user = session.get(User, name)
+        if user is None or not user.active:
+            raise NotFound(f"no active user {name!r} in this store")
+        old = active_key(session, name)
+        if old is None:
+            raise Refused(f"user {name!r} has no valid key to rotate")
+        kid = keyid(new_key)
+        if session.get(UserKey, kid) is not None:
+            raise BadInput("that public key is already registered; rotate to a new key")
+        event = append_event(
+            session,
+            actor,
+            "key.rotated",
+            f"user:{name}",
+            {
+                "name": name,
+                "old_keyid": old.keyid,
+                "keyid": kid,
+                "public_key": public_raw(new_key).hex(),
+                "endorsed_by": "self" if acting.name == name else "admin",
+            },
+            ts=store.clock(),
+        )
+        old.revoked_at_seq = event.seq
+        session.add(old)
+        session.add(
+            UserKey(
+                keyid=kid,
+                user=name,
+                public_key_pem=public_pem(new_key),
+                valid_from_seq=event.seq + 1,
+            )
+        )
+        return kid
+
+
+def _active_admins(session: Session) -> int:
+    value = session.connection().execute(
+        text("SELECT count(*) FROM users WHERE role = 'admin' AND active")
+    ).scalar()
+    return int(value or 0)
+
+
+def list_users(store: Store) -> list[UserView]:
+    with store.session() as session:
+        views = []
+        for user in session.exec(select(User).order_by(User.name)).all():
+            key = active_key(session, user.name)
+            views.append(
+                UserView(
+                    user.name,
+                    user.role,
+                    user.active,
+                    key.keyid if key else None,
+                    user.added_seq,
+                    user.revoked_seq,
+                )
+            )
+        return views
+
+
+def keys_dir_for_demo(store: Store) -> Path:
+    return store.home / "demo-keys"

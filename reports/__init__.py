@@ -1,0 +1,1 @@
+"""Model cards and compliance reports built from the store's evidence."""
