@@ -96,12 +96,14 @@ class KeyHistory:
             return None
         if seq == 0:
             return "the first event must be store.created"
-        if action in ("user.added", "user.revoked", "user.role_changed"):
-            if self.role_of(actor) != ADMIN_ROLE:
-                return f"{action} by {actor}, who is not an admin"
+        if (
+            action in ("user.added", "user.revoked", "user.role_changed")
+            and self.role_of(actor) != ADMIN_ROLE
+        ):
+            return f"{action} by {actor}, who is not an admin"
         if action == "user.added":
             name, raw = str(payload.get("name")), _hex(payload.get("public_key"))
-            if raw is None or name in self.users and self.users[name].revoked_at is None:
+            if raw is None or (name in self.users and self.users[name].revoked_at is None):
                 return f"user.added for {name} is malformed or the user already exists"
             self.users[name] = UserState(name, str(payload.get("role")), seq)
             kid = _keyid(raw)
@@ -153,7 +155,7 @@ def _hex(value: object) -> bytes | None:
 
 def _keyid(raw: bytes) -> str:
     # securesystemslib keyid convention, spelled out so this module needs only hashlib.
-    body = '{"keytype":"ed25519","keyval":{"public":"%s"},"scheme":"ed25519"}' % raw.hex()
+    body = f'{{"keytype":"ed25519","keyval":{{"public":"{raw.hex()}"}},"scheme":"ed25519"}}'
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -227,7 +229,9 @@ def verify_records(
         if pool is not None:
             futures.append((pool.submit(verify_signatures, pending), pending))
         else:
-            findings.extend(Finding(s, "signature does not verify") for s in verify_signatures(pending))
+            findings.extend(
+                Finding(s, "signature does not verify") for s in verify_signatures(pending)
+            )
         pending = []
 
     try:
@@ -246,7 +250,7 @@ def verify_records(
         for future, jobs in futures:
             try:
                 bad = future.result()
-            except Exception:
+            except Exception:  # noqa: BLE001
                 # A worker died: never trust a missing answer, redo the chunk here.
                 bad = verify_signatures(jobs)
             findings.extend(Finding(s, "signature does not verify") for s in bad)

@@ -47,6 +47,14 @@ def check_extension(result: VerifyResult, note: str) -> Finding | None:
     try:
         origin, old_size, old_root, _signer = read_checkpoint(note, result.history)
     except NoteError as exc:
+        claimed = _claimed_size(note)
+        if claimed is not None and claimed > result.size:
+            # The signer's own registration may be in the missing tail.
+            return Finding(
+                result.size,
+                f"the log was truncated or rolled back: the checkpoint claims {claimed} events, "
+                f"the log has {result.size}, and its signer is not in what remains",
+            )
         return Finding(-1, f"checkpoint rejected: {exc}")
     if result.history.origin is not None and origin != result.history.origin:
         return Finding(-1, f"checkpoint is for another log ({origin}), not {result.history.origin}")
@@ -74,3 +82,10 @@ def check_extension(result: VerifyResult, note: str) -> Finding | None:
             )
         return Finding(old_size, "the consistency proof from the checkpoint does not verify")
     return None
+
+
+def _claimed_size(note: str) -> int | None:
+    try:
+        return parse_checkpoint(note[: note.rfind("\n\n") + 1])[1]
+    except (NoteError, ValueError):
+        return None

@@ -50,9 +50,13 @@ def load_public_pem(data: bytes, source: str) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise BadInput(f"{source} is not a PEM public key; export one with `signoff keys export`") from exc
+        raise BadInput(
+            f"{source} is not a PEM public key; export one with `signoff keys export`"
+        ) from exc
     if not isinstance(key, Ed25519PublicKey):
-        raise BadInput(f"{source} is not an Ed25519 public key; make one with `signoff keys create`")
+        raise BadInput(
+            f"{source} is not an Ed25519 public key; make one with `signoff keys create`"
+        )
     return key
 
 
@@ -128,7 +132,9 @@ class KeyStore:
     def names(self) -> list[str]:
         if not self.directory.is_dir():
             return []
-        return sorted(p.stem for p in self.directory.glob("*.pub") if NAME_PATTERN.fullmatch(p.stem))
+        return sorted(
+            p.stem for p in self.directory.glob("*.pub") if NAME_PATTERN.fullmatch(p.stem)
+        )
 
     def listing(self) -> list[tuple[str, str, bool]]:
         """(name, keyid, has private key) for every key in the directory."""

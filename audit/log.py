@@ -82,12 +82,12 @@ def to_record(event: AuditEvent) -> EventRecord:
     )
 
 
-_RECORD_COLUMNS = (
-    "seq, ts, actor, keyid, action, subject, model, payload, entry, prev_hash, entry_hash, signature"
-)
+_RECORD_COLUMNS = "seq, ts, actor, keyid, action, subject, model, payload, entry, prev_hash, entry_hash, signature"
 
 
-def iter_records(session: Session, *, page: int = 20000, upto: int | None = None) -> Iterator[EventRecord]:
+def iter_records(
+    session: Session, *, page: int = 20000, upto: int | None = None
+) -> Iterator[EventRecord]:
     """Every event in sequence order, read in keyset pages so memory stays flat."""
     connection = session.connection()
     after = -1

@@ -59,7 +59,7 @@ def _root(level: list[bytes]) -> bytes:
     while len(level) > 1:
         upper: list[bytes] = []
         append = upper.append
-        for left, right in zip(level[0::2], level[1::2]):
+        for left, right in zip(level[0::2], level[1::2], strict=False):
             hasher = base.copy()
             hasher.update(left)
             hasher.update(right)

@@ -18,9 +18,11 @@ from typing import Any
 
 from audit.keys import Signer, default_keys_dir
 from console.errors import BadInput
-from console.identity import key_dirs, unlock as _unlock
+from console.identity import key_dirs
+from console.identity import unlock as _unlock
 from console.registry import ModelInfo, Registered, RegisterRequest, register_version
-from console.store.db import Store, open_store as _open_store
+from console.store.db import Store
+from console.store.db import open_store as _open_store
 
 __all__ = ["Registered", "Signer", "Store", "open_store", "register_model", "unlock"]
 
@@ -68,7 +70,7 @@ def register_model(
         raise BadInput("the training DataFrame has no rows")
     try:
         artifact = sio.dumps(estimator)
-    except Exception as exc:  # noqa: BLE001 - skops raises many types for unsupported objects
+    except Exception as exc:
         raise BadInput(f"cannot save the estimator with skops: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="signoff-api-") as scratch:
         data_path = Path(scratch) / dataset_name

@@ -12,7 +12,13 @@ from sqlmodel import col, select
 
 from audit import checkpoint as checkpoints
 from audit.chain import Finding, VerifyResult, verify_records
-from audit.export_format import CHECKPOINT_FILE, EVENTS_FILE, KEYS_FILE, keys_document, record_to_json
+from audit.export_format import (
+    CHECKPOINT_FILE,
+    EVENTS_FILE,
+    KEYS_FILE,
+    keys_document,
+    record_to_json,
+)
 from audit.keys import Signer
 from audit.log import append_event, iter_records, log_size
 from audit.note import NoteError
@@ -93,9 +99,13 @@ def issue_checkpoint(store: Store, signer: Signer) -> str:
         require_actor(session, signer, CHECKPOINT_ROLES)
         origin = session.get(StoreInfo, "origin")
         assert origin is not None
-        note = checkpoints.issue(origin.value, result.size, result.root, signer.name, signer.private_key)
+        note = checkpoints.issue(
+            origin.value, result.size, result.root, signer.name, signer.private_key
+        )
         number = int(
-            session.connection().execute(text("SELECT coalesce(max(id), 0) FROM checkpoints")).scalar()
+            session.connection()
+            .execute(text("SELECT coalesce(max(id), 0) FROM checkpoints"))
+            .scalar()
             or 0
         )
         session.add(
@@ -210,4 +220,4 @@ def audit_size(store: Store) -> int:
         return log_size(session)
 
 
-__all__ = ["NoteError", "Verification", "verify_store", "issue_checkpoint", "export_log"]
+__all__ = ["NoteError", "Verification", "export_log", "issue_checkpoint", "verify_store"]

@@ -53,14 +53,16 @@ def load_artifact(
     if kind == "skops":
         return _load_skops(data, source, trust_types)
     if kind == "zip":
-        raise BadInput(f"{source} is a zip archive but not a skops file; save it with skops.io.dump")
+        raise BadInput(
+            f"{source} is a zip archive but not a skops file; save it with skops.io.dump"
+        )
     if not trust_pickle:
         raise BadInput(f"{source} is a pickle/joblib file, refused: {PICKLE_HINT}")
     import joblib  # type: ignore[import-untyped]
 
     try:
         estimator = joblib.load(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a corrupt file
+    except Exception as exc:
         raise BadInput(f"{source} is corrupt or not a model file ({type(exc).__name__})") from exc
     return LoadedArtifact(estimator, "pickle", ())
 
@@ -70,7 +72,7 @@ def _load_skops(data: bytes, source: str, trust_types: tuple[str, ...]) -> Loade
 
     try:
         untrusted = list(sio.get_untrusted_types(data=data))
-    except Exception as exc:  # noqa: BLE001 - skops raises many types on damaged files
+    except Exception as exc:
         raise BadInput(f"{source} is a corrupt skops file ({type(exc).__name__})") from exc
     accepted = set(trust_types) | TRUSTED_TYPES
     refused = sorted(
@@ -83,7 +85,7 @@ def _load_skops(data: bytes, source: str, trust_types: tuple[str, ...]) -> Loade
         )
     try:
         estimator = sio.loads(data, trusted=untrusted)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise BadInput(f"{source} is a corrupt skops file ({type(exc).__name__})") from exc
     return LoadedArtifact(estimator, "skops", tuple(sorted(set(untrusted))))
 

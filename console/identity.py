@@ -95,7 +95,6 @@ def require_actor(session: Session, signer: Signer, roles: Iterable[str] | None 
     allowed = tuple(roles) if roles is not None else None
     if allowed is not None and user.role not in allowed:
         raise Refused(
-            f"{signer.name} is {user.role}; this action needs the role "
-            + " or ".join(allowed)
+            f"{signer.name} is {user.role}; this action needs the role " + " or ".join(allowed)
         )
     return Actor(user.name, user.role, key.keyid)

@@ -169,7 +169,9 @@ def _check_roles(roles: Any, key: str, fail: Any, section: str) -> None:
         raise fail(f"{key} must be a non-empty list of roles", key, section)
     for role in roles:
         if role not in ROLES:
-            raise fail(f"unknown role {role!r} in {key}; roles are {', '.join(ROLES)}", key, section)
+            raise fail(
+                f"unknown role {role!r} in {key}; roles are {', '.join(ROLES)}", key, section
+            )
 
 
 def _stage(name: str, table: Any, fail: Any) -> StagePolicy:
@@ -193,7 +195,9 @@ def _stage(name: str, table: Any, fail: Any) -> StagePolicy:
         raise fail("gates must be a list", "gates", section)
     for gate in gates:
         if gate not in KNOWN_GATES:
-            raise fail(f"unknown gate {gate!r}; gates are {', '.join(KNOWN_GATES)}", "gates", section)
+            raise fail(
+                f"unknown gate {gate!r}; gates are {', '.join(KNOWN_GATES)}", "gates", section
+            )
     steps = table.get("canary_steps", [])
     if (
         not isinstance(steps, list)

@@ -103,7 +103,9 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
     profile = profile_dataset(request.train_data)
     dataset_digest = file_sha256(request.train_data)
     frame = _read_frame(request.train_data, str(profile["format"]))
-    features = _check_columns(frame, info.features, info.n_features, request.target, request.train_data)
+    features = _check_columns(
+        frame, info.features, info.n_features, request.target, request.train_data
+    )
     metrics = training_metrics(loaded, frame, features, request.target, info.task_type)
     columns = {c["name"]: c for c in profile["columns"]}  # type: ignore[attr-defined]
     schema = [
@@ -147,9 +149,10 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
                     ts=now,
                 )
             number = _next_version(session, request.model)
-            if request.parent is not None and session.get(
-                ModelVersion, (request.model, request.parent)
-            ) is None:
+            if (
+                request.parent is not None
+                and session.get(ModelVersion, (request.model, request.parent)) is None
+            ):
                 raise NotFound(f"parent version {request.model}:{request.parent} does not exist")
             version = ModelVersion(
                 model=request.model,
@@ -257,7 +260,7 @@ def _read_frame(path: Path, fmt: str) -> Any:
 
     try:
         return pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
-    except Exception as exc:  # noqa: BLE001 - DuckDB already accepted the file
+    except Exception as exc:
         raise BadInput(f"cannot read {path} as {fmt}: {exc}") from exc
 
 
@@ -266,7 +269,9 @@ def _check_columns(
 ) -> list[str]:
     columns = [str(c) for c in frame.columns]
     if target not in columns:
-        raise BadInput(f"target column {target!r} is not in {path.name} (columns: {', '.join(columns[:12])})")
+        raise BadInput(
+            f"target column {target!r} is not in {path.name} (columns: {', '.join(columns[:12])})"
+        )
     if names is None:
         features = [c for c in columns if c != target]
         if n_features is not None and len(features) != n_features:
@@ -296,7 +301,7 @@ def training_metrics(
     x, y = frame[features], frame[target]
     try:
         predicted = loaded.estimator.predict(x)
-    except Exception as exc:  # noqa: BLE001 - a model that cannot score its own data is bad input
+    except Exception as exc:
         raise BadInput(
             f"the estimator cannot predict on the training data: {str(exc).splitlines()[0][:200]}"
         ) from exc
@@ -440,7 +445,9 @@ def _model_view(session: Session, model: RegisteredModel) -> ModelView:
         if stage_row.canary_version is not None:
             held.setdefault(stage_row.canary_version, []).append(f"{stage_row.stage} (canary)")
     versions = session.exec(
-        select(ModelVersion).where(ModelVersion.model == model.name).order_by(col(ModelVersion.number))
+        select(ModelVersion)
+        .where(ModelVersion.model == model.name)
+        .order_by(col(ModelVersion.number))
     ).all()
     return ModelView(
         name=model.name,

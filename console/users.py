@@ -7,8 +7,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, select
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import text
+from sqlmodel import Session, select
 
 from audit.keys import Signer, check_name, keyid, public_pem, public_raw
 from audit.log import append_event
@@ -17,7 +18,6 @@ from console.identity import ROLES, active_key, require_actor
 from console.store.db import Store
 from console.store.migrations import check_schema
 from console.store.models import StoreInfo, User, UserKey
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,9 @@ def init_store(store: Store, admin: Signer) -> str:
     return store_id
 
 
-def add_user(store: Store, actor: Signer, name: str, role: str, public_key: Ed25519PublicKey) -> UserView:
+def add_user(
+    store: Store, actor: Signer, name: str, role: str, public_key: Ed25519PublicKey
+) -> UserView:
     check_name(name, "user name")
     if role not in ROLES:
         raise BadInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
@@ -127,7 +129,9 @@ def revoke_user(store: Store, actor: Signer, name: str) -> int:
         if not user.active:
             raise BadInput(f"user {name!r} is already revoked")
         if name == actor.name and _active_admins(session) <= 1:
-            raise Refused("you are the last active admin; add another admin before revoking yourself")
+            raise Refused(
+                "you are the last active admin; add another admin before revoking yourself"
+            )
         event = append_event(
             session, actor, "user.revoked", f"user:{name}", {"name": name}, ts=store.clock()
         )
@@ -184,9 +188,11 @@ def rotate_key(store: Store, actor: Signer, name: str, new_key: Ed25519PublicKey
 
 
 def _active_admins(session: Session) -> int:
-    value = session.connection().execute(
-        text("SELECT count(*) FROM users WHERE role = 'admin' AND active")
-    ).scalar()
+    value = (
+        session.connection()
+        .execute(text("SELECT count(*) FROM users WHERE role = 'admin' AND active"))
+        .scalar()
+    )
     return int(value or 0)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import skops.io as sio  # type: ignore[import-untyped]
-from sklearn.metrics import accuracy_score, r2_score  # type: ignore[import-untyped]
+import skops.io as sio
+from sklearn.metrics import accuracy_score, r2_score
 
 from fixtures.credit import (
     AGE_BANDS,

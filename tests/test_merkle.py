@@ -56,8 +56,8 @@ def ref_path(m: int, d: list[bytes]) -> list[bytes]:
         return []
     k = _k(len(d))
     if m < k:
-        return ref_path(m, d[:k]) + [ref_mth(d[k:])]
-    return ref_path(m - k, d[k:]) + [ref_mth(d[:k])]
+        return [*ref_path(m, d[:k]), ref_mth(d[k:])]
+    return [*ref_path(m - k, d[k:]), ref_mth(d[:k])]
 
 
 def ref_subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
@@ -65,8 +65,8 @@ def ref_subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
         return [] if b else [ref_mth(d)]
     k = _k(len(d))
     if m <= k:
-        return ref_subproof(m, d[:k], b) + [ref_mth(d[k:])]
-    return ref_subproof(m - k, d[k:], False) + [ref_mth(d[:k])]
+        return [*ref_subproof(m, d[:k], b), ref_mth(d[k:])]
+    return [*ref_subproof(m - k, d[k:], False), ref_mth(d[:k])]
 
 
 def leaves(n: int, salt: bytes = b"") -> list[bytes]:

@@ -40,7 +40,9 @@ def verify(checkpoint: Path | None, **kwargs: Any) -> None:
     if run.as_json or total < 5000:
         result = verify_store(store, checkpoint_note=note)
     else:
-        with click.progressbar(length=total, label="verifying", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(
+            length=total, label="verifying", file=click.get_text_stream("stderr")
+        ) as bar:
             state = {"done": 0}
 
             def advance(done: int, _total: int) -> None:
@@ -63,7 +65,9 @@ def verify(checkpoint: Path | None, **kwargs: Any) -> None:
 
 
 @audit.command("checkpoint")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it here.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it here."
+)
 @common()
 def checkpoint_cmd(output: Path | None, **kwargs: Any) -> None:
     """Sign the log's size and root as a C2SP checkpoint; keep it outside the store.
@@ -115,7 +119,12 @@ def export(directory: Path, **kwargs: Any) -> None:
 @click.option("--before", type=int, help="Only events before this sequence number (paging).")
 @common(json_output=True)
 def log(
-    model: str | None, actor: str | None, action: str | None, limit: int, before: int | None, **kwargs: Any
+    model: str | None,
+    actor: str | None,
+    action: str | None,
+    limit: int,
+    before: int | None,
+    **kwargs: Any,
 ) -> None:
     """Show the newest events, filtered by model, actor or action.
 

@@ -68,7 +68,9 @@ def list_keys(**kwargs: Any) -> None:
         click.echo(f"no keys in {run.keys()}; create one with `signoff keys create NAME`")
         return
     click.echo(
-        table([[n, k, "yes" if p else "no"] for n, k, p in rows], ["NAME", "FINGERPRINT", "PRIVATE"])
+        table(
+            [[n, k, "yes" if p else "no"] for n, k, p in rows], ["NAME", "FINGERPRINT", "PRIVATE"]
+        )
     )
 
 
@@ -89,7 +91,9 @@ def export(name: str, **kwargs: Any) -> None:
 
 
 @keys.command("rotate")
-@click.option("--user", "target", help="Whose key to rotate (default: yourself; admins may name anyone).")
+@click.option(
+    "--user", "target", help="Whose key to rotate (default: yourself; admins may name anyone)."
+)
 @click.option("--new-key", help="Name of a key in your key directory to rotate to.")
 @click.option(
     "--pubkey",

@@ -36,7 +36,7 @@ class SignoffGroup(click.Group):
             ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
-        except Exception as exc:  # noqa: BLE001 - last line of defence for the user
+        except Exception as exc:
             if os.environ.get("SIGNOFF_DEBUG"):
                 raise
             first = str(exc).splitlines()[0] if str(exc) else ""
@@ -81,7 +81,9 @@ def read_passphrase(key_name: str, passphrase_file: Path | None, *, confirm: boo
         try:
             return passphrase_file.read_text(encoding="utf-8").rstrip("\n").encode()
         except OSError as exc:
-            raise BadInput(f"cannot read --passphrase-file {passphrase_file}: {exc.strerror}") from exc
+            raise BadInput(
+                f"cannot read --passphrase-file {passphrase_file}: {exc.strerror}"
+            ) from exc
     env = os.environ.get("SIGNOFF_PASSPHRASE")
     if env is not None:
         return env.encode()
@@ -108,7 +110,9 @@ def common(*, json_output: bool = False) -> Callable[[F], F]:
                 show_default=True,
                 help="The store directory (env SIGNOFF_HOME).",
             ),
-            click.option("--as", "user", envvar="SIGNOFF_USER", help="Act as USER (env SIGNOFF_USER)."),
+            click.option(
+                "--as", "user", envvar="SIGNOFF_USER", help="Act as USER (env SIGNOFF_USER)."
+            ),
             click.option(
                 "--keys",
                 "keys_dir",

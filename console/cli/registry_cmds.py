@@ -31,7 +31,9 @@ def _parse_tags(values: tuple[str, ...]) -> dict[str, str]:
     "--train-data", required=True, type=click.Path(path_type=Path), help="Training CSV or Parquet."
 )
 @click.option("--target", required=True, help="The target column in the training data.")
-@click.option("--code-dir", type=click.Path(path_type=Path), help="Git checkout of the training code.")
+@click.option(
+    "--code-dir", type=click.Path(path_type=Path), help="Git checkout of the training code."
+)
 @click.option("--parent", type=int, help="The version this one derives from.")
 @click.option("--tag", "tags", multiple=True, help="KEY=VALUE, repeatable.")
 @click.option("--trust-pickle", is_flag=True, help="Accept a pickle/joblib file (runs its code!).")
@@ -95,7 +97,9 @@ def register_cmd(
     if run.as_json:
         print_json(result.__dict__)
         return
-    click.echo(f"registered {result.model}:{result.version} (artifact sha256 {result.artifact_sha256})")
+    click.echo(
+        f"registered {result.model}:{result.version} (artifact sha256 {result.artifact_sha256})"
+    )
     click.echo(
         "training metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.metrics.items()))
     )
@@ -123,9 +127,7 @@ def models_cmd(**kwargs: Any) -> None:
     rows = []
     for view in views:
         stages = ", ".join(f"{s}=v{v}" for s, v in sorted(view.stages.items()) if v) or "-"
-        rows.append(
-            [view.name, view.risk_tier, view.owner, str(len(view.versions)), stages]
-        )
+        rows.append([view.name, view.risk_tier, view.owner, str(len(view.versions)), stages])
     click.echo(table(rows, ["MODEL", "RISK", "OWNER", "VERSIONS", "STAGES"]))
 
 
@@ -174,7 +176,9 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
     click.echo(f"{version.model}:{version.number}  {version.estimator_class} ({version.task_type})")
     click.echo(f"  author       {version.author}, {version.created_at}")
     click.echo(f"  artifact     sha256 {version.artifact_sha256} ({version.artifact_format})")
-    click.echo(f"  training     dataset {version.train_dataset_sha256[:16]}…, target {version.target}")
+    click.echo(
+        f"  training     dataset {version.train_dataset_sha256[:16]}…, target {version.target}"
+    )
     click.echo(f"  parent       {version.parent or '-'}   code {version.code_ref or '-'}")
     click.echo(f"  stages       {', '.join(version.stages) or '-'}")
     click.echo("  features     " + ", ".join(c["name"] for c in version.input_schema))
@@ -182,7 +186,9 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
         "  metrics      " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(version.metrics.items()))
     )
     if version.tags:
-        click.echo("  tags         " + ", ".join(f"{k}={v}" for k, v in sorted(version.tags.items())))
+        click.echo(
+            "  tags         " + ", ".join(f"{k}={v}" for k, v in sorted(version.tags.items()))
+        )
 
 
 @click.command("demo")

@@ -52,7 +52,9 @@ class ModelsScreen(Screen[None]):
         models = self.query_one("#models", DataTable)
         models.add_columns("Model", "Risk", "Versions", "Stages")
         versions = self.query_one("#versions", DataTable)
-        versions.add_columns("Version", "Estimator", "Task", "Author", "Created", "Stages", "Metrics")
+        versions.add_columns(
+            "Version", "Estimator", "Task", "Author", "Created", "Stages", "Metrics"
+        )
         self.load()
         self.set_interval(POLL_SECONDS, self.poll)
 
@@ -88,7 +90,9 @@ class ModelsScreen(Screen[None]):
         table.clear()
         for model in self.models:
             stages = ", ".join(f"{s} v{v}" for s, v in sorted(model.stages.items()) if v) or "-"
-            table.add_row(model.name, model.risk_tier, str(len(model.versions)), stages, key=model.name)
+            table.add_row(
+                model.name, model.risk_tier, str(len(model.versions)), stages, key=model.name
+            )
         if self.models:
             table.move_cursor(row=min(max(current, 0), len(self.models) - 1))
             self.show_versions(self.models[table.cursor_row])

@@ -1,0 +1,131 @@
+"""Shared test fixtures: isolated key directories, stores with users, and a CLI runner."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner, Result
+
+from audit.keys import KeyStore, Signer
+from console.cli import cli
+from console.policy import write_default_policy
+from console.store.db import Store
+from console.users import add_user, init_store
+
+PASSPHRASE = "correct horse battery staple"
+TEAM = {
+    "dana": "author",
+    "rita": "reviewer",
+    "raj": "risk-officer",
+    "rosa": "reviewer",
+    "rel": "release-manager",
+    "aud": "auditor",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own key directory and never sees the developer's environment."""
+    keys = tmp_path / "keys"
+    monkeypatch.setenv("SIGNOFF_KEYS", str(keys))
+    monkeypatch.setenv("SIGNOFF_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("SIGNOFF_LOCK_TIMEOUT", "3")
+    for name in ("SIGNOFF_HOME", "SIGNOFF_USER", "SIGNOFF_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    return keys
+
+
+@dataclass
+class Team:
+    """A store with an admin and one user per role, and every private key unlocked."""
+
+    store: Store
+    home: Path
+    keys: Path
+    signers: dict[str, Signer]
+
+    def __getitem__(self, name: str) -> Signer:
+        return self.signers[name]
+
+
+def make_team(home: Path, keys: Path) -> Team:
+    keystore = KeyStore(keys)
+    signers: dict[str, Signer] = {}
+    for name in ["ada", *TEAM]:
+        keystore.create(name, PASSPHRASE.encode())
+        signers[name] = Signer(name, keystore.load_private(name, PASSPHRASE.encode()))
+    store = Store(home)
+    init_store(store, signers["ada"])
+    write_default_policy(store)
+    for name, role in TEAM.items():
+        add_user(store, signers["ada"], name, role, signers[name].public_key)
+    return Team(store, home, keys, signers)
+
+
+@pytest.fixture
+def team(tmp_path: Path, isolated_env: Path) -> Team:
+    return make_team(tmp_path / "home", isolated_env)
+
+
+Runner = Callable[..., Result]
+
+
+@pytest.fixture
+def signoff() -> Runner:
+    """Run the CLI in-process like a user would type it."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return run
+
+
+def store_fingerprint(home: Path) -> str:
+    """A digest of every row of every table and every artifact: equal means unchanged."""
+    digest = hashlib.sha256()
+    db = home / "signoff.duckdb"
+    if db.exists():
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+            for table in tables:
+                rows = con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall()
+                digest.update(f"{table}:{rows!r}".encode())
+        finally:
+            con.close()
+    artifacts = home / "artifacts"
+    if artifacts.exists():
+        for path in sorted(artifacts.rglob("*")):
+            digest.update(str(path.relative_to(home)).encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def unchanged() -> Iterator[Callable[[Path], Callable[[], None]]]:
+    """`check = unchanged(home); ...; check()` asserts the store did not change."""
+
+    def start(home: Path) -> Callable[[], None]:
+        before = store_fingerprint(home)
+
+        def check() -> None:
+            assert store_fingerprint(home) == before, "the store changed"
+
+        return check
+
+    yield start
+
+
+def one_line_error(result: Result, code: int = 2) -> str:
+    """A failed command prints exactly one line and no traceback."""
+    assert result.exit_code == code, (result.exit_code, result.output)
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    assert lines[0].startswith("error: ")
+    return lines[0]
