@@ -181,7 +181,13 @@ class VerifyResult:
 
     @property
     def first(self) -> Finding | None:
-        return min(self.findings, key=lambda f: f.seq) if self.findings else None
+        return first_finding(self.findings)
+
+
+def first_finding(findings: list[Finding]) -> Finding | None:
+    """The lowest bad sequence number; findings about checkpoints or exports (seq -1) after."""
+    ordered = sorted(findings, key=lambda f: (f.seq < 0, f.seq))
+    return ordered[0] if ordered else None
 
 
 SignatureJob = tuple[int, bytes, bytes, bytes]  # seq, raw public key, message, signature

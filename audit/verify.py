@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from audit.chain import Finding, VerifyResult, verify_records
+from audit.chain import Finding, VerifyResult, first_finding, verify_records
 from audit.checkpoint import check_extension
 from audit.export_format import CHECKPOINT_FILE, EVENTS_FILE, KEYS_FILE, keys_document, read_events
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the export is malformed: {exc}")
         return 2
     if findings:
-        first = min(findings, key=lambda f: f.seq)
+        first = first_finding(findings)
         where = f"sequence {first.seq}" if first.seq >= 0 else "checkpoint"
         print(f"FAILED at {where}: {first.reason}")
         return 1

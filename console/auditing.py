@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from audit import checkpoint as checkpoints
-from audit.chain import Finding, VerifyResult, verify_records
+from audit.chain import Finding, VerifyResult, first_finding, verify_records
 from audit.export_format import (
     CHECKPOINT_FILE,
     EVENTS_FILE,
@@ -43,7 +43,7 @@ class Verification:
 
     @property
     def first(self) -> Finding | None:
-        return min(self.findings, key=lambda f: f.seq) if self.findings else None
+        return first_finding(self.findings)
 
     def as_dict(self) -> dict[str, object]:
         first = self.first

@@ -30,8 +30,8 @@ class UserView:
     revoked_seq: int | None
 
 
-def init_store(store: Store, admin: Signer) -> str:
-    """Create the store, its schema and the genesis event naming the first admin."""
+def prepare_home(store: Store) -> None:
+    """Refuse an existing store or a path we cannot write, before anything is created."""
     if store.exists():
         raise BadInput(f"a signoff store already exists at {store.home}")
     try:
@@ -42,6 +42,11 @@ def init_store(store: Store, admin: Signer) -> str:
         probe.unlink()
     except OSError as exc:
         raise StoreError(f"cannot create a store at {store.home}: {exc.strerror or exc}") from exc
+
+
+def init_store(store: Store, admin: Signer, *, demo: bool = False) -> str:
+    """Create the store, its schema and the genesis event naming the first admin."""
+    prepare_home(store)
     store_id = uuid.uuid4().hex
     try:
         check_schema(store)
@@ -50,6 +55,7 @@ def init_store(store: Store, admin: Signer) -> str:
             session.add(StoreInfo(key="store_id", value=store_id))
             session.add(StoreInfo(key="origin", value=f"signoff/{store_id}"))
             session.add(StoreInfo(key="created_at", value=now))
+            session.add(StoreInfo(key="demo", value="true" if demo else "false"))
             event = append_event(
                 session,
                 admin,
@@ -58,6 +64,7 @@ def init_store(store: Store, admin: Signer) -> str:
                 {
                     "store_id": store_id,
                     "origin": f"signoff/{store_id}",
+                    "demo": demo,
                     "admin": {
                         "name": admin.name,
                         "role": "admin",

@@ -27,15 +27,12 @@ def init(admin: str, **kwargs: Any) -> None:
     from audit.keys import KeyStore, Signer, check_name
     from console.policy import write_default_policy
     from console.store.db import Store
-    from console.users import init_store
+    from console.users import init_store, prepare_home
 
     run = invocation(kwargs)
     check_name(admin, "admin name")
     store = Store(run.home)
-    from console.errors import BadInput
-
-    if store.exists():
-        raise BadInput(f"a signoff store already exists at {run.home}")
+    prepare_home(store)
     keystore = KeyStore(run.keys())
     if not keystore.key_path(admin).exists():
         passphrase = read_passphrase(admin, run.passphrase_file, confirm=True)

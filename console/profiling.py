@@ -1,0 +1,573 @@
+"""Profile a training dataset in DuckDB SQL: the reference that later drift checks compare to."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from console.errors import BadInput
+
+__all__ = [
+    "QUANTILES",
+    "column_types",
+    "detect_format",
+    "file_sha256",
+    "kind_of",
+    "profile_dataset",
+    "relation_sql",
+]
+
+# The quantiles every numeric column reports, by the name they carry in the profile.
+QUANTILES: dict[str, float] = {
+    "p01": 0.01,
+    "p05": 0.05,
+    "p25": 0.25,
+    "p50": 0.50,
+    "p75": 0.75,
+    "p95": 0.95,
+    "p99": 0.99,
+}
+
+# Cells a CSV reader should take as missing (pandas' common defaults). "NaN"/"nan" are left out on
+# purpose: DuckDB reads them as a float NaN, which the profile counts as null anyway, and listing
+# them makes the sniffer give up on numeric columns that also hold "inf".
+_CSV_NULLS: tuple[str, ...] = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "#N/A", "<NA>")
+
+# Memory DuckDB may use for its buffers on a connection this module opens; it spills to a temporary
+# directory beyond that. Exact quantiles still hold one numeric column (8 bytes a row) at a time.
+DEFAULT_MEMORY_LIMIT = "256MB"
+_MAX_THREADS = 8
+_CHUNK = 1 << 20
+_SNIFF_BYTES = 1 << 16
+
+_NUMERIC_TYPES = frozenset(
+    {
+        "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+        "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+        "FLOAT", "DOUBLE", "BIGNUM", "VARINT",
+    }
+)  # fmt: skip
+_DATETIME_TYPES = frozenset({"DATE", "TIME", "TIME_NS", "TIME WITH TIME ZONE"})
+# Compressed files DuckDB's CSV reader can open (by extension); their bytes are binary by nature.
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
+
+T = TypeVar("T")
+Json = str | int | float | bool | None | list["Json"] | dict[str, "Json"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _path_literal(path: Path) -> str:
+    """The path as a SQL string that DuckDB reads as this one file, never as a glob pattern."""
+    text = str(path)
+    if any(ch in text for ch in "*?["):
+        # DuckDB expands *, ? and [...] in file names; a one-character class matches it literally.
+        text = "".join(f"[{ch}]" if ch in "*?[" else ch for ch in text)
+    return _quote_literal(text)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of a DuckDB error, without its "Invalid Input Error:"-style prefix."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    head, sep, rest = first.partition(" Error: ")
+    if sep and len(head) < 30:
+        first = rest
+    return first if len(first) <= 240 else first[:237] + "..."
+
+
+def _finite(value: object) -> float | None:
+    """A plain float for JSON, or None for NULL, NaN and infinities."""
+    if value is None or isinstance(value, bool):
+        return None
+    if not isinstance(value, (int, float)):
+        value = float(str(value))
+    result = float(value)
+    return result if math.isfinite(result) else None
+
+
+def _count(value: object) -> int:
+    return int(value) if isinstance(value, (int, float)) else 0
+
+
+def _cpu_count() -> int:
+    try:
+        available = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        available = os.cpu_count() or 1
+    return max(1, min(_MAX_THREADS, available))
+
+
+def kind_of(dtype: str) -> str:
+    """How the profile treats a DuckDB type: numeric, boolean, datetime or categorical."""
+    upper = dtype.upper()
+    if "[" in upper or upper.startswith(("STRUCT", "MAP", "UNION")):
+        return "categorical"
+    if upper in _NUMERIC_TYPES or upper.startswith("DECIMAL"):
+        return "numeric"
+    if upper == "BOOLEAN":
+        return "boolean"
+    if upper in _DATETIME_TYPES or upper.startswith("TIMESTAMP"):
+        return "datetime"
+    return "categorical"
+
+
+def _connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "threads": _cpu_count(),
+        "memory_limit": DEFAULT_MEMORY_LIMIT,
+        # Row order never matters to a profile; not keeping it lets scans and COPY stream.
+        "preserve_insertion_order": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    if temp_dir is not None:
+        config["temp_directory"] = str(temp_dir)
+    try:
+        return duckdb.connect(":memory:", config=config)
+    except duckdb.Error as exc:  # pragma: no cover - only if DuckDB itself is broken
+        raise BadInput(f"cannot start DuckDB to profile the dataset: {_one_line(exc)}") from exc
+
+
+@contextmanager
+def _connection(
+    con: duckdb.DuckDBPyConnection | None, temp_dir: Path | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    if con is not None:
+        yield con
+        return
+    own = _connect(temp_dir)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection, sql: str, path: Path, doing: str
+) -> list[tuple[object, ...]]:
+    try:
+        return con.execute(sql).fetchall()
+    except duckdb.Error as exc:
+        raise BadInput(f"{path}: {doing} failed: {_one_line(exc)}") from exc
+
+
+# --------------------------------------------------------------------------------------------------
+# Files
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of the file's bytes as lowercase hex, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as handle:
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                digest.update(chunk)
+    except FileNotFoundError as exc:
+        raise BadInput(f"dataset file {path} does not exist; check the path") from exc
+    except IsADirectoryError as exc:
+        raise BadInput(f"{path} is a directory; give the path of a CSV or Parquet file") from exc
+    except PermissionError as exc:
+        raise BadInput(f"cannot read {path}: permission denied; check its permissions") from exc
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return digest.hexdigest()
+
+
+def relation_sql(path: Path, fmt: str, *, sample_all: bool = False) -> str:
+    """The DuckDB table function that reads the file, e.g. ``read_parquet('data.parquet')``.
+
+    CSV files are read with a header and DuckDB's dialect/type sniffing; `sample_all` makes the
+    sniffer look at every row instead of a sample, for files whose types only show late.
+    """
+    literal = _path_literal(Path(path))
+    if fmt == "parquet":
+        return f"read_parquet({literal})"
+    if fmt == "csv":
+        nulls = ", ".join(_quote_literal(token) for token in _CSV_NULLS)
+        sample = ", sample_size=-1" if sample_all else ""
+        return f"read_csv({literal}, header=true, auto_detect=true, nullstr=[{nulls}]{sample})"
+    raise BadInput(f"unknown dataset format {fmt!r}; expected 'csv' or 'parquet'")
+
+
+def _check_file(path: Path) -> bytes:
+    """The first bytes of a readable, non-empty regular file, or BadInput saying what is wrong."""
+    try:
+        if not path.exists():
+            raise BadInput(f"dataset file {path} does not exist; check the path")
+        if path.is_dir():
+            raise BadInput(f"{path} is a directory; give the path of a CSV or Parquet file")
+        if not path.is_file():
+            raise BadInput(f"{path} is not a regular file; give the path of a CSV or Parquet file")
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except PermissionError as exc:
+        raise BadInput(f"cannot read {path}: permission denied; check its permissions") from exc
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not head:
+        raise BadInput(f"dataset file {path} is empty: it has no rows")
+    return head
+
+
+def _detect(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    head = _check_file(path)
+    if head.startswith(b"PAR1"):
+        fmt = "parquet"
+        rows = _rows(
+            con, f"SELECT count(*) FROM {relation_sql(path, fmt)}", path, "reading it as Parquet"
+        )
+        if not rows or _count(rows[0][0]) == 0:
+            raise BadInput(f"dataset file {path} has no rows; register a dataset with data in it")
+        return fmt
+    if b"\x00" in head and not head.startswith(_COMPRESSED_MAGIC):
+        raise BadInput(
+            f"{path} is neither Parquet nor a UTF-8 CSV file (it holds binary data); "
+            "export the dataset as CSV with a header row or as Parquet"
+        )
+    fmt = "csv"
+    source = relation_sql(path, fmt)
+    try:
+        rows = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT 1)").fetchall()
+    except duckdb.Error as exc:
+        raise BadInput(
+            f"{path} could not be read as CSV or Parquet ({_one_line(exc)}); "
+            "export the dataset as CSV with a header row or as Parquet"
+        ) from exc
+    if not rows or _count(rows[0][0]) == 0:
+        raise BadInput(f"dataset file {path} has no rows (at most a header); add data rows")
+    return fmt
+
+
+def detect_format(path: Path) -> str:
+    """ "parquet" if the file starts with the Parquet magic bytes, "csv" if DuckDB sniffs it as CSV.
+
+    Raises BadInput if the file is missing, a directory, unreadable, has no rows, or is neither.
+    """
+    path = Path(path)
+    with _connection(None) as con:
+        return _detect(con, path)
+
+
+def _describe(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> list[tuple[str, str]]:
+    rows = _rows(con, f"DESCRIBE SELECT * FROM {source}", path, "reading its columns")
+    return [(str(row[0]), str(row[1])) for row in rows]
+
+
+def column_types(path: Path) -> dict[str, str]:
+    """Each column's kind ("numeric", "categorical", "boolean" or "datetime"), in file order."""
+    path = Path(path)
+    with _connection(None) as con:
+        fmt = _detect(con, path)
+        return {
+            name: kind_of(dtype) for name, dtype in _describe(con, relation_sql(path, fmt), path)
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Profiling
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    dtype: str
+    kind: str
+
+    @property
+    def ident(self) -> str:
+        return _quote_ident(self.name)
+
+
+def _levels(bins: int) -> list[float]:
+    """Every quantile level one stats query computes: the named ones plus the inner bin edges."""
+    inner = {i / bins for i in range(1, bins)}
+    return sorted(inner | set(QUANTILES.values()))
+
+
+def _numeric_stats_sql(column: _Column, source: str, levels: Sequence[float]) -> str:
+    x = f"CAST({column.ident} AS DOUBLE)"
+    level_list = "[" + ", ".join(repr(level) for level in levels) + "]"
+    return (
+        "SELECT count(x), count_if(isnan(x)), count(v), min(v), max(v), avg(v), stddev_samp(v), "
+        f"quantile_cont(v, {level_list}) "
+        f"FROM (SELECT {x} AS x, CASE WHEN isfinite({x}) THEN {x} END AS v FROM {source})"
+    )
+
+
+def _categorical_sql(column: _Column, source: str, top_k: int) -> str:
+    ident = column.ident
+    return (
+        "SELECT value, n, count(*) OVER () AS distinct_values, sum(n) OVER () AS non_null FROM ("
+        f"SELECT CAST({ident} AS VARCHAR) AS value, count(*) AS n FROM {source} "
+        f"WHERE {ident} IS NOT NULL GROUP BY ALL"
+        f") ORDER BY n DESC, value ASC LIMIT {max(top_k, 1)}"
+    )
+
+
+def _edges(minimum: float, maximum: float, inner: Sequence[float | None]) -> list[float]:
+    """Equal-frequency bin edges: min, the inner quantiles, max; sorted with duplicates removed."""
+    values = {minimum, maximum}
+    values.update(
+        min(max(q, minimum), maximum) for q in inner if q is not None and math.isfinite(q)
+    )
+    return sorted(values)
+
+
+def _double(value: float) -> str:
+    # A string cast parses the shortest round-trip repr back to exactly the same double.
+    return f"CAST('{value!r}' AS DOUBLE)"
+
+
+def _run_parallel(
+    con: duckdb.DuckDBPyConnection,
+    tasks: Sequence[Callable[[duckdb.DuckDBPyConnection], T]],
+    workers: int,
+) -> list[T]:
+    """Run each task on its own cursor of `con`, a few at a time; results in task order."""
+
+    def run(task: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        cursor = con.cursor()
+        try:
+            return task(cursor)
+        finally:
+            cursor.close()
+
+    if workers <= 1 or len(tasks) <= 1:
+        return [run(task) for task in tasks]
+    with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        return list(pool.map(run, tasks))
+
+
+def _materialize_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, temp_dir: Path
+) -> tuple[str, list[tuple[str, str]]]:
+    """Parse the CSV once into a temporary Parquet file; later passes read only what they need."""
+    target = temp_dir / "dataset.parquet"
+    first_error: duckdb.Error | None = None
+    for sample_all in (False, True):
+        source = relation_sql(path, "csv", sample_all=sample_all)
+        try:
+            columns = [
+                (str(r[0]), str(r[1]))
+                for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            ]
+            con.execute(
+                f"COPY (SELECT * FROM {source}) TO {_quote_literal(str(target))} "
+                "(FORMAT parquet, COMPRESSION uncompressed)"
+            )
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            # Types sniffed from the first rows may not fit later ones: sniff every row once.
+            first_error = first_error or exc
+            continue
+        except duckdb.Error as exc:
+            raise BadInput(f"{path}: reading it as CSV failed: {_one_line(exc)}") from exc
+        return f"read_parquet({_quote_literal(str(target))})", columns
+    assert first_error is not None
+    raise BadInput(f"{path}: reading it as CSV failed: {_one_line(first_error)}")
+
+
+def profile_dataset(
+    path: Path,
+    *,
+    bins: int = 10,
+    top_k: int = 50,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> dict[str, object]:
+    """The dataset's reference profile, computed in DuckDB straight from the file; JSON-ready.
+
+    Numeric columns get min/max/mean/std (sample), named quantiles and an equal-frequency histogram
+    whose edges are min, the 1/bins..(bins-1)/bins quantiles and max, with duplicates removed; bin i
+    counts values in [edge_i, edge_i+1), the last bin is closed. NaN counts as null; +-infinity is
+    counted in "infinite_count" and left out of the statistics and histogram, so the histogram
+    counts sum to row_count - null_count - infinite_count. Categorical and boolean columns get their
+    distinct count, the top_k most frequent values (ties broken by value) and the rest as
+    "other_count". Datetime columns get min and max as ISO text.
+    """
+    path = Path(path)
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+        raise BadInput(f"bins must be a positive whole number, not {bins!r}")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
+        raise BadInput(f"top_k must be zero or a positive whole number, not {top_k!r}")
+    with (
+        tempfile.TemporaryDirectory(prefix="signoff-profile-") as tmp,
+        _connection(con, Path(tmp)) as db,
+    ):
+        fmt = _detect(db, path)
+        if fmt == "csv":
+            source, described = _materialize_csv(db, path, Path(tmp))
+        else:
+            source = relation_sql(path, fmt)
+            described = _describe(db, source, path)
+        columns = [_Column(name, dtype, kind_of(dtype)) for name, dtype in described]
+        row_count = _count(_rows(db, f"SELECT count(*) FROM {source}", path, "counting rows")[0][0])
+        if row_count == 0:
+            raise BadInput(f"dataset file {path} has no rows; register a dataset with data in it")
+        profiles = _profile_columns(db, path, source, columns, row_count, bins, top_k)
+    return {"format": fmt, "row_count": row_count, "columns": profiles}
+
+
+def _profile_columns(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source: str,
+    columns: Sequence[_Column],
+    row_count: int,
+    bins: int,
+    top_k: int,
+) -> list[dict[str, object]]:
+    levels = _levels(bins)
+    numeric = [c for c in columns if c.kind == "numeric"]
+    counted = [c for c in columns if c.kind in ("categorical", "boolean")]
+    dated = [c for c in columns if c.kind == "datetime"]
+
+    Rows = list[tuple[object, ...]]
+
+    def task(sql: str, doing: str) -> Callable[[duckdb.DuckDBPyConnection], Rows]:
+        return lambda cursor: _rows(cursor, sql, path, doing)
+
+    tasks = [
+        task(_numeric_stats_sql(c, source, levels), f"profiling column {c.name!r}") for c in numeric
+    ] + [
+        task(_categorical_sql(c, source, top_k), f"counting values of {c.name!r}") for c in counted
+    ]
+    if dated:
+        dated_sql = ", ".join(
+            f"count({c.ident}), CAST(min({c.ident}) AS VARCHAR), CAST(max({c.ident}) AS VARCHAR)"
+            for c in dated
+        )
+        tasks.append(task(f"SELECT {dated_sql} FROM {source}", "profiling datetime columns"))
+    threads = _count(
+        _rows(con, "SELECT current_setting('threads')", path, "reading settings")[0][0]
+    )
+    results = _run_parallel(con, tasks, workers=max(1, threads))
+
+    out: dict[str, dict[str, object]] = {}
+    histogram_parts: list[tuple[_Column, list[float], int]] = []
+    for column, rows in zip(numeric, results[: len(numeric)], strict=True):
+        entry, edges = _numeric_entry(column, rows[0], row_count, levels, bins)
+        out[column.name] = entry
+        if len(edges) > 1:
+            histogram_parts.append((column, edges, _count(rows[0][2])))
+    for column, rows in zip(
+        counted, results[len(numeric) : len(numeric) + len(counted)], strict=True
+    ):
+        out[column.name] = _counted_entry(column, rows, row_count, top_k)
+    if dated:
+        row = results[-1][0]
+        for i, column in enumerate(dated):
+            non_null = _count(row[3 * i])
+            out[column.name] = _base_entry(column, row_count - non_null, row_count) | {
+                "min": None if row[3 * i + 1] is None else str(row[3 * i + 1]),
+                "max": None if row[3 * i + 2] is None else str(row[3 * i + 2]),
+            }
+    _fill_histograms(con, path, source, histogram_parts, out)
+    return [out[c.name] for c in columns]
+
+
+def _base_entry(column: _Column, null_count: int, row_count: int) -> dict[str, object]:
+    return {
+        "name": column.name,
+        "dtype": column.dtype,
+        "kind": column.kind,
+        "null_count": null_count,
+        "null_rate": null_count / row_count,
+    }
+
+
+def _numeric_entry(
+    column: _Column, stats: tuple[object, ...], row_count: int, levels: Sequence[float], bins: int
+) -> tuple[dict[str, object], list[float]]:
+    non_null, nans, finite = _count(stats[0]), _count(stats[1]), _count(stats[2])
+    entry = _base_entry(column, row_count - non_null + nans, row_count)
+    entry["infinite_count"] = non_null - nans - finite
+    raw = stats[7]
+    found = list(raw) if isinstance(raw, list) else [None] * len(levels)
+    by_level = dict(zip(levels, (_finite(v) for v in found), strict=True))
+    minimum, maximum = _finite(stats[3]), _finite(stats[4])
+    entry.update(
+        {
+            "min": minimum,
+            "max": maximum,
+            "mean": _finite(stats[5]),
+            "std": _finite(stats[6]),
+            "quantiles": {name: by_level[level] for name, level in QUANTILES.items()},
+        }
+    )
+    edges: list[float] = []
+    if finite and minimum is not None and maximum is not None:
+        edges = _edges(minimum, maximum, [by_level[i / bins] for i in range(1, bins)])
+    if len(edges) == 1:
+        # A constant column: one closed bin [c, c] holding every value.
+        entry["histogram"] = {"edges": [edges[0], edges[0]], "counts": [finite]}
+    elif edges:
+        entry["histogram"] = {"edges": edges, "counts": []}  # counts filled by _fill_histograms
+    else:
+        entry["histogram"] = {"edges": [], "counts": []}
+    return entry, edges
+
+
+def _counted_entry(
+    column: _Column, rows: Sequence[tuple[object, ...]], row_count: int, top_k: int
+) -> dict[str, object]:
+    distinct = _count(rows[0][2]) if rows else 0
+    non_null = _count(rows[0][3]) if rows else 0
+    frequencies = {str(row[0]): _count(row[1]) for row in rows[:top_k]}
+    entry = _base_entry(column, row_count - non_null, row_count)
+    entry.update(
+        {
+            "distinct": distinct,
+            "frequencies": frequencies,
+            "other_count": non_null - sum(frequencies.values()),
+        }
+    )
+    return entry
+
+
+def _fill_histograms(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source: str,
+    parts: Sequence[tuple[_Column, list[float], int]],
+    out: dict[str, dict[str, object]],
+) -> None:
+    """Count all numeric columns' bins in one scan, as differences of "values below edge" counts."""
+    if not parts:
+        return
+    terms: list[str] = []
+    for column, edges, _finite_count in parts:
+        x = f"CAST({column.ident} AS DOUBLE)"
+        # Below the finite minimum there is only -inf; its count is subtracted from the others.
+        terms.extend(f"count_if({x} < {_double(edge)})" for edge in edges[:-1])
+    row = _rows(
+        con, "SELECT " + ", ".join(terms) + f" FROM {source}", path, "counting histogram bins"
+    )[0]
+    at = 0
+    for column, edges, finite_count in parts:
+        below = [_count(v) for v in row[at : at + len(edges) - 1]]
+        at += len(edges) - 1
+        cumulative = [b - below[0] for b in below] + [finite_count]
+        counts = [cumulative[i + 1] - cumulative[i] for i in range(len(edges) - 1)]
+        histogram = out[column.name]["histogram"]
+        assert isinstance(histogram, dict)
+        histogram["counts"] = counts
