@@ -63,7 +63,13 @@ class ArtifactStore:
 
     def remove(self, digest: str) -> None:
         """Undo a blob this unit of work created, when its transaction failed."""
-        self.path_for(digest).unlink(missing_ok=True)
+        path = self.path_for(digest)
+        path.unlink(missing_ok=True)
+        for parent in (path.parent, path.parent.parent):
+            try:
+                parent.rmdir()
+            except OSError:
+                break
 
     def read_verified(self, digest: str) -> bytes:
         path = self.path_for(digest)
