@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if findings:
         first = first_finding(findings)
+        assert first is not None
         where = f"sequence {first.seq}" if first.seq >= 0 else "checkpoint"
         print(f"FAILED at {where}: {first.reason}")
         return 1

@@ -62,7 +62,7 @@ def register_model(
     uses checks, profiles and records them in one transaction with their audit events.
     """
     import pandas as pd
-    import skops.io as sio  # type: ignore[import-untyped]
+    import skops.io as sio
 
     if not isinstance(train, pd.DataFrame):
         raise BadInput("train must be a pandas DataFrame holding the features and the target")

@@ -58,7 +58,7 @@ def load_artifact(
         )
     if not trust_pickle:
         raise BadInput(f"{source} is a pickle/joblib file, refused: {PICKLE_HINT}")
-    import joblib  # type: ignore[import-untyped]
+    import joblib
 
     try:
         estimator = joblib.load(io.BytesIO(data))
@@ -68,7 +68,7 @@ def load_artifact(
 
 
 def _load_skops(data: bytes, source: str, trust_types: tuple[str, ...]) -> LoadedArtifact:
-    import skops.io as sio  # type: ignore[import-untyped]
+    import skops.io as sio
 
     try:
         untrusted = list(sio.get_untrusted_types(data=data))

@@ -43,9 +43,12 @@ QUANTILES: dict[str, float] = {
 # them makes the sniffer give up on numeric columns that also hold "inf".
 _CSV_NULLS: tuple[str, ...] = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "#N/A", "<NA>")
 
-# Memory DuckDB may use for its buffers on a connection this module opens; it spills to a temporary
-# directory beyond that. Exact quantiles still hold one numeric column (8 bytes a row) at a time.
-DEFAULT_MEMORY_LIMIT = "256MB"
+# Memory DuckDB may use on a connection this module opens while it parses and counts; it spills to a
+# temporary directory beyond that. Exact quantiles must hold a whole numeric column, in buffers that
+# grow by doubling (about 24 bytes a row at peak), so the limit is raised for that phase to what the
+# columns computed at once need, within half the machine's memory.
+BASE_MEMORY_BYTES = 256 << 20
+_QUANTILE_BYTES_PER_ROW = 24
 _MAX_THREADS = 8
 _CHUNK = 1 << 20
 _SNIFF_BYTES = 1 << 16
@@ -88,14 +91,26 @@ def _path_literal(path: Path) -> str:
     return _quote_literal(text)
 
 
+_STOP_LINES = ("Possible fixes", "Possible solutions", "The search space", "LINE ", "See also")
+
+
 def _one_line(exc: BaseException) -> str:
-    """The first line of a DuckDB error, without its "Invalid Input Error:"-style prefix."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    first = lines[0] if lines else type(exc).__name__
-    head, sep, rest = first.partition(" Error: ")
-    if sep and len(head) < 30:
-        first = rest
-    return first if len(first) <= 240 else first[:237] + "..."
+    """The gist of a DuckDB error on one line: its leading lines, without prefix, hints or data."""
+    kept: list[str] = []
+    for raw in str(exc).splitlines():
+        line = raw.strip()
+        if not line or line.startswith("Original Line"):
+            continue
+        if line.startswith(_STOP_LINES) or len(kept) == 3:
+            break
+        head, sep, rest = line.partition(" Error: ")
+        if sep and not kept and len(head) < 30:
+            line = rest
+        if line.startswith("Error when sniffing file"):
+            continue  # the caller's message already names the file
+        kept.append(line.rstrip("."))
+    text = "; ".join(kept) or type(exc).__name__
+    return text if len(text) <= 240 else text[:237] + "..."
 
 
 def _finite(value: object) -> float | None:
@@ -137,7 +152,7 @@ def kind_of(dtype: str) -> str:
 def _connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     config: dict[str, str | bool | int | float | list[str]] = {
         "threads": _cpu_count(),
-        "memory_limit": DEFAULT_MEMORY_LIMIT,
+        "memory_limit": _mib(BASE_MEMORY_BYTES),
         # Row order never matters to a profile; not keeping it lets scans and COPY stream.
         "preserve_insertion_order": False,
         "autoinstall_known_extensions": False,
@@ -146,9 +161,30 @@ def _connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     if temp_dir is not None:
         config["temp_directory"] = str(temp_dir)
     try:
-        return duckdb.connect(":memory:", config=config)
+        con = duckdb.connect(":memory:", config=config)
+        con.execute("SET enable_progress_bar = false")
     except duckdb.Error as exc:  # pragma: no cover - only if DuckDB itself is broken
         raise BadInput(f"cannot start DuckDB to profile the dataset: {_one_line(exc)}") from exc
+    return con
+
+
+def _mib(size: int) -> str:
+    return f"{max(1, size >> 20)}MiB"
+
+
+def _physical_memory() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - non-POSIX systems
+        return 4 << 30
+
+
+def _quantile_plan(row_count: int, threads: int) -> tuple[int, int]:
+    """How many columns to compute at once, and the memory limit that needs (bytes)."""
+    need = max(1, row_count * _QUANTILE_BYTES_PER_ROW)
+    budget = max(BASE_MEMORY_BYTES, _physical_memory() // 2)
+    workers = max(1, min(threads, (budget - BASE_MEMORY_BYTES) // need))
+    return workers, min(budget, BASE_MEMORY_BYTES + workers * need)
 
 
 @contextmanager
@@ -170,6 +206,11 @@ def _rows(
 ) -> list[tuple[object, ...]]:
     try:
         return con.execute(sql).fetchall()
+    except duckdb.OutOfMemoryException as exc:
+        raise BadInput(
+            f"{path}: {doing} ran out of memory ({_one_line(exc)}); "
+            "free memory or profile a smaller dataset"
+        ) from exc
     except duckdb.Error as exc:
         raise BadInput(f"{path}: {doing} failed: {_one_line(exc)}") from exc
 
@@ -435,7 +476,13 @@ def profile_dataset(
         row_count = _count(_rows(db, f"SELECT count(*) FROM {source}", path, "counting rows")[0][0])
         if row_count == 0:
             raise BadInput(f"dataset file {path} has no rows; register a dataset with data in it")
-        profiles = _profile_columns(db, path, source, columns, row_count, bins, top_k)
+        threads = _count(_rows(db, "SELECT current_setting('threads')", path, "settings")[0][0])
+        workers, memory = _quantile_plan(row_count, max(1, threads))
+        if con is None:
+            _rows(db, f"SET memory_limit = '{_mib(memory)}'", path, "setting DuckDB's memory limit")
+        else:
+            workers = max(1, threads)
+        profiles = _profile_columns(db, path, source, columns, row_count, bins, top_k, workers)
     return {"format": fmt, "row_count": row_count, "columns": profiles}
 
 
@@ -447,6 +494,7 @@ def _profile_columns(
     row_count: int,
     bins: int,
     top_k: int,
+    workers: int,
 ) -> list[dict[str, object]]:
     levels = _levels(bins)
     numeric = [c for c in columns if c.kind == "numeric"]
@@ -469,10 +517,7 @@ def _profile_columns(
             for c in dated
         )
         tasks.append(task(f"SELECT {dated_sql} FROM {source}", "profiling datetime columns"))
-    threads = _count(
-        _rows(con, "SELECT current_setting('threads')", path, "reading settings")[0][0]
-    )
-    results = _run_parallel(con, tasks, workers=max(1, threads))
+    results = _run_parallel(con, tasks, workers=workers)
 
     out: dict[str, dict[str, object]] = {}
     histogram_parts: list[tuple[_Column, list[float], int]] = []

@@ -93,7 +93,12 @@ def store_fingerprint(home: Path) -> str:
     if db.exists():
         con = duckdb.connect(str(db), read_only=True)
         try:
-            tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+            tables = [
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM information_schema.tables ORDER BY 1"
+                ).fetchall()
+            ]
             for table in tables:
                 rows = con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall()
                 digest.update(f"{table}:{rows!r}".encode())
@@ -129,3 +134,36 @@ def one_line_error(result: Result, code: int = 2) -> str:
     assert "Traceback" not in result.output
     assert lines[0].startswith("error: ")
     return lines[0]
+
+
+def fixed_clock(start: str = "2026-11-02T09:00:00") -> Callable[[], str]:
+    """A clock that ticks one second per call, so demo stores are the same every run."""
+    from datetime import datetime, timedelta
+
+    moment = datetime.fromisoformat(start)
+    state = {"n": 0}
+
+    def now() -> str:
+        state["n"] += 1
+        return (moment + timedelta(seconds=state["n"])).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    return now
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo store, built once per session; copy it before changing it."""
+    from fixtures.demo import build_demo
+
+    home = tmp_path_factory.mktemp("template") / "demo"
+    build_demo(home, echo=lambda _line: None, clock=fixed_clock())
+    return home
+
+
+@pytest.fixture
+def demo_home(demo_template: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    home = tmp_path / "demo"
+    shutil.copytree(demo_template, home)
+    return home

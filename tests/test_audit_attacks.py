@@ -69,7 +69,9 @@ def test_deleted_row_is_named(team: Team, signoff: Runner) -> None:
 def test_inserted_row_is_named(team: Team, signoff: Runner) -> None:
     con = _db(team)
     con.execute("UPDATE audit_events SET seq = seq + 1 WHERE seq >= 3")
-    con.execute("INSERT INTO audit_events SELECT * REPLACE (3 AS seq) FROM audit_events WHERE seq = 2")
+    con.execute(
+        "INSERT INTO audit_events SELECT * REPLACE (3 AS seq) FROM audit_events WHERE seq = 2"
+    )
     con.close()
     code, output = _verify(signoff, team)
     assert code == 1 and "FAILED at sequence 3" in output
@@ -110,7 +112,9 @@ def test_event_signed_by_unregistered_key_is_named(team: Team, signoff: Runner) 
     forged = Signer("dana", mallory.load_private("mallory", PASSPHRASE.encode()))
     size = _size(team)
     with team.store.session() as session:
-        append_event(session, forged, "version.registered", "x:1", {"x": 1}, ts="2026-01-01T00:00:00Z")
+        append_event(
+            session, forged, "version.registered", "x:1", {"x": 1}, ts="2026-01-01T00:00:00Z"
+        )
     code, output = _verify(signoff, team)
     assert code == 1 and f"FAILED at sequence {size}" in output and "never registered" in output
 
@@ -119,7 +123,9 @@ def test_event_signed_by_revoked_key_after_revocation_is_named(team: Team, signo
     revoke_user(team.store, team["ada"], "dana")
     size = _size(team)
     with team.store.session() as session:
-        append_event(session, team["dana"], "version.registered", "x:1", {}, ts="2026-01-01T00:00:00Z")
+        append_event(
+            session, team["dana"], "version.registered", "x:1", {}, ts="2026-01-01T00:00:00Z"
+        )
     code, output = _verify(signoff, team)
     assert code == 1 and f"FAILED at sequence {size}" in output and "revocation" in output
 
@@ -149,7 +155,9 @@ def test_non_admin_managing_users_is_caught_by_the_verifier(team: Team, signoff:
     size = _size(team)
     payload = {"name": "eve", "role": "admin", "public_key": "00" * 32}
     with team.store.session() as session:
-        append_event(session, team["rita"], "user.added", "user:eve", payload, ts="2026-01-01T00:00:00Z")
+        append_event(
+            session, team["rita"], "user.added", "user:eve", payload, ts="2026-01-01T00:00:00Z"
+        )
     code, output = _verify(signoff, team)
     assert code == 1 and f"FAILED at sequence {size}" in output and "not an admin" in output
 
@@ -185,7 +193,9 @@ def test_truncated_tail_is_caught_against_a_kept_checkpoint(
     assert code == 1 and f"FAILED at sequence {size - 2}" in output and "truncated" in output
 
 
-def test_store_replaced_by_an_older_copy_is_caught(team: Team, signoff: Runner, tmp_path: Path) -> None:
+def test_store_replaced_by_an_older_copy_is_caught(
+    team: Team, signoff: Runner, tmp_path: Path
+) -> None:
     team.store.dispose()
     backup = tmp_path / "backup"
     backup.mkdir()
@@ -194,7 +204,10 @@ def test_store_replaced_by_an_older_copy_is_caught(team: Team, signoff: Runner, 
     old_size = _size(team)
     revoke_user(team.store, team["ada"], "rosa")
     kept = tmp_path / "kept.txt"
-    assert signoff("audit", "checkpoint", "--home", team.home, "--as", "aud", "-o", kept).exit_code == 0
+    assert (
+        signoff("audit", "checkpoint", "--home", team.home, "--as", "aud", "-o", kept).exit_code
+        == 0
+    )
     team.store.dispose()
     for path in team.home.glob("signoff.duckdb*"):
         path.unlink()

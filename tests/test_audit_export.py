@@ -74,7 +74,9 @@ def test_tampered_export_fails_offline(team: Team, signoff: Runner, tmp_path: Pa
     assert "FAILED at sequence 3" in done.stdout
 
 
-def test_offline_verify_checks_the_admin_fingerprint(team: Team, signoff: Runner, tmp_path: Path) -> None:
+def test_offline_verify_checks_the_admin_fingerprint(
+    team: Team, signoff: Runner, tmp_path: Path
+) -> None:
     directory = _export(team, signoff, tmp_path / "export")
     good = _offline_verify(directory, "--admin-keyid", team["ada"].keyid)
     assert good.returncode == 0, good.stdout
@@ -96,11 +98,14 @@ def _signed_log(count: int) -> list[EventRecord]:
     prev = GENESIS_PREV
     for seq in range(count):
         if seq == 0:
-            action, payload = "store.created", {
-                "store_id": "s",
-                "origin": "signoff/s",
-                "admin": {"name": "ada", "role": "admin", "public_key": raw.hex()},
-            }
+            action, payload = (
+                "store.created",
+                {
+                    "store_id": "s",
+                    "origin": "signoff/s",
+                    "admin": {"name": "ada", "role": "admin", "public_key": raw.hex()},
+                },
+            )
         else:
             action, payload = "note.added", {"n": seq}
         body = canonical_json(payload)
@@ -108,13 +113,32 @@ def _signed_log(count: int) -> list[EventRecord]:
 
         kid = sslib_keyid(key.public_key())
         entry = build_entry(
-            seq=seq, ts="2026-01-01T00:00:00Z", actor="ada", keyid=kid, action=action,
-            subject=f"s:{seq}", model=None, payload=body, prev_hash=prev,
+            seq=seq,
+            ts="2026-01-01T00:00:00Z",
+            actor="ada",
+            keyid=kid,
+            action=action,
+            subject=f"s:{seq}",
+            model=None,
+            payload=body,
+            prev_hash=prev,
         )
         digest = entry_hash(entry)
         records.append(
-            EventRecord(seq, "2026-01-01T00:00:00Z", "ada", kid, action, f"s:{seq}", None, body,
-                        entry, prev, digest, key.sign(signing_message(entry)))
+            EventRecord(
+                seq,
+                "2026-01-01T00:00:00Z",
+                "ada",
+                kid,
+                action,
+                f"s:{seq}",
+                None,
+                body,
+                entry,
+                prev,
+                digest,
+                key.sign(signing_message(entry)),
+            )
         )
         prev = digest
     return records

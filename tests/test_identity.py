@@ -10,7 +10,9 @@ import pytest
 from tests.conftest import PASSPHRASE, Runner, Team, one_line_error
 
 
-def test_keys_create_writes_encrypted_key_with_private_mode(signoff: Runner, isolated_env: Path) -> None:
+def test_keys_create_writes_encrypted_key_with_private_mode(
+    signoff: Runner, isolated_env: Path
+) -> None:
     result = signoff("keys", "create", "erin")
     assert result.exit_code == 0, result.output
     key = isolated_env / "erin.key"
@@ -36,33 +38,47 @@ def test_keys_create_refuses_bad_names_and_duplicates(signoff: Runner) -> None:
     one_line_error(signoff("keys", "create", "erin"))
 
 
-def test_wrong_passphrase_is_one_line(team: Team, signoff: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_passphrase_is_one_line(
+    team: Team, signoff: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SIGNOFF_PASSPHRASE", "not it")
     line = one_line_error(signoff("audit", "checkpoint", "--home", team.home, "--as", "rita"))
     assert "wrong passphrase" in line
 
 
-def test_passphrase_file(team: Team, signoff: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_passphrase_file(
+    team: Team, signoff: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SIGNOFF_PASSPHRASE")
     secret = tmp_path / "pass.txt"
     secret.write_text(PASSPHRASE + "\n")
-    result = signoff("audit", "checkpoint", "--home", team.home, "--as", "rita", "--passphrase-file", secret)
+    result = signoff(
+        "audit", "checkpoint", "--home", team.home, "--as", "rita", "--passphrase-file", secret
+    )
     assert result.exit_code == 0, result.output
 
 
 def test_loose_key_permissions_are_refused(team: Team, signoff: Runner) -> None:
     os.chmod(team.keys / "rita.key", 0o644)
-    line = one_line_error(signoff("audit", "checkpoint", "--home", team.home, "--as", "rita"), code=3)
+    line = one_line_error(
+        signoff("audit", "checkpoint", "--home", team.home, "--as", "rita"), code=3
+    )
     assert "chmod 600" in line
 
 
-def test_acting_as_someone_whose_key_you_do_not_hold(team: Team, signoff: Runner, tmp_path: Path) -> None:
+def test_acting_as_someone_whose_key_you_do_not_hold(
+    team: Team, signoff: Runner, tmp_path: Path
+) -> None:
     (team.keys / "raj.key").rename(tmp_path / "stolen-away.key")
-    line = one_line_error(signoff("audit", "checkpoint", "--home", team.home, "--as", "raj"), code=3)
+    line = one_line_error(
+        signoff("audit", "checkpoint", "--home", team.home, "--as", "raj"), code=3
+    )
     assert "do not hold" in line
 
 
-def test_a_key_file_of_another_user_does_not_let_you_act_as_them(team: Team, signoff: Runner) -> None:
+def test_a_key_file_of_another_user_does_not_let_you_act_as_them(
+    team: Team, signoff: Runner
+) -> None:
     # rita copies her own key under raj's name: the public key no longer matches raj's.
     (team.keys / "raj.key").unlink()
     (team.keys / "raj.pub").unlink()
@@ -74,7 +90,9 @@ def test_a_key_file_of_another_user_does_not_let_you_act_as_them(team: Team, sig
 
 
 def test_unknown_user_and_no_user(team: Team, signoff: Runner) -> None:
-    assert "no user" in one_line_error(signoff("audit", "checkpoint", "--home", team.home, "--as", "zed"))
+    assert "no user" in one_line_error(
+        signoff("audit", "checkpoint", "--home", team.home, "--as", "zed")
+    )
     assert "--as" in one_line_error(signoff("audit", "checkpoint", "--home", team.home))
 
 
@@ -82,12 +100,32 @@ def test_only_admins_add_users(team: Team, signoff: Runner, unchanged) -> None: 
     signoff("keys", "create", "erin")
     check = unchanged(team.home)
     result = signoff(
-        "users", "add", "erin", "--role", "admin", "--pubkey", team.keys / "erin.pub", "--home", team.home, "--as", "rita"
+        "users",
+        "add",
+        "erin",
+        "--role",
+        "admin",
+        "--pubkey",
+        team.keys / "erin.pub",
+        "--home",
+        team.home,
+        "--as",
+        "rita",
     )
     assert "needs the role admin" in one_line_error(result, code=3)
     check()
     ok = signoff(
-        "users", "add", "erin", "--role", "reviewer", "--pubkey", team.keys / "erin.pub", "--home", team.home, "--as", "ada"
+        "users",
+        "add",
+        "erin",
+        "--role",
+        "reviewer",
+        "--pubkey",
+        team.keys / "erin.pub",
+        "--home",
+        team.home,
+        "--as",
+        "ada",
     )
     assert ok.exit_code == 0, ok.output
     listing = signoff("users", "list", "--home", team.home, "--json")
@@ -102,33 +140,79 @@ def test_only_admins_add_users(team: Team, signoff: Runner, unchanged) -> None: 
         (["rita", "--role", "reviewer"], "already exists"),
     ],
 )
-def test_users_add_bad_input(team: Team, signoff: Runner, unchanged, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
+def test_users_add_bad_input(
+    team: Team, signoff: Runner, unchanged, args: list[str], needle: str
+) -> None:  # type: ignore[no-untyped-def]
     signoff("keys", "create", "erin")
     check = unchanged(team.home)
-    result = signoff("users", "add", *args, "--pubkey", team.keys / "erin.pub", "--home", team.home, "--as", "ada")
+    result = signoff(
+        "users",
+        "add",
+        *args,
+        "--pubkey",
+        team.keys / "erin.pub",
+        "--home",
+        team.home,
+        "--as",
+        "ada",
+    )
     assert result.exit_code == 2 and needle in result.output
     check()
 
 
-def test_users_add_with_missing_or_bad_pubkey(team: Team, signoff: Runner, tmp_path: Path, unchanged) -> None:  # type: ignore[no-untyped-def]
+def test_users_add_with_missing_or_bad_pubkey(
+    team: Team, signoff: Runner, tmp_path: Path, unchanged
+) -> None:  # type: ignore[no-untyped-def]
     check = unchanged(team.home)
-    one_line_error(signoff("users", "add", "erin", "--role", "reviewer", "--pubkey", tmp_path / "nope.pub", "--home", team.home, "--as", "ada"))
+    one_line_error(
+        signoff(
+            "users",
+            "add",
+            "erin",
+            "--role",
+            "reviewer",
+            "--pubkey",
+            tmp_path / "nope.pub",
+            "--home",
+            team.home,
+            "--as",
+            "ada",
+        )
+    )
     junk = tmp_path / "junk.pub"
     junk.write_text("not a key")
-    one_line_error(signoff("users", "add", "erin", "--role", "reviewer", "--pubkey", junk, "--home", team.home, "--as", "ada"))
+    one_line_error(
+        signoff(
+            "users",
+            "add",
+            "erin",
+            "--role",
+            "reviewer",
+            "--pubkey",
+            junk,
+            "--home",
+            team.home,
+            "--as",
+            "ada",
+        )
+    )
     check()
 
 
 def test_revoked_user_cannot_act(team: Team, signoff: Runner) -> None:
     assert signoff("users", "revoke", "rita", "--home", team.home, "--as", "ada").exit_code == 0
-    line = one_line_error(signoff("audit", "checkpoint", "--home", team.home, "--as", "rita"), code=3)
+    line = one_line_error(
+        signoff("audit", "checkpoint", "--home", team.home, "--as", "rita"), code=3
+    )
     assert "revoked" in line
     assert signoff("audit", "verify", "--home", team.home).exit_code == 0
 
 
 def test_key_rotation_by_the_user_then_old_key_is_dead(team: Team, signoff: Runner) -> None:
     assert signoff("keys", "create", "rita-2027").exit_code == 0
-    rotated = signoff("keys", "rotate", "--new-key", "rita-2027", "--home", team.home, "--as", "rita")
+    rotated = signoff(
+        "keys", "rotate", "--new-key", "rita-2027", "--home", team.home, "--as", "rita"
+    )
     assert rotated.exit_code == 0, rotated.output
     # The old key file is still there, but acting now needs the new one: both are in the dir,
     # so the lookup finds the new key by its id.
@@ -140,9 +224,31 @@ def test_key_rotation_by_the_user_then_old_key_is_dead(team: Team, signoff: Runn
 
 def test_rotation_of_someone_else_needs_admin(team: Team, signoff: Runner) -> None:
     signoff("keys", "create", "new-raj")
-    refused = signoff("keys", "rotate", "--user", "raj", "--new-key", "new-raj", "--home", team.home, "--as", "rita")
+    refused = signoff(
+        "keys",
+        "rotate",
+        "--user",
+        "raj",
+        "--new-key",
+        "new-raj",
+        "--home",
+        team.home,
+        "--as",
+        "rita",
+    )
     assert refused.exit_code == 3
-    ok = signoff("keys", "rotate", "--user", "raj", "--pubkey", team.keys / "new-raj.pub", "--home", team.home, "--as", "ada")
+    ok = signoff(
+        "keys",
+        "rotate",
+        "--user",
+        "raj",
+        "--pubkey",
+        team.keys / "new-raj.pub",
+        "--home",
+        team.home,
+        "--as",
+        "ada",
+    )
     assert ok.exit_code == 0, ok.output
     assert signoff("audit", "verify", "--home", team.home).exit_code == 0
 

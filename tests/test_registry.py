@@ -27,7 +27,9 @@ def training(tmp_path: Path) -> dict[str, Path]:
     frame = data.frame.iloc[:, [0, 1, 2, 3]].copy()
     frame.columns = ["radius", "texture", "perimeter", "area"]
     frame["malignant"] = 1 - data.target
-    model = LogisticRegression(max_iter=2000).fit(frame.drop(columns="malignant"), frame["malignant"])
+    model = LogisticRegression(max_iter=2000).fit(
+        frame.drop(columns="malignant"), frame["malignant"]
+    )
     paths = {
         "csv": tmp_path / "train.csv",
         "parquet": tmp_path / "train.parquet",
@@ -41,14 +43,25 @@ def training(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def _register(signoff: Runner, team: Team, paths: dict[str, Path], *extra: str, **over: Path) -> object:
+def _register(
+    signoff: Runner, team: Team, paths: dict[str, Path], *extra: str, **over: Path
+) -> object:
     args = {
         "--artifact": over.get("artifact", paths["skops"]),
         "--train-data": over.get("train", paths["csv"]),
     }
     flat = [str(x) for kv in args.items() for x in kv]
     return signoff(
-        "register", "tumour", *flat, "--target", "malignant", "--home", team.home, "--as", "dana", *extra
+        "register",
+        "tumour",
+        *flat,
+        "--target",
+        "malignant",
+        "--home",
+        team.home,
+        "--as",
+        "dana",
+        *extra,
     )
 
 
@@ -64,7 +77,12 @@ def test_register_show_and_models(team: Team, signoff: Runner, training: dict[st
     version = json.loads(shown.output)
     assert version["number"] == 2 and version["parent"] == 1
     assert version["task_type"] == "classification"
-    assert [c["name"] for c in version["input_schema"]] == ["radius", "texture", "perimeter", "area"]
+    assert [c["name"] for c in version["input_schema"]] == [
+        "radius",
+        "texture",
+        "perimeter",
+        "area",
+    ]
     assert version["params"]["max_iter"] == 2000
     assert 0.8 < version["metrics"]["accuracy"] <= 1.0
     models = json.loads(signoff("models", "--home", team.home, "--json").output)
@@ -92,15 +110,25 @@ def test_artifact_is_content_addressed_and_verified_on_read(
         artifacts.read_verified(digest)
 
 
-def test_code_dir_records_the_git_commit(team: Team, signoff: Runner, training: dict[str, Path], tmp_path: Path) -> None:
+def test_code_dir_records_the_git_commit(
+    team: Team, signoff: Runner, training: dict[str, Path], tmp_path: Path
+) -> None:
     repo = tmp_path / "code"
     repo.mkdir()
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@x",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@x",
+    }
     subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
     (repo / "train.py").write_text("print(1)\n")
     subprocess.run(["git", "-C", str(repo), "add", "."], check=True, env=env)
     subprocess.run(["git", "-C", str(repo), "commit", "-qm", "x"], check=True, env=env)
-    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     result = _register(signoff, team, training, "--code-dir", str(repo))
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     shown = signoff("show", "tumour:1", "--home", team.home, "--json")
@@ -120,7 +148,9 @@ def test_pickle_needs_trust_and_the_trust_is_recorded(
     assert '"trusted_pickle": true' in shown.output
 
 
-def _bad_inputs(tmp_path: Path, training: dict[str, Path]) -> dict[str, tuple[dict[str, Path], list[str], str]]:
+def _bad_inputs(
+    tmp_path: Path, training: dict[str, Path]
+) -> dict[str, tuple[dict[str, Path], list[str], str]]:
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     header_only = tmp_path / "header.csv"
@@ -158,9 +188,18 @@ def _bad_inputs(tmp_path: Path, training: dict[str, Path]) -> dict[str, tuple[di
 @pytest.mark.parametrize(
     "case",
     [
-        "missing artifact", "missing data", "empty csv", "header-only csv", "corrupt artifact",
-        "not an estimator", "unfitted", "columns differ", "target missing", "untrusted type",
-        "unknown parent", "bad tag",
+        "missing artifact",
+        "missing data",
+        "empty csv",
+        "header-only csv",
+        "corrupt artifact",
+        "not an estimator",
+        "unfitted",
+        "columns differ",
+        "target missing",
+        "untrusted type",
+        "unknown parent",
+        "bad tag",
     ],
 )
 def test_register_bad_input(
@@ -176,8 +215,18 @@ def test_register_bad_input(
 def test_bad_model_names(team: Team, signoff: Runner, training: dict[str, Path]) -> None:
     for name in ["Tumour", "_x", "a" * 65, "with space", "x/y"]:
         result = signoff(
-            "register", name, "--artifact", training["skops"], "--train-data", training["csv"],
-            "--target", "malignant", "--home", team.home, "--as", "dana",
+            "register",
+            name,
+            "--artifact",
+            training["skops"],
+            "--train-data",
+            training["csv"],
+            "--target",
+            "malignant",
+            "--home",
+            team.home,
+            "--as",
+            "dana",
         )
         assert "invalid model name" in one_line_error(result)
 
@@ -189,11 +238,23 @@ def test_unknown_model_and_version(team: Team, signoff: Runner, training: dict[s
     assert "invalid version" in one_line_error(signoff("show", "tumour:x", "--home", team.home))
 
 
-def test_reviewers_cannot_register(team: Team, signoff: Runner, training: dict[str, Path], unchanged) -> None:  # type: ignore[no-untyped-def]
+def test_reviewers_cannot_register(
+    team: Team, signoff: Runner, training: dict[str, Path], unchanged
+) -> None:  # type: ignore[no-untyped-def]
     check = unchanged(team.home)
     result = signoff(
-        "register", "tumour", "--artifact", training["skops"], "--train-data", training["csv"],
-        "--target", "malignant", "--home", team.home, "--as", "rita",
+        "register",
+        "tumour",
+        "--artifact",
+        training["skops"],
+        "--train-data",
+        training["csv"],
+        "--target",
+        "malignant",
+        "--home",
+        team.home,
+        "--as",
+        "rita",
     )
     assert result.exit_code == 3
     check()
@@ -221,15 +282,25 @@ def test_busy_store_exits_2(team: Team, tmp_path: Path) -> None:
     import sys
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(30)", str(team.home / "signoff.duckdb")],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(30)",
+            str(team.home / "signoff.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         env = {**os.environ, "SIGNOFF_LOCK_TIMEOUT": "1"}
         done = subprocess.run(
             [sys.executable, "-m", "console", "models", "--home", str(team.home)],
-            capture_output=True, text=True, env=env, check=False, timeout=60,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
         )
         assert done.returncode == 2, done.stderr
         assert "busy" in done.stderr and "Traceback" not in done.stderr
@@ -242,11 +313,17 @@ def test_python_api_registers_in_process(team: Team, training: dict[str, Path]) 
     store = api.open_store(team.home)
     me = api.unlock(store, "dana", passphrase=PASSPHRASE, keys_dir=team.keys)
     frame = pd.read_csv(training["csv"])
-    model = LogisticRegression(max_iter=2000).fit(frame.drop(columns="malignant"), frame["malignant"])
-    result = api.register_model(store, me, "tumour", model, frame, target="malignant", tags={"run": "42"})
+    model = LogisticRegression(max_iter=2000).fit(
+        frame.drop(columns="malignant"), frame["malignant"]
+    )
+    result = api.register_model(
+        store, me, "tumour", model, frame, target="malignant", tags={"run": "42"}
+    )
     assert result.version == 1 and result.task_type == "classification"
     regressor = LinearRegression().fit(frame[["radius", "texture"]], frame["area"])
-    second = api.register_model(store, me, "area", regressor, frame[["radius", "texture", "area"]], target="area")
+    second = api.register_model(
+        store, me, "area", regressor, frame[["radius", "texture", "area"]], target="area"
+    )
     assert second.task_type == "regression" and "r2" in second.metrics
     from console.auditing import verify_store
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,9 @@ def verify(checkpoint: Path | None, **kwargs: Any) -> None:
     if run.as_json or total < 5000:
         result = verify_store(store, checkpoint_note=note)
     else:
-        with click.progressbar(
-            length=total, label="verifying", file=click.get_text_stream("stderr")
-        ) as bar:
+        bar: Any
+        stderr = sys.stderr
+        with click.progressbar(length=total, label="verifying", file=stderr) as bar:
             state = {"done": 0}
 
             def advance(done: int, _total: int) -> None:

@@ -18,7 +18,7 @@ class SignoffApp(App[None]):
         super().__init__()
         self.store = store
         self.user = user
-        self.sub_title = f"{store.home}" + (f" · {user}" if user else "")
+        self.sub_title = f"{store.home.name}" + (f" · {user}" if user else "")
 
     def on_mount(self) -> None:
         self.push_screen(ModelsScreen(self.store))
