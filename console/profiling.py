@@ -253,7 +253,8 @@ def relation_sql(path: Path, fmt: str, *, sample_all: bool = False) -> str:
 
 def _csv_sql(literal: str, *, sample_all: bool = False, buffer_size: int | None = None) -> str:
     nulls = ", ".join(_quote_literal(token) for token in _CSV_NULLS)
-    options = f"header=true, auto_detect=true, nullstr=[{nulls}]"
+    # skip=0: the header is the first line; never let the sniffer drop leading rows as preamble.
+    options = f"header=true, auto_detect=true, skip=0, nullstr=[{nulls}]"
     if sample_all:
         options += ", sample_size=-1"
     if buffer_size is not None:

@@ -28,8 +28,20 @@ def _v1_initial(connection: Connection) -> None:
     SQLModel.metadata.create_all(connection, tables=[t.__table__ for t in tables])  # type: ignore[attr-defined]
 
 
+def _v2_workflow_validation_cards(connection: Connection) -> None:
+    tables = [
+        models.PromotionRequest,
+        models.Approval,
+        models.ValidationRun,
+        models.ValidationCheck,
+        models.CardField,
+        models.PackageRecord,
+    ]
+    SQLModel.metadata.create_all(connection, tables=[t.__table__ for t in tables])  # type: ignore[attr-defined]
+
+
 # Append new migrations; never edit or reorder one that has shipped.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_workflow_validation_cards]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -160,3 +160,113 @@ class Checkpoint(SQLModel, table=True):
     note: str
     issued_at: str
     issued_by: str
+
+
+# ---- schema v2: workflow, validation, cards, packages ---------------------------------------
+
+
+class PromotionRequest(SQLModel, table=True):
+    """A request to move a version to a stage, bound to the evidence its reviewers see."""
+
+    __tablename__ = "promotion_requests"
+    id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    model: str = Field(index=True)
+    version: int
+    stage: str
+    requester: str
+    comment: str
+    created_at: str
+    expires_at: str
+    # open -> promoted | rejected | withdrawn | expired; open -> canary while a canary runs
+    status: str = Field(index=True)
+    evidence_digest: str
+    evidence: str  # canonical JSON of the digest's inputs
+    canary_plan: str = "[]"  # canonical JSON list of percentages
+    policy_digest: str
+    validation_run_id: int | None = None
+    closed_at: str | None = None
+    closed_by: str | None = None
+    event_seq: int
+
+
+class Approval(SQLModel, table=True):
+    """A reviewer's signed decision on a request, over the request's evidence digest."""
+
+    __tablename__ = "approvals"
+    id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    request_id: int = Field(index=True)
+    approver: str
+    role: str
+    decision: str  # approve | reject
+    comment: str
+    evidence_digest: str
+    decided_at: str
+    keyid: str
+    statement: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    void: bool = False
+    void_reason: str = ""
+    event_seq: int
+
+
+class ValidationRun(SQLModel, table=True):
+    """One run of a validation suite of one version on one dataset."""
+
+    __tablename__ = "validation_runs"
+    id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    model: str = Field(index=True)
+    version: int
+    dataset_sha256: str
+    dataset_name: str
+    target: str
+    sensitive: str | None = None
+    stage: str | None = None  # the stage whose thresholds applied
+    status: str  # pass | warn | fail
+    passed: bool
+    report_sha256: str  # the JSON report, stored as an artifact
+    started_at: str
+    finished_at: str
+    actor: str
+    summary: str = "{}"  # canonical JSON: headline metrics and counts
+    event_seq: int
+
+
+class ValidationCheck(SQLModel, table=True):
+    """One check of a validation run: status, value, threshold and detail."""
+
+    __tablename__ = "validation_checks"
+    run_id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    name: str = Field(primary_key=True)
+    category: str  # performance | data | drift | fairness | champion | reproducibility | ...
+    status: str  # pass | warn | fail | info
+    value: float | None = None
+    threshold: float | None = None
+    detail: str = "{}"  # canonical JSON
+
+
+class CardField(SQLModel, table=True):
+    """A human-written model card field of one version (intended use, caveats, …)."""
+
+    __tablename__ = "card_fields"
+    model: str = Field(primary_key=True)
+    version: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    field: str = Field(primary_key=True)
+    value: str
+    updated_at: str
+    updated_by: str
+    event_seq: int
+
+
+class PackageRecord(SQLModel, table=True):
+    """A deployment package built from a version, by digest."""
+
+    __tablename__ = "packages"
+    sha256: str = Field(primary_key=True)
+    model: str = Field(index=True)
+    version: int
+    file_name: str
+    size: int
+    created_by: str
+    created_at: str
+    verified: bool = True
+    event_seq: int

@@ -1,0 +1,244 @@
+"""Read models of the evidence reviewers, gates, cards and reports rely on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from console.store.db import Store
+from console.store.models import (
+    Approval,
+    Deployment,
+    PackageRecord,
+    PromotionRequest,
+    ValidationCheck,
+    ValidationRun,
+)
+
+
+@dataclass(frozen=True)
+class CheckView:
+    name: str
+    category: str
+    status: str
+    value: float | None
+    threshold: float | None
+    detail: dict[str, object]
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class ValidationView:
+    id: int
+    model: str
+    version: int
+    dataset_sha256: str
+    dataset_name: str
+    target: str
+    sensitive: str | None
+    stage: str | None
+    status: str
+    passed: bool
+    report_sha256: str
+    started_at: str
+    finished_at: str
+    actor: str
+    summary: dict[str, object]
+    event_seq: int
+    checks: list[CheckView] = field(default_factory=list)
+
+    def check(self, name: str) -> CheckView | None:
+        for item in self.checks:
+            if item.name == name:
+                return item
+        return None
+
+    def by_category(self, category: str) -> list[CheckView]:
+        return [c for c in self.checks if c.category == category]
+
+    def as_dict(self) -> dict[str, object]:
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "checks"}
+        data["checks"] = [c.as_dict() for c in self.checks]
+        return data
+
+
+def _validation_view(session: Session, run: ValidationRun) -> ValidationView:
+    checks = session.exec(
+        select(ValidationCheck)
+        .where(ValidationCheck.run_id == run.id)
+        .order_by(col(ValidationCheck.category), col(ValidationCheck.name))
+    ).all()
+    return ValidationView(
+        id=run.id,
+        model=run.model,
+        version=run.version,
+        dataset_sha256=run.dataset_sha256,
+        dataset_name=run.dataset_name,
+        target=run.target,
+        sensitive=run.sensitive,
+        stage=run.stage,
+        status=run.status,
+        passed=run.passed,
+        report_sha256=run.report_sha256,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        actor=run.actor,
+        summary=json.loads(run.summary),
+        event_seq=run.event_seq,
+        checks=[
+            CheckView(c.name, c.category, c.status, c.value, c.threshold, json.loads(c.detail))
+            for c in checks
+        ],
+    )
+
+
+def latest_validation_in(session: Session, model: str, version: int) -> ValidationView | None:
+    """The newest validation run of a version (the one gates and evidence digests use)."""
+    run = session.exec(
+        select(ValidationRun)
+        .where(ValidationRun.model == model, ValidationRun.version == version)
+        .order_by(col(ValidationRun.id).desc())
+    ).first()
+    return _validation_view(session, run) if run is not None else None
+
+
+def latest_validation(store: Store, model: str, version: int) -> ValidationView | None:
+    with store.session() as session:
+        return latest_validation_in(session, model, version)
+
+
+def validation_runs(store: Store, model: str, version: int | None = None) -> list[ValidationView]:
+    with store.session() as session:
+        query = select(ValidationRun).where(ValidationRun.model == model)
+        if version is not None:
+            query = query.where(ValidationRun.version == version)
+        runs = session.exec(query.order_by(col(ValidationRun.id))).all()
+        return [_validation_view(session, r) for r in runs]
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    id: int
+    model: str
+    stage: str
+    kind: str  # promotion | canary.started | canary.step | canary.completed | canary.aborted | rollback
+    version: int
+    replaced_version: int | None
+    request_id: int | None
+    actor: str
+    occurred_at: str
+    break_glass: bool
+    reason: str
+    event_seq: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def stage_history(
+    store: Store, model: str, stage: str | None = None
+) -> list[DeploymentView]:
+    """Every stage change of a model, oldest first."""
+    with store.session() as session:
+        query = select(Deployment).where(Deployment.model == model)
+        if stage is not None:
+            query = query.where(Deployment.stage == stage)
+        rows = session.exec(query.order_by(col(Deployment.id))).all()
+        return [
+            DeploymentView(
+                r.id,
+                r.model,
+                r.stage,
+                r.kind,
+                r.version,
+                r.replaced_version,
+                r.request_id,
+                r.actor,
+                r.occurred_at,
+                r.break_glass,
+                r.reason,
+                r.event_seq,
+            )
+            for r in rows
+        ]
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    id: int
+    request_id: int
+    approver: str
+    role: str
+    decision: str
+    comment: str
+    evidence_digest: str
+    decided_at: str
+    keyid: str
+    statement: bytes
+    signature: bytes
+    void: bool
+    void_reason: str
+    event_seq: int
+
+    def as_dict(self) -> dict[str, object]:
+        data = {
+            k: getattr(self, k)
+            for k in self.__dataclass_fields__
+            if k not in ("statement", "signature")
+        }
+        data["signature"] = self.signature.hex()
+        return data
+
+
+def approvals_for(session: Session, request_id: int) -> list[ApprovalView]:
+    rows = session.exec(
+        select(Approval).where(Approval.request_id == request_id).order_by(col(Approval.id))
+    ).all()
+    return [
+        ApprovalView(
+            a.id,
+            a.request_id,
+            a.approver,
+            a.role,
+            a.decision,
+            a.comment,
+            a.evidence_digest,
+            a.decided_at,
+            a.keyid,
+            bytes(a.statement),
+            bytes(a.signature),
+            a.void,
+            a.void_reason,
+            a.event_seq,
+        )
+        for a in rows
+    ]
+
+
+def model_approvals(store: Store, model: str, version: int | None = None) -> list[ApprovalView]:
+    """Every decision on requests of a model (or one version), oldest first."""
+    with store.session() as session:
+        query = select(PromotionRequest.id).where(PromotionRequest.model == model)
+        if version is not None:
+            query = query.where(PromotionRequest.version == version)
+        ids = session.exec(query.order_by(col(PromotionRequest.id))).all()
+        views: list[ApprovalView] = []
+        for request_id in ids:
+            views.extend(approvals_for(session, int(request_id)))
+        return views
+
+
+def latest_package(store: Store, model: str, version: int) -> PackageRecord | None:
+    with store.session() as session:
+        row = session.exec(
+            select(PackageRecord)
+            .where(PackageRecord.model == model, PackageRecord.version == version)
+            .order_by(col(PackageRecord.created_at).desc())
+        ).first()
+        if row is not None:
+            session.expunge(row)
+        return row

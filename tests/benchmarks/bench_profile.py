@@ -1,0 +1,265 @@
+"""Benchmark: DuckDB dataset profiling against the same profile computed with pandas.
+
+Run it as a script (``python tests/benchmarks/bench_profile.py [--rows N] [--repeat R]``) or under
+pytest (``pytest tests/benchmarks/bench_profile.py -s``). It writes a seeded 1M x 20 CSV, then
+profiles it with each implementation in fresh Python processes, so that each peak RSS is that
+implementation's own (interpreter and imports included), and prints the best time of the repeats.
+It only reports; it asserts nothing about speed or memory, only that both profiles agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+ROWS = 1_000_000
+NUMERIC = 16
+CATEGORICAL = 4
+SEED = 20240611
+BINS = 10
+TOP_K = 50
+# Same levels as console.profiling.QUANTILES, restated so the pandas child needs no signoff import.
+NAMED_QUANTILES = {
+    "p01": 0.01,
+    "p05": 0.05,
+    "p25": 0.25,
+    "p50": 0.5,
+    "p75": 0.75,
+    "p95": 0.95,
+    "p99": 0.99,
+}
+
+
+def make_dataset(path: Path, rows: int = ROWS, seed: int = SEED) -> Path:
+    """A CSV of `rows` rows: 16 float columns of assorted shapes and 4 string columns."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(seed)
+    columns: dict[str, Any] = {}
+    for i in range(NUMERIC):
+        shape = i % 4
+        if shape == 0:
+            values = rng.normal(10.0 * i, 1.0 + i, rows)
+        elif shape == 1:
+            values = rng.lognormal(0.0, 0.75, rows)
+        elif shape == 2:
+            values = rng.uniform(-100.0, 100.0, rows)
+        else:
+            values = rng.exponential(5.0, rows)
+        values = values.round(6)
+        mask = rng.random(rows) < 0.01 if i % 5 == 0 else None  # some columns have gaps
+        columns[f"num_{i:02d}"] = pa.array(values, mask=mask)
+    for j, cardinality in enumerate((5, 50, 500, 5000)[:CATEGORICAL]):
+        labels = np.array([f"c{j}_{k:05d}" for k in range(cardinality)])
+        weights = rng.zipf(1.5, cardinality).astype(float)
+        picks = rng.choice(cardinality, size=rows, p=weights / weights.sum())
+        mask = rng.random(rows) < 0.02 if j == 1 else None
+        columns[f"cat_{j}"] = pa.array(labels[picks], mask=mask)
+    pacsv.write_csv(pa.table(columns), path)
+    return path
+
+
+def pandas_profile(path: Path, bins: int = BINS, top_k: int = TOP_K) -> dict[str, object]:
+    """The profile console.profiling computes, computed with pandas and numpy instead."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    inner = [i / bins for i in range(1, bins)]
+    levels = sorted(set(inner) | set(NAMED_QUANTILES.values()))
+    rows = len(frame)
+    columns: list[dict[str, object]] = []
+    for name in frame.columns:
+        series = frame[name]
+        entry: dict[str, object] = {"name": str(name)}
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            data = series.to_numpy(dtype=float, na_value=np.nan)
+            nulls = int(np.isnan(data).sum())
+            finite = data[np.isfinite(data)]
+            entry.update(kind="numeric", null_count=nulls, null_rate=nulls / rows)
+            entry["infinite_count"] = int(data.size - nulls - finite.size)
+            if finite.size:
+                q = dict(zip(levels, np.quantile(finite, levels).tolist(), strict=True))
+                low, high = float(finite.min()), float(finite.max())
+                edges = np.unique(np.clip([low, *(q[x] for x in inner), high], low, high))
+                if edges.size > 1:
+                    counts = np.histogram(finite, bins=edges)[0].tolist()
+                    edge_list = edges.tolist()
+                else:
+                    counts, edge_list = [int(finite.size)], [low, low]
+                entry.update(
+                    min=low,
+                    max=high,
+                    mean=float(finite.mean()),
+                    std=float(finite.std(ddof=1)) if finite.size > 1 else None,
+                    quantiles={k: q[v] for k, v in NAMED_QUANTILES.items()},
+                    histogram={"edges": edge_list, "counts": counts},
+                )
+        else:
+            kind = "boolean" if pd.api.types.is_bool_dtype(series) else "categorical"
+            counts_by_value = series.value_counts(dropna=True)
+            table = pd.DataFrame(
+                {"value": counts_by_value.index.astype(str), "n": counts_by_value.to_numpy()}
+            ).sort_values(["n", "value"], ascending=[False, True], kind="stable")
+            top = table.head(top_k)
+            non_null = int(table["n"].sum())
+            entry.update(
+                kind=kind,
+                null_count=rows - non_null,
+                null_rate=(rows - non_null) / rows,
+                distinct=len(table),
+                frequencies=dict(zip(top["value"], (int(n) for n in top["n"]), strict=True)),
+                other_count=non_null - int(top["n"].sum()),
+            )
+        columns.append(entry)
+    return {"format": "csv", "row_count": rows, "columns": columns}
+
+
+def duckdb_profile(path: Path) -> dict[str, object]:
+    from console.profiling import profile_dataset
+
+    return profile_dataset(path, bins=BINS, top_k=TOP_K)
+
+
+def _worker(which: str, data: Path, out: Path) -> None:
+    """Child process: profile once, then write the profile, the time and this process's peak RSS."""
+    run = duckdb_profile if which == "duckdb" else pandas_profile
+    started = time.perf_counter()
+    profile = run(data)
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    out.write_text(json.dumps({"seconds": seconds, "peak_kib": peak_kib, "profile": profile}))
+
+
+def _run_child(which: str, data: Path, out: Path) -> dict[str, Any]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        which,
+        str(data),
+        str(out),
+    ]
+    subprocess.run(command, check=True, env=env, cwd=REPO)
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def compare(duck: dict[str, Any], pand: dict[str, Any]) -> dict[str, float]:
+    """How far apart the two profiles are: worst relative float gap, worst bin-count gap."""
+    assert duck["row_count"] == pand["row_count"]
+    worst_float = 0.0
+    worst_count = 0
+    for d, p in zip(duck["columns"], pand["columns"], strict=True):
+        assert d["name"] == p["name"] and d["kind"] == p["kind"], (d["name"], p["name"])
+        assert d["null_count"] == p["null_count"], d["name"]
+        if d["kind"] == "numeric":
+            pairs = [(d[k], p[k]) for k in ("min", "max", "mean", "std")]
+            pairs += [(d["quantiles"][k], p["quantiles"][k]) for k in NAMED_QUANTILES]
+            pairs += list(zip(d["histogram"]["edges"], p["histogram"]["edges"], strict=True))
+            for a, b in pairs:
+                gap = abs(a - b) / max(abs(a), abs(b), 1e-300)
+                worst_float = max(worst_float, gap)
+            for a, b in zip(d["histogram"]["counts"], p["histogram"]["counts"], strict=True):
+                worst_count = max(worst_count, abs(a - b))
+        else:
+            assert d["frequencies"] == p["frequencies"], d["name"]
+            assert (d["distinct"], d["other_count"]) == (p["distinct"], p["other_count"])
+    return {"float": worst_float, "count": float(worst_count)}
+
+
+def run_benchmark(workdir: Path, rows: int = ROWS, repeat: int = 3) -> dict[str, float]:
+    """Make the dataset, profile it `repeat` times each way, print and return the measurements."""
+    data = workdir / "bench.csv"
+    started = time.perf_counter()
+    make_dataset(data, rows)
+    size_mb = data.stat().st_size / 1e6
+    print(f"generated {data.name}: {rows:,} rows x {NUMERIC + CATEGORICAL} columns, ", end="")
+    print(f"{size_mb:.0f} MB in {time.perf_counter() - started:.1f} s")
+
+    times: dict[str, list[float]] = {"duckdb": [], "pandas": []}
+    peaks: dict[str, list[int]] = {"duckdb": [], "pandas": []}
+    last: dict[str, Any] = {}
+    for _ in range(repeat):
+        for which in ("duckdb", "pandas"):  # interleaved, so drifting machine load hits both
+            result = _run_child(which, data, workdir / f"{which}.json")
+            times[which].append(result["seconds"])
+            peaks[which].append(result["peak_kib"])
+            last[which] = result["profile"]
+    gaps = compare(last["duckdb"], last["pandas"])
+
+    label = f"profile {_short(rows)} x {NUMERIC + CATEGORICAL} csv"
+    duck_s, pand_s = min(times["duckdb"]), min(times["pandas"])
+    duck_mb, pand_mb = max(peaks["duckdb"]) / 1024, max(peaks["pandas"]) / 1024
+    print(f"runs (s): duckdb {_fmt(times['duckdb'])}; pandas {_fmt(times['pandas'])}")
+    print(f"profiles agree: worst relative float gap {gaps['float']:.1e}, ", end="")
+    print(f"worst bin-count gap {gaps['count']:.0f}")
+    print(
+        f"{label}: duckdb {duck_s:.2f} s, pandas {pand_s:.2f} s, "
+        f"speed ratio {pand_s / duck_s:.1f}x (goal >= 5x)"
+    )
+    print(
+        f"{label}: peak RSS duckdb {duck_mb:.0f} MB, pandas {pand_mb:.0f} MB, "
+        f"ratio {duck_mb / pand_mb:.2f} (goal <= 0.33)"
+    )
+    return {
+        "duckdb_s": duck_s,
+        "pandas_s": pand_s,
+        "duckdb_mb": duck_mb,
+        "pandas_mb": pand_mb,
+        **gaps,
+    }
+
+
+def _short(rows: int) -> str:
+    if rows % 1_000_000 == 0:
+        return f"{rows // 1_000_000}M"
+    if rows % 1_000 == 0:
+        return f"{rows // 1_000}k"
+    return str(rows)
+
+
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+def test_profile_benchmark(tmp_path: Path) -> None:
+    result = run_benchmark(tmp_path, ROWS, repeat=int(os.environ.get("BENCH_REPEAT", "3")))
+    # Correctness only: the two implementations must describe the same data the same way.
+    assert result["float"] < 1e-9
+    assert math.isfinite(result["duckdb_s"]) and math.isfinite(result["pandas_s"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=ROWS)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--worker", nargs=3, metavar=("WHICH", "DATA", "OUT"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    if args.worker:
+        which, data, out = args.worker
+        _worker(which, Path(data), Path(out))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="signoff-bench-") as tmp:
+        run_benchmark(Path(tmp), args.rows, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
