@@ -7,11 +7,14 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.errors import BadInput
 from console.identity import ROLES
 from console.store.db import Store
+
+if TYPE_CHECKING:
+    from audit.keys import Signer
 
 KNOWN_GATES = (
     "validation.passed",
@@ -81,16 +84,33 @@ def default_policy_text() -> str:
     return (Path(__file__).parent / "default_policy.toml").read_text(encoding="utf-8")
 
 
-def write_default_policy(store: Store) -> Path:
-    if not store.policy_path.exists():
-        store.policy_path.write_text(default_policy_text(), encoding="utf-8")
-    return store.policy_path
+def write_default_policy(store: Store) -> str:
+    """Write the default policy file (at init) and return its digest."""
+    text = default_policy_text()
+    store.policy_path.write_text(text, encoding="utf-8")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_policy(store: Store) -> Policy:
+    """The policy in force; a file edited outside `signoff policy set` is refused."""
+    from console.errors import IntegrityError
+    from console.store.models import StoreInfo
+
     if not store.policy_path.is_file():
-        return parse_policy(default_policy_text(), "default policy")
-    return parse_policy(store.policy_path.read_text(encoding="utf-8"), str(store.policy_path))
+        raise IntegrityError(
+            f"{store.policy_path} is missing; restore it from a backup (its sha256 is in the log)"
+        )
+    policy = parse_policy(store.policy_path.read_text(encoding="utf-8"), str(store.policy_path))
+    with store.session() as session:
+        recorded = session.get(StoreInfo, "policy_sha256")
+        expected = recorded.value if recorded is not None else None
+    if expected is not None and policy.digest != expected:
+        raise IntegrityError(
+            f"{store.policy_path} was changed outside `signoff policy set` (sha256 "
+            f"{policy.digest[:16]}…, the log says {expected[:16]}…); restore it, or apply the "
+            "change with `signoff policy set FILE`"
+        )
+    return policy
 
 
 def _line_of(text: str, key: str, section: str | None = None) -> int:
@@ -101,6 +121,10 @@ def _line_of(text: str, key: str, section: str | None = None) -> int:
             if re.match(rf"\s*\[\s*{re.escape(section)}\s*\]", line):
                 start = number
                 break
+    if section is not None:
+        for number, line in enumerate(lines):
+            if re.match(rf"\s*\[\s*{re.escape(section + '.' + key)}\s*\]", line):
+                return number + 1
     for number in range(start, len(lines)):
         if re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", lines[number]) or re.match(
             rf"\s*\[\s*{re.escape(key)}\s*\]", lines[number]
@@ -232,3 +256,49 @@ def _stage(name: str, table: Any, fail: Any) -> StagePolicy:
         canary_steps=tuple(steps),
         may_skip=flags["may_skip"],
     )
+
+
+def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
+    """Replace the policy (admins only); the change and the new digest are audited."""
+    import os
+    import tempfile
+
+    from audit.log import append_event
+    from console.identity import require_actor
+    from console.store.models import StoreInfo
+
+    policy = parse_policy(text, source)
+    old = load_policy(store)
+    fd, temp = tempfile.mkstemp(dir=store.home, prefix=".policy-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    previous = store.policy_path.read_bytes() if store.policy_path.exists() else None
+    try:
+        with store.session() as session:
+            require_actor(session, signer, ["admin"])
+            if policy.digest == old.digest:
+                raise BadInput(f"{source} is the policy already in force (sha256 {policy.digest[:16]}…)")
+            append_event(
+                session,
+                signer,
+                "policy.changed",
+                "policy",
+                {
+                    "sha256": policy.digest,
+                    "previous_sha256": old.digest,
+                    "stages": policy.stage_names,
+                    "text": text,
+                },
+                ts=store.clock(),
+            )
+            session.merge(StoreInfo(key="policy_sha256", value=policy.digest))
+            # Swap the file last inside the transaction; undone below if the commit fails.
+            os.replace(temp, store.policy_path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        if previous is not None and store.policy_path.read_bytes() != previous:
+            store.policy_path.write_bytes(previous)
+        raise
+    return policy

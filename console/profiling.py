@@ -282,16 +282,28 @@ def _check_file(path: Path) -> bytes:
     return head
 
 
-def _detect(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+def _no_rows(path: Path) -> BadInput:
+    return BadInput(
+        f"dataset file {path} has no rows; a dataset needs at least one row of data "
+        "(a CSV file: a header line, then rows)"
+    )
+
+
+def _detect(
+    con: duckdb.DuckDBPyConnection, path: Path, *, check_rows: bool = True
+) -> tuple[str, list[tuple[str, str]]]:
+    """The file's format and its (name, DuckDB type) columns, or BadInput saying what is wrong.
+
+    Without `check_rows` a CSV file is only sniffed, and the caller must check it has rows.
+    """
     head = _check_file(path)
     if head.startswith(b"PAR1"):
         fmt = "parquet"
-        rows = _rows(
-            con, f"SELECT count(*) FROM {relation_sql(path, fmt)}", path, "reading it as Parquet"
-        )
+        source = relation_sql(path, fmt)
+        rows = _rows(con, f"SELECT count(*) FROM {source}", path, "reading it as Parquet")
         if not rows or _count(rows[0][0]) == 0:
-            raise BadInput(f"dataset file {path} has no rows; register a dataset with data in it")
-        return fmt
+            raise _no_rows(path)
+        return fmt, _describe(con, source, path)
     if b"\x00" in head and not head.startswith(_COMPRESSED_MAGIC):
         raise BadInput(
             f"{path} is neither Parquet nor a UTF-8 CSV file (it holds binary data); "
@@ -300,15 +312,20 @@ def _detect(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     fmt = "csv"
     source = relation_sql(path, fmt)
     try:
-        rows = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT 1)").fetchall()
+        columns = [
+            (str(r[0]), str(r[1]))
+            for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        ]
+        if check_rows:
+            rows = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT 1)").fetchall()
+            if not rows or _count(rows[0][0]) == 0:
+                raise _no_rows(path)
     except duckdb.Error as exc:
         raise BadInput(
             f"{path} could not be read as CSV or Parquet ({_one_line(exc)}); "
             "export the dataset as CSV with a header row or as Parquet"
         ) from exc
-    if not rows or _count(rows[0][0]) == 0:
-        raise BadInput(f"dataset file {path} has no rows (at most a header); add data rows")
-    return fmt
+    return fmt, columns
 
 
 def detect_format(path: Path) -> str:
@@ -318,7 +335,7 @@ def detect_format(path: Path) -> str:
     """
     path = Path(path)
     with _connection(None) as con:
-        return _detect(con, path)
+        return _detect(con, path)[0]
 
 
 def _describe(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> list[tuple[str, str]]:
@@ -330,10 +347,7 @@ def column_types(path: Path) -> dict[str, str]:
     """Each column's kind ("numeric", "categorical", "boolean" or "datetime"), in file order."""
     path = Path(path)
     with _connection(None) as con:
-        fmt = _detect(con, path)
-        return {
-            name: kind_of(dtype) for name, dtype in _describe(con, relation_sql(path, fmt), path)
-        }
+        return {name: kind_of(dtype) for name, dtype in _detect(con, path)[1]}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -412,33 +426,40 @@ def _run_parallel(
 
 
 def _materialize_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, temp_dir: Path
+    con: duckdb.DuckDBPyConnection, path: Path, temp_dir: Path, columns: list[tuple[str, str]]
 ) -> tuple[str, list[tuple[str, str]]]:
-    """Parse the CSV once into a temporary Parquet file; later passes read only what they need."""
+    """Parse the CSV once into a temporary Parquet file; later passes read only what they need.
+
+    Returns the Parquet source and the CSV's columns (re-sniffed if the first sniff was wrong).
+    """
     target = temp_dir / "dataset.parquet"
-    first_error: duckdb.Error | None = None
-    for sample_all in (False, True):
-        # Small read buffers (still twice DuckDB's 2 MB longest line) and row groups keep the
-        # memory this pass needs low, at no cost in speed.
-        source = _csv_sql(_path_literal(path), sample_all=sample_all, buffer_size=_CSV_BUFFER)
-        try:
-            columns = [
-                (str(r[0]), str(r[1]))
-                for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-            ]
-            con.execute(
-                f"COPY (SELECT * FROM {source}) TO {_quote_literal(str(target))} "
-                f"(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE {_ROW_GROUP})"
-            )
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            # Types sniffed from the first rows may not fit later ones: sniff every row once.
-            first_error = first_error or exc
-            continue
-        except duckdb.Error as exc:
-            raise BadInput(f"{path}: reading it as CSV failed: {_one_line(exc)}") from exc
+    copy = (
+        "COPY (SELECT * FROM {source}) TO "
+        + _quote_literal(str(target))
+        + f" (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE {_ROW_GROUP})"
+    )
+    # Small read buffers (still twice DuckDB's 2 MB longest line) and row groups keep the memory
+    # this pass needs low, at no cost in speed.
+    source = _csv_sql(_path_literal(path), buffer_size=_CSV_BUFFER)
+    try:
+        con.execute(copy.format(source=source))
+    except duckdb.ConversionException as exc:
+        # The types DuckDB sniffed from a sample of rows do not fit a later row: sniff them all.
+        first_error: duckdb.Error = exc
+    except duckdb.Error as exc:
+        raise BadInput(f"{path}: reading it as CSV failed: {_one_line(exc)}") from exc
+    else:
         return f"read_parquet({_quote_literal(str(target))})", columns
-    assert first_error is not None
-    raise BadInput(f"{path}: reading it as CSV failed: {_one_line(first_error)}")
+    source = _csv_sql(_path_literal(path), sample_all=True, buffer_size=_CSV_BUFFER)
+    try:
+        columns = [
+            (str(r[0]), str(r[1]))
+            for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        ]
+        con.execute(copy.format(source=source))
+    except duckdb.Error as exc:
+        raise BadInput(f"{path}: reading it as CSV failed: {_one_line(first_error)}") from exc
+    return f"read_parquet({_quote_literal(str(target))})", columns
 
 
 def profile_dataset(
@@ -467,16 +488,15 @@ def profile_dataset(
         tempfile.TemporaryDirectory(prefix="signoff-profile-") as tmp,
         _connection(con, Path(tmp)) as db,
     ):
-        fmt = _detect(db, path)
+        fmt, described = _detect(db, path, check_rows=False)
         if fmt == "csv":
-            source, described = _materialize_csv(db, path, Path(tmp))
+            source, described = _materialize_csv(db, path, Path(tmp), described)
         else:
             source = relation_sql(path, fmt)
-            described = _describe(db, source, path)
         columns = [_Column(name, dtype, kind_of(dtype)) for name, dtype in described]
         row_count = _count(_rows(db, f"SELECT count(*) FROM {source}", path, "counting rows")[0][0])
         if row_count == 0:
-            raise BadInput(f"dataset file {path} has no rows; register a dataset with data in it")
+            raise _no_rows(path)
         threads = _count(_rows(db, "SELECT current_setting('threads')", path, "settings")[0][0])
         workers, memory = _quantile_plan(row_count, max(1, threads))
         if con is None:

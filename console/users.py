@@ -48,7 +48,10 @@ def init_store(store: Store, admin: Signer, *, demo: bool = False) -> str:
     """Create the store, its schema and the genesis event naming the first admin."""
     prepare_home(store)
     store_id = uuid.uuid4().hex
+    from console.policy import write_default_policy
+
     try:
+        policy_digest = write_default_policy(store)
         check_schema(store)
         with store.session() as session:
             now = store.clock()
@@ -56,6 +59,7 @@ def init_store(store: Store, admin: Signer, *, demo: bool = False) -> str:
             session.add(StoreInfo(key="origin", value=f"signoff/{store_id}"))
             session.add(StoreInfo(key="created_at", value=now))
             session.add(StoreInfo(key="demo", value="true" if demo else "false"))
+            session.add(StoreInfo(key="policy_sha256", value=policy_digest))
             event = append_event(
                 session,
                 admin,
@@ -65,6 +69,7 @@ def init_store(store: Store, admin: Signer, *, demo: bool = False) -> str:
                     "store_id": store_id,
                     "origin": f"signoff/{store_id}",
                     "demo": demo,
+                    "policy_sha256": policy_digest,
                     "admin": {
                         "name": admin.name,
                         "role": "admin",
@@ -85,7 +90,7 @@ def init_store(store: Store, admin: Signer, *, demo: bool = False) -> str:
     except BaseException:
         # A failed init leaves no half-made store behind.
         store.dispose()
-        for leftover in (store.db_path, store.db_path.with_suffix(".duckdb.wal")):
+        for leftover in (store.db_path, store.db_path.with_suffix(".duckdb.wal"), store.policy_path):
             leftover.unlink(missing_ok=True)
         if store.artifacts_dir.is_dir() and not any(store.artifacts_dir.iterdir()):
             shutil.rmtree(store.artifacts_dir, ignore_errors=True)

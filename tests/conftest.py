@@ -13,7 +13,6 @@ from click.testing import CliRunner, Result
 
 from audit.keys import KeyStore, Signer
 from console.cli import cli
-from console.policy import write_default_policy
 from console.store.db import Store
 from console.users import add_user, init_store
 
@@ -61,7 +60,6 @@ def make_team(home: Path, keys: Path) -> Team:
         signers[name] = Signer(name, keystore.load_private(name, PASSPHRASE.encode()))
     store = Store(home)
     init_store(store, signers["ada"])
-    write_default_policy(store)
     for name, role in TEAM.items():
         add_user(store, signers["ada"], name, role, signers[name].public_key)
     return Team(store, home, keys, signers)

@@ -25,7 +25,6 @@ def init(admin: str, **kwargs: Any) -> None:
         signoff init --admin alice --home ./governance
     """
     from audit.keys import KeyStore, Signer, check_name
-    from console.policy import write_default_policy
     from console.store.db import Store
     from console.users import init_store, prepare_home
 
@@ -42,7 +41,6 @@ def init(admin: str, **kwargs: Any) -> None:
         passphrase = read_passphrase(admin, run.passphrase_file)
     signer = Signer(admin, keystore.load_private(admin, passphrase))
     store_id = init_store(store, signer)
-    write_default_policy(store)
     click.echo(f"created store {store_id} at {run.home}")
     click.echo(f"admin {admin} key fingerprint: {signer.keyid}")
     click.echo("record this fingerprint out of band: auditors check the log's genesis against it")

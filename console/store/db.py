@@ -80,7 +80,7 @@ class Store:
         """One unit of work: commits when the block ends, rolls back on any error."""
         connection = self._connect()
         try:
-            with Session(bind=connection) as session:
+            with Session(bind=connection, expire_on_commit=False) as session:
                 try:
                     yield session
                     session.commit()

@@ -1,0 +1,421 @@
+"""Promotion from the command line: policy, requests, decisions, promotion, canary, rollback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from console.cli.options import SignoffGroup, common, invocation, print_json, table
+
+if TYPE_CHECKING:
+    from console.workflow import RequestView
+
+
+@click.group("policy", cls=SignoffGroup)
+def policy() -> None:
+    """The promotion policy (stages, quorum, roles, gates, canary steps)."""
+
+
+@policy.command("show")
+@common(json_output=True)
+def policy_show(**kwargs: Any) -> None:
+    """Print the policy in force and its digest.
+
+    \b
+    Example:
+        signoff policy show
+    """
+    from console.policy import load_policy
+
+    run = invocation(kwargs)
+    current = load_policy(run.store())
+    if run.as_json:
+        print_json(
+            {
+                "sha256": current.digest,
+                "stages": [s.__dict__ for s in current.stages],
+                "break_glass_roles": list(current.break_glass_roles),
+                "validation": current.validation,
+            }
+        )
+        return
+    click.echo(f"# sha256 {current.digest}")
+    click.echo(current.text, nl=False)
+
+
+@policy.command("set")
+@click.argument("file", type=click.Path(path_type=Path))
+@common()
+def policy_set(file: Path, **kwargs: Any) -> None:
+    """Replace the policy with FILE (admins only; audited with its digest).
+
+    \b
+    Example:
+        signoff policy show > policy.toml && $EDITOR policy.toml
+        signoff policy set policy.toml --as ada
+    """
+    from console.errors import BadInput
+    from console.policy import set_policy
+
+    run = invocation(kwargs)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {file}: {exc}") from exc
+    store = run.store()
+    new = set_policy(store, run.signer(store), text, str(file))
+    click.echo(f"policy in force: sha256 {new.digest}; open requests now need new approvals")
+
+
+def _print_request(view: RequestView) -> None:
+    click.echo(f"request {view.id}: {view.model}:{view.version} -> {view.stage}  [{view.status}]")
+    click.echo(f"  requested by {view.requester} at {view.created_at[:19]}: {view.comment}")
+    click.echo(f"  expires      {view.expires_at[:19]}")
+    plan = " -> ".join(f"{p}%" for p in view.canary_plan) or "none (direct)"
+    click.echo(f"  canary plan  {plan}")
+    click.echo(f"  evidence     {view.evidence_digest}")
+    evidence = view.evidence
+    click.echo(f"    artifact   {evidence.get('artifact_sha256')}")
+    click.echo(f"    validation {evidence.get('validation_report_sha256') or 'none'}")
+    click.echo(f"    policy     {evidence.get('policy_sha256')}")
+    if view.evidence_changed:
+        click.echo("  ! the evidence changed since the request: its approvals are void")
+    click.echo("  gates")
+    for gate in view.gates:
+        click.echo(f"    {'PASS' if gate.passed else 'FAIL'}  {gate.name}: {gate.detail}")
+    if not view.gates:
+        click.echo("    (none for this stage)")
+    click.echo(f"  approvals    {len(view.counted)} of {view.required} counted")
+    for approval in view.approvals:
+        mark = " (void: " + approval.void_reason + ")" if approval.void else ""
+        click.echo(
+            f"    {approval.decision:7} {approval.approver} ({approval.role}) "
+            f"{approval.decided_at[:19]}: {approval.comment}{mark}"
+        )
+    if view.status == "open":
+        if view.needed:
+            click.echo("  still needed")
+            for item in view.needed:
+                click.echo(f"    - {item}")
+        else:
+            click.echo("  ready: `signoff promote " + str(view.id) + "`")
+
+
+@click.command("request")
+@click.argument("ref")
+@click.option("--to", "stage", required=True, help="The target stage.")
+@click.option("--canary", type=int, help="Start as a canary at this traffic share (percent).")
+@click.option("--comment", required=True, help="Why this version should move.")
+@common(json_output=True)
+def request_cmd(ref: str, stage: str, canary: int | None, comment: str, **kwargs: Any) -> None:
+    """Request promotion of MODEL:VERSION to a stage; gates are evaluated at once.
+
+    \b
+    Example:
+        signoff request credit-risk:2 --to staging --comment "beats v1 on AUC" --as dana
+    """
+    from console.registry import parse_ref
+    from console.workflow import request_promotion
+
+    run = invocation(kwargs)
+    model, version = parse_ref(ref, version_required=True)
+    assert version is not None
+    store = run.store()
+    view = request_promotion(store, run.signer(store), model, version, stage, comment, canary)
+    if run.as_json:
+        print_json(view.as_dict())
+        return
+    _print_request(view)
+
+
+@click.command("requests")
+@click.option("--mine", is_flag=True, help="Only requests you opened.")
+@click.option("--pending", is_flag=True, help="Only open requests.")
+@click.option("--awaiting-me", is_flag=True, help="Open requests you may still decide.")
+@click.option("--model", help="Only this model.")
+@common(json_output=True)
+def requests_cmd(
+    mine: bool, pending: bool, awaiting_me: bool, model: str | None, **kwargs: Any
+) -> None:
+    """List promotion requests, newest first.
+
+    \b
+    Example:
+        signoff requests --pending --awaiting-me --as rita
+    """
+    from console.errors import BadInput
+    from console.workflow import list_requests
+
+    run = invocation(kwargs)
+    if (mine or awaiting_me) and not run.user:
+        raise BadInput("--mine and --awaiting-me need --as USER (or SIGNOFF_USER)")
+    views = list_requests(
+        run.store(),
+        mine=run.user if mine else None,
+        pending=pending,
+        awaiting=run.user if awaiting_me else None,
+        model=model,
+    )
+    if run.as_json:
+        print_json([v.as_dict() for v in views])
+        return
+    if not views:
+        click.echo("no requests")
+        return
+    rows = [
+        [
+            str(v.id),
+            f"{v.model}:{v.version}",
+            v.stage,
+            v.status,
+            v.requester,
+            f"{len(v.counted)}/{v.required}",
+            "yes" if all(g.passed for g in v.gates) else "no",
+            v.created_at[:16],
+        ]
+        for v in views
+    ]
+    click.echo(
+        table(
+            rows, ["ID", "VERSION", "STAGE", "STATUS", "REQUESTER", "APPROVALS", "GATES", "OPENED"]
+        )
+    )
+
+
+@click.command("show-request")
+@click.argument("request")
+@common(json_output=True)
+def show_request_cmd(request: str, **kwargs: Any) -> None:
+    """Show a request: evidence, gates, approvals so far, and what is still needed.
+
+    \b
+    Example:
+        signoff show-request 3
+    """
+    from console.workflow import get_request, parse_request_id
+
+    run = invocation(kwargs)
+    view = get_request(run.store(), parse_request_id(request))
+    if run.as_json:
+        print_json(view.as_dict())
+        return
+    _print_request(view)
+
+
+def _decision(request: str, comment: str, decision: str, kwargs: dict[str, Any]) -> None:
+    from console.workflow import decide, parse_request_id
+
+    run = invocation(kwargs)
+    request_id = parse_request_id(request)
+    store = run.store()
+    view = decide(store, run.signer(store), request_id, decision, comment)
+    if run.as_json:
+        print_json(view.as_dict())
+        return
+    verb = "approved" if decision == "approve" else "rejected"
+    click.echo(
+        f"{verb} request {request_id}; {len(view.counted)} of {view.required} approvals counted"
+    )
+    if view.status == "open" and not view.needed:
+        click.echo(f"ready to execute: signoff promote {request_id}")
+
+
+@click.command("approve")
+@click.argument("request")
+@click.option("--comment", required=True, help="What you reviewed and why you approve.")
+@common(json_output=True)
+def approve_cmd(request: str, comment: str, **kwargs: Any) -> None:
+    """Approve a request: a signed decision over its evidence digest.
+
+    \b
+    Example:
+        signoff approve 3 --comment "metrics and fairness reviewed" --as rita
+    """
+    _decision(request, comment, "approve", kwargs)
+
+
+@click.command("reject")
+@click.argument("request")
+@click.option("--comment", required=True, help="Why you reject.")
+@common(json_output=True)
+def reject_cmd(request: str, comment: str, **kwargs: Any) -> None:
+    """Reject a request: a signed decision that closes it.
+
+    \b
+    Example:
+        signoff reject 3 --comment "fairness gap too large" --as raj
+    """
+    _decision(request, comment, "reject", kwargs)
+
+
+@click.command("withdraw")
+@click.argument("request")
+@click.option("--reason", default="", help="Why you withdraw it.")
+@common()
+def withdraw_cmd(request: str, reason: str, **kwargs: Any) -> None:
+    """Withdraw a request you opened.
+
+    \b
+    Example:
+        signoff withdraw 3 --reason "superseded by v4" --as dana
+    """
+    from console.workflow import parse_request_id, withdraw
+
+    run = invocation(kwargs)
+    store = run.store()
+    view = withdraw(store, run.signer(store), parse_request_id(request), reason)
+    click.echo(f"withdrew request {view.id}")
+
+
+@click.command("promote")
+@click.argument("request")
+@common(json_output=True)
+def promote_cmd(request: str, **kwargs: Any) -> None:
+    """Execute a request whose quorum is reached and whose gates pass.
+
+    \b
+    Example:
+        signoff promote 3 --as rel
+    """
+    from console.deployments import promote
+    from console.workflow import parse_request_id
+
+    run = invocation(kwargs)
+    store = run.store()
+    change = promote(store, run.signer(store), parse_request_id(request))
+    if run.as_json:
+        print_json(change.__dict__)
+        return
+    if change.kind == "canary.started":
+        click.echo(
+            f"{change.model}:{change.version} is the {change.stage} canary at {change.canary_share}%"
+            f"; step it with `signoff canary step {change.model} --stage {change.stage}`"
+        )
+    else:
+        replaced = f" (replaced v{change.replaced})" if change.replaced else ""
+        click.echo(f"{change.model}:{change.version} now holds {change.stage}{replaced}")
+
+
+@click.group("canary", cls=SignoffGroup)
+def canary() -> None:
+    """Step or abort a running canary."""
+
+
+@canary.command("step")
+@click.argument("model")
+@click.option("--stage", required=True, help="The stage whose canary moves.")
+@common(json_output=True)
+def canary_step_cmd(model: str, stage: str, **kwargs: Any) -> None:
+    """Move the canary to its next traffic share; the last step completes the promotion.
+
+    \b
+    Example:
+        signoff canary step credit-risk --stage production --as rel
+    """
+    from console.deployments import canary_step
+
+    run = invocation(kwargs)
+    store = run.store()
+    change = canary_step(store, run.signer(store), model, stage)
+    if run.as_json:
+        print_json(change.__dict__)
+    elif change.kind == "canary.completed":
+        click.echo(f"{model}:{change.version} now holds {stage} (canary complete)")
+    else:
+        click.echo(f"{model}:{change.version} canary in {stage} at {change.canary_share}%")
+
+
+@canary.command("abort")
+@click.argument("model")
+@click.option("--stage", required=True, help="The stage whose canary stops.")
+@click.option("--reason", required=True, help="Why the canary stops.")
+@common()
+def canary_abort_cmd(model: str, stage: str, reason: str, **kwargs: Any) -> None:
+    """Stop a canary: all traffic returns to the stage's champion.
+
+    \b
+    Example:
+        signoff canary abort credit-risk --stage production --reason "latency" --as rel
+    """
+    from console.deployments import canary_abort
+
+    run = invocation(kwargs)
+    store = run.store()
+    change = canary_abort(store, run.signer(store), model, stage, reason)
+    click.echo(f"aborted the canary of {model}:{change.version} in {stage}")
+
+
+@click.command("rollback")
+@click.argument("model")
+@click.option("--stage", required=True, help="The stage to roll back.")
+@click.option("--to", "to_version", type=int, help="A version that held the stage before.")
+@click.option("--reason", required=True, help="What went wrong (recorded as break-glass).")
+@common(json_output=True)
+def rollback_cmd(
+    model: str, stage: str, to_version: int | None, reason: str, **kwargs: Any
+) -> None:
+    """Break-glass: return a stage to an earlier version without approvals.
+
+    \b
+    Example:
+        signoff rollback credit-risk --stage production --reason "INC-4411 drift" --as rel
+    """
+    from console.deployments import rollback
+
+    run = invocation(kwargs)
+    store = run.store()
+    change = rollback(store, run.signer(store), model, stage, reason, to_version)
+    if run.as_json:
+        print_json(change.__dict__)
+        return
+    click.echo(
+        f"rolled back {model} {stage} to v{change.version} (was v{change.replaced}); "
+        "recorded as break-glass"
+    )
+
+
+@click.command("history")
+@click.argument("model")
+@click.option("--stage", help="Only this stage.")
+@common(json_output=True)
+def history_cmd(model: str, stage: str | None, **kwargs: Any) -> None:
+    """Every request, decision, promotion, canary step and rollback of MODEL.
+
+    \b
+    Example:
+        signoff history credit-risk --stage production
+    """
+    from console.deployments import history
+
+    run = invocation(kwargs)
+    entries = history(run.store(), model, stage)
+    if run.as_json:
+        print_json([e.as_dict() for e in entries])
+        return
+    if not entries:
+        click.echo(f"no requests or stage changes for {model} yet")
+        return
+    rows = [
+        [str(e.seq), e.at[:19], e.actor, e.detail + ("  [BREAK-GLASS]" if e.break_glass else "")]
+        for e in entries
+    ]
+    click.echo(table(rows, ["SEQ", "TIME (UTC)", "ACTOR", "WHAT"]))
+
+
+def register(cli: click.Group) -> None:
+    for command in (
+        policy,
+        request_cmd,
+        requests_cmd,
+        show_request_cmd,
+        approve_cmd,
+        reject_cmd,
+        withdraw_cmd,
+        promote_cmd,
+        canary,
+        rollback_cmd,
+        history_cmd,
+    ):
+        cli.add_command(command)

@@ -1,0 +1,448 @@
+"""Stage changes: promotion when quorum and gates hold, canary steps, and break-glass rollback."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from audit.keys import Signer
+from audit.log import append_event
+from console.artifacts import ArtifactStore
+from console.errors import BadInput, IntegrityError, NotFound, Refused
+from console.evidence import DeploymentView, stage_history
+from console.identity import require_actor
+from console.policy import load_policy
+from console.registry import check_model_name
+from console.store.db import Store
+from console.store.models import (
+    Deployment,
+    ModelVersion,
+    PromotionRequest,
+    RegisteredModel,
+    StageAssignment,
+)
+from console.workflow import (
+    CANARY,
+    OPEN,
+    _load_request,
+    _next_id,
+    _view,
+    check_stage_order,
+)
+
+PROMOTE_ROLES = ("release-manager", "admin")
+# Deployment kinds after which the stage serves the deployment's version.
+SERVING_KINDS = ("promotion", "canary.completed", "rollback")
+
+
+@dataclass(frozen=True)
+class StageChange:
+    model: str
+    stage: str
+    kind: str
+    version: int
+    replaced: int | None
+    canary_share: int | None
+    event_seq: int
+
+
+def _verify_artifact(store: Store, session: Session, model: str, version: int) -> None:
+    row = session.get(ModelVersion, (model, version))
+    if row is None:
+        raise NotFound(f"model {model!r} has no version {version}")
+    if not ArtifactStore(store.artifacts_dir).verify(row.artifact_sha256):
+        raise IntegrityError(
+            f"the artifact of {model}:{version} fails verification "
+            f"({ArtifactStore(store.artifacts_dir).path_for(row.artifact_sha256)}); refusing"
+        )
+
+
+def _assignment(session: Session, model: str, stage: str, now: str) -> StageAssignment:
+    row = session.get(StageAssignment, (model, stage))
+    return row if row is not None else StageAssignment(model=model, stage=stage, updated_at=now)
+
+
+def _record(
+    session: Session,
+    signer: Signer,
+    *,
+    action: str,
+    kind: str,
+    model: str,
+    stage: str,
+    version: int,
+    replaced: int | None,
+    now: str,
+    request_id: int | None = None,
+    break_glass: bool = False,
+    reason: str = "",
+    extra: dict[str, object] | None = None,
+) -> int:
+    event = append_event(
+        session,
+        signer,
+        action,
+        f"{model}:{stage}",
+        {
+            "model": model,
+            "stage": stage,
+            "version": version,
+            "replaced_version": replaced,
+            "request": request_id,
+            "break_glass": break_glass,
+            "reason": reason,
+            **(extra or {}),
+        },
+        ts=now,
+        model=model,
+    )
+    session.add(
+        Deployment(
+            id=_next_id(session, "deployments"),
+            model=model,
+            stage=stage,
+            kind=kind,
+            version=version,
+            replaced_version=replaced,
+            request_id=request_id,
+            actor=signer.name,
+            occurred_at=now,
+            break_glass=break_glass,
+            reason=reason,
+            event_seq=event.seq,
+        )
+    )
+    return event.seq
+
+
+def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
+    """Execute a request whose quorum is reached and whose gates all pass, in one transaction."""
+    policy = load_policy(store)
+    with store.session() as session:
+        require_actor(session, signer, PROMOTE_ROLES)
+        row = _load_request(session, request_id)
+        view = _view(store, session, policy, row)
+        if view.status != OPEN:
+            raise Refused(f"request {request_id} is {view.status}; only open requests can execute")
+        if view.needed:
+            raise Refused(f"request {request_id} cannot execute: " + "; ".join(view.needed))
+        check_stage_order(session, policy, row.model, row.version, row.stage)
+        _verify_artifact(store, session, row.model, row.version)
+        now = store.clock()
+        assignment = _assignment(session, row.model, row.stage, now)
+        if assignment.canary_version is not None:
+            raise Refused(
+                f"a canary of {row.model}:{assignment.canary_version} runs in {row.stage}; "
+                "step it to the end or abort it first"
+            )
+        plan = view.canary_plan
+        replaced = assignment.version
+        if plan:
+            assignment.canary_version = row.version
+            assignment.canary_share = plan[0]
+            assignment.canary_step = 0
+            row.status = CANARY
+            action, kind, share = "canary.started", "canary.started", plan[0]
+        else:
+            assignment.version = row.version
+            row.status = "promoted"
+            row.closed_at = now
+            row.closed_by = signer.name
+            action, kind, share = "promotion.executed", "promotion", None
+        assignment.updated_at = now
+        seq = _record(
+            session,
+            signer,
+            action=action,
+            kind=kind,
+            model=row.model,
+            stage=row.stage,
+            version=row.version,
+            replaced=replaced,
+            now=now,
+            request_id=request_id,
+            extra={"canary_share": share, "approvers": view.counted},
+        )
+        session.add(assignment)
+        session.add(row)
+        return StageChange(row.model, row.stage, kind, row.version, replaced, share, seq)
+
+
+def _canary_request(session: Session, model: str, stage: str, version: int) -> PromotionRequest:
+    row = session.exec(
+        select(PromotionRequest)
+        .where(
+            PromotionRequest.model == model,
+            PromotionRequest.stage == stage,
+            PromotionRequest.version == version,
+            PromotionRequest.status == CANARY,
+        )
+        .order_by(col(PromotionRequest.id).desc())
+    ).first()
+    if row is None:
+        raise NotFound(f"no canary request found for {model}:{version} in {stage}")
+    return row
+
+
+def _running_canary(session: Session, model: str, stage: str) -> StageAssignment:
+    check_model_name(model)
+    if session.get(RegisteredModel, model) is None:
+        raise NotFound(f"no model {model!r} in this store")
+    row = session.get(StageAssignment, (model, stage))
+    if row is None or row.canary_version is None:
+        raise BadInput(f"no canary runs for {model} in {stage}")
+    return row
+
+
+def canary_step(store: Store, signer: Signer, model: str, stage: str) -> StageChange:
+    """Move the canary to its next share; the last step makes it the stage's version."""
+    load_policy(store).stage(stage)
+    with store.session() as session:
+        require_actor(session, signer, PROMOTE_ROLES)
+        assignment = _running_canary(session, model, stage)
+        version = assignment.canary_version
+        assert version is not None
+        request = _canary_request(session, model, stage, version)
+        plan: list[int] = json.loads(request.canary_plan)
+        step = (assignment.canary_step or 0) + 1
+        now = store.clock()
+        if step >= len(plan) - 1 or plan[step] >= 100:
+            _verify_artifact(store, session, model, version)
+            replaced = assignment.version
+            assignment.version = version
+            assignment.canary_version = None
+            assignment.canary_share = None
+            assignment.canary_step = None
+            request.status = "promoted"
+            request.closed_at = now
+            request.closed_by = signer.name
+            action, kind, share = "canary.completed", "canary.completed", 100
+        else:
+            replaced = None
+            assignment.canary_share = plan[step]
+            assignment.canary_step = step
+            action, kind, share = "canary.step", "canary.step", plan[step]
+        assignment.updated_at = now
+        seq = _record(
+            session,
+            signer,
+            action=action,
+            kind=kind,
+            model=model,
+            stage=stage,
+            version=version,
+            replaced=replaced,
+            now=now,
+            request_id=request.id,
+            extra={"canary_share": share},
+        )
+        session.add(assignment)
+        session.add(request)
+        return StageChange(model, stage, kind, version, replaced, share, seq)
+
+
+def canary_abort(store: Store, signer: Signer, model: str, stage: str, reason: str) -> StageChange:
+    """Stop a canary: all traffic returns to the stage's champion."""
+    if not reason.strip():
+        raise BadInput("an abort needs --reason")
+    load_policy(store).stage(stage)
+    with store.session() as session:
+        require_actor(session, signer, PROMOTE_ROLES)
+        assignment = _running_canary(session, model, stage)
+        version = assignment.canary_version
+        assert version is not None
+        request = _canary_request(session, model, stage, version)
+        now = store.clock()
+        seq = _record(
+            session,
+            signer,
+            action="canary.aborted",
+            kind="canary.aborted",
+            model=model,
+            stage=stage,
+            version=version,
+            replaced=None,
+            now=now,
+            request_id=request.id,
+            reason=reason,
+            extra={"champion": assignment.version},
+        )
+        assignment.canary_version = None
+        assignment.canary_share = None
+        assignment.canary_step = None
+        assignment.updated_at = now
+        request.status = "aborted"
+        request.closed_at = now
+        request.closed_by = signer.name
+        session.add(assignment)
+        session.add(request)
+        return StageChange(model, stage, "canary.aborted", version, None, None, seq)
+
+
+def _previous_holders(session: Session, model: str, stage: str) -> list[Deployment]:
+    return list(
+        session.exec(
+            select(Deployment)
+            .where(
+                Deployment.model == model,
+                Deployment.stage == stage,
+                col(Deployment.kind).in_(SERVING_KINDS),
+            )
+            .order_by(col(Deployment.id))
+        ).all()
+    )
+
+
+def rollback(
+    store: Store,
+    signer: Signer,
+    model: str,
+    stage: str,
+    reason: str,
+    to_version: int | None = None,
+) -> StageChange:
+    """Break-glass: return a stage to a version that held it before, without approvals."""
+    if not reason.strip():
+        raise BadInput("a rollback needs --reason saying what went wrong")
+    policy = load_policy(store)
+    policy.stage(stage)
+    check_model_name(model)
+    with store.session() as session:
+        require_actor(session, signer, policy.break_glass_roles)
+        if session.get(RegisteredModel, model) is None:
+            raise NotFound(f"no model {model!r} in this store")
+        assignment = session.get(StageAssignment, (model, stage))
+        current = assignment.version if assignment else None
+        if current is None:
+            raise BadInput(f"{stage} of {model} holds no version; nothing to roll back")
+        history = _previous_holders(session, model, stage)
+        held_before = [d.version for d in history if d.version != current]
+        if to_version is None:
+            # The version the current one replaced most recently.
+            replaced = [
+                d.replaced_version for d in history if d.version == current and d.replaced_version
+            ]
+            if not replaced:
+                raise Refused(
+                    f"no earlier version held {stage} of {model}; nothing to roll back to"
+                )
+            target = replaced[-1]
+        else:
+            if to_version == current:
+                raise BadInput(f"{model}:{to_version} already holds {stage}")
+            if to_version not in held_before:
+                raise Refused(
+                    f"{model}:{to_version} never held {stage}; rollback may only return to a "
+                    "version that held the stage before"
+                )
+            target = to_version
+        assert target is not None
+        _verify_artifact(store, session, model, target)
+        now = store.clock()
+        aborted = assignment.canary_version if assignment else None
+        seq = _record(
+            session,
+            signer,
+            action="rollback.executed",
+            kind="rollback",
+            model=model,
+            stage=stage,
+            version=target,
+            replaced=current,
+            now=now,
+            break_glass=True,
+            reason=reason,
+            extra={"aborted_canary": aborted},
+        )
+        assert assignment is not None
+        assignment.version = target
+        if aborted is not None:
+            request = _canary_request(session, model, stage, aborted)
+            request.status = "aborted"
+            request.closed_at = now
+            request.closed_by = signer.name
+            session.add(request)
+            assignment.canary_version = None
+            assignment.canary_share = None
+            assignment.canary_step = None
+        assignment.updated_at = now
+        session.add(assignment)
+        return StageChange(model, stage, "rollback", target, current, None, seq)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    at: str
+    actor: str
+    what: str
+    detail: str
+    break_glass: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def history(store: Store, model: str, stage: str | None = None) -> list[HistoryEntry]:
+    """Requests, decisions, promotions, canary steps and rollbacks, in log order."""
+    from console.evidence import model_approvals
+
+    check_model_name(model)
+    with store.session() as session:
+        if session.get(RegisteredModel, model) is None:
+            raise NotFound(f"no model {model!r} in this store")
+        query = select(PromotionRequest).where(PromotionRequest.model == model)
+        if stage:
+            query = query.where(PromotionRequest.stage == stage)
+        requests = {r.id: r for r in session.exec(query).all()}
+    entries: list[HistoryEntry] = []
+    for request in requests.values():
+        entries.append(
+            HistoryEntry(
+                request.event_seq,
+                request.created_at,
+                request.requester,
+                "requested",
+                f"request {request.id}: v{request.version} -> {request.stage} ({request.comment})",
+            )
+        )
+        if request.status == "withdrawn" and request.closed_at:
+            entries.append(
+                HistoryEntry(
+                    request.event_seq,
+                    request.closed_at,
+                    request.closed_by or "",
+                    "withdrawn",
+                    f"request {request.id}",
+                )
+            )
+    for approval in model_approvals(store, model):
+        if approval.request_id not in requests:
+            continue
+        entries.append(
+            HistoryEntry(
+                approval.event_seq,
+                approval.decided_at,
+                approval.approver,
+                "approved" if approval.decision == "approve" else "rejected",
+                f"request {approval.request_id} as {approval.role}: {approval.comment}",
+            )
+        )
+    for deployment in stage_history(store, model, stage):
+        entries.append(_deployment_entry(deployment))
+    return sorted(entries, key=lambda e: e.seq)
+
+
+def _deployment_entry(d: DeploymentView) -> HistoryEntry:
+    replaced = f" (replaced v{d.replaced_version})" if d.replaced_version else ""
+    label = {
+        "promotion": f"promoted v{d.version} to {d.stage}{replaced}",
+        "canary.started": f"canary v{d.version} started in {d.stage}",
+        "canary.step": f"canary v{d.version} stepped in {d.stage}",
+        "canary.completed": f"canary v{d.version} completed: now {d.stage}{replaced}",
+        "canary.aborted": f"canary v{d.version} aborted in {d.stage}: {d.reason}",
+        "rollback": f"ROLLBACK {d.stage} to v{d.version}{replaced}: {d.reason}",
+    }.get(d.kind, f"{d.kind} v{d.version} in {d.stage}")
+    return HistoryEntry(d.event_seq, d.occurred_at, d.actor, d.kind, label, d.break_glass)

@@ -1,0 +1,500 @@
+"""Promotion requests and decisions: evidence-bound, quorum-counted, separation of duties enforced."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from audit.canonical import canonical_json
+from audit.keys import Signer
+from audit.log import append_event
+from console.errors import BadInput, NotFound, Refused
+from console.evidence import ApprovalView, approvals_for, latest_validation_in
+from console.gates import GateResult, evaluate_gates
+from console.identity import require_actor
+from console.policy import Policy, StagePolicy, load_policy
+from console.registry import check_model_name
+from console.store.db import Store
+from console.store.models import (
+    ModelVersion,
+    PromotionRequest,
+    StageAssignment,
+    User,
+)
+
+REQUEST_ROLES = ("author", "release-manager", "admin")
+DECISION_DOMAIN = b"signoff/decision/v1\n"
+OPEN, CANARY = "open", "canary"
+
+
+def parse_request_id(value: str) -> int:
+    cleaned = value.strip().lstrip("#").removeprefix("R-").removeprefix("r-")
+    if not cleaned.isdigit():
+        raise BadInput(f"{value!r} is not a request number; see `signoff requests`")
+    return int(cleaned)
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canary_plan(stage: StagePolicy, first: int | None) -> list[int]:
+    """The shares a promotion goes through; [] promotes at once."""
+    if first is None:
+        return (
+            list(stage.canary_steps) if stage.canary_steps and stage.canary_steps[0] < 100 else []
+        )
+    if not 0 < first <= 100:
+        raise BadInput(f"--canary {first} is not a percentage between 1 and 100")
+    if first == 100:
+        return []
+    later = [s for s in stage.canary_steps if s > first]
+    return [first, *later] if later and later[-1] == 100 else [first, *later, 100]
+
+
+def evidence_for(
+    session: Session, policy: Policy, model: str, version: int, stage: str, plan: list[int]
+) -> dict[str, object]:
+    """What reviewers approve: artifact, latest validation report, policy, stage, canary plan."""
+    row = session.get(ModelVersion, (model, version))
+    if row is None:
+        raise NotFound(f"model {model!r} has no version {version}")
+    run = latest_validation_in(session, model, version)
+    return {
+        "model": model,
+        "version": version,
+        "artifact_sha256": row.artifact_sha256,
+        "validation_report_sha256": run.report_sha256 if run else None,
+        "validation_run": run.id if run else None,
+        "policy_sha256": policy.digest,
+        "stage": stage,
+        "canary_plan": plan,
+    }
+
+
+def evidence_digest(evidence: dict[str, object]) -> str:
+    return hashlib.sha256(canonical_json(evidence)).hexdigest()
+
+
+def stages_held(session: Session, model: str, version: int) -> list[str]:
+    rows = session.exec(select(StageAssignment).where(StageAssignment.model == model)).all()
+    return [r.stage for r in rows if r.version == version]
+
+
+def check_stage_order(
+    session: Session, policy: Policy, model: str, version: int, stage: str
+) -> None:
+    """Refuse skipping a stage the policy does not allow to skip."""
+    names = policy.stage_names
+    index = names.index(policy.stage(stage).name)
+    held = set(stages_held(session, model, version))
+    if stage in held:
+        raise BadInput(f"{model}:{version} already holds {stage}")
+    for earlier in reversed(names[:index]):
+        if earlier in held:
+            return
+        if not policy.stage(earlier).may_skip:
+            raise Refused(
+                f"{model}:{version} must hold {earlier} before {stage}; the policy does not "
+                f"allow skipping {earlier}"
+            )
+
+
+@dataclass(frozen=True)
+class RequestView:
+    id: int
+    model: str
+    version: int
+    stage: str
+    requester: str
+    comment: str
+    created_at: str
+    expires_at: str
+    status: str
+    evidence_digest: str
+    evidence: dict[str, object]
+    canary_plan: list[int]
+    current_digest: str
+    gates: list[GateResult]
+    approvals: list[ApprovalView]
+    counted: list[str]
+    required: int
+    approver_roles: list[str]
+    needed: list[str]
+
+    @property
+    def evidence_changed(self) -> bool:
+        return self.current_digest != self.evidence_digest
+
+    @property
+    def ready(self) -> bool:
+        return self.status == OPEN and not self.needed
+
+    def as_dict(self) -> dict[str, object]:
+        data = {
+            k: getattr(self, k)
+            for k in self.__dataclass_fields__
+            if k not in ("gates", "approvals")
+        }
+        data["gates"] = [g.as_dict() for g in self.gates]
+        data["approvals"] = [a.as_dict() for a in self.approvals]
+        data["evidence_changed"] = self.evidence_changed
+        return data
+
+
+def _effective_status(row: PromotionRequest, now: str) -> str:
+    if row.status == OPEN and now > row.expires_at:
+        return "expired"
+    return row.status
+
+
+def _counted(
+    approvals: list[ApprovalView], row: PromotionRequest, stage: StagePolicy, authors: set[str]
+) -> list[str]:
+    """Distinct approvers whose approval counts toward the quorum right now."""
+    people: list[str] = []
+    for approval in approvals:
+        if approval.decision != "approve" or approval.void:
+            continue
+        if approval.evidence_digest != row.evidence_digest:
+            continue
+        if approval.role not in stage.approver_roles:
+            continue
+        if stage.separation_of_duties and approval.approver in authors:
+            continue
+        if approval.approver not in people:
+            people.append(approval.approver)
+    return people
+
+
+def _view(store: Store, session: Session, policy: Policy, row: PromotionRequest) -> RequestView:
+    now = store.clock()
+    stage = policy.stage(row.stage)
+    plan = json.loads(row.canary_plan)
+    current = evidence_digest(
+        evidence_for(session, policy, row.model, row.version, row.stage, plan)
+    )
+    version = session.get(ModelVersion, (row.model, row.version))
+    authors = {row.requester, version.author if version else ""}
+    approvals = approvals_for(session, row.id)
+    revoked = {u.name for u in session.exec(select(User).where(col(User.active).is_(False))).all()}
+    approvals = [
+        a if a.approver not in revoked or a.void else _voided(a, "approver revoked")
+        for a in approvals
+    ]
+    counted = _counted(approvals, row, stage, authors)
+    gates = evaluate_gates(store, session, stage, row.model, row.version)
+    status = _effective_status(row, now)
+    needed: list[str] = []
+    if status == OPEN:
+        if current != row.evidence_digest:
+            needed.append(
+                "the evidence changed since the request (approvals void): open a new request"
+            )
+        missing = stage.approvals - len(counted)
+        if missing > 0:
+            needed.append(f"{missing} more approval(s) from {' or '.join(stage.approver_roles)}")
+        needed.extend(f"gate {g.name}: {g.detail}" for g in gates if not g.passed)
+    return RequestView(
+        id=row.id,
+        model=row.model,
+        version=row.version,
+        stage=row.stage,
+        requester=row.requester,
+        comment=row.comment,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        status=status,
+        evidence_digest=row.evidence_digest,
+        evidence=json.loads(row.evidence),
+        canary_plan=plan,
+        current_digest=current,
+        gates=gates,
+        approvals=approvals,
+        counted=counted,
+        required=stage.approvals,
+        approver_roles=list(stage.approver_roles),
+        needed=needed,
+    )
+
+
+def _voided(approval: ApprovalView, reason: str) -> ApprovalView:
+    from dataclasses import replace
+
+    return replace(approval, void=True, void_reason=reason)
+
+
+def _next_id(session: Session, table: str) -> int:
+    value = session.connection().execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar()
+    return int(value or 0) + 1
+
+
+def request_promotion(
+    store: Store,
+    signer: Signer,
+    model: str,
+    version: int,
+    stage_name: str,
+    comment: str,
+    canary: int | None = None,
+) -> RequestView:
+    """Open a request bound to the evidence digest; gates are evaluated and shown at once."""
+    check_model_name(model)
+    if not comment.strip():
+        raise BadInput("a request needs --comment saying why this version should move")
+    policy = load_policy(store)
+    stage = policy.stage(stage_name)
+    plan = canary_plan(stage, canary)
+    with store.session() as session:
+        require_actor(session, signer, REQUEST_ROLES)
+        if session.get(ModelVersion, (model, version)) is None:
+            raise NotFound(f"model {model!r} has no version {version}; see `signoff show {model}`")
+        check_stage_order(session, policy, model, version, stage.name)
+        now = store.clock()
+        for other in session.exec(
+            select(PromotionRequest).where(
+                PromotionRequest.model == model,
+                PromotionRequest.version == version,
+                PromotionRequest.stage == stage.name,
+                col(PromotionRequest.status).in_([OPEN, CANARY]),
+            )
+        ).all():
+            if _effective_status(other, now) in (OPEN, CANARY):
+                raise BadInput(
+                    f"request {other.id} for {model}:{version} to {stage.name} is already "
+                    f"{other.status}; withdraw it first or act on it"
+                )
+        evidence = evidence_for(session, policy, model, version, stage.name, plan)
+        digest = evidence_digest(evidence)
+        gates = evaluate_gates(store, session, stage, model, version)
+        request_id = _next_id(session, "promotion_requests")
+        expires = _format_time(_parse_time(now) + timedelta(hours=stage.approval_ttl_hours))
+        event = append_event(
+            session,
+            signer,
+            "promotion.requested",
+            f"request:{request_id}",
+            {
+                "request": request_id,
+                "model": model,
+                "version": version,
+                "stage": stage.name,
+                "comment": comment,
+                "evidence": evidence,
+                "evidence_digest": digest,
+                "canary_plan": plan,
+                "expires_at": expires,
+                "gates": [g.as_dict() for g in gates],
+            },
+            ts=now,
+            model=model,
+        )
+        row = PromotionRequest(
+            id=request_id,
+            model=model,
+            version=version,
+            stage=stage.name,
+            requester=signer.name,
+            comment=comment,
+            created_at=now,
+            expires_at=expires,
+            status=OPEN,
+            evidence_digest=digest,
+            evidence=canonical_json(evidence).decode(),
+            canary_plan=canonical_json(plan).decode(),
+            policy_digest=policy.digest,
+            validation_run_id=evidence["validation_run"],  # type: ignore[arg-type]
+            event_seq=event.seq,
+        )
+        session.add(row)
+        session.flush()
+        return _view(store, session, policy, row)
+
+
+def _load_request(session: Session, request_id: int) -> PromotionRequest:
+    row = session.get(PromotionRequest, request_id)
+    if row is None:
+        raise NotFound(f"no request {request_id}; see `signoff requests`")
+    return row
+
+
+def decide(
+    store: Store, signer: Signer, request_id: int, decision: str, comment: str
+) -> RequestView:
+    """Record a signed approval or rejection over the request's evidence digest."""
+    if decision not in ("approve", "reject"):
+        raise BadInput(f"unknown decision {decision!r}")
+    if not comment.strip():
+        raise BadInput(f"a decision needs --comment saying why you {decision}")
+    policy = load_policy(store)
+    with store.session() as session:
+        row = _load_request(session, request_id)
+        stage = policy.stage(row.stage)
+        actor = require_actor(session, signer)
+        now = store.clock()
+        status = _effective_status(row, now)
+        if status == "expired":
+            raise Refused(f"request {request_id} expired at {row.expires_at}; open a new request")
+        if status != OPEN:
+            raise Refused(f"request {request_id} is {status}; only open requests take decisions")
+        if actor.role not in stage.approver_roles:
+            raise Refused(
+                f"{actor.name} is {actor.role}; {row.stage} approvals need the role "
+                + " or ".join(stage.approver_roles)
+            )
+        version = session.get(ModelVersion, (row.model, row.version))
+        assert version is not None
+        if stage.separation_of_duties and actor.name in (version.author, row.requester):
+            who = "author of the version" if actor.name == version.author else "requester"
+            raise Refused(f"separation of duties: {actor.name} is the {who} and cannot decide")
+        earlier = [a for a in approvals_for(session, request_id) if a.approver == actor.name]
+        if earlier:
+            raise Refused(f"{actor.name} already decided on request {request_id}")
+        plan = json.loads(row.canary_plan)
+        current = evidence_digest(
+            evidence_for(session, policy, row.model, row.version, row.stage, plan)
+        )
+        if current != row.evidence_digest:
+            raise Refused(
+                f"the evidence of request {request_id} changed since it was opened (new "
+                "validation run or policy); its approvals are void: open a new request"
+            )
+        statement = canonical_json(
+            {
+                "request": request_id,
+                "model": row.model,
+                "version": row.version,
+                "stage": row.stage,
+                "evidence_digest": row.evidence_digest,
+                "decision": decision,
+                "comment": comment,
+                "approver": actor.name,
+                "role": actor.role,
+                "decided_at": now,
+            }
+        )
+        signature = signer.sign(DECISION_DOMAIN + statement)
+        action = "promotion.approved" if decision == "approve" else "promotion.rejected"
+        event = append_event(
+            session,
+            signer,
+            action,
+            f"request:{request_id}",
+            {
+                "request": request_id,
+                "decision": decision,
+                "evidence_digest": row.evidence_digest,
+                "comment": comment,
+                "role": actor.role,
+                "statement_sha256": hashlib.sha256(statement).hexdigest(),
+                "signature": signature.hex(),
+            },
+            ts=now,
+            model=row.model,
+        )
+        from console.store.models import Approval
+
+        session.add(
+            Approval(
+                id=_next_id(session, "approvals"),
+                request_id=request_id,
+                approver=actor.name,
+                role=actor.role,
+                decision=decision,
+                comment=comment,
+                evidence_digest=row.evidence_digest,
+                decided_at=now,
+                keyid=signer.keyid,
+                statement=statement,
+                signature=signature,
+                event_seq=event.seq,
+            )
+        )
+        if decision == "reject":
+            row.status = "rejected"
+            row.closed_at = now
+            row.closed_by = actor.name
+            session.add(row)
+        session.flush()
+        return _view(store, session, policy, row)
+
+
+def withdraw(store: Store, signer: Signer, request_id: int, reason: str = "") -> RequestView:
+    policy = load_policy(store)
+    with store.session() as session:
+        row = _load_request(session, request_id)
+        actor = require_actor(session, signer)
+        if actor.name != row.requester:
+            raise Refused(f"only {row.requester}, who opened request {request_id}, may withdraw it")
+        now = store.clock()
+        if _effective_status(row, now) not in (OPEN,):
+            raise BadInput(
+                f"request {request_id} is {_effective_status(row, now)}; nothing to withdraw"
+            )
+        append_event(
+            session,
+            signer,
+            "promotion.withdrawn",
+            f"request:{request_id}",
+            {"request": request_id, "reason": reason},
+            ts=now,
+            model=row.model,
+        )
+        row.status = "withdrawn"
+        row.closed_at = now
+        row.closed_by = actor.name
+        session.add(row)
+        session.flush()
+        return _view(store, session, policy, row)
+
+
+def get_request(store: Store, request_id: int) -> RequestView:
+    policy = load_policy(store)
+    with store.session() as session:
+        return _view(store, session, policy, _load_request(session, request_id))
+
+
+def list_requests(
+    store: Store,
+    *,
+    mine: str | None = None,
+    pending: bool = False,
+    awaiting: str | None = None,
+    model: str | None = None,
+) -> list[RequestView]:
+    """Requests, newest first; `awaiting` = open requests this user may still decide."""
+    policy = load_policy(store)
+    with store.session() as session:
+        query = select(PromotionRequest)
+        if model:
+            query = query.where(PromotionRequest.model == model)
+        if mine:
+            query = query.where(PromotionRequest.requester == mine)
+        rows = session.exec(query.order_by(col(PromotionRequest.id).desc())).all()
+        views = [_view(store, session, policy, r) for r in rows]
+        if pending or awaiting:
+            views = [v for v in views if v.status == OPEN]
+        if awaiting:
+            user = session.get(User, awaiting)
+            if user is None:
+                return []
+            views = [v for v in views if _may_decide(session, v, user)]
+        return views
+
+
+def _may_decide(session: Session, view: RequestView, user: User) -> bool:
+    if not user.active or user.role not in view.approver_roles:
+        return False
+    if any(a.approver == user.name for a in view.approvals):
+        return False
+    version = session.get(ModelVersion, (view.model, view.version))
+    return user.name not in (view.requester, version.author if version else "")

@@ -1,0 +1,314 @@
+"""The approval workflow, end to end and under attack: every rule enforced in the services."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from console.deployments import canary_abort, canary_step, history, promote, rollback
+from console.errors import BadInput, IntegrityError, Refused
+from console.workflow import decide, get_request, request_promotion, withdraw
+from tests.conftest import Runner, Team, one_line_error, store_fingerprint
+from tests.workflow_helpers import TEST_POLICY, record_validation, register_versions, use_policy
+
+
+@pytest.fixture
+def flow(team: Team, tmp_path: Path) -> Team:
+    register_versions(team, 3)
+    use_policy(team, tmp_path)
+    for version in (1, 2, 3):
+        record_validation(team, "tumour", version)
+    return team
+
+
+def _to_dev(team: Team, version: int) -> None:
+    view = request_promotion(team.store, team["dana"], "tumour", version, "dev", "first look")
+    decide(team.store, team["rita"], view.id, "approve", "ok")
+    promote(team.store, team["rel"], view.id)
+
+
+def test_full_scenario_from_the_cli(flow: Team, signoff: Runner) -> None:
+    home = flow.home
+    run = lambda *a: signoff(*a, "--home", home)  # noqa: E731
+    # dev, then staging with two approvals, then production with a canary
+    for version in (1, 2):
+        request = run("request", f"tumour:{version}", "--to", "dev", "--comment", "try it", "--as", "dana", "--json")
+        rid = json.loads(request.output)["id"]
+        assert run("approve", str(rid), "--comment", "fine", "--as", "rita").exit_code == 0
+        assert run("promote", str(rid), "--as", "rel").exit_code == 0
+    staged = run("request", "tumour:2", "--to", "staging", "--comment", "better", "--as", "dana", "--json")
+    rid = json.loads(staged.output)["id"]
+    assert run("approve", str(rid), "--comment", "metrics ok", "--as", "rita").exit_code == 0
+    early = run("promote", str(rid), "--as", "rel")
+    assert early.exit_code == 3 and "more approval" in early.output
+    assert run("approve", str(rid), "--comment", "risk ok", "--as", "raj").exit_code == 0
+    assert run("promote", str(rid), "--as", "rel").exit_code == 0
+    prod = run("request", "tumour:2", "--to", "production", "--comment", "ship", "--as", "dana", "--json")
+    rid = json.loads(prod.output)["id"]
+    assert json.loads(prod.output)["canary_plan"] == [10, 50, 100]
+    run("approve", str(rid), "--comment", "ok", "--as", "rita")
+    run("approve", str(rid), "--comment", "ok", "--as", "rosa")
+    started = run("promote", str(rid), "--as", "rel")
+    assert started.exit_code == 0 and "canary at 10%" in started.output
+    assert "50%" in run("canary", "step", "tumour", "--stage", "production", "--as", "rel").output
+    done = run("canary", "step", "tumour", "--stage", "production", "--as", "rel")
+    assert "now holds production" in done.output
+    # a second version reaches production, then an incident rolls it back
+    staged3 = run("request", "tumour:3", "--to", "dev", "--comment", "v3", "--as", "dana", "--json")
+    rid3 = json.loads(staged3.output)["id"]
+    run("approve", str(rid3), "--comment", "ok", "--as", "rita")
+    run("promote", str(rid3), "--as", "rel")
+    for stage in ("staging", "production"):
+        opened = run("request", "tumour:3", "--to", stage, "--canary", "100", "--comment", "v3", "--as", "dana", "--json")
+        rid3 = json.loads(opened.output)["id"]
+        run("approve", str(rid3), "--comment", "ok", "--as", "rita")
+        run("approve", str(rid3), "--comment", "ok", "--as", "raj")
+        assert run("promote", str(rid3), "--as", "rel").exit_code == 0
+    rolled = run("rollback", "tumour", "--stage", "production", "--reason", "INC-1 drift", "--as", "rel")
+    assert rolled.exit_code == 0 and "to v2" in rolled.output
+    shown = json.loads(run("show", "tumour", "--json").output)
+    assert shown["stages"] == {"dev": 3, "staging": 3, "production": 2}
+    hist = run("history", "tumour", "--stage", "production")
+    assert "BREAK-GLASS" in hist.output and "ROLLBACK production to v2" in hist.output
+    # history, the audit log and verification tell the same story
+    events = json.loads(run("audit", "log", "--model", "tumour", "--limit", "500", "--json").output)
+    actions = [e["action"] for e in events]
+    assert actions.count("rollback.executed") == 1
+    assert actions.count("canary.step") == 1 and actions.count("canary.completed") == 1
+    entries = json.loads(run("history", "tumour", "--json").output)
+    assert {e["seq"] for e in entries} <= {e["seq"] for e in events}
+    assert run("audit", "verify").exit_code == 0
+
+
+def test_self_approval_by_author_and_requester_is_refused(flow: Team, tmp_path: Path) -> None:
+    # rel (release-manager) requests; dana authored. Give dana and rel reviewer-like power by policy.
+    open_policy = TEST_POLICY.replace(
+        'approver_roles = ["reviewer", "risk-officer"]\ngates = ["validation.passed"]\napproval_ttl_hours = 24',
+        'approver_roles = ["reviewer", "risk-officer", "author", "release-manager"]\ngates = ["validation.passed"]\napproval_ttl_hours = 24',
+    )
+    use_policy(flow, tmp_path, open_policy)
+    view = request_promotion(flow.store, flow["rel"], "tumour", 1, "dev", "go")
+    before = store_fingerprint(flow.home)
+    with pytest.raises(Refused, match="separation of duties"):
+        decide(flow.store, flow["dana"], view.id, "approve", "mine")
+    with pytest.raises(Refused, match="separation of duties"):
+        decide(flow.store, flow["rel"], view.id, "approve", "mine")
+    assert store_fingerprint(flow.home) == before
+
+
+def test_same_person_twice_counts_once(flow: Team) -> None:
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
+    _to_dev(flow, 2)
+    staged = request_promotion(flow.store, flow["dana"], "tumour", 2, "staging", "go")
+    decide(flow.store, flow["rita"], staged.id, "approve", "ok")
+    with pytest.raises(Refused, match="already decided"):
+        decide(flow.store, flow["rita"], staged.id, "approve", "again")
+    assert get_request(flow.store, staged.id).counted == ["rita"]
+    with pytest.raises(Refused, match="more approval"):
+        promote(flow.store, flow["rel"], staged.id)
+    assert view.id != staged.id
+
+
+def test_wrong_role_cannot_approve(flow: Team) -> None:
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
+    for name in ("aud", "rel", "ada"):
+        with pytest.raises(Refused, match="approvals need the role"):
+            decide(flow.store, flow[name], view.id, "approve", "ok")
+
+
+def test_approval_after_evidence_changed_is_refused_and_earlier_ones_void(flow: Team) -> None:
+    _to_dev(flow, 1)
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "staging", "go")
+    decide(flow.store, flow["rita"], view.id, "approve", "ok")
+    record_validation(flow, "tumour", 1)  # a new run: new report digest
+    with pytest.raises(Refused, match="evidence"):
+        decide(flow.store, flow["raj"], view.id, "approve", "ok")
+    current = get_request(flow.store, view.id)
+    assert current.evidence_changed and any("evidence changed" in n for n in current.needed)
+    with pytest.raises(Refused, match="evidence"):
+        promote(flow.store, flow["rel"], view.id)
+
+
+def test_policy_change_voids_approvals(flow: Team, tmp_path: Path) -> None:
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
+    decide(flow.store, flow["rita"], view.id, "approve", "ok")
+    use_policy(flow, tmp_path, TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 25"))
+    with pytest.raises(Refused, match="evidence"):
+        promote(flow.store, flow["rel"], view.id)
+
+
+def test_approval_after_expiry_is_refused(flow: Team) -> None:
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
+    flow.store.clock = lambda: "2999-01-01T00:00:00.000000Z"
+    with pytest.raises(Refused, match="expired"):
+        decide(flow.store, flow["rita"], view.id, "approve", "late")
+    assert get_request(flow.store, view.id).status == "expired"
+
+
+def test_revoked_user_cannot_approve_and_their_approval_stops_counting(flow: Team) -> None:
+    from console.users import revoke_user
+
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
+    decide(flow.store, flow["rita"], view.id, "approve", "ok")
+    revoke_user(flow.store, flow["ada"], "rita")
+    assert get_request(flow.store, view.id).counted == []
+    with pytest.raises(Refused, match="revoked"):
+        decide(flow.store, flow["rita"], view.id, "approve", "again")
+    with pytest.raises(Refused):
+        promote(flow.store, flow["rel"], view.id)
+
+
+def test_failing_gate_blocks_promotion_but_request_opens(flow: Team) -> None:
+    record_validation(flow, "tumour", 1, passed=False)
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
+    assert not view.gates[0].passed
+    decide(flow.store, flow["rita"], view.id, "approve", "ok")
+    with pytest.raises(Refused, match="validation.passed"):
+        promote(flow.store, flow["rel"], view.id)
+
+
+def test_champion_gate(flow: Team) -> None:
+    _to_dev(flow, 1)
+    record_validation(flow, "tumour", 1, champion="fail")
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "staging", "go")
+    assert [g.passed for g in view.gates] == [True, False]
+
+
+def test_skipping_a_stage_is_refused_when_requested(flow: Team) -> None:
+    before = store_fingerprint(flow.home)
+    with pytest.raises(Refused, match="must hold dev"):
+        request_promotion(flow.store, flow["dana"], "tumour", 1, "staging", "skip")
+    assert store_fingerprint(flow.home) == before
+
+
+def test_a_stage_marked_may_skip_can_be_skipped(flow: Team, tmp_path: Path) -> None:
+    use_policy(flow, tmp_path, TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 24\nmay_skip = true"))
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "staging", "skip dev")
+    assert view.status == "open"
+
+
+def test_rollback_rules(flow: Team) -> None:
+    with pytest.raises(BadInput, match="holds no version"):
+        rollback(flow.store, flow["rel"], "tumour", "dev", "x")
+    _to_dev(flow, 1)
+    with pytest.raises(Refused, match="no earlier version"):
+        rollback(flow.store, flow["rel"], "tumour", "dev", "x")
+    _to_dev(flow, 2)
+    with pytest.raises(Refused, match="never held"):
+        rollback(flow.store, flow["rel"], "tumour", "dev", "x", to_version=3)
+    with pytest.raises(Refused, match="role"):
+        rollback(flow.store, flow["rita"], "tumour", "dev", "x")
+    change = rollback(flow.store, flow["rel"], "tumour", "dev", "bad", to_version=1)
+    assert change.version == 1 and change.replaced == 2
+
+
+def test_rollback_refuses_a_target_whose_artifact_fails(flow: Team) -> None:
+    import os
+
+    from console.artifacts import ArtifactStore
+    from console.registry import get_version
+
+    _to_dev(flow, 1)
+    _to_dev(flow, 2)
+    digest = get_version(flow.store, "tumour", 1).artifact_sha256
+    path = ArtifactStore(flow.store.artifacts_dir).path_for(digest)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"tampered")
+    with pytest.raises(IntegrityError):
+        rollback(flow.store, flow["rel"], "tumour", "dev", "incident")
+
+
+def test_withdraw_and_reject(flow: Team) -> None:
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
+    with pytest.raises(Refused, match="only dana"):
+        withdraw(flow.store, flow["rel"], view.id)
+    assert withdraw(flow.store, flow["dana"], view.id).status == "withdrawn"
+    again = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go again")
+    assert decide(flow.store, flow["raj"], again.id, "reject", "no").status == "rejected"
+    with pytest.raises(Refused, match="rejected"):
+        decide(flow.store, flow["rita"], again.id, "approve", "ok")
+
+
+def test_canary_abort_returns_to_champion(flow: Team) -> None:
+    _to_dev(flow, 1)
+    staged = request_promotion(flow.store, flow["dana"], "tumour", 1, "staging", "go")
+    decide(flow.store, flow["rita"], staged.id, "approve", "ok")
+    decide(flow.store, flow["raj"], staged.id, "approve", "ok")
+    promote(flow.store, flow["rel"], staged.id)
+    prod = request_promotion(flow.store, flow["dana"], "tumour", 1, "production", "go", canary=20)
+    assert prod.canary_plan == [20, 50, 100]
+    decide(flow.store, flow["rita"], prod.id, "approve", "ok")
+    decide(flow.store, flow["raj"], prod.id, "approve", "ok")
+    started = promote(flow.store, flow["rel"], prod.id)
+    assert started.kind == "canary.started" and started.canary_share == 20
+    with pytest.raises(Refused, match="canary"):
+        promote(flow.store, flow["rel"], prod.id)
+    canary_abort(flow.store, flow["rel"], "tumour", "production", "errors up")
+    with pytest.raises(BadInput, match="no canary"):
+        canary_step(flow.store, flow["rel"], "tumour", "production")
+    kinds = [e.what for e in history(flow.store, "tumour", "production")]
+    assert kinds[-2:] == ["canary.started", "canary.aborted"]
+    assert get_request(flow.store, prod.id).status == "aborted"
+
+
+def test_cli_bad_inputs_are_one_line(flow: Team, signoff: Runner, unchanged) -> None:  # type: ignore[no-untyped-def]
+    check = unchanged(flow.home)
+    home = ["--home", str(flow.home)]
+    cases = [
+        (["request", "tumour", "--to", "dev", "--comment", "x", "--as", "dana"], 2),
+        (["request", "tumour:9", "--to", "dev", "--comment", "x", "--as", "dana"], 2),
+        (["request", "tumour:1", "--to", "qa", "--comment", "x", "--as", "dana"], 2),
+        (["request", "tumour:1", "--to", "dev", "--comment", " ", "--as", "dana"], 2),
+        (["request", "tumour:1", "--to", "dev", "--canary", "0", "--comment", "x", "--as", "dana"], 2),
+        (["request", "tumour:1", "--to", "dev", "--comment", "x", "--as", "rita"], 3),
+        (["approve", "abc", "--comment", "x", "--as", "rita"], 2),
+        (["approve", "99", "--comment", "x", "--as", "rita"], 2),
+        (["promote", "99", "--as", "rel"], 2),
+        (["canary", "step", "tumour", "--stage", "dev", "--as", "rel"], 2),
+        (["rollback", "ghost", "--stage", "dev", "--reason", "x", "--as", "rel"], 2),
+        (["history", "ghost"], 2),
+        (["show-request", "99"], 2),
+    ]
+    for args, code in cases:
+        one_line_error(signoff(*args, *home), code=code)
+    check()
+
+
+def test_policy_set_is_admin_only_strict_and_audited(flow: Team, signoff: Runner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TEST_POLICY + "\n[stage.dev.extra]\n")
+    line = one_line_error(signoff("policy", "set", bad, "--home", flow.home, "--as", "ada"))
+    assert "line" in line
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 24\nquorum = 3"))
+    line = one_line_error(signoff("policy", "set", unknown, "--home", flow.home, "--as", "ada"))
+    assert "unknown key 'quorum'" in line and "line 10" in line
+    good = tmp_path / "good.toml"
+    good.write_text(TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 48"))
+    assert signoff("policy", "set", good, "--home", flow.home, "--as", "rita").exit_code == 3
+    assert signoff("policy", "set", good, "--home", flow.home, "--as", "ada").exit_code == 0
+    shown = signoff("policy", "show", "--home", flow.home)
+    assert "approval_ttl_hours = 48" in shown.output
+    log = signoff("audit", "log", "--home", flow.home, "--action", "policy.", "--json")
+    assert json.loads(log.output)[0]["action"] == "policy.changed"
+
+
+def test_policy_file_edited_by_hand_is_refused(flow: Team, signoff: Runner) -> None:
+    path = flow.home / "policy.toml"
+    path.write_text(path.read_text().replace("approvals = 2", "approvals = 0"))
+    result = signoff("request", "tumour:1", "--to", "dev", "--comment", "x", "--as", "dana", "--home", flow.home)
+    line = one_line_error(result, code=1)
+    assert "changed outside" in line
+
+
+def test_requests_listing_and_awaiting(flow: Team, signoff: Runner) -> None:
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
+    awaiting = json.loads(signoff("requests", "--awaiting-me", "--as", "rita", "--home", flow.home, "--json").output)
+    assert [r["id"] for r in awaiting] == [view.id]
+    assert json.loads(signoff("requests", "--awaiting-me", "--as", "dana", "--home", flow.home, "--json").output) == []
+    mine = json.loads(signoff("requests", "--mine", "--as", "dana", "--home", flow.home, "--json").output)
+    assert len(mine) == 1
+    shown = signoff("show-request", str(view.id), "--home", flow.home)
+    assert "still needed" in shown.output and "1 more approval" in shown.output
