@@ -32,12 +32,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from audit.keys import Signer
 from audit.log import append_event
 from console.errors import BadInput
-from console.evidence import latest_validation
+from console.evidence import latest_validation_in
 from console.identity import require_actor
 from console.registry import get_version
 from console.store.db import Store
@@ -255,9 +255,22 @@ def card_fields(store: Store, model: str, version: int) -> dict[str, str]:
 
 def card_completeness(store: Store, model: str, version: int) -> list[str]:
     """What the card still lacks: empty fields, then `validation` and `fairness` evidence."""
-    filled = card_fields(store, model, version)
-    missing = [name for name in FIELD_NAMES if not filled.get(name)]
-    run = latest_validation(store, model, version)
+    get_version(store, model, version)
+    with store.session() as session:
+        return card_completeness_in(session, model, version)
+
+
+def card_completeness_in(session: Session, model: str, version: int) -> list[str]:
+    """`card_completeness` inside a caller's transaction (a gate's), for an existing version."""
+    filled = {
+        row.field
+        for row in session.exec(
+            select(CardField).where(CardField.model == model, CardField.version == version)
+        ).all()
+        if row.value
+    }
+    missing = [name for name in FIELD_NAMES if name not in filled]
+    run = latest_validation_in(session, model, version)
     if run is None:
         missing.append(EVIDENCE_VALIDATION)
     elif run.sensitive and not run.by_category("fairness"):
@@ -271,7 +284,8 @@ def describe_missing(name: str) -> str:
         return "no validation run yet: run `signoff validate`"
     if name == EVIDENCE_FAIRNESS:
         return "the latest validation run names a sensitive attribute but has no fairness results"
-    return f"{_SPECS[name].title}: {_SPECS[name].question}"
+    spec = _SPECS[name]
+    return f"{spec.title}: {spec.question[0].lower()}{spec.question[1:]}"
 
 
 # ---- TOML card files --------------------------------------------------------------------------

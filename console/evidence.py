@@ -139,9 +139,7 @@ class DeploymentView:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def stage_history(
-    store: Store, model: str, stage: str | None = None
-) -> list[DeploymentView]:
+def stage_history(store: Store, model: str, stage: str | None = None) -> list[DeploymentView]:
     """Every stage change of a model, oldest first."""
     with store.session() as session:
         query = select(Deployment).where(Deployment.model == model)

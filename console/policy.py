@@ -42,6 +42,10 @@ VALIDATION_KEYS = {
     "max_demographic_parity_difference",
     "max_equal_opportunity_difference",
     "max_null_rate_increase",
+    "max_out_of_range_share",
+    "max_unseen_category_share",
+    "max_robustness_flip_rate",
+    "max_latency_p95_ms_per_row",
 }
 TOP_KEYS = {"version", "stages", "stage", "rollback", "validation"}
 
@@ -279,7 +283,9 @@ def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
         with store.session() as session:
             require_actor(session, signer, ["admin"])
             if policy.digest == old.digest:
-                raise BadInput(f"{source} is the policy already in force (sha256 {policy.digest[:16]}…)")
+                raise BadInput(
+                    f"{source} is the policy already in force (sha256 {policy.digest[:16]}…)"
+                )
             append_event(
                 session,
                 signer,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -54,6 +55,8 @@ _CHUNK = 1 << 20
 _SNIFF_BYTES = 1 << 16
 _CSV_BUFFER = 4 << 20
 _ROW_GROUP = 16_384
+_ROW_GROUP_BYTES = 16 << 20
+_HISTOGRAM_TERMS = 256
 
 _NUMERIC_TYPES = frozenset(
     {
@@ -67,7 +70,7 @@ _DATETIME_TYPES = frozenset({"DATE", "TIME", "TIME_NS", "TIME WITH TIME ZONE"})
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 
 T = TypeVar("T")
-Json = str | int | float | bool | None | list["Json"] | dict[str, "Json"]
+Cursor = duckdb.DuckDBPyConnection
 
 
 # --------------------------------------------------------------------------------------------------
@@ -161,8 +164,7 @@ def _connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     if temp_dir is not None:
         config["temp_directory"] = str(temp_dir)
     try:
-        con = duckdb.connect(":memory:", config=config)
-        con.execute("SET enable_progress_bar = false")
+        con = _quiet(duckdb.connect(":memory:", config=config))
     except duckdb.Error as exc:  # pragma: no cover - only if DuckDB itself is broken
         raise BadInput(f"cannot start DuckDB to profile the dataset: {_one_line(exc)}") from exc
     return con
@@ -191,14 +193,19 @@ def _quantile_plan(row_count: int, threads: int) -> tuple[int, int]:
 def _connection(
     con: duckdb.DuckDBPyConnection | None, temp_dir: Path | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    if con is not None:
-        yield con
-        return
-    own = _connect(temp_dir)
+    """Our own connection, or a cursor of the caller's: its session settings stay theirs."""
+    own = _connect(temp_dir) if con is None else _quiet(con.cursor())
     try:
         yield own
     finally:
         own.close()
+
+
+def _quiet(cursor: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The cursor, with DuckDB's progress bar (printed to stdout on slow queries) turned off."""
+    with suppress(duckdb.Error):  # an old DuckDB without the setting
+        cursor.execute("SET enable_progress_bar = false")
+    return cursor
 
 
 def _rows(
@@ -289,42 +296,55 @@ def _no_rows(path: Path) -> BadInput:
     )
 
 
-def _detect(
-    con: duckdb.DuckDBPyConnection, path: Path, *, check_rows: bool = True
-) -> tuple[str, list[tuple[str, str]]]:
-    """The file's format and its (name, DuckDB type) columns, or BadInput saying what is wrong.
-
-    Without `check_rows` a CSV file is only sniffed, and the caller must check it has rows.
-    """
+def _format_of(path: Path) -> str:
+    """ "parquet" or "csv" by the file's first bytes, after checking it is a readable file."""
     head = _check_file(path)
     if head.startswith(b"PAR1"):
-        fmt = "parquet"
-        source = relation_sql(path, fmt)
-        rows = _rows(con, f"SELECT count(*) FROM {source}", path, "reading it as Parquet")
-        if not rows or _count(rows[0][0]) == 0:
-            raise _no_rows(path)
-        return fmt, _describe(con, source, path)
+        return "parquet"
     if b"\x00" in head and not head.startswith(_COMPRESSED_MAGIC):
         raise BadInput(
             f"{path} is neither Parquet nor a UTF-8 CSV file (it holds binary data); "
             "export the dataset as CSV with a header row or as Parquet"
         )
-    fmt = "csv"
+    return "csv"
+
+
+def _not_csv(path: Path, exc: duckdb.Error) -> BadInput:
+    return BadInput(
+        f"{path} could not be read as CSV or Parquet ({_one_line(exc)}); "
+        "export the dataset as CSV with a header row or as Parquet"
+    )
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
+    source = relation_sql(path, "parquet")
+    rows = _rows(con, f"SELECT count(*) FROM {source}", path, "reading it as Parquet")
+    if not rows or _count(rows[0][0]) == 0:
+        raise _no_rows(path)
+    return _describe(con, source, path)
+
+
+def _detect(
+    con: duckdb.DuckDBPyConnection, path: Path, *, want_columns: bool = True
+) -> tuple[str, list[tuple[str, str]]]:
+    """The file's format and its (name, DuckDB type) columns, or BadInput saying what is wrong.
+
+    Without `want_columns` the columns of a CSV file come back empty (it saves a sniff).
+    """
+    fmt = _format_of(path)
+    if fmt == "parquet":
+        return fmt, _parquet_columns(con, path)
     source = relation_sql(path, fmt)
+    columns: list[tuple[str, str]] = []
     try:
-        columns = [
-            (str(r[0]), str(r[1]))
-            for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-        ]
-        if check_rows:
-            rows = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT 1)").fetchall()
-            if not rows or _count(rows[0][0]) == 0:
-                raise _no_rows(path)
+        if want_columns:
+            described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            columns = [(str(r[0]), str(r[1])) for r in described]
+        rows = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT 1)").fetchall()
     except duckdb.Error as exc:
-        raise BadInput(
-            f"{path} could not be read as CSV or Parquet ({_one_line(exc)}); "
-            "export the dataset as CSV with a header row or as Parquet"
-        ) from exc
+        raise _not_csv(path, exc) from exc
+    if not rows or _count(rows[0][0]) == 0:
+        raise _no_rows(path)
     return fmt, columns
 
 
@@ -335,7 +355,7 @@ def detect_format(path: Path) -> str:
     """
     path = Path(path)
     with _connection(None) as con:
-        return _detect(con, path)[0]
+        return _detect(con, path, want_columns=False)[0]
 
 
 def _describe(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> list[tuple[str, str]]:
@@ -413,7 +433,7 @@ def _run_parallel(
     """Run each task on its own cursor of `con`, a few at a time; results in task order."""
 
     def run(task: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        cursor = con.cursor()
+        cursor = _quiet(con.cursor())
         try:
             return task(cursor)
         finally:
@@ -426,40 +446,41 @@ def _run_parallel(
 
 
 def _materialize_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, temp_dir: Path, columns: list[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection, path: Path, temp_dir: Path
 ) -> tuple[str, list[tuple[str, str]]]:
     """Parse the CSV once into a temporary Parquet file; later passes read only what they need.
 
-    Returns the Parquet source and the CSV's columns (re-sniffed if the first sniff was wrong).
+    This is the only pass that sniffs and parses the CSV. Returns the Parquet source and the
+    columns with the types DuckDB gave them (Parquet keeps every type the CSV sniffer picks).
     """
     target = temp_dir / "dataset.parquet"
-    copy = (
-        "COPY (SELECT * FROM {source}) TO "
-        + _quote_literal(str(target))
-        + f" (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE {_ROW_GROUP})"
-    )
-    # Small read buffers (still twice DuckDB's 2 MB longest line) and row groups keep the memory
-    # this pass needs low, at no cost in speed.
-    source = _csv_sql(_path_literal(path), buffer_size=_CSV_BUFFER)
+    literal = _path_literal(path)
+
+    def copy(sample_all: bool) -> None:
+        # Small read buffers (still twice DuckDB's 2 MB longest line) and small row groups keep
+        # the memory this pass needs low, also for wide files, at no cost in speed.
+        source = _csv_sql(literal, sample_all=sample_all, buffer_size=_CSV_BUFFER)
+        con.execute(
+            f"COPY (SELECT * FROM {source}) TO {_quote_literal(str(target))} "
+            f"(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE {_ROW_GROUP}, "
+            f"ROW_GROUP_SIZE_BYTES '{_mib(_ROW_GROUP_BYTES)}')"
+        )
+
     try:
-        con.execute(copy.format(source=source))
-    except duckdb.ConversionException as exc:
-        # The types DuckDB sniffed from a sample of rows do not fit a later row: sniff them all.
-        first_error: duckdb.Error = exc
+        try:
+            copy(sample_all=False)
+        except duckdb.ConversionException as exc:
+            # The types sniffed from a sample of rows do not fit a later row: sniff every row.
+            try:
+                copy(sample_all=True)
+            except duckdb.Error:
+                raise exc from None
     except duckdb.Error as exc:
+        if "sniffing" in str(exc).split("\n", 1)[0]:
+            raise _not_csv(path, exc) from exc
         raise BadInput(f"{path}: reading it as CSV failed: {_one_line(exc)}") from exc
-    else:
-        return f"read_parquet({_quote_literal(str(target))})", columns
-    source = _csv_sql(_path_literal(path), sample_all=True, buffer_size=_CSV_BUFFER)
-    try:
-        columns = [
-            (str(r[0]), str(r[1]))
-            for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-        ]
-        con.execute(copy.format(source=source))
-    except duckdb.Error as exc:
-        raise BadInput(f"{path}: reading it as CSV failed: {_one_line(first_error)}") from exc
-    return f"read_parquet({_quote_literal(str(target))})", columns
+    source = f"read_parquet({_path_literal(target)})"
+    return source, _describe(con, source, path)
 
 
 def profile_dataset(
@@ -488,11 +509,11 @@ def profile_dataset(
         tempfile.TemporaryDirectory(prefix="signoff-profile-") as tmp,
         _connection(con, Path(tmp)) as db,
     ):
-        fmt, described = _detect(db, path, check_rows=False)
+        fmt = _format_of(path)
         if fmt == "csv":
-            source, described = _materialize_csv(db, path, Path(tmp), described)
+            source, described = _materialize_csv(db, path, Path(tmp))
         else:
-            source = relation_sql(path, fmt)
+            source, described = relation_sql(path, fmt), _parquet_columns(db, path)
         columns = [_Column(name, dtype, kind_of(dtype)) for name, dtype in described]
         row_count = _count(_rows(db, f"SELECT count(*) FROM {source}", path, "counting rows")[0][0])
         if row_count == 0:
@@ -559,7 +580,7 @@ def _profile_columns(
                 "min": None if row[3 * i + 1] is None else str(row[3 * i + 1]),
                 "max": None if row[3 * i + 2] is None else str(row[3 * i + 2]),
             }
-    _fill_histograms(con, path, source, histogram_parts, out)
+    _fill_histograms(con, path, source, histogram_parts, out, workers)
     return [out[c.name] for c in columns]
 
 
@@ -628,24 +649,41 @@ def _fill_histograms(
     source: str,
     parts: Sequence[tuple[_Column, list[float], int]],
     out: dict[str, dict[str, object]],
+    workers: int,
 ) -> None:
-    """Count all numeric columns' bins in one scan, as differences of "values below edge" counts."""
-    if not parts:
-        return
-    terms: list[str] = []
-    for column, edges, _finite_count in parts:
-        x = f"CAST({column.ident} AS DOUBLE)"
-        # Below the finite minimum there is only -inf; its count is subtracted from the others.
-        terms.extend(f"count_if({x} < {_double(edge)})" for edge in edges[:-1])
-    row = _rows(
-        con, "SELECT " + ", ".join(terms) + f" FROM {source}", path, "counting histogram bins"
-    )[0]
-    at = 0
-    for column, edges, finite_count in parts:
-        below = [_count(v) for v in row[at : at + len(edges) - 1]]
-        at += len(edges) - 1
-        cumulative = [b - below[0] for b in below] + [finite_count]
-        counts = [cumulative[i + 1] - cumulative[i] for i in range(len(edges) - 1)]
-        histogram = out[column.name]["histogram"]
-        assert isinstance(histogram, dict)
-        histogram["counts"] = counts
+    """Count the numeric columns' bins as differences of "values below edge" counts.
+
+    One scan counts many columns at once; very wide files take a few scans, so that no single
+    query evaluates more than a few hundred aggregates.
+    """
+    batches: list[list[tuple[_Column, list[float], int]]] = [[]]
+    terms = 0
+    for part in parts:
+        if batches[-1] and terms + len(part[1]) > _HISTOGRAM_TERMS:
+            batches.append([])
+            terms = 0
+        batches[-1].append(part)
+        terms += len(part[1])
+
+    def count(batch: list[tuple[_Column, list[float], int]]) -> Callable[[Cursor], None]:
+        sql = "SELECT " + ", ".join(
+            # Below the finite minimum there is only -inf; its count is subtracted from the rest.
+            f"count_if(CAST({column.ident} AS DOUBLE) < {_double(edge)})"
+            for column, edges, _ in batch
+            for edge in edges[:-1]
+        )
+
+        def run(cursor: Cursor) -> None:
+            row = _rows(cursor, f"{sql} FROM {source}", path, "counting histogram bins")[0]
+            at = 0
+            for column, edges, finite_count in batch:
+                below = [_count(v) for v in row[at : at + len(edges) - 1]]
+                at += len(edges) - 1
+                cumulative = [b - below[0] for b in below] + [finite_count]
+                histogram = out[column.name]["histogram"]
+                assert isinstance(histogram, dict)
+                histogram["counts"] = [b - a for a, b in itertools.pairwise(cumulative)]
+
+        return run
+
+    _run_parallel(con, [count(batch) for batch in batches if batch], workers)

@@ -90,7 +90,11 @@ def init_store(store: Store, admin: Signer, *, demo: bool = False) -> str:
     except BaseException:
         # A failed init leaves no half-made store behind.
         store.dispose()
-        for leftover in (store.db_path, store.db_path.with_suffix(".duckdb.wal"), store.policy_path):
+        for leftover in (
+            store.db_path,
+            store.db_path.with_suffix(".duckdb.wal"),
+            store.policy_path,
+        ):
             leftover.unlink(missing_ok=True)
         if store.artifacts_dir.is_dir() and not any(store.artifacts_dir.iterdir()):
             shutil.rmtree(store.artifacts_dir, ignore_errors=True)

@@ -479,6 +479,8 @@ def list_requests(
             query = query.where(PromotionRequest.model == model)
         if mine:
             query = query.where(PromotionRequest.requester == mine)
+        if pending or awaiting:
+            query = query.where(PromotionRequest.status == OPEN)
         rows = session.exec(query.order_by(col(PromotionRequest.id).desc())).all()
         views = [_view(store, session, policy, r) for r in rows]
         if pending or awaiting:

@@ -7,13 +7,16 @@ one the store recorded, and the same store state always gives the same card.
 What the card reads from a validation run (`console.evidence.latest_validation`):
 
 - **Metrics** are its checks of category `performance` that carry a value. The metric's name is
-  the check's `detail["metric"]` when present, else the check name. A confidence interval is
-  read from `detail["ci"]` (`[lower, upper]`), or `detail["ci_lower"]`/`detail["ci_upper"]`, or
-  `detail["interval"]` (`{"lower", "upper"}`); its level from `detail["ci_level"]` (e.g. 0.95).
+  `detail["metric"]` when present, else the check name without its category prefix
+  (`performance.roc_auc` -> `roc_auc`). A confidence interval is read from the first of
+  `detail["ci"]`, `["ci95"]`, `["interval"]`, `["confidence_interval"]` that is `[lower, upper]`
+  or `{"lower", "upper"}` (also `low`/`high`, `lower_bound`/`upper_bound`), else from
+  `detail["ci_lower"]`/`["ci_upper"]`; its level from `detail["ci_level"]` (e.g. 0.95). The
+  threshold's direction is `detail["rule"]` (`>=` or `<=`).
 - **Quantitative analyses** are its checks of category `fairness`. Per-group results are read
-  from `detail["groups"]`, either `{group: {metric: value}}`, `{group: value}` (the check's own
-  metric), or `[{"group": name, metric: value, …}]`; the attribute from `detail["attribute"]`,
-  else the run's sensitive column.
+  from `detail["groups"]` (or `["by_group"]`, `["per_group"]`), either `{group: {metric: value}}`,
+  `{group: value}` (the check's own metric), or `[{"group": name, metric: value, …}]`; the
+  attribute from `detail["attribute"]`, else the run's sensitive column.
 
 Without a validation run the card shows the training metrics recorded at registration, and
 says that they are in-sample.
@@ -51,6 +54,7 @@ class MetricRow:
     upper: float | None
     level: float | None
     threshold: float | None
+    rule: str | None  # ">=" or "<=": how the value must compare with the threshold
     status: str | None  # pass | warn | fail | info; None for training metrics
     check: str | None  # the validation check that measured it
 
@@ -80,7 +84,7 @@ class DatasetSummary:
 @dataclass(frozen=True)
 class GroupResult:
     group: str
-    values: dict[str, float | None]
+    values: dict[str, int | float | None]
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,16 @@ class FairnessAnalysis:
     """One fairness check of the latest run, disaggregated by the groups of an attribute."""
 
     check: str
+    title: str  # e.g. "Demographic parity"
     attribute: str | None
     status: str
     value: float | None
+    lower: float | None
+    upper: float | None
+    level: float | None
     threshold: float | None
+    rule: str | None
+    note: str  # what the value measures, when the check says (`detail["value_is"]`)
     metrics: list[str]  # column order of `groups[*].values`
     groups: list[GroupResult]
 
@@ -103,6 +113,7 @@ class CheckRow:
     status: str
     value: float | None
     threshold: float | None
+    rule: str | None
 
 
 @dataclass(frozen=True)
@@ -365,28 +376,53 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _interval(detail: dict[str, object]) -> tuple[float | None, float | None]:
-    ci = detail.get("ci")
-    if isinstance(ci, list) and len(ci) == 2:
-        return _number(ci[0]), _number(ci[1])
-    if "ci_lower" in detail or "ci_upper" in detail:
-        return _number(detail.get("ci_lower")), _number(detail.get("ci_upper"))
-    interval = detail.get("interval")
-    if isinstance(interval, dict):
-        return _number(interval.get("lower")), _number(interval.get("upper"))
-    return None, None
+_INTERVAL_KEYS = ("ci95", "ci", "interval", "confidence_interval")
+_BOUND_KEYS = (("lower", "upper"), ("low", "high"), ("lower_bound", "upper_bound"))
+
+
+def _interval(detail: dict[str, object]) -> tuple[float | None, float | None, float | None]:
+    """(lower, upper, level) of the check's confidence interval, when it recorded one."""
+    level = _number(detail.get("ci_level"))
+    for key in _INTERVAL_KEYS:
+        found = detail.get(key)
+        if level is None and key == "ci95" and found is not None:
+            level = 0.95
+        if isinstance(found, list) and len(found) == 2:
+            return _number(found[0]), _number(found[1]), level
+        if isinstance(found, dict):
+            for low, high in _BOUND_KEYS:
+                if low in found or high in found:
+                    return _number(found.get(low)), _number(found.get(high)), level
+    for low, high in (("ci_lower", "ci_upper"), ("ci_low", "ci_high")):
+        if low in detail or high in detail:
+            return _number(detail.get(low)), _number(detail.get(high)), level
+    return None, None, None
+
+
+def metric_name(check: CheckView) -> str:
+    """`detail["metric"]` when set, else the check's name without its category prefix."""
+    metric = check.detail.get("metric")
+    if isinstance(metric, str) and metric:
+        return metric
+    prefix = f"{check.category}."
+    return check.name[len(prefix) :] if check.name.startswith(prefix) else check.name
+
+
+def _rule(detail: dict[str, object]) -> str | None:
+    rule = detail.get("rule")
+    return rule if rule in (">=", "<=") else None
 
 
 def _metric_row(check: CheckView) -> MetricRow:
-    lower, upper = _interval(check.detail)
-    metric = check.detail.get("metric")
+    lower, upper, level = _interval(check.detail)
     return MetricRow(
-        name=str(metric) if isinstance(metric, str) and metric else check.name,
+        name=metric_name(check),
         value=_number(check.value),
         lower=lower,
         upper=upper,
-        level=_number(check.detail.get("ci_level")),
+        level=level if lower is not None or upper is not None else None,
         threshold=_number(check.threshold),
+        rule=_rule(check.detail),
         status=check.status,
         check=check.name,
     )
@@ -399,7 +435,7 @@ def _metrics(version: VersionView, run: ValidationView | None) -> tuple[list[Met
         ]
         return sorted(rows, key=lambda r: (r.name, r.check or "")), "validation"
     rows = [
-        MetricRow(name, _number(value), None, None, None, None, None, None)
+        MetricRow(name, _number(value), None, None, None, None, None, None, None)
         for name, value in sorted(version.metrics.items())
     ]
     return rows, "training"
@@ -412,7 +448,9 @@ def _fmt(value: object) -> str:
     number = _number(value)
     if number is None:
         return "-"
-    if number == int(number) and abs(number) < 1e15:
+    if abs(number) >= 1000:
+        return f"{number:,.0f}"
+    if number == int(number):
         return str(int(number))
     return f"{number:.4g}"
 
@@ -474,49 +512,90 @@ def _dataset(store: Store, digest: str, fallback_name: str) -> DatasetSummary:
 # ---- validation --------------------------------------------------------------------------------
 
 
+# A rate-comparing check lists one rate per group under `rates`; this names that column.
+RATE_NAMES = {"demographic_parity": "selection_rate", "equal_opportunity": "tpr"}
+GroupValue = int | float | None
+
+
+def _group_value(value: object) -> tuple[bool, GroupValue]:
+    """(keep, value): numbers and None are results; flags and text are not."""
+    if value is None:
+        return True, None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False, None
+    return True, value if isinstance(value, int) else _number(value)
+
+
+def _group_values(values: dict[str, object]) -> dict[str, GroupValue]:
+    out: dict[str, GroupValue] = {}
+    for key, value in values.items():
+        keep, number = _group_value(value)
+        if keep:
+            out[str(key)] = number
+    return out
+
+
 def _groups(detail: dict[str, object], metric: str) -> list[GroupResult]:
-    raw = detail.get("groups")
+    raw = next((detail[k] for k in ("groups", "by_group", "per_group") if k in detail), None)
     found: list[GroupResult] = []
     if isinstance(raw, dict):
         for group, values in raw.items():
             if isinstance(values, dict):
-                found.append(
-                    GroupResult(str(group), {str(k): _number(v) for k, v in values.items()})
-                )
+                found.append(GroupResult(str(group), _group_values(values)))
             else:
-                found.append(GroupResult(str(group), {metric: _number(values)}))
+                found.append(GroupResult(str(group), _group_values({metric: values})))
     elif isinstance(raw, list):
         for item in raw:
             if isinstance(item, dict) and "group" in item:
-                found.append(
-                    GroupResult(
-                        str(item["group"]),
-                        {str(k): _number(v) for k, v in item.items() if k != "group"},
-                    )
-                )
+                rest = {k: v for k, v in item.items() if k != "group"}
+                found.append(GroupResult(str(item["group"]), _group_values(rest)))
+    rates = detail.get("rates")
+    if not found and isinstance(rates, dict):
+        column = RATE_NAMES.get(metric, "rate")
+        found = [GroupResult(str(g), _group_values({column: v})) for g, v in rates.items()]
     return sorted(found, key=lambda g: g.group)
+
+
+def _columns(groups: list[GroupResult]) -> list[str]:
+    """The metrics of the groups in first-seen order, group sizes first."""
+    seen: list[str] = []
+    for group in groups:
+        seen.extend(k for k in group.values if k not in seen)
+    return sorted(seen, key=lambda k: (k != "count", seen.index(k)))
 
 
 def _fairness(run: ValidationView) -> list[FairnessAnalysis]:
     analyses: list[FairnessAnalysis] = []
     for check in run.by_category("fairness"):
-        metric = check.detail.get("metric")
-        metric_name = str(metric) if isinstance(metric, str) and metric else check.name
-        groups = _groups(check.detail, metric_name)
-        names = sorted({k for g in groups for k in g.values})
-        attribute = check.detail.get("attribute")
+        metric = metric_name(check)
+        groups = _groups(check.detail, metric)
+        attribute = check.detail.get("attribute") or check.detail.get("column") or run.sensitive
+        lower, upper, level = _interval(check.detail)
         analyses.append(
             FairnessAnalysis(
                 check=check.name,
-                attribute=str(attribute) if attribute else run.sensitive,
+                title=_humanize(metric),
+                attribute=str(attribute) if attribute else None,
                 status=check.status,
                 value=_number(check.value),
+                lower=lower,
+                upper=upper,
+                level=level,
                 threshold=_number(check.threshold),
-                metrics=names,
+                rule=_rule(check.detail),
+                note=str(check.detail.get("value_is") or ""),
+                metrics=_columns(groups),
                 groups=groups,
             )
         )
     return analyses
+
+
+def _humanize(metric: str) -> str:
+    if metric == "groups":
+        return "Results per group"
+    words = metric.replace("_", " ").replace(".", " ").strip()
+    return words[:1].upper() + words[1:]
 
 
 def _validation(run: ValidationView) -> ValidationSummary:
@@ -539,7 +618,14 @@ def _validation(run: ValidationView) -> ValidationSummary:
         event_seq=run.event_seq,
         counts=dict(sorted(counts.items())),
         checks=[
-            CheckRow(c.name, c.category, c.status, _number(c.value), _number(c.threshold))
+            CheckRow(
+                c.name,
+                c.category,
+                c.status,
+                _number(c.value),
+                _number(c.threshold),
+                _rule(c.detail),
+            )
             for c in run.checks
         ],
     )

@@ -147,6 +147,7 @@ def _governance(card: CardData) -> dict[str, JsonValue]:
                     "status": c.status,
                     "value": c.value,
                     "threshold": c.threshold,
+                    "rule": c.rule,
                 }
                 for c in run.checks
             ],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 
-from reports.card_data import NOT_PROVIDED, CardData, DatasetSummary, MetricRow
+from reports.card_data import NOT_PROVIDED, CardData, DatasetSummary, FairnessAnalysis, MetricRow
 
 YamlValue = str | int | float | bool | None | list["YamlValue"] | dict[str, "YamlValue"]
 
@@ -213,6 +213,14 @@ def number(value: float | None, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def threshold(value: float | None, rule: str | None) -> str:
+    """A threshold with its direction: `≥ 0.7000` (the value must be at least this)."""
+    if value is None:
+        return "-"
+    sign = {">=": "≥ ", "<=": "≤ "}.get(rule or "", "")
+    return f"{sign}{number(value)}"
+
+
 def interval(metric: MetricRow) -> str:
     if metric.lower is None and metric.upper is None:
         return "-"
@@ -232,6 +240,33 @@ def plain_value(value: object) -> str:
 
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
     return str(value)
+
+
+def group_value(value: int | float | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4f}"
+
+
+def analysis_heading(analysis: FairnessAnalysis) -> str:
+    return analysis.title + (f" by `{analysis.attribute}`" if analysis.attribute else "")
+
+
+def analysis_line(analysis: FairnessAnalysis) -> str:
+    """The check, its status, and its value with interval and threshold where they apply."""
+    line = f"Check `{analysis.check}`: **{analysis.status}**"
+    if analysis.value is not None and (analysis.threshold is not None or analysis.note):
+        line += f"; value {number(analysis.value)}"
+        if analysis.lower is not None and analysis.upper is not None:
+            level = f"{analysis.level * 100:.0f}% " if analysis.level is not None else ""
+            line += f" ({level}interval {number(analysis.lower)} – {number(analysis.upper)})"
+        if analysis.note:
+            line += f", the {analysis.note}"
+    if analysis.threshold is not None:
+        line += f"; threshold {threshold(analysis.threshold, analysis.rule)}"
+    return line + "."
 
 
 def validation_line(card: CardData) -> str:
@@ -343,17 +378,27 @@ def render_markdown(card: CardData) -> str:
         "intended_use.primary_users",
         "intended_use.out_of_scope",
     ):
-        out += [f"### {card.human[name].title}", ""] + _prose(card.field_value(name))
+        out += [f"### {card.human[name].title}", "", *_prose(card.field_value(name))]
 
-    out += ["## Factors", "", "### Relevant factors", ""] + _prose(card.field_value("factors"))
+    out += ["## Factors", "", "### Relevant factors", "", *_prose(card.field_value("factors"))]
     out += ["### Evaluation factors", "", evaluation_factors_text(card), ""]
 
     out += ["## Metrics", "", metrics_intro(card), ""]
-    if card.metrics:
+    if card.metrics_source == "training":
+        out += _table(
+            ["Metric", "Value (in-sample)"], [[m.name, number(m.value)] for m in card.metrics]
+        )
+    elif card.metrics:
         out += _table(
             ["Metric", "Value", "Interval", "Threshold", "Status"],
             [
-                [m.name, number(m.value), interval(m), number(m.threshold), m.status or "-"]
+                [
+                    m.name,
+                    number(m.value),
+                    interval(m),
+                    threshold(m.threshold, m.rule),
+                    m.status or "-",
+                ]
                 for m in card.metrics
             ],
         )
@@ -400,27 +445,24 @@ def render_markdown(card: CardData) -> str:
     if not card.fairness:
         out += [quantitative_none(card), ""]
     for analysis in card.fairness:
-        attribute = f" by `{analysis.attribute}`" if analysis.attribute else ""
-        out += [f"### {analysis.check}{attribute}", ""]
-        out += [
-            f"Status **{analysis.status}**; value {number(analysis.value)}, "
-            f"threshold {number(analysis.threshold)}.",
-            "",
-        ]
+        out += [f"### {analysis_heading(analysis)}", "", analysis_line(analysis), ""]
         if analysis.groups:
             out += _table(
                 ["Group", *analysis.metrics],
-                [[g.group, *(number(g.values.get(m)) for m in analysis.metrics)] for g in analysis.groups],
+                [
+                    [g.group, *(group_value(g.values.get(m)) for m in analysis.metrics)]
+                    for g in analysis.groups
+                ],
             )
 
     out += ["## Ethical Considerations", ""]
-    out += ["### Risks", ""] + _prose(card.field_value("ethical_considerations.risks"))
-    out += ["### Mitigations", ""] + _prose(card.field_value("ethical_considerations.mitigations"))
+    out += ["### Risks", "", *_prose(card.field_value("ethical_considerations.risks"))]
+    out += ["### Mitigations", "", *_prose(card.field_value("ethical_considerations.mitigations"))]
 
     out += ["## Caveats and Recommendations", ""]
     out += _prose(card.field_value("caveats_and_recommendations"))
 
-    out += ["## Governance Record", ""] + governance_markdown(card)
+    out += ["## Governance Record", "", *governance_markdown(card)]
     out += ["---", "", "Generated by signoff from the records of the store.", ""]
     return "\n".join(out)
 
@@ -461,7 +503,7 @@ def governance_markdown(card: CardData) -> list[str]:
             out += _table(
                 ["Check", "Category", "Status", "Value", "Threshold"],
                 [
-                    [c.name, c.category, c.status, number(c.value), number(c.threshold)]
+                    [c.name, c.category, c.status, number(c.value), threshold(c.threshold, c.rule)]
                     for c in run.checks
                 ],
             )

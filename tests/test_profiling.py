@@ -10,11 +10,12 @@ import math
 import os
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -82,13 +83,17 @@ def mixed_csv(tmp_path: Path, mixed: dict[str, list[object]]) -> Path:
     return write_csv(tmp_path / "train.csv", mixed)
 
 
-def _by_name(profile: dict[str, object]) -> dict[str, dict[str, object]]:
+def _columns(profile: dict[str, object]) -> list[dict[str, Any]]:
     columns = profile["columns"]
     assert isinstance(columns, list)
-    return {c["name"]: c for c in columns}
+    return columns
 
 
-def _values(column: list[object]) -> np.ndarray:
+def _by_name(profile: dict[str, object]) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in _columns(profile)}
+
+
+def _values(column: list[object]) -> np.ndarray[Any, np.dtype[np.float64]]:
     return np.array([v for v in column if v is not None], dtype=float)
 
 
@@ -100,9 +105,7 @@ def test_csv_profile_matches_numpy(mixed_csv: Path, mixed: dict[str, list[object
     profile = profile_dataset(mixed_csv)
     assert profile["format"] == "csv"
     assert profile["row_count"] == N
-    columns = profile["columns"]
-    assert isinstance(columns, list)
-    assert [c["name"] for c in columns] == ["amount", "count", "colour", "flag"]
+    assert [c["name"] for c in _columns(profile)] == ["amount", "count", "colour", "flag"]
     by_name = _by_name(profile)
     assert {n: c["kind"] for n, c in by_name.items()} == {
         "amount": "numeric",
@@ -145,9 +148,9 @@ def test_csv_profile_matches_numpy(mixed_csv: Path, mixed: dict[str, list[object
         # numpy's histogram uses the same half-open bins with a closed last bin.
         assert counts == np.histogram(values, bins=np.array(edges))[0].tolist()
 
-    amount_edges = by_name["amount"]["histogram"]["edges"]  # type: ignore[index]
+    amount_edges = by_name["amount"]["histogram"]["edges"]
     assert len(amount_edges) == 11  # continuous values: ten equal-frequency bins
-    count_edges = by_name["count"]["histogram"]["edges"]  # type: ignore[index]
+    count_edges = by_name["count"]["histogram"]["edges"]
     assert len(count_edges) <= 11
 
 
@@ -161,7 +164,7 @@ def test_categorical_and_boolean_frequencies(
     assert colour["distinct"] == len(seen)
     expected = dict(sorted(seen.items(), key=lambda kv: (-kv[1], kv[0])))
     assert colour["frequencies"] == expected
-    assert list(colour["frequencies"]) == list(expected)  # type: ignore[arg-type]
+    assert list(colour["frequencies"]) == list(expected)
     assert colour["other_count"] == 0
 
     flag = by_name["flag"]
@@ -175,12 +178,12 @@ def test_categorical_and_boolean_frequencies(
 def test_top_k_ties_are_broken_by_value(tmp_path: Path) -> None:
     values = ["b"] * 3 + ["a"] * 3 + ["d"] + ["c"] + ["e"] * 2
     path = write_csv(tmp_path / "ties.csv", {"letter": list(values)})
-    (column,) = profile_dataset(path, top_k=3)["columns"]  # type: ignore[misc]
+    (column,) = _columns(profile_dataset(path, top_k=3))
     assert column["frequencies"] == {"a": 3, "b": 3, "e": 2}
     assert list(column["frequencies"]) == ["a", "b", "e"]
     assert column["distinct"] == 5
     assert column["other_count"] == 2
-    (none_kept,) = profile_dataset(path, top_k=0)["columns"]  # type: ignore[misc]
+    (none_kept,) = _columns(profile_dataset(path, top_k=0))
     assert none_kept["frequencies"] == {}
     assert none_kept["distinct"] == 5
     assert none_kept["other_count"] == len(values)
@@ -195,12 +198,28 @@ def test_parquet_gives_the_same_profile(
     assert {**from_parquet, "format": "csv"} == from_csv
 
 
+def test_many_numeric_columns(tmp_path: Path) -> None:
+    # More bin edges than one histogram query takes: the counts come from several scans.
+    rng = np.random.default_rng(11)
+    columns: dict[str, list[object]] = {
+        f"x{i:02d}": [float(v) for v in rng.normal(i, 1.0, 300)] for i in range(40)
+    }
+    by_name = _by_name(profile_dataset(write_csv(tmp_path / "wide.csv", columns)))
+    for name, values in columns.items():
+        histogram = by_name[name]["histogram"]
+        assert isinstance(histogram, dict)
+        data = np.array(values)
+        assert (
+            histogram["counts"] == np.histogram(data, bins=np.array(histogram["edges"]))[0].tolist()
+        )
+
+
 def test_constant_column(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "const.csv", {"k": [4.5] * 20, "n": list(range(20))})
     k = _by_name(profile_dataset(path))["k"]
     assert k["min"] == k["max"] == k["mean"] == 4.5
     assert k["std"] == 0.0
-    assert set(k["quantiles"].values()) == {4.5}  # type: ignore[union-attr]
+    assert set(k["quantiles"].values()) == {4.5}
     assert k["histogram"] == {"edges": [4.5, 4.5], "counts": [20]}
 
 
@@ -219,7 +238,7 @@ def test_all_null_columns(tmp_path: Path) -> None:
     y = _by_name(profile)["y"]
     assert y["kind"] == "numeric" and y["null_rate"] == 1.0
     assert y["min"] is None and y["mean"] is None and y["std"] is None
-    assert set(y["quantiles"].values()) == {None}  # type: ignore[union-attr]
+    assert set(y["quantiles"].values()) == {None}
     assert y["histogram"] == {"edges": [], "counts": []}
     json.dumps(profile, allow_nan=False)
 
@@ -235,7 +254,7 @@ def test_nan_and_infinity_never_reach_the_profile(tmp_path: Path) -> None:
     assert v["null_count"] == 2  # None and NaN
     assert v["infinite_count"] == 2
     assert (v["min"], v["max"], v["mean"]) == (1.0, 3.0, 2.0)
-    assert sum(v["histogram"]["counts"]) == 3  # type: ignore[index]
+    assert sum(v["histogram"]["counts"]) == 3
 
 
 def test_single_value_has_no_std(tmp_path: Path) -> None:
@@ -295,7 +314,7 @@ def test_types_that_change_after_the_sniffed_sample(tmp_path: Path) -> None:
     path = tmp_path / "late.csv"
     rows = [str(i) for i in range(30_000)] + ["not a number"]
     path.write_text("v\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    (v,) = profile_dataset(path)["columns"]  # type: ignore[misc]
+    (v,) = _columns(profile_dataset(path))
     assert v["kind"] == "categorical"
     assert v["distinct"] == 30_001
 
@@ -446,6 +465,21 @@ def test_unreadable_file(mixed_csv: Path) -> None:
         mixed_csv.chmod(0o644)
 
 
+def test_permission_denied_is_reported(mixed_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Root reads files whatever their mode, so simulate what open() does for other users.
+    real_open = Path.open
+
+    def refusing_open(self: Path, *args: object, **kwargs: object) -> object:
+        if self == mixed_csv:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", refusing_open)
+    _every_entry_point_refuses(mixed_csv, "permission denied")
+    with pytest.raises(BadInput, match="permission denied"):
+        file_sha256(mixed_csv)
+
+
 # ---------------------------------------------------------------------------------------------
 # Properties
 
@@ -466,7 +500,7 @@ def test_histogram_counts_cover_every_value(
 ) -> None:
     path = tmp_path / "h.parquet"
     pq.write_table(pa.table({"v": pa.array(values, type=pa.float64())}), path)
-    (v,) = profile_dataset(path, bins=bins)["columns"]  # type: ignore[misc]
+    (v,) = _columns(profile_dataset(path, bins=bins))
     present = [x for x in values if x is not None]
     assert v["null_count"] == len(values) - len(present)
     histogram = v["histogram"]

@@ -34,18 +34,32 @@ def test_full_scenario_from_the_cli(flow: Team, signoff: Runner) -> None:
     run = lambda *a: signoff(*a, "--home", home)  # noqa: E731
     # dev, then staging with two approvals, then production with a canary
     for version in (1, 2):
-        request = run("request", f"tumour:{version}", "--to", "dev", "--comment", "try it", "--as", "dana", "--json")
+        request = run(
+            "request",
+            f"tumour:{version}",
+            "--to",
+            "dev",
+            "--comment",
+            "try it",
+            "--as",
+            "dana",
+            "--json",
+        )
         rid = json.loads(request.output)["id"]
         assert run("approve", str(rid), "--comment", "fine", "--as", "rita").exit_code == 0
         assert run("promote", str(rid), "--as", "rel").exit_code == 0
-    staged = run("request", "tumour:2", "--to", "staging", "--comment", "better", "--as", "dana", "--json")
+    staged = run(
+        "request", "tumour:2", "--to", "staging", "--comment", "better", "--as", "dana", "--json"
+    )
     rid = json.loads(staged.output)["id"]
     assert run("approve", str(rid), "--comment", "metrics ok", "--as", "rita").exit_code == 0
     early = run("promote", str(rid), "--as", "rel")
     assert early.exit_code == 3 and "more approval" in early.output
     assert run("approve", str(rid), "--comment", "risk ok", "--as", "raj").exit_code == 0
     assert run("promote", str(rid), "--as", "rel").exit_code == 0
-    prod = run("request", "tumour:2", "--to", "production", "--comment", "ship", "--as", "dana", "--json")
+    prod = run(
+        "request", "tumour:2", "--to", "production", "--comment", "ship", "--as", "dana", "--json"
+    )
     rid = json.loads(prod.output)["id"]
     assert json.loads(prod.output)["canary_plan"] == [10, 50, 100]
     run("approve", str(rid), "--comment", "ok", "--as", "rita")
@@ -61,12 +75,26 @@ def test_full_scenario_from_the_cli(flow: Team, signoff: Runner) -> None:
     run("approve", str(rid3), "--comment", "ok", "--as", "rita")
     run("promote", str(rid3), "--as", "rel")
     for stage in ("staging", "production"):
-        opened = run("request", "tumour:3", "--to", stage, "--canary", "100", "--comment", "v3", "--as", "dana", "--json")
+        opened = run(
+            "request",
+            "tumour:3",
+            "--to",
+            stage,
+            "--canary",
+            "100",
+            "--comment",
+            "v3",
+            "--as",
+            "dana",
+            "--json",
+        )
         rid3 = json.loads(opened.output)["id"]
         run("approve", str(rid3), "--comment", "ok", "--as", "rita")
         run("approve", str(rid3), "--comment", "ok", "--as", "raj")
         assert run("promote", str(rid3), "--as", "rel").exit_code == 0
-    rolled = run("rollback", "tumour", "--stage", "production", "--reason", "INC-1 drift", "--as", "rel")
+    rolled = run(
+        "rollback", "tumour", "--stage", "production", "--reason", "INC-1 drift", "--as", "rel"
+    )
     assert rolled.exit_code == 0 and "to v2" in rolled.output
     shown = json.loads(run("show", "tumour", "--json").output)
     assert shown["stages"] == {"dev": 3, "staging": 3, "production": 2}
@@ -134,7 +162,9 @@ def test_approval_after_evidence_changed_is_refused_and_earlier_ones_void(flow: 
 def test_policy_change_voids_approvals(flow: Team, tmp_path: Path) -> None:
     view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
     decide(flow.store, flow["rita"], view.id, "approve", "ok")
-    use_policy(flow, tmp_path, TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 25"))
+    use_policy(
+        flow, tmp_path, TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 25")
+    )
     with pytest.raises(Refused, match="evidence"):
         promote(flow.store, flow["rel"], view.id)
 
@@ -184,7 +214,11 @@ def test_skipping_a_stage_is_refused_when_requested(flow: Team) -> None:
 
 
 def test_a_stage_marked_may_skip_can_be_skipped(flow: Team, tmp_path: Path) -> None:
-    use_policy(flow, tmp_path, TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 24\nmay_skip = true"))
+    use_policy(
+        flow,
+        tmp_path,
+        TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 24\nmay_skip = true"),
+    )
     view = request_promotion(flow.store, flow["dana"], "tumour", 1, "staging", "skip dev")
     assert view.status == "open"
 
@@ -261,7 +295,21 @@ def test_cli_bad_inputs_are_one_line(flow: Team, signoff: Runner, unchanged) -> 
         (["request", "tumour:9", "--to", "dev", "--comment", "x", "--as", "dana"], 2),
         (["request", "tumour:1", "--to", "qa", "--comment", "x", "--as", "dana"], 2),
         (["request", "tumour:1", "--to", "dev", "--comment", " ", "--as", "dana"], 2),
-        (["request", "tumour:1", "--to", "dev", "--canary", "0", "--comment", "x", "--as", "dana"], 2),
+        (
+            [
+                "request",
+                "tumour:1",
+                "--to",
+                "dev",
+                "--canary",
+                "0",
+                "--comment",
+                "x",
+                "--as",
+                "dana",
+            ],
+            2,
+        ),
         (["request", "tumour:1", "--to", "dev", "--comment", "x", "--as", "rita"], 3),
         (["approve", "abc", "--comment", "x", "--as", "rita"], 2),
         (["approve", "99", "--comment", "x", "--as", "rita"], 2),
@@ -276,13 +324,17 @@ def test_cli_bad_inputs_are_one_line(flow: Team, signoff: Runner, unchanged) -> 
     check()
 
 
-def test_policy_set_is_admin_only_strict_and_audited(flow: Team, signoff: Runner, tmp_path: Path) -> None:
+def test_policy_set_is_admin_only_strict_and_audited(
+    flow: Team, signoff: Runner, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(TEST_POLICY + "\n[stage.dev.extra]\n")
     line = one_line_error(signoff("policy", "set", bad, "--home", flow.home, "--as", "ada"))
     assert "line" in line
     unknown = tmp_path / "unknown.toml"
-    unknown.write_text(TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 24\nquorum = 3"))
+    unknown.write_text(
+        TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 24\nquorum = 3")
+    )
     line = one_line_error(signoff("policy", "set", unknown, "--home", flow.home, "--as", "ada"))
     assert "unknown key 'quorum'" in line and "line 10" in line
     good = tmp_path / "good.toml"
@@ -298,17 +350,30 @@ def test_policy_set_is_admin_only_strict_and_audited(flow: Team, signoff: Runner
 def test_policy_file_edited_by_hand_is_refused(flow: Team, signoff: Runner) -> None:
     path = flow.home / "policy.toml"
     path.write_text(path.read_text().replace("approvals = 2", "approvals = 0"))
-    result = signoff("request", "tumour:1", "--to", "dev", "--comment", "x", "--as", "dana", "--home", flow.home)
+    result = signoff(
+        "request", "tumour:1", "--to", "dev", "--comment", "x", "--as", "dana", "--home", flow.home
+    )
     line = one_line_error(result, code=1)
     assert "changed outside" in line
 
 
 def test_requests_listing_and_awaiting(flow: Team, signoff: Runner) -> None:
     view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
-    awaiting = json.loads(signoff("requests", "--awaiting-me", "--as", "rita", "--home", flow.home, "--json").output)
+    awaiting = json.loads(
+        signoff("requests", "--awaiting-me", "--as", "rita", "--home", flow.home, "--json").output
+    )
     assert [r["id"] for r in awaiting] == [view.id]
-    assert json.loads(signoff("requests", "--awaiting-me", "--as", "dana", "--home", flow.home, "--json").output) == []
-    mine = json.loads(signoff("requests", "--mine", "--as", "dana", "--home", flow.home, "--json").output)
+    assert (
+        json.loads(
+            signoff(
+                "requests", "--awaiting-me", "--as", "dana", "--home", flow.home, "--json"
+            ).output
+        )
+        == []
+    )
+    mine = json.loads(
+        signoff("requests", "--mine", "--as", "dana", "--home", flow.home, "--json").output
+    )
     assert len(mine) == 1
     shown = signoff("show-request", str(view.id), "--home", flow.home)
     assert "still needed" in shown.output and "1 more approval" in shown.output

@@ -69,23 +69,57 @@ def record_validation(
     with team.store.session() as session:
         from sqlalchemy import text
 
-        run_id = int(session.connection().execute(text("SELECT coalesce(max(id),0)+1 FROM validation_runs")).scalar() or 1)
-        report = canonical_json({"model": model, "version": version, "passed": passed, "run": run_id})
+        run_id = int(
+            session.connection()
+            .execute(text("SELECT coalesce(max(id),0)+1 FROM validation_runs"))
+            .scalar()
+            or 1
+        )
+        report = canonical_json(
+            {"model": model, "version": version, "passed": passed, "run": run_id}
+        )
         digest, _ = ArtifactStore(team.store.artifacts_dir).put_bytes(report)
         event = append_event(
-            session, team[actor], "validation.completed", f"{model}:{version}",
-            {"run": run_id, "report_sha256": digest, "passed": passed}, ts=team.store.clock(), model=model,
+            session,
+            team[actor],
+            "validation.completed",
+            f"{model}:{version}",
+            {"run": run_id, "report_sha256": digest, "passed": passed},
+            ts=team.store.clock(),
+            model=model,
         )
         session.add(
             ValidationRun(
-                id=run_id, model=model, version=version, dataset_sha256="0" * 64, dataset_name="holdout.csv",
-                target="malignant", status="pass" if passed else "fail", passed=passed, report_sha256=digest,
-                started_at=team.store.clock(), finished_at=team.store.clock(), actor=actor, event_seq=event.seq,
+                id=run_id,
+                model=model,
+                version=version,
+                dataset_sha256="0" * 64,
+                dataset_name="holdout.csv",
+                target="malignant",
+                status="pass" if passed else "fail",
+                passed=passed,
+                report_sha256=digest,
+                started_at=team.store.clock(),
+                finished_at=team.store.clock(),
+                actor=actor,
+                event_seq=event.seq,
             )
         )
-        session.add(ValidationCheck(run_id=run_id, name="performance.accuracy", category="performance",
-                                    status="pass" if passed else "fail", value=0.9, threshold=0.7))
-        session.add(ValidationCheck(run_id=run_id, name="champion.not_worse", category="champion", status=champion))
+        session.add(
+            ValidationCheck(
+                run_id=run_id,
+                name="performance.accuracy",
+                category="performance",
+                status="pass" if passed else "fail",
+                value=0.9,
+                threshold=0.7,
+            )
+        )
+        session.add(
+            ValidationCheck(
+                run_id=run_id, name="champion.not_worse", category="champion", status=champion
+            )
+        )
     return run_id
 
 
@@ -95,5 +129,3 @@ def use_policy(team: Team, tmp_path: Path, text: str = TEST_POLICY) -> None:
     path = tmp_path / "policy.toml"
     path.write_text(text)
     set_policy(team.store, team["ada"], text, str(path))
-
-

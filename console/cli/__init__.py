@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from console.cli import audit_cmds, keys_cmds, registry_cmds, users_cmds, workflow_cmds
+from console.cli import (
+    audit_cmds,
+    card_cmds,
+    keys_cmds,
+    registry_cmds,
+    users_cmds,
+    validate_cmds,
+    workflow_cmds,
+)
 from console.cli.options import DEFAULT_HOME, SignoffGroup
 
 
@@ -38,7 +46,15 @@ def cli(ctx: click.Context, home: Path, user: str | None) -> None:
         make_app(store, user=user).run()
 
 
-for module in (registry_cmds, keys_cmds, users_cmds, audit_cmds, workflow_cmds):
+for module in (
+    registry_cmds,
+    keys_cmds,
+    users_cmds,
+    audit_cmds,
+    workflow_cmds,
+    card_cmds,
+    validate_cmds,
+):
     module.register(cli)
 
 

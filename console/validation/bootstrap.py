@@ -97,7 +97,9 @@ def mean_of(values: Floats) -> Statistic:
     return lambda index: np.asarray(values[index].mean(axis=1), dtype=np.float64)
 
 
-def confusion_counts(true_codes: Indices, pred_codes: Indices, k: int) -> Callable[[Indices], Floats]:
+def confusion_counts(
+    true_codes: Indices, pred_codes: Indices, k: int
+) -> Callable[[Indices], Floats]:
     """Per resample, the k x k confusion matrix (rows true, columns predicted), as floats."""
     cells = true_codes * k + pred_codes
 

@@ -96,7 +96,7 @@ def _bounded(
 
 
 def run_status(checks: Iterable[Check]) -> str:
-    """"fail" if any check fails, "warn" if any warns, else "pass"."""
+    """ "fail" if any check fails, "warn" if any warns, else "pass"."""
     statuses = {c.status for c in checks}
     if FAIL in statuses:
         return FAIL

@@ -57,8 +57,12 @@ def read_validation_data(
     target: str,
     sensitive: str | None,
     source: str,
+    optional: tuple[str, ...] = (),
 ) -> ValidationData:
-    """Detect the format, hash the bytes, and read the needed columns, checking each is there."""
+    """Detect the format, hash the bytes, and read the needed columns, checking each is there.
+
+    `optional` columns (e.g. a champion's features) are read when the file has them.
+    """
     from console.profiling import detect_format, file_sha256
 
     path = Path(path)
@@ -86,7 +90,8 @@ def read_validation_data(
             )
         if sensitive == target:
             raise BadInput(f"--sensitive {sensitive!r} is the target; name a group column")
-    wanted = list(dict.fromkeys([*features, target, *([sensitive] if sensitive else [])]))
+    extra = [c for c in optional if c in columns]
+    wanted = list(dict.fromkeys([*features, target, *([sensitive] if sensitive else []), *extra]))
     frame = _read(path, fmt, wanted)
     return ValidationData(path, path.name, fmt, digest, columns, frame)
 
@@ -152,7 +157,7 @@ def sensitive_groups(frame: pd.DataFrame, sensitive: str) -> pd.Series:
 def _header(path: Path, fmt: str) -> list[str]:
     try:
         if fmt == "parquet":
-            import pyarrow.parquet as pq
+            import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
             return [str(name) for name in pq.read_schema(path).names]
         return [str(c) for c in pd.read_csv(path, nrows=0).columns]

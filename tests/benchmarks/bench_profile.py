@@ -43,8 +43,8 @@ NAMED_QUANTILES = {
 def make_dataset(path: Path, rows: int = ROWS, seed: int = SEED) -> Path:
     """A CSV of `rows` rows: 16 float columns of assorted shapes and 4 string columns."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 
     rng = np.random.default_rng(seed)
     columns: dict[str, Any] = {}
@@ -136,10 +136,18 @@ def duckdb_profile(path: Path) -> dict[str, object]:
 def _worker(which: str, data: Path, out: Path) -> None:
     """Child process: profile once, then write the profile, the time and this process's peak RSS."""
     run = duckdb_profile if which == "duckdb" else pandas_profile
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     profile = run(data)
     seconds = time.perf_counter() - started
-    out.write_text(json.dumps({"seconds": seconds, "peak_kib": _peak_kib(), "profile": profile}))
+    cpu = _cpu_seconds() - cpu_before
+    result = {"seconds": seconds, "cpu": cpu, "peak_kib": _peak_kib(), "profile": profile}
+    out.write_text(json.dumps(result))
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _peak_kib() -> int:
@@ -208,12 +216,14 @@ def run_benchmark(workdir: Path, rows: int = ROWS, repeat: int = 3) -> dict[str,
     print(f"{size_mb:.0f} MB in {time.perf_counter() - started:.1f} s")
 
     times: dict[str, list[float]] = {"duckdb": [], "pandas": []}
+    cpus: dict[str, list[float]] = {"duckdb": [], "pandas": []}
     peaks: dict[str, list[int]] = {"duckdb": [], "pandas": []}
     last: dict[str, Any] = {}
     for _ in range(repeat):
         for which in ("duckdb", "pandas"):  # interleaved, so drifting machine load hits both
             result = _run_child(which, data, workdir / f"{which}.json")
             times[which].append(result["seconds"])
+            cpus[which].append(result["cpu"])
             peaks[which].append(result["peak_kib"])
             last[which] = result["profile"]
     gaps = compare(last["duckdb"], last["pandas"])
@@ -222,6 +232,7 @@ def run_benchmark(workdir: Path, rows: int = ROWS, repeat: int = 3) -> dict[str,
     duck_s, pand_s = min(times["duckdb"]), min(times["pandas"])
     duck_mb, pand_mb = max(peaks["duckdb"]) / 1024, max(peaks["pandas"]) / 1024
     print(f"runs (s): duckdb {_fmt(times['duckdb'])}; pandas {_fmt(times['pandas'])}")
+    print(f"cpu (s, all threads): duckdb {_fmt(cpus['duckdb'])}; pandas {_fmt(cpus['pandas'])}")
     print(f"peaks (MB): duckdb {_fmt_mb(peaks['duckdb'])}; pandas {_fmt_mb(peaks['pandas'])}")
     print(f"profiles agree: worst relative float gap {gaps['float']:.1e}, ", end="")
     print(f"worst bin-count gap {gaps['count']:.0f}")

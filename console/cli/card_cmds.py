@@ -1,0 +1,233 @@
+"""`signoff card`: render a version's model card, edit its fields, check what it lacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from console.cli.options import SignoffGroup, common, invocation, print_json
+
+RENDER = "render"
+
+
+class CardGroup(SignoffGroup):
+    """`signoff card MODEL:VERSION …` is short for `signoff card render MODEL:VERSION …`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in self.get_help_option_names(ctx):
+            args = [RENDER, *args]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "MODEL:VERSION [--format md|json|pdf] [-o FILE]")
+        formatter.write_usage(
+            ctx.command_path, "edit|check MODEL:VERSION [OPTIONS]", prefix="   or: "
+        )
+
+
+@click.group("card", cls=CardGroup)
+def card() -> None:
+    """Render a version's model card, or edit and check the fields people write.
+
+    `signoff card MODEL:VERSION` is short for `signoff card render MODEL:VERSION`.
+
+    \b
+    Example:
+        signoff card credit-risk:2 --format pdf -o credit-risk-v2-card.pdf
+        signoff card edit credit-risk:2 --set license=apache-2.0 --as dana
+        signoff card check credit-risk:2
+    """
+
+
+def _ref(ref: str) -> tuple[str, int]:
+    from console.registry import parse_ref
+
+    name, number = parse_ref(ref, version_required=True)
+    assert number is not None
+    return name, number
+
+
+def _write(output: Path, data: bytes) -> None:
+    """Write the whole file or nothing: a temporary sibling, then an atomic rename."""
+    import os
+    import tempfile
+
+    from console.errors import BadInput
+
+    if output.is_dir():
+        raise BadInput(f"-o {output} is a directory; name a file")
+    if not output.parent.is_dir():
+        raise BadInput(f"cannot write {output}: the directory {output.parent} does not exist")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, output)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+@card.command(RENDER)
+@click.argument("ref", metavar="MODEL:VERSION")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "json", "pdf"]),
+    default="md",
+    show_default=True,
+    help="Markdown with Hugging Face front matter, Model Card Toolkit JSON, or PDF.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the card to this file (required for pdf; md and json go to stdout otherwise).",
+)
+@common()
+def render_cmd(ref: str, fmt: str, output: Path | None, **kwargs: Any) -> None:
+    """Render the model card of MODEL:VERSION from the store's records.
+
+    The same store state always gives the same bytes, in every format.
+
+    \b
+    Example:
+        signoff card render credit-risk:2 > credit-risk-v2.md
+        signoff card credit-risk:2 --format json -o credit-risk-v2.json
+        signoff card credit-risk:2 --format pdf -o credit-risk-v2.pdf
+    """
+    from console.errors import BadInput
+
+    run = invocation(kwargs)
+    name, number = _ref(ref)
+    if fmt == "pdf" and output is None:
+        raise BadInput("a PDF card needs a file: add -o FILE.pdf")
+    from reports.card_data import build_card
+
+    data = build_card(run.store(), name, number)
+    if fmt == "pdf":
+        from reports.card_pdf import render_pdf
+
+        payload = render_pdf(data)
+    elif fmt == "json":
+        from reports.card_json import render_json
+
+        payload = render_json(data).encode("utf-8")
+    else:
+        from reports.card_markdown import render_markdown
+
+        payload = render_markdown(data).encode("utf-8")
+    if output is None:
+        click.echo(payload.decode("utf-8"), nl=False)
+        return
+    _write(output, payload)
+    click.echo(f"model card of {name}:{number} written to {output} ({fmt}, {len(payload)} bytes)")
+
+
+def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
+    from console.errors import BadInput
+
+    fields: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise BadInput(f"--set {value!r} is not FIELD=VALUE (e.g. --set license=apache-2.0)")
+        if key in fields:
+            raise BadInput(f"--set names {key} twice; give each field once")
+        fields[key] = text
+    return fields
+
+
+@card.command("edit")
+@click.argument("ref", metavar="MODEL:VERSION")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Set one field (repeatable); an empty VALUE clears it. Overrides --from.",
+)
+@click.option(
+    "--from",
+    "from_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A TOML file of fields; tables nest the dotted names ([intended_use] primary_uses = …).",
+)
+@common()
+def edit_cmd(ref: str, sets: tuple[str, ...], from_file: Path | None, **kwargs: Any) -> None:
+    """Write the human-written fields of MODEL:VERSION's card, as one signed event.
+
+    Fields: intended_use.primary_uses, intended_use.primary_users, intended_use.out_of_scope,
+    factors, ethical_considerations.risks, ethical_considerations.mitigations,
+    caveats_and_recommendations, license, contact.
+
+    \b
+    Example:
+        signoff card edit credit-risk:2 --as dana \\
+            --set license=proprietary --set contact="Retail Credit Risk <crr@example.org>"
+        signoff card edit credit-risk:2 --from card.toml --as dana
+    """
+    from console.cards import card_completeness, load_card_file, normalize_value, set_card_fields
+    from console.errors import BadInput
+    from console.registry import get_version
+
+    run = invocation(kwargs)
+    name, number = _ref(ref)
+    fields: dict[str, str] = {}
+    if from_file is not None:
+        fields.update(load_card_file(from_file))
+    fields.update(_parse_sets(sets))
+    if not fields:
+        raise BadInput("nothing to edit: pass --set FIELD=VALUE or --from FILE")
+    for field, value in fields.items():
+        normalize_value(field, value)  # bad input is reported before any key is unlocked
+    store = run.store()
+    get_version(store, name, number)
+    changed = set_card_fields(store, run.signer(store), name, number, fields)
+    if changed:
+        click.echo(f"updated the card of {name}:{number}: {', '.join(changed)}")
+    else:
+        click.echo(f"nothing changed: the card of {name}:{number} already says that")
+    missing = card_completeness(store, name, number)
+    if missing:
+        click.echo(f"still missing: {', '.join(missing)}")
+    else:
+        click.echo("the card is complete")
+
+
+@card.command("check")
+@click.argument("ref", metavar="MODEL:VERSION")
+@common(json_output=True)
+def check_cmd(ref: str, **kwargs: Any) -> None:
+    """List what MODEL:VERSION's card still lacks; exit 1 while anything is missing.
+
+    \b
+    Example:
+        signoff card check credit-risk:2 --json
+    """
+    from console.cards import card_completeness, describe_missing
+
+    run = invocation(kwargs)
+    name, number = _ref(ref)
+    missing = card_completeness(run.store(), name, number)
+    if run.as_json:
+        print_json({"model": name, "version": number, "complete": not missing, "missing": missing})
+    elif missing:
+        click.echo(f"the card of {name}:{number} is incomplete; still missing:")
+        width = max(len(item) for item in missing)
+        for item in missing:
+            click.echo(f"  {item.ljust(width)}  {describe_missing(item)}")
+    else:
+        click.echo(f"the card of {name}:{number} is complete")
+    if missing:
+        raise SystemExit(1)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(card)

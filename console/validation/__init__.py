@@ -1,0 +1,35 @@
+"""Validation suites: performance, data, drift, fairness, champion, reproducibility, robustness
+and latency checks of one version on one dataset, recorded as a run with a signed event.
+
+Check names (the `name` of each ValidationCheck row; gates and reports read them by name):
+
+    performance.accuracy, .balanced_accuracy, .precision, .recall, .f1, .roc_auc,
+        .log_loss, .brier_score, .confusion_matrix          (classifiers)
+    performance.rmse, .mae, .r2, .mape                      (regressors)
+    data.missing_columns, data.extra_columns, data.type_changes, data.null_rate,
+        data.out_of_range, data.unseen_categories
+    drift.psi.<feature>                                     (every feature)
+    drift.ks.<feature>                                      (numeric features)
+    fairness.groups, fairness.demographic_parity, fairness.equal_opportunity
+                                                            (with a sensitive column)
+    champion.not_worse
+    reproducibility.predictions
+    robustness.flip_rate (classifiers) or robustness.prediction_shift (regressors)
+    latency.inference
+"""
+
+from console.validation.checks import CATEGORIES, Check, run_status
+from console.validation.dataset import count_rows
+from console.validation.service import VALIDATE_ROLES, Progress, run_validation
+from console.validation.thresholds import DEFAULTS as DEFAULT_THRESHOLDS
+
+__all__ = [
+    "CATEGORIES",
+    "DEFAULT_THRESHOLDS",
+    "VALIDATE_ROLES",
+    "Check",
+    "Progress",
+    "count_rows",
+    "run_status",
+    "run_validation",
+]

@@ -1,0 +1,243 @@
+"""Performance metrics from sklearn.metrics, each with a bootstrap 95% interval.
+
+The point values come from scikit-learn on all rows; the intervals from the same quantities
+recomputed, vectorised, on the run's bootstrap resamples (console.validation.bootstrap).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from console.validation.bootstrap import (
+    BootstrapPlan,
+    Floats,
+    Indices,
+    Statistic,
+    auc_of,
+    confusion_counts,
+    mean_of,
+    r2_of,
+)
+from console.validation.checks import Check, at_least, finite
+from console.validation.prediction import Predictions
+
+PROBA_EPS = float(np.finfo(np.float64).eps)
+
+
+def codes(values: NDArray[Any], classes: list[Any]) -> Indices:
+    """Class positions of labels (all known: dataset.check_target refuses others)."""
+    import pandas as pd
+
+    return np.asarray(pd.Index(classes).get_indexer(values), dtype=np.intp)
+
+
+def positive_scores(predictions: Predictions) -> Floats | None:
+    """A binary classifier's score for the second class (probability or decision value)."""
+    if predictions.proba is not None and predictions.proba.shape[1] == 2:
+        return predictions.proba[:, 1]
+    return predictions.scores
+
+
+def _from_confusion(kind: str, k: int, counts: Callable[[Indices], Floats]) -> Statistic:
+    """accuracy, balanced_accuracy, precision, recall or f1 from resampled confusion matrices."""
+
+    def statistic(index: Indices) -> Floats:
+        cm = counts(index)
+        diag = np.diagonal(cm, axis1=1, axis2=2)
+        actual, predicted = cm.sum(axis=2), cm.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if kind == "accuracy":
+                return np.asarray(diag.sum(axis=1) / cm.sum(axis=(1, 2)), dtype=np.float64)
+            recall = np.where(actual > 0, diag / actual, np.nan)
+            if kind == "balanced_accuracy":
+                return np.asarray(np.nanmean(recall, axis=1), dtype=np.float64)
+            precision = np.where(predicted > 0, diag / predicted, 0.0)
+            recall = np.nan_to_num(recall, nan=0.0)
+            f1 = np.where(actual + predicted > 0, 2 * diag / (actual + predicted), 0.0)
+            per_class = {"precision": precision, "recall": recall, "f1": f1}[kind]
+            if k == 2:
+                return np.asarray(per_class[:, 1], dtype=np.float64)
+            return np.asarray(per_class.mean(axis=1), dtype=np.float64)
+
+    return statistic
+
+
+def classification_checks(
+    y: NDArray[Any],
+    predictions: Predictions,
+    classes: list[Any],
+    plan: BootstrapPlan,
+    thresholds: dict[str, float],
+) -> list[Check]:
+    """performance.{accuracy, balanced_accuracy, precision, recall, f1, roc_auc, log_loss,
+    brier_score, confusion_matrix}."""
+    from sklearn import metrics as skm
+
+    k = len(classes)
+    binary = k == 2
+    labels = np.asarray(classes)
+    true, pred = codes(y, classes), codes(predictions.predicted, classes)
+    averaging: dict[str, Any] = (
+        {"pos_label": classes[1], "average": "binary"} if binary else {"average": "macro"}
+    )
+    values: dict[str, float | None] = {}
+    statistics: dict[str, Statistic] = {}
+    reasons: dict[str, str] = {}
+    counts = confusion_counts(true, np.maximum(pred, 0), k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        values["accuracy"] = skm.accuracy_score(y, predictions.predicted)
+        values["balanced_accuracy"] = skm.balanced_accuracy_score(y, predictions.predicted)
+        for name, metric in (
+            ("precision", skm.precision_score),
+            ("recall", skm.recall_score),
+            ("f1", skm.f1_score),
+        ):
+            values[name] = metric(
+                y, predictions.predicted, labels=labels, zero_division=0, **averaging
+            )
+        for name in ("accuracy", "balanced_accuracy", "precision", "recall", "f1"):
+            statistics[name] = _from_confusion(name, k, counts)
+        _probabilistic(y, true, labels, predictions, values, statistics, reasons)
+        matrix = skm.confusion_matrix(y, predictions.predicted, labels=labels)
+    draws = plan.run(statistics)
+    checks: list[Check] = []
+    bounds = {"accuracy": thresholds["min_accuracy"], "roc_auc": thresholds["min_roc_auc"]}
+    for name in (
+        "accuracy",
+        "balanced_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "log_loss",
+        "brier_score",
+    ):
+        value = finite(values.get(name))
+        detail = _interval_detail(plan, value, draws.get(name), reasons.get(name))
+        if name in ("precision", "recall", "f1"):
+            detail["average"] = "binary" if binary else "macro"
+            if binary:
+                detail["positive_label"] = classes[1]
+        checks.append(
+            at_least(f"performance.{name}", "performance", value, bounds.get(name), detail)
+        )
+    checks.append(
+        Check(
+            "performance.confusion_matrix",
+            "performance",
+            "info",
+            None,
+            None,
+            {
+                "labels": list(classes),
+                "matrix": matrix.tolist(),
+                "note": "rows true, columns predicted: " + str(matrix.tolist())[:80],
+            },
+        )
+    )
+    return checks
+
+
+def _probabilistic(
+    y: NDArray[Any],
+    true: Indices,
+    labels: NDArray[Any],
+    predictions: Predictions,
+    values: dict[str, float | None],
+    statistics: dict[str, Statistic],
+    reasons: dict[str, str],
+) -> None:
+    """roc_auc, log_loss and brier_score, where the estimator gives scores or probabilities."""
+    from sklearn import metrics as skm
+
+    k = len(labels)
+    present = np.unique(true)
+    proba = predictions.proba
+    scores = positive_scores(predictions)
+    if present.size < 2:
+        reasons["roc_auc"] = "the data holds a single class; ROC AUC needs two"
+    elif k == 2 and scores is not None:
+        values["roc_auc"] = skm.roc_auc_score(true == 1, scores)
+        statistics["roc_auc"] = auc_of(true == 1, scores)
+    elif k > 2 and proba is not None and present.size == k:
+        values["roc_auc"] = skm.roc_auc_score(y, proba, multi_class="ovr", labels=labels)
+        per_class = [auc_of(true == j, proba[:, j]) for j in range(k)]
+        statistics["roc_auc"] = lambda index: np.mean([s(index) for s in per_class], axis=0)
+    elif k > 2 and proba is not None:
+        reasons["roc_auc"] = "some classes are absent from the data; one-vs-rest AUC needs all"
+    else:
+        reasons["roc_auc"] = "the estimator gives no scores (no predict_proba)"
+    if proba is None:
+        reasons["log_loss"] = reasons["brier_score"] = "the estimator has no predict_proba"
+        return
+    clipped = np.clip(proba / proba.sum(axis=1, keepdims=True), PROBA_EPS, 1.0)
+    rows = np.arange(true.size)
+    values["log_loss"] = skm.log_loss(y, proba, labels=labels)
+    statistics["log_loss"] = mean_of(-np.log(clipped[rows, true]))
+    onehot = np.zeros_like(proba)
+    onehot[rows, true] = 1.0
+    if k == 2:
+        values["brier_score"] = skm.brier_score_loss(true == 1, proba[:, 1])
+        statistics["brier_score"] = mean_of((proba[:, 1] - onehot[:, 1]) ** 2)
+    else:
+        per_row = ((proba - onehot) ** 2).sum(axis=1)
+        try:  # scikit-learn >= 1.7 scores multiclass Brier itself
+            values["brier_score"] = skm.brier_score_loss(y, proba, labels=labels)
+        except (TypeError, ValueError):
+            values["brier_score"] = float(per_row.mean())
+        statistics["brier_score"] = mean_of(per_row)
+
+
+def regression_checks(
+    y: Floats, predicted: Floats, plan: BootstrapPlan, thresholds: dict[str, float]
+) -> list[Check]:
+    """performance.{rmse, mae, r2, mape}."""
+    from sklearn import metrics as skm
+
+    error = y - predicted
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        values: dict[str, float | None] = {
+            "rmse": float(np.sqrt(skm.mean_squared_error(y, predicted))),
+            "mae": skm.mean_absolute_error(y, predicted),
+            "r2": skm.r2_score(y, predicted) if y.size > 1 else None,
+            "mape": skm.mean_absolute_percentage_error(y, predicted),
+        }
+    squared = mean_of(error**2)
+    statistics: dict[str, Statistic] = {
+        "rmse": lambda index: np.sqrt(squared(index)),
+        "mae": mean_of(np.abs(error)),
+        "r2": r2_of(y, predicted),
+        "mape": mean_of(np.abs(error) / np.maximum(np.abs(y), PROBA_EPS)),
+    }
+    draws = plan.run(statistics)
+    return [
+        at_least(
+            f"performance.{name}",
+            "performance",
+            finite(values[name]),
+            thresholds["min_r2"] if name == "r2" else None,
+            _interval_detail(plan, finite(values[name]), draws[name], None),
+        )
+        for name in ("rmse", "mae", "r2", "mape")
+    ]
+
+
+def _interval_detail(
+    plan: BootstrapPlan, value: float | None, draws: Floats | None, reason: str | None
+) -> dict[str, object]:
+    if value is None:
+        return {"ci95": None, "note": reason or "not defined on this data"}
+    interval = plan.interval(value, draws) if draws is not None else None
+    if interval is None:
+        return {"ci95": None, "note": f"{value:.4f}"}
+    return {
+        "ci95": interval.as_list(),
+        "note": f"95% CI {interval.low:.4f} to {interval.high:.4f}",
+    }

@@ -1,0 +1,248 @@
+"""Measures a data file against the training profile in one DuckDB scan, whatever its size.
+
+For each column the profile knows, the scan counts nulls; for numeric columns it counts values
+below each training histogram edge and outside the training range; for categorical ones it
+counts each training category and the values outside them. Data and drift checks are built from
+these counts; no row of the file is loaded into Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from console.errors import BadInput
+from console.profiling import kind_of, relation_sql
+
+MEMORY_LIMIT = "256MiB"
+_MAX_THREADS = 8
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class ProfiledColumn:
+    """One column of a training profile (console.profiling), typed."""
+
+    name: str
+    dtype: str
+    kind: str
+    null_rate: float
+    minimum: float | None = None
+    maximum: float | None = None
+    std: float | None = None
+    edges: list[float] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    frequencies: dict[str, int] = field(default_factory=dict)
+    other_count: int = 0
+
+
+def parse_profile(text: str) -> dict[str, ProfiledColumn]:
+    """The profile JSON of a registered dataset, as typed columns by name."""
+    data = json.loads(text)
+    out: dict[str, ProfiledColumn] = {}
+    for raw in data.get("columns", []):
+        histogram = raw.get("histogram") or {}
+        out[str(raw["name"])] = ProfiledColumn(
+            name=str(raw["name"]),
+            dtype=str(raw.get("dtype", "")),
+            kind=str(raw.get("kind", "categorical")),
+            null_rate=float(raw.get("null_rate") or 0.0),
+            minimum=_float(raw.get("min")),
+            maximum=_float(raw.get("max")),
+            std=_float(raw.get("std")),
+            edges=[float(e) for e in histogram.get("edges", [])],
+            counts=[int(c) for c in histogram.get("counts", [])],
+            frequencies={str(k): int(v) for k, v in (raw.get("frequencies") or {}).items()},
+            other_count=int(raw.get("other_count") or 0),
+        )
+    return out
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class NumericCounts:
+    """The file's counts on the training histogram's edges e_0 (min) .. e_k (max)."""
+
+    finite: int  # finite values
+    below_edge: list[int]  # values < e_i, for each edge e_0 .. e_k
+    above_max: int  # values > e_k
+
+
+@dataclass(frozen=True)
+class CategoryCounts:
+    """The file's counts over the training categories (the profile's top values)."""
+
+    counts: dict[str, int]  # count of each training category
+    outside: int  # non-null values that are none of them
+    outside_distinct: int  # approximately how many distinct such values
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ColumnMeasure:
+    reference: ProfiledColumn
+    dtype: str  # the file's DuckDB type
+    kind: str  # numeric | categorical | boolean | datetime
+    nulls: int
+    numeric: NumericCounts | None = None
+    categories: CategoryCounts | None = None
+
+    @property
+    def name(self) -> str:
+        return self.reference.name
+
+    @property
+    def kind_changed(self) -> bool:
+        return _family(self.kind) != _family(self.reference.kind)
+
+
+@dataclass(frozen=True)
+class FileMeasures:
+    rows: int
+    types: dict[str, str]  # every column of the file: its DuckDB type
+    columns: dict[str, ColumnMeasure]  # the profiled columns measured
+
+
+def _family(kind: str) -> str:
+    return "categorical" if kind == "boolean" else kind
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _double(value: float) -> str:
+    # A string cast parses the shortest round-trip repr back to exactly the same double.
+    return f"CAST('{value!r}' AS DOUBLE)"
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    threads = max(1, min(_MAX_THREADS, os.cpu_count() or 1))
+    return duckdb.connect(
+        ":memory:",
+        config={
+            "threads": threads,
+            "memory_limit": MEMORY_LIMIT,
+            "preserve_insertion_order": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
+
+
+def measure_file(
+    path: Path, fmt: str, reference: dict[str, ProfiledColumn], columns: list[str]
+) -> FileMeasures:
+    """Count what the checks need for `columns` (names in `reference`) in one scan of the file."""
+    con = _connect()
+    try:
+        last: duckdb.Error | None = None
+        for sample_all in (False, True):
+            # CSV types are sniffed from a sample; a late row that breaks them needs a full sniff.
+            source = relation_sql(path, fmt, sample_all=sample_all)
+            try:
+                return _measure(con, source, [reference[c] for c in columns])
+            except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+                last = exc
+                if fmt != "csv":
+                    break
+            except duckdb.Error as exc:
+                raise BadInput(f"cannot scan {path.name}: {_first(exc)}") from exc
+        raise BadInput(f"cannot scan {path.name}: {_first(last)}")
+    finally:
+        con.close()
+
+
+def _first(exc: BaseException | None) -> str:
+    lines = str(exc).strip().splitlines() if exc is not None else []
+    return lines[0][:200] if lines else "unknown error"
+
+
+def _outside(expression: str, known: list[str]) -> str:
+    if not known:
+        return "true"
+    return f"{expression} NOT IN ({', '.join(_literal(k) for k in known)})"
+
+
+def _measure(
+    con: duckdb.DuckDBPyConnection, source: str, columns: list[ProfiledColumn]
+) -> FileMeasures:
+    described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    types = {str(r[0]): str(r[1]) for r in described}
+    terms: list[str] = ["count(*)"]
+    for ref in columns:
+        ident, kind = _ident(ref.name), kind_of(types[ref.name])
+        if kind == "numeric" and ref.kind == "numeric":
+            x = f"CAST({ident} AS DOUBLE)"
+            v = f"(CASE WHEN isfinite({x}) THEN {x} END)"
+            # Null as the profile counts it: SQL NULL or NaN.
+            terms.append(f"count({ident}) - count_if(isnan({x}))")
+            terms.append(f"count({v})")
+            terms.extend(f"count_if({v} < {_double(e)})" for e in ref.edges)
+            terms.append(f"count_if({v} > {_double(ref.edges[-1])})" if ref.edges else "0")
+        elif _family(kind) == "categorical" and _family(ref.kind) == "categorical":
+            s = f"CAST({ident} AS VARCHAR)"
+            known = list(ref.frequencies)
+            unseen = _outside(s, known)
+            terms.append(f"count({s})")
+            terms.extend(f"count_if({s} = {_literal(k)})" for k in known)
+            terms.append(f"count_if({s} IS NOT NULL AND {unseen})")
+            terms.append(f"approx_count_distinct({s}) FILTER (WHERE {unseen})")
+        else:
+            terms.append(f"count({ident})")
+    row = con.execute(f"SELECT {', '.join(terms)} FROM {source}").fetchone()
+    assert row is not None
+    values = [int(v) if v is not None else 0 for v in row]
+    rows, at = values[0], 1
+    measures: dict[str, ColumnMeasure] = {}
+    for ref in columns:
+        dtype = types[ref.name]
+        kind = kind_of(dtype)
+        if kind == "numeric" and ref.kind == "numeric":
+            k = len(ref.edges)
+            non_null, finite = values[at], values[at + 1]
+            numeric = NumericCounts(finite, values[at + 2 : at + 2 + k], values[at + 2 + k])
+            at += 3 + k
+            measures[ref.name] = ColumnMeasure(ref, dtype, kind, rows - non_null, numeric=numeric)
+        elif _family(kind) == "categorical" and _family(ref.kind) == "categorical":
+            known = list(ref.frequencies)
+            non_null = values[at]
+            counts = dict(zip(known, values[at + 1 : at + 1 + len(known)], strict=True))
+            outside, distinct = values[at + 1 + len(known)], values[at + 2 + len(known)]
+            at += 3 + len(known)
+            categories = CategoryCounts(
+                counts=counts,
+                outside=outside,
+                outside_distinct=max(distinct, 1 if outside else 0),
+                examples=_examples(con, source, ref.name, known) if outside else [],
+            )
+            measures[ref.name] = ColumnMeasure(
+                ref, dtype, kind, rows - non_null, categories=categories
+            )
+        else:
+            measures[ref.name] = ColumnMeasure(ref, dtype, kind, rows - values[at])
+            at += 1
+    return FileMeasures(rows, types, measures)
+
+
+def _examples(
+    con: duckdb.DuckDBPyConnection, source: str, name: str, known: list[str]
+) -> list[str]:
+    """A few of the most frequent values outside the training categories, for the report."""
+    s = f"CAST({_ident(name)} AS VARCHAR)"
+    rows = con.execute(
+        f"SELECT {s} AS v, count(*) AS n FROM {source} WHERE {s} IS NOT NULL AND "
+        f"{_outside(s, known)} GROUP BY v ORDER BY n DESC, v LIMIT {_EXAMPLES}"
+    ).fetchall()
+    return [str(r[0])[:80] for r in rows]

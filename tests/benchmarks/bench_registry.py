@@ -1,0 +1,269 @@
+"""Benchmark: registering versions through the Python API, and `signoff --help` start-up time.
+
+Run under pytest (``pytest -q -s tests/benchmarks/bench_registry.py``) or as a script
+(``python tests/benchmarks/bench_registry.py [--versions N] [--runs N]``). Start-up is compared
+with `import click` measured in the same run; nothing here asserts on time, only on correctness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # run as a script: make `console` and `tests` importable
+    sys.path.insert(0, str(REPO))
+
+VERSIONS = 200
+ROWS = 500
+FEATURES = 6
+SEED = 20240611
+HELP_RUNS = 15
+HELP_GOAL = 2.0
+TOP_IMPORTS = 8
+
+
+# ---- 2a: register versions in-process ------------------------------------------------------------
+
+
+class PhaseTimer:
+    """Wall time spent in each wrapped call, summed per phase name."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def wrap(self, phase: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[phase] += time.perf_counter() - started
+                self.calls[phase] += 1
+
+        return timed
+
+    def wrap_context(
+        self, phase: str, factory: Callable[[], AbstractContextManager[Any]]
+    ) -> Callable[[], AbstractContextManager[Any]]:
+        """Time a context manager from entering to leaving (for a transaction: through commit)."""
+
+        @contextmanager
+        def timed() -> Iterator[Any]:
+            started = time.perf_counter()
+            try:
+                with factory() as value:
+                    yield value
+            finally:
+                self.seconds[phase] += time.perf_counter() - started
+                self.calls[phase] += 1
+
+        return timed
+
+    def reset(self) -> None:
+        self.seconds.clear()
+        self.calls.clear()
+
+
+def _patch(stack: ExitStack, obj: Any, name: str, value: Any) -> None:
+    original = getattr(obj, name)
+    setattr(obj, name, value)
+    stack.callback(setattr, obj, name, original)
+
+
+# Phases that do not overlap, in the order register_model runs them; "append_event" runs inside
+# the transaction and is shown as a part of it.
+PHASES = (
+    "skops dump",
+    "parquet write",
+    "skops load + type check",
+    "describe estimator",
+    "profile_dataset (DuckDB)",
+    "dataset sha256",
+    "read frame back",
+    "training metrics",
+    "artifact put",
+    "transaction",
+)
+
+
+def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
+    """Wrap each step register_model takes so its time is attributed to a phase."""
+    import pandas as pd
+    import skops.io
+
+    import console.artifacts
+    import console.profiling
+    import console.registry
+
+    def wrap(obj: Any, name: str, phase: str) -> None:
+        _patch(stack, obj, name, timer.wrap(phase, getattr(obj, name)))
+
+    wrap(skops.io, "dumps", "skops dump")  # console.api imports skops.io at call time
+    wrap(pd.DataFrame, "to_parquet", "parquet write")
+    wrap(console.registry, "load_artifact", "skops load + type check")
+    wrap(console.registry, "describe", "describe estimator")
+    wrap(console.profiling, "profile_dataset", "profile_dataset (DuckDB)")  # imported at call
+    wrap(console.profiling, "file_sha256", "dataset sha256")
+    wrap(console.registry, "_read_frame", "read frame back")
+    wrap(console.registry, "training_metrics", "training metrics")
+    wrap(console.artifacts.ArtifactStore, "put_bytes", "artifact put")
+    wrap(console.registry, "append_event", "append_event")
+    _patch(stack, store, "session", timer.wrap_context("transaction", store.session))
+
+
+def training_frame(rows: int = ROWS, seed: int = SEED) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, FEATURES))
+    logits = x @ rng.normal(size=FEATURES) + rng.normal(scale=0.5, size=rows)
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(FEATURES)])
+    frame["label"] = (logits > 0).astype(int)
+    return frame
+
+
+def bench_register(workdir: Path, versions: int = VERSIONS) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    from console import api
+    from console.auditing import verify_store
+    from console.registry import get_model
+    from tests.conftest import PASSPHRASE, make_team
+
+    team = make_team(workdir / "home", workdir / "keys")
+    team.store.dispose()
+    store = api.open_store(team.home)
+    me = api.unlock(store, "dana", passphrase=PASSPHRASE, keys_dir=team.keys)
+    frame = training_frame()
+    estimator = LogisticRegression(max_iter=1000).fit(frame.drop(columns="label"), frame["label"])
+    # One registration first, untimed: it pays the imports (skops, sklearn metrics, DuckDB).
+    api.register_model(store, me, "warm-up", estimator, frame, target="label")
+
+    timer = PhaseTimer()
+    with ExitStack() as stack:
+        instrument(stack, timer, store)
+        started = time.perf_counter()
+        for _ in range(versions):
+            api.register_model(store, me, "bench", estimator, frame, target="label")
+        seconds = time.perf_counter() - started
+
+    view = get_model(store, "bench")
+    assert [v.number for v in view.versions] == list(range(1, versions + 1))
+    assert verify_store(store).ok
+
+    mean_ms = seconds / versions * 1e3
+    print(
+        f"register {versions} versions via the API: {versions / seconds:.1f} versions/s "
+        f"(mean {mean_ms:.0f} ms each)"
+    )
+    per_call = {p: timer.seconds[p] / versions * 1e3 for p in PHASES}
+    per_call["other (api glue, checks, temp dirs)"] = mean_ms - sum(per_call.values())
+    ranked = sorted(per_call.items(), key=lambda item: item[1], reverse=True)
+    top = "; ".join(f"{name} {ms:.1f} ms ({ms / mean_ms:.0%})" for name, ms in ranked[:3])
+    print(f"  top 3 of the mean: {top}")
+    rest = ", ".join(f"{name} {ms:.1f}" for name, ms in ranked[3:])
+    append_ms = timer.seconds["append_event"] / versions * 1e3
+    print(
+        f"  the rest (ms): {rest}; append_event inside the transaction {append_ms:.1f} ms "
+        f"over {timer.calls['append_event'] / versions:.0f} events per version"
+    )
+    store.dispose()
+    return {"rate": versions / seconds, "mean_ms": mean_ms, **per_call}
+
+
+# ---- 2b: `signoff --help` start-up -------------------------------------------------------------
+
+
+COMMANDS: dict[str, list[str]] = {
+    "signoff --help": [sys.executable, "-m", "console", "--help"],
+    "import click": [sys.executable, "-c", "import click"],
+    "pass": [sys.executable, "-c", "pass"],
+}
+
+
+def _wall(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def import_offenders(top: int = TOP_IMPORTS) -> list[tuple[str, float]]:
+    """The top-level packages `signoff --help` spends the most import time in (self time, ms)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "console", "--help"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    by_package: dict[str, float] = defaultdict(float)
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _cumulative, name = line.removeprefix("import time:").split("|")
+        by_package[name.strip().split(".")[0]] += int(self_us) / 1e3
+    return sorted(by_package.items(), key=lambda item: item[1], reverse=True)[:top]
+
+
+def bench_help(runs: int = HELP_RUNS) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for command in COMMANDS.values():  # one untimed run each: warm the page cache
+        _wall(command)
+    for _ in range(runs):
+        for name, command in COMMANDS.items():  # interleaved, so drifting load hits all three
+            times[name].append(_wall(command))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    help_s, click_s, floor_s = medians["signoff --help"], medians["import click"], medians["pass"]
+    ratio = help_s / click_s
+    print(
+        f"signoff --help {help_s:.2f} s vs import click {click_s:.2f} s: ratio {ratio:.1f}x "
+        f"(goal <= {HELP_GOAL:.0f}x); python -c pass {floor_s:.2f} s (medians of {runs})"
+    )
+    above = (help_s - floor_s) / max(click_s - floor_s, 1e-9)
+    print(
+        f"  above the interpreter floor: --help {1e3 * (help_s - floor_s):.0f} ms, "
+        f"import click {1e3 * (click_s - floor_s):.0f} ms ({above:.1f}x)"
+    )
+    offenders = ", ".join(f"{name} {ms:.0f}" for name, ms in import_offenders())
+    print(f"  import self time by package (ms, -X importtime): {offenders}")
+    return {"help": help_s, "click": click_s, "floor": floor_s, "ratio": ratio}
+
+
+# ---- entry points -------------------------------------------------------------------------------
+
+
+def test_register_versions(tmp_path: Path) -> None:
+    versions = int(os.environ.get("BENCH_VERSIONS", str(VERSIONS)))
+    assert bench_register(tmp_path, versions)["rate"] > 0
+
+
+def test_help_startup() -> None:
+    assert bench_help()["ratio"] > 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--versions", type=int, default=VERSIONS)
+    parser.add_argument("--runs", type=int, default=HELP_RUNS)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="signoff-bench-") as tmp:
+        bench_register(Path(tmp), args.versions)
+    bench_help(args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
