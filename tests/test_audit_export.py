@@ -12,9 +12,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import audit.chain as chain
+from audit.canonical import canonical_json
 from audit.entry import GENESIS_PREV, EventRecord, build_entry, entry_hash, signing_message
 from audit.keys import public_raw
-from audit.canonical import canonical_json
 from tests.conftest import Runner, Team
 
 ROOT = Path(__file__).resolve().parents[1]

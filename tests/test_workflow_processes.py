@@ -163,7 +163,7 @@ def _promote_in_child(team: Team, request_id: int) -> int:
         code = 0
         try:
             promote(Store(team.home), team["rel"], request_id)
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - any failure is an exit code here
             code = 1
         os._exit(code)
     return pid

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from audit.canonical import canonical_json
