@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from console.cards import FIELDS, card_completeness, card_field_views
 from console.errors import NotFound
@@ -292,9 +292,7 @@ def build_card(store: Store, model: str, version: int) -> CardData:
         metrics_source=source,
         training_metrics=dict(sorted(row.metrics.items())),
         training_data=_dataset(store, row.train_dataset_sha256, row.train_dataset_sha256[:16]),
-        evaluation_data=(
-            _dataset(store, run.dataset_sha256, run.dataset_name) if run is not None else None
-        ),
+        evaluation_data=_evaluation_data(store, run) if run is not None else None,
         fairness=_fairness(run) if run is not None else [],
         validation=_validation(run) if run is not None else None,
         stage_history=[
@@ -509,6 +507,14 @@ def _dataset(store: Store, digest: str, fallback_name: str) -> DatasetSummary:
     )
 
 
+def _evaluation_data(store: Store, run: ValidationView) -> DatasetSummary:
+    data = _dataset(store, run.dataset_sha256, run.dataset_name)
+    rows = run.summary.get("rows")
+    if data.row_count is None and isinstance(rows, int) and not isinstance(rows, bool):
+        return replace(data, row_count=rows)
+    return data
+
+
 # ---- validation --------------------------------------------------------------------------------
 
 
@@ -566,7 +572,9 @@ def _columns(groups: list[GroupResult]) -> list[str]:
 
 def _fairness(run: ValidationView) -> list[FairnessAnalysis]:
     analyses: list[FairnessAnalysis] = []
-    for check in run.by_category("fairness"):
+    # The per-group table first, then the checks that compare the groups.
+    checks = sorted(run.by_category("fairness"), key=lambda c: metric_name(c) != "groups")
+    for check in checks:
         metric = metric_name(check)
         groups = _groups(check.detail, metric)
         attribute = check.detail.get("attribute") or check.detail.get("column") or run.sensitive

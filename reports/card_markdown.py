@@ -308,13 +308,14 @@ def details_rows(card: CardData) -> list[list[object]]:
 
 def dataset_rows(data: DatasetSummary) -> list[list[object]]:
     rows: list[list[object]] = [["Name", data.name], ["SHA-256", data.sha256]]
+    if data.format is not None:
+        rows.append(["Format", data.format])
+    if data.row_count is not None:
+        rows.append(["Rows", f"{data.row_count:,}"])
+    if data.column_count is not None:
+        rows.append(["Columns", data.column_count])
     if data.registered:
-        rows += [
-            ["Format", data.format],
-            ["Rows", data.row_count],
-            ["Columns", data.column_count],
-            ["Registered", f"{when(data.registered_at)} by {data.registered_by}"],
-        ]
+        rows.append(["Registered", f"{when(data.registered_at)} by {data.registered_by}"])
     return rows
 
 

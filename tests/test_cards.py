@@ -144,6 +144,7 @@ def record_run(
 
 
 def performance_checks() -> list[ValidationCheck]:
+    """Checks shaped as console.validation records them (`ci95`, `rule`, `note`)."""
     return [
         ValidationCheck(
             run_id=0,
@@ -152,7 +153,7 @@ def performance_checks() -> list[ValidationCheck]:
             status="pass",
             value=0.9123,
             threshold=0.7,
-            detail=json.dumps({"ci": [0.8875, 0.9351], "ci_level": 0.95, "rule": ">="}),
+            detail=json.dumps({"ci95": [0.8875, 0.9351], "rule": ">=", "note": "95% CI"}),
         ),
         ValidationCheck(
             run_id=0,
@@ -161,25 +162,49 @@ def performance_checks() -> list[ValidationCheck]:
             status="pass",
             value=0.861,
             threshold=0.7,
-            detail=json.dumps({"ci": [0.84, 0.88], "rule": ">="}),
+            detail=json.dumps({"ci95": [0.84, 0.88], "rule": ">="}),
+        ),
+        ValidationCheck(
+            run_id=0,
+            name="performance.confusion_matrix",
+            category="performance",
+            status="info",
+            detail=json.dumps({"matrix": [[900, 40], [60, 200]]}),
         ),
     ]
 
 
-def fairness_check() -> ValidationCheck:
+def fairness_checks() -> list[ValidationCheck]:
     groups = {
-        "female": {"selection_rate": 0.21, "true_positive_rate": 0.70},
-        "male": {"selection_rate": 0.15, "true_positive_rate": 0.74},
+        "female": {"accuracy": 0.82, "compared": True, "count": 749, "selection_rate": 0.27},
+        "male": {"accuracy": 0.9, "compared": True, "count": 751, "selection_rate": 0.0866},
     }
-    return ValidationCheck(
-        run_id=0,
-        name="fairness.demographic_parity_difference",
-        category="fairness",
-        status="pass",
-        value=0.06,
-        threshold=0.1,
-        detail=json.dumps({"rule": "<=", "attribute": "gender", "groups": groups}),
-    )
+    return [
+        ValidationCheck(
+            run_id=0,
+            name="fairness.groups",
+            category="fairness",
+            status="info",
+            value=2.0,
+            detail=json.dumps({"column": "gender", "groups": groups, "note": "female n=749"}),
+        ),
+        ValidationCheck(
+            run_id=0,
+            name="fairness.demographic_parity",
+            category="fairness",
+            status="fail",
+            value=0.1834,
+            threshold=0.1,
+            detail=json.dumps(
+                {
+                    "column": "gender",
+                    "ci95": [0.15, 0.22],
+                    "rates": {"female": 0.27, "male": 0.0866},
+                    "rule": "<=",
+                }
+            ),
+        ),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +224,7 @@ def validated_demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory
         demo_signer(demo, "rita"),
         "credit-risk",
         2,
-        [*performance_checks(), fairness_check()],
+        [*performance_checks(), *fairness_checks()],
         sensitive="gender",
     )
     store.dispose()
@@ -525,7 +550,7 @@ def test_completeness_names_exactly_what_is_missing(tumour: Team, signoff: Runne
     text_check = signoff("card", "check", "tumour:1", "--home", tumour.home)
     assert text_check.exit_code == 1 and "fairness" in text_check.output
 
-    record_run(store, tumour["rita"], "tumour", 1, [*performance_checks(), fairness_check()])
+    record_run(store, tumour["rita"], "tumour", 1, [*performance_checks(), *fairness_checks()])
     assert card_completeness(store, "tumour", 1) == rest
     set_card_fields(store, tumour["dana"], "tumour", 1, FULL_CARD)
     assert card_completeness(store, "tumour", 1) == []
@@ -572,7 +597,12 @@ def test_markdown_front_matter_carries_the_stored_metrics(
     assert results["dataset"]["name"] == "credit-risk-holdout.csv"
     run = latest_validation(Store(validated_demo), "credit-risk", 2)
     assert run is not None
-    stored = {c.name.removeprefix("performance."): c.value for c in run.by_category("performance")}
+    stored = {
+        c.name.removeprefix("performance."): c.value
+        for c in run.by_category("performance")
+        if c.value is not None
+    }
+    assert set(stored) == {"roc_auc", "accuracy"}
     assert {m["type"]: m["value"] for m in results["metrics"]} == stored
     assert sorted(meta["metrics"]) == sorted(stored)
 
@@ -580,7 +610,12 @@ def test_markdown_front_matter_carries_the_stored_metrics(
     assert headings == list(SECTIONS)
     assert NOT_PROVIDED not in markdown  # a complete card has no gap
     assert "0.8875 – 0.9351 (95%)" in markdown and "≥ 0.7000" in markdown
-    assert "| female | 0.2100 | 0.7000 |" in markdown
+    assert "### Results per group by `gender`" in markdown
+    assert "| Group | count | accuracy | selection_rate |" in markdown
+    assert "| female | 749 | 0.8200 | 0.2700 |" in markdown
+    assert "### Demographic parity by `gender`" in markdown
+    assert "**fail**; value 0.1834 (95% interval 0.1500 – 0.2200); threshold ≤ 0.1000" in markdown
+    assert "| male | 0.0866 |" in markdown
 
 
 def test_markdown_of_an_incomplete_card_says_what_is_not_provided(
@@ -635,6 +670,58 @@ def test_pdf_reads_back_with_the_model_and_every_section(
     for section in SECTIONS:
         assert section in content, section
     assert "Retail Credit Risk" in content and "0.8875 – 0.9351 (95%)" in content
+
+
+def test_the_card_reads_the_other_documented_detail_shapes(tumour: Team) -> None:
+    from reports.card_data import build_card
+    from reports.card_markdown import render_markdown
+
+    detail_metric = {"metric": "r_squared", "ci": [0.4, 0.6], "ci_level": 0.9, "rule": ">="}
+    per_group = [
+        {"group": "2", "mae": 43.5, "count": 180},
+        {"group": "1", "mae": 40.0, "count": 200},
+    ]
+    detail_groups = {
+        "attribute": "sex",
+        "value_is": "largest minus smallest MAE",
+        "groups": per_group,
+    }
+    checks = [
+        ValidationCheck(
+            run_id=0,
+            name="performance.r2",
+            category="performance",
+            status="pass",
+            value=0.5,
+            threshold=0.3,
+            detail=json.dumps(detail_metric),
+        ),
+        ValidationCheck(
+            run_id=0,
+            name="fairness.mae_gap",
+            category="fairness",
+            status="info",
+            value=3.5,
+            detail=json.dumps(detail_groups),
+        ),
+    ]
+    record_run(tumour.store, tumour["rita"], "tumour", 1, checks, sensitive="sex")
+    card = build_card(tumour.store, "tumour", 1)
+    [metric] = card.metrics
+    assert (metric.name, metric.lower, metric.upper, metric.level, metric.rule) == (
+        "r_squared",
+        0.4,
+        0.6,
+        0.9,
+        ">=",
+    )
+    [analysis] = card.fairness
+    assert analysis.attribute == "sex" and analysis.metrics == ["count", "mae"]
+    assert [g.group for g in analysis.groups] == ["1", "2"]
+    assert analysis.groups[0].values == {"mae": 40.0, "count": 200}
+    markdown = render_markdown(card)
+    assert "value 3.5000, the largest minus smallest MAE." in markdown
+    assert "0.4000 – 0.6000 (90%)" in markdown
 
 
 @pytest.mark.parametrize("fmt", ["md", "json", "pdf"])

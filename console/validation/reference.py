@@ -71,7 +71,7 @@ class NumericCounts:
     """The file's counts on the training histogram's edges e_0 (min) .. e_k (max)."""
 
     finite: int  # finite values
-    below_edge: list[int]  # values < e_i, for each edge e_0 .. e_k
+    below_edge: list[int]  # values < e_i, for each edge e_0 .. e_k-1
     above_max: int  # values > e_k
 
 
@@ -180,19 +180,24 @@ def _measure(
 ) -> FileMeasures:
     described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     types = {str(r[0]): str(r[1]) for r in described}
+    # Each column is cast once in an inner projection; the aggregates read the projections.
+    inner: list[str] = []
     terms: list[str] = ["count(*)"]
-    for ref in columns:
+    for i, ref in enumerate(columns):
         ident, kind = _ident(ref.name), kind_of(types[ref.name])
         if kind == "numeric" and ref.kind == "numeric":
-            x = f"CAST({ident} AS DOUBLE)"
-            v = f"(CASE WHEN isfinite({x}) THEN {x} END)"
-            # Null as the profile counts it: SQL NULL or NaN.
-            terms.append(f"count({ident}) - count_if(isnan({x}))")
+            x, v = f"x{i}", f"v{i}"
+            double = f"CAST({ident} AS DOUBLE)"
+            inner.append(f"{double} AS {x}")
+            inner.append(f"CASE WHEN isfinite({double}) THEN {double} END AS {v}")
+            # Null as the profile counts it (SQL NULL or NaN): rows - finite - infinite.
             terms.append(f"count({v})")
-            terms.extend(f"count_if({v} < {_double(e)})" for e in ref.edges)
+            terms.append(f"count_if(isinf({x}))")
+            terms.extend(f"count_if({v} < {_double(e)})" for e in ref.edges[:-1])
             terms.append(f"count_if({v} > {_double(ref.edges[-1])})" if ref.edges else "0")
         elif _family(kind) == "categorical" and _family(ref.kind) == "categorical":
-            s = f"CAST({ident} AS VARCHAR)"
+            s = f"s{i}"
+            inner.append(f"CAST({ident} AS VARCHAR) AS {s}")
             known = list(ref.frequencies)
             unseen = _outside(s, known)
             terms.append(f"count({s})")
@@ -200,8 +205,12 @@ def _measure(
             terms.append(f"count_if({s} IS NOT NULL AND {unseen})")
             terms.append(f"approx_count_distinct({s}) FILTER (WHERE {unseen})")
         else:
-            terms.append(f"count({ident})")
-    row = con.execute(f"SELECT {', '.join(terms)} FROM {source}").fetchone()
+            inner.append(f"{ident} AS o{i}")
+            terms.append(f"count(o{i})")
+    projection = ", ".join(inner) or "1 AS nothing"
+    row = con.execute(
+        f"SELECT {', '.join(terms)} FROM (SELECT {projection} FROM {source})"
+    ).fetchone()
     assert row is not None
     values = [int(v) if v is not None else 0 for v in row]
     rows, at = values[0], 1
@@ -210,11 +219,12 @@ def _measure(
         dtype = types[ref.name]
         kind = kind_of(dtype)
         if kind == "numeric" and ref.kind == "numeric":
-            k = len(ref.edges)
-            non_null, finite = values[at], values[at + 1]
+            k = max(len(ref.edges) - 1, 0)
+            finite, infinite = values[at], values[at + 1]
             numeric = NumericCounts(finite, values[at + 2 : at + 2 + k], values[at + 2 + k])
             at += 3 + k
-            measures[ref.name] = ColumnMeasure(ref, dtype, kind, rows - non_null, numeric=numeric)
+            nulls = rows - finite - infinite
+            measures[ref.name] = ColumnMeasure(ref, dtype, kind, nulls, numeric=numeric)
         elif _family(kind) == "categorical" and _family(ref.kind) == "categorical":
             known = list(ref.frequencies)
             non_null = values[at]

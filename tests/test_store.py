@@ -1,0 +1,40 @@
+"""The store itself: forward-only migrations, and one transaction per unit of work."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from audit.log import append_event
+from console.store.db import open_store
+from console.store.migrations import SCHEMA_VERSION
+from console.store.models import StoreInfo
+from tests.conftest import Team, store_fingerprint
+
+
+def test_an_older_store_is_migrated_forward(team: Team) -> None:
+    team.store.dispose()
+    con = duckdb.connect(str(team.home / "signoff.duckdb"))
+    for table in ("promotion_requests", "approvals", "validation_runs", "validation_checks", "card_fields", "packages"):
+        con.execute(f"DROP TABLE {table}")
+    con.execute("DELETE FROM schema_version WHERE version >= 2")
+    con.close()
+    store = open_store(team.home)
+    store.dispose()
+    con = duckdb.connect(str(team.home / "signoff.duckdb"))
+    try:
+        versions = [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()]
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    finally:
+        con.close()
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    assert "promotion_requests" in tables
+
+
+def test_a_failed_unit_of_work_changes_nothing(team: Team) -> None:
+    before = store_fingerprint(team.home)
+    with pytest.raises(RuntimeError), team.store.session() as session:
+        session.add(StoreInfo(key="half", value="done"))
+        append_event(session, team["ada"], "test.event", "x", {}, ts=team.store.clock())
+        raise RuntimeError("boom")
+    assert store_fingerprint(team.home) == before
