@@ -240,3 +240,35 @@ def latest_package(store: Store, model: str, version: int) -> PackageRecord | No
         if row is not None:
             session.expunge(row)
         return row
+
+
+@dataclass(frozen=True)
+class FailingRun:
+    model: str
+    version: int
+    run_id: int
+    failed_checks: list[str]
+
+
+def failing_latest_runs(store: Store, limit: int = 20) -> list[FailingRun]:
+    """Versions whose latest validation run failed, newest first (one query, portable SQL)."""
+    from sqlalchemy import text
+
+    with store.session() as session:
+        rows = session.connection().execute(
+            text(
+                "SELECT r.model, r.version, r.id FROM validation_runs r "
+                "WHERE r.status = 'fail' AND r.id = (SELECT max(x.id) FROM validation_runs x "
+                "WHERE x.model = r.model AND x.version = r.version) ORDER BY r.id DESC LIMIT :n"
+            ),
+            {"n": limit},
+        ).all()
+        result = []
+        for model, version, run_id in rows:
+            failed = session.exec(
+                select(ValidationCheck.name).where(
+                    ValidationCheck.run_id == run_id, ValidationCheck.status == "fail"
+                )
+            ).all()
+            result.append(FailingRun(model, int(version), int(run_id), sorted(failed)))
+        return result

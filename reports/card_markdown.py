@@ -346,7 +346,9 @@ def metrics_intro(card: CardData) -> str:
     return (
         f"Measured by validation run {run.run_id} on `{run.dataset_name}`{stage}, finished "
         f"{when(run.finished_at)} by {run.actor}. A threshold is the limit the policy sets "
-        "for the check; the status says whether the value met it."
+        "for the check and the status says whether the value met it; a metric the policy sets "
+        "no limit for is reported for information (`info`). Intervals are bootstrap confidence "
+        "intervals computed by the validation run."
     )
 
 

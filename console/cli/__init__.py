@@ -42,8 +42,17 @@ def cli(ctx: click.Context, home: Path, user: str | None) -> None:
         from console.store.db import open_store
         from console.tui.app import make_app
 
+        import os
+
         store = open_store(home)
-        make_app(store, user=user).run()
+        secret = os.environ.get("SIGNOFF_PASSPHRASE")
+        keys = os.environ.get("SIGNOFF_KEYS")
+        make_app(
+            store,
+            user=user,
+            passphrase=(lambda _name: secret.encode()) if secret is not None else None,
+            keys_dir=Path(keys) if keys else None,
+        ).run()
 
 
 for module in (

@@ -1,11 +1,30 @@
-"""The console's App: wires screens to a store; every rule lives in the services it calls."""
+"""The console's App: wires screens to a store and the acting identity; no rule lives here."""
 
 from __future__ import annotations
 
-from textual.app import App
+from collections.abc import Callable
+from pathlib import Path
 
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from audit.keys import Signer, default_keys_dir
+from console.auditing import audit_size
+from console.errors import SignoffError
+from console.identity import key_dirs, unlock
 from console.store.db import Store
+from console.tui.commands import SignoffCommands
+from console.tui.dashboard_screen import DashboardScreen
+from console.tui.help_screen import HelpScreen
+from console.tui.inbox_screen import InboxScreen
+from console.tui.messages import StoreChanged
+from console.tui.modals import PassphraseModal
 from console.tui.models_screen import ModelsScreen
+
+POLL_SECONDS = 2.0
+PassphraseSource = Callable[[str], bytes]
 
 
 class SignoffApp(App[None]):
@@ -13,17 +32,131 @@ class SignoffApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "signoff"
+    COMMANDS = App.COMMANDS | {SignoffCommands}
+    MODES = {
+        "dashboard": DashboardScreen,
+        "models": ModelsScreen,
+        "inbox": InboxScreen,
+    }
+    BINDINGS = [
+        Binding(
+            "d", "switch_mode('dashboard')", "Dashboard", id="nav.dashboard", tooltip="Overview"
+        ),
+        Binding("m", "switch_mode('models')", "Models", id="nav.models", tooltip="Registry"),
+        Binding("i", "switch_mode('inbox')", "Inbox", id="nav.inbox", tooltip="Approvals"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys and screens"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave signoff"),
+    ]
 
-    def __init__(self, store: Store, user: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        user: str | None = None,
+        *,
+        passphrase: PassphraseSource | None = None,
+        keys_dir: Path | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.user = user
-        self.sub_title = f"{store.home.name}" + (f" · {user}" if user else "")
+        self.signer: Signer | None = None
+        self.log_size = -1
+        self.last_verification: str | None = None
+        self._passphrase = passphrase
+        self._keys_dir = keys_dir
+        self.sub_title = f"{store.home.name}" + (f" · {user}" if user else " · read-only")
 
     def on_mount(self) -> None:
-        self.push_screen(ModelsScreen(self.store))
+        self.switch_mode("dashboard")
+        self.set_interval(POLL_SECONDS, self.poll_store)
+
+    # ---- identity -----------------------------------------------------------------------
+
+    def with_signer(self, action: Callable[[Signer], None]) -> None:
+        """Run `action` with the unlocked key, asking for the passphrase once per session."""
+        if self.signer is not None:
+            action(self.signer)
+            return
+        if not self.user:
+            self.notify("Start the console with --as USER to act.", severity="error")
+            return
+        if self._passphrase is not None:
+            self._unlock(self._passphrase, action)
+            return
+        user = self.user
+
+        def entered(passphrase: str | None) -> None:
+            if passphrase:
+                secret = passphrase.encode()
+                self._unlock(lambda _name: secret, action)
+
+        self.push_screen(PassphraseModal(user), entered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
+    def _unlock(self, source: PassphraseSource, action: Callable[[Signer], None]) -> None:
+        directory = self._keys_dir or default_keys_dir()
+        signer = unlock(self.store, self.user, key_dirs(self.store, directory), source)
+        self.call_from_thread(self._unlocked, signer, action)
+
+    def _unlocked(self, signer: Signer, action: Callable[[Signer], None]) -> None:
+        self.signer = signer
+        self.notify(f"Key of {signer.name} unlocked for this session.")
+        action(signer)
+
+    # ---- change detection and worker errors --------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def poll_store(self) -> None:
+        # Cheap: the audit log grows with every state change, from any process.
+        size = audit_size(self.store)
+        if size != self.log_size:
+            self.call_from_thread(self._store_changed, size)
+
+    def _store_changed(self, size: int) -> None:
+        first = self.log_size < 0
+        self.log_size = size
+        if not first:
+            self.screen.post_message(StoreChanged(size))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker failure lands here and becomes a notification, never a traceback."""
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        if isinstance(error, SignoffError):
+            self.notify(
+                error.message,
+                title="Refused" if error.exit_code == 3 else "Error",
+                severity="error",
+                timeout=8,
+            )
+        else:
+            first = str(error).splitlines()[0] if str(error) else ""
+            self.notify(f"unexpected {type(error).__name__}: {first}", severity="error", timeout=8)
+
+    # ---- navigation ----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def open_review(self, request_id: int) -> None:
+        from console.tui.review_screen import ReviewScreen
+
+        self.push_screen(ReviewScreen(request_id))
+
+    def open_model(self, name: str) -> None:
+        self.switch_mode("models")
+        screen = self.screen
+        if isinstance(screen, ModelsScreen):
+            screen.focus_model(name)
 
 
-def make_app(store: Store, *, user: str | None = None) -> SignoffApp:
+def make_app(
+    store: Store,
+    *,
+    user: str | None = None,
+    passphrase: PassphraseSource | None = None,
+    keys_dir: Path | None = None,
+) -> SignoffApp:
     """The app factory the CLI and the tests share."""
-    return SignoffApp(store, user=user)
+    return SignoffApp(store, user=user, passphrase=passphrase, keys_dir=keys_dir)

@@ -1,4 +1,4 @@
-"""Messages workers post when store reads finish; handlers on the screens change the view."""
+"""Messages posted when store work finishes; screens change themselves in their handlers."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from console.registry import ModelView
-
 
 @dataclass
-class ModelsLoaded(Message):
-    models: list[ModelView]
+class StoreChanged(Message):
+    """Another process (or this one) changed the store: the audit log grew."""
+
     log_size: int
 
 
 @dataclass
-class LoadFailed(Message):
+class ActionDone(Message):
+    """A service call from the console succeeded; `text` says what happened."""
+
     text: str

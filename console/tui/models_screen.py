@@ -1,40 +1,43 @@
-"""Models and their versions: the registry at a glance, refreshed when the store changes."""
+"""Models and their versions: the registry at a glance; Enter opens a model's detail."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
-from console.auditing import audit_size
-from console.errors import SignoffError
 from console.registry import ModelView, VersionView, list_models
-from console.store.db import Store
-from console.tui.messages import LoadFailed, ModelsLoaded
+from console.tui.base import SignoffScreen
 
-POLL_SECONDS = 2.0
+
+@dataclass
+class ModelsLoaded(Message):
+    models: list[ModelView]
 
 
 def _metric_summary(version: VersionView) -> str:
     return "  ".join(f"{k} {v:.3f}" for k, v in sorted(version.metrics.items())[:3])
 
 
-class ModelsScreen(Screen[None]):
-    """Left: every model; right: the highlighted model's versions and details."""
+class ModelsScreen(SignoffScreen):
+    """Left: every model; right: the highlighted model's versions."""
 
     BINDINGS = [
+        Binding(
+            "enter", "open", "Open", id="models.open", tooltip="Card, validation, lineage, history"
+        ),
         Binding("r", "reload", "Reload", id="models.reload", tooltip="Read the store again"),
-        Binding("q", "app.quit", "Quit", id="app.quit", tooltip="Leave signoff"),
     ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.store = store
         self.models: list[ModelView] = []
-        self.seen_log_size = -1
+        self._wanted: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -49,41 +52,35 @@ class ModelsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        models = self.query_one("#models", DataTable)
-        models.add_columns("Model", "Risk", "Versions", "Stages")
-        versions = self.query_one("#versions", DataTable)
-        versions.add_columns(
+        self.query_one("#models", DataTable).add_columns("Model", "Risk", "Versions", "Stages")
+        self.query_one("#versions", DataTable).add_columns(
             "Version", "Estimator", "Task", "Author", "Created", "Stages", "Metrics"
         )
-        self.load()
-        self.set_interval(POLL_SECONDS, self.poll)
+        super().on_mount()
 
     def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        super().reload()
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="store")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="models")
     def load(self) -> None:
-        try:
-            models = list_models(self.store)
-            size = audit_size(self.store)
-        except SignoffError as exc:
-            self.post_message(LoadFailed(exc.message))
-            return
-        self.post_message(ModelsLoaded(models, size))
+        self.post_message(ModelsLoaded(list_models(self.store)))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
-    def poll(self) -> None:
-        # Cheap change detection: the audit log grows with every state change.
-        try:
-            size = audit_size(self.store)
-        except SignoffError:
-            return
-        if size != self.seen_log_size:
-            self.load()
+    def focus_model(self, name: str) -> None:
+        self._wanted = name
+        self._apply_wanted()
+
+    def _apply_wanted(self) -> None:
+        names = [m.name for m in self.models]
+        if self._wanted in names:
+            self.query_one("#models", DataTable).move_cursor(row=names.index(self._wanted))
+            self._wanted = None
 
     @on(ModelsLoaded)
     def show_models(self, message: ModelsLoaded) -> None:
-        self.seen_log_size = message.log_size
         self.models = message.models
         table = self.query_one("#models", DataTable)
         current = table.cursor_row
@@ -95,6 +92,7 @@ class ModelsScreen(Screen[None]):
             )
         if self.models:
             table.move_cursor(row=min(max(current, 0), len(self.models) - 1))
+            self._apply_wanted()
             self.show_versions(self.models[table.cursor_row])
         else:
             self.query_one("#model-title", Static).update("No models yet")
@@ -102,14 +100,21 @@ class ModelsScreen(Screen[None]):
                 "Register one with `signoff register`, or build the demo with `signoff demo`."
             )
 
-    @on(LoadFailed)
-    def report_failure(self, message: LoadFailed) -> None:
-        self.notify(message.text, title="Store", severity="error")
-
     @on(DataTable.RowHighlighted, "#models")
     def model_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self.models):
             self.show_versions(self.models[event.cursor_row])
+
+    @on(DataTable.RowSelected, "#models")
+    def model_selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        table = self.query_one("#models", DataTable)
+        if 0 <= table.cursor_row < len(self.models):
+            from console.tui.model_detail_screen import ModelDetailScreen
+
+            self.app.push_screen(ModelDetailScreen(self.models[table.cursor_row].name))
 
     def show_versions(self, model: ModelView) -> None:
         self.query_one("#model-title", Static).update(f"{model.name}  ·  owner {model.owner}")

@@ -1,0 +1,65 @@
+"""The command palette provider: every screen and action of the console, fuzzy-searched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from console.tui.app import SignoffApp
+
+
+class SignoffCommands(Provider):
+    """Navigation, actions, and one entry per open request and per model."""
+
+    async def startup(self) -> None:
+        import asyncio
+
+        from console.registry import list_models
+        from console.workflow import list_requests
+
+        app = cast("SignoffApp", self.app)
+        self._requests = await asyncio.to_thread(list_requests, app.store, pending=True)
+        self._models = [m.name for m in await asyncio.to_thread(list_models, app.store)]
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app = cast("SignoffApp", self.app)
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            ("Dashboard", "Go to the dashboard", partial(app.switch_mode, "dashboard")),
+            ("Models", "Go to the registry", partial(app.switch_mode, "models")),
+            ("Approvals inbox", "Requests awaiting sign-off", partial(app.switch_mode, "inbox")),
+            ("Help", "Keys of every screen", app.action_help),
+        ]
+        for extra in getattr(app, "extra_commands", lambda: [])():
+            commands.append(extra)
+        for request in getattr(self, "_requests", []):
+            commands.append(
+                (
+                    f"Review request {request.id}: {request.model}:{request.version} → {request.stage}",
+                    f"requested by {request.requester}",
+                    partial(app.open_review, request.id),
+                )
+            )
+        for model in getattr(self, "_models", []):
+            commands.append(
+                (
+                    f"Open model {model}",
+                    "versions, card, validation, history",
+                    partial(app.open_model, model),
+                )
+            )
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

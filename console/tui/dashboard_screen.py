@@ -1,0 +1,150 @@
+"""Dashboard: who I am, what waits for my sign-off, recent stage changes, failing models, audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Static
+
+from console.auditing import EventView, latest_checkpoint, list_events
+from console.evidence import FailingRun, failing_latest_runs
+from console.tui.base import SignoffScreen
+from console.users import UserView, list_users
+from console.workflow import RequestView, list_requests
+
+STAGE_ACTIONS = (
+    "promotion.executed",
+    "canary.started",
+    "canary.step",
+    "canary.completed",
+    "canary.aborted",
+    "rollback.executed",
+)
+
+
+@dataclass
+class DashboardLoaded(Message):
+    me: UserView | None
+    awaiting: list[RequestView]
+    recent: list[EventView]
+    failing: list[FailingRun]
+    checkpoint: str
+    log_size: int
+
+
+class DashboardScreen(SignoffScreen):
+    """The first screen: everything that needs attention, at a glance."""
+
+    BINDINGS = [
+        Binding("r", "reload", "Reload", id="dashboard.reload", tooltip="Read the store again"),
+        Binding("enter", "review", "Review", id="dashboard.review", tooltip="Review the request"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Grid(id="dashboard"):
+            with Vertical(classes="panel"):
+                yield Static("Identity", classes="pane-title")
+                yield Static("", id="identity")
+                yield Static("Audit", classes="pane-title")
+                yield Static("", id="audit-status")
+            with Vertical(classes="panel"):
+                yield Static("Awaiting your sign-off", classes="pane-title")
+                yield DataTable(id="awaiting", cursor_type="row")
+            with Vertical(classes="panel"):
+                yield Static("Recent promotions and rollbacks", classes="pane-title")
+                yield DataTable(id="recent", cursor_type="row")
+            with Vertical(classes="panel"):
+                yield Static("Failing validation or drift", classes="pane-title")
+                yield DataTable(id="failing", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#awaiting", DataTable).add_columns(
+            "Req", "Version", "Stage", "By", "Approvals"
+        )
+        self.query_one("#recent", DataTable).add_columns("Seq", "When", "Who", "What")
+        self.query_one("#failing", DataTable).add_columns("Version", "Run", "Failed checks")
+        super().on_mount()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        super().reload()
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
+    def load(self) -> None:
+        user = self.signoff.user
+        me = next((u for u in list_users(self.store) if u.name == user), None) if user else None
+        awaiting = list_requests(self.store, awaiting=user) if user else []
+        recent = [e for e in list_events(self.store, limit=300) if e.action in STAGE_ACTIONS][:12]
+        failing = failing_latest_runs(self.store, limit=12)
+        latest = latest_checkpoint(self.store)
+        checkpoint = (
+            f"last checkpoint #{latest.id}: {latest.size} events, by {latest.issued_by} "
+            f"at {latest.issued_at[:19]}"
+            if latest
+            else "no checkpoint yet (audit screen: c)"
+        )
+        from console.auditing import audit_size
+
+        self.post_message(
+            DashboardLoaded(me, awaiting, recent, failing, checkpoint, audit_size(self.store))
+        )
+
+    @on(DashboardLoaded)
+    def show(self, data: DashboardLoaded) -> None:
+        app = self.signoff
+        if data.me is None:
+            identity = "read-only: start with --as USER to act"
+        else:
+            key = "unlocked" if app.signer is not None else "locked (asked when you first sign)"
+            identity = f"{data.me.name} · {data.me.role} · key {(data.me.keyid or '-')[:16]}… {key}"
+        self.query_one("#identity", Static).update(identity)
+        verification = app.last_verification or "not verified in this session (audit screen: v)"
+        self.query_one("#audit-status", Static).update(
+            f"{data.log_size} events\n{verification}\n{data.checkpoint}"
+        )
+        awaiting = self.query_one("#awaiting", DataTable)
+        awaiting.clear()
+        for view in data.awaiting:
+            awaiting.add_row(
+                str(view.id),
+                f"{view.model}:{view.version}",
+                view.stage,
+                view.requester,
+                f"{len(view.counted)}/{view.required}",
+                key=str(view.id),
+            )
+        if not data.awaiting:
+            awaiting.add_row("-", "nothing waits for you", "", "", "")
+        recent = self.query_one("#recent", DataTable)
+        recent.clear()
+        for event in data.recent:
+            what = f"{event.action} {event.subject}"
+            if event.action == "rollback.executed":
+                what = f"BREAK-GLASS rollback {event.subject}"
+            recent.add_row(str(event.seq), event.ts[:16], event.actor, what)
+        failing = self.query_one("#failing", DataTable)
+        failing.clear()
+        for run in data.failing:
+            failing.add_row(
+                f"{run.model}:{run.version}", str(run.run_id), ", ".join(run.failed_checks[:4])
+            )
+
+    def action_review(self) -> None:
+        table = self.query_one("#awaiting", DataTable)
+        if table.row_count == 0:
+            return
+        row = table.get_row_at(table.cursor_row)
+        if str(row[0]).isdigit():
+            from console.tui.review_screen import ReviewScreen
+
+            self.app.push_screen(ReviewScreen(int(row[0])))
