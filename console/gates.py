@@ -64,10 +64,10 @@ def _fairness_passed(run: ValidationView | None) -> GateResult:
     return GateResult(name, True, f"{len(checks)} fairness checks passed")
 
 
-def _card_complete(store: Store, model: str, version: int) -> GateResult:
-    from console.cards import card_completeness
+def _card_complete(session: Session, model: str, version: int) -> GateResult:
+    from console.cards import card_completeness_in
 
-    missing = card_completeness(store, model, version)
+    missing = card_completeness_in(session, model, version)
     if missing:
         return GateResult("card.complete", False, "missing: " + ", ".join(missing))
     return GateResult("card.complete", True, "every card field is filled")
@@ -100,7 +100,7 @@ def evaluate_gates(
         elif gate == "fairness.passed":
             results.append(_fairness_passed(run))
         elif gate == "card.complete":
-            results.append(_card_complete(store, model, version))
+            results.append(_card_complete(session, model, version))
         elif gate == "package.verified":
             results.append(_package_verified(session, model, version))
     return results

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import select
@@ -35,6 +36,9 @@ from console.errors import BadInput, IntegrityError, NotFound
 from console.identity import require_actor
 from console.store.db import Store
 from console.store.models import PackageRecord, UserKey
+
+if TYPE_CHECKING:
+    from console.registry import VersionView
 
 __all__ = [
     "MANIFEST",
@@ -103,7 +107,7 @@ def build_package(
     target = output if output is not None else Path(default_package_name(model, version))
     _check_output(target)
 
-    files, predicate = _contents(store, signer, model, version)
+    files, predicate = _contents(store, signer, view)
     subjects = {name: sha256_hex(data) for name, data in files.items()}
     statement_bytes = canonical_json(statement(subjects, PREDICATE_TYPE, predicate))
     envelope = sign_envelope(statement_bytes, signer.private_key)
@@ -185,14 +189,14 @@ def build_package(
 
 
 def _contents(
-    store: Store, signer: Signer, model: str, version: int
+    store: Store, signer: Signer, view: VersionView
 ) -> tuple[dict[str, bytes], dict[str, object]]:
     """Every file of the package but the attestation, and the attestation's predicate."""
     from console.evidence import latest_validation, model_approvals, stage_history
     from console.policy import load_policy
-    from console.registry import get_dataset, get_version
+    from console.registry import get_dataset
 
-    view = get_version(store, model, version)
+    model, version = view.model, view.number
     artifacts = ArtifactStore(store.artifacts_dir)
     artifact = artifacts.read_verified(view.artifact_sha256)
     artifact_name = ARTIFACT_NAMES.get(view.artifact_format, "model.skops")
@@ -305,7 +309,7 @@ def environment_lock() -> bytes:
 
     lines = [
         "# The environment signoff packaged this model in (pip requirements format).",
-        f"# python=={platform.python_version()} ({platform.python_implementation()})",
+        f"# python {platform.python_version()} ({platform.python_implementation()})",
     ]
     for name in ENVIRONMENT_PACKAGES:
         try:

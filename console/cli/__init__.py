@@ -10,6 +10,7 @@ from console.cli import (
     audit_cmds,
     card_cmds,
     keys_cmds,
+    package_cmds,
     registry_cmds,
     users_cmds,
     validate_cmds,
@@ -63,6 +64,7 @@ for module in (
     workflow_cmds,
     card_cmds,
     validate_cmds,
+    package_cmds,
 ):
     module.register(cli)
 

@@ -73,12 +73,13 @@ def verify_package_cmd(file: Path, pubkeys: tuple[Path, ...], **kwargs: Any) -> 
     """
     from console.errors import BadInput
     from console.packaging import load_public_keys, verify_package
+    from console.store.db import Store
 
     run = invocation(kwargs)
     if pubkeys:
         result = verify_package(file, public_keys=load_public_keys(pubkeys))
     else:
-        if not (run.home / "signoff.duckdb").is_file():
+        if not Store(run.home).exists():
             raise BadInput(
                 f"no signoff store at {run.home} to take the keys from; pass --pubkey FILE "
                 "(the packager's public key) to verify without a store"

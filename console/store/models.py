@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, LargeBinary
+from sqlalchemy import Column, Double, LargeBinary
 from sqlmodel import Field, SQLModel
 
 # Integer keys are assigned by the services (max + 1 inside the writing transaction):
@@ -239,8 +239,9 @@ class ValidationCheck(SQLModel, table=True):
     name: str = Field(primary_key=True)
     category: str  # performance | data | drift | fairness | champion | reproducibility | ...
     status: str  # pass | warn | fail | info
-    value: float | None = None
-    threshold: float | None = None
+    # Double, not SQL FLOAT: DuckDB's FLOAT is 32-bit and would round 0.7 to 0.699999988.
+    value: float | None = Field(default=None, sa_column=Column(Double, nullable=True))
+    threshold: float | None = Field(default=None, sa_column=Column(Double, nullable=True))
     detail: str = "{}"  # canonical JSON
 
 

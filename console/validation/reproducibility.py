@@ -1,5 +1,8 @@
-"""Reloads the artifact from the store and checks its predictions are bit-identical; records the
-environment the run used, so a later run can tell a changed result from a changed machine."""
+"""Reloads the artifact and checks its predictions are bit-identical; records the environment.
+
+The environment (Python, platform, package versions) lets a later run tell a changed result from
+a changed machine.
+"""
 
 from __future__ import annotations
 

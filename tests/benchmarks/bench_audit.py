@@ -349,7 +349,7 @@ def _short(count: int) -> str:
 
 
 def _repeat() -> int:
-    return max(1, int(os.environ.get("BENCH_REPEAT", "2")))
+    return max(1, int(os.environ.get("BENCH_REPEAT", "1")))
 
 
 @cache
