@@ -26,6 +26,7 @@ from audit.dsse import (
     STATEMENT_TYPE,
     EnvelopeError,
     sign_envelope,
+    sslib_keyid,
     statement,
     verify_envelope,
 )
@@ -35,7 +36,7 @@ from console.artifacts import ArtifactStore
 from console.errors import BadInput, IntegrityError, NotFound
 from console.identity import require_actor
 from console.store.db import Store
-from console.store.models import PackageRecord, UserKey
+from console.store.models import PackageRecord, User, UserKey
 
 if TYPE_CHECKING:
     from console.registry import VersionView
@@ -463,10 +464,12 @@ def verify_package(
     if read is not None:
         top, members = read
         files = {name: sha256_hex(data) for name, data in sorted(members.items())}
-        record = _package_record(store, digest) if store is not None else None
-        recorded = record is not None if store is not None else None
-        trusted = _trusted_keys(store, public_keys, record)
-        with_store = store is not None and public_keys is None
+        with_store = public_keys is None
+        if public_keys is not None:
+            trusted = _given_keys(public_keys)
+        else:
+            assert store is not None
+            recorded, trusted = _store_keys(store, digest)
         _check_contents(top, members, trusted, with_store, problems, facts)
     return PackageVerification(
         path=str(path),
@@ -623,36 +626,31 @@ def _trailing_data(stream: gzip.GzipFile) -> bool:
     return False
 
 
-def _package_record(store: Store, digest: str) -> PackageRecord | None:
-    with store.session() as session:
-        row = session.get(PackageRecord, digest)
-        if row is not None:
-            session.expunge(row)
-        return row
-
-
 @dataclass(frozen=True)
 class _TrustedKey:
     key: Ed25519PublicKey
     user: str | None  # the store's user the key belongs to; None for a key file
+    may_package: bool = True
 
 
-def _trusted_keys(
-    store: Store | None,
-    public_keys: list[Ed25519PublicKey] | None,
-    record: PackageRecord | None,
-) -> dict[str, _TrustedKey]:
-    from audit.dsse import sslib_keyid
+def _given_keys(public_keys: list[Ed25519PublicKey]) -> dict[str, _TrustedKey]:
+    return {sslib_keyid(key): _TrustedKey(key, None) for key in public_keys}
 
-    if public_keys is not None:
-        return {sslib_keyid(key): _TrustedKey(key, None) for key in public_keys}
-    assert store is not None
+
+def _store_keys(store: Store, digest: str) -> tuple[bool, dict[str, _TrustedKey]]:
+    """Whether the store recorded this package, and the keys it vouches for.
+
+    A key counts while valid, or if the store recorded this very package while it was valid
+    (so a rotation does not void earlier packages); its user must hold a packaging role now,
+    unless the store recorded the package (then the service checked the role at the time).
+    """
     with store.session() as session:
+        record = session.get(PackageRecord, digest)
         rows = session.exec(select(UserKey)).all()
+        roles = {user.name: user.role for user in session.exec(select(User)).all()}
     trusted: dict[str, _TrustedKey] = {}
     for row in rows:
         valid_now = row.revoked_at_seq is None
-        # A package the store recorded while the key was valid stays valid after a rotation.
         valid_then = (
             record is not None
             and row.valid_from_seq < record.event_seq
@@ -660,8 +658,9 @@ def _trusted_keys(
         )
         if valid_now or valid_then:
             key = load_public_pem(row.public_key_pem.encode("ascii"), f"key {row.keyid[:16]}…")
-            trusted[row.keyid] = _TrustedKey(key, row.user)
-    return trusted
+            may_package = record is not None or roles.get(row.user) in PACKAGE_ROLES
+            trusted[row.keyid] = _TrustedKey(key, row.user, may_package)
+    return record is not None, trusted
 
 
 def _check_contents(
@@ -770,6 +769,11 @@ def _check_attestation(
         problems.append(
             f"attestation names packager {name!r} but is signed by "
             f"{trusted[str(keyid)].user!r}'s key"
+        )
+    elif not trusted[str(keyid)].may_package:
+        problems.append(
+            f"attestation is signed by {name!r}, whose role may not build packages "
+            f"(needs {' or '.join(PACKAGE_ROLES)})"
         )
     for fact in ("model", "version"):
         if fact in facts and predicate.get(fact) != facts[fact]:

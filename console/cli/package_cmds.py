@@ -15,7 +15,7 @@ from console.cli.options import common, invocation, print_json
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Where to write the package (default: ./MODEL-vVERSION.tar.gz).",
 )
 @common(json_output=True)
@@ -43,7 +43,7 @@ def package_cmd(ref: str, output: Path | None, **kwargs: Any) -> None:
         return
     click.echo(
         f"packaged {model}:{version} -> {result.path} ({result.size} bytes, "
-        f"{len(result.files) + 1} files)"
+        f"{len(result.files)} files)"
     )
     click.echo(f"  sha256 {result.sha256}")
     click.echo(f"  signed by {result.packager} (keyid {result.keyid})")
@@ -55,7 +55,7 @@ def package_cmd(ref: str, output: Path | None, **kwargs: Any) -> None:
     "--pubkey",
     "pubkeys",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Trust this packager's public key (PEM) instead of a store's keys; repeatable.",
 )
 @common(json_output=True)

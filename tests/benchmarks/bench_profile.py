@@ -1,9 +1,10 @@
 """Benchmark: DuckDB dataset profiling against the same profile computed with pandas.
 
 Run it as a script (``python tests/benchmarks/bench_profile.py [--rows N] [--repeat R]``) or under
-pytest (``pytest tests/benchmarks/bench_profile.py -s``). It writes a seeded 1M x 20 CSV, then
-profiles it with each implementation in fresh Python processes, so that each peak RSS is that
-implementation's own (interpreter and imports included), and prints the best time of the repeats.
+pytest (``pytest tests/benchmarks -s``; BENCH_REPEAT sets the repeats). It writes a seeded 1M x 20
+CSV, then profiles it with each implementation in fresh Python processes, turn about, so that each
+peak RSS is that implementation's own (interpreter and imports included). It prints the best time
+and the highest peak of the repeats, and the CPU time, which shared machines disturb less.
 It only reports; it asserts nothing about speed or memory, only that both profiles agree.
 """
 
