@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
 from console.errors import BadInput
 
@@ -56,6 +56,9 @@ EVIDENCE_KINDS: dict[str, str] = {
     "standards.applied": "standards applied",
 }
 
+# Next to this module (package data), found by path: an editable install can make `reports`
+# a namespace package, which importlib.resources cannot read from.
+FOLDER = Path(__file__).parent / "frameworks"
 _FRAMEWORK_KEYS = {"id", "title", "short", "source", "item"}
 _ITEM_KEYS = {"id", "title", "description", "evidence"}
 
@@ -79,12 +82,7 @@ class Framework:
 
 def framework_names() -> list[str]:
     """The frameworks shipped in `reports/frameworks/`, by id (= file name), sorted."""
-    folder = resources.files("reports").joinpath("frameworks")
-    return sorted(
-        entry.name.removesuffix(".toml")
-        for entry in folder.iterdir()
-        if entry.name.endswith(".toml")
-    )
+    return sorted(path.stem for path in FOLDER.glob("*.toml"))
 
 
 def load_framework(name: str) -> Framework:
@@ -92,8 +90,7 @@ def load_framework(name: str) -> Framework:
     known = framework_names()
     if name not in known:
         raise BadInput(f"unknown framework {name!r}; use one of: {', '.join(known)}")
-    source = resources.files("reports").joinpath("frameworks", f"{name}.toml")
-    text = source.read_text(encoding="utf-8")
+    text = (FOLDER / f"{name}.toml").read_text(encoding="utf-8")
     return parse_framework(text, f"{name}.toml")
 
 
@@ -125,9 +122,7 @@ def parse_framework(text: str, where: str) -> Framework:
             raise BadInput(f"framework file {where}: item {raw['id']} appears twice")
         seen.add(str(raw["id"]))
         items.append(
-            FrameworkItem(
-                str(raw["id"]), str(raw["title"]), str(raw["description"]), tuple(kinds)
-            )
+            FrameworkItem(str(raw["id"]), str(raw["title"]), str(raw["description"]), tuple(kinds))
         )
     for key in ("id", "title", "short", "source"):
         if not isinstance(data.get(key), str):

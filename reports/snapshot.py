@@ -199,6 +199,7 @@ class PolicyState:
     policy: Policy
     set_by_seq: int  # 0: the default policy of `store.created`
     set_by: str
+    recorded_digest: str  # the digest the log recorded for it
 
     @property
     def digest(self) -> str:
@@ -438,9 +439,7 @@ def _read_rows(session: Session, size: int) -> _Rows:
             .order_by(col(PromotionRequest.id))
         ).all()
     )
-    approvals = [
-        a for r in requests for a in approvals_for(session, r.id) if a.event_seq < size
-    ]
+    approvals = [a for r in requests for a in approvals_for(session, r.id) if a.event_seq < size]
     deployments = [
         DeploymentView(
             d.id,
@@ -567,9 +566,11 @@ def _policy(events: list[Event]) -> PolicyState:
     for e in reversed(events):
         if e.action == "policy.changed" and isinstance(e.payload.get("text"), str):
             text = str(e.payload["text"])
-            return PolicyState(parse_policy(text, f"policy.changed #{e.seq}"), e.seq, e.actor)
+            policy = parse_policy(text, f"policy.changed #{e.seq}")
+            return PolicyState(policy, e.seq, e.actor, str(e.payload.get("sha256", "")))
     first = events[0]
-    return PolicyState(parse_policy(default_policy_text(), "default policy"), 0, first.actor)
+    policy = parse_policy(default_policy_text(), "default policy")
+    return PolicyState(policy, 0, first.actor, str(first.payload.get("policy_sha256", "")))
 
 
 def _cards(events: list[Event]) -> dict[tuple[str, int], dict[str, CardValue]]:
@@ -738,9 +739,7 @@ def _checkpoint(
     )
 
 
-def _public_key(
-    keyid: str, history: KeyHistory, pems: dict[str, str]
-) -> Ed25519PublicKey | None:
+def _public_key(keyid: str, history: KeyHistory, pems: dict[str, str]) -> Ed25519PublicKey | None:
     """The key the log registered under `keyid`; else the store's copy, if it hashes to it."""
     known = history.keys.get(keyid)
     if known is not None:

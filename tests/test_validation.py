@@ -688,3 +688,37 @@ def test_a_swapped_champion_artifact_is_an_integrity_failure(
     result = validate(signoff, demo, f"{model}:3", holdout(demo, model, 3), "malignant")
     assert "does not match its digest" in one_line_error(result, 1)
     check()
+
+
+def test_a_failed_transaction_leaves_no_report_behind(
+    demo: Path, unchanged: Unchanged, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audit.keys import KeyStore, Signer
+    from console.artifacts import ArtifactStore
+    from console.validation import record, run_validation
+
+    signer = Signer(
+        "dana", KeyStore(demo / "demo-keys").load_private("dana", DEMO_PASSPHRASE.encode())
+    )
+    written: list[str] = []
+    original = ArtifactStore.put_bytes
+
+    def spy(self: Any, data: bytes) -> tuple[str, bool]:
+        digest, created = original(self, data)
+        written.append(digest)
+        return digest, created
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(ArtifactStore, "put_bytes", spy)
+    monkeypatch.setattr(record, "append_event", broken)
+    check = unchanged(demo)
+    store = open_store(demo)
+    data = holdout(demo, "diabetes-regressor", 1)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        run_validation(store, signer, "diabetes-regressor", 1, data, "progression")
+    store.dispose()
+    assert len(written) == 1
+    assert not (demo / "artifacts" / "sha256" / written[0][:2] / written[0]).exists()
+    check()

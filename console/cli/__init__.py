@@ -12,6 +12,7 @@ from console.cli import (
     keys_cmds,
     package_cmds,
     registry_cmds,
+    report_cmds,
     users_cmds,
     validate_cmds,
     workflow_cmds,
@@ -40,10 +41,10 @@ def cli(ctx: click.Context, home: Path, user: str | None) -> None:
         signoff demo --home ./demo && signoff --home ./demo
     """
     if ctx.invoked_subcommand is None:
+        import os
+
         from console.store.db import open_store
         from console.tui.app import make_app
-
-        import os
 
         store = open_store(home)
         secret = os.environ.get("SIGNOFF_PASSPHRASE")
@@ -65,6 +66,7 @@ for module in (
     card_cmds,
     validate_cmds,
     package_cmds,
+    report_cmds,
 ):
     module.register(cli)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from textual import work
@@ -15,6 +16,8 @@ from console.auditing import audit_size
 from console.errors import SignoffError
 from console.identity import key_dirs, unlock
 from console.store.db import Store
+from console.tui.admin_screen import AdminScreen
+from console.tui.audit_screen import AuditScreen
 from console.tui.commands import SignoffCommands
 from console.tui.dashboard_screen import DashboardScreen
 from console.tui.help_screen import HelpScreen
@@ -22,6 +25,7 @@ from console.tui.inbox_screen import InboxScreen
 from console.tui.messages import StoreChanged
 from console.tui.modals import PassphraseModal
 from console.tui.models_screen import ModelsScreen
+from console.tui.release_screen import ReleaseCommand, ReleaseScreen, release_commands
 
 POLL_SECONDS = 2.0
 PassphraseSource = Callable[[str], bytes]
@@ -37,6 +41,9 @@ class SignoffApp(App[None]):
         "dashboard": DashboardScreen,
         "models": ModelsScreen,
         "inbox": InboxScreen,
+        "audit": AuditScreen,
+        "release": ReleaseScreen,
+        "admin": AdminScreen,
     }
     BINDINGS = [
         Binding(
@@ -44,6 +51,9 @@ class SignoffApp(App[None]):
         ),
         Binding("m", "switch_mode('models')", "Models", id="nav.models", tooltip="Registry"),
         Binding("i", "switch_mode('inbox')", "Inbox", id="nav.inbox", tooltip="Approvals"),
+        Binding("a", "switch_mode('audit')", "Audit", id="nav.audit", tooltip="The signed log"),
+        Binding("l", "switch_mode('release')", "Release", id="nav.release", tooltip="Stages"),
+        Binding("u", "switch_mode('admin')", "Admin", id="nav.admin", tooltip="Users, policy"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys and screens"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave signoff"),
     ]
@@ -64,6 +74,7 @@ class SignoffApp(App[None]):
         self.last_verification: str | None = None
         self._passphrase = passphrase
         self._keys_dir = keys_dir
+        self.release_commands: list[ReleaseCommand] = []
         self.sub_title = f"{store.home.name}" + (f" · {user}" if user else " · read-only")
 
     def on_mount(self) -> None:
@@ -115,6 +126,7 @@ class SignoffApp(App[None]):
     def _store_changed(self, size: int) -> None:
         first = self.log_size < 0
         self.log_size = size
+        self.refresh_commands()
         if not first:
             self.screen.post_message(StoreChanged(size))
 
@@ -133,6 +145,39 @@ class SignoffApp(App[None]):
         else:
             first = str(error).splitlines()[0] if str(error) else ""
             self.notify(f"unexpected {type(error).__name__}: {first}", severity="error", timeout=8)
+
+    # ---- command palette -----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="palette")
+    def refresh_commands(self) -> None:
+        commands = release_commands(self.store)
+        self.call_from_thread(setattr, self, "release_commands", commands)
+
+    def extra_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """Palette entries beyond navigation: audit actions, ready requests, rollbacks."""
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            ("Audit log", "Page, filter and verify the log", partial(self.switch_mode, "audit")),
+            ("Release", "Stages, canaries, ready requests", partial(self.switch_mode, "release")),
+            ("Users and policy", "Read-only admin view", partial(self.switch_mode, "admin")),
+            (
+                "Verify audit log",
+                "Every hash, link and signature",
+                partial(self._in_mode, "audit", "action_verify"),
+            ),
+            (
+                "Write checkpoint",
+                "Sign the log's size and root",
+                partial(self._in_mode, "audit", "action_checkpoint"),
+            ),
+        ]
+        for command in self.release_commands:
+            run = partial(self._in_mode, "release", "run_command", command)
+            commands.append((command.name, command.help, run))
+        return commands
+
+    async def _in_mode(self, mode: str, method: str, *args: object) -> None:
+        await self.switch_mode(mode)
+        getattr(self.screen, method)(*args)
 
     # ---- navigation ----------------------------------------------------------------------
 

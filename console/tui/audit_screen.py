@@ -100,14 +100,21 @@ class EventModal(ModalScreen[None]):
 class AuditScreen(SignoffScreen):
     """Newest events first, a page at a time; verify the whole log, write checkpoints."""
 
+    AUTO_FOCUS = "#audit-events"
     BINDINGS = [
         Binding("n", "older", "Next page", id="audit.next", tooltip="Older events"),
         Binding("p", "newer", "Prev page", id="audit.prev", tooltip="Newer events"),
         Binding("g", "newest", "Newest", id="audit.newest", tooltip="Back to the newest page"),
         Binding("slash", "filters", "Filter", id="audit.filter", tooltip="Model, actor, action"),
-        Binding("v", "verify", "Verify", id="audit.verify", tooltip="Check every hash and signature"),
-        Binding("c", "checkpoint", "Checkpoint", id="audit.checkpoint", tooltip="Sign size and root"),
-        Binding("enter", "show_event", "Payload", id="audit.payload", tooltip="The event's payload"),
+        Binding(
+            "v", "verify", "Verify", id="audit.verify", tooltip="Check every hash and signature"
+        ),
+        Binding(
+            "c", "checkpoint", "Checkpoint", id="audit.checkpoint", tooltip="Sign size and root"
+        ),
+        Binding(
+            "enter", "show_event", "Payload", id="audit.payload", tooltip="The event's payload"
+        ),
         Binding("r", "reload", "Reload", id="audit.reload", tooltip="Read the store again"),
         Binding("escape", "close_filters", "Close filter", id="audit.close", show=False),
     ]
@@ -275,17 +282,18 @@ class AuditScreen(SignoffScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-verify")
     def verify(self) -> None:
-        result = verify_store(
-            self.store,
-            progress=lambda done, total: self.post_message(VerificationProgress(done, total)),
-        )
+        def progress(done: int, total: int) -> None:
+            self.post_message(VerificationProgress(done, total))
+
+        result = verify_store(self.store, progress=progress)
         if result.ok:
             verdict = f"OK: {result.size} events verified; root {result.root_hex[:16]}…"
             detail = f"root {result.root_hex}"
         else:
             first = result.first
             assert first is not None
-            verdict = f"FAILED at sequence {first.seq}: {first.reason}"
+            where = f"sequence {first.seq}" if first.seq >= 0 else "checkpoint"
+            verdict = f"FAILED at {where}: {first.reason}"
             detail = f"{len(result.findings)} finding(s); the first one is shown"
         self.post_message(VerificationFinished(result.ok, verdict, detail))
 

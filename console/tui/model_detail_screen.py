@@ -30,7 +30,14 @@ from console.tui.bars import bar, sparkline, status_text
 from console.tui.base import SignoffScreen
 
 # Headline metrics, in the order the versions table shows them (two at most).
-HEADLINE = {"roc_auc": "auc", "accuracy": "acc", "f1": "f1", "r2": "r²", "rmse": "rmse", "mae": "mae"}
+HEADLINE = {
+    "roc_auc": "auc",
+    "accuracy": "acc",
+    "f1": "f1",
+    "r2": "r²",
+    "rmse": "rmse",
+    "mae": "mae",
+}
 TABS = ("card", "validation", "lineage", "history", "drift")
 
 
@@ -53,7 +60,9 @@ def key_metrics(version: VersionView, run: ValidationView | None) -> str:
     """Two headline metrics: the latest run's when there is one, else the training ones."""
     found = run.summary.get("metrics") if run is not None else None
     metrics = found if isinstance(found, dict) and found else version.metrics
-    shown = [f"{short} {float(metrics[name]):.3f}" for name, short in HEADLINE.items() if name in metrics]
+    shown = [
+        f"{short} {float(metrics[name]):.3f}" for name, short in HEADLINE.items() if name in metrics
+    ]
     return " ".join(shown[:2]) + ("" if run is not None else " (train)")
 
 
@@ -118,6 +127,7 @@ def _shares(check: CheckView, key: str) -> list[float]:
 class ModelDetailScreen(SignoffScreen):
     """Versions on top; below, tabs about the highlighted version."""
 
+    AUTO_FOCUS = "#detail-versions"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back", tooltip="Back to models"),
         Binding("1", "tab('card')", "Card", id="detail.card", tooltip="The model card"),
@@ -199,7 +209,9 @@ class ModelDetailScreen(SignoffScreen):
         card = card_markdown(self.store, version.model, version.number)
         dataset = get_dataset(self.store, version.train_dataset_sha256)
         self.post_message(
-            VersionLoaded(version, run, card if card is not None else fields_markdown(version), dataset)
+            VersionLoaded(
+                version, run, card if card is not None else fields_markdown(version), dataset
+            )
         )
 
     # ---- the model and its versions -----------------------------------------------------------
@@ -305,7 +317,11 @@ class ModelDetailScreen(SignoffScreen):
                 key=lambda c: c.value or 0.0,
                 default=None,
             )
-            note = f"worst PSI {worst.name.removeprefix('drift.psi.')} {worst.value:.3f}; " if worst else ""
+            note = (
+                f"worst PSI {worst.name.removeprefix('drift.psi.')} {worst.value:.3f}; "
+                if worst
+                else ""
+            )
             table.add_row(
                 f"drift.* ({len(drift)} checks)",
                 status_text("fail" if any(c.status == "fail" for c in drift) else "warn")
@@ -394,7 +410,9 @@ class ModelDetailScreen(SignoffScreen):
             now, train = _shares(check, "share"), _shares(check, "reference_share")
             top = max([*now, *train], default=0.0)
             style = {"fail": "red", "warn": "yellow"}.get(check.status, "green")
-            spark = Text(sparkline(now, top), style=style) + " vs " + Text(sparkline(train, top), "dim")
+            spark = (
+                Text(sparkline(now, top), style=style) + " vs " + Text(sparkline(train, top), "dim")
+            )
             table.add_row(
                 feature,
                 _number(check.value),

@@ -28,6 +28,7 @@ COLUMNS = 20
 REFERENCE_ROWS = 1_000_000
 SIZES = (1_000_000, 10_000_000)
 SHIFTED = (3, 9)  # columns moved by +0.5 in the current data
+_READ_SECONDS: list[float] = []  # the pandas child's time in pd.read_parquet
 
 
 def _column_sql(i: int, shift: float) -> str:
@@ -89,7 +90,9 @@ def pandas_drift(data: Path, profile_path: Path) -> dict[str, float | None]:
     from console.validation.reference import ColumnMeasure, NumericCounts, parse_profile
 
     reference = parse_profile(profile_path.read_text())
+    started = time.perf_counter()
     frame = pd.read_parquet(data)
+    _READ_SECONDS.append(time.perf_counter() - started)
     measures = []
     for name, ref in reference.items():
         values = frame[name].to_numpy(dtype=np.float64)
@@ -123,7 +126,10 @@ def _worker(which: str, data: Path, profile: Path, out: Path) -> None:
     result = run(data, profile)
     seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    out.write_text(json.dumps({"seconds": seconds, "peak_kib": peak_kib, "result": result}))
+    read = _READ_SECONDS[0] if _READ_SECONDS else None
+    out.write_text(
+        json.dumps({"seconds": seconds, "read": read, "peak_kib": peak_kib, "result": result})
+    )
 
 
 def _run_child(which: str, data: Path, profile: Path, out: Path) -> dict[str, Any]:
@@ -178,12 +184,15 @@ def run_benchmark(
             f"written by DuckDB in {time.perf_counter() - started:.1f} s"
         )
         times: dict[str, list[float]] = {"duckdb": [], "pandas": []}
+        reads: list[float] = []
         peaks: dict[str, list[int]] = {"duckdb": [], "pandas": []}
         last: dict[str, Any] = {}
         for _ in range(repeat):
             for which in ("duckdb", "pandas"):  # interleaved, so drifting load hits both
                 result = _run_child(which, data, profile, workdir / f"{which}.json")
                 times[which].append(result["seconds"])
+                if result["read"] is not None:
+                    reads.append(result["read"])
                 peaks[which].append(result["peak_kib"])
                 last[which] = result["result"]
         gap = _gap(last["duckdb"], last["pandas"])
@@ -191,7 +200,10 @@ def run_benchmark(
         psi = {c: last["duckdb"][f"drift.psi.{c}"] for c in ("num_00", *shifted)}
         duck_s, pand_s = min(times["duckdb"]), min(times["pandas"])
         duck_mb, pand_mb = max(peaks["duckdb"]) / 1024, max(peaks["pandas"]) / 1024
-        print(f"  runs (s): duckdb {_fmt(times['duckdb'])}; pandas {_fmt(times['pandas'])}")
+        print(
+            f"  runs (s): duckdb {_fmt(times['duckdb'])}; pandas {_fmt(times['pandas'])} "
+            f"(of which pd.read_parquet {_fmt(reads)})"
+        )
         print(
             f"  same statistics: worst relative gap {gap:.1e}; PSI "
             + ", ".join(f"{c} {v:.3f}" for c, v in psi.items())

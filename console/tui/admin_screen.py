@@ -1,0 +1,135 @@
+"""Users, their roles and keys, and the policy in force: read-only here, changed via the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker
+
+from console.policy import Policy, load_policy
+from console.tui.base import SignoffScreen
+from console.users import UserView, list_users
+
+CLI_NOTE = (
+    "You are an admin. Users and the policy change only through the CLI, each change signed "
+    "and logged: `signoff users add|revoke`, `signoff keys rotate`, `signoff policy set FILE`."
+)
+READ_ONLY_NOTE = "Read-only: who may act, with which key, and the policy every promotion meets."
+
+
+@dataclass
+class AdminLoaded(Message):
+    users: list[UserView]
+    policy: Policy
+
+
+def fingerprint(keyid: str | None, width: int = 16) -> str:
+    return f"{keyid[:width]}…" if keyid else "-"
+
+
+class AdminScreen(SignoffScreen):
+    """Left: users; right: the policy text and its digest."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    AUTO_FOCUS = "#admin-users"
+    BINDINGS = [
+        Binding("r", "reload", "Reload", id="admin.reload", tooltip="Read the store again"),
+        Binding("t", "focus_policy", "Policy text", id="admin.policy", tooltip="Scroll the policy"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.users: list[UserView] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="admin-note")
+        with Horizontal(id="admin-panes"):
+            with Vertical(id="admin-users-pane"):
+                yield Static("Users", classes="pane-title")
+                yield DataTable(id="admin-users", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="admin-key")
+            with Vertical(id="admin-policy-pane"):
+                yield Static("Policy in force", classes="pane-title")
+                yield Static("", id="admin-digest")
+                yield Static("", id="admin-stages")
+                with VerticalScroll(id="admin-policy-scroll"):
+                    yield Static("", id="admin-policy")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#admin-users", DataTable).add_columns(
+            "Name", "Role", "Status", "Key fingerprint"
+        )
+        super().on_mount()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # StateChanged does not bubble: hand failures to the app's one handler.
+        event.prevent_default()
+        self.signoff.on_worker_state_changed(event)
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_focus_policy(self) -> None:
+        self.query_one("#admin-policy-scroll", VerticalScroll).focus()
+
+    def reload(self) -> None:
+        super().reload()
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="admin")
+    def load(self) -> None:
+        self.post_message(AdminLoaded(list_users(self.store), load_policy(self.store)))
+
+    @on(AdminLoaded)
+    def show(self, data: AdminLoaded) -> None:
+        self.users = data.users
+        me = next((u for u in data.users if u.name == self.signoff.user), None)
+        admin = me is not None and me.role == "admin" and me.active
+        note = self.query_one("#admin-note", Static)
+        note.update(CLI_NOTE if admin else READ_ONLY_NOTE)
+        note.set_class(admin, "-admin")
+        table = self.query_one("#admin-users", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for user in data.users:
+            status = (
+                Text("active", "green")
+                if user.active
+                else Text(f"revoked at {user.revoked_seq}", "red")
+            )
+            table.add_row(user.name, user.role, status, fingerprint(user.keyid), key=user.name)
+        if data.users:
+            table.move_cursor(row=min(max(row, 0), len(data.users) - 1))
+        policy = data.policy
+        self.query_one("#admin-digest", Static).update(
+            f"sha256 {policy.digest} (as recorded in the log)"
+        )
+        stages = [
+            f"[b]{s.name}[/b]: {s.approvals} of {', '.join(s.approver_roles)}"
+            + (f"; gates {', '.join(s.gates)}" if s.gates else "")
+            + (f"; canary {'→'.join(str(c) for c in s.canary_steps)}%" if s.canary_steps else "")
+            for s in policy.stages
+        ]
+        stages.append(f"[b]break-glass[/b]: {', '.join(policy.break_glass_roles)}")
+        self.query_one("#admin-stages", Static).update("\n".join(stages))
+        self.query_one("#admin-policy", Static).update(
+            Syntax(policy.text, "toml", word_wrap=True, background_color="default")
+        )
+
+    @on(DataTable.RowHighlighted, "#admin-users")
+    def user_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.users):
+            user = self.users[event.cursor_row]
+            self.query_one("#admin-key", Static).update(
+                f"{user.name}: key {user.keyid or 'none'} · added at event {user.added_seq}"
+            )

@@ -1,0 +1,433 @@
+"""Release: who holds each stage, running canaries, requests ready to execute, and the actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker
+
+from audit.keys import Signer
+from console.auditing import list_events
+from console.deployments import (
+    PROMOTE_ROLES,
+    SERVING_KINDS,
+    StageChange,
+    canary_abort,
+    canary_step,
+    promote,
+    rollback,
+)
+from console.evidence import stage_history
+from console.policy import load_policy
+from console.registry import list_models
+from console.store.db import Store
+from console.tui.bars import share_bar
+from console.tui.base import SignoffScreen
+from console.tui.messages import ActionDone
+from console.tui.modals import ConfirmModal
+from console.users import list_users
+from console.workflow import RequestView, get_request, list_requests
+
+CANARY_KINDS = ("canary.started", "canary.step")
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One stage of one model, as the registry and its deployments record it."""
+
+    model: str
+    stage: str
+    version: int | None
+    since: str
+    by: str
+    how: str
+    replaced: int | None
+    canary: int | None
+    share: int | None
+    plan: list[int]
+
+
+@dataclass(frozen=True)
+class ReleaseCommand:
+    """A palette entry: promote a ready request, or roll back a stage (after confirmation)."""
+
+    name: str
+    help: str
+    request_id: int | None = None
+    model: str = ""
+    stage: str = ""
+
+
+def release_commands(store: Store) -> list[ReleaseCommand]:
+    """Palette entries for every ready request and every stage that holds a version."""
+    commands = [
+        ReleaseCommand(
+            f"Promote request {r.id}: {r.model}:{r.version} → {r.stage}",
+            f"ready: approved by {', '.join(r.counted) or 'nobody needed'}",
+            request_id=r.id,
+        )
+        for r in list_requests(store, pending=True)
+        if r.ready
+    ]
+    for model in list_models(store):
+        for stage, version in sorted(model.stages.items()):
+            if version is not None:
+                commands.append(
+                    ReleaseCommand(
+                        f"Roll back {model.name} {stage}",
+                        f"break-glass: {stage} holds v{version}",
+                        model=model.name,
+                        stage=stage,
+                    )
+                )
+    return commands
+
+
+@dataclass
+class ReleaseLoaded(Message):
+    rows: list[StageRow]
+    requests: list[RequestView]
+    who: str
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _since(at: str) -> str:
+    return at[:16].replace("T", " ")
+
+
+def read_stages(store: Store) -> list[StageRow]:
+    """Every model × policy stage: its holder, how it got there, and any running canary."""
+    stages = load_policy(store).stage_names
+    rows: list[StageRow] = []
+    for model in list_models(store):
+        deployments = stage_history(store, model.name)
+        for stage in stages:
+            mine = [d for d in deployments if d.stage == stage]
+            serving = [d for d in mine if d.kind in SERVING_KINDS]
+            last = serving[-1] if serving else None
+            canary = next(
+                (v.number for v in model.versions if f"{stage} (canary)" in v.stages), None
+            )
+            share: int | None = None
+            plan: list[int] = []
+            started = [d for d in mine if d.kind in CANARY_KINDS]
+            if canary is not None and started:
+                latest = started[-1]
+                # The share is what the signed event of the last canary step recorded.
+                events = list_events(store, model=model.name, before=latest.event_seq + 1, limit=1)
+                if events and events[0].seq == latest.event_seq:
+                    value = events[0].payload.get("canary_share")
+                    share = int(value) if isinstance(value, int | float) else None
+                if latest.request_id is not None:
+                    plan = get_request(store, latest.request_id).canary_plan
+            how = ""
+            if last is not None:
+                how = {
+                    "promotion": f"promoted (request {last.request_id})",
+                    "canary.completed": f"canary completed (request {last.request_id})",
+                    "rollback": f"ROLLBACK: {_clip(last.reason, 30)}",
+                }.get(last.kind, last.kind)
+            rows.append(
+                StageRow(
+                    model=model.name,
+                    stage=stage,
+                    version=model.stages.get(stage),
+                    since=_since(last.occurred_at) if last else "",
+                    by=last.actor if last else "",
+                    how=how,
+                    replaced=last.replaced_version if last else None,
+                    canary=canary,
+                    share=share,
+                    plan=plan,
+                )
+            )
+    return rows
+
+
+class ReleaseScreen(SignoffScreen):
+    """Stages on top, open requests below; every action confirms, then signs."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    AUTO_FOCUS = "#release-stages"
+    BINDINGS = [
+        Binding("p", "promote", "Promote", id="release.promote", tooltip="Execute the request"),
+        Binding("s", "step", "Canary step", id="release.step", tooltip="Next canary share"),
+        Binding("x", "abort", "Canary abort", id="release.abort", tooltip="Stop the canary"),
+        Binding("b", "rollback", "Rollback", id="release.rollback", tooltip="Break-glass rollback"),
+        Binding("r", "reload", "Reload", id="release.reload", tooltip="Read the store again"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[StageRow] = []
+        self.requests: list[RequestView] = []
+        self.pending: ReleaseCommand | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="release-who")
+        with Vertical(id="release-stages-pane"):
+            yield Static("Stages: who holds each one, and running canaries", classes="pane-title")
+            yield DataTable(id="release-stages", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="release-requests-pane"):
+            yield Static("Open requests (ready ones first)", classes="pane-title")
+            yield DataTable(id="release-requests", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#release-stages", DataTable).add_columns(
+            "Model", "Stage", "Holds", "Canary", "By", "How", "Since"
+        )
+        self.query_one("#release-requests", DataTable).add_columns(
+            "Req", "Version", "Stage", "Approvals", "Ready", "By", "Still needed / plan"
+        )
+        super().on_mount()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # StateChanged does not bubble: hand failures to the app's one handler.
+        event.prevent_default()
+        self.signoff.on_worker_state_changed(event)
+
+    # ---- loading ------------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        super().reload()
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release")
+    def load(self) -> None:
+        rows = read_stages(self.store)
+        requests = list_requests(self.store, pending=True)
+        requests.sort(key=lambda r: (not r.ready, -r.id))
+        user = self.signoff.user
+        me = next((u for u in list_users(self.store) if u.name == user), None) if user else None
+        breakers = load_policy(self.store).break_glass_roles
+        if me is None:
+            who = "read-only: start with --as USER to act"
+        else:
+            who = (
+                f"{me.name} ({me.role}) · promote, canary: {', '.join(PROMOTE_ROLES)} · "
+                f"break-glass: {', '.join(breakers)}"
+            )
+        self.post_message(ReleaseLoaded(rows, requests, who))
+
+    @on(ReleaseLoaded)
+    def show(self, data: ReleaseLoaded) -> None:
+        self.rows, self.requests = data.rows, data.requests
+        self.query_one("#release-who", Static).update(data.who)
+        stages = self.query_one("#release-stages", DataTable)
+        row = stages.cursor_row
+        stages.clear()
+        for item in data.rows:
+            canary: Text | str = "-"
+            if item.canary is not None:
+                canary = Text(f"v{item.canary} ") + share_bar(item.share or 0, 8)
+            how = Text(item.how, style="bold red" if item.how.startswith("ROLLBACK") else "")
+            stages.add_row(
+                item.model,
+                item.stage,
+                f"v{item.version}" if item.version is not None else Text("-", style="dim"),
+                canary,
+                item.by,
+                how,
+                item.since,
+            )
+        if data.rows:
+            stages.move_cursor(row=min(max(row, 0), len(data.rows) - 1))
+        requests = self.query_one("#release-requests", DataTable)
+        row = requests.cursor_row
+        requests.clear()
+        for view in data.requests:
+            plan = " → ".join(f"{p}%" for p in view.canary_plan) or "direct"
+            requests.add_row(
+                str(view.id),
+                f"{view.model}:{view.version}",
+                view.stage,
+                f"{len(view.counted)}/{view.required}",
+                Text("✓ ready", "green") if view.ready else Text("waiting", "yellow"),
+                view.requester,
+                plan if view.ready else "; ".join(view.needed),
+            )
+        if not data.requests:
+            requests.add_row("-", "no open request", "", "", "", "", "")
+        else:
+            requests.move_cursor(row=min(max(row, 0), len(data.requests) - 1))
+        if self.pending is not None:
+            command, self.pending = self.pending, None
+            self._run_command(command)
+
+    # ---- palette ------------------------------------------------------------------------------
+
+    def run_command(self, command: ReleaseCommand) -> None:
+        """From the palette: read the store again, then select the target and confirm."""
+        self.pending = command
+        self.reload()
+
+    def _run_command(self, command: ReleaseCommand) -> None:
+        if command.request_id is not None:
+            ids = [r.id for r in self.requests]
+            if command.request_id not in ids:
+                self.notify(f"Request {command.request_id} is no longer open.", timeout=4)
+                return
+            table = self.query_one("#release-requests", DataTable)
+            table.move_cursor(row=ids.index(command.request_id))
+            table.focus()
+            self.action_promote()
+            return
+        places = [(r.model, r.stage) for r in self.rows]
+        if (command.model, command.stage) not in places:
+            self.notify(f"{command.model} has no stage {command.stage}.", timeout=4)
+            return
+        table = self.query_one("#release-stages", DataTable)
+        table.move_cursor(row=places.index((command.model, command.stage)))
+        table.focus()
+        self.action_rollback()
+
+    # ---- selection ----------------------------------------------------------------------------
+
+    def _stage(self) -> StageRow | None:
+        row = self.query_one("#release-stages", DataTable).cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def _request(self) -> RequestView | None:
+        row = self.query_one("#release-requests", DataTable).cursor_row
+        return self.requests[row] if 0 <= row < len(self.requests) else None
+
+    def _confirmed(self, modal: ConfirmModal, act: Callable[[Signer, str], object]) -> None:
+        """Ask, then unlock the key (once per session), then run `act` in its worker."""
+
+        def answered(reason: str | None) -> None:
+            if reason is None:
+                return
+
+            def signed(signer: Signer) -> None:
+                act(signer, reason)
+
+            self.signoff.with_signer(signed)
+
+        self.app.push_screen(modal, answered)
+
+    # ---- actions ------------------------------------------------------------------------------
+
+    def action_promote(self) -> None:
+        request = self._request()
+        if request is None:
+            self.notify("No open request to promote.", timeout=3)
+            return
+        if not request.ready:
+            self.notify(
+                f"Request {request.id} is not ready: " + "; ".join(request.needed),
+                severity="warning",
+            )
+            return
+        plan = " → ".join(f"{p}%" for p in request.canary_plan)
+        detail = (
+            f"{request.model}:{request.version} → {request.stage}, approved by "
+            f"{', '.join(request.counted) or 'nobody needed'}. "
+            + (f"Starts a canary at {plan}." if plan else "Replaces the stage's version now.")
+        )
+        self._confirmed(
+            ConfirmModal(f"Promote request {request.id}?", detail),
+            lambda signer, _reason: self.run_promote(signer, request.id),
+        )
+
+    def action_step(self) -> None:
+        row = self._stage()
+        if row is None or row.canary is None:
+            self.notify("Select a stage with a running canary.", timeout=3)
+            return
+        plan = " → ".join(f"{p}%" for p in row.plan)
+        self._confirmed(
+            ConfirmModal(
+                f"Step the canary of {row.model}:{row.canary} in {row.stage}?",
+                f"It serves {row.share}% now (plan {plan}); the last step makes "
+                f"v{row.canary} the version of {row.stage}.",
+            ),
+            lambda signer, _reason: self.run_step(signer, row.model, row.stage),
+        )
+
+    def action_abort(self) -> None:
+        row = self._stage()
+        if row is None or row.canary is None:
+            self.notify("Select a stage with a running canary.", timeout=3)
+            return
+        holder = f"v{row.version}" if row.version is not None else "no version"
+        self._confirmed(
+            ConfirmModal(
+                f"Abort the canary of {row.model}:{row.canary} in {row.stage}?",
+                f"All traffic returns to {holder}. The reason is recorded in the log.",
+                ask_reason=True,
+            ),
+            lambda signer, reason: self.run_abort(signer, row.model, row.stage, reason),
+        )
+
+    def action_rollback(self) -> None:
+        row = self._stage()
+        if row is None or row.version is None:
+            self.notify("Select a stage that holds a version.", timeout=3)
+            return
+        target = f"v{row.replaced}" if row.replaced else "the version it replaced"
+        self._confirmed(
+            ConfirmModal(
+                f"BREAK-GLASS: roll back {row.stage} of {row.model}?",
+                f"Returns {row.stage} from v{row.version} to {target} without approvals"
+                + (f" and aborts the canary of v{row.canary}" if row.canary else "")
+                + ". It is recorded as break-glass with your reason and shown in every report.",
+                ask_reason=True,
+            ),
+            lambda signer, reason: self.run_rollback(signer, row.model, row.stage, reason),
+        )
+
+    # ---- workers: one service call each ------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
+    def run_promote(self, signer: Signer, request_id: int) -> None:
+        change = promote(self.store, signer, request_id)
+        self.post_message(ActionDone(_describe(change, f"request {request_id}")))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
+    def run_step(self, signer: Signer, model: str, stage: str) -> None:
+        self.post_message(ActionDone(_describe(canary_step(self.store, signer, model, stage))))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
+    def run_abort(self, signer: Signer, model: str, stage: str, reason: str) -> None:
+        change = canary_abort(self.store, signer, model, stage, reason)
+        self.post_message(ActionDone(_describe(change)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
+    def run_rollback(self, signer: Signer, model: str, stage: str, reason: str) -> None:
+        change = rollback(self.store, signer, model, stage, reason)
+        self.post_message(ActionDone(_describe(change)))
+
+    @on(ActionDone)
+    def done(self, message: ActionDone) -> None:
+        self.notify(message.text)
+        self.reload()
+
+
+def _describe(change: StageChange, what: str = "") -> str:
+    where = f"{change.model} {change.stage}"
+    text = {
+        "promotion": f"Promoted {change.model}:{change.version} to {change.stage}",
+        "canary.started": f"Canary of v{change.version} started in {where} at "
+        f"{change.canary_share}%",
+        "canary.step": f"Canary of v{change.version} in {where} now at {change.canary_share}%",
+        "canary.completed": f"Canary completed: v{change.version} now holds {where}",
+        "canary.aborted": f"Canary of v{change.version} aborted in {where}",
+        "rollback": f"Rolled back {where} to v{change.version} (break-glass)",
+    }.get(change.kind, f"{change.kind} {where}")
+    return f"{text} (event {change.event_seq}{', ' + what if what else ''})."

@@ -1,0 +1,298 @@
+"""PDF compliance reports of a model version, or of the whole registry, at audit log size N.
+
+`build_report` and `build_registry_report` only read: they take a snapshot of the store at
+log size N (`reports.snapshot`), lay it out with reportlab platypus, and return the PDF with
+its page count and sha256. The same N (and the same model, version, framework, period and
+reader) always gives the same bytes, however much the log grew since. `generate_report`
+and `generate_registry_report` are what the CLI calls: they check the reader's role, build,
+and for a fresh report (no `as_of`) record its sha256 in a signed `report.generated` event,
+appended after event N-1 so that it never changes the report it describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from audit.keys import Signer
+from audit.log import append_event
+from console.errors import NotFound, Refused
+from console.identity import require_actor
+from console.store.db import Store
+from console.store.models import User
+from reports.checklist import evaluate, find_evidence
+from reports.framework_catalog import load_framework
+from reports.pdf_layout import PageText, Story, make_styles, render
+from reports.report_model import (
+    ModelScope,
+    card_section,
+    checklist_section,
+    cover,
+    findings,
+    summary,
+    validation_section,
+)
+from reports.report_registry import RegistryScope, registry_story
+from reports.report_text import integrity_findings, pdf_date, when
+from reports.report_trail import (
+    approvals_section,
+    events_section,
+    timeline_section,
+    verification_section,
+)
+from reports.snapshot import check_model, parse_since, take_snapshot
+
+REPORT_ROLES = ("auditor", "risk-officer", "admin", "reviewer")
+DEFAULT_FRAMEWORK = "eu-ai-act"
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    pdf_bytes: bytes
+    pages: int
+    log_size: int
+    sha256: str
+    model: str | None = None
+    version: int | None = None
+    framework: str | None = None
+    since: str | None = None
+    event_seq: int | None = None  # the `report.generated` event, when one was recorded
+
+
+def _reader_role(store: Store, name: str) -> str:
+    """The reader's role; only the roles that read evidence for a living may make reports."""
+    with store.session() as session:
+        user = session.get(User, name)
+        if user is None:
+            raise NotFound(f"no user {name!r} in this store; see `signoff users list`")
+        if not user.active:
+            raise Refused(f"user {name!r} has been revoked and can no longer act")
+        if user.role not in REPORT_ROLES:
+            raise Refused(
+                f"{name} is {user.role}; reports are for the roles {', '.join(REPORT_ROLES)}"
+            )
+        return user.role
+
+
+def _layout_progress(progress: Progress | None, total: int) -> Callable[[int], None] | None:
+    """Map layout passes (usually three, each over every flowable) onto 0.5..0.99."""
+    if progress is None:
+        return None
+    state = {"pass": -1, "last": 0}
+
+    def step(done: int) -> None:
+        if done <= state["last"]:
+            state["pass"] += 1
+        state["last"] = done
+        share = min(1.0, (max(state["pass"], 0) + done / max(total, 1)) / 3)
+        if done % 25 == 0 or done == total:
+            progress(f"laying out (pass {state['pass'] + 1})", 0.5 + 0.49 * share)
+
+    return step
+
+
+def _command(model: str, version: int, framework: str, since: str | None, size: int) -> str:
+    period = f" --since {since}" if since else ""
+    return (
+        f"signoff report {model}:{version} --framework {framework}{period} --as-of {size} "
+        "-o FILE.pdf"
+    )
+
+
+def build_report(
+    store: Store,
+    model: str,
+    version: int | None,
+    framework: str,
+    *,
+    since: str | None,
+    as_of: int | None,
+    generated_by: str,
+    progress: Progress | None = None,
+) -> ReportResult:
+    """The compliance report of one version (default: the one serving the last stage)."""
+    chosen = load_framework(framework)
+    period = parse_since(since)
+    role = _reader_role(store, generated_by)
+    snapshot = take_snapshot(store, as_of=as_of, since=period, progress=progress)
+    number = check_model(snapshot, model, version)
+    scope = ModelScope(snapshot, model, number, chosen, generated_by, role, period)
+    results = evaluate(chosen, find_evidence(snapshot, model, number))
+    found = findings(scope, integrity_findings(snapshot))
+    events = [e for e in snapshot.model_events(model) if snapshot.in_period(e.ts)]
+    decisions = [
+        d
+        for d in snapshot.decisions
+        if d.model == model and snapshot.in_period(d.approval.decided_at)
+    ]
+
+    story = Story(make_styles())
+    cover(story, scope, _command(model, number, framework, period, snapshot.size))
+    summary(story, scope, found, results)
+    card_section(story, scope)
+    validation_section(story, scope)
+    story.heading("4. Approvals")
+    approvals_section(story, snapshot, decisions)
+    story.heading("5. Timeline of requests and stage changes")
+    timeline_section(story, snapshot, events)
+    story.heading("6. Audit trail")
+    verification_section(story, snapshot)
+    story.subheading(f"Events of {model}")
+    events_section(story, events, f"of {model}" + (f" since {period}" if period else ""))
+    checklist_section(story, scope, results, "7")
+
+    text = PageText(
+        header_left=f"{model} v{number} · {chosen.short} compliance report",
+        header_right=f"audit log size {snapshot.size}",
+        footer_left=f"signoff · as of log size {snapshot.size}, {when(snapshot.as_of_ts)}",
+        pdf_date=pdf_date(snapshot.as_of_ts),
+    )
+    data, pages = render(
+        story.flowables,
+        text,
+        title=f"{chosen.short} compliance report: {model} v{number}",
+        subject=f"{model} version {number} against {chosen.title}, at audit log size "
+        f"{snapshot.size}",
+        keywords=f"signoff, {chosen.id}, {model}, log size {snapshot.size}, root {snapshot.root_hex}",
+        on_flowable=_layout_progress(progress, len(story.flowables)),
+    )
+    if progress is not None:
+        progress("done", 1.0)
+    return ReportResult(
+        data,
+        pages,
+        snapshot.size,
+        hashlib.sha256(data).hexdigest(),
+        model,
+        number,
+        chosen.id,
+        period,
+    )
+
+
+def build_registry_report(
+    store: Store,
+    *,
+    since: str | None,
+    as_of: int | None,
+    generated_by: str,
+    progress: Progress | None = None,
+) -> ReportResult:
+    """Every stage change, decision, rollback and break-glass use across all models."""
+    period = parse_since(since)
+    role = _reader_role(store, generated_by)
+    snapshot = take_snapshot(store, as_of=as_of, since=period, progress=progress)
+    scope = RegistryScope(snapshot, generated_by, role, period)
+    story = Story(make_styles())
+    command = "signoff report --all" + (f" --since {period}" if period else "")
+    registry_story(story, scope, f"{command} --as-of {snapshot.size} -o FILE.pdf")
+    text = PageText(
+        header_left="Registry report" + (f" since {period}" if period else ""),
+        header_right=f"audit log size {snapshot.size}",
+        footer_left=f"signoff · as of log size {snapshot.size}, {when(snapshot.as_of_ts)}",
+        pdf_date=pdf_date(snapshot.as_of_ts),
+    )
+    data, pages = render(
+        story.flowables,
+        text,
+        title="Registry compliance report" + (f" since {period}" if period else ""),
+        subject=f"All models at audit log size {snapshot.size}",
+        keywords=f"signoff, registry, log size {snapshot.size}, root {snapshot.root_hex}",
+        on_flowable=_layout_progress(progress, len(story.flowables)),
+    )
+    if progress is not None:
+        progress("done", 1.0)
+    return ReportResult(data, pages, snapshot.size, hashlib.sha256(data).hexdigest(), since=period)
+
+
+def record_report(store: Store, signer: Signer, result: ReportResult) -> int:
+    """Sign a `report.generated` event with the report's sha256; returns its sequence number."""
+    with store.session() as session:
+        require_actor(session, signer, REPORT_ROLES)
+        event = append_event(
+            session,
+            signer,
+            "report.generated",
+            f"report:{result.model or 'registry'}",
+            {
+                "model": result.model,
+                "version": result.version,
+                "framework": result.framework,
+                "since": result.since,
+                "log_size": result.log_size,
+                "sha256": result.sha256,
+                "pages": result.pages,
+                "bytes": len(result.pdf_bytes),
+            },
+            ts=store.clock(),
+            model=result.model,
+        )
+        return event.seq
+
+
+def generate_report(
+    store: Store,
+    signer: Signer,
+    model: str,
+    version: int | None,
+    framework: str | None,
+    *,
+    since: str | None = None,
+    as_of: int | None = None,
+    progress: Progress | None = None,
+) -> ReportResult:
+    """Build a model report as `signer`; a fresh one (no `as_of`) is recorded in the log."""
+    with store.session() as session:
+        require_actor(session, signer, REPORT_ROLES)
+    result = build_report(
+        store,
+        model,
+        version,
+        framework or DEFAULT_FRAMEWORK,
+        since=since,
+        as_of=as_of,
+        generated_by=signer.name,
+        progress=progress,
+    )
+    if as_of is None:
+        seq = record_report(store, signer, result)
+        return _with_event(result, seq)
+    return result
+
+
+def generate_registry_report(
+    store: Store,
+    signer: Signer,
+    *,
+    since: str | None = None,
+    as_of: int | None = None,
+    progress: Progress | None = None,
+) -> ReportResult:
+    with store.session() as session:
+        require_actor(session, signer, REPORT_ROLES)
+    result = build_registry_report(
+        store, since=since, as_of=as_of, generated_by=signer.name, progress=progress
+    )
+    if as_of is None:
+        return _with_event(result, record_report(store, signer, result))
+    return result
+
+
+def _with_event(result: ReportResult, seq: int) -> ReportResult:
+    from dataclasses import replace
+
+    return replace(result, event_seq=seq)
+
+
+__all__ = [
+    "DEFAULT_FRAMEWORK",
+    "REPORT_ROLES",
+    "ReportResult",
+    "build_registry_report",
+    "build_report",
+    "generate_registry_report",
+    "generate_report",
+    "record_report",
+]

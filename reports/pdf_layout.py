@@ -1,0 +1,541 @@
+"""The page design of compliance reports: fonts, styles, tables, the document template.
+
+Text is set in Bitstream Vera (shipped inside reportlab, embedded as a subset); digests, keys
+and signed notes in Courier. `ReportDocument` lays out a cover, a table of contents and
+numbered pages ("Page X of Y", counted by `NumberedCanvas` once the last page is known), and
+builds with reportlab's invariant mode so that the same story always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import reportlab
+from reportlab import rl_config
+from reportlab.lib import colors
+from reportlab.lib.fonts import addMapping
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    HRFlowable,
+    KeepTogether,
+    LongTable,
+    PageTemplate,
+    Paragraph,
+    Preformatted,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.tableofcontents import TableOfContents
+
+SANS = "SignoffReport"
+MONO = "Courier"
+PAGE = A4
+MARGIN_X = 18 * mm
+MARGIN_TOP = 22 * mm
+MARGIN_BOTTOM = 18 * mm
+WIDTH = PAGE[0] - 2 * MARGIN_X
+
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#52606d")
+RULE = colors.HexColor("#bcccdc")
+HEADER_FILL = colors.HexColor("#334e68")
+LABEL_FILL = colors.HexColor("#f0f4f8")
+ZEBRA = colors.HexColor("#f7f9fb")
+PASS = colors.HexColor("#2f7d32")
+FAIL = colors.HexColor("#b42318")
+WARN = colors.HexColor("#b54708")
+INFO = colors.HexColor("#486581")
+ALERT_FILL = colors.HexColor("#fde8e8")
+WARN_FILL = colors.HexColor("#fff4e5")
+OK_FILL = colors.HexColor("#e8f5e9")
+
+_FALLBACKS = {"→": "->", "←": "<-", "✓": "yes", "✗": "no", "\t": "    "}
+_glyphs: dict[str, frozenset[int]] = {}
+
+
+def register_fonts() -> frozenset[int]:
+    """Register the Vera family once per process; return the code points it can draw."""
+    if "sans" in _glyphs:
+        return _glyphs["sans"]
+    folder = Path(reportlab.__file__).parent / "fonts"
+    faces = {
+        SANS: "Vera.ttf",
+        f"{SANS}-Bold": "VeraBd.ttf",
+        f"{SANS}-Italic": "VeraIt.ttf",
+        f"{SANS}-BoldItalic": "VeraBI.ttf",
+    }
+    for name, file in faces.items():
+        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
+    addMapping(SANS, 0, 0, SANS)
+    addMapping(SANS, 1, 0, f"{SANS}-Bold")
+    addMapping(SANS, 0, 1, f"{SANS}-Italic")
+    addMapping(SANS, 1, 1, f"{SANS}-BoldItalic")
+    _glyphs["sans"] = frozenset(pdfmetrics.getFont(SANS).face.charToGlyph)
+    return _glyphs["sans"]
+
+
+def drawable(text: str) -> str:
+    """Text with every character the sans font lacks replaced, so nothing prints invisibly."""
+    glyphs = register_fonts()
+    out = []
+    for char in text:
+        if char in _FALLBACKS:
+            out.append(_FALLBACKS[char])
+        elif char == "\n" or ord(char) in glyphs:
+            out.append(char)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def mono_text(text: str) -> str:
+    """Text Courier can draw (its encoding is cp1252)."""
+    return text.encode("cp1252", "replace").decode("cp1252")
+
+
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def markup(text: object) -> str:
+    """Plain text as Paragraph markup: escaped, `code` in Courier, line breaks kept."""
+    value = "-" if text is None or text == "" else str(text)
+    safe = escape(drawable(value))
+    safe = _CODE.sub(lambda m: f'<font face="{MONO}">{mono_text(m.group(1))}</font>', safe)
+    return safe.replace("\n", "<br/>")
+
+
+@dataclass(frozen=True)
+class Styles:
+    kicker: ParagraphStyle
+    title: ParagraphStyle
+    subtitle: ParagraphStyle
+    lead: ParagraphStyle
+    h1: ParagraphStyle
+    h2: ParagraphStyle
+    body: ParagraphStyle
+    small: ParagraphStyle
+    note: ParagraphStyle
+    cell: ParagraphStyle
+    cell_mono: ParagraphStyle
+    head: ParagraphStyle
+    label: ParagraphStyle
+    mono_block: ParagraphStyle
+    toc: tuple[ParagraphStyle, ParagraphStyle]
+
+
+def make_styles() -> Styles:
+    register_fonts()
+    bold = f"{SANS}-Bold"
+    body = ParagraphStyle(
+        "body", fontName=SANS, fontSize=9, leading=12.5, textColor=INK, spaceAfter=4
+    )
+    cell = ParagraphStyle("cell", fontName=SANS, fontSize=7.5, leading=9.5, textColor=INK)
+    return Styles(
+        kicker=ParagraphStyle("kicker", fontName=bold, fontSize=9, leading=12, textColor=MUTED),
+        title=ParagraphStyle(
+            "title", fontName=bold, fontSize=24, leading=30, textColor=INK, spaceAfter=6
+        ),
+        subtitle=ParagraphStyle(
+            "subtitle", fontName=SANS, fontSize=13, leading=17, textColor=INK, spaceAfter=14
+        ),
+        lead=ParagraphStyle(
+            "lead", fontName=SANS, fontSize=10, leading=14, textColor=INK, spaceAfter=8
+        ),
+        h1=ParagraphStyle(
+            "h1",
+            fontName=bold,
+            fontSize=14,
+            leading=18,
+            textColor=INK,
+            spaceBefore=4,
+            spaceAfter=2,
+            keepWithNext=1,
+        ),
+        h2=ParagraphStyle(
+            "h2",
+            fontName=bold,
+            fontSize=10.5,
+            leading=14,
+            textColor=INK,
+            spaceBefore=8,
+            spaceAfter=3,
+            keepWithNext=1,
+        ),
+        body=body,
+        small=ParagraphStyle("small", parent=body, fontSize=8, leading=10.5, textColor=MUTED),
+        note=ParagraphStyle(
+            "note", parent=body, fontName=f"{SANS}-Italic", fontSize=8.5, textColor=MUTED
+        ),
+        cell=cell,
+        cell_mono=ParagraphStyle(
+            "cell_mono", parent=cell, fontName=MONO, fontSize=7, leading=9, wordWrap="CJK"
+        ),
+        head=ParagraphStyle("head", parent=cell, fontName=bold, textColor=colors.white),
+        label=ParagraphStyle("label", parent=cell, fontName=bold),
+        mono_block=ParagraphStyle(
+            "mono_block", fontName=MONO, fontSize=7.5, leading=9.5, textColor=INK
+        ),
+        toc=(
+            ParagraphStyle(
+                "toc0",
+                fontName=bold,
+                fontSize=10,
+                leading=15,
+                leftIndent=0,
+                firstLineIndent=0,
+                textColor=INK,
+            ),
+            ParagraphStyle(
+                "toc1",
+                fontName=SANS,
+                fontSize=9,
+                leading=12.5,
+                leftIndent=14,
+                firstLineIndent=0,
+                textColor=MUTED,
+            ),
+        ),
+    )
+
+
+Cell = Any  # text, or a flowable placed as it is
+
+
+class Story:
+    """Appends the building blocks of a report to a list of flowables."""
+
+    def __init__(self, styles: Styles) -> None:
+        self.s = styles
+        self.flowables: list[Flowable] = []
+        self._sections = 0
+
+    def add(self, flowable: Flowable) -> None:
+        self.flowables.append(flowable)
+
+    def para(self, text: object, style: ParagraphStyle | None = None) -> None:
+        self.flowables.append(Paragraph(markup(text), style or self.s.body))
+
+    def raw(self, markup_text: str, style: ParagraphStyle | None = None) -> None:
+        """A paragraph of markup the caller built (and escaped) itself."""
+        self.flowables.append(Paragraph(markup_text, style or self.s.body))
+
+    def gap(self, height: float = 6) -> None:
+        self.flowables.append(Spacer(1, height))
+
+    def heading(self, text: str) -> None:
+        """A section: it goes into the table of contents and the PDF outline."""
+        self._sections += 1
+        heading = Paragraph(markup(text), self.s.h1)
+        heading.toc_key = f"section-{self._sections}"
+        heading.toc_level = 0
+        self.flowables.append(heading)
+        rule = HRFlowable(width="100%", thickness=0.8, color=RULE, spaceAfter=6)
+        rule.keepWithNext = 1
+        self.flowables.append(rule)
+
+    def subheading(self, text: str) -> None:
+        self._sections += 1
+        heading = Paragraph(markup(text), self.s.h2)
+        heading.toc_key = f"section-{self._sections}"
+        heading.toc_level = 1
+        self.flowables.append(heading)
+
+    def cell(self, value: Cell, *, mono: bool = False) -> Flowable:
+        if isinstance(value, Flowable):
+            return value
+        if mono:
+            return Paragraph(escape(mono_text(value or "-")), self.s.cell_mono)
+        return Paragraph(markup(value), self.s.cell)
+
+    def facts(self, rows: Sequence[tuple[str, Cell]], *, mono: Sequence[str] = ()) -> None:
+        """A two-column table of labelled facts; labels in `mono` get a Courier value."""
+        data = [[Paragraph(markup(k), self.s.label), self.cell(v, mono=k in mono)] for k, v in rows]
+        table = Table(data, colWidths=[0.26 * WIDTH, 0.74 * WIDTH], hAlign="LEFT")
+        table.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (0, -1), LABEL_FILL),
+                    ("GRID", (0, 0), (-1, -1), 0.4, RULE),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                ]
+            )
+        )
+        self.flowables.append(table)
+        self.gap()
+
+    def grid(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[Cell]],
+        shares: Sequence[float],
+        *,
+        mono: Sequence[int] = (),
+        fills: dict[int, colors.Color] | None = None,
+    ) -> None:
+        """A table whose header row repeats on every page; `shares` of the text width.
+
+        A LongTable measures rows only until a page is full, so splitting a table of
+        thousands of rows stays linear instead of re-measuring the rest at every page.
+        """
+        if not rows:
+            return
+        widths = [share * WIDTH for share in shares]
+        head = [Paragraph(markup(h), self.s.head) for h in headers]
+        body = [[self.cell(value, mono=i in mono) for i, value in enumerate(row)] for row in rows]
+        table = LongTable([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        style: list[tuple[Any, ...]] = [
+            ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+            ("BOX", (0, 0), (-1, -1), 0.4, RULE),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ]
+        for index in range(len(body)):
+            fill = (fills or {}).get(index)
+            if fill is None and index % 2 == 1:
+                fill = ZEBRA
+            if fill is not None:
+                style.append(("BACKGROUND", (0, index + 1), (-1, index + 1), fill))
+        table.setStyle(TableStyle(style))
+        self.flowables.append(table)
+        self.gap()
+
+    def mono_block(self, text: str) -> None:
+        """Verbatim text (a signed note) in a ruled box, never wrapped: a wrapped signature
+        line would not verify, so the font shrinks until the longest line fits."""
+        lines = mono_text(text.rstrip("\n")).split("\n")
+        inner = WIDTH - 16
+        longest = max(len(line) for line in lines) or 1
+        size = min(7.5, inner / (0.6 * longest))  # Courier: every glyph is 0.6 em wide
+        style = ParagraphStyle(
+            "mono_fit", parent=self.s.mono_block, fontSize=size, leading=size * 1.3
+        )
+        block = Preformatted("\n".join(lines), style)
+        box = Table([[block]], colWidths=[WIDTH], hAlign="LEFT")
+        box.setStyle(
+            TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 0.6, HEADER_FILL),
+                    ("BACKGROUND", (0, 0), (-1, -1), LABEL_FILL),
+                    ("TOPPADDING", (0, 0), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ]
+            )
+        )
+        self.flowables.append(box)
+        self.gap()
+
+    def keep(self, flowables: list[Flowable]) -> None:
+        self.flowables.append(KeepTogether(flowables))
+
+    def toc(self) -> None:
+        contents = TableOfContents(dotsMinLevel=0)
+        contents.levelStyles = list(self.s.toc)
+        self.flowables.append(contents)
+
+
+def status_markup(status: str, *, upper: bool = True) -> str:
+    """A status word in its colour, bold (PASS, FAIL, WARN, GAP, ...)."""
+    word = status.upper() if upper else status
+    tone = {
+        "PASS": PASS,
+        "MET": PASS,
+        "VALID": PASS,
+        "YES": PASS,
+        "OK": PASS,
+        "FAIL": FAIL,
+        "GAP": FAIL,
+        "INVALID": FAIL,
+        "NO": FAIL,
+        "BREAK-GLASS": FAIL,
+        "WARN": WARN,
+        "PARTIAL": WARN,
+        "APPROVE": PASS,
+        "REJECT": FAIL,
+    }.get(word.upper(), INFO)
+    return f'<font color="{tone.hexval().replace("0x", "#")}"><b>{escape(word)}</b></font>'
+
+
+def status_cell(styles: Styles, status: str, *, upper: bool = True) -> Paragraph:
+    return Paragraph(status_markup(status, upper=upper), styles.cell)
+
+
+class NumberedCanvas(Canvas):  # type: ignore[misc]
+    """Keeps every page until the end so each footer can say "Page X of Y"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            if self._pageNumber > 1:
+                self.saveState()
+                self.setFont(SANS, 7.5)
+                self.setFillColor(MUTED)
+                self.drawRightString(
+                    PAGE[0] - MARGIN_X, MARGIN_BOTTOM / 2, f"Page {self._pageNumber} of {total}"
+                )
+                self.restoreState()
+            super().showPage()
+        ReportDocument.last_pages = total
+        super().save()
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What the running header and footer say."""
+
+    header_left: str
+    header_right: str
+    footer_left: str
+    pdf_date: str  # D:YYYYMMDDHHmmSS+00'00', the store's time of event N-1
+
+
+class ReportDocument(BaseDocTemplate):  # type: ignore[misc]
+    """A cover page, then body pages with header, footer and a table of contents."""
+
+    last_pages = 0
+
+    def __init__(
+        self,
+        buffer: io.BytesIO,
+        text: PageText,
+        *,
+        title: str,
+        subject: str,
+        keywords: str,
+        on_flowable: Callable[[int], None] | None = None,
+    ) -> None:
+        super().__init__(
+            buffer,
+            pagesize=PAGE,
+            leftMargin=MARGIN_X,
+            rightMargin=MARGIN_X,
+            topMargin=MARGIN_TOP,
+            bottomMargin=MARGIN_BOTTOM,
+            title=title,
+            author="signoff",
+            subject=subject,
+            creator="signoff",
+            producer="signoff (reportlab)",
+            keywords=keywords,
+            invariant=1,
+        )
+        self.text = text
+        self.on_flowable = on_flowable
+        self._done = 0
+        frame = Frame(
+            MARGIN_X,
+            MARGIN_BOTTOM,
+            WIDTH,
+            PAGE[1] - MARGIN_TOP - MARGIN_BOTTOM,
+            id="body",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
+        self.addPageTemplates(
+            [
+                PageTemplate(id="cover", frames=[frame], onPage=self._cover),
+                PageTemplate(id="body", frames=[frame], onPage=self._page),
+            ]
+        )
+
+    def _dated(self, canvas: Canvas) -> None:
+        date = self.text.pdf_date
+        canvas.setDateFormatter(lambda *_args: date)
+
+    def _cover(self, canvas: Canvas, _doc: Any) -> None:
+        self._dated(canvas)
+        canvas.saveState()
+        canvas.setFillColor(HEADER_FILL)
+        canvas.rect(0, PAGE[1] - 9 * mm, PAGE[0], 9 * mm, stroke=0, fill=1)
+        canvas.setFont(SANS, 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(MARGIN_X, MARGIN_BOTTOM / 2, drawable(self.text.footer_left))
+        canvas.restoreState()
+
+    def _page(self, canvas: Canvas, _doc: Any) -> None:
+        self._dated(canvas)
+        canvas.saveState()
+        top = PAGE[1] - MARGIN_TOP + 8 * mm
+        canvas.setFont(f"{SANS}-Bold", 7.5)
+        canvas.setFillColor(INK)
+        canvas.drawString(MARGIN_X, top, drawable(self.text.header_left))
+        canvas.setFont(SANS, 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawRightString(PAGE[0] - MARGIN_X, top, drawable(self.text.header_right))
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        canvas.line(MARGIN_X, top - 2.5 * mm, PAGE[0] - MARGIN_X, top - 2.5 * mm)
+        canvas.line(MARGIN_X, MARGIN_BOTTOM - 3 * mm, PAGE[0] - MARGIN_X, MARGIN_BOTTOM - 3 * mm)
+        canvas.drawString(MARGIN_X, MARGIN_BOTTOM / 2, drawable(self.text.footer_left))
+        canvas.restoreState()
+
+    def beforeDocument(self) -> None:
+        self._done = 0
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        self._done += 1
+        if self.on_flowable is not None:
+            self.on_flowable(self._done)
+        key = getattr(flowable, "toc_key", None)
+        if key is None:
+            return
+        level = int(getattr(flowable, "toc_level", 0))
+        text = flowable.getPlainText()
+        self.canv.bookmarkPage(key)
+        self.canv.addOutlineEntry(text, key, level=level, closed=level > 0)
+        self.notify("TOCEntry", (level, text, self.page, key))
+
+
+def render(
+    story: list[Flowable],
+    text: PageText,
+    *,
+    title: str,
+    subject: str,
+    keywords: str,
+    on_flowable: Callable[[int], None] | None = None,
+) -> tuple[bytes, int]:
+    """Lay out the story (as many passes as the table of contents needs); (bytes, pages)."""
+    buffer = io.BytesIO()
+    previous = rl_config.invariant
+    rl_config.invariant = 1  # a fixed document id and no clock: the same story, the same bytes
+    try:
+        doc = ReportDocument(
+            buffer, text, title=title, subject=subject, keywords=keywords, on_flowable=on_flowable
+        )
+        doc.multiBuild(story, canvasmaker=NumberedCanvas)
+    finally:
+        rl_config.invariant = previous
+    return buffer.getvalue(), ReportDocument.last_pages
