@@ -405,7 +405,7 @@ def history(store: Store, model: str, stage: str | None = None) -> list[HistoryE
                 request.created_at,
                 request.requester,
                 "requested",
-                f"request {request.id}: v{request.version} -> {request.stage} ({request.comment})",
+                f"requested {request.id}: v{request.version} -> {request.stage} ({request.comment})",
             )
         )
         if request.status == "withdrawn" and request.closed_at:
@@ -415,7 +415,7 @@ def history(store: Store, model: str, stage: str | None = None) -> list[HistoryE
                     request.closed_at,
                     request.closed_by or "",
                     "withdrawn",
-                    f"request {request.id}",
+                    f"withdrew request {request.id}",
                 )
             )
     for approval in model_approvals(store, model):
@@ -427,7 +427,8 @@ def history(store: Store, model: str, stage: str | None = None) -> list[HistoryE
                 approval.decided_at,
                 approval.approver,
                 "approved" if approval.decision == "approve" else "rejected",
-                f"request {approval.request_id} as {approval.role}: {approval.comment}",
+                f"{'approved' if approval.decision == 'approve' else 'REJECTED'} request "
+                f"{approval.request_id} as {approval.role}: {approval.comment}",
             )
         )
     for deployment in stage_history(store, model, stage):

@@ -38,7 +38,7 @@ FRAMEWORKS = "eu-ai-act, sr-11-7, nist-ai-rmf, iso-42001"
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # checked by _check_output: one line, not click's usage
     help="The PDF file to write (required).",
 )
 @common(json_output=True)

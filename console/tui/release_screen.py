@@ -136,7 +136,7 @@ def read_stages(store: Store) -> list[StageRow]:
                 how = {
                     "promotion": f"promoted (request {last.request_id})",
                     "canary.completed": f"canary completed (request {last.request_id})",
-                    "rollback": f"ROLLBACK: {_clip(last.reason, 30)}",
+                    "rollback": f"ROLLBACK: {_clip(last.reason, 40)}",
                 }.get(last.kind, last.kind)
             rows.append(
                 StageRow(
@@ -178,16 +178,21 @@ class ReleaseScreen(SignoffScreen):
         yield Header()
         yield Static("", id="release-who")
         with Vertical(id="release-stages-pane"):
-            yield Static("Stages: who holds each one, and running canaries", classes="pane-title")
+            yield Static(
+                "Stages: who holds each, running canaries (Enter: the model)",
+                classes="pane-title one-line",
+            )
             yield DataTable(id="release-stages", cursor_type="row", zebra_stripes=True)
         with Vertical(id="release-requests-pane"):
-            yield Static("Open requests (ready ones first)", classes="pane-title")
+            yield Static(
+                "Open requests, ready first (Enter: the review)", classes="pane-title one-line"
+            )
             yield DataTable(id="release-requests", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#release-stages", DataTable).add_columns(
-            "Model", "Stage", "Holds", "Canary", "By", "How", "Since"
+            "Model", "Stage", "Holds", "Canary", "By", "Since", "How"
         )
         self.query_one("#release-requests", DataTable).add_columns(
             "Req", "Version", "Stage", "Approvals", "Ready", "By", "Still needed / plan"
@@ -237,15 +242,12 @@ class ReleaseScreen(SignoffScreen):
             if item.canary is not None:
                 canary = Text(f"v{item.canary} ") + share_bar(item.share or 0, 8)
             how = Text(item.how, style="bold red" if item.how.startswith("ROLLBACK") else "")
-            stages.add_row(
-                item.model,
-                item.stage,
-                f"v{item.version}" if item.version is not None else Text("-", style="dim"),
-                canary,
-                item.by,
-                how,
-                item.since,
-            )
+            holds = Text("-", style="dim")
+            if item.version is not None:
+                rolled_back = item.how.startswith("ROLLBACK")
+                holds = Text(f"v{item.version}" + (" ↩" if rolled_back else ""))
+                holds.stylize("bold red" if rolled_back else "")
+            stages.add_row(item.model, item.stage, holds, canary, item.by, item.since, how)
         if data.rows:
             stages.move_cursor(row=min(max(row, 0), len(data.rows) - 1))
         requests = self.query_one("#release-requests", DataTable)
@@ -298,6 +300,20 @@ class ReleaseScreen(SignoffScreen):
         self.action_rollback()
 
     # ---- selection ----------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#release-stages")
+    def stage_selected(self, _event: DataTable.RowSelected) -> None:
+        row = self._stage()
+        if row is not None:
+            from console.tui.model_detail_screen import ModelDetailScreen
+
+            self.app.push_screen(ModelDetailScreen(row.model))
+
+    @on(DataTable.RowSelected, "#release-requests")
+    def request_selected(self, _event: DataTable.RowSelected) -> None:
+        request = self._request()
+        if request is not None:
+            self.signoff.open_review(request.id)
 
     def _stage(self) -> StageRow | None:
         row = self.query_one("#release-stages", DataTable).cursor_row
