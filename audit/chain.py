@@ -19,11 +19,10 @@ from audit.entry import (
     ENTRY_FIELDS,
     GENESIS_PREV,
     EventRecord,
-    entry_hash,
     parse_entry,
     signing_message,
 )
-from audit.merkle import root_from_leaf_hashes
+from audit.merkle import leaf_hash, root_from_leaf_hashes
 
 ADMIN_ROLE = "admin"
 # Below this many events a process pool costs more than it saves.
@@ -226,6 +225,12 @@ def verify_records(
     pending: list[SignatureJob] = []
     use_pool = (workers or os.cpu_count() or 1) > 1 and (expected_total or 0) >= PARALLEL_THRESHOLD
     pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count()) if use_pool else None
+    # Many small chunks keep every worker busy to the end (no lone last chunk).
+    chunk_size = (
+        max(500, (expected_total or 0) // ((workers or os.cpu_count() or 1) * 16))
+        if use_pool
+        else CHUNK_SIZE
+    )
     futures: list[tuple[Future[list[int]], list[SignatureJob]]] = []
 
     def flush() -> None:
@@ -242,13 +247,14 @@ def verify_records(
 
     try:
         for expected, record in enumerate(records):
-            reason = _check_record(expected, record, prev, history, pending)
+            leaf = leaf_hash(record.entry)
+            reason = _check_record(expected, record, prev, history, pending, leaf)
             if reason is not None:
                 findings.append(Finding(expected if record.seq != expected else record.seq, reason))
                 break
             prev = record.entry_hash
-            leaves.append(bytes.fromhex(record.entry_hash))
-            if len(pending) >= CHUNK_SIZE:
+            leaves.append(leaf)
+            if len(pending) >= chunk_size:
                 flush()
             if progress is not None and expected % 1000 == 999:
                 progress(expected + 1)
@@ -274,6 +280,7 @@ def _check_record(
     prev: str,
     history: KeyHistory,
     pending: list[SignatureJob],
+    leaf: bytes,
 ) -> str | None:
     if record.seq != expected:
         return f"sequence gap or reordering: expected {expected}, found {record.seq}"
@@ -288,7 +295,7 @@ def _check_record(
         return "the payload does not match its signed digest"
     if entry.get("prev") != prev or record.prev_hash != prev:
         return "the hash chain is broken: prev does not match the preceding entry"
-    if entry_hash(record.entry) != record.entry_hash:
+    if leaf.hex() != record.entry_hash:
         return "the entry hash does not match the entry"
     try:
         payload = json.loads(record.payload.decode("utf-8"))

@@ -6,6 +6,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -75,7 +76,7 @@ class Signer:
     def public_key(self) -> Ed25519PublicKey:
         return self.private_key.public_key()
 
-    @property
+    @cached_property
     def keyid(self) -> str:
         return keyid(self.public_key)
 

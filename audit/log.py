@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlalchemy import event, text
+from sqlmodel import Session
 
 from audit.canonical import canonical_json
 from audit.entry import GENESIS_PREV, EventRecord, build_entry, entry_hash, signing_message
 from audit.keys import Signer
 from console.store.models import AuditEvent
+
+_HEAD_KEY = "signoff.audit_head"
+
+
+def _forget_head(session: Session, *_args: object) -> None:
+    session.info.pop(_HEAD_KEY, None)
+
+
+# A rollback or commit ends the transaction the cached head belongs to.
+event.listen(Session, "after_rollback", _forget_head)
+event.listen(Session, "after_commit", _forget_head)
 
 
 def append_event(
@@ -24,10 +35,21 @@ def append_event(
     model: str | None = None,
 ) -> AuditEvent:
     """Sign and add the next event; it commits or rolls back with the caller's state change."""
-    last = session.exec(
-        select(AuditEvent.seq, AuditEvent.entry_hash).order_by(col(AuditEvent.seq).desc()).limit(1)
-    ).first()
-    seq, prev = (0, GENESIS_PREV) if last is None else (last[0] + 1, last[1])
+    # The chain head: cached per transaction so a unit of work with many events reads it once.
+    head = session.info.get(_HEAD_KEY)
+    if head is None:
+        row = (
+            session.connection()
+            .execute(
+                text(
+                    "SELECT seq, entry_hash FROM audit_events "
+                    "WHERE seq = (SELECT max(seq) FROM audit_events)"
+                )
+            )
+            .first()
+        )
+        head = (-1, GENESIS_PREV) if row is None else (int(row[0]), str(row[1]))
+    seq, prev = head[0] + 1, head[1]
     payload_bytes = canonical_json(dict(payload))
     keyid = signer.keyid
     entry = build_entry(
@@ -57,6 +79,7 @@ def append_event(
     )
     session.add(event)
     session.flush()
+    session.info[_HEAD_KEY] = (seq, event.entry_hash)
     return event
 
 

@@ -24,6 +24,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -262,6 +263,18 @@ class Story:
             return Paragraph(escape(mono_text(value or "-")), self.s.cell_mono)
         return Paragraph(markup(value), self.s.cell)
 
+    def _grid_cell(self, value: Cell, mono: bool, width: float) -> Cell:
+        """Plain text when it fits its column on its lines (laid out far faster than a
+        Paragraph, which matters in tables of thousands of rows), else a wrapping Paragraph."""
+        if isinstance(value, Flowable) or "`" in str(value):
+            return self.cell(value, mono=mono)
+        text = str(value) if value else "-"
+        safe = mono_text(text) if mono else drawable(text)
+        font, size = (MONO, 7.0) if mono else (SANS, 7.5)
+        if all(stringWidth(line, font, size) <= width - 6 for line in safe.split("\n")):
+            return safe
+        return self.cell(value, mono=mono)
+
     def facts(self, rows: Sequence[tuple[str, Cell]], *, mono: Sequence[str] = ()) -> None:
         """A two-column table of labelled facts; labels in `mono` get a Courier value."""
         data = [[Paragraph(markup(k), self.s.label), self.cell(v, mono=k in mono)] for k, v in rows]
@@ -298,10 +311,16 @@ class Story:
             return
         widths = [share * WIDTH for share in shares]
         head = [Paragraph(markup(h), self.s.head) for h in headers]
-        body = [[self.cell(value, mono=i in mono) for i, value in enumerate(row)] for row in rows]
+        body = [
+            [self._grid_cell(value, i in mono, widths[i]) for i, value in enumerate(row)]
+            for row in rows
+        ]
         table = LongTable([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
         style: list[tuple[Any, ...]] = [
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
+            ("FONT", (0, 1), (-1, -1), SANS, 7.5, 9.5),
+            ("TEXTCOLOR", (0, 1), (-1, -1), INK),
             ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
             ("BOX", (0, 0), (-1, -1), 0.4, RULE),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -310,12 +329,10 @@ class Story:
             ("LEFTPADDING", (0, 0), (-1, -1), 3),
             ("RIGHTPADDING", (0, 0), (-1, -1), 3),
         ]
-        for index in range(len(body)):
-            fill = (fills or {}).get(index)
-            if fill is None and index % 2 == 1:
-                fill = ZEBRA
-            if fill is not None:
-                style.append(("BACKGROUND", (0, index + 1), (-1, index + 1), fill))
+        for column in mono:
+            style.append(("FONT", (column, 1), (column, -1), MONO, 7, 9))
+        for index, fill in sorted((fills or {}).items()):
+            style.append(("BACKGROUND", (0, index + 1), (-1, index + 1), fill))
         table.setStyle(TableStyle(style))
         self.flowables.append(table)
         self.gap()

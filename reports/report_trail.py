@@ -205,7 +205,7 @@ def events_section(story: Story, events: Sequence[Event], what: str) -> None:
     story.grid(
         ["Seq", "Time", "Actor", "Action", "Subject"],
         [[f"#{e.seq}", when(e.ts), e.actor, e.action, e.subject] for e in events],
-        [0.08, 0.2, 0.1, 0.2, 0.42],
+        [0.08, 0.215, 0.1, 0.2, 0.405],
         mono=(4,),
     )
 
