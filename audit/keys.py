@@ -105,7 +105,9 @@ class KeyStore:
     def pub_path(self, name: str) -> Path:
         return self.directory / f"{name}.pub"
 
-    def create(self, name: str, passphrase: bytes) -> tuple[Path, Path, str]:
+    def create(
+        self, name: str, passphrase: bytes, *, private_key: Ed25519PrivateKey | None = None
+    ) -> tuple[Path, Path, str]:
         check_name(name, "key name")
         if not passphrase:
             raise BadInput("the passphrase is empty; a private key must be encrypted")
@@ -114,7 +116,7 @@ class KeyStore:
                 f"a key named {name!r} already exists in {self.directory}; choose another name"
             )
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        private_key = Ed25519PrivateKey.generate()
+        private_key = private_key or Ed25519PrivateKey.generate()
         pem = private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,

@@ -132,7 +132,7 @@ def registry_story(story: Story, scope: RegistryScope, command: str) -> None:
             [name, entry.owner, entry.risk_tier, str(len(snap.model_versions(name))), stages or "-"]
         )
     story.grid(
-        ["Model", "Owner", "Risk tier", "Versions", "Stages"], rows, [0.26, 0.12, 0.12, 0.1, 0.4]
+        ["Model", "Owner", "Risk tier", "Versions", "Stages"], rows, [0.24, 0.2, 0.1, 0.1, 0.36]
     )
 
     story.heading("2. Stage changes")
@@ -145,7 +145,9 @@ def registry_story(story: Story, scope: RegistryScope, command: str) -> None:
                     when(e.ts),
                     str(e.model),
                     str(e.payload.get("stage", "")),
-                    status_cell(s, "BREAK-GLASS") if e.payload.get("break_glass") else e.action,
+                    status_cell(s, "BREAK-GLASS")
+                    if e.payload.get("break_glass")
+                    else e.action.removesuffix(".executed"),
                     f"v{e.payload.get('version')}",
                     f"v{e.payload.get('replaced_version')}"
                     if e.payload.get("replaced_version")
@@ -154,7 +156,7 @@ def registry_story(story: Story, scope: RegistryScope, command: str) -> None:
                 ]
                 for e in changes
             ],
-            [0.07, 0.16, 0.18, 0.1, 0.16, 0.08, 0.09, 0.16],
+            [0.07, 0.15, 0.17, 0.1, 0.17, 0.08, 0.1, 0.16],
             fills={i: ALERT_FILL for i, e in enumerate(changes) if e.payload.get("break_glass")},
         )
     else:

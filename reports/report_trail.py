@@ -58,7 +58,7 @@ def approvals_section(story: Story, snapshot: Snapshot, decisions: Sequence[Deci
             "Event",
         ],
         rows,
-        [0.11, 0.1, 0.09, 0.11, 0.22, 0.2, 0.09, 0.08],
+        [0.11, 0.12, 0.09, 0.11, 0.18, 0.19, 0.13, 0.07],
         mono=(5,),
         fills=fills,
     )

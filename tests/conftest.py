@@ -165,3 +165,10 @@ def demo_home(demo_template: Path, tmp_path: Path) -> Path:
     home = tmp_path / "demo"
     shutil.copytree(demo_template, home)
     return home
+
+
+def demo_store(home: Path) -> Store:
+    """A Store on a demo copy whose clock continues the demo's fixed clock (requests stay open)."""
+    store = Store(home)
+    store.clock = fixed_clock("2026-11-02T12:00:00")
+    return store

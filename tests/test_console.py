@@ -8,13 +8,15 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable
 
-from console.store.db import Store
+from tests.conftest import demo_store
 from console.tui.app import make_app
 
 
 async def test_models_screen_lists_the_demo_models(demo_home: Path) -> None:
-    app = make_app(Store(demo_home), user="rita")
+    app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("m")
         await app.workers.wait_for_complete()
         await pilot.pause()
         models = app.screen.query_one("#models", DataTable)
@@ -35,27 +37,97 @@ async def test_console_notices_changes_made_by_another_process(demo_home: Path) 
     from console.users import revoke_user
     from fixtures.demo import DEMO_PASSPHRASE
 
-    store = Store(demo_home)
+    store = demo_store(demo_home)
     app = make_app(store, user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        screen: Any = app.screen
-        before = screen.seen_log_size
+        await pilot.pause()
+        before = app.log_size
         keys = KeyStore(demo_home / "demo-keys")
         admin = Signer("ada", keys.load_private("ada", DEMO_PASSPHRASE.encode()))
-        revoke_user(Store(demo_home), admin, "rosa")
-        screen.poll()
+        revoke_user(demo_store(demo_home), admin, "rosa")
+        app.poll_store()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert screen.seen_log_size == before + 1
+        assert app.log_size == before + 1
+
+
+async def _settle(pilot: Any) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
-def test_models_screen_snapshot(demo_home: Path, snap_compare: Any, size: tuple[int, int]) -> None:
-    app = make_app(Store(demo_home), user="rita")
+@pytest.mark.parametrize("key", ["d", "m", "i"])
+def test_screen_snapshots(
+    demo_home: Path, snap_compare: Any, size: tuple[int, int], key: str
+) -> None:
+    app = make_app(demo_store(demo_home), user="rita")
 
-    async def settle(pilot: Any) -> None:
-        await pilot.app.workers.wait_for_complete()
+    async def show(pilot: Any) -> None:
+        await _settle(pilot)
+        await pilot.press(key)
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=show)
+
+
+async def test_reviewer_approves_from_the_inbox_with_a_passphrase(demo_home: Path) -> None:
+    """The reviewer's flow: inbox, review, approve, passphrase once, result without refresh."""
+    from textual.widgets import Input
+
+    from console.workflow import list_requests
+    from fixtures.demo import DEMO_PASSPHRASE
+
+    store = demo_store(demo_home)
+    waiting = list_requests(store, awaiting="rita")
+    assert waiting, "the demo leaves requests in rita's inbox"
+    target = waiting[0]
+    app = make_app(store, user="rita")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("i")
+        await _settle(pilot)
+        table = app.screen.query_one("#requests", DataTable)
+        assert table.get_row_at(0)[0] == "★"
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert type(app.screen).__name__ == "ReviewScreen"
+        await pilot.press("a")
         await pilot.pause()
+        app.screen.query_one("#comment", Input).value = "Evidence reviewed in the console."
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "PassphraseModal"
+        app.screen.query_one("#passphrase", Input).value = DEMO_PASSPHRASE
+        await pilot.press("enter")
+        await _settle(pilot)
+        await _settle(pilot)
+        body = str(app.screen.query_one("#evidence-body").render())
+        assert "rita (reviewer)" in body
+    from console.workflow import get_request
 
-    assert snap_compare(app, terminal_size=size, run_before=settle)
+    assert "rita" in get_request(store, target.id).counted
+
+
+async def test_wrong_passphrase_is_a_notification_not_a_crash(demo_home: Path) -> None:
+    from textual.widgets import Input
+
+    store = demo_store(demo_home)
+    app = make_app(store, user="rita")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("i")
+        await _settle(pilot)
+        await pilot.press("enter")
+        await _settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        app.screen.query_one("#comment", Input).value = "ok"
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one("#passphrase", Input).value = "wrong"
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert app.signer is None
+        assert any("wrong passphrase" in str(n.message) for n in app._notifications)

@@ -27,12 +27,8 @@ from tests.conftest import Runner, fixed_clock, one_line_error
 
 Unchanged = Callable[[Path], Callable[[], None]]
 MODEL = "credit-risk"
+BREAST = "breast-cancer-classifier"
 TEAM = ("ada", "dana", "rita", "raj", "rosa", "rel", "aud")
-# The demo's fairness gaps are real (about 0.18); a looser policy lets the story reach production.
-LOOSE = (
-    ("max_demographic_parity_difference = 0.1", "max_demographic_parity_difference = 0.3"),
-    ("max_equal_opportunity_difference = 0.1", "max_equal_opportunity_difference = 0.3"),
-)
 
 
 def signers(home: Path) -> dict[str, Signer]:
@@ -40,114 +36,13 @@ def signers(home: Path) -> dict[str, Signer]:
     return {n: Signer(n, keys.load_private(n, DEMO_PASSPHRASE.encode())) for n in TEAM}
 
 
-def governance_story(home: Path) -> None:
-    """Cards, validation with fairness, requests, signed decisions, a canary to production, a
-    break-glass rollback, a checkpoint, and a rejection after it."""
-    from console import deployments, workflow
-    from console.cards import set_card_fields
-    from console.policy import default_policy_text, set_policy
-    from console.validation import run_validation
-    from fixtures.demo_cards import demo_card_fields
-
-    store = Store(home)
-    store.clock = fixed_clock("2026-11-03T09:00:00")
-    who = signers(home)
-    text = default_policy_text()
-    for old, new in LOOSE:
-        text = text.replace(old, new)
-    set_policy(store, who["ada"], text, "policy.toml")
-    for version in (1, 2):
-        set_card_fields(store, who["dana"], MODEL, version, demo_card_fields(MODEL, version))
-    # v1 only needs a passing run to hold dev; v2 gets the real suite the report charts.
-    record_passing_run(store, who["dana"], MODEL, 1)
-    data = home / "demo-data" / f"{MODEL}-v2-holdout.csv"
-    run_validation(store, who["dana"], MODEL, 2, data, "default", sensitive="gender")
-
-    def promote(version: int, stage: str, approvers: tuple[str, ...]) -> None:
-        request = workflow.request_promotion(
-            store, who["dana"], MODEL, version, stage, f"move v{version} to {stage}"
-        )
-        for name in approvers:
-            workflow.decide(store, who[name], request.id, "approve", f"{name}: evidence reviewed")
-        deployments.promote(store, who["rel"], request.id)
-
-    promote(1, "dev", ("rita",))
-    promote(2, "dev", ("rita",))
-    promote(2, "staging", ("rosa",))
-    promote(2, "production", ("rita", "raj"))
-    deployments.canary_step(store, who["rel"], MODEL, "production")
-    deployments.canary_step(store, who["rel"], MODEL, "production")
-    deployments.rollback(store, who["rel"], MODEL, "dev", "INC-4411: scores drifted in dev")
-    issue_checkpoint(store, who["aud"])
-    request = workflow.request_promotion(store, who["dana"], MODEL, 1, "staging", "retry v1")
-    workflow.decide(store, who["raj"], request.id, "reject", "v1 is the weaker model")
-    store.dispose()
-
-
-def record_passing_run(store: Store, signer: Signer, model: str, version: int) -> None:
-    """A minimal passing validation run, written as `signoff validate` would record one."""
-    from audit.canonical import canonical_json
-    from audit.log import append_event
-    from console.artifacts import ArtifactStore
-    from console.store.models import ValidationCheck, ValidationRun
-
-    report = canonical_json({"model": model, "version": version, "passed": True})
-    digest, _ = ArtifactStore(store.artifacts_dir).put_bytes(report)
-    with store.session() as session:
-        now = store.clock()
-        event = append_event(
-            session,
-            signer,
-            "validation.completed",
-            f"{model}:{version}",
-            {"run": 1, "report_sha256": digest, "passed": True},
-            ts=now,
-            model=model,
-        )
-        session.add(
-            ValidationRun(
-                id=1,
-                model=model,
-                version=version,
-                dataset_sha256="0" * 64,
-                dataset_name="holdout.csv",
-                target="default",
-                status="pass",
-                passed=True,
-                report_sha256=digest,
-                started_at=now,
-                finished_at=now,
-                actor=signer.name,
-                event_seq=event.seq,
-            )
-        )
-        session.add(
-            ValidationCheck(
-                run_id=1,
-                name="performance.accuracy",
-                category="performance",
-                status="pass",
-                value=0.85,
-                threshold=0.7,
-                detail='{"rule":">="}',
-            )
-        )
-
-
-@pytest.fixture(scope="module")
-def story_template(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("reports") / "demo"
-    shutil.copytree(demo_template, home)
-    governance_story(home)
-    return home
-
-
 @pytest.fixture
-def home(story_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo store: credit-risk v1 rejected, v2 through dev and staging to production by a
+    10/50/100 canary and packaged; a break-glass rollback of breast-cancer-classifier in
+    staging; a checkpoint by aud."""
     monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
-    copy = tmp_path / "store"
-    shutil.copytree(story_template, copy)
-    return copy
+    return demo_home
 
 
 def pdf_text(data: bytes) -> str:
