@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable
 
-from tests.conftest import demo_store
 from console.tui.app import make_app
+from tests.conftest import demo_store
 
 
 async def test_models_screen_lists_the_demo_models(demo_home: Path) -> None:

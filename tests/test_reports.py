@@ -23,7 +23,7 @@ from reports.checklist import GAP, evaluate, find_evidence
 from reports.compliance import build_report
 from reports.framework_catalog import EVIDENCE_KINDS, framework_names, load_framework
 from reports.snapshot import take_snapshot
-from tests.conftest import Runner, fixed_clock, one_line_error
+from tests.conftest import Runner, one_line_error
 
 Unchanged = Callable[[Path], Callable[[], None]]
 MODEL = "credit-risk"
