@@ -365,6 +365,9 @@ async def test_model_detail_tabs_render_for_a_demo_model(demo_home: Path) -> Non
         assert screen.selected == 1
         assert screen_table(app, "#drift-table").row_count == 3
         assert "v1 ← " not in static_text(app, "#lineage-body")
+        await pilot.press("1")  # the card is rendered when its tab shows
+        await settle(pilot)
+        assert "# Model card: breast-cancer-classifier v1" in str(markdown.source)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ModelsScreen)

@@ -91,8 +91,9 @@ def test_the_report_names_the_model_every_approver_and_the_checkpoint(
     text = pdf_text(data)
     flat = squeeze(text)
     assert "credit-risk v2" in text and "EU AI Act" in text
-    for name in ("rita", "rosa", "raj", "dana", "rel"):
+    for name in ("rita", "raj", "dana", "rel"):  # reviewers, risk officer, requester, releaser
         assert name in text, name
+    assert "Demographic parity gap by gender" in text  # raj's rejection of v1
     assert "VALID" in text and "INVALID" not in text
     checkpoint = query(home, "SELECT root_hex, note, size FROM checkpoints ORDER BY id DESC")[0]
     assert str(checkpoint[0]) in flat
@@ -106,7 +107,7 @@ def test_the_report_names_the_model_every_approver_and_the_checkpoint(
         "checklist",
     ):
         assert section in text, section
-    assert "BREAK-GLASS" in text and "INC-4411" in text
+    assert "canary.completed" in text and "package.built" in flat
     assert "Page 3 of" in text
     # Every decision's key fingerprint is printed in full.
     for (keyid,) in query(home, "SELECT keyid FROM approvals"):
@@ -140,18 +141,26 @@ def test_without_a_version_the_report_covers_the_one_in_production(
     home: Path, signoff: Runner
 ) -> None:
     text = pdf_text(report(signoff, home, MODEL))
-    assert "credit-risk v2" in text and "serving staging, production" in text
+    assert "credit-risk v2" in text and "serving dev, staging, production" in text
+
+
+def test_a_break_glass_rollback_is_an_open_finding(home: Path, signoff: Runner) -> None:
+    # The demo rolled breast-cancer-classifier's staging back to v1: the version it serves now.
+    text = pdf_text(report(signoff, home, BREAST))
+    assert f"{BREAST} v1" in text
+    summary = text[text.index("Open findings") : text.index("Gaps against")]
+    assert "BREAK-GLASS" in summary and "INC-2041" in summary
 
 
 def test_the_registry_report_lists_every_stage_change_and_break_glass_use(
     home: Path, signoff: Runner
 ) -> None:
-    text = pdf_text(report(signoff, home, "--all", "--since", "2026-11-03"))
+    text = pdf_text(report(signoff, home, "--all", "--since", "2026-11-02"))
     assert "REGISTRY REPORT" in text
     for model in ("credit-risk", "breast-cancer-classifier"):
         assert model in text
-    assert "BREAK-GLASS" in text and "INC-4411" in text
-    assert "canary.completed" in text and "rita" in text and "raj" in text
+    assert "BREAK-GLASS" in text and "INC-2041" in text
+    assert "canary.completed" in text and "rita" in text and "raj" in text and "rosa" in text
     early = pdf_text(report(signoff, home, "--all", "--since", "2030-01-01"))
     assert "No stage changed in the period" in early
 
@@ -195,7 +204,7 @@ def test_a_report_at_n_is_unchanged_after_the_log_grows(home: Path, signoff: Run
     store = Store(home)
     who = signers(home)
     set_card_fields(store, who["dana"], MODEL, 2, {"contact": "someone else", "license": "mit"})
-    request = workflow.request_promotion(store, who["dana"], MODEL, 1, "staging", "again")
+    request = workflow.request_promotion(store, who["dana"], MODEL, 1, "dev", "again")
     workflow.decide(store, who["rosa"], request.id, "approve", "fine by me")
     issue_checkpoint(store, who["aud"])
     store.dispose()
@@ -213,13 +222,16 @@ def test_a_report_at_n_is_unchanged_after_the_log_grows(home: Path, signoff: Run
 def test_a_forged_decision_signature_is_reported_invalid(home: Path, signoff: Runner) -> None:
     con = duckdb.connect(str(home / "signoff.duckdb"))
     try:
-        row = con.execute("SELECT id, signature FROM approvals ORDER BY id LIMIT 1").fetchone()
+        row = con.execute(
+            "SELECT a.id, a.signature FROM approvals a JOIN promotion_requests r "
+            f"ON a.request_id = r.id WHERE r.model = '{MODEL}' ORDER BY a.id LIMIT 1"
+        ).fetchone()
         assert row is not None
         forged = bytes([row[1][0] ^ 1]) + bytes(row[1][1:])
         con.execute("UPDATE approvals SET signature = ? WHERE id = ?", [forged, row[0]])
     finally:
         con.close()
-    text = pdf_text(report(signoff, home, f"{MODEL}:1"))
+    text = pdf_text(report(signoff, home, f"{MODEL}:2"))
     assert "INVALID" in text and "SIGNATURE" in text
     assert "the signature does not verify" in text
 

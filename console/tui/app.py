@@ -84,7 +84,7 @@ class SignoffApp(App[None]):
 
     # ---- identity -----------------------------------------------------------------------
 
-    def with_signer(self, action: Callable[[Signer], None]) -> None:
+    def with_signer(self, action: Callable[[Signer], object]) -> None:
         """Run `action` with the unlocked key, asking for the passphrase once per session."""
         if self.signer is not None:
             action(self.signer)
@@ -105,12 +105,12 @@ class SignoffApp(App[None]):
         self.push_screen(PassphraseModal(user), entered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
-    def _unlock(self, source: PassphraseSource, action: Callable[[Signer], None]) -> None:
+    def _unlock(self, source: PassphraseSource, action: Callable[[Signer], object]) -> None:
         directory = self._keys_dir or default_keys_dir()
         signer = unlock(self.store, self.user, key_dirs(self.store, directory), source)
         self.call_from_thread(self._unlocked, signer, action)
 
-    def _unlocked(self, signer: Signer, action: Callable[[Signer], None]) -> None:
+    def _unlocked(self, signer: Signer, action: Callable[[Signer], object]) -> None:
         self.signer = signer
         self.notify(f"Key of {signer.name} unlocked for this session.")
         action(signer)

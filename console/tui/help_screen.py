@@ -11,13 +11,12 @@ from textual.widgets import Static
 
 def key_map() -> list[tuple[str, list[Binding]]]:
     """(screen title, its bindings) for the app and every screen, for help and the README."""
-    from console.tui import screens
+    from console.tui.screens import key_groups
 
-    groups: list[tuple[str, list[Binding]]] = []
-    for title, owner in screens.ALL:
-        bindings = [b for b in owner.BINDINGS if isinstance(b, Binding) and b.show]
-        groups.append((title, bindings))
-    return groups
+    return [
+        (title, [b for b in bindings if isinstance(b, Binding) and b.show])
+        for title, bindings in key_groups()
+    ]
 
 
 class HelpScreen(ModalScreen[None]):

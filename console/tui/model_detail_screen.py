@@ -148,6 +148,9 @@ class ModelDetailScreen(SignoffScreen):
         self.model: ModelView | None = None
         self.versions: list[VersionView] = []
         self.selected: int | None = None
+        # The card's Markdown takes a moment to lay out: render it only when its tab shows.
+        self.card_text = ""
+        self.card_shown: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -268,10 +271,21 @@ class ModelDetailScreen(SignoffScreen):
     async def show_version(self, data: VersionLoaded) -> None:
         if data.version.number != self.selected:
             return  # the cursor moved on while this version loaded
-        await self.query_one("#card-body", Markdown).update(data.card)
+        self.card_text = data.card
         self._show_validation(data.version, data.run)
         self._show_lineage(data.version, data.dataset)
         self._show_drift(data.run)
+        await self._show_card()
+
+    @on(TabbedContent.TabActivated, "#detail-tabs")
+    async def tab_activated(self, _event: TabbedContent.TabActivated) -> None:
+        await self._show_card()
+
+    async def _show_card(self) -> None:
+        tabs = self.query_one("#detail-tabs", TabbedContent)
+        if tabs.active == "card" and self.card_text and self.card_shown != self.card_text:
+            self.card_shown = self.card_text
+            await self.query_one("#card-body", Markdown).update(self.card_text)
 
     def _show_validation(self, version: VersionView, run: ValidationView | None) -> None:
         table = self.query_one("#validation-checks", DataTable)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.app import App
+from textual.binding import BindingType
 
 from console.tui.admin_screen import AdminScreen
 from console.tui.audit_screen import AuditScreen
@@ -14,28 +14,22 @@ from console.tui.release_screen import ReleaseScreen
 from console.tui.review_screen import ReviewScreen
 
 
-def _app_bindings() -> type[App[None]]:
+def _app_bindings() -> list[BindingType]:
     from console.tui.app import SignoffApp
 
-    return SignoffApp
+    return list(SignoffApp.BINDINGS)
 
 
-class _Everywhere:
-    """Stands in for the app in the key map."""
-
-    @property
-    def BINDINGS(self) -> list[object]:
-        return list(_app_bindings().BINDINGS)
-
-
-ALL: list[tuple[str, object]] = [
-    ("Everywhere", _Everywhere()),
-    ("Dashboard", DashboardScreen),
-    ("Models", ModelsScreen),
-    ("Model detail", ModelDetailScreen),
-    ("Approvals inbox", InboxScreen),
-    ("Review", ReviewScreen),
-    ("Release", ReleaseScreen),
-    ("Audit log", AuditScreen),
-    ("Users and policy", AdminScreen),
-]
+def key_groups() -> list[tuple[str, list[BindingType]]]:
+    """(title, bindings) for the app and each screen, in the order a user meets them."""
+    return [
+        ("Everywhere", _app_bindings()),
+        ("Dashboard", list(DashboardScreen.BINDINGS)),
+        ("Models", list(ModelsScreen.BINDINGS)),
+        ("Model detail", list(ModelDetailScreen.BINDINGS)),
+        ("Approvals inbox", list(InboxScreen.BINDINGS)),
+        ("Review", list(ReviewScreen.BINDINGS)),
+        ("Release", list(ReleaseScreen.BINDINGS)),
+        ("Audit log", list(AuditScreen.BINDINGS)),
+        ("Users and policy", list(AdminScreen.BINDINGS)),
+    ]
