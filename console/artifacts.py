@@ -61,6 +61,48 @@ class ArtifactStore:
             Path(temp).unlink(missing_ok=True)
             raise
 
+    def adopt_file(self, source: Path) -> tuple[str, bool]:
+        """Move a file just written on the same file system (see `staging`) into the store.
+
+        For large files: hashed in chunks, never held in memory. `source` is consumed; returns its
+        digest and whether this call created the blob.
+        """
+        digest = file_digest(source)
+        if self.has(digest):
+            source.unlink()
+            return digest, False
+        target = self.path_for(digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with source.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(source, 0o444)
+        os.replace(source, target)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return digest, True
+
+    def staging(self) -> tempfile.TemporaryDirectory[str]:
+        """A scratch directory beside the blobs (same file system, so `adopt_file` renames)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return tempfile.TemporaryDirectory(dir=self.root, prefix=".staging-")
+
+    def verified_path(self, digest: str) -> Path:
+        """The blob's path, after checking its content in chunks (for files read in place)."""
+        path = self.path_for(digest)
+        try:
+            actual = file_digest(path)
+        except OSError as exc:
+            raise IntegrityError(f"artifact {path} is missing or unreadable") from exc
+        if actual != digest:
+            raise IntegrityError(
+                f"artifact {path} does not match its digest (sha256 {actual[:16]}…); "
+                "it was modified or swapped, restore it from a backup"
+            )
+        return path
+
     def remove(self, digest: str) -> None:
         """Undo a blob this unit of work created, when its transaction failed."""
         path = self.path_for(digest)
@@ -91,3 +133,12 @@ class ArtifactStore:
         except IntegrityError:
             return False
         return True
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

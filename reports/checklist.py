@@ -242,9 +242,10 @@ class _Finder:
         origin = (
             f"policy.changed #{p.set_by_seq} by {p.set_by}"
             if p.set_by_seq
-            else "the default policy of store.created #0"
+            else "the policy of store.created #0"
         )
-        return f"policy sha256 {short(p.digest)}, {origin}"
+        ref = f"policy sha256 {short(p.recorded_digest or p.digest)}, {origin}"
+        return f"{ref}; NOTE: {p.note}" if p.note else ref
 
     def policy_in_force(self, kind: str) -> Evidence:
         stages = ", ".join(self.s.policy.policy.stage_names)

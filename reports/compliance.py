@@ -23,7 +23,8 @@ from console.store.db import Store
 from console.store.models import User
 from reports.checklist import evaluate, find_evidence
 from reports.framework_catalog import load_framework
-from reports.pdf_layout import PageText, Story, make_styles, render
+from reports.pdf_document import PageText, render
+from reports.pdf_layout import Story, make_styles
 from reports.report_model import (
     ModelScope,
     card_section,
@@ -31,7 +32,6 @@ from reports.report_model import (
     cover,
     findings,
     summary,
-    validation_section,
 )
 from reports.report_registry import RegistryScope, registry_story
 from reports.report_text import integrity_findings, pdf_date, when
@@ -41,7 +41,8 @@ from reports.report_trail import (
     timeline_section,
     verification_section,
 )
-from reports.snapshot import check_model, parse_since, take_snapshot
+from reports.report_validation import validation_section
+from reports.snapshot import Snapshot, check_model, parse_since, take_snapshot
 
 REPORT_ROLES = ("auditor", "risk-officer", "admin", "reviewer")
 DEFAULT_FRAMEWORK = "eu-ai-act"
@@ -74,6 +75,11 @@ def _reader_role(store: Store, name: str) -> str:
                 f"{name} is {user.role}; reports are for the roles {', '.join(REPORT_ROLES)}"
             )
         return user.role
+
+
+def printed_role(snapshot: Snapshot, name: str, current: str) -> str:
+    """The reader's role as the log said at N, so a later role change keeps the bytes."""
+    return snapshot.users.get(name, current)
 
 
 def _layout_progress(progress: Progress | None, total: int) -> Callable[[int], None] | None:
@@ -117,6 +123,7 @@ def build_report(
     period = parse_since(since)
     role = _reader_role(store, generated_by)
     snapshot = take_snapshot(store, as_of=as_of, since=period, progress=progress)
+    role = printed_role(snapshot, generated_by, role)
     number = check_model(snapshot, model, version)
     scope = ModelScope(snapshot, model, number, chosen, generated_by, role, period)
     results = evaluate(chosen, find_evidence(snapshot, model, number))
@@ -184,6 +191,7 @@ def build_registry_report(
     period = parse_since(since)
     role = _reader_role(store, generated_by)
     snapshot = take_snapshot(store, as_of=as_of, since=period, progress=progress)
+    role = printed_role(snapshot, generated_by, role)
     scope = RegistryScope(snapshot, generated_by, role, period)
     story = Story(make_styles())
     command = "signoff report --all" + (f" --since {period}" if period else "")

@@ -8,16 +8,14 @@ builds with reportlab's invariant mode so that the same story always gives the s
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 import reportlab
-from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.fonts import addMapping
 from reportlab.lib.pagesizes import A4
@@ -26,15 +24,10 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     HRFlowable,
-    KeepTogether,
     LongTable,
-    PageTemplate,
     Paragraph,
     Preformatted,
     Spacer,
@@ -63,7 +56,6 @@ WARN = colors.HexColor("#b54708")
 INFO = colors.HexColor("#486581")
 ALERT_FILL = colors.HexColor("#fde8e8")
 WARN_FILL = colors.HexColor("#fff4e5")
-OK_FILL = colors.HexColor("#e8f5e9")
 
 _FALLBACKS = {"→": "->", "←": "<-", "✓": "yes", "✗": "no", "\t": "    "}
 _glyphs: dict[str, frozenset[int]] = {}
@@ -363,9 +355,6 @@ class Story:
         self.flowables.append(box)
         self.gap()
 
-    def keep(self, flowables: list[Flowable]) -> None:
-        self.flowables.append(KeepTogether(flowables))
-
     def toc(self) -> None:
         contents = TableOfContents(dotsMinLevel=0)
         contents.levelStyles = list(self.s.toc)
@@ -396,163 +385,3 @@ def status_markup(status: str, *, upper: bool = True) -> str:
 
 def status_cell(styles: Styles, status: str, *, upper: bool = True) -> Paragraph:
     return Paragraph(status_markup(status, upper=upper), styles.cell)
-
-
-class NumberedCanvas(Canvas):  # type: ignore[misc]
-    """Keeps every page until the end so each footer can say "Page X of Y"."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict[str, Any]] = []
-
-    def showPage(self) -> None:
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for state in self._pages:
-            self.__dict__.update(state)
-            if self._pageNumber > 1:
-                self.saveState()
-                self.setFont(SANS, 7.5)
-                self.setFillColor(MUTED)
-                self.drawRightString(
-                    PAGE[0] - MARGIN_X, MARGIN_BOTTOM / 2, f"Page {self._pageNumber} of {total}"
-                )
-                self.restoreState()
-            super().showPage()
-        ReportDocument.last_pages = total
-        super().save()
-
-
-@dataclass(frozen=True)
-class PageText:
-    """What the running header and footer say."""
-
-    header_left: str
-    header_right: str
-    footer_left: str
-    pdf_date: str  # D:YYYYMMDDHHmmSS+00'00', the store's time of event N-1
-
-
-class ReportDocument(BaseDocTemplate):  # type: ignore[misc]
-    """A cover page, then body pages with header, footer and a table of contents."""
-
-    last_pages = 0
-
-    def __init__(
-        self,
-        buffer: io.BytesIO,
-        text: PageText,
-        *,
-        title: str,
-        subject: str,
-        keywords: str,
-        on_flowable: Callable[[int], None] | None = None,
-    ) -> None:
-        super().__init__(
-            buffer,
-            pagesize=PAGE,
-            leftMargin=MARGIN_X,
-            rightMargin=MARGIN_X,
-            topMargin=MARGIN_TOP,
-            bottomMargin=MARGIN_BOTTOM,
-            title=title,
-            author="signoff",
-            subject=subject,
-            creator="signoff",
-            producer="signoff (reportlab)",
-            keywords=keywords,
-            invariant=1,
-        )
-        self.text = text
-        self.on_flowable = on_flowable
-        self._done = 0
-        frame = Frame(
-            MARGIN_X,
-            MARGIN_BOTTOM,
-            WIDTH,
-            PAGE[1] - MARGIN_TOP - MARGIN_BOTTOM,
-            id="body",
-            leftPadding=0,
-            rightPadding=0,
-            topPadding=0,
-            bottomPadding=0,
-        )
-        self.addPageTemplates(
-            [
-                PageTemplate(id="cover", frames=[frame], onPage=self._cover),
-                PageTemplate(id="body", frames=[frame], onPage=self._page),
-            ]
-        )
-
-    def _dated(self, canvas: Canvas) -> None:
-        date = self.text.pdf_date
-        canvas.setDateFormatter(lambda *_args: date)
-
-    def _cover(self, canvas: Canvas, _doc: Any) -> None:
-        self._dated(canvas)
-        canvas.saveState()
-        canvas.setFillColor(HEADER_FILL)
-        canvas.rect(0, PAGE[1] - 9 * mm, PAGE[0], 9 * mm, stroke=0, fill=1)
-        canvas.setFont(SANS, 7.5)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN_X, MARGIN_BOTTOM / 2, drawable(self.text.footer_left))
-        canvas.restoreState()
-
-    def _page(self, canvas: Canvas, _doc: Any) -> None:
-        self._dated(canvas)
-        canvas.saveState()
-        top = PAGE[1] - MARGIN_TOP + 8 * mm
-        canvas.setFont(f"{SANS}-Bold", 7.5)
-        canvas.setFillColor(INK)
-        canvas.drawString(MARGIN_X, top, drawable(self.text.header_left))
-        canvas.setFont(SANS, 7.5)
-        canvas.setFillColor(MUTED)
-        canvas.drawRightString(PAGE[0] - MARGIN_X, top, drawable(self.text.header_right))
-        canvas.setStrokeColor(RULE)
-        canvas.setLineWidth(0.5)
-        canvas.line(MARGIN_X, top - 2.5 * mm, PAGE[0] - MARGIN_X, top - 2.5 * mm)
-        canvas.line(MARGIN_X, MARGIN_BOTTOM - 3 * mm, PAGE[0] - MARGIN_X, MARGIN_BOTTOM - 3 * mm)
-        canvas.drawString(MARGIN_X, MARGIN_BOTTOM / 2, drawable(self.text.footer_left))
-        canvas.restoreState()
-
-    def beforeDocument(self) -> None:
-        self._done = 0
-
-    def afterFlowable(self, flowable: Flowable) -> None:
-        self._done += 1
-        if self.on_flowable is not None:
-            self.on_flowable(self._done)
-        key = getattr(flowable, "toc_key", None)
-        if key is None:
-            return
-        level = int(getattr(flowable, "toc_level", 0))
-        text = flowable.getPlainText()
-        self.canv.bookmarkPage(key)
-        self.canv.addOutlineEntry(text, key, level=level, closed=level > 0)
-        self.notify("TOCEntry", (level, text, self.page, key))
-
-
-def render(
-    story: list[Flowable],
-    text: PageText,
-    *,
-    title: str,
-    subject: str,
-    keywords: str,
-    on_flowable: Callable[[int], None] | None = None,
-) -> tuple[bytes, int]:
-    """Lay out the story (as many passes as the table of contents needs); (bytes, pages)."""
-    buffer = io.BytesIO()
-    previous = rl_config.invariant
-    rl_config.invariant = 1  # a fixed document id and no clock: the same story, the same bytes
-    try:
-        doc = ReportDocument(
-            buffer, text, title=title, subject=subject, keywords=keywords, on_flowable=on_flowable
-        )
-        doc.multiBuild(story, canvasmaker=NumberedCanvas)
-    finally:
-        rl_config.invariant = previous
-    return buffer.getvalue(), ReportDocument.last_pages

@@ -64,16 +64,6 @@ def integrity_findings(snapshot: Snapshot) -> list[Finding]:
                 f"audit.checkpoint #{checkpoint.event_seq}",
             )
         )
-    if snapshot.policy.recorded_digest and snapshot.policy.recorded_digest != (
-        snapshot.policy.digest
-    ):
-        found.append(
-            Finding(
-                "INTEGRITY",
-                "the policy text shown differs from the digest the log recorded for it",
-                f"#{snapshot.policy.set_by_seq}",
-            )
-        )
     return found
 
 

@@ -146,6 +146,27 @@ def verification_section(story: Story, snapshot: Snapshot) -> None:
     )
     story.mono_block(snapshot.checkpoint_body)
 
+    story.subheading("Keys the log registered")
+    story.para(
+        "Who may sign, as the log itself establishes it (`store.created`, `user.added`, "
+        "`key.rotated`, `user.revoked`); the store's user tables are never trusted for this.",
+        s.small,
+    )
+    story.grid(
+        ["User", "Role", "Key fingerprint (keyid)", "Valid from", "Revoked at"],
+        [
+            [
+                k.user,
+                k.role,
+                k.keyid,
+                f"#{k.valid_from}",
+                f"#{k.revoked_at}" if k.revoked_at is not None else "-",
+            ]
+            for k in sorted(snapshot.keys, key=lambda k: (k.valid_from, k.keyid))
+        ],
+        [0.1, 0.15, 0.56, 0.09, 0.1],
+        mono=(2,),
+    )
     story.subheading("Signed checkpoint")
     c = snapshot.checkpoint
     if c is None:

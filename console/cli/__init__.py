@@ -10,6 +10,7 @@ from console.cli import (
     audit_cmds,
     card_cmds,
     keys_cmds,
+    monitor_cmds,
     package_cmds,
     registry_cmds,
     report_cmds,
@@ -67,6 +68,7 @@ for module in (
     validate_cmds,
     package_cmds,
     report_cmds,
+    monitor_cmds,
 ):
     module.register(cli)
 

@@ -40,8 +40,23 @@ def _v2_workflow_validation_cards(connection: Connection) -> None:
     SQLModel.metadata.create_all(connection, tables=[t.__table__ for t in tables])  # type: ignore[attr-defined]
 
 
+def _v3_monitoring(connection: Connection) -> None:
+    tables = [
+        models.PredictionLog,
+        models.OutcomeBatch,
+        models.MonitoringWindow,
+        models.MonitoringAlert,
+        models.RetrainingJob,
+    ]
+    SQLModel.metadata.create_all(connection, tables=[t.__table__ for t in tables])  # type: ignore[attr-defined]
+
+
 # Append new migrations; never edit or reorder one that has shipped.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_workflow_validation_cards]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_initial,
+    _v2_workflow_validation_cards,
+    _v3_monitoring,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -271,3 +271,108 @@ class PackageRecord(SQLModel, table=True):
     created_at: str
     verified: bool = True
     event_seq: int
+
+
+# ---- schema v3: monitoring, alerts, retraining ------------------------------------------------
+
+
+class PredictionLog(SQLModel, table=True):
+    """A batch of production predictions, kept as a content-addressed Parquet artifact."""
+
+    __tablename__ = "prediction_logs"
+    id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    model: str = Field(index=True)
+    stage: str | None = None  # the stage that served these rows, when known
+    artifact_sha256: str  # the normalised Parquet file (ts, version, request_id, ..., features)
+    source_name: str
+    source_sha256: str  # the file as the user gave it
+    source_format: str  # csv | parquet | json
+    rows: int
+    versions: str  # canonical JSON {version: rows}
+    first_ts: str
+    last_ts: str
+    columns: str  # canonical JSON list of the stored columns
+    ingested_at: str
+    ingested_by: str
+    event_seq: int
+
+
+class OutcomeBatch(SQLModel, table=True):
+    """Outcomes (labels) that arrived later, joined to predictions by request id."""
+
+    __tablename__ = "outcome_batches"
+    id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    model: str = Field(index=True)
+    artifact_sha256: str  # Parquet: request_id, outcome
+    source_name: str
+    source_sha256: str
+    rows: int
+    matched: int  # rows whose request id was logged when the batch arrived
+    unmatched: int  # accepted only with --allow-unmatched
+    ingested_at: str
+    ingested_by: str
+    event_seq: int
+
+
+class MonitoringWindow(SQLModel, table=True):
+    """The drift or performance statistics of one version over one time window, as recorded."""
+
+    __tablename__ = "monitoring_windows"
+    id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    model: str = Field(index=True)
+    version: int
+    kind: str  # drift | performance
+    window_start: str
+    window_end: str
+    rows: int
+    basis_sha256: str  # digest of the logs (and outcomes) the statistics were computed from
+    status: str  # ok | alert | insufficient
+    result: str  # canonical JSON of the statistics
+    recorded_at: str
+    recorded_by: str
+    event_seq: int
+
+
+class MonitoringAlert(SQLModel, table=True):
+    """A threshold crossed in one window; open until a person resolves it."""
+
+    __tablename__ = "monitoring_alerts"
+    id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    model: str = Field(index=True)
+    version: int
+    kind: str  # drift.psi | drift.ks | drift.prediction | quality.* | performance.decay
+    subject: str  # the feature or metric
+    window_start: str
+    window_end: str
+    window_id: int
+    value: float | None = Field(default=None, sa_column=Column(Double, nullable=True))
+    threshold: float | None = Field(default=None, sa_column=Column(Double, nullable=True))
+    detail: str = "{}"  # canonical JSON
+    status: str = Field(index=True)  # open | resolved
+    opened_at: str
+    opened_by: str
+    event_seq: int
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    resolution: str = ""
+    resolved_seq: int | None = None
+
+
+class RetrainingJob(SQLModel, table=True):
+    """A retraining the policy's triggers call for; a person runs `signoff retrain` for it."""
+
+    __tablename__ = "retraining_jobs"
+    id: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    model: str = Field(index=True)
+    version: int  # the version whose monitoring fired the triggers
+    stage: str | None = None
+    triggers: str  # canonical JSON list of {trigger, detail}
+    status: str = Field(index=True)  # open | retrained
+    created_at: str
+    created_by: str
+    event_seq: int
+    result_version: int | None = None
+    request_id: int | None = None
+    closed_at: str | None = None
+    closed_by: str | None = None
+    closed_seq: int | None = None

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from console.policy import Policy, load_policy
 from console.tui.base import SignoffScreen
@@ -88,7 +88,9 @@ class AdminScreen(SignoffScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="admin")
     def load(self) -> None:
-        self.post_message(AdminLoaded(list_users(self.store), load_policy(self.store)))
+        users, policy = list_users(self.store), load_policy(self.store)
+        if not get_current_worker().is_cancelled:  # a newer load replaced this one
+            self.post_message(AdminLoaded(users, policy))
 
     @on(AdminLoaded)
     def show(self, data: AdminLoaded) -> None:

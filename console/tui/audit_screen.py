@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from audit.keys import Signer
 from console.auditing import (
@@ -116,7 +116,7 @@ class AuditScreen(SignoffScreen):
             "enter", "show_event", "Payload", id="audit.payload", tooltip="The event's payload"
         ),
         Binding("r", "reload", "Reload", id="audit.reload", tooltip="Read the store again"),
-        Binding("escape", "close_filters", "Close filter", id="audit.close", show=False),
+        Binding("escape", "close", "Close", id="audit.close", show=False),
     ]
 
     page_size = PAGE_SIZE
@@ -178,7 +178,9 @@ class AuditScreen(SignoffScreen):
             if latest
             else "no checkpoint yet: c writes one"
         )
-        self.post_message(PageLoaded(events, before, audit_size(self.store), checkpoint))
+        size = audit_size(self.store)
+        if not get_current_worker().is_cancelled:  # a newer page request replaced this one
+            self.post_message(PageLoaded(events, before, size, checkpoint))
 
     @on(PageLoaded)
     def show_page(self, page: PageLoaded) -> None:
@@ -240,11 +242,14 @@ class AuditScreen(SignoffScreen):
         else:
             self.query_one("#audit-events", DataTable).focus()
 
-    def action_close_filters(self) -> None:
+    def action_close(self) -> None:
+        """Escape: close the filter bar, else put away the checkpoint text."""
         bar = self.query_one("#audit-filters")
         if bar.has_class("-open"):
             bar.remove_class("-open")
             self.query_one("#audit-events", DataTable).focus()
+        else:
+            self.query_one("#audit-checkpoint", Static).display = False
 
     @on(Input.Submitted, "#audit-filters Input")
     def apply_filters(self) -> None:

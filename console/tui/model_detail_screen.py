@@ -19,7 +19,7 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from console.deployments import HistoryEntry, history
 from console.evidence import CheckView, ValidationView, latest_validation
@@ -107,9 +107,20 @@ def check_bar(check: CheckView, width: int = 16) -> Text:
     if value is None:
         return Text("")
     unit = 0.0 <= value <= 1.0 and (threshold is None or 0.0 <= threshold <= 1.0)
+    if not unit and threshold is None:
+        return Text("")  # nothing to compare a raw error with
     scale = 1.0 if unit else max(abs(value), abs(threshold or 0.0)) * 1.25 or 1.0
     style = {"fail": "red", "warn": "yellow", "pass": "green"}.get(check.status, "cyan")
     return bar(abs(value), scale, width, mark=threshold, style=style)
+
+
+def _check_order(check: CheckView) -> tuple[int, int, str]:
+    """Failures and warnings first, then in the order the validation report lists them."""
+    from console.validation.checks import CATEGORIES
+
+    severity = {"fail": 0, "warn": 1}.get(check.status, 2)
+    category = CATEGORIES.index(check.category) if check.category in CATEGORIES else 99
+    return severity, category, check.name
 
 
 def _note(check: CheckView) -> str:
@@ -204,13 +215,17 @@ class ModelDetailScreen(SignoffScreen):
     def load(self) -> None:
         model = get_model(self.store, self.model_name)
         runs = {v.number: latest_validation(self.store, v.model, v.number) for v in model.versions}
-        self.post_message(ModelLoaded(model, runs, history(self.store, self.model_name)))
+        entries = history(self.store, self.model_name)
+        if not get_current_worker().is_cancelled:  # a newer load replaced this one
+            self.post_message(ModelLoaded(model, runs, entries))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-version")
     def load_version(self, version: VersionView) -> None:
         run = latest_validation(self.store, version.model, version.number)
         card = card_markdown(self.store, version.model, version.number)
         dataset = get_dataset(self.store, version.train_dataset_sha256)
+        if get_current_worker().is_cancelled:
+            return  # a newer version was selected
         self.post_message(
             VersionLoaded(
                 version, run, card if card is not None else fields_markdown(version), dataset
@@ -313,7 +328,7 @@ class ModelDetailScreen(SignoffScreen):
             )
         )
         drift = run.by_category("drift")
-        for check in run.checks:
+        for check in sorted(run.checks, key=_check_order):
             if check.category == "drift":
                 continue
             table.add_row(

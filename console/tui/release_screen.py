@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from audit.keys import Signer
 from console.auditing import list_events
@@ -228,7 +228,8 @@ class ReleaseScreen(SignoffScreen):
                 f"{me.name} ({me.role}) · promote, canary: {', '.join(PROMOTE_ROLES)} · "
                 f"break-glass: {', '.join(breakers)}"
             )
-        self.post_message(ReleaseLoaded(rows, requests, who))
+        if not get_current_worker().is_cancelled:  # a newer load replaced this one
+            self.post_message(ReleaseLoaded(rows, requests, who))
 
     @on(ReleaseLoaded)
     def show(self, data: ReleaseLoaded) -> None:

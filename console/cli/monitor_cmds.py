@@ -1,0 +1,548 @@
+"""Monitoring from the command line: logs and outcomes in, drift, decay, canaries, retraining."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from console.cli.options import SignoffGroup, common, invocation, print_json, table
+
+if TYPE_CHECKING:
+    from console.monitoring.runs import MonitorRun
+    from console.monitoring.views import AlertView, JobView
+
+
+@click.group("monitor", cls=SignoffGroup)
+def monitor() -> None:
+    """Production monitoring: prediction logs, outcomes, drift, decay, canaries, retraining jobs."""
+
+
+@monitor.command("ingest")
+@click.argument("model")
+@click.option(
+    "--predictions",
+    "path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="CSV, Parquet or JSON lines: timestamp, version, prediction, features[, request_id, score].",
+)
+@click.option("--stage", help="The stage that served them (default: the last stage serving one).")
+@common(json_output=True)
+def ingest_cmd(path: Path, model: str, stage: str | None, **kwargs: Any) -> None:
+    """Store a prediction log (release managers, authors, admins; audited).
+
+    Every row names the version that served it; rows with versions the store does not know,
+    missing feature columns, unparseable timestamps or an empty file are refused with a count
+    and examples, and nothing is stored.
+
+    \b
+    Example:
+        signoff monitor ingest credit-risk --predictions week-44.csv --stage production --as rel
+    """
+    from console.monitoring.ingest import ingest_predictions
+
+    run = invocation(kwargs)
+    store = run.store()
+    result = ingest_predictions(store, run.signer(store), model, path, stage=stage)
+    if run.as_json:
+        print_json(result.as_dict())
+        return
+    versions = ", ".join(f"v{v}: {n}" for v, n in result.versions.items())
+    click.echo(
+        f"log {result.log_id}: {result.rows} predictions of {model} ({versions}) from "
+        f"{result.first_ts[:19]} to {result.last_ts[:19]}"
+        + (f" in {result.stage}" if result.stage else "")
+    )
+    click.echo(
+        f"  stored as Parquet {result.artifact_sha256[:16]}…; {result.with_request_ids} rows "
+        "carry a request id for outcomes"
+    )
+    if result.ignored_columns:
+        click.echo(f"  ignored columns: {', '.join(result.ignored_columns)}")
+
+
+@monitor.command("labels")
+@click.argument("model")
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="CSV, Parquet or JSON lines with request_id and the outcome.",
+)
+@click.option("--outcome", "outcome", help="The outcome column (default: outcome or the target).")
+@click.option(
+    "--allow-unmatched",
+    is_flag=True,
+    help="Keep outcomes whose request id no log holds yet (counted, never dropped silently).",
+)
+@common(json_output=True)
+def labels_cmd(
+    path: Path, model: str, outcome: str | None, allow_unmatched: bool, **kwargs: Any
+) -> None:
+    """Attach outcomes that arrived later, joined to predictions by request id.
+
+    Outcomes for request ids that were never logged are refused with a count and examples,
+    unless --allow-unmatched keeps them (counted in the batch and its event).
+
+    \b
+    Example:
+        signoff monitor labels credit-risk --file outcomes-october.csv --as rel
+    """
+    from console.monitoring.labels import ingest_outcomes
+
+    run = invocation(kwargs)
+    store = run.store()
+    result = ingest_outcomes(
+        store,
+        run.signer(store),
+        model,
+        path,
+        outcome_column=outcome,
+        allow_unmatched=allow_unmatched,
+    )
+    if run.as_json:
+        print_json(result.as_dict())
+        return
+    click.echo(
+        f"outcome batch {result.batch_id}: {result.rows} outcomes of {model}, "
+        f"{result.matched} matched to logged predictions"
+    )
+    if result.unmatched:
+        click.echo(
+            f"  {result.unmatched} not logged yet (kept with --allow-unmatched), e.g. "
+            + ", ".join(result.unmatched_examples)
+        )
+
+
+def _signer_if_acting(run: Any, store: Any) -> Any:
+    return run.signer(store) if run.user else None
+
+
+def _recorded_line(monitor_run: MonitorRun) -> str:
+    recorded = monitor_run.recorded
+    if recorded is None:
+        return "not recorded: pass --as USER to record windows and alerts"
+    if recorded.event_seq is None:
+        return "nothing new to record"
+    return (
+        f"recorded {len(recorded.windows)} window(s) and {len(recorded.alerts)} new alert(s) "
+        f"(event #{recorded.event_seq})"
+    )
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, int | float) else "-"
+
+
+_window_option = click.option(
+    "--window", help="Window length, e.g. 7d, 24h, 2w (default: the policy's)."
+)
+_since_option = click.option("--since", help="Only windows from this date (UTC), e.g. 2026-09-01.")
+
+
+@monitor.command("drift")
+@click.argument("model")
+@_window_option
+@_since_option
+@common(json_output=True)
+def drift_cmd(model: str, window: str | None, since: str | None, **kwargs: Any) -> None:
+    """Drift per window and feature: PSI and KS against the training profile, prediction
+    drift, null rates and range violations, computed in DuckDB over the logs.
+
+    With --as USER (release manager, risk officer, author or admin) new windows are recorded
+    and each threshold crossed opens an audited alert; without it nothing is written. Exits 1
+    while an alert is open for an evaluated window.
+
+    \b
+    Example:
+        signoff monitor drift credit-risk --window 7d --since 2026-09-01 --as raj
+    """
+    from console.monitoring.runs import monitor as evaluate
+    from console.monitoring.settings import parse_window
+
+    run = invocation(kwargs)
+    store = run.store()
+    result = evaluate(
+        store,
+        _signer_if_acting(run, store),
+        model,
+        "drift",
+        window=parse_window(window) if window else None,
+        since=since,
+    )
+    if run.as_json:
+        print_json(result.as_dict())
+    else:
+        _print_drift(result)
+    if result.alerting:
+        raise click.exceptions.Exit(1)
+
+
+def _print_drift(result: MonitorRun) -> None:
+    evaluation = result.evaluation
+    limits = evaluation.as_dict().get("thresholds")
+    assert isinstance(limits, dict)
+    click.echo(
+        f"{evaluation.model}: drift per {evaluation.window} window (PSI > {limits['max_psi']}, "
+        f"KS D > {limits['max_ks_statistic']} at p < {limits['max_ks_pvalue']}, "
+        f"prediction PSI > {limits['max_prediction_psi']})"
+    )
+    for note in evaluation.notes:
+        click.echo(f"  {note}")
+    rows: list[list[str]] = []
+    for w in evaluation.windows:
+        features = w.result.get("features")
+        assert isinstance(features, dict)
+        worst: tuple[str | None, dict[str, Any]] = max(
+            features.items(),
+            key=lambda item: item[1].get("psi") or 0.0,
+            default=(None, {}),
+        )
+        prediction = w.result.get("prediction")
+        crossed = sorted(
+            {
+                c.subject if c.subject == "prediction" else f"{c.kind.split('.', 1)[1]} {c.subject}"
+                for c in w.crossings
+            }
+        )
+        rows.append(
+            [
+                w.start[:10],
+                f"v{w.version}",
+                str(w.rows),
+                w.status,
+                f"{_fmt(worst[1].get('psi'))} {worst[0]}" if worst[0] else "-",
+                _fmt(prediction.get("psi")) if isinstance(prediction, dict) else "-",
+                (", ".join(crossed[:3]) + (" …" if len(crossed) > 3 else "")) or "-",
+            ]
+        )
+    click.echo(
+        table(rows, ["WINDOW", "VERSION", "ROWS", "STATUS", "MAX PSI", "PRED PSI", "CROSSED"])
+    )
+    _print_footer(result)
+
+
+def _print_footer(result: MonitorRun) -> None:
+    click.echo(_recorded_line(result))
+    if result.open_alerts:
+        click.echo(
+            f"{len(result.open_alerts)} open alert(s) for these windows; see `signoff monitor "
+            f"alerts {result.evaluation.model}`"
+        )
+    if result.unrecorded:
+        click.echo(f"{len(result.unrecorded)} threshold crossing(s) not recorded as alerts yet")
+
+
+@monitor.command("performance")
+@click.argument("model")
+@_window_option
+@_since_option
+@common(json_output=True)
+def performance_cmd(model: str, window: str | None, since: str | None, **kwargs: Any) -> None:
+    """Metrics per window on the outcomes that arrived, with 95% bootstrap intervals, against
+    the version's latest validation run.
+
+    A metric below its validation value by more than the policy's decay_tolerance, with its
+    whole interval below that value, opens an alert when you act with --as USER. Exits 1 while
+    a decay alert is open for an evaluated window.
+
+    \b
+    Example:
+        signoff monitor performance credit-risk --window 7d --as raj
+    """
+    from console.monitoring.runs import monitor as evaluate
+    from console.monitoring.settings import parse_window
+
+    run = invocation(kwargs)
+    store = run.store()
+    result = evaluate(
+        store,
+        _signer_if_acting(run, store),
+        model,
+        "performance",
+        window=parse_window(window) if window else None,
+        since=since,
+    )
+    if run.as_json:
+        print_json(result.as_dict())
+    else:
+        _print_performance(result)
+    if result.alerting:
+        raise click.exceptions.Exit(1)
+
+
+def _metric(metrics: object, name: str) -> str:
+    if not isinstance(metrics, dict) or name not in metrics:
+        return "-"
+    entry = metrics[name]
+    ci = entry.get("ci95")
+    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if isinstance(ci, list) else ""
+    return f"{_fmt(entry.get('value'))}{interval}"
+
+
+def _print_performance(result: MonitorRun) -> None:
+    from console.monitoring.performance import PerformanceEvaluation
+
+    evaluation = result.evaluation
+    assert isinstance(evaluation, PerformanceEvaluation)
+    click.echo(
+        f"{evaluation.model}: performance per {evaluation.window} window (decay tolerance "
+        f"{evaluation.decay_tolerance})"
+    )
+    for number, baseline in evaluation.baselines.items():
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in baseline.metrics.items()) or "none"
+        run_id = f"validation run {baseline.run_id}" if baseline.run_id else "no validation run"
+        click.echo(f"  baseline v{number} ({run_id}): {shown}")
+    for note in evaluation.notes:
+        click.echo(f"  {note}")
+    names = ["accuracy", "roc_auc"]
+    if any(
+        "r2" in (w.result.get("metrics") or {})  # type: ignore[operator]
+        for w in evaluation.windows
+    ):
+        names = ["r2", "rmse"]
+    rows = [
+        [
+            w.start[:10],
+            f"v{w.version}",
+            f"{w.rows}/{w.result.get('rows')}",
+            *(_metric(w.result.get("metrics"), n) for n in names),
+            w.status,
+        ]
+        for w in evaluation.windows
+    ]
+    headers = ["WINDOW", "VERSION", "LABELLED", *(n.upper() + " (95% CI)" for n in names)]
+    click.echo(table(rows, [*headers, "STATUS"]))
+    _print_footer(result)
+
+
+@monitor.command("compare")
+@click.argument("model")
+@click.option("--stage", required=True, help="The stage whose canary runs.")
+@common(json_output=True)
+def compare_cmd(model: str, stage: str, **kwargs: Any) -> None:
+    """Champion against canary on logged outcomes: the difference with a 95% interval, a
+    significance test, and a recommendation (step, abort, or wait for more outcomes).
+
+    Reads only. Exits 1 when the recommendation is to abort.
+
+    \b
+    Example:
+        signoff monitor compare credit-risk --stage production
+    """
+    from console.monitoring.compare import ABORT, compare_canary
+
+    run = invocation(kwargs)
+    result = compare_canary(run.store(), model, stage)
+    if run.as_json:
+        print_json(result.as_dict())
+    else:
+        share = f" at {result.canary_share}%" if result.canary_share is not None else ""
+        click.echo(
+            f"{model} {stage}: champion v{result.champion.version} vs canary "
+            f"v{result.canary.version}{share}, since {result.since[:19]} ({result.metric})"
+        )
+        for label, arm in (("champion", result.champion), ("canary", result.canary)):
+            click.echo(f"  {label:9} v{arm.version}: {_fmt(arm.value, 4)} on {arm.rows} outcomes")
+        if result.difference is not None and result.ci95 is not None:
+            better = "canary better" if result.difference > 0 else "canary worse"
+            click.echo(
+                f"  difference {result.difference:+.4f} ({better}), 95% CI "
+                f"{result.ci95[0]:+.4f} to {result.ci95[1]:+.4f}, z {_fmt(result.z, 2)}, "
+                f"p {result.p_value:.3g}"
+            )
+        click.echo(f"recommendation: {result.recommendation.upper()}: {result.reason}")
+        if result.command:
+            click.echo(f"  act with: {result.command} --as YOU")
+    if result.recommendation == ABORT:
+        raise click.exceptions.Exit(1)
+
+
+@monitor.command("check")
+@click.option("--model", help="Only this model (default: every model with a version in a stage).")
+@common(json_output=True)
+def check_cmd(model: str | None, **kwargs: Any) -> None:
+    """Evaluate drift and performance, record what is new, and open retraining jobs for the
+    policy's triggers (drift alert, decay alert, model age). Idempotent: safe from cron.
+
+    \b
+    Example:
+        signoff monitor check --as rel     # e.g. hourly from cron
+    """
+    from console.monitoring.triggers import run_check
+
+    run = invocation(kwargs)
+    store = run.store()
+    result = run_check(store, run.signer(store), model)
+    if run.as_json:
+        print_json(result.as_dict())
+        return
+    if not result.models:
+        click.echo("no model has a version in a stage; nothing to check")
+    for item in result.models:
+        recorded = len(item.drift.windows) + len(item.performance.windows)
+        alerts = len(item.drift.alerts) + len(item.performance.alerts)
+        served = ", ".join(f"v{v}" for v in item.versions) or "none"
+        click.echo(
+            f"{item.model} (serving {served}): {recorded} window(s) recorded, {alerts} new alert(s)"
+        )
+        for note in item.notes:
+            click.echo(f"  {note}")
+        for version, fired in item.triggers.items():
+            names = ", ".join(str(t["trigger"]) for t in fired)
+            click.echo(f"  v{version}: triggers {names}")
+        for job in item.opened:
+            click.echo(
+                f"  opened retraining job {job.id} for v{job.version}: "
+                f"`signoff retrain {item.model} --data FILE --as AUTHOR`"
+            )
+        for job in item.already_open:
+            click.echo(f"  retraining job {job.id} for v{job.version} is already open")
+
+
+def _alert_row(alert: AlertView) -> list[str]:
+    return [
+        str(alert.id),
+        f"{alert.model}:{alert.version}",
+        alert.window_start[:10],
+        alert.kind,
+        alert.subject,
+        f"{_fmt(alert.value)} > {_fmt(alert.threshold)}",
+        alert.status,
+    ]
+
+
+def _job_row(job: JobView) -> list[str]:
+    fired = ", ".join(str(t.get("trigger")) for t in job.triggers)
+    result = f"v{job.result_version} (request {job.request_id})" if job.result_version else "-"
+    return [str(job.id), f"{job.model}:{job.version}", fired, job.status, result]
+
+
+@monitor.command("alerts")
+@click.argument("model", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Also resolved alerts and closed jobs.")
+@common(json_output=True)
+def alerts_cmd(model: str | None, show_all: bool, **kwargs: Any) -> None:
+    """Open monitoring alerts and retraining jobs (with --all, also closed ones).
+
+    \b
+    Example:
+        signoff monitor alerts credit-risk
+    """
+    from console.monitoring.views import OPEN, list_alerts, list_jobs
+    from console.registry import check_model_name
+
+    run = invocation(kwargs)
+    if model is not None:
+        check_model_name(model)
+    store = run.store()
+    status = None if show_all else OPEN
+    alerts = list_alerts(store, model, status=status)
+    jobs = list_jobs(store, model, status=status)
+    if run.as_json:
+        print_json({"alerts": [a.as_dict() for a in alerts], "jobs": [j.as_dict() for j in jobs]})
+        return
+    if alerts:
+        click.echo(
+            table(
+                [_alert_row(a) for a in alerts],
+                ["ALERT", "VERSION", "WINDOW", "KIND", "SUBJECT", "VALUE", "STATUS"],
+            )
+        )
+    else:
+        click.echo("no open alerts" if not show_all else "no alerts")
+    click.echo("")
+    if jobs:
+        click.echo(
+            table([_job_row(j) for j in jobs], ["JOB", "VERSION", "TRIGGERS", "STATUS", "RESULT"])
+        )
+    else:
+        click.echo("no open retraining jobs" if not show_all else "no retraining jobs")
+
+
+@monitor.command("resolve")
+@click.argument("alert", type=int)
+@click.option("--reason", required=True, help="What was found or done.")
+@common()
+def resolve_cmd(alert: int, reason: str, **kwargs: Any) -> None:
+    """Resolve an open alert with a reason (risk officers, admins; audited).
+
+    \b
+    Example:
+        signoff monitor resolve 4 --reason "upstream income field fixed (INC-5120)" --as raj
+    """
+    from console.monitoring.record import resolve_alert
+
+    run = invocation(kwargs)
+    store = run.store()
+    view = resolve_alert(store, run.signer(store), alert, reason)
+    click.echo(f"resolved alert {view.id} ({view.kind} {view.subject} of {view.model})")
+
+
+@click.command("retrain")
+@click.argument("model")
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="CSV or Parquet with the features and the target (and the sensitive column).",
+)
+@click.option("--from-version", type=int, help="The version to refit (default: the open job's).")
+@click.option(
+    "--holdout",
+    type=click.Path(path_type=Path),
+    help="Validate on this file instead of a seeded 25% split of --data.",
+)
+@click.option("--comment", help="The promotion request's comment.")
+@common(json_output=True)
+def retrain_cmd(
+    model: str,
+    data: Path,
+    from_version: int | None,
+    holdout: Path | None,
+    comment: str | None,
+    **kwargs: Any,
+) -> None:
+    """Refit a clone of a version (same hyperparameters, fixed seed) on new data, register it
+    with lineage, validate it and open a promotion request to the first stage (authors,
+    admins). Nothing is promoted: people review and approve the request.
+
+    \b
+    Example:
+        signoff retrain credit-risk --data recent-labelled.csv --as dana
+    """
+    from console.monitoring.retrain import retrain
+
+    run = invocation(kwargs)
+    store = run.store()
+    result = retrain(
+        store,
+        run.signer(store),
+        model,
+        data,
+        from_version=from_version,
+        holdout=holdout,
+        comment=comment,
+    )
+    if run.as_json:
+        print_json(result.as_dict())
+        return
+    click.echo(
+        f"{model}:{result.version} retrained from v{result.parent} ({result.trigger}) on "
+        f"{result.train_rows} rows; validated on {result.holdout_rows}: {result.validation_status}"
+    )
+    click.echo(f"  data sha256 {result.data_sha256}")
+    click.echo(
+        f"  request {result.request_id} to {result.stage} is open for review: "
+        f"`signoff show-request {result.request_id}`"
+    )
+    for item in result.request_needed:
+        click.echo(f"    - {item}")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(monitor)
+    cli.add_command(retrain_cmd)

@@ -1,0 +1,446 @@
+"""Drift and data quality per version and time window, counted in DuckDB SQL over the logs.
+
+One grouped scan per served version counts, per window and feature, what the validation suite
+counts for a whole file (console.validation.reference): nulls, values below each edge of the
+training histogram and above its maximum, each training category and the values outside them.
+The few numbers per window then go through the validation suite's own statistics
+(console.validation.drift: PSI on the profile's bins, the binned two-sample KS test), so a
+window and a validation run of the same rows give the same PSI and KS.
+
+A window crosses a threshold of the policy's [monitoring] table when:
+- drift.psi: PSI > max_psi and above the PSI sampling alone reaches 1% of the time;
+- drift.ks: KS D > max_ks_statistic and its p-value < max_ks_pvalue;
+- drift.prediction: PSI of the predicted classes (against the predictions of the version's
+  latest validation run; regressors: the training target's histogram) > max_prediction_psi;
+- quality.null_rate: null rate above training by more than max_null_rate_increase;
+- quality.out_of_range: share of values outside the training range > max_out_of_range_share;
+- quality.unseen_category: share of categories training never saw > max_unseen_category_share
+  (only where the profile lists every training category).
+Windows with fewer than min_window_rows rows are reported as insufficient and never cross.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+from numpy.typing import NDArray
+
+from console.errors import NotFound
+from console.evidence import latest_validation
+from console.monitoring.logs import PREDICTION, TS, VERSION, log_batches, verified_paths
+from console.monitoring.settings import MonitoringSettings, Window, monitoring_settings
+from console.monitoring.sql import connect, double, ident, label_of, literal, parquet_source, rows
+from console.monitoring.windows import (
+    Crossing,
+    WindowResult,
+    basis_digest,
+    bucket_sql,
+    parse_since,
+    status_of,
+    store_time,
+    window_end,
+    window_start,
+)
+from console.policy import load_policy
+from console.registry import VersionView, check_model_name, get_dataset, get_model
+from console.store.db import Store
+from console.validation.drift import (
+    binned_ks,
+    category_bins,
+    ks_pvalue,
+    numeric_bins,
+    psi,
+    psi_noise,
+)
+from console.validation.reference import (
+    CategoryCounts,
+    ColumnMeasure,
+    NumericCounts,
+    ProfiledColumn,
+    parse_profile,
+)
+
+FILE_COLUMN = "_file"
+
+
+@dataclass(frozen=True)
+class DriftEvaluation:
+    """Every window of every served version, with the settings they were judged by."""
+
+    model: str
+    window: str
+    since: str | None
+    windows: list[WindowResult]
+    thresholds: dict[str, float]
+    notes: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "window": self.window,
+            "since": self.since,
+            "windows": [w.as_dict() for w in self.windows],
+            "thresholds": self.thresholds,
+            "notes": self.notes,
+        }
+
+
+# ---- counting ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Term:
+    """The SQL aggregates of one compared column and how to turn them into a ColumnMeasure."""
+
+    reference: ProfiledColumn
+    column: str  # the log's column
+    numeric: bool
+
+
+def _terms_sql(terms: Sequence[_Term]) -> tuple[list[str], list[str]]:
+    """Projections (each column cast once) and aggregates, in the order `_measures` reads."""
+    inner: list[str] = []
+    aggregates: list[str] = []
+    for i, term in enumerate(terms):
+        ref, column = term.reference, ident(term.column)
+        if term.numeric:
+            x, v = f"x{i}", f"v{i}"
+            inner.append(f"CAST({column} AS DOUBLE) AS {x}")
+            inner.append(
+                f"CASE WHEN isfinite(CAST({column} AS DOUBLE)) THEN CAST({column} AS DOUBLE) END "
+                f"AS {v}"
+            )
+            aggregates.append(f"count({v})")
+            aggregates.append(f"count_if(isinf({x}))")
+            aggregates.extend(f"count_if({v} < {double(e)})" for e in ref.edges[:-1])
+            aggregates.append(f"count_if({v} > {double(ref.edges[-1])})" if ref.edges else "0")
+        else:
+            s = f"s{i}"
+            inner.append(f"CAST({column} AS VARCHAR) AS {s}")
+            known = list(ref.frequencies)
+            unseen = f"{s} NOT IN ({', '.join(literal(k) for k in known)})" if known else "true"
+            aggregates.append(f"count({s})")
+            aggregates.extend(f"count_if({s} = {literal(k)})" for k in known)
+            aggregates.append(f"count_if({s} IS NOT NULL AND {unseen})")
+    return inner, aggregates
+
+
+def _measures(
+    terms: Sequence[_Term], values: Sequence[int], rows_: int
+) -> dict[str, ColumnMeasure]:
+    """The window's counts as the validation suite's ColumnMeasure, per compared column."""
+    out: dict[str, ColumnMeasure] = {}
+    at = 0
+    for term in terms:
+        ref = term.reference
+        if term.numeric:
+            k = max(len(ref.edges) - 1, 0)
+            finite, infinite = values[at], values[at + 1]
+            counts = NumericCounts(finite, list(values[at + 2 : at + 2 + k]), values[at + 2 + k])
+            at += 3 + k
+            out[term.column] = ColumnMeasure(
+                ref, "DOUBLE", "numeric", rows_ - finite - infinite, numeric=counts
+            )
+        else:
+            known = list(ref.frequencies)
+            non_null = values[at]
+            per = dict(zip(known, values[at + 1 : at + 1 + len(known)], strict=True))
+            outside = values[at + 1 + len(known)]
+            at += 2 + len(known)
+            categories = CategoryCounts(per, outside, 1 if outside else 0)
+            out[term.column] = ColumnMeasure(
+                ref, "VARCHAR", "categorical", rows_ - non_null, categories=categories
+            )
+    return out
+
+
+# ---- statistics ---------------------------------------------------------------------------------
+
+
+def feature_statistics(measure: ColumnMeasure, rows_: int) -> dict[str, object]:
+    """PSI, KS, null rate and range or unseen share of one feature in one window."""
+    ref = measure.reference
+    null_rate = measure.nulls / rows_ if rows_ else 0.0
+    stats: dict[str, object] = {
+        "kind": "numeric" if measure.numeric is not None else "categorical",
+        "null_rate": null_rate,
+        "null_rate_increase": null_rate - ref.null_rate,
+    }
+    if measure.numeric is not None:
+        reference, actual = numeric_bins(measure)
+        counts = measure.numeric
+        ks = binned_ks(measure)
+        statistic, n_ref, n = ks if ks is not None else (None, 0, 0)
+        out_of_range = (
+            (counts.below_edge[0] + counts.above_max) / counts.finite
+            if counts.finite and ref.edges and counts.below_edge
+            else 0.0
+        )
+        stats.update(
+            {
+                "psi": psi(reference, actual) if reference.size else None,
+                "psi_noise": psi_noise(reference.size, int(reference.sum()), int(actual.sum())),
+                "ks_statistic": statistic,
+                "ks_pvalue": ks_pvalue(statistic, n_ref, n) if statistic is not None else None,
+                "out_of_range_share": out_of_range,
+                "shares": _shares(actual),
+                "reference_shares": _shares(reference),
+            }
+        )
+    else:
+        names, reference, actual = category_bins(measure)
+        categories = measure.categories
+        assert categories is not None
+        non_null = rows_ - measure.nulls
+        stats.update(
+            {
+                "psi": psi(reference, actual),
+                "psi_noise": psi_noise(reference.size, int(reference.sum()), int(actual.sum())),
+                "unseen_share": (
+                    categories.outside / non_null if non_null and not ref.other_count else None
+                ),
+                "categories": names,
+                "shares": _shares(actual),
+                "reference_shares": _shares(reference),
+            }
+        )
+    return stats
+
+
+def _shares(counts: NDArray[np.float64]) -> list[float]:
+    total = float(counts.sum())
+    return [float(c) / total if total else 0.0 for c in counts]
+
+
+def _number(stats: dict[str, object], key: str) -> float | None:
+    value = stats.get(key)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def feature_crossings(
+    name: str, stats: dict[str, object], settings: MonitoringSettings
+) -> list[Crossing]:
+    found: list[Crossing] = []
+    value = _number(stats, "psi")
+    noise = _number(stats, "psi_noise") or 0.0
+    if value is not None and value > settings.max_psi and value > noise:
+        found.append(Crossing("drift.psi", name, value, settings.max_psi, {"noise_99": noise}))
+    statistic, p_value = _number(stats, "ks_statistic"), _number(stats, "ks_pvalue")
+    if (
+        statistic is not None
+        and p_value is not None
+        and statistic > settings.max_ks_statistic
+        and p_value < settings.max_ks_pvalue
+    ):
+        found.append(
+            Crossing(
+                "drift.ks",
+                name,
+                statistic,
+                settings.max_ks_statistic,
+                {"p_value": p_value, "max_ks_pvalue": settings.max_ks_pvalue},
+            )
+        )
+    increase = _number(stats, "null_rate_increase")
+    if increase is not None and increase > settings.max_null_rate_increase:
+        found.append(
+            Crossing(
+                "quality.null_rate",
+                name,
+                increase,
+                settings.max_null_rate_increase,
+                {"null_rate": stats.get("null_rate")},
+            )
+        )
+    share = _number(stats, "out_of_range_share")
+    if share is not None and share > settings.max_out_of_range_share:
+        found.append(
+            Crossing("quality.out_of_range", name, share, settings.max_out_of_range_share, {})
+        )
+    unseen = _number(stats, "unseen_share")
+    if unseen is not None and unseen > settings.max_unseen_category_share:
+        found.append(
+            Crossing(
+                "quality.unseen_category", name, unseen, settings.max_unseen_category_share, {}
+            )
+        )
+    return found
+
+
+# ---- the prediction's reference -------------------------------------------------------------
+
+
+def prediction_reference(
+    store: Store, view: VersionView, profile: dict[str, ProfiledColumn]
+) -> tuple[ProfiledColumn | None, str]:
+    """What the predictions are compared with, and where it comes from."""
+    if view.task_type == "regression":
+        target = profile.get(view.target)
+        if target is None or target.kind != "numeric" or len(target.edges) < 2:
+            return None, "the training target has no histogram"
+        return target, f"training target {view.target!r}"
+    run = latest_validation(store, view.model, view.number)
+    check = run.check("performance.confusion_matrix") if run is not None else None
+    if run is None or check is None:
+        return None, "no validation run to compare predictions with"
+    labels, matrix = check.detail.get("labels"), check.detail.get("matrix")
+    if not isinstance(labels, list) or not isinstance(matrix, list):
+        return None, "the validation run recorded no confusion matrix"
+    predicted = np.asarray(matrix, dtype=np.float64).sum(axis=0)
+    frequencies = {label_of(lab): int(n) for lab, n in zip(labels, predicted, strict=True)}
+    reference = ProfiledColumn(PREDICTION, "VARCHAR", "categorical", 0.0, frequencies=frequencies)
+    return reference, f"predictions of validation run {run.id}"
+
+
+# ---- evaluation -------------------------------------------------------------------------------
+
+
+def _version_windows(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    model: str,
+    view: VersionView,
+    profile: dict[str, ProfiledColumn],
+    prediction_ref: ProfiledColumn | None,
+    settings: MonitoringSettings,
+    window: Window,
+    since: datetime | None,
+) -> list[WindowResult]:
+    terms: list[_Term] = []
+    for column in view.input_schema:
+        name = str(column["name"])
+        ref = profile.get(name)
+        if ref is None:
+            continue
+        if ref.kind == "numeric" and str(column.get("kind")) == "numeric":
+            terms.append(_Term(ref, name, True))
+        elif ref.kind in ("categorical", "boolean") and str(column.get("kind")) in (
+            "categorical",
+            "boolean",
+        ):
+            terms.append(_Term(ref, name, False))
+    if prediction_ref is not None:
+        terms.append(_Term(prediction_ref, PREDICTION, prediction_ref.kind == "numeric"))
+    inner, aggregates = _terms_sql(terms)
+    where = f"{VERSION} = {view.number}"
+    if since is not None:
+        where += f" AND {TS} >= TIMESTAMP '{window_start(since, window).isoformat(sep=' ')}'"
+    projection = ", ".join([f"{bucket_sql(window)} AS w", FILE_COLUMN, *inner])
+    sql = (
+        f"SELECT w, count(*), list(DISTINCT {FILE_COLUMN}), {', '.join(aggregates) or '0'} "
+        f"FROM (SELECT {projection} FROM {source} WHERE {where}) GROUP BY w ORDER BY w"
+    )
+    results: list[WindowResult] = []
+    for row in rows(con, sql, f"computing drift of {model}:{view.number}"):
+        start = row[0]
+        assert isinstance(start, datetime)
+        n = int(str(row[1]))
+        files = [str(f) for f in row[2]] if isinstance(row[2], list) else []
+        values = [int(v) if isinstance(v, int | float) else 0 for v in row[3:]]
+        measures = _measures(terms, values, n)
+        features: dict[str, object] = {}
+        crossings: list[Crossing] = []
+        for term in terms:
+            stats = feature_statistics(measures[term.column], n)
+            if term.column == PREDICTION:
+                continue
+            features[term.column] = stats
+            crossings += feature_crossings(term.column, stats, settings)
+        result: dict[str, object] = {"rows": n, "features": features}
+        if prediction_ref is not None:
+            stats = feature_statistics(measures[PREDICTION], n)
+            result["prediction"] = stats
+            value, noise = _number(stats, "psi"), _number(stats, "psi_noise") or 0.0
+            if value is not None and value > settings.max_prediction_psi and value > noise:
+                crossings.append(
+                    Crossing(
+                        "drift.prediction",
+                        PREDICTION,
+                        value,
+                        settings.max_prediction_psi,
+                        {"shares": stats.get("shares"), "reference": stats.get("reference_shares")},
+                    )
+                )
+        if n < settings.min_window_rows:
+            crossings = []
+        results.append(
+            WindowResult(
+                kind="drift",
+                model=model,
+                version=view.number,
+                start=store_time(start),
+                end=store_time(window_end(start, window)),
+                rows=n,
+                status=status_of(n, settings.min_window_rows, crossings),
+                result=result,
+                crossings=crossings,
+                basis_sha256=basis_digest(files, settings.policy_sha256, window),
+            )
+        )
+    return results
+
+
+def evaluate_drift(
+    store: Store,
+    model: str,
+    *,
+    window: Window | None = None,
+    since: str | None = None,
+    upto_seq: int | None = None,
+) -> DriftEvaluation:
+    """Drift per served version and window, from the logs (ingested before event `upto_seq`)."""
+    check_model_name(model)
+    view = get_model(store, model)
+    settings = monitoring_settings(load_policy(store))
+    window = window or settings.window
+    start = parse_since(since)
+    batches = log_batches(store, model, upto_seq=upto_seq)
+    if not batches:
+        raise NotFound(
+            f"no prediction logs for {model} yet; ingest some with `signoff monitor ingest`"
+        )
+    served = sorted({v for b in batches for v in b.versions})
+    versions = {v.number: v for v in view.versions}
+    windows: list[WindowResult] = []
+    notes: list[str] = []
+    con = connect()
+    try:
+        for number in served:
+            version = versions[number]
+            paths = verified_paths(
+                store, [b.artifact_sha256 for b in batches if number in b.versions]
+            )
+            profile = parse_profile(get_dataset(store, version.train_dataset_sha256).profile)
+            reference, origin = prediction_reference(store, version, profile)
+            notes.append(f"{model}:{number}: predictions compared with {origin}")
+            windows += _version_windows(
+                con,
+                _source(paths),
+                model,
+                version,
+                profile,
+                reference,
+                settings,
+                window,
+                start,
+            )
+    finally:
+        con.close()
+    windows.sort(key=lambda w: (w.start, w.version))
+    return DriftEvaluation(
+        model,
+        window.text,
+        store_time(window_start(start, window)) if start else None,
+        windows,
+        settings.thresholds(),
+        notes,
+    )
+
+
+def _source(paths: Sequence[Path]) -> str:
+    return parquet_source(paths)[: -len(")")] + f", filename = '{FILE_COLUMN}')"

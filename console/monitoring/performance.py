@@ -1,0 +1,345 @@
+"""Performance per version and window on the outcomes that arrived, against validation.
+
+Logged predictions are joined to their outcomes by request id in DuckDB; only the labelled rows
+of a window (prediction, outcome, score) reach numpy. Each window gets the primary metrics with
+95% bootstrap intervals from the validation suite's own resampler (same seed, same number of
+resamples): accuracy and, when the log carries scores, ROC AUC for classifiers; R² (and RMSE,
+reported only) for regressors. The baseline is the version's latest validation run.
+
+A window decays (`performance.decay`) when a metric is below its baseline by more than the
+policy's decay_tolerance and the window's whole interval lies below the baseline: a material
+drop that sampling alone does not explain. Windows with fewer than min_window_rows labelled
+rows are reported as insufficient and never alert.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+from numpy.typing import NDArray
+
+from console.errors import NotFound
+from console.evidence import latest_validation
+from console.monitoring.drift import FILE_COLUMN
+from console.monitoring.logs import (
+    OUTCOME,
+    PREDICTION,
+    REQUEST_ID,
+    SCORE,
+    TS,
+    VERSION,
+    log_batches,
+    outcome_batches,
+    verified_paths,
+)
+from console.monitoring.settings import MonitoringSettings, Window, monitoring_settings
+from console.monitoring.sql import connect, label_of, parquet_source, rows
+from console.monitoring.windows import (
+    Crossing,
+    WindowResult,
+    basis_digest,
+    bucket_sql,
+    parse_since,
+    status_of,
+    store_time,
+    window_end,
+    window_start,
+)
+from console.policy import load_policy
+from console.registry import VersionView, check_model_name, get_model
+from console.store.db import Store
+from console.validation.bootstrap import BootstrapPlan, Statistic, auc_of, mean_of, r2_of
+
+OUTCOME_FILE = "_outcome_file"
+# Metrics where higher is better; a decay is the baseline minus the window's value.
+DECAYING = ("accuracy", "roc_auc", "r2")
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The version's latest validation: each metric's value and interval."""
+
+    run_id: int | None
+    metrics: dict[str, float]
+    intervals: dict[str, list[float]]
+    positive_label: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class PerformanceEvaluation:
+    model: str
+    window: str
+    since: str | None
+    windows: list[WindowResult]
+    baselines: dict[int, Baseline]
+    decay_tolerance: float
+    notes: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "window": self.window,
+            "since": self.since,
+            "windows": [w.as_dict() for w in self.windows],
+            "baselines": {str(k): b.as_dict() for k, b in self.baselines.items()},
+            "decay_tolerance": self.decay_tolerance,
+            "notes": self.notes,
+        }
+
+
+def validation_baseline(store: Store, view: VersionView) -> Baseline:
+    run = latest_validation(store, view.model, view.number)
+    if run is None:
+        return Baseline(None, {}, {}, None)
+    metrics: dict[str, float] = {}
+    intervals: dict[str, list[float]] = {}
+    for name in ("accuracy", "roc_auc", "r2", "rmse"):
+        check = run.check(f"performance.{name}")
+        if check is None or check.value is None:
+            continue
+        metrics[name] = float(check.value)
+        ci = check.detail.get("ci95")
+        if isinstance(ci, list) and len(ci) == 2:
+            intervals[name] = [float(ci[0]), float(ci[1])]
+    positive: str | None = None
+    precision = run.check("performance.precision")
+    matrix = run.check("performance.confusion_matrix")
+    if precision is not None and "positive_label" in precision.detail:
+        positive = label_of(precision.detail["positive_label"])
+    elif matrix is not None and isinstance(matrix.detail.get("labels"), list):
+        labels = matrix.detail["labels"]
+        assert isinstance(labels, list)
+        positive = label_of(labels[-1]) if len(labels) == 2 else None
+    return Baseline(run.id, metrics, intervals, positive)
+
+
+def window_metrics(
+    task: str,
+    predicted: NDArray[np.object_] | NDArray[np.float64],
+    outcome: NDArray[np.object_] | NDArray[np.float64],
+    score: NDArray[np.float64],
+    positive: str | None,
+) -> dict[str, dict[str, object]]:
+    """Each metric's value and 95% bootstrap interval on one window's labelled rows."""
+    from sklearn import metrics as skm
+
+    n = len(outcome)
+    plan = BootstrapPlan(rows=n)
+    values: dict[str, float] = {}
+    statistics: dict[str, Statistic] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if task == "classification":
+            correct = (predicted.astype(str) == outcome.astype(str)).astype(np.float64)
+            values["accuracy"] = float(correct.mean())
+            statistics["accuracy"] = mean_of(correct)
+            scored = np.isfinite(score)
+            if positive is not None and n and bool(scored.all()):
+                hit = outcome.astype(str) == positive
+                if 0 < int(hit.sum()) < n:
+                    values["roc_auc"] = float(skm.roc_auc_score(hit, score))
+                    statistics["roc_auc"] = auc_of(hit, score)
+        else:
+            y = outcome.astype(np.float64)
+            p = predicted.astype(np.float64)
+            squared = mean_of((y - p) ** 2)
+            values["rmse"] = float(np.sqrt(np.mean((y - p) ** 2)))
+            statistics["rmse"] = lambda index: np.sqrt(squared(index))
+            if n > 1:
+                values["r2"] = float(skm.r2_score(y, p))
+                statistics["r2"] = r2_of(y, p)
+        draws = plan.run(statistics)
+    out: dict[str, dict[str, object]] = {}
+    for name, value in values.items():
+        interval = plan.interval(value, draws[name])
+        out[name] = {"value": value, "ci95": interval.as_list() if interval else None}
+    return out
+
+
+def decay_crossings(
+    metrics: dict[str, dict[str, object]], baseline: Baseline, tolerance: float
+) -> list[Crossing]:
+    found: list[Crossing] = []
+    for name in DECAYING:
+        if name not in metrics or name not in baseline.metrics:
+            continue
+        value, ci = metrics[name]["value"], metrics[name]["ci95"]
+        reference = baseline.metrics[name]
+        if not isinstance(value, float):
+            continue
+        decay = reference - value
+        high = ci[1] if isinstance(ci, list) else value
+        if decay > tolerance and float(high) < reference:
+            found.append(
+                Crossing(
+                    "performance.decay",
+                    name,
+                    decay,
+                    tolerance,
+                    {"value": value, "ci95": ci, "baseline": reference, "run": baseline.run_id},
+                )
+            )
+    return found
+
+
+def _version_windows(
+    con: duckdb.DuckDBPyConnection,
+    logs: str,
+    outcomes: str,
+    model: str,
+    view: VersionView,
+    baseline: Baseline,
+    settings: MonitoringSettings,
+    window: Window,
+    since: datetime | None,
+) -> list[WindowResult]:
+    where = f"{VERSION} = {view.number}"
+    if since is not None:
+        where += f" AND {TS} >= TIMESTAMP '{window_start(since, window).isoformat(sep=' ')}'"
+    joined = (
+        f"(SELECT {bucket_sql(window)} AS w, l.{PREDICTION}, l.{SCORE}, l.{FILE_COLUMN}, "
+        f"o.{OUTCOME}, o.{OUTCOME_FILE} FROM (SELECT * FROM {logs} WHERE {where}) l "
+        f"LEFT JOIN {outcomes} o ON l.{REQUEST_ID} = o.{REQUEST_ID})"
+    )
+    summary = rows(
+        con,
+        f"SELECT w, count(*), count({OUTCOME}), list(DISTINCT {FILE_COLUMN}), "
+        f"list(DISTINCT {OUTCOME_FILE}) FILTER (WHERE {OUTCOME_FILE} IS NOT NULL) "
+        f"FROM {joined} GROUP BY w ORDER BY w",
+        f"joining outcomes of {model}:{view.number}",
+    )
+    try:
+        data = con.execute(
+            f"SELECT w, {PREDICTION}, {OUTCOME}, coalesce({SCORE}, 'NaN'::DOUBLE) AS {SCORE} "
+            f"FROM {joined} WHERE {OUTCOME} IS NOT NULL ORDER BY w"
+        ).fetchnumpy()
+    except duckdb.Error as exc:  # pragma: no cover - the summary query would have failed first
+        raise NotFound(f"cannot read the outcomes of {model}: {exc}") from exc
+    starts = np.asarray(data["w"])
+    results: list[WindowResult] = []
+    for row in summary:
+        start = row[0]
+        assert isinstance(start, datetime)
+        logged, labelled = int(str(row[1])), int(str(row[2]))
+        files = [str(f) for part in (row[3], row[4]) if isinstance(part, list) for f in part]
+        mask = starts == np.datetime64(start)
+        metrics = (
+            window_metrics(
+                view.task_type,
+                np.asarray(data[PREDICTION])[mask],
+                np.asarray(data[OUTCOME])[mask],
+                np.asarray(data[SCORE], dtype=np.float64)[mask],
+                baseline.positive_label,
+            )
+            if labelled
+            else {}
+        )
+        crossings = (
+            decay_crossings(metrics, baseline, settings.decay_tolerance)
+            if labelled >= settings.min_window_rows
+            else []
+        )
+        results.append(
+            WindowResult(
+                kind="performance",
+                model=model,
+                version=view.number,
+                start=store_time(start),
+                end=store_time(window_end(start, window)),
+                rows=labelled,
+                status=status_of(labelled, settings.min_window_rows, crossings),
+                result={
+                    "rows": logged,
+                    "labelled": labelled,
+                    "metrics": metrics,
+                    "baseline": baseline.metrics,
+                    "baseline_run": baseline.run_id,
+                },
+                crossings=crossings,
+                basis_sha256=basis_digest(files, settings.policy_sha256, window),
+            )
+        )
+    return results
+
+
+def evaluate_performance(
+    store: Store,
+    model: str,
+    *,
+    window: Window | None = None,
+    since: str | None = None,
+    upto_seq: int | None = None,
+) -> PerformanceEvaluation:
+    """Metrics per served version and window (logs and outcomes recorded before `upto_seq`)."""
+    check_model_name(model)
+    view = get_model(store, model)
+    settings = monitoring_settings(load_policy(store))
+    window = window or settings.window
+    start = parse_since(since)
+    batches = log_batches(store, model, upto_seq=upto_seq)
+    if not batches:
+        raise NotFound(
+            f"no prediction logs for {model} yet; ingest some with `signoff monitor ingest`"
+        )
+    labels = outcome_batches(store, model, upto_seq=upto_seq)
+    served = sorted({v for b in batches for v in b.versions})
+    versions = {v.number: v for v in view.versions}
+    windows: list[WindowResult] = []
+    baselines: dict[int, Baseline] = {}
+    notes: list[str] = []
+    if not labels:
+        notes.append(f"no outcomes for {model} yet; ingest them with `signoff monitor labels`")
+    con = connect()
+    try:
+        outcome_paths = verified_paths(store, [b.artifact_sha256 for b in labels])
+        outcomes = (
+            _with_file(outcome_paths, OUTCOME_FILE)
+            if outcome_paths
+            else f"(SELECT NULL::VARCHAR AS {REQUEST_ID}, NULL::VARCHAR AS {OUTCOME}, "
+            f"NULL::VARCHAR AS {OUTCOME_FILE} WHERE false)"
+        )
+        for number in served:
+            version = versions[number]
+            baseline = validation_baseline(store, version)
+            baselines[number] = baseline
+            if baseline.run_id is None:
+                notes.append(f"{model}:{number} has no validation run: no baseline, no decay")
+            paths = verified_paths(
+                store, [b.artifact_sha256 for b in batches if number in b.versions]
+            )
+            windows += _version_windows(
+                con,
+                _with_file(paths, FILE_COLUMN),
+                outcomes,
+                model,
+                version,
+                baseline,
+                settings,
+                window,
+                start,
+            )
+    finally:
+        con.close()
+    windows.sort(key=lambda w: (w.start, w.version))
+    return PerformanceEvaluation(
+        model,
+        window.text,
+        store_time(window_start(start, window)) if start else None,
+        windows,
+        baselines,
+        settings.decay_tolerance,
+        notes,
+    )
+
+
+def _with_file(paths: Sequence[Path], column: str) -> str:
+    return parquet_source(paths)[: -len(")")] + f", filename = '{column}')"

@@ -1,0 +1,293 @@
+"""Monitoring: drift per feature over time, open alerts, retraining jobs, a running canary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+
+from console.errors import SignoffError
+from console.monitoring.compare import CompareResult, canary_state, compare_canary
+from console.monitoring.settings import monitoring_settings
+from console.monitoring.views import OPEN, AlertView, FeatureSeries, JobView, monitoring_summary
+from console.policy import load_policy
+from console.registry import list_models
+from console.tui.bars import bar, sparkline
+from console.tui.base import SignoffScreen
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    name: str
+    serving: str
+    logged: int
+    open_alerts: int
+    open_jobs: int
+
+
+@dataclass
+class MonitoringLoaded(Message):
+    """The worker read the store: every model's headline, and the selected model's details."""
+
+    models: list[ModelRow]
+    model: str | None
+    series: list[FeatureSeries]
+    alerts: list[AlertView]
+    jobs: list[JobView]
+    canary: list[str]
+    max_psi: float
+
+
+def _canary_lines(result: CompareResult) -> list[str]:
+    share = f" at {result.canary_share}%" if result.canary_share is not None else ""
+    lines = [
+        f"{result.stage}: champion v{result.champion.version} vs canary "
+        f"v{result.canary.version}{share} ({result.metric})",
+        f"  champion {_number(result.champion.value)} on {result.champion.rows} outcomes, "
+        f"canary {_number(result.canary.value)} on {result.canary.rows}",
+    ]
+    if result.difference is not None and result.ci95 is not None:
+        lines.append(
+            f"  difference {result.difference:+.4f} (95% CI {result.ci95[0]:+.4f} to "
+            f"{result.ci95[1]:+.4f}), p {result.p_value:.3g}"
+        )
+    lines.append(f"  → {result.recommendation.upper()}: {result.reason}")
+    if result.command:
+        lines.append(f"    {result.command}")
+    return lines
+
+
+def _number(value: float | None) -> str:
+    return f"{value:.4f}" if value is not None else "-"
+
+
+class MonitoringScreen(SignoffScreen):
+    """Production monitoring of one model at a time (pick it on the left)."""
+
+    CSS_PATH = "monitoring_screen.tcss"
+    BINDINGS = [
+        Binding("r", "reload", "Reload", id="monitoring.reload", tooltip="Read the store again"),
+        Binding(
+            "f",
+            "focus_features",
+            "Features",
+            id="monitoring.features",
+            tooltip="Browse features; the trend shows the highlighted one",
+        ),
+        Binding(
+            "o",
+            "focus_models",
+            "Models",
+            id="monitoring.models",
+            tooltip="Choose the model to monitor",
+        ),
+    ]
+
+    def __init__(self, model: str | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.series: list[FeatureSeries] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="monitoring"):
+            with Vertical(id="monitoring-models", classes="panel"):
+                yield Static("Models", classes="pane-title")
+                yield DataTable(id="monitoring-model-table", cursor_type="row")
+            with Vertical(id="monitoring-main"):
+                with Vertical(id="monitoring-drift", classes="panel"):
+                    yield Static("", id="monitoring-drift-title", classes="pane-title")
+                    yield DataTable(id="monitoring-features", cursor_type="row")
+                    yield Static("", id="monitoring-trend-label")
+                    yield Sparkline([], id="monitoring-trend")
+                with Vertical(id="monitoring-alerts", classes="panel"):
+                    yield Static("Open alerts", classes="pane-title")
+                    yield DataTable(id="monitoring-alert-table", cursor_type="row")
+                with Vertical(id="monitoring-jobs", classes="panel"):
+                    yield Static("Retraining jobs", classes="pane-title")
+                    yield DataTable(id="monitoring-job-table", cursor_type="row")
+                with Vertical(id="monitoring-canary", classes="panel"):
+                    yield Static("Canary", classes="pane-title")
+                    yield Static("", id="monitoring-canary-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#monitoring-model-table", DataTable).add_columns(
+            "Model", "Serving", "Alerts", "Jobs"
+        )
+        self.query_one("#monitoring-features", DataTable).add_columns(
+            "Feature", "PSI by window", "Latest", "Against the limit │"
+        )
+        self.query_one("#monitoring-alert-table", DataTable).add_columns(
+            "Alert", "Version", "Window", "Kind", "Subject", "Value"
+        )
+        self.query_one("#monitoring-job-table", DataTable).add_columns(
+            "Job", "Version", "Triggers", "Status", "Candidate"
+        )
+        super().on_mount()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_focus_features(self) -> None:
+        self.query_one("#monitoring-features", DataTable).focus()
+
+    def action_focus_models(self) -> None:
+        self.query_one("#monitoring-model-table", DataTable).focus()
+
+    def reload(self) -> None:
+        super().reload()
+        self.load(self.model)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="monitoring")
+    def load(self, model: str | None) -> None:
+        store = self.store
+        policy = load_policy(store)
+        last_stage = policy.stage_names[-1]
+        rows: list[ModelRow] = []
+        summaries = {}
+        for view in list_models(store):
+            summary = monitoring_summary(store, view.name)
+            summaries[view.name] = summary
+            serving = view.stages.get(last_stage)
+            rows.append(
+                ModelRow(
+                    view.name,
+                    f"v{serving}" if serving is not None else "-",
+                    summary.logged_rows,
+                    len(summary.open_alerts),
+                    len(summary.open_jobs),
+                )
+            )
+        if model is None or model not in summaries:
+            logged = [r.name for r in rows if r.logged]
+            model = logged[0] if logged else (rows[0].name if rows else None)
+        canary: list[str] = []
+        series: list[FeatureSeries] = []
+        alerts: list[AlertView] = []
+        jobs: list[JobView] = []
+        if model is not None:
+            summary = summaries[model]
+            series, alerts, jobs = summary.series, summary.open_alerts, summary.jobs
+            for stage in policy.stage_names:
+                if canary_state(store, model, stage) is None:
+                    continue
+                try:
+                    canary += _canary_lines(compare_canary(store, model, stage))
+                except SignoffError as exc:
+                    canary.append(f"{stage}: a canary runs; {exc.message}")
+        max_psi = monitoring_settings(policy).max_psi
+        self.post_message(MonitoringLoaded(rows, model, series, alerts, jobs, canary, max_psi))
+
+    @on(MonitoringLoaded)
+    def show(self, data: MonitoringLoaded) -> None:
+        self.model = data.model
+        self.series = data.series
+        models = self.query_one("#monitoring-model-table", DataTable)
+        models.clear()
+        for row in data.models:
+            models.add_row(
+                row.name,
+                row.serving,
+                Text(str(row.open_alerts), style="bold red" if row.open_alerts else ""),
+                str(row.open_jobs),
+                key=row.name,
+            )
+        if data.model is not None and data.model in [r.name for r in data.models]:
+            models.move_cursor(row=[r.name for r in data.models].index(data.model))
+        self._show_features(data)
+        alerts = self.query_one("#monitoring-alert-table", DataTable)
+        alerts.clear()
+        for alert in data.alerts:
+            alerts.add_row(
+                str(alert.id),
+                f"v{alert.version}",
+                alert.window_start[:10],
+                alert.kind,
+                alert.subject,
+                f"{alert.value:.3f} > {alert.threshold:.3f}"
+                if alert.value is not None and alert.threshold is not None
+                else "-",
+            )
+        if not data.alerts:
+            alerts.add_row("-", "", "", "no open alerts", "", "")
+        jobs = self.query_one("#monitoring-job-table", DataTable)
+        jobs.clear()
+        for job in data.jobs:
+            jobs.add_row(
+                str(job.id),
+                f"v{job.version}",
+                ", ".join(str(t.get("trigger")) for t in job.triggers),
+                Text(job.status, style="bold yellow" if job.status == OPEN else "green"),
+                f"v{job.result_version} (request {job.request_id})" if job.result_version else "-",
+            )
+        if not data.jobs:
+            jobs.add_row("-", "", "no retraining jobs", "", "")
+        versions = sorted({entry.version for entry in data.series})
+        self.query_one("#monitoring-drift-title", Static).update(
+            f"Drift of {data.model or '-'} "
+            + ("v" + ", v".join(map(str, versions)) + " " if versions else "")
+            + f"per feature: PSI by window against the training profile (limit {data.max_psi})"
+        )
+        canary = "\n".join(data.canary) or "no canary running for this model"
+        self.query_one("#monitoring-canary-text", Static).update(canary)
+        title = f"monitoring · {data.model}" if data.model else "monitoring"
+        self.sub_title = title
+
+    def _show_features(self, data: MonitoringLoaded) -> None:
+        table = self.query_one("#monitoring-features", DataTable)
+        table.clear()
+        limit = data.max_psi
+        several = len({entry.version for entry in data.series}) > 1
+        for index, entry in enumerate(data.series):
+            values = [v if v is not None else 0.0 for v in entry.psi]
+            latest = entry.psi[-1] if entry.psi else None
+            alerting = bool(entry.alerting and entry.alerting[-1])
+            table.add_row(
+                f"{entry.feature} v{entry.version}" if several else entry.feature,
+                Text(sparkline(values, top=max(2 * limit, *values)), style="cyan"),
+                Text(
+                    f"{latest:.3f}" if latest is not None else "-",
+                    style="bold red" if alerting else "",
+                ),
+                bar(latest or 0.0, 2 * limit, 12, mark=limit, style="red" if alerting else "cyan"),
+                key=str(index),
+            )
+        if not data.series:
+            table.add_row("no drift recorded yet", "`signoff monitor drift`", "", "")
+        self._show_trend(0)
+
+    def _show_trend(self, index: int) -> None:
+        label = self.query_one("#monitoring-trend-label", Static)
+        trend = self.query_one("#monitoring-trend", Sparkline)
+        if not 0 <= index < len(self.series):
+            label.update("")
+            trend.data = []
+            return
+        entry = self.series[index]
+        values = [v if v is not None else 0.0 for v in entry.psi]
+        first, last = entry.starts[0][:10], entry.starts[-1][:10]
+        label.update(
+            f"{entry.feature} (v{entry.version}): PSI per window {first} → {last}, "
+            f"peak {max(values):.3f}"
+        )
+        trend.data = values
+
+    @on(DataTable.RowHighlighted, "#monitoring-features")
+    def feature_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        if key is not None and key.isdigit():
+            self._show_trend(int(key))
+
+    @on(DataTable.RowSelected, "#monitoring-model-table")
+    def model_selected(self, event: DataTable.RowSelected) -> None:
+        name = event.row_key.value
+        if name is not None and name != self.model:
+            self.model = name
+            self.load(name)

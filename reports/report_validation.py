@@ -1,0 +1,195 @@
+"""The validation section of a model report: runs, charts and check tables of the latest run."""
+
+from __future__ import annotations
+
+from console.evidence import CheckView, ValidationView
+from reports.charts import MetricBar, group_chart, metrics_chart, psi_chart
+from reports.pdf_layout import WARN_FILL, WIDTH, Story, status_cell
+from reports.report_model import ModelScope
+from reports.report_text import as_float, number, when
+
+
+def _metric_bars(run: ValidationView) -> list[MetricBar]:
+    bars = []
+    for check in run.by_category("performance"):
+        value = as_float(check.value)
+        if value is None or not 0.0 <= value <= 1.0:
+            continue
+        low, high = _interval(check)
+        rule = check.detail.get("rule")
+        bars.append(
+            MetricBar(
+                check.name.removeprefix("performance."),
+                value,
+                low,
+                high,
+                as_float(check.threshold),
+                rule if isinstance(rule, str) else None,
+                check.status,
+            )
+        )
+    return bars
+
+
+def _interval(check: CheckView) -> tuple[float | None, float | None]:
+    ci = check.detail.get("ci95")
+    if isinstance(ci, list) and len(ci) == 2:
+        return as_float(ci[0]), as_float(ci[1])
+    return None, None
+
+
+def validation_section(story: Story, scope: ModelScope) -> None:
+    snap, s = scope.snapshot, story.s
+    story.heading("3. Validation results")
+    runs = snap.runs_of(scope.model, scope.version)
+    run = scope.run
+    if run is None:
+        story.para(
+            f"No validation run of v{scope.version} was recorded before log size {snap.size}.",
+            s.note,
+        )
+        return
+    story.grid(
+        ["Run", "Finished", "By", "Dataset", "Status", "Report sha256", "Event"],
+        [
+            [
+                str(r.id),
+                when(r.finished_at),
+                r.actor,
+                r.dataset_name,
+                status_cell(s, r.status),
+                r.report_sha256,
+                f"#{r.event_seq}",
+            ]
+            for r in runs
+        ],
+        [0.05, 0.14, 0.07, 0.25, 0.08, 0.33, 0.08],
+        mono=(5,),
+    )
+    counts = ", ".join(
+        f"{sum(1 for c in run.checks if c.status == k)} {k}"
+        for k in ("pass", "warn", "fail", "info")
+    )
+    story.para(
+        f"The latest run, {run.id}, is the evidence the promotion gates read. It checked "
+        f"v{scope.version} on {run.dataset_name} (sha256 `{run.dataset_sha256}`), target "
+        f"`{run.target}`"
+        + (f", sensitive attribute `{run.sensitive}`" if run.sensitive else "")
+        + f", with the thresholds of {run.stage or 'the policy'}: {counts}."
+    )
+    bars = _metric_bars(run)
+    if bars:
+        story.subheading("Performance against thresholds")
+        story.add(metrics_chart(bars, WIDTH))
+        story.gap(4)
+        story.grid(
+            ["Metric", "Value", "95% interval", "Threshold", "Status"],
+            [
+                [
+                    c.name.removeprefix("performance."),
+                    number(as_float(c.value)),
+                    "{} to {}".format(*(number(v) for v in _interval(c)))
+                    if _interval(c)[0] is not None
+                    else "-",
+                    f"{c.detail.get('rule', '')} {number(as_float(c.threshold))}"
+                    if c.threshold is not None
+                    else "-",
+                    status_cell(s, c.status),
+                ]
+                for c in run.by_category("performance")
+                if c.value is not None
+            ],
+            [0.3, 0.15, 0.25, 0.15, 0.15],
+        )
+    psi = [c for c in run.by_category("drift") if c.name.startswith("drift.psi.")]
+    if psi:
+        story.subheading("Drift against the training data (PSI per feature)")
+        threshold = next((as_float(c.threshold) for c in psi if c.threshold is not None), None)
+        story.add(
+            psi_chart(
+                [
+                    (c.name.removeprefix("drift.psi."), as_float(c.value) or 0.0, c.status)
+                    for c in psi
+                ],
+                threshold,
+                WIDTH,
+            )
+        )
+        story.gap(4)
+    fairness = run.by_category("fairness")
+    if fairness:
+        story.subheading(f"Fairness across groups of {run.sensitive or 'the sensitive attribute'}")
+        groups_check = run.check("fairness.groups")
+        groups = groups_check.detail.get("groups") if groups_check else None
+        if isinstance(groups, dict) and groups:
+            names = sorted(str(g) for g in groups)
+            series = []
+            for key, label in (("selection_rate", "selection rate"), ("tpr", "true-positive rate")):
+                values = [
+                    as_float(groups[g].get(key)) if isinstance(groups[g], dict) else None
+                    for g in names
+                ]
+                if any(v is not None for v in values):
+                    series.append((label, values))
+            if series:
+                story.add(group_chart(names, series, WIDTH))
+                story.gap(4)
+            story.grid(
+                ["Group", "Rows", "Selection rate", "TPR", "FPR", "Accuracy"],
+                [
+                    [
+                        g,
+                        *(
+                            _group_value(groups[g], k)
+                            for k in ("count", "selection_rate", "tpr", "fpr", "accuracy")
+                        ),
+                    ]
+                    for g in names
+                ],
+                [0.25, 0.15, 0.15, 0.15, 0.15, 0.15],
+            )
+        story.grid(
+            ["Check", "Value", "95% interval", "Threshold", "Status", "Note"],
+            [
+                [
+                    c.name,
+                    number(as_float(c.value)),
+                    "{} to {}".format(*(number(v) for v in _interval(c)))
+                    if _interval(c)[0] is not None
+                    else "-",
+                    number(as_float(c.threshold)),
+                    status_cell(s, c.status),
+                    str(c.detail.get("note", "")),
+                ]
+                for c in fairness
+                if c.name != "fairness.groups"
+            ],
+            [0.27, 0.1, 0.16, 0.1, 0.1, 0.27],
+        )
+    others = [c for c in run.checks if c.category not in ("performance", "fairness", "drift")] + [
+        c for c in run.by_category("drift") if c.status in ("fail", "warn")
+    ]
+    if others:
+        story.subheading("Other checks")
+        story.grid(
+            ["Check", "Status", "Value", "Threshold", "Note"],
+            [
+                [
+                    c.name,
+                    status_cell(s, c.status),
+                    number(as_float(c.value)),
+                    number(as_float(c.threshold)),
+                    str(c.detail.get("note", "")),
+                ]
+                for c in others
+            ],
+            [0.27, 0.1, 0.1, 0.1, 0.43],
+            fills={i: WARN_FILL for i, c in enumerate(others) if c.status == "fail"},
+        )
+
+
+def _group_value(values: object, key: str) -> str:
+    if not isinstance(values, dict):
+        return "-"
+    value = as_float(values.get(key))
+    return number(value) if value is not None else "-"

@@ -1,0 +1,179 @@
+"""What a report snapshot holds: plain frozen records of the store at log size N."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console.evidence import ApprovalView
+from console.policy import Policy
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    ts: str
+    actor: str
+    keyid: str
+    action: str
+    subject: str
+    model: str | None
+    payload: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model as the log registered it (`model.created`)."""
+
+    name: str
+    owner: str
+    description: str
+    risk_tier: str
+    intended_use: str
+    created_at: str
+    created_by: str
+    event_seq: int
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    model: str
+    number: int
+    artifact_sha256: str
+    artifact_format: str
+    trusted_pickle: bool
+    trusted_types: list[str]
+    estimator_class: str
+    task_type: str
+    target: str
+    features: list[str]
+    train_dataset_sha256: str
+    parent: int | None
+    code_ref: str | None
+    author: str
+    created_at: str
+    description: str
+    event_seq: int
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    sha256: str
+    name: str
+    format: str
+    row_count: int
+    column_count: int
+    registered_at: str
+    registered_by: str
+    profile_sha256: str
+    event_seq: int | None
+
+
+@dataclass(frozen=True)
+class RequestEntry:
+    id: int
+    model: str
+    version: int
+    stage: str
+    requester: str
+    comment: str
+    created_at: str
+    expires_at: str
+    status: str  # at N: open, canary, promoted, rejected, withdrawn, aborted, expired
+    evidence_digest: str
+    canary_plan: list[int]
+    gates: list[dict[str, object]]  # as evaluated when the request was opened
+    event_seq: int
+
+
+@dataclass(frozen=True)
+class DecisionEntry:
+    """A signed decision and what checking it now says."""
+
+    approval: ApprovalView
+    model: str
+    version: int
+    stage: str
+    signature_valid: bool
+    key_known: bool
+    key_valid_then: bool
+    matches_event: bool
+    problem: str
+
+    @property
+    def sound(self) -> bool:
+        return self.signature_valid and self.key_valid_then and self.matches_event
+
+
+@dataclass(frozen=True)
+class StageState:
+    model: str
+    stage: str
+    version: int | None
+    canary_version: int | None
+    canary_share: int | None
+
+
+@dataclass(frozen=True)
+class PackageEntry:
+    model: str
+    version: int
+    sha256: str
+    size: int
+    file_name: str
+    statement_sha256: str
+    actor: str
+    ts: str
+    event_seq: int
+
+
+@dataclass(frozen=True)
+class CardValue:
+    value: str
+    updated_at: str
+    updated_by: str
+    event_seq: int
+
+
+@dataclass(frozen=True)
+class CheckpointEntry:
+    id: int
+    size: int
+    root_hex: str
+    note: str
+    issued_at: str
+    issued_by: str
+    event_seq: int
+    signature_ok: bool
+    matches_log: bool
+    problem: str
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    policy: Policy
+    set_by_seq: int  # 0: the default policy of `store.created`
+    set_by: str
+    recorded_digest: str  # the digest the log recorded for it
+    known: bool = True  # False: that text is lost; `policy` is this release's default
+
+    @property
+    def note(self) -> str:
+        if self.known:
+            return ""
+        return (
+            f"the text of the policy in force (sha256 {self.recorded_digest[:16]}…) is no "
+            "longer available; rules shown are this signoff release's default policy"
+        )
+
+    @property
+    def digest(self) -> str:
+        return self.policy.digest
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    keyid: str
+    user: str
+    role: str
+    valid_from: int
+    revoked_at: int | None
