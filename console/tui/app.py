@@ -25,7 +25,8 @@ from console.tui.inbox_screen import InboxScreen
 from console.tui.messages import StoreChanged
 from console.tui.modals import PassphraseModal
 from console.tui.models_screen import ModelsScreen
-from console.tui.release_screen import ReleaseCommand, ReleaseScreen, release_commands
+from console.tui.release_data import ReleaseCommand, release_commands
+from console.tui.release_screen import ReleaseScreen
 
 POLL_SECONDS = 2.0
 PassphraseSource = Callable[[str], bytes]

@@ -22,22 +22,24 @@ from textual.widgets import (
 from textual.worker import Worker, get_current_worker
 
 from console.deployments import HistoryEntry, history
-from console.evidence import CheckView, ValidationView, latest_validation
+from console.evidence import ValidationView, latest_validation
 from console.registry import ModelView, VersionView, get_dataset, get_model
-from console.store.db import Store
 from console.store.models import Dataset
-from console.tui.bars import bar, sparkline, status_text
+from console.tui.bars import status_text
 from console.tui.base import SignoffScreen
+from console.tui.detail_tabs import (
+    Row,
+    card_markdown,
+    drift_rows,
+    drift_summary,
+    fields_markdown,
+    history_rows,
+    key_metrics,
+    lineage_text,
+    validation_rows,
+    validation_summary,
+)
 
-# Headline metrics, in the order the versions table shows them (two at most).
-HEADLINE = {
-    "roc_auc": "auc",
-    "accuracy": "acc",
-    "f1": "f1",
-    "r2": "r²",
-    "rmse": "rmse",
-    "mae": "mae",
-}
 TABS = ("card", "validation", "lineage", "history", "drift")
 
 
@@ -54,85 +56,6 @@ class VersionLoaded(Message):
     run: ValidationView | None
     card: str
     dataset: Dataset
-
-
-def key_metrics(version: VersionView, run: ValidationView | None) -> str:
-    """Two headline metrics: the latest run's when there is one, else the training ones."""
-    found = run.summary.get("metrics") if run is not None else None
-    metrics = found if isinstance(found, dict) and found else version.metrics
-    shown = [
-        f"{short} {float(metrics[name]):.3f}" for name, short in HEADLINE.items() if name in metrics
-    ]
-    return " ".join(shown[:2]) + ("" if run is not None else " (train)")
-
-
-def card_markdown(store: Store, model: str, version: int) -> str | None:
-    """The card rendered by `reports`, without its YAML front matter; None if unavailable."""
-    try:
-        from reports.card_data import build_card
-        from reports.card_markdown import render_markdown
-    except ImportError:
-        return None
-    text = render_markdown(build_card(store, model, version))
-    if text.startswith("---\n"):
-        end = text.find("\n---\n", 4)
-        if end >= 0:
-            text = text[end + 5 :]
-    return text.lstrip("\n")
-
-
-def fields_markdown(version: VersionView) -> str:
-    """The version's own fields, when the card renderer is not installed."""
-    rows = [
-        ("Estimator", version.estimator_class),
-        ("Task", f"{version.task_type} of `{version.target}`"),
-        ("Registered", f"{version.created_at[:19].replace('T', ' ')} by {version.author}"),
-        ("Stages", ", ".join(version.stages) or "none"),
-        ("Description", version.description or "-"),
-    ]
-    lines = [f"# {version.model} v{version.number}", "", "| Field | Value |", "| --- | --- |"]
-    lines += [f"| {name} | {value} |" for name, value in rows]
-    return "\n".join(lines)
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.3e}"
-
-
-def check_bar(check: CheckView, width: int = 16) -> Text:
-    """Value against threshold; shares and scores in [0, 1] on a fixed scale."""
-    value, threshold = check.value, check.threshold
-    if value is None:
-        return Text("")
-    unit = 0.0 <= value <= 1.0 and (threshold is None or 0.0 <= threshold <= 1.0)
-    if not unit and threshold is None:
-        return Text("")  # nothing to compare a raw error with
-    scale = 1.0 if unit else max(abs(value), abs(threshold or 0.0)) * 1.25 or 1.0
-    style = {"fail": "red", "warn": "yellow", "pass": "green"}.get(check.status, "cyan")
-    return bar(abs(value), scale, width, mark=threshold, style=style)
-
-
-def _check_order(check: CheckView) -> tuple[int, int, str]:
-    """Failures and warnings first, then in the order the validation report lists them."""
-    from console.validation.checks import CATEGORIES
-
-    severity = {"fail": 0, "warn": 1}.get(check.status, 2)
-    category = CATEGORIES.index(check.category) if check.category in CATEGORIES else 99
-    return severity, category, check.name
-
-
-def _note(check: CheckView) -> str:
-    note = check.detail.get("note")
-    return str(note) if note is not None else ""
-
-
-def _shares(check: CheckView, key: str) -> list[float]:
-    values = check.detail.get(key)
-    if not isinstance(values, list):
-        return []
-    return [float(v) for v in values if isinstance(v, int | float)]
 
 
 class ModelDetailScreen(SignoffScreen):
@@ -302,151 +225,23 @@ class ModelDetailScreen(SignoffScreen):
             self.card_shown = self.card_text
             await self.query_one("#card-body", Markdown).update(self.card_text)
 
-    def _show_validation(self, version: VersionView, run: ValidationView | None) -> None:
-        table = self.query_one("#validation-checks", DataTable)
+    def _fill(self, selector: str, rows: list[Row]) -> None:
+        table = self.query_one(selector, DataTable)
         table.clear()
-        summary = self.query_one("#validation-summary", Static)
-        if run is None:
-            summary.update(
-                f"v{version.number} has no validation run yet: "
-                f"`signoff validate {version.model}:{version.number} --data FILE`"
-            )
-            return
-        counts = run.summary.get("counts")
-        tally = (
-            "  ".join(f"{n} {s}" for s, n in sorted(counts.items()) if n)
-            if isinstance(counts, dict)
-            else ""
-        )
-        rows = run.summary.get("rows", "?")
-        summary.update(
-            Text.assemble(
-                f"Run {run.id}  ",
-                status_text(run.status),
-                f"  on {run.dataset_name} ({rows} rows)  by {run.actor}  "
-                f"{run.finished_at[:16].replace('T', ' ')}  ·  {tally}",
-            )
-        )
-        drift = run.by_category("drift")
-        for check in sorted(run.checks, key=_check_order):
-            if check.category == "drift":
-                continue
-            table.add_row(
-                check.name,
-                status_text(check.status),
-                _number(check.value),
-                _number(check.threshold),
-                check_bar(check),
-                _note(check),
-            )
-        if drift:
-            failing = [c for c in drift if c.status in ("fail", "warn")]
-            worst = max(
-                (c for c in drift if c.name.startswith("drift.psi.") and c.value is not None),
-                key=lambda c: c.value or 0.0,
-                default=None,
-            )
-            note = (
-                f"worst PSI {worst.name.removeprefix('drift.psi.')} {worst.value:.3f}; "
-                if worst
-                else ""
-            )
-            table.add_row(
-                f"drift.* ({len(drift)} checks)",
-                status_text("fail" if any(c.status == "fail" for c in drift) else "warn")
-                if failing
-                else status_text("pass"),
-                "",
-                "",
-                "",
-                f"{note}{len(failing)} fail/warn: see the Drift tab (5)",
-            )
+        for row in rows:
+            table.add_row(*row)
+
+    def _show_validation(self, version: VersionView, run: ValidationView | None) -> None:
+        self.query_one("#validation-summary", Static).update(validation_summary(version, run))
+        self._fill("#validation-checks", validation_rows(run))
 
     def _show_lineage(self, version: VersionView, dataset: Dataset) -> None:
-        by_number = {v.number: v for v in self.versions}
-        chain: list[VersionView] = [version]
-        while chain[-1].parent is not None and chain[-1].parent in by_number:
-            parent = by_number[chain[-1].parent]
-            if parent in chain:
-                break
-            chain.append(parent)
-        when = version.created_at[:19].replace("T", " ")
-        lines = [
-            f"[b]{version.model} v{version.number}[/b]  registered {when} by {version.author}",
-            f"  {version.description}" if version.description else "",
-            "",
-            "[b]Parent chain[/b]  " + " ← ".join(f"v{v.number}" for v in chain),
-        ]
-        for link in chain:
-            lines.append(
-                f"  v{link.number}  {link.created_at[:10]}  "
-                f"{link.estimator_class.rsplit('.', 1)[-1]}  data {link.train_dataset_sha256[:12]}"
-                f"  {link.description}"
-            )
-        lines += [
-            "",
-            "[b]Training dataset[/b]",
-            f"  name     {dataset.name} ({dataset.format})",
-            f"  sha256   {dataset.sha256}",
-            f"  rows     {dataset.row_count}   columns {dataset.column_count}",
-            f"  target   {version.target}",
-            f"  added    {dataset.registered_at[:19].replace('T', ' ')} by {dataset.registered_by}",
-            "",
-            "[b]Code[/b]",
-            f"  ref      {version.code_ref or 'not recorded (register with --code-dir)'}",
-            "",
-            "[b]Artifact[/b]",
-            f"  sha256   {version.artifact_sha256}",
-            f"  format   {version.artifact_format}"
-            + ("  (trusted pickle)" if version.trusted_pickle else ""),
-            f"  class    {version.estimator_class}",
-        ]
-        self.query_one("#lineage-body", Static).update("\n".join(lines))
+        text = lineage_text(version, self.versions, dataset)
+        self.query_one("#lineage-body", Static).update(text)
 
     def _show_history(self, entries: list[HistoryEntry]) -> None:
-        table = self.query_one("#history-table", DataTable)
-        table.clear()
-        for entry in reversed(entries):
-            what = Text(entry.what, style="bold red" if entry.break_glass else "")
-            table.add_row(
-                str(entry.seq), entry.at[:16].replace("T", " "), entry.actor, what, entry.detail
-            )
-        if not entries:
-            table.add_row("-", "", "", "nothing yet", "no request or stage change for this model")
+        self._fill("#history-table", history_rows(entries))
 
     def _show_drift(self, run: ValidationView | None) -> None:
-        table = self.query_one("#drift-table", DataTable)
-        table.clear()
-        summary = self.query_one("#drift-summary", Static)
-        if run is None:
-            summary.update("No validation run yet, so no drift measured for this version.")
-            return
-        psi = sorted(
-            (c for c in run.checks if c.name.startswith("drift.psi.")),
-            key=lambda c: -(c.value or 0.0),
-        )
-        failing = sum(1 for c in psi if c.status == "fail")
-        limit = psi[0].threshold if psi else None
-        summary.update(
-            f"Run {run.id} on {run.dataset_name}: {len(psi)} features, {failing} over the PSI "
-            f"limit {_number(limit)}; bars are scaled to 2 × the limit, │ marks it"
-        )
-        for check in psi:
-            feature = check.name.removeprefix("drift.psi.")
-            ks = run.check(f"drift.ks.{feature}")
-            ks_p = ks.detail.get("p_value") if ks is not None else None
-            scale = (check.threshold or 0.25) * 2
-            now, train = _shares(check, "share"), _shares(check, "reference_share")
-            top = max([*now, *train], default=0.0)
-            style = {"fail": "red", "warn": "yellow"}.get(check.status, "green")
-            spark = (
-                Text(sparkline(now, top), style=style) + " vs " + Text(sparkline(train, top), "dim")
-            )
-            table.add_row(
-                feature,
-                _number(check.value),
-                bar(check.value or 0.0, scale, 16, mark=check.threshold, style=style),
-                status_text(check.status),
-                f"{ks_p:.2g}" if isinstance(ks_p, int | float) else "-",
-                spark,
-            )
+        self.query_one("#drift-summary", Static).update(drift_summary(run))
+        self._fill("#drift-table", drift_rows(run))

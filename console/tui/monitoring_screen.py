@@ -96,36 +96,37 @@ class MonitoringScreen(SignoffScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="monitoring"):
+        with Vertical(id="monitoring"):
             with Vertical(id="monitoring-models", classes="panel"):
-                yield Static("Models", classes="pane-title")
+                yield Static("Models (enter: monitor this one)", classes="pane-title")
                 yield DataTable(id="monitoring-model-table", cursor_type="row")
-            with Vertical(id="monitoring-main"):
+            with Horizontal(id="monitoring-middle"):
                 with Vertical(id="monitoring-drift", classes="panel"):
                     yield Static("", id="monitoring-drift-title", classes="pane-title")
                     yield DataTable(id="monitoring-features", cursor_type="row")
                     yield Static("", id="monitoring-trend-label")
                     yield Sparkline([], id="monitoring-trend")
-                with Vertical(id="monitoring-alerts", classes="panel"):
-                    yield Static("Open alerts", classes="pane-title")
-                    yield DataTable(id="monitoring-alert-table", cursor_type="row")
-                with Vertical(id="monitoring-jobs", classes="panel"):
-                    yield Static("Retraining jobs", classes="pane-title")
-                    yield DataTable(id="monitoring-job-table", cursor_type="row")
-                with Vertical(id="monitoring-canary", classes="panel"):
-                    yield Static("Canary", classes="pane-title")
-                    yield Static("", id="monitoring-canary-text")
+                with Vertical(id="monitoring-side"):
+                    with Vertical(id="monitoring-alerts", classes="panel"):
+                        yield Static("Open alerts", classes="pane-title")
+                        yield DataTable(id="monitoring-alert-table", cursor_type="row")
+                    with Vertical(id="monitoring-jobs", classes="panel"):
+                        yield Static("Retraining jobs", classes="pane-title")
+                        yield DataTable(id="monitoring-job-table", cursor_type="row")
+            with Vertical(id="monitoring-canary", classes="panel"):
+                yield Static("Canary", classes="pane-title")
+                yield Static("", id="monitoring-canary-text")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#monitoring-model-table", DataTable).add_columns(
-            "Model", "Serving", "Alerts", "Jobs"
+            "Model", "Serving", "Logged", "Open alerts", "Open jobs"
         )
         self.query_one("#monitoring-features", DataTable).add_columns(
-            "Feature", "PSI by window", "Latest", "Against the limit │"
+            "Feature", "Trend", "Latest", "vs limit"
         )
         self.query_one("#monitoring-alert-table", DataTable).add_columns(
-            "Alert", "Version", "Window", "Kind", "Subject", "Value"
+            "#", "Window", "Kind", "Subject", "Value"
         )
         self.query_one("#monitoring-job-table", DataTable).add_columns(
             "Job", "Version", "Triggers", "Status", "Candidate"
@@ -159,7 +160,7 @@ class MonitoringScreen(SignoffScreen):
             rows.append(
                 ModelRow(
                     view.name,
-                    f"v{serving}" if serving is not None else "-",
+                    f"v{serving} in {last_stage}" if serving is not None else "-",
                     summary.logged_rows,
                     len(summary.open_alerts),
                     len(summary.open_jobs),
@@ -195,6 +196,7 @@ class MonitoringScreen(SignoffScreen):
             models.add_row(
                 row.name,
                 row.serving,
+                f"{row.logged:,}",
                 Text(str(row.open_alerts), style="bold red" if row.open_alerts else ""),
                 str(row.open_jobs),
                 key=row.name,
@@ -207,16 +209,15 @@ class MonitoringScreen(SignoffScreen):
         for alert in data.alerts:
             alerts.add_row(
                 str(alert.id),
-                f"v{alert.version}",
                 alert.window_start[:10],
                 alert.kind,
-                alert.subject,
+                f"{alert.subject} v{alert.version}",
                 f"{alert.value:.3f} > {alert.threshold:.3f}"
                 if alert.value is not None and alert.threshold is not None
                 else "-",
             )
         if not data.alerts:
-            alerts.add_row("-", "", "", "no open alerts", "", "")
+            alerts.add_row("-", "", "no open alerts", "", "")
         jobs = self.query_one("#monitoring-job-table", DataTable)
         jobs.clear()
         for job in data.jobs:
@@ -233,7 +234,7 @@ class MonitoringScreen(SignoffScreen):
         self.query_one("#monitoring-drift-title", Static).update(
             f"Drift of {data.model or '-'} "
             + ("v" + ", v".join(map(str, versions)) + " " if versions else "")
-            + f"per feature: PSI by window against the training profile (limit {data.max_psi})"
+            + f"(PSI by window; limit {data.max_psi})"
         )
         canary = "\n".join(data.canary) or "no canary running for this model"
         self.query_one("#monitoring-canary-text", Static).update(canary)
@@ -256,7 +257,7 @@ class MonitoringScreen(SignoffScreen):
                     f"{latest:.3f}" if latest is not None else "-",
                     style="bold red" if alerting else "",
                 ),
-                bar(latest or 0.0, 2 * limit, 12, mark=limit, style="red" if alerting else "cyan"),
+                bar(latest or 0.0, 2 * limit, 10, mark=limit, style="red" if alerting else "cyan"),
                 key=str(index),
             )
         if not data.series:
