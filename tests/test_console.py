@@ -131,3 +131,19 @@ async def test_wrong_passphrase_is_a_notification_not_a_crash(demo_home: Path) -
         await _settle(pilot)
         assert app.signer is None
         assert any("wrong passphrase" in str(n.message) for n in app._notifications)
+
+
+async def test_a_service_error_in_a_screen_worker_is_a_notification(demo_home: Path) -> None:
+    from console.tui.review_screen import ReviewScreen
+
+    app = make_app(demo_store(demo_home), user="rita")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        app.push_screen(ReviewScreen(999))
+        await pilot.pause()
+        try:
+            await app.workers.wait_for_complete()
+        except Exception:  # noqa: BLE001 - the failed worker re-raises here; the app handled it
+            pass
+        await pilot.pause()
+        assert any("no request 999" in str(n.message) for n in app._notifications)

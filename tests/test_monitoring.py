@@ -483,7 +483,7 @@ def test_drift_in_duckdb_agrees_with_numpy(home: Path, files: Files) -> None:
     assert window.start.startswith("2026-09-28") and window.rows == ROWS_PER_WEEK
     log = pd.read_csv(files.log)
     stamps = pd.to_datetime(log["timestamp"]).dt.tz_localize(None)
-    rows = log[(stamps >= "2026-09-28") & (stamps < "2026-10-05")]
+    rows = log[(stamps >= pd.Timestamp("2026-09-28")) & (stamps < pd.Timestamp("2026-10-05"))]
     profile = parse_profile(
         get_dataset(store, get_version(store, MODEL, 1).train_dataset_sha256).profile
     )

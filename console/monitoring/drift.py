@@ -300,7 +300,7 @@ def prediction_reference(
 # ---- evaluation -------------------------------------------------------------------------------
 
 
-def _version_windows(
+def window_drift(
     con: duckdb.DuckDBPyConnection,
     source: str,
     model: str,
@@ -309,8 +309,9 @@ def _version_windows(
     prediction_ref: ProfiledColumn | None,
     settings: MonitoringSettings,
     window: Window,
-    since: datetime | None,
+    since: datetime | None = None,
 ) -> list[WindowResult]:
+    """Every window of one version in `source` (see `log_source`), judged by `settings`."""
     terms: list[_Term] = []
     for column in view.input_schema:
         name = str(column["name"])
@@ -418,9 +419,9 @@ def evaluate_drift(
             profile = parse_profile(get_dataset(store, version.train_dataset_sha256).profile)
             reference, origin = prediction_reference(store, version, profile)
             notes.append(f"{model}:{number}: predictions compared with {origin}")
-            windows += _version_windows(
+            windows += window_drift(
                 con,
-                _source(paths),
+                log_source(paths),
                 model,
                 version,
                 profile,
@@ -442,5 +443,6 @@ def evaluate_drift(
     )
 
 
-def _source(paths: Sequence[Path]) -> str:
-    return parquet_source(paths)[: -len(")")] + f", filename = '{FILE_COLUMN}')"
+def log_source(paths: Sequence[Path], column: str = FILE_COLUMN) -> str:
+    """The logs as one relation, with the file each row came from in `column`."""
+    return parquet_source(paths)[: -len(")")] + f", filename = '{column}')"

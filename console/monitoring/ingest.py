@@ -43,13 +43,14 @@ from console.monitoring.sql import (
     ident,
     label_text,
     listing,
+    literal,
     one_line,
     parquet_source,
     path_literal,
     rows,
 )
 from console.policy import load_policy
-from console.profiling import file_sha256, relation_sql
+from console.profiling import file_sha256, kind_of, relation_sql
 from console.registry import ModelView, VersionView, check_model_name, get_model
 from console.store.db import Store
 from console.store.models import PredictionLog, StageAssignment
@@ -119,15 +120,21 @@ class RawFile:
     format: str
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path) -> RawFile:
-    """Parse CSV or JSON once into scratch Parquet (Parquet is read in place)."""
+def read_raw(
+    con: duckdb.DuckDBPyConnection, path: Path, scratch: Path, text: Sequence[str] = ()
+) -> RawFile:
+    """Parse CSV or JSON once into scratch Parquet (Parquet is read in place).
+
+    CSV columns named in `text` are read as text, not sniffed: labels and ids keep what the
+    file says ("yes" stays "yes" rather than becoming true, "007" stays "007").
+    """
     fmt = detect_log_format(path)
     if fmt == "parquet":
         source = f"read_parquet({path_literal(path)})"
     else:
         target = scratch / "raw.parquet"
         attempts = (
-            [relation_sql(path, "csv"), relation_sql(path, "csv", sample_all=True)]
+            [_csv_reader(con, path, text, sample_all) for sample_all in (False, True)]
             if fmt == "csv"
             else [f"read_json({path_literal(path)}, format = 'auto')"]
         )
@@ -146,6 +153,21 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path) -> RawFi
         source = f"read_parquet({path_literal(target)})"
     described = rows(con, f"DESCRIBE SELECT * FROM {source}", f"reading the columns of {path.name}")
     return RawFile(source, {str(r[0]): str(r[1]) for r in described}, fmt)
+
+
+def _csv_reader(
+    con: duckdb.DuckDBPyConnection, path: Path, text: Sequence[str], sample_all: bool
+) -> str:
+    reader = relation_sql(path, "csv", sample_all=sample_all)
+    try:
+        header = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+    except duckdb.Error as exc:
+        raise BadInput(f"{path.name} could not be read as csv: {one_line(exc)}") from exc
+    typed = [c for c in dict.fromkeys(text) if c in header]
+    if not typed:
+        return reader
+    types = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in typed)
+    return reader[: -len(")")] + f", types = {{{types}}})"
 
 
 def timestamp_sql(column: str, dtype: str) -> str:
@@ -270,7 +292,7 @@ def check_log(
             "each row must carry the features of the version that served it"
         )
     for feature, kind in features:
-        if kind != "numeric" or _is_number(raw.types[feature]):
+        if kind != "numeric" or kind_of(raw.types[feature]) == "numeric":
             continue
         where = f"{ident(feature)} IS NOT NULL AND TRY_CAST({ident(feature)} AS DOUBLE) IS NULL"
         bad = count(con, f"SELECT count_if({where}) FROM {src}", f"checking feature {feature}")
@@ -302,12 +324,6 @@ def _features(versions: Sequence[VersionView]) -> list[tuple[str, str]]:
         for column in view.input_schema:
             seen.setdefault(str(column["name"]), str(column.get("kind", "categorical")))
     return list(seen.items())
-
-
-def _is_number(dtype: str) -> bool:
-    from console.profiling import kind_of
-
-    return kind_of(dtype) == "numeric"
 
 
 def _check_predictions(
@@ -389,7 +405,7 @@ def copy_log(
     prediction = (
         f"TRY_CAST({ident(PREDICTION)} AS DOUBLE)"
         if task == "regression"
-        else label_text(ident(PREDICTION))
+        else label_text(ident(PREDICTION), raw.types[PREDICTION])
     )
     columns = [
         f"{timestamp_sql(INPUT_TIMESTAMP, raw.types[INPUT_TIMESTAMP])} AS {TS}",
@@ -449,7 +465,7 @@ def ingest_predictions(
     with artifacts.staging() as scratch:
         con = connect(Path(scratch))
         try:
-            raw = read_raw(con, path, Path(scratch))
+            raw = read_raw(con, path, Path(scratch), text=(PREDICTION, REQUEST_ID))
             plan = check_log(con, raw, path.name, view, earlier_paths)
             target = Path(scratch) / "log.parquet"
             copy_log(con, raw, plan, view.versions[-1].task_type, target)

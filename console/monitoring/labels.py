@@ -128,7 +128,8 @@ def ingest_outcomes(
     with artifacts.staging() as scratch:
         con = connect(Path(scratch))
         try:
-            raw = read_raw(con, path, Path(scratch))
+            outcome_names = [outcome_column or OUTCOME, view.versions[-1].target]
+            raw = read_raw(con, path, Path(scratch), text=(REQUEST_ID, *outcome_names))
             if REQUEST_ID not in raw.types:
                 raise BadInput(
                     f"{path.name} lacks the column request_id; outcomes are joined to "
@@ -139,7 +140,9 @@ def ingest_outcomes(
             if total == 0:
                 raise BadInput(f"{path.name} has no rows; an outcome file needs at least one")
             outcome = (
-                f"TRY_CAST({ident(column)} AS DOUBLE)" if regression else label_text(ident(column))
+                f"TRY_CAST({ident(column)} AS DOUBLE)"
+                if regression
+                else label_text(ident(column), raw.types[column])
             )
             _refuse_gaps(con, raw.source, path.name, total, column, outcome, regression, classes)
             matched, unmatched, shown = _match(con, raw.source, path.name, log_paths, earlier_paths)

@@ -15,10 +15,8 @@ rows are reported as insufficient and never alert.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -26,7 +24,7 @@ from numpy.typing import NDArray
 
 from console.errors import NotFound
 from console.evidence import latest_validation
-from console.monitoring.drift import FILE_COLUMN
+from console.monitoring.drift import FILE_COLUMN, log_source
 from console.monitoring.logs import (
     OUTCOME,
     PREDICTION,
@@ -39,7 +37,7 @@ from console.monitoring.logs import (
     verified_paths,
 )
 from console.monitoring.settings import MonitoringSettings, Window, monitoring_settings
-from console.monitoring.sql import connect, label_of, parquet_source, rows
+from console.monitoring.sql import connect, label_of, rows
 from console.monitoring.windows import (
     Crossing,
     WindowResult,
@@ -302,7 +300,7 @@ def evaluate_performance(
     try:
         outcome_paths = verified_paths(store, [b.artifact_sha256 for b in labels])
         outcomes = (
-            _with_file(outcome_paths, OUTCOME_FILE)
+            log_source(outcome_paths, OUTCOME_FILE)
             if outcome_paths
             else f"(SELECT NULL::VARCHAR AS {REQUEST_ID}, NULL::VARCHAR AS {OUTCOME}, "
             f"NULL::VARCHAR AS {OUTCOME_FILE} WHERE false)"
@@ -318,7 +316,7 @@ def evaluate_performance(
             )
             windows += _version_windows(
                 con,
-                _with_file(paths, FILE_COLUMN),
+                log_source(paths, FILE_COLUMN),
                 outcomes,
                 model,
                 version,
@@ -339,7 +337,3 @@ def evaluate_performance(
         settings.decay_tolerance,
         notes,
     )
-
-
-def _with_file(paths: Sequence[Path], column: str) -> str:
-    return parquet_source(paths)[: -len(")")] + f", filename = '{column}')"

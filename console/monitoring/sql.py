@@ -68,8 +68,10 @@ def parquet_source(paths: Sequence[Path]) -> str:
     return f"read_parquet([{files}], union_by_name = true)"
 
 
-def label_text(expression: str) -> str:
-    """A class label as text, the same whether it was written 1, 1.0 or '1'."""
+def label_text(expression: str, dtype: str = "VARCHAR") -> str:
+    """A class label as text, the same whether it was written 1, 1.0 or '1' (booleans: true)."""
+    if dtype.upper() == "BOOLEAN":
+        return f"CAST({expression} AS VARCHAR)"
     number = f"TRY_CAST({expression} AS DOUBLE)"
     return (
         f"CASE WHEN {number} IS NOT NULL AND isfinite({number}) AND {number} = round({number}) "

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from console.policy import Policy, load_policy
 from console.tui.base import SignoffScreen
@@ -70,11 +70,6 @@ class AdminScreen(SignoffScreen):
             "Name", "Role", "Status", "Key fingerprint"
         )
         super().on_mount()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # StateChanged does not bubble: hand failures to the app's one handler.
-        event.prevent_default()
-        self.signoff.on_worker_state_changed(event)
 
     def action_reload(self) -> None:
         self.reload()

@@ -74,7 +74,9 @@ class EventModal(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="event.close", tooltip="Back to the log"),
-        Binding("enter", "close", "Close", id="event.close2", show=False),
+        Binding(
+            "enter", "close", "Close", id="event.close2", tooltip="Back to the log", show=False
+        ),
     ]
 
     def __init__(self, event: EventView) -> None:
@@ -116,7 +118,14 @@ class AuditScreen(SignoffScreen):
             "enter", "show_event", "Payload", id="audit.payload", tooltip="The event's payload"
         ),
         Binding("r", "reload", "Reload", id="audit.reload", tooltip="Read the store again"),
-        Binding("escape", "close", "Close", id="audit.close", show=False),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            id="audit.close",
+            tooltip="Close the filter bar or the checkpoint",
+            show=False,
+        ),
     ]
 
     page_size = PAGE_SIZE
@@ -303,9 +312,7 @@ class AuditScreen(SignoffScreen):
         self.post_message(VerificationFinished(result.ok, verdict, detail))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # StateChanged does not bubble: hand failures to the app's one handler.
-        event.prevent_default()
-        self.signoff.on_worker_state_changed(event)
+        super().on_worker_state_changed(event)
         if event.state == WorkerState.ERROR and event.worker.group == "audit-verify":
             self.verifying = False
             self.query_one("#verify-progress", ProgressBar).display = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from textual.screen import Screen
+from textual.worker import Worker
 
 from console.tui.messages import StoreChanged
 
@@ -33,6 +34,11 @@ class SignoffScreen(Screen[None]):
 
     def on_store_changed(self, message: StoreChanged) -> None:
         self.reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """StateChanged does not bubble: hand this screen's worker failures to the app."""
+        event.prevent_default()
+        self.signoff.on_worker_state_changed(event)
 
     def reload(self) -> None:
         """Start loading this screen's data (a thread worker); subclasses override."""

@@ -34,7 +34,7 @@ class HelpScreen(ModalScreen[None]):
             lines.append("")
             lines.append(f"[b]{title}[/b]")
             for binding in bindings:
-                key = binding.key.replace("question_mark", "?")
+                key = binding.key.replace("question_mark", "?").replace("slash", "/")
                 lines.append(f"  {key:<8} {binding.description}: {binding.tooltip}")
         with VerticalScroll(classes="dialog help"):
             yield Static("\n".join(lines))

@@ -19,7 +19,7 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from console.deployments import HistoryEntry, history
 from console.evidence import ValidationView, latest_validation
@@ -121,11 +121,6 @@ class ModelDetailScreen(SignoffScreen):
         super().on_mount()
 
     # ---- loading ----------------------------------------------------------------------------
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # StateChanged does not bubble: hand failures to the app's one handler.
-        event.prevent_default()
-        self.signoff.on_worker_state_changed(event)
 
     def action_reload(self) -> None:
         self.reload()

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from audit.keys import Signer
 from console.deployments import PROMOTE_ROLES, canary_abort, canary_step, promote, rollback
@@ -76,11 +76,6 @@ class ReleaseScreen(SignoffScreen):
             "Req", "Version", "Stage", "Approvals", "Ready", "By", "Still needed / plan"
         )
         super().on_mount()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # StateChanged does not bubble: hand failures to the app's one handler.
-        event.prevent_default()
-        self.signoff.on_worker_state_changed(event)
 
     # ---- loading ------------------------------------------------------------------------------
 
