@@ -447,3 +447,76 @@ def _deployment_entry(d: DeploymentView) -> HistoryEntry:
         "rollback": f"ROLLBACK {d.stage} to v{d.version}{replaced}: {d.reason}",
     }.get(d.kind, f"{d.kind} v{d.version} in {d.stage}")
     return HistoryEntry(d.event_seq, d.occurred_at, d.actor, d.kind, label, d.break_glass)
+
+
+@dataclass(frozen=True)
+class StageStatus:
+    """A stage of a model now: its holder, its running canary, and the change that made it so."""
+
+    model: str
+    stage: str
+    version: int | None
+    canary_version: int | None
+    canary_share: int | None
+    canary_plan: list[int]
+    last_kind: str | None
+    last_at: str | None
+    last_actor: str | None
+    last_request: int | None
+    last_reason: str
+    replaced: int | None
+
+
+def stage_status(store: Store) -> list[StageStatus]:
+    """Every assigned stage of every model, in four queries whatever the registry's size."""
+    from sqlalchemy import text
+
+    kinds = ", ".join(f"'{k}'" for k in SERVING_KINDS)
+    with store.session() as session:
+        connection = session.connection()
+        assigned = connection.execute(
+            text(
+                "SELECT model, stage, version, canary_version, canary_share FROM stages "
+                "WHERE version IS NOT NULL OR canary_version IS NOT NULL ORDER BY model, stage"
+            )
+        ).all()
+        last = {
+            (r[0], r[1]): r
+            for r in connection.execute(
+                text(
+                    "SELECT d.model, d.stage, d.kind, d.occurred_at, d.actor, d.request_id, "
+                    "d.reason, d.replaced_version FROM deployments d WHERE d.id = ("
+                    "SELECT max(x.id) FROM deployments x WHERE x.model = d.model AND "
+                    f"x.stage = d.stage AND x.kind IN ({kinds}))"
+                )
+            ).all()
+        }
+        plans = {
+            (r[0], r[1]): json.loads(r[2])
+            for r in connection.execute(
+                text(
+                    "SELECT model, stage, canary_plan FROM promotion_requests "
+                    "WHERE status = 'canary'"
+                )
+            ).all()
+        }
+    result = []
+    for model, stage, version, canary, share in assigned:
+        row = last.get((model, stage))
+        result.append(
+            StageStatus(
+                model=model,
+                stage=stage,
+                version=version,
+                canary_version=canary,
+                canary_share=share,
+                canary_plan=plans.get((model, stage), []) if canary is not None else [],
+                last_kind=row[2] if row else None,
+                last_at=row[3] if row else None,
+                last_actor=row[4] if row else None,
+                last_request=row[5] if row else None,
+                last_reason=row[6] if row else "",
+                replaced=row[7] if row else None,
+            )
+        )
+    return result

@@ -18,12 +18,12 @@ class SignoffCommands(Provider):
     async def startup(self) -> None:
         import asyncio
 
-        from console.registry import list_models
+        from console.registry import list_model_summaries
         from console.workflow import list_requests
 
         app = cast("SignoffApp", self.app)
         self._requests = await asyncio.to_thread(list_requests, app.store, pending=True)
-        self._models = [m.name for m in await asyncio.to_thread(list_models, app.store)]
+        self._models = [m.name for m in await asyncio.to_thread(list_model_summaries, app.store)]
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = cast("SignoffApp", self.app)

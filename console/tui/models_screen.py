@@ -11,13 +11,18 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
-from console.registry import ModelView, VersionView, list_models
+from console.registry import ModelSummary, ModelView, VersionView, get_model, list_model_summaries
 from console.tui.base import SignoffScreen
 
 
 @dataclass
 class ModelsLoaded(Message):
-    models: list[ModelView]
+    models: list[ModelSummary]
+
+
+@dataclass
+class VersionsLoaded(Message):
+    model: ModelView
 
 
 def _metric_summary(version: VersionView) -> str:
@@ -36,7 +41,7 @@ class ModelsScreen(SignoffScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.models: list[ModelView] = []
+        self.models: list[ModelSummary] = []
         self._wanted: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -67,7 +72,12 @@ class ModelsScreen(SignoffScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="models")
     def load(self) -> None:
-        self.post_message(ModelsLoaded(list_models(self.store)))
+        # Summaries only: thousands of models list in one query; versions load on highlight.
+        self.post_message(ModelsLoaded(list_model_summaries(self.store)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="model-versions")
+    def load_versions(self, name: str) -> None:
+        self.post_message(VersionsLoaded(get_model(self.store, name)))
 
     def focus_model(self, name: str) -> None:
         self._wanted = name
@@ -88,12 +98,12 @@ class ModelsScreen(SignoffScreen):
         for model in self.models:
             stages = ", ".join(f"{s} v{v}" for s, v in sorted(model.stages.items()) if v) or "-"
             table.add_row(
-                model.name, model.risk_tier, str(len(model.versions)), stages, key=model.name
+                model.name, model.risk_tier, str(model.versions), stages, key=model.name
             )
         if self.models:
             table.move_cursor(row=min(max(current, 0), len(self.models) - 1))
             self._apply_wanted()
-            self.show_versions(self.models[table.cursor_row])
+            self.load_versions(self.models[table.cursor_row].name)
         else:
             self.query_one("#model-title", Static).update("No models yet")
             self.query_one("#model-info", Static).update(
@@ -103,7 +113,7 @@ class ModelsScreen(SignoffScreen):
     @on(DataTable.RowHighlighted, "#models")
     def model_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self.models):
-            self.show_versions(self.models[event.cursor_row])
+            self.load_versions(self.models[event.cursor_row].name)
 
     @on(DataTable.RowSelected, "#models")
     def model_selected(self, _event: DataTable.RowSelected) -> None:
@@ -115,6 +125,13 @@ class ModelsScreen(SignoffScreen):
             from console.tui.model_detail_screen import ModelDetailScreen
 
             self.app.push_screen(ModelDetailScreen(self.models[table.cursor_row].name))
+
+    @on(VersionsLoaded)
+    def versions_loaded(self, message: VersionsLoaded) -> None:
+        table = self.query_one("#models", DataTable)
+        current = self.models[table.cursor_row].name if self.models else None
+        if message.model.name == current:
+            self.show_versions(message.model)
 
     def show_versions(self, model: ModelView) -> None:
         self.query_one("#model-title", Static).update(f"{model.name}  ·  owner {model.owner}")

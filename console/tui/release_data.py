@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.auditing import list_events
-from console.deployments import SERVING_KINDS, StageChange
-from console.evidence import stage_history
+from console.deployments import StageChange, stage_status
 from console.policy import load_policy
-from console.registry import list_models
 from console.store.db import Store
-from console.workflow import get_request, list_requests
-
-CANARY_KINDS = ("canary.started", "canary.step")
+from console.workflow import list_requests
 
 
 @dataclass(frozen=True)
@@ -53,17 +48,16 @@ def release_commands(store: Store) -> list[ReleaseCommand]:
         for r in list_requests(store, pending=True)
         if r.ready
     ]
-    for model in list_models(store):
-        for stage, version in sorted(model.stages.items()):
-            if version is not None:
-                commands.append(
-                    ReleaseCommand(
-                        f"Roll back {model.name} {stage}",
-                        f"break-glass: {stage} holds v{version}",
-                        model=model.name,
-                        stage=stage,
-                    )
+    for status in stage_status(store):
+        if status.version is not None:
+            commands.append(
+                ReleaseCommand(
+                    f"Roll back {status.model} {status.stage}",
+                    f"break-glass: {status.stage} holds v{status.version}",
+                    model=status.model,
+                    stage=status.stage,
                 )
+            )
     return commands
 
 
@@ -76,51 +70,31 @@ def _since(at: str) -> str:
 
 
 def read_stages(store: Store) -> list[StageRow]:
-    """Every model × policy stage: its holder, how it got there, and any running canary."""
-    stages = load_policy(store).stage_names
+    """Every stage some version holds (or canaries), in policy order, with how it got there."""
+    order = {name: i for i, name in enumerate(load_policy(store).stage_names)}
     rows: list[StageRow] = []
-    for model in list_models(store):
-        deployments = stage_history(store, model.name)
-        for stage in stages:
-            mine = [d for d in deployments if d.stage == stage]
-            serving = [d for d in mine if d.kind in SERVING_KINDS]
-            last = serving[-1] if serving else None
-            canary = next(
-                (v.number for v in model.versions if f"{stage} (canary)" in v.stages), None
+    for status in sorted(stage_status(store), key=lambda s: (s.model, order.get(s.stage, 99))):
+        how = ""
+        if status.last_kind is not None:
+            how = {
+                "promotion": f"promoted (request {status.last_request})",
+                "canary.completed": f"canary completed (request {status.last_request})",
+                "rollback": f"ROLLBACK: {_clip(status.last_reason, 40)}",
+            }.get(status.last_kind, status.last_kind)
+        rows.append(
+            StageRow(
+                model=status.model,
+                stage=status.stage,
+                version=status.version,
+                since=_since(status.last_at) if status.last_at else "",
+                by=status.last_actor or "",
+                how=how,
+                replaced=status.replaced,
+                canary=status.canary_version,
+                share=status.canary_share,
+                plan=status.canary_plan,
             )
-            share: int | None = None
-            plan: list[int] = []
-            started = [d for d in mine if d.kind in CANARY_KINDS]
-            if canary is not None and started:
-                latest = started[-1]
-                # The share is what the signed event of the last canary step recorded.
-                events = list_events(store, model=model.name, before=latest.event_seq + 1, limit=1)
-                if events and events[0].seq == latest.event_seq:
-                    value = events[0].payload.get("canary_share")
-                    share = int(value) if isinstance(value, int | float) else None
-                if latest.request_id is not None:
-                    plan = get_request(store, latest.request_id).canary_plan
-            how = ""
-            if last is not None:
-                how = {
-                    "promotion": f"promoted (request {last.request_id})",
-                    "canary.completed": f"canary completed (request {last.request_id})",
-                    "rollback": f"ROLLBACK: {_clip(last.reason, 40)}",
-                }.get(last.kind, last.kind)
-            rows.append(
-                StageRow(
-                    model=model.name,
-                    stage=stage,
-                    version=model.stages.get(stage),
-                    since=_since(last.occurred_at) if last else "",
-                    by=last.actor if last else "",
-                    how=how,
-                    replaced=last.replaced_version if last else None,
-                    canary=canary,
-                    share=share,
-                    plan=plan,
-                )
-            )
+        )
     return rows
 
 
