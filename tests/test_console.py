@@ -12,23 +12,29 @@ from console.tui.app import make_app
 from tests.conftest import demo_store
 
 
+async def _settle(pilot: Any) -> None:
+    """Let loads scheduled after a refresh start, then wait for every worker and its messages."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_models_screen_lists_the_demo_models(demo_home: Path) -> None:
     app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
+        await _settle(pilot)
         await pilot.press("m")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _settle(pilot)
         models = app.screen.query_one("#models", DataTable)
         assert models.row_count == 3
         versions = app.screen.query_one("#versions", DataTable)
         assert versions.row_count == 3  # breast-cancer-classifier first
         await pilot.press("down")
-        await pilot.pause()
+        await _settle(pilot)
         assert versions.row_count == 2  # credit-risk
         await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _settle(pilot)
         assert models.row_count == 3
 
 
@@ -40,8 +46,7 @@ async def test_console_notices_changes_made_by_another_process(demo_home: Path) 
     store = demo_store(demo_home)
     app = make_app(store, user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _settle(pilot)
         before = app.log_size
         keys = KeyStore(demo_home / "demo-keys")
         admin = Signer("ada", keys.load_private("ada", DEMO_PASSPHRASE.encode()))
@@ -50,11 +55,6 @@ async def test_console_notices_changes_made_by_another_process(demo_home: Path) 
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.log_size == before + 1
-
-
-async def _settle(pilot: Any) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -11,7 +12,8 @@ import duckdb
 
 from console.errors import BadInput
 
-MEMORY_LIMIT = "512MiB"
+# DuckDB's buffer pool stops here and spills beyond it, so memory does not grow with the logs.
+MEMORY_LIMIT = "256MiB"
 _MAX_THREADS = 8
 Row = tuple[object, ...]
 
@@ -29,8 +31,10 @@ def connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
     }
-    if temp_dir is not None:
-        config["temp_directory"] = str(temp_dir)
+    # Spill files go to a directory of this process (DuckDB removes what it wrote), never cwd.
+    config["temp_directory"] = str(
+        temp_dir or Path(tempfile.gettempdir()) / f"signoff-duckdb-{os.getpid()}"
+    )
     con = duckdb.connect(":memory:", config=config)
     with suppress(duckdb.Error):
         con.execute("SET enable_progress_bar = false")

@@ -80,7 +80,7 @@ class SignoffApp(App[None]):
 
     def on_mount(self) -> None:
         self.switch_mode("dashboard")
-        self.poll_store()
+        self.call_after_refresh(self.poll_store)
         self.set_interval(POLL_SECONDS, self.poll_store)
 
     # ---- identity -----------------------------------------------------------------------

@@ -26,7 +26,8 @@ class SignoffScreen(Screen[None]):
         return self.signoff.store
 
     def on_mount(self) -> None:
-        self.reload()
+        # Paint first, then read: the store is read in a worker after the first frame.
+        self.call_after_refresh(self.reload)
 
     def on_screen_resume(self) -> None:
         if self.signoff.log_size != getattr(self, "_loaded_at", None):

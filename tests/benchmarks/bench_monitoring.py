@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
 import subprocess
@@ -222,7 +221,7 @@ def _worker(which: str, home: Path, model: str, out: Path) -> None:
     import numpy  # noqa: F401
     import pandas  # noqa: F401
 
-    import console.monitoring.drift  # noqa: F401
+    import console.monitoring.drift
     import console.store.db  # noqa: F401
 
     verify = None
