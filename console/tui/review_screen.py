@@ -40,6 +40,10 @@ def _interval(check: CheckView) -> str:
     return ""
 
 
+def _lower_is_better(name: str) -> bool:
+    return name.rsplit(".", 1)[-1] in {"rmse", "mae", "mape", "log_loss", "brier_score"}
+
+
 def _performance(run: ValidationView | None) -> dict[str, CheckView]:
     if run is None:
         return {}
@@ -172,7 +176,8 @@ class ReviewScreen(SignoffScreen):
                 delta = ""
                 if other is not None and other.value is not None:
                     diff = value - other.value
-                    colour = "green" if diff >= 0 else "red"
+                    better = diff <= 0 if _lower_is_better(name) else diff >= 0
+                    colour = "green" if better else "red"
                     delta = f"  [{colour}]{diff:+.4f}[/] vs {other.value:.4f}"
                 mark = {"pass": "✓", "fail": "✗", "warn": "!"}.get(check.status, " ")
                 lines.append(
