@@ -255,14 +255,18 @@ def failing_latest_runs(store: Store, limit: int = 20) -> list[FailingRun]:
     from sqlalchemy import text
 
     with store.session() as session:
-        rows = session.connection().execute(
-            text(
-                "SELECT r.model, r.version, r.id FROM validation_runs r "
-                "WHERE r.status = 'fail' AND r.id = (SELECT max(x.id) FROM validation_runs x "
-                "WHERE x.model = r.model AND x.version = r.version) ORDER BY r.id DESC LIMIT :n"
-            ),
-            {"n": limit},
-        ).all()
+        rows = (
+            session.connection()
+            .execute(
+                text(
+                    "SELECT r.model, r.version, r.id FROM validation_runs r "
+                    "WHERE r.status = 'fail' AND r.id = (SELECT max(x.id) FROM validation_runs x "
+                    "WHERE x.model = r.model AND x.version = r.version) ORDER BY r.id DESC LIMIT :n"
+                ),
+                {"n": limit},
+            )
+            .all()
+        )
         result = []
         for model, version, run_id in rows:
             failed = session.exec(

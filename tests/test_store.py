@@ -15,7 +15,14 @@ from tests.conftest import Team, store_fingerprint
 def test_an_older_store_is_migrated_forward(team: Team) -> None:
     team.store.dispose()
     con = duckdb.connect(str(team.home / "signoff.duckdb"))
-    for table in ("promotion_requests", "approvals", "validation_runs", "validation_checks", "card_fields", "packages"):
+    for table in (
+        "promotion_requests",
+        "approvals",
+        "validation_runs",
+        "validation_checks",
+        "card_fields",
+        "packages",
+    ):
         con.execute(f"DROP TABLE {table}")
     con.execute("DELETE FROM schema_version WHERE version >= 2")
     con.close()
@@ -23,8 +30,12 @@ def test_an_older_store_is_migrated_forward(team: Team) -> None:
     store.dispose()
     con = duckdb.connect(str(team.home / "signoff.duckdb"))
     try:
-        versions = [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()]
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        versions = [
+            r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+        ]
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
     finally:
         con.close()
     assert versions == list(range(1, SCHEMA_VERSION + 1))

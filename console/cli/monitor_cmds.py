@@ -496,6 +496,11 @@ def resolve_cmd(alert: int, reason: str, **kwargs: Any) -> None:
     type=click.Path(path_type=Path),
     help="Validate on this file instead of a seeded 25% split of --data.",
 )
+@click.option(
+    "--sample-weight",
+    "sample_weight",
+    help="A column of --data with per-row fit weights (e.g. fairness reweighing).",
+)
 @click.option("--comment", help="The promotion request's comment.")
 @common(json_output=True)
 def retrain_cmd(
@@ -503,6 +508,7 @@ def retrain_cmd(
     data: Path,
     from_version: int | None,
     holdout: Path | None,
+    sample_weight: str | None,
     comment: str | None,
     **kwargs: Any,
 ) -> None:
@@ -526,6 +532,7 @@ def retrain_cmd(
         from_version=from_version,
         holdout=holdout,
         comment=comment,
+        sample_weight=sample_weight,
     )
     if run.as_json:
         print_json(result.as_dict())

@@ -38,6 +38,7 @@ def policy_show(**kwargs: Any) -> None:
                 "stages": [s.__dict__ for s in current.stages],
                 "break_glass_roles": list(current.break_glass_roles),
                 "validation": current.validation,
+                "monitoring": current.monitoring,
             }
         )
         return

@@ -23,7 +23,6 @@ import json
 import math
 from dataclasses import dataclass
 
-import duckdb
 from sqlmodel import col, select
 
 from console.errors import BadInput, NotFound
@@ -165,8 +164,6 @@ def compare_canary(
     con = connect()
     try:
         found = rows(con, sql, f"comparing {model}:{state.champion} and :{state.canary}")
-    except duckdb.Error as exc:  # pragma: no cover - rows() wraps DuckDB errors
-        raise BadInput(str(exc)) from exc
     finally:
         con.close()
     arms = {

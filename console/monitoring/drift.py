@@ -102,23 +102,31 @@ class _Term:
     numeric: bool
 
 
+# Below every finite double: counts -inf, which the profile keeps out of its histogram.
+_BELOW_FINITE = "-1.7976931348623157e308"
+
+
 def _terms_sql(terms: Sequence[_Term]) -> tuple[list[str], list[str]]:
-    """Projections (each column cast once) and aggregates, in the order `_measures` reads."""
+    """Projections (each column cast once) and aggregates, in the order `_measures` reads.
+
+    Numeric aggregates compare the raw double and correct for NaN and infinities afterwards
+    (DuckDB orders NaN above +inf): plain comparisons are twice as fast as filtering first.
+    """
     inner: list[str] = []
     aggregates: list[str] = []
     for i, term in enumerate(terms):
         ref, column = term.reference, ident(term.column)
         if term.numeric:
-            x, v = f"x{i}", f"v{i}"
+            x = f"x{i}"
             inner.append(f"CAST({column} AS DOUBLE) AS {x}")
-            inner.append(
-                f"CASE WHEN isfinite(CAST({column} AS DOUBLE)) THEN CAST({column} AS DOUBLE) END "
-                f"AS {v}"
-            )
-            aggregates.append(f"count({v})")
-            aggregates.append(f"count_if(isinf({x}))")
-            aggregates.extend(f"count_if({v} < {double(e)})" for e in ref.edges[:-1])
-            aggregates.append(f"count_if({v} > {double(ref.edges[-1])})" if ref.edges else "0")
+            aggregates += [
+                f"count({x})",
+                f"count_if(isnan({x}))",
+                f"count_if(isinf({x}))",
+                f"count_if({x} < {_BELOW_FINITE})",
+            ]
+            aggregates.extend(f"count_if({x} < {double(e)})" for e in ref.edges[:-1])
+            aggregates.append(f"count_if({x} > {double(ref.edges[-1])})" if ref.edges else "0")
         else:
             s = f"s{i}"
             inner.append(f"CAST({column} AS VARCHAR) AS {s}")
@@ -140,11 +148,18 @@ def _measures(
         ref = term.reference
         if term.numeric:
             k = max(len(ref.edges) - 1, 0)
-            finite, infinite = values[at], values[at + 1]
-            counts = NumericCounts(finite, list(values[at + 2 : at + 2 + k]), values[at + 2 + k])
-            at += 3 + k
+            present, nans, infinite, negative = values[at : at + 4]
+            raw_below = values[at + 4 : at + 4 + k]
+            raw_above = values[at + 4 + k]
+            at += 5 + k
+            finite = present - nans - infinite
+            counts = NumericCounts(
+                finite,
+                [b - negative for b in raw_below],
+                max(raw_above - (infinite - negative) - nans, 0) if ref.edges else 0,
+            )
             out[term.column] = ColumnMeasure(
-                ref, "DOUBLE", "numeric", rows_ - finite - infinite, numeric=counts
+                ref, "DOUBLE", "numeric", rows_ - present + nans, numeric=counts
             )
         else:
             known = list(ref.frequencies)
@@ -302,7 +317,7 @@ def prediction_reference(
 
 def window_drift(
     con: duckdb.DuckDBPyConnection,
-    source: str,
+    paths: Sequence[Path],
     model: str,
     view: VersionView,
     profile: dict[str, ProfiledColumn],
@@ -311,7 +326,7 @@ def window_drift(
     window: Window,
     since: datetime | None = None,
 ) -> list[WindowResult]:
-    """Every window of one version in `source` (see `log_source`), judged by `settings`."""
+    """Every window of one version in the logs at `paths`, judged by `settings`."""
     terms: list[_Term] = []
     for column in view.input_schema:
         name = str(column["name"])
@@ -331,17 +346,18 @@ def window_drift(
     where = f"{VERSION} = {view.number}"
     if since is not None:
         where += f" AND {TS} >= TIMESTAMP '{window_start(since, window).isoformat(sep=' ')}'"
-    projection = ", ".join([f"{bucket_sql(window)} AS w", FILE_COLUMN, *inner])
+    projection = ", ".join([f"{bucket_sql(window)} AS w", f"file_index AS {FILE_COLUMN}", *inner])
     sql = (
         f"SELECT w, count(*), list(DISTINCT {FILE_COLUMN}), {', '.join(aggregates) or '0'} "
-        f"FROM (SELECT {projection} FROM {source} WHERE {where}) GROUP BY w ORDER BY w"
+        f"FROM (SELECT {projection} FROM {parquet_source(paths)} WHERE {where}) "
+        "GROUP BY w ORDER BY w"
     )
     results: list[WindowResult] = []
     for row in rows(con, sql, f"computing drift of {model}:{view.number}"):
         start = row[0]
         assert isinstance(start, datetime)
         n = int(str(row[1]))
-        files = [str(f) for f in row[2]] if isinstance(row[2], list) else []
+        files = file_names(paths, row[2])
         values = [int(v) if isinstance(v, int | float) else 0 for v in row[3:]]
         measures = _measures(terms, values, n)
         features: dict[str, object] = {}
@@ -421,7 +437,7 @@ def evaluate_drift(
             notes.append(f"{model}:{number}: predictions compared with {origin}")
             windows += window_drift(
                 con,
-                log_source(paths),
+                paths,
                 model,
                 version,
                 profile,
@@ -443,6 +459,8 @@ def evaluate_drift(
     )
 
 
-def log_source(paths: Sequence[Path], column: str = FILE_COLUMN) -> str:
-    """The logs as one relation, with the file each row came from in `column`."""
-    return parquet_source(paths)[: -len(")")] + f", filename = '{column}')"
+def file_names(paths: Sequence[Path], indices: object) -> list[str]:
+    """The files (by name: their digest) that DuckDB's `file_index` values point at."""
+    if not isinstance(indices, list):
+        return []
+    return [paths[int(i)].name for i in indices if isinstance(i, int)]

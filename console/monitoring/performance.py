@@ -15,8 +15,10 @@ rows are reported as insufficient and never alert.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -24,7 +26,7 @@ from numpy.typing import NDArray
 
 from console.errors import NotFound
 from console.evidence import latest_validation
-from console.monitoring.drift import FILE_COLUMN, log_source
+from console.monitoring.drift import FILE_COLUMN, file_names
 from console.monitoring.logs import (
     OUTCOME,
     PREDICTION,
@@ -37,7 +39,7 @@ from console.monitoring.logs import (
     verified_paths,
 )
 from console.monitoring.settings import MonitoringSettings, Window, monitoring_settings
-from console.monitoring.sql import connect, label_of, rows
+from console.monitoring.sql import connect, label_of, parquet_source, rows
 from console.monitoring.windows import (
     Crossing,
     WindowResult,
@@ -191,8 +193,8 @@ def decay_crossings(
 
 def _version_windows(
     con: duckdb.DuckDBPyConnection,
-    logs: str,
-    outcomes: str,
+    log_paths: Sequence[Path],
+    outcome_paths: Sequence[Path],
     model: str,
     view: VersionView,
     baseline: Baseline,
@@ -203,6 +205,14 @@ def _version_windows(
     where = f"{VERSION} = {view.number}"
     if since is not None:
         where += f" AND {TS} >= TIMESTAMP '{window_start(since, window).isoformat(sep=' ')}'"
+    logs = f"(SELECT *, file_index AS {FILE_COLUMN} FROM {parquet_source(log_paths)})"
+    outcomes = (
+        f"(SELECT {REQUEST_ID}, {OUTCOME}, file_index AS {OUTCOME_FILE} "
+        f"FROM {parquet_source(outcome_paths)})"
+        if outcome_paths
+        else f"(SELECT NULL::VARCHAR AS {REQUEST_ID}, NULL::VARCHAR AS {OUTCOME}, "
+        f"NULL::BIGINT AS {OUTCOME_FILE} WHERE false)"
+    )
     joined = (
         f"(SELECT {bucket_sql(window)} AS w, l.{PREDICTION}, l.{SCORE}, l.{FILE_COLUMN}, "
         f"o.{OUTCOME}, o.{OUTCOME_FILE} FROM (SELECT * FROM {logs} WHERE {where}) l "
@@ -228,7 +238,7 @@ def _version_windows(
         start = row[0]
         assert isinstance(start, datetime)
         logged, labelled = int(str(row[1])), int(str(row[2]))
-        files = [str(f) for part in (row[3], row[4]) if isinstance(part, list) for f in part]
+        files = file_names(log_paths, row[3]) + file_names(outcome_paths, row[4])
         mask = starts == np.datetime64(start)
         metrics = (
             window_metrics(
@@ -299,12 +309,6 @@ def evaluate_performance(
     con = connect()
     try:
         outcome_paths = verified_paths(store, [b.artifact_sha256 for b in labels])
-        outcomes = (
-            log_source(outcome_paths, OUTCOME_FILE)
-            if outcome_paths
-            else f"(SELECT NULL::VARCHAR AS {REQUEST_ID}, NULL::VARCHAR AS {OUTCOME}, "
-            f"NULL::VARCHAR AS {OUTCOME_FILE} WHERE false)"
-        )
         for number in served:
             version = versions[number]
             baseline = validation_baseline(store, version)
@@ -316,8 +320,8 @@ def evaluate_performance(
             )
             windows += _version_windows(
                 con,
-                log_source(paths, FILE_COLUMN),
-                outcomes,
+                paths,
+                outcome_paths,
                 model,
                 version,
                 baseline,

@@ -25,6 +25,7 @@ from console.tui.inbox_screen import InboxScreen
 from console.tui.messages import StoreChanged
 from console.tui.modals import PassphraseModal
 from console.tui.models_screen import ModelsScreen
+from console.tui.monitoring_screen import MonitoringScreen
 from console.tui.release_data import ReleaseCommand, release_commands
 from console.tui.release_screen import ReleaseScreen
 
@@ -45,6 +46,7 @@ class SignoffApp(App[None]):
         "audit": AuditScreen,
         "release": ReleaseScreen,
         "admin": AdminScreen,
+        "monitoring": MonitoringScreen,
     }
     BINDINGS = [
         Binding(
@@ -55,6 +57,13 @@ class SignoffApp(App[None]):
         Binding("a", "switch_mode('audit')", "Audit", id="nav.audit", tooltip="The signed log"),
         Binding("l", "switch_mode('release')", "Release", id="nav.release", tooltip="Stages"),
         Binding("u", "switch_mode('admin')", "Admin", id="nav.admin", tooltip="Users, policy"),
+        Binding(
+            "o",
+            "switch_mode('monitoring')",
+            "Monitor",
+            id="nav.monitoring",
+            tooltip="Drift, alerts",
+        ),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys and screens"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave signoff"),
     ]
@@ -161,6 +170,7 @@ class SignoffApp(App[None]):
             ("Audit log", "Page, filter and verify the log", partial(self.switch_mode, "audit")),
             ("Release", "Stages, canaries, ready requests", partial(self.switch_mode, "release")),
             ("Users and policy", "Read-only admin view", partial(self.switch_mode, "admin")),
+            ("Monitoring", "Drift, alerts, retraining", partial(self.switch_mode, "monitoring")),
             (
                 "Verify audit log",
                 "Every hash, link and signature",

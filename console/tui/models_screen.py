@@ -97,9 +97,7 @@ class ModelsScreen(SignoffScreen):
         table.clear()
         for model in self.models:
             stages = ", ".join(f"{s} v{v}" for s, v in sorted(model.stages.items()) if v) or "-"
-            table.add_row(
-                model.name, model.risk_tier, str(model.versions), stages, key=model.name
-            )
+            table.add_row(model.name, model.risk_tier, str(model.versions), stages, key=model.name)
         if self.models:
             table.move_cursor(row=min(max(current, 0), len(self.models) - 1))
             self._apply_wanted()

@@ -81,11 +81,11 @@ class MonitoringScreen(SignoffScreen):
             tooltip="Browse features; the trend shows the highlighted one",
         ),
         Binding(
-            "o",
+            "s",
             "focus_models",
-            "Models",
+            "Select model",
             id="monitoring.models",
-            tooltip="Choose the model to monitor",
+            tooltip="Choose the model to monitor (enter)",
         ),
     ]
 

@@ -10,6 +10,7 @@ from console.tui.dashboard_screen import DashboardScreen
 from console.tui.inbox_screen import InboxScreen
 from console.tui.model_detail_screen import ModelDetailScreen
 from console.tui.models_screen import ModelsScreen
+from console.tui.monitoring_screen import MonitoringScreen
 from console.tui.release_screen import ReleaseScreen
 from console.tui.review_screen import ReviewScreen
 
@@ -32,4 +33,5 @@ def key_groups() -> list[tuple[str, list[BindingType]]]:
         ("Release", list(ReleaseScreen.BINDINGS)),
         ("Audit log", list(AuditScreen.BINDINGS)),
         ("Users and policy", list(AdminScreen.BINDINGS)),
+        ("Monitoring", list(MonitoringScreen.BINDINGS)),
     ]
