@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from console.auditing import EventView, latest_checkpoint, list_events
 from console.evidence import FailingRun, failing_latest_runs
+from console.monitoring.views import AlertView, list_alerts
 from console.tui.base import SignoffScreen
 from console.users import UserView, list_users
 from console.workflow import RequestView, list_requests
@@ -33,6 +34,7 @@ class DashboardLoaded(Message):
     awaiting: list[RequestView]
     recent: list[EventView]
     failing: list[FailingRun]
+    alerts: list[AlertView]
     checkpoint: str
     log_size: int
 
@@ -86,6 +88,7 @@ class DashboardScreen(SignoffScreen):
         awaiting = list_requests(self.store, awaiting=user) if user else []
         recent = [e for e in list_events(self.store, limit=300) if e.action in STAGE_ACTIONS][:12]
         failing = failing_latest_runs(self.store, limit=12)
+        alerts = list_alerts(self.store, status="open")[-12:]
         latest = latest_checkpoint(self.store)
         checkpoint = (
             f"last checkpoint #{latest.id}: {latest.size} events, by {latest.issued_by} "
@@ -96,7 +99,9 @@ class DashboardScreen(SignoffScreen):
         from console.auditing import audit_size
 
         self.post_message(
-            DashboardLoaded(me, awaiting, recent, failing, checkpoint, audit_size(self.store))
+            DashboardLoaded(
+                me, awaiting, recent, failing, alerts, checkpoint, audit_size(self.store)
+            )
         )
 
     @on(DashboardLoaded)
@@ -134,6 +139,10 @@ class DashboardScreen(SignoffScreen):
             recent.add_row(str(event.seq), event.ts[:16], event.actor, what)
         failing = self.query_one("#failing", DataTable)
         failing.clear()
+        for alert in reversed(data.alerts):
+            failing.add_row(
+                f"{alert.model}:{alert.version}", "alert", f"{alert.kind} {alert.subject}"
+            )
         for run in data.failing:
             failing.add_row(
                 f"{run.model}:{run.version}", str(run.run_id), ", ".join(run.failed_checks[:4])
