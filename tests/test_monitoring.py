@@ -746,19 +746,9 @@ def test_an_older_store_gets_the_monitoring_tables(home: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def monitored_demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo store after `add_demo_monitoring`, built once; copy it before changing it."""
-    from fixtures.demo import DEMO_PASSPHRASE, DEMO_TEAM
-    from fixtures.demo_monitoring import add_demo_monitoring
-
-    home = tmp_path_factory.mktemp("monitored") / "demo"
-    shutil.copytree(demo_template, home)
-    keys = KeyStore(home / "demo-keys")
-    signers = {n: Signer(n, keys.load_private(n, DEMO_PASSPHRASE.encode())) for n in DEMO_TEAM}
-    lines: list[str] = []
-    add_demo_monitoring(demo_store(home), signers, home, lines.append)
-    assert len(lines) == 3
-    return home
+def monitored_demo(demo_template: Path) -> Path:
+    """The demo store, which `signoff demo` builds with the monitoring story included."""
+    return demo_template
 
 
 def test_the_demo_tells_the_monitoring_story(monitored_demo: Path) -> None:
