@@ -66,7 +66,8 @@ class ValidationView:
         return data
 
 
-def _validation_view(session: Session, run: ValidationRun) -> ValidationView:
+def validation_view(session: Session, run: ValidationRun) -> ValidationView:
+    """A run with its checks, as gates, cards and reports read it."""
     checks = session.exec(
         select(ValidationCheck)
         .where(ValidationCheck.run_id == run.id)
@@ -103,7 +104,7 @@ def latest_validation_in(session: Session, model: str, version: int) -> Validati
         .where(ValidationRun.model == model, ValidationRun.version == version)
         .order_by(col(ValidationRun.id).desc())
     ).first()
-    return _validation_view(session, run) if run is not None else None
+    return validation_view(session, run) if run is not None else None
 
 
 def latest_validation(store: Store, model: str, version: int) -> ValidationView | None:
@@ -117,7 +118,7 @@ def validation_runs(store: Store, model: str, version: int | None = None) -> lis
         if version is not None:
             query = query.where(ValidationRun.version == version)
         runs = session.exec(query.order_by(col(ValidationRun.id))).all()
-        return [_validation_view(session, r) for r in runs]
+        return [validation_view(session, r) for r in runs]
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from sqlmodel import Session, col, select
 from audit.entry import EventRecord
 from console.evidence import (
     ApprovalView,
-    CheckView,
     DeploymentView,
     ValidationView,
     approvals_for,
+    validation_view,
 )
 from console.store.models import (
     Checkpoint,
@@ -24,7 +24,6 @@ from console.store.models import (
     PromotionRequest,
     StoreInfo,
     UserKey,
-    ValidationCheck,
     ValidationRun,
 )
 from reports.snapshot_entries import DatasetEntry, Event, VersionEntry
@@ -125,33 +124,7 @@ def read_rows(session: Session, size: int) -> StoreRows:
 
 
 def run_view(session: Session, run: ValidationRun) -> ValidationView:
-    checks = session.exec(
-        select(ValidationCheck)
-        .where(ValidationCheck.run_id == run.id)
-        .order_by(col(ValidationCheck.category), col(ValidationCheck.name))
-    ).all()
-    return ValidationView(
-        id=run.id,
-        model=run.model,
-        version=run.version,
-        dataset_sha256=run.dataset_sha256,
-        dataset_name=run.dataset_name,
-        target=run.target,
-        sensitive=run.sensitive,
-        stage=run.stage,
-        status=run.status,
-        passed=run.passed,
-        report_sha256=run.report_sha256,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        actor=run.actor,
-        summary=json.loads(run.summary),
-        event_seq=run.event_seq,
-        checks=[
-            CheckView(c.name, c.category, c.status, c.value, c.threshold, json.loads(c.detail))
-            for c in checks
-        ],
-    )
+    return validation_view(session, run)
 
 
 def version_entry(row: ModelVersion, seq: int) -> VersionEntry:
