@@ -42,7 +42,7 @@ from audit.entry import (  # noqa: E402
     signing_message,
 )
 from audit.keys import public_raw  # noqa: E402
-from audit.merkle import root_from_leaf_hashes  # noqa: E402
+from audit.merkle import leaf_hash, root_from_leaf_hashes  # noqa: E402
 
 EVENTS = 100_000
 BULK_EVENTS = 20_000
@@ -218,11 +218,11 @@ def chain_links(records: list[EventRecord]) -> list[bytes]:
     for record in records:
         if record.prev_hash != prev:
             raise AssertionError(f"chain broken at {record.seq}")
-        digest = entry_hash(record.entry)
-        if digest != record.entry_hash:
+        leaf = leaf_hash(record.entry)
+        if leaf.hex() != record.entry_hash:
             raise AssertionError(f"entry hash wrong at {record.seq}")
-        append(bytes.fromhex(digest))
-        prev = digest
+        append(leaf)
+        prev = record.entry_hash
     return leaves
 
 
