@@ -337,3 +337,10 @@ def test_python_api_refuses_non_frames(team: Team) -> None:
     me = api.unlock(store, "dana", passphrase=PASSPHRASE, keys_dir=team.keys)
     with pytest.raises(BadInput):
         api.register_model(store, me, "tumour", LogisticRegression(), [[1, 2]], target="y")
+
+
+def test_group_level_home_and_as_reach_the_command(team: Team, signoff: Runner) -> None:
+    listed = signoff("--home", team.home, "users", "list", "--json")
+    assert listed.exit_code == 0 and '"rita"' in listed.output
+    checkpoint = signoff("--home", team.home, "--as", "aud", "audit", "checkpoint")
+    assert checkpoint.exit_code == 0, checkpoint.output

@@ -41,6 +41,14 @@ def cli(ctx: click.Context, home: Path, user: str | None) -> None:
     Example:
         signoff demo --home ./demo && signoff --home ./demo
     """
+    # `signoff --home X --as U models` means the same as `signoff models --home X --as U`.
+    given = {
+        name: value
+        for name, value in (("home", str(home)), ("user", user))
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    }
+    if given and ctx.invoked_subcommand is not None:
+        ctx.default_map = _defaults_for(cli, given)
     if ctx.invoked_subcommand is None:
         import os
 
@@ -71,6 +79,13 @@ for module in (
     monitor_cmds,
 ):
     module.register(cli)
+
+
+def _defaults_for(group: click.Group, values: dict[str, str | None]) -> dict[str, object]:
+    return {
+        name: _defaults_for(command, values) if isinstance(command, click.Group) else dict(values)
+        for name, command in group.commands.items()
+    }
 
 
 def main() -> None:
