@@ -30,24 +30,22 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
-from console.errors import NotFound
 from console.evidence import latest_validation
-from console.monitoring.logs import PREDICTION, TS, VERSION, log_batches, verified_paths
-from console.monitoring.settings import MonitoringSettings, Window, monitoring_settings
+from console.monitoring.logs import PREDICTION, TS, VERSION, verified_paths
+from console.monitoring.scope import evaluation_scope
+from console.monitoring.settings import MonitoringSettings, Window
 from console.monitoring.sql import connect, double, ident, label_of, literal, parquet_source, rows
 from console.monitoring.windows import (
     Crossing,
     WindowResult,
     basis_digest,
     bucket_sql,
-    parse_since,
     status_of,
     store_time,
     window_end,
     window_start,
 )
-from console.policy import load_policy
-from console.registry import VersionView, check_model_name, get_dataset, get_model
+from console.registry import VersionView, get_dataset
 from console.store.db import Store
 from console.validation.drift import (
     binned_ks,
@@ -411,18 +409,9 @@ def evaluate_drift(
     upto_seq: int | None = None,
 ) -> DriftEvaluation:
     """Drift per served version and window, from the logs (ingested before event `upto_seq`)."""
-    check_model_name(model)
-    view = get_model(store, model)
-    settings = monitoring_settings(load_policy(store))
-    window = window or settings.window
-    start = parse_since(since)
-    batches = log_batches(store, model, upto_seq=upto_seq)
-    if not batches:
-        raise NotFound(
-            f"no prediction logs for {model} yet; ingest some with `signoff monitor ingest`"
-        )
-    served = sorted({v for b in batches for v in b.versions})
-    versions = {v.number: v for v in view.versions}
+    scope = evaluation_scope(store, model, window=window, since=since, upto_seq=upto_seq)
+    settings, window, start = scope.settings, scope.window, scope.start
+    batches, served, versions = scope.batches, scope.served, scope.versions
     windows: list[WindowResult] = []
     notes: list[str] = []
     con = connect()

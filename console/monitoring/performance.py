@@ -34,25 +34,23 @@ from console.monitoring.logs import (
     SCORE,
     TS,
     VERSION,
-    log_batches,
     outcome_batches,
     verified_paths,
 )
-from console.monitoring.settings import MonitoringSettings, Window, monitoring_settings
+from console.monitoring.scope import evaluation_scope
+from console.monitoring.settings import MonitoringSettings, Window
 from console.monitoring.sql import connect, label_of, parquet_source, rows
 from console.monitoring.windows import (
     Crossing,
     WindowResult,
     basis_digest,
     bucket_sql,
-    parse_since,
     status_of,
     store_time,
     window_end,
     window_start,
 )
-from console.policy import load_policy
-from console.registry import VersionView, check_model_name, get_model
+from console.registry import VersionView
 from console.store.db import Store
 from console.validation.bootstrap import BootstrapPlan, Statistic, auc_of, mean_of, r2_of
 
@@ -288,19 +286,10 @@ def evaluate_performance(
     upto_seq: int | None = None,
 ) -> PerformanceEvaluation:
     """Metrics per served version and window (logs and outcomes recorded before `upto_seq`)."""
-    check_model_name(model)
-    view = get_model(store, model)
-    settings = monitoring_settings(load_policy(store))
-    window = window or settings.window
-    start = parse_since(since)
-    batches = log_batches(store, model, upto_seq=upto_seq)
-    if not batches:
-        raise NotFound(
-            f"no prediction logs for {model} yet; ingest some with `signoff monitor ingest`"
-        )
+    scope = evaluation_scope(store, model, window=window, since=since, upto_seq=upto_seq)
+    settings, window, start = scope.settings, scope.window, scope.start
+    batches, served, versions = scope.batches, scope.served, scope.versions
     labels = outcome_batches(store, model, upto_seq=upto_seq)
-    served = sorted({v for b in batches for v in b.versions})
-    versions = {v.number: v for v in view.versions}
     windows: list[WindowResult] = []
     baselines: dict[int, Baseline] = {}
     notes: list[str] = []
