@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -32,40 +31,18 @@ from reports.card_markdown import (
     validation_line,
     when,
 )
+from reports.pdf_layout import SANS as FONT
+from reports.pdf_layout import register_fonts
 
-FONT = "SignoffCardSans"
 MONO = "Courier"
 _FALLBACKS = {"→": "->", "←": "<-", "⇒": "=>", "✓": "v", "✗": "x", "\t": "    "}
 _CODE = re.compile(r"`([^`\n]+)`")
 _BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
-_state: dict[str, frozenset[int]] = {}
 
 
 def _fonts() -> frozenset[int]:
-    """Register the Vera family once per process; return the code points it can draw."""
-    if "glyphs" in _state:
-        return _state["glyphs"]
-    import reportlab
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    folder = Path(reportlab.__file__).parent / "fonts"
-    faces = {
-        FONT: "Vera.ttf",
-        f"{FONT}-Bold": "VeraBd.ttf",
-        f"{FONT}-Italic": "VeraIt.ttf",
-        f"{FONT}-BoldItalic": "VeraBI.ttf",
-    }
-    for name, file in faces.items():
-        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
-    addMapping(FONT, 0, 0, FONT)
-    addMapping(FONT, 1, 0, f"{FONT}-Bold")
-    addMapping(FONT, 0, 1, f"{FONT}-Italic")
-    addMapping(FONT, 1, 1, f"{FONT}-BoldItalic")
-    face = pdfmetrics.getFont(FONT).face
-    _state["glyphs"] = frozenset(face.charToGlyph)
-    return _state["glyphs"]
+    """The report's Vera family (registered once per process) and the code points it draws."""
+    return register_fonts()
 
 
 def _drawable(text: str) -> str:
