@@ -117,6 +117,13 @@ def _record(
     return event.seq
 
 
+def _clear_canary(assignment: StageAssignment) -> None:
+    """No canary runs in the stage any more."""
+    assignment.canary_version = None
+    assignment.canary_share = None
+    assignment.canary_step = None
+
+
 def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
     """Execute a request whose quorum is reached and whose gates all pass, in one transaction."""
     policy = load_policy(store)
@@ -212,9 +219,7 @@ def canary_step(store: Store, signer: Signer, model: str, stage: str) -> StageCh
             _verify_artifact(store, session, model, version)
             replaced = assignment.version
             assignment.version = version
-            assignment.canary_version = None
-            assignment.canary_share = None
-            assignment.canary_step = None
+            _clear_canary(assignment)
             request.status = "promoted"
             request.closed_at = now
             request.closed_by = signer.name
@@ -269,9 +274,7 @@ def canary_abort(store: Store, signer: Signer, model: str, stage: str, reason: s
             reason=reason,
             extra={"champion": assignment.version},
         )
-        assignment.canary_version = None
-        assignment.canary_share = None
-        assignment.canary_step = None
+        _clear_canary(assignment)
         assignment.updated_at = now
         request.status = "aborted"
         request.closed_at = now
@@ -364,9 +367,7 @@ def rollback(
             request.closed_at = now
             request.closed_by = signer.name
             session.add(request)
-            assignment.canary_version = None
-            assignment.canary_share = None
-            assignment.canary_step = None
+            _clear_canary(assignment)
         assignment.updated_at = now
         session.add(assignment)
         return StageChange(model, stage, "rollback", target, current, None, seq)
