@@ -497,6 +497,93 @@ def list_model_summaries(store: Store, *, limit: int | None = None) -> list[Mode
     ]
 
 
+@dataclass(frozen=True)
+class ModelPage:
+    """One page of the registry in name order, and where it sits among the matching models."""
+
+    models: list[ModelSummary]
+    offset: int  # matching models before this page
+    total: int  # matching models in all
+
+    @property
+    def has_before(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def has_after(self) -> bool:
+        return self.offset + len(self.models) < self.total
+
+
+def model_page(
+    store: Store,
+    *,
+    match: str = "",
+    after: str | None = None,
+    before: str | None = None,
+    at: str | None = None,
+    limit: int = 100,
+) -> ModelPage:
+    """A page of model summaries by keyset (names after, before or from a name), in a few
+    queries whatever the registry's size; `match` keeps names or owners containing it."""
+    from sqlalchemy import text
+
+    if sum(x is not None for x in (after, before, at)) > 1:
+        raise ValueError("give at most one of after, before and at")
+    where = ["(contains(lower(m.name), :match) OR contains(lower(m.owner), :match))"]
+    size = max(1, int(limit))
+    params: dict[str, object] = {"match": match.strip().lower(), "limit": size}
+    order = "ASC"
+    if after is not None:
+        where.append("m.name > :key")
+        params["key"] = after
+    elif before is not None:
+        where.append("m.name < :key")
+        params["key"] = before
+        order = "DESC"
+    elif at is not None:
+        where.append("m.name >= :key")
+        params["key"] = at
+    condition = " AND ".join(where)
+    with store.session() as session:
+        connection = session.connection()
+        rows = connection.execute(
+            text(
+                "SELECT m.name, m.owner, m.risk_tier, "
+                "(SELECT count(*) FROM model_versions v WHERE v.model = m.name) "
+                f"FROM models m WHERE {condition} ORDER BY m.name {order} LIMIT :limit"
+            ),
+            params,
+        ).all()
+        if order == "DESC":
+            rows = list(reversed(rows))
+        if before is not None and len(rows) < size:
+            # Fewer than a page before the key: show the first page instead of a short one.
+            return model_page(store, match=match, limit=limit)
+        counts = connection.execute(
+            text(
+                "SELECT count(*), count(*) FILTER (WHERE m.name < :first) FROM models m "
+                "WHERE (contains(lower(m.name), :match) OR contains(lower(m.owner), :match))"
+            ),
+            {"match": params["match"], "first": rows[0][0] if rows else ""},
+        ).one()
+        stages: dict[str, dict[str, int]] = {}
+        if rows:
+            for model, stage, version in connection.execute(
+                text(
+                    "SELECT model, stage, version FROM stages "
+                    "WHERE version IS NOT NULL AND model >= :first AND model <= :last"
+                ),
+                {"first": rows[0][0], "last": rows[-1][0]},
+            ).all():
+                stages.setdefault(model, {})[stage] = int(version)
+    total, offset = int(counts[0]), int(counts[1]) if rows else int(counts[0])
+    summaries = [
+        ModelSummary(name, owner, risk, int(count), stages.get(name, {}))
+        for name, owner, risk, count in rows
+    ]
+    return ModelPage(summaries, offset, total)
+
+
 def list_models(store: Store) -> list[ModelView]:
     with store.session() as session:
         models = session.exec(select(RegisteredModel).order_by(RegisteredModel.name)).all()

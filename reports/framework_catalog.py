@@ -85,6 +85,11 @@ def framework_names() -> list[str]:
     return sorted(path.stem for path in FOLDER.glob("*.toml"))
 
 
+def list_frameworks() -> list[Framework]:
+    """Every shipped framework, loaded and checked, by id: what a picker offers."""
+    return [load_framework(name) for name in framework_names()]
+
+
 def load_framework(name: str) -> Framework:
     """Read and check one framework file; BadInput names the known ones for an unknown name."""
     known = framework_names()

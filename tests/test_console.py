@@ -39,6 +39,61 @@ async def test_models_screen_lists_the_demo_models(demo_home: Path) -> None:
         assert models.row_count == 3
 
 
+async def test_the_model_list_pages_and_filters_by_keys(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Static
+
+    from console.tui import model_list
+
+    monkeypatch.setattr(model_list, "PAGE_SIZE", 2)
+    app = make_app(demo_store(demo_home), user="rita")
+
+    def names() -> list[str]:
+        table = app.screen.query_one("#models", DataTable)
+        return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+    def status() -> str:
+        return str(app.screen.query_one("#model-page", Static).render())
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("m")
+        await _settle(pilot)
+        assert names() == ["breast-cancer-classifier", "credit-risk"]
+        assert status().startswith("1–2 of 3 · n: page")
+        await pilot.press("n")
+        await _settle(pilot)
+        assert names() == ["diabetes-regressor"]
+        assert status().startswith("3–3 of 3 · p: page")
+        title = str(app.screen.query_one("#model-title", Static).render())
+        assert title.startswith("diabetes-regressor")  # versions follow the cursor
+        await pilot.press("p")
+        await _settle(pilot)
+        assert names() == ["breast-cancer-classifier", "credit-risk"]
+        await pilot.press("slash", *"RISK", "enter")
+        await _settle(pilot)
+        assert names() == ["credit-risk"] and status().startswith("1–1 of 1")
+        await pilot.press("slash", "ctrl+u", *"nothing-like-this", "enter")
+        await _settle(pilot)
+        assert names() == [] and status().startswith("no model matches 'nothing-like-this'")
+
+
+async def test_the_key_bar_is_clickable(demo_home: Path) -> None:
+    from console.tui.keybar import KeyBar
+    from console.tui.models_screen import ModelsScreen
+
+    app = make_app(demo_store(demo_home), user="rita")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        line = str(bar.render())
+        assert " m Models " in line and line.rstrip().endswith("palette")
+        await pilot.click(KeyBar, offset=(line.index(" m Models ") + 2, 0))
+        await _settle(pilot)
+        assert isinstance(app.screen, ModelsScreen)
+
+
 async def test_console_notices_changes_made_by_another_process(demo_home: Path) -> None:
     from audit.keys import KeyStore, Signer
     from console.users import revoke_user

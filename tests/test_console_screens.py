@@ -482,3 +482,23 @@ def test_admin_screen_snapshot(demo_home: Path, snap_compare: Any, size: tuple[i
     no_gates_policy(clocked_store(demo_home))  # pins the screen, not the default policy's text
     app = console(demo_home, "ada")
     assert snap_compare(app, terminal_size=size, run_before=keys_then_mask("u"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_review_screen_snapshot(demo_home: Path, snap_compare: Any, size: tuple[int, int]) -> None:
+    app = console(demo_home, "rita")
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_mask("i", "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_monitoring_screen_snapshot(
+    demo_home: Path, snap_compare: Any, size: tuple[int, int]
+) -> None:
+    app = console(demo_home, "raj")
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_mask("o"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_screen_snapshot(demo_home: Path, snap_compare: Any, size: tuple[int, int]) -> None:
+    app = console(demo_home, "rita")
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_mask("question_mark"))

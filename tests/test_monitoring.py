@@ -867,3 +867,28 @@ def test_bad_retraining_data_is_refused_before_anything_is_written(
     )
     assert code == 0, out
     assert get_version(Store(home), MODEL, 3).tags["retrain.sample_weight"] == "w"
+
+
+def test_the_overview_lists_monitored_models_in_one_read(monitored_demo: Path) -> None:
+    from console.monitoring.views import monitoring_overview
+    from console.registry import list_models
+
+    store = Store(monitored_demo)
+    overview = monitoring_overview(store, "production")
+    listed = {m.name: m for m in overview.models}
+    assert list(listed) == [MODEL]  # the demo logs predictions of credit-risk only
+    summary = monitoring_summary(store, MODEL)
+    row = listed[MODEL]
+    assert (row.serving, row.logged_rows) == (2, summary.logged_rows)
+    assert (row.open_alerts, row.open_jobs) == (len(summary.open_alerts), len(summary.open_jobs))
+    serving_unlogged = [
+        m.name
+        for m in list_models(store)
+        if m.stages.get("production") is not None and not monitoring_summary(store, m.name).logs
+    ]
+    assert overview.unmonitored_serving == len(serving_unlogged)
+    # Open alerts sort first: resolve them all and the model stays listed for its logs.
+    with store.session() as session:
+        session.connection().exec_driver_sql("UPDATE monitoring_alerts SET status = 'resolved'")
+    [quiet] = monitoring_overview(store, "production").models
+    assert (quiet.name, quiet.open_alerts, quiet.logged_rows) == (MODEL, 0, summary.logged_rows)

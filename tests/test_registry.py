@@ -344,3 +344,44 @@ def test_group_level_home_and_as_reach_the_command(team: Team, signoff: Runner) 
     assert listed.exit_code == 0 and '"rita"' in listed.output
     checkpoint = signoff("--home", team.home, "--as", "aud", "audit", "checkpoint")
     assert checkpoint.exit_code == 0, checkpoint.output
+
+
+def _bare_models(team: Team, owners: dict[str, str]) -> None:
+    """Registry rows only (the model list reads nothing else), written straight to the table."""
+    with team.store.session() as session:
+        for name, owner in owners.items():
+            session.connection().exec_driver_sql(
+                "INSERT INTO models VALUES (?, ?, '', 'low', '', '2026-01-01T00:00:00.000000Z', "
+                "'dana')",
+                (name, owner),
+            )
+
+
+def test_the_model_list_pages_by_name_and_filters(team: Team) -> None:
+    from console.registry import model_page
+
+    owners = {f"model-{i}": "Fraud 100%" if i % 3 == 0 else "Credit" for i in range(1, 8)}
+    _bare_models(team, owners)
+    store = team.store
+    first = model_page(store, limit=3)
+    assert [m.name for m in first.models] == ["model-1", "model-2", "model-3"]
+    assert (first.offset, first.total, first.has_before, first.has_after) == (0, 7, False, True)
+    second = model_page(store, after="model-3", limit=3)
+    last = model_page(store, after=second.models[-1].name, limit=3)
+    assert [m.name for m in last.models] == ["model-7"]
+    assert (last.offset, last.has_before, last.has_after) == (6, True, False)
+    back = model_page(store, before="model-7", limit=3)
+    assert [m.name for m in back.models] == ["model-4", "model-5", "model-6"]
+    assert back.offset == 3
+    # Fewer than a page before the key: the first page, not a short one.
+    assert model_page(store, before="model-2", limit=3).models[0].name == "model-1"
+    at = model_page(store, at="model-5", limit=3)
+    assert (at.models[0].name, at.offset) == ("model-5", 4)
+    # Name or owner, case-insensitive; % is a character, not a wildcard.
+    fraud = model_page(store, match="  100% ", limit=10)
+    assert [m.name for m in fraud.models] == ["model-3", "model-6"]
+    assert model_page(store, match="MODEL-7").total == 1
+    nothing = model_page(store, match="zzz")
+    assert (nothing.models, nothing.total, nothing.has_after) == ([], 0, False)
+    with pytest.raises(ValueError):
+        model_page(store, after="a", before="b")

@@ -49,3 +49,29 @@ def test_a_failed_unit_of_work_changes_nothing(team: Team) -> None:
         append_event(session, team["ada"], "test.event", "x", {}, ts=team.store.clock())
         raise RuntimeError("boom")
     assert store_fingerprint(team.home) == before
+
+
+def test_reads_in_one_block_share_one_connection(team: Team) -> None:
+    from sqlalchemy import event
+    from sqlmodel import select
+
+    from console.store.models import User
+
+    store = team.store
+    opened: list[object] = []
+    event.listen(store.engine, "connect", lambda *_: opened.append(1))
+    with store.reading():
+        for _ in range(3):
+            with store.session() as session:
+                assert session.exec(select(User)).all()
+        with store.reading(), store.session() as session:  # nested: the same connection
+            session.add(StoreInfo(key="written", value="inside a read block"))
+        with pytest.raises(RuntimeError), store.session() as session:
+            session.add(StoreInfo(key="failed", value="rolled back"))
+            session.flush()
+            raise RuntimeError("boom")
+    assert len(opened) == 1
+    with store.session() as session:  # its own connection again
+        keys = {row.key for row in session.exec(select(StoreInfo)).all()}
+    assert len(opened) == 2
+    assert "written" in keys and "failed" not in keys

@@ -38,7 +38,7 @@ FRAMEWORKS = "eu-ai-act, sr-11-7, nist-ai-rmf, iso-42001"
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),  # checked by _check_output: one line, not click's usage
+    type=click.Path(path_type=Path),  # checked by check_output: one line, not click's usage
     help="The PDF file to write (required).",
 )
 @common(json_output=True)
@@ -70,6 +70,7 @@ def report_cmd(
     """
     from console.errors import BadInput
     from reports.framework_catalog import load_framework
+    from reports.output import check_output, write_pdf
     from reports.snapshot import parse_since
 
     run = invocation(kwargs)
@@ -85,7 +86,7 @@ def report_cmd(
         load_framework(framework)  # an unknown name fails here, before any work
     parse_since(since)
     size = _as_of(as_of)
-    _check_output(output)
+    check_output(output)
     name, number = _ref(ref) if ref else (None, None)
 
     store = run.store()
@@ -101,7 +102,7 @@ def report_cmd(
             result = generate_report(
                 store, signer, name, number, framework, since=since, as_of=size, progress=progress
             )
-    _write(output, result.pdf_bytes)
+    write_pdf(output, result.pdf_bytes)
     _print(result, output, run.as_json)
 
 
@@ -120,35 +121,6 @@ def _as_of(value: str | None) -> int | None:
     if not text.isdigit() or int(text) < 1:
         raise BadInput(f"--as-of {value!r} is not an audit log size (a whole number from 1)")
     return int(text)
-
-
-def _check_output(output: Path) -> None:
-    from console.errors import BadInput
-
-    if output.is_dir():
-        raise BadInput(f"-o {output} is a directory; name a file")
-    if not output.parent.is_dir():
-        raise BadInput(f"cannot write {output}: the directory {output.parent} does not exist")
-
-
-def _write(output: Path, data: bytes) -> None:
-    """The whole file or nothing: a temporary sibling, then an atomic rename."""
-    import os
-    import tempfile
-
-    from console.errors import BadInput
-
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temp, output)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from exc
 
 
 @contextmanager

@@ -7,29 +7,78 @@ logs; nothing here imports Textual, and nothing here promotes a model.
 
 from __future__ import annotations
 
-from console.monitoring.compare import CompareResult, canary_state, compare_canary
-from console.monitoring.drift import DriftEvaluation, evaluate_drift
-from console.monitoring.ingest import IngestResult, ingest_predictions
-from console.monitoring.labels import OutcomeResult, ingest_outcomes
-from console.monitoring.logs import LogBatch, OutcomeBatchView, log_batches, outcome_batches
-from console.monitoring.performance import PerformanceEvaluation, evaluate_performance
-from console.monitoring.record import Recorded, record_windows, resolve_alert
-from console.monitoring.retrain import RetrainResult, retrain
-from console.monitoring.settings import MonitoringSettings, monitoring_settings, parse_window
-from console.monitoring.triggers import CheckResult, ModelCheck, run_check
-from console.monitoring.views import (
-    AlertView,
-    FeatureSeries,
-    JobView,
-    MonitoringSummary,
-    WindowView,
-    drift_series,
-    list_alerts,
-    list_jobs,
-    monitoring_summary,
-    recorded_windows,
+from typing import TYPE_CHECKING
+
+from console.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from console.monitoring.compare import CompareResult, canary_state, compare_canary
+    from console.monitoring.drift import DriftEvaluation, evaluate_drift
+    from console.monitoring.ingest import IngestResult, ingest_predictions
+    from console.monitoring.labels import OutcomeResult, ingest_outcomes
+    from console.monitoring.logs import LogBatch, OutcomeBatchView, log_batches, outcome_batches
+    from console.monitoring.performance import PerformanceEvaluation, evaluate_performance
+    from console.monitoring.record import Recorded, record_windows, resolve_alert
+    from console.monitoring.retrain import RetrainResult, retrain
+    from console.monitoring.settings import MonitoringSettings, monitoring_settings, parse_window
+    from console.monitoring.triggers import CheckResult, ModelCheck, run_check
+    from console.monitoring.views import (
+        AlertView,
+        FeatureSeries,
+        JobView,
+        MonitoringSummary,
+        WindowView,
+        drift_series,
+        list_alerts,
+        list_jobs,
+        monitoring_summary,
+        recorded_windows,
+    )
+    from console.monitoring.windows import Crossing, WindowResult
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "CompareResult": "console.monitoring.compare",
+        "canary_state": "console.monitoring.compare",
+        "compare_canary": "console.monitoring.compare",
+        "DriftEvaluation": "console.monitoring.drift",
+        "evaluate_drift": "console.monitoring.drift",
+        "IngestResult": "console.monitoring.ingest",
+        "ingest_predictions": "console.monitoring.ingest",
+        "OutcomeResult": "console.monitoring.labels",
+        "ingest_outcomes": "console.monitoring.labels",
+        "LogBatch": "console.monitoring.logs",
+        "OutcomeBatchView": "console.monitoring.logs",
+        "log_batches": "console.monitoring.logs",
+        "outcome_batches": "console.monitoring.logs",
+        "PerformanceEvaluation": "console.monitoring.performance",
+        "evaluate_performance": "console.monitoring.performance",
+        "Recorded": "console.monitoring.record",
+        "record_windows": "console.monitoring.record",
+        "resolve_alert": "console.monitoring.record",
+        "RetrainResult": "console.monitoring.retrain",
+        "retrain": "console.monitoring.retrain",
+        "MonitoringSettings": "console.monitoring.settings",
+        "monitoring_settings": "console.monitoring.settings",
+        "parse_window": "console.monitoring.settings",
+        "CheckResult": "console.monitoring.triggers",
+        "ModelCheck": "console.monitoring.triggers",
+        "run_check": "console.monitoring.triggers",
+        "AlertView": "console.monitoring.views",
+        "FeatureSeries": "console.monitoring.views",
+        "JobView": "console.monitoring.views",
+        "MonitoringSummary": "console.monitoring.views",
+        "WindowView": "console.monitoring.views",
+        "drift_series": "console.monitoring.views",
+        "list_alerts": "console.monitoring.views",
+        "list_jobs": "console.monitoring.views",
+        "monitoring_summary": "console.monitoring.views",
+        "recorded_windows": "console.monitoring.views",
+        "Crossing": "console.monitoring.windows",
+        "WindowResult": "console.monitoring.windows",
+    },
 )
-from console.monitoring.windows import Crossing, WindowResult
 
 __all__ = [
     "AlertView",

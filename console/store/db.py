@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,6 +59,7 @@ class Store:
         # Time comes from here so tests can move it; the CLI never overrides it.
         self.clock: Callable[[], str] = utc_now
         self._engine: Engine | None = None
+        self._reading = threading.local()
 
     @property
     def url(self) -> str:
@@ -76,9 +78,29 @@ class Store:
         return self.db_path.is_file()
 
     @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Sessions of this thread share one connection until the block ends.
+
+        For a screen's load: five reads open the file once, not five times (each opening is
+        20 ms or more on a big store). Keep the block short: while it is open, other processes
+        wait for the file.
+        """
+        if getattr(self._reading, "connection", None) is not None:
+            yield
+            return
+        connection = self._connect()
+        self._reading.connection = connection
+        try:
+            yield
+        finally:
+            self._reading.connection = None
+            connection.close()
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: commits when the block ends, rolls back on any error."""
-        connection = self._connect()
+        shared = getattr(self._reading, "connection", None)
+        connection = shared if shared is not None else self._connect()
         try:
             with Session(bind=connection, expire_on_commit=False) as session:
                 try:
@@ -95,7 +117,8 @@ class Store:
                 ) from exc
             raise StoreError(f"the store failed: {_driver_message(exc)}") from exc
         finally:
-            connection.close()
+            if shared is None:
+                connection.close()
 
     def _connect(self) -> Any:
         if not self.home.is_dir():

@@ -11,11 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from console.policy import Policy, load_policy
-from console.tui.base import SignoffScreen
+from console.tui.base import SignoffScreen, reads_store
+from console.tui.keybar import KeyBar
+from console.tui.titlebar import TitleBar
 from console.users import UserView, list_users
 
 CLI_NOTE = (
@@ -29,6 +31,7 @@ READ_ONLY_NOTE = "Read-only: who may act, with which key, and the policy every p
 class AdminLoaded(Message):
     users: list[UserView]
     policy: Policy
+    policy_text: Text  # highlighted in the worker: lexing TOML on the UI thread stalled it
 
 
 def fingerprint(keyid: str | None, width: int = 16) -> str:
@@ -50,7 +53,7 @@ class AdminScreen(SignoffScreen):
         self.users: list[UserView] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static("", id="admin-note")
         with Horizontal(id="admin-panes"):
             with Vertical(id="admin-users-pane"):
@@ -63,7 +66,7 @@ class AdminScreen(SignoffScreen):
                 yield Static("", id="admin-stages")
                 with VerticalScroll(id="admin-policy-scroll"):
                     yield Static("", id="admin-policy")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#admin-users", DataTable).add_columns(
@@ -82,10 +85,12 @@ class AdminScreen(SignoffScreen):
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="admin")
+    @reads_store
     def load(self) -> None:
         users, policy = list_users(self.store), load_policy(self.store)
+        highlighted = Syntax(policy.text, "toml", background_color="default").highlight(policy.text)
         if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.post_message(AdminLoaded(users, policy))
+            self.post_message(AdminLoaded(users, policy, highlighted))
 
     @on(AdminLoaded)
     def show(self, data: AdminLoaded) -> None:
@@ -119,9 +124,7 @@ class AdminScreen(SignoffScreen):
         ]
         stages.append(f"[b]break-glass[/b]: {', '.join(policy.break_glass_roles)}")
         self.query_one("#admin-stages", Static).update("\n".join(stages))
-        self.query_one("#admin-policy", Static).update(
-            Syntax(policy.text, "toml", word_wrap=True, background_color="default")
-        )
+        self.query_one("#admin-policy", Static).update(data.policy_text)
 
     @on(DataTable.RowHighlighted, "#admin-users")
     def user_highlighted(self, event: DataTable.RowHighlighted) -> None:

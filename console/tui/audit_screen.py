@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from audit.keys import Signer
@@ -25,7 +25,9 @@ from console.auditing import (
     list_events,
     verify_store,
 )
-from console.tui.base import SignoffScreen
+from console.tui.base import SignoffScreen, reads_store
+from console.tui.keybar import KeyBar
+from console.tui.titlebar import TitleBar
 
 PAGE_SIZE = 50
 
@@ -140,7 +142,7 @@ class AuditScreen(SignoffScreen):
         self.verifying = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static("Audit log", id="audit-status", classes="pane-title one-line")
         with Horizontal(id="audit-filters"):
             yield Input(placeholder="model", id="filter-model")
@@ -151,7 +153,7 @@ class AuditScreen(SignoffScreen):
             yield ProgressBar(id="verify-progress", show_eta=False)
             yield Static("", id="audit-verdict")
             yield Static("", id="audit-checkpoint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#audit-events", DataTable).add_columns(
@@ -171,6 +173,7 @@ class AuditScreen(SignoffScreen):
         self.load(self.cursors[-1], self.filters)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-page")
+    @reads_store
     def load(self, before: int | None, filters: Filters) -> None:
         events = list_events(
             self.store,

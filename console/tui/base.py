@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import contextlib
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
 
+from textual._context import NoActiveAppError
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -13,9 +18,33 @@ if TYPE_CHECKING:
     from console.store.db import Store
     from console.tui.app import SignoffApp
 
+Node = TypeVar("Node", bound=DOMNode)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def reads_store(method: Callable[Concatenate[Node, P], R]) -> Callable[Concatenate[Node, P], R]:
+    """A loader whose reads share one store connection (under `@work(thread=True)`)."""
+
+    @functools.wraps(method)
+    def load(node: Node, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        store = cast("SignoffApp", node.app).store
+        with store.reading():
+            return method(node, *args, **kwargs)
+
+    return load
+
 
 class SignoffScreen(Screen[None]):
     """A screen that (re)loads its data from the services in a worker."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Textual marks a new screen's styles as stale, and the first switch to it re-parses
+        # the whole stylesheet (30-50 ms here). Its widgets are styled as they mount, against
+        # the stylesheet in force, so the screen starts current.
+        with contextlib.suppress(NoActiveAppError):
+            self._css_update_count = self.app._css_update_count
 
     @property
     def signoff(self) -> SignoffApp:
@@ -30,7 +59,9 @@ class SignoffScreen(Screen[None]):
         self.call_after_refresh(self.reload)
 
     def on_screen_resume(self) -> None:
-        if self.signoff.log_size != getattr(self, "_loaded_at", None):
+        # The first load is on_mount's; after that, read again only if the log grew meanwhile.
+        loaded_at = getattr(self, "_loaded_at", None)
+        if loaded_at is not None and self.signoff.log_size != loaded_at:
             self.reload()
 
     def on_store_changed(self, message: StoreChanged) -> None:

@@ -9,12 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 
 from console.auditing import EventView, latest_checkpoint, list_events
 from console.evidence import FailingRun, failing_latest_runs
 from console.monitoring.views import AlertView, list_alerts
-from console.tui.base import SignoffScreen
+from console.tui.base import SignoffScreen, reads_store
+from console.tui.keybar import KeyBar
+from console.tui.titlebar import TitleBar
 from console.users import UserView, list_users
 from console.workflow import RequestView, list_requests
 
@@ -48,31 +50,42 @@ class DashboardScreen(SignoffScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        with Grid(id="dashboard"):
-            with Vertical(classes="panel"):
-                yield Static("Identity", classes="pane-title")
-                yield Static("", id="identity")
-                yield Static("Audit", classes="pane-title")
-                yield Static("", id="audit-status")
-            with Vertical(classes="panel"):
-                yield Static("Awaiting your sign-off", classes="pane-title")
-                yield DataTable(id="awaiting", cursor_type="row")
-            with Vertical(classes="panel"):
-                yield Static("Recent promotions and rollbacks", classes="pane-title")
-                yield DataTable(id="recent", cursor_type="row")
-            with Vertical(classes="panel"):
-                yield Static("Failing validation or drift", classes="pane-title")
-                yield DataTable(id="failing", cursor_type="row")
-        yield Footer()
+        # The panels mount with their data (see `show`): the first frame is out before any
+        # query, and no empty table flashes before the rows arrive.
+        yield TitleBar()
+        user = self.signoff.user or "read-only"
+        yield Static(f"{user}: reading {self.store.home} …", id="dashboard-waiting")
+        yield KeyBar()
 
-    def on_mount(self) -> None:
+    @staticmethod
+    def _panels() -> Grid:
+        def panel(title: str, *body: Static | DataTable[str]) -> Vertical:
+            return Vertical(Static(title, classes="pane-title"), *body, classes="panel")
+
+        return Grid(
+            Vertical(
+                Static("Identity", classes="pane-title"),
+                Static("", id="identity"),
+                Static("Audit", classes="pane-title"),
+                Static("", id="audit-status"),
+                classes="panel",
+            ),
+            panel("Awaiting your sign-off", DataTable(id="awaiting", cursor_type="row")),
+            panel("Recent promotions and rollbacks", DataTable(id="recent", cursor_type="row")),
+            panel("Failing validation or drift", DataTable(id="failing", cursor_type="row")),
+            id="dashboard",
+        )
+
+    async def _mount_panels(self) -> None:
+        await self.query_one("#dashboard-waiting", Static).remove()
+        await self.mount(self._panels())
         self.query_one("#awaiting", DataTable).add_columns(
             "Req", "Version", "Stage", "By", "Approvals"
         )
         self.query_one("#recent", DataTable).add_columns("Seq", "When", "Who", "What")
         self.query_one("#failing", DataTable).add_columns("Version", "Run", "Failed checks")
-        super().on_mount()
+        if self.focused is None:
+            self.query_one("#awaiting", DataTable).focus()
 
     def action_reload(self) -> None:
         self.reload()
@@ -82,6 +95,7 @@ class DashboardScreen(SignoffScreen):
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
+    @reads_store
     def load(self) -> None:
         user = self.signoff.user
         me = next((u for u in list_users(self.store) if u.name == user), None) if user else None
@@ -105,7 +119,9 @@ class DashboardScreen(SignoffScreen):
         )
 
     @on(DashboardLoaded)
-    def show(self, data: DashboardLoaded) -> None:
+    async def show(self, data: DashboardLoaded) -> None:
+        if not self.query("#dashboard"):
+            await self._mount_panels()
         app = self.signoff
         if data.me is None:
             identity = "read-only: start with --as USER to act"
@@ -149,8 +165,9 @@ class DashboardScreen(SignoffScreen):
             )
 
     def action_review(self) -> None:
-        table = self.query_one("#awaiting", DataTable)
-        if table.row_count == 0:
+        tables = self.query("#awaiting").results(DataTable)
+        table = next(tables, None)
+        if table is None or table.row_count == 0:
             return
         row = table.get_row_at(table.cursor_row)
         if str(row[0]).isdigit():

@@ -8,9 +8,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 
-from console.tui.base import SignoffScreen
+from console.tui.base import SignoffScreen, reads_store
+from console.tui.keybar import KeyBar
+from console.tui.titlebar import TitleBar
 from console.workflow import RequestView, list_requests
 
 
@@ -26,7 +28,7 @@ class InboxScreen(SignoffScreen):
     BINDINGS = [
         Binding("enter", "review", "Review", id="inbox.review", tooltip="Open the request"),
         Binding("r", "reload", "Reload", id="inbox.reload", tooltip="Read the store again"),
-        Binding("o", "toggle_all", "Open/all", id="inbox.toggle", tooltip="Open or all requests"),
+        Binding("t", "toggle_all", "Open/all", id="inbox.toggle", tooltip="Open or all requests"),
     ]
 
     def __init__(self) -> None:
@@ -35,12 +37,12 @@ class InboxScreen(SignoffScreen):
         self.views: list[RequestView] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(
             "Approvals inbox: open requests (★ awaits you)", id="inbox-title", classes="pane-title"
         )
         yield DataTable(id="requests", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#requests", DataTable).add_columns(
@@ -62,6 +64,7 @@ class InboxScreen(SignoffScreen):
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="inbox")
+    @reads_store
     def load(self) -> None:
         user = self.signoff.user
         views = list_requests(self.store, pending=not self.show_all)

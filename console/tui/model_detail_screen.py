@@ -10,15 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import (
-    DataTable,
-    Footer,
-    Header,
-    Markdown,
-    Static,
-    TabbedContent,
-    TabPane,
-)
+from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from console.deployments import HistoryEntry, history
@@ -26,7 +18,7 @@ from console.evidence import ValidationView, latest_validation
 from console.registry import ModelView, VersionView, get_dataset, get_model
 from console.store.models import Dataset
 from console.tui.bars import status_text
-from console.tui.base import SignoffScreen
+from console.tui.base import SignoffScreen, reads_store
 from console.tui.detail_tabs import (
     Row,
     card_markdown,
@@ -39,6 +31,8 @@ from console.tui.detail_tabs import (
     validation_rows,
     validation_summary,
 )
+from console.tui.keybar import KeyBar
+from console.tui.titlebar import TitleBar
 
 TABS = ("card", "validation", "lineage", "history", "drift")
 
@@ -87,7 +81,7 @@ class ModelDetailScreen(SignoffScreen):
         self.card_shown: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(self.model_name, id="detail-title", classes="pane-title one-line")
         yield DataTable(id="detail-versions", cursor_type="row", zebra_stripes=True)
         with TabbedContent(id="detail-tabs", initial="card"):
@@ -103,7 +97,7 @@ class ModelDetailScreen(SignoffScreen):
             with TabPane("Drift", id="drift"):
                 yield Static("", id="drift-summary", classes="tab-summary")
                 yield DataTable(id="drift-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#detail-versions", DataTable).add_columns(
@@ -130,6 +124,7 @@ class ModelDetailScreen(SignoffScreen):
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    @reads_store
     def load(self) -> None:
         model = get_model(self.store, self.model_name)
         runs = {v.number: latest_validation(self.store, v.model, v.number) for v in model.versions}
@@ -138,6 +133,7 @@ class ModelDetailScreen(SignoffScreen):
             self.post_message(ModelLoaded(model, runs, entries))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-version")
+    @reads_store
     def load_version(self, version: VersionView) -> None:
         run = latest_validation(self.store, version.model, version.number)
         card = card_markdown(self.store, version.model, version.number)

@@ -9,15 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 
-from console.registry import ModelSummary, ModelView, VersionView, get_model, list_model_summaries
-from console.tui.base import SignoffScreen
-
-
-@dataclass
-class ModelsLoaded(Message):
-    models: list[ModelSummary]
+from console.registry import ModelView, VersionView, get_model
+from console.tui.base import SignoffScreen, reads_store
+from console.tui.keybar import KeyBar
+from console.tui.model_list import ModelList
+from console.tui.titlebar import TitleBar
 
 
 @dataclass
@@ -39,96 +37,66 @@ class ModelsScreen(SignoffScreen):
         Binding("r", "reload", "Reload", id="models.reload", tooltip="Read the store again"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.models: list[ModelSummary] = []
-        self._wanted: str | None = None
+    AUTO_FOCUS = "#models"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal():
             with Vertical(id="models-pane"):
                 yield Static("Models", classes="pane-title")
-                yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
+                yield ModelList(id="model-list")
             with Vertical(id="versions-pane"):
                 yield Static("", id="model-title", classes="pane-title")
                 yield Static("", id="model-info")
                 yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#models", DataTable).add_columns("Model", "Risk", "Versions", "Stages")
         self.query_one("#versions", DataTable).add_columns(
             "Version", "Estimator", "Task", "Author", "Created", "Stages", "Metrics"
         )
         super().on_mount()
+
+    @property
+    def model_list(self) -> ModelList:
+        return self.query_one(ModelList)
 
     def action_reload(self) -> None:
         self.reload()
 
     def reload(self) -> None:
         super().reload()
-        self.load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="models")
-    def load(self) -> None:
-        # Summaries only: thousands of models list in one query; versions load on highlight.
-        self.post_message(ModelsLoaded(list_model_summaries(self.store)))
+        self.model_list.reload()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="model-versions")
+    @reads_store
     def load_versions(self, name: str) -> None:
         self.post_message(VersionsLoaded(get_model(self.store, name)))
 
     def focus_model(self, name: str) -> None:
-        self._wanted = name
-        self._apply_wanted()
+        self.model_list.show_model(name)
 
-    def _apply_wanted(self) -> None:
-        names = [m.name for m in self.models]
-        if self._wanted in names:
-            self.query_one("#models", DataTable).move_cursor(row=names.index(self._wanted))
-            self._wanted = None
+    @on(ModelList.Highlighted)
+    def model_highlighted(self, event: ModelList.Highlighted) -> None:
+        self.load_versions(event.summary.name)
 
-    @on(ModelsLoaded)
-    def show_models(self, message: ModelsLoaded) -> None:
-        self.models = message.models
-        table = self.query_one("#models", DataTable)
-        current = table.cursor_row
-        table.clear()
-        for model in self.models:
-            stages = ", ".join(f"{s} v{v}" for s, v in sorted(model.stages.items()) if v) or "-"
-            table.add_row(model.name, model.risk_tier, str(model.versions), stages, key=model.name)
-        if self.models:
-            table.move_cursor(row=min(max(current, 0), len(self.models) - 1))
-            self._apply_wanted()
-            self.load_versions(self.models[table.cursor_row].name)
-        else:
-            self.query_one("#model-title", Static).update("No models yet")
-            self.query_one("#model-info", Static).update(
-                "Register one with `signoff register`, or build the demo with `signoff demo`."
-            )
-
-    @on(DataTable.RowHighlighted, "#models")
-    def model_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if 0 <= event.cursor_row < len(self.models):
-            self.load_versions(self.models[event.cursor_row].name)
-
-    @on(DataTable.RowSelected, "#models")
-    def model_selected(self, _event: DataTable.RowSelected) -> None:
-        self.action_open()
+    @on(ModelList.Chosen)
+    def model_chosen(self, event: ModelList.Chosen) -> None:
+        self._open(event.summary.name)
 
     def action_open(self) -> None:
-        table = self.query_one("#models", DataTable)
-        if 0 <= table.cursor_row < len(self.models):
-            from console.tui.model_detail_screen import ModelDetailScreen
+        name = self.model_list.current_name()
+        if name is not None:
+            self._open(name)
 
-            self.app.push_screen(ModelDetailScreen(self.models[table.cursor_row].name))
+    def _open(self, name: str) -> None:
+        from console.tui.model_detail_screen import ModelDetailScreen
+
+        self.app.push_screen(ModelDetailScreen(name))
 
     @on(VersionsLoaded)
     def versions_loaded(self, message: VersionsLoaded) -> None:
-        table = self.query_one("#models", DataTable)
-        current = self.models[table.cursor_row].name if self.models else None
-        if message.model.name == current:
+        if message.model.name == self.model_list.current_name():
             self.show_versions(message.model)
 
     def show_versions(self, model: ModelView) -> None:

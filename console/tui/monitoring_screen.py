@@ -10,16 +10,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 
 from console.errors import SignoffError
 from console.monitoring.compare import CompareResult, canary_state, compare_canary
 from console.monitoring.settings import monitoring_settings
-from console.monitoring.views import OPEN, AlertView, FeatureSeries, JobView, monitoring_summary
+from console.monitoring.views import (
+    OPEN,
+    AlertView,
+    FeatureSeries,
+    JobView,
+    monitoring_overview,
+    monitoring_summary,
+)
 from console.policy import load_policy
-from console.registry import list_models
 from console.tui.bars import bar, sparkline
-from console.tui.base import SignoffScreen
+from console.tui.base import SignoffScreen, reads_store
+from console.tui.keybar import KeyBar
+from console.tui.titlebar import TitleBar
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,9 @@ class ModelRow:
     logged: int
     open_alerts: int
     open_jobs: int
+
+
+MODELS_TITLE = "Models with monitoring records (enter: monitor this one)"
 
 
 @dataclass
@@ -41,6 +52,7 @@ class MonitoringLoaded(Message):
     alerts: list[AlertView]
     jobs: list[JobView]
     canary: list[str]
+    unmonitored: int
     max_psi: float
 
 
@@ -70,7 +82,6 @@ def _number(value: float | None) -> str:
 class MonitoringScreen(SignoffScreen):
     """Production monitoring of one model at a time (pick it on the left)."""
 
-    CSS_PATH = "monitoring_screen.tcss"
     BINDINGS = [
         Binding("r", "reload", "Reload", id="monitoring.reload", tooltip="Read the store again"),
         Binding(
@@ -95,10 +106,10 @@ class MonitoringScreen(SignoffScreen):
         self.series: list[FeatureSeries] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Vertical(id="monitoring"):
             with Vertical(id="monitoring-models", classes="panel"):
-                yield Static("Models (enter: monitor this one)", classes="pane-title")
+                yield Static(MODELS_TITLE, id="monitoring-models-title", classes="pane-title")
                 yield DataTable(id="monitoring-model-table", cursor_type="row")
             with Horizontal(id="monitoring-middle"):
                 with Vertical(id="monitoring-drift", classes="panel"):
@@ -116,7 +127,7 @@ class MonitoringScreen(SignoffScreen):
             with Vertical(id="monitoring-canary", classes="panel"):
                 yield Static("Canary", classes="pane-title")
                 yield Static("", id="monitoring-canary-text")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#monitoring-model-table", DataTable).add_columns(
@@ -147,34 +158,32 @@ class MonitoringScreen(SignoffScreen):
         self.load(self.model)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="monitoring")
+    @reads_store
     def load(self, model: str | None) -> None:
         store = self.store
         policy = load_policy(store)
         last_stage = policy.stage_names[-1]
-        rows: list[ModelRow] = []
-        summaries = {}
-        for view in list_models(store):
-            summary = monitoring_summary(store, view.name)
-            summaries[view.name] = summary
-            serving = view.stages.get(last_stage)
-            rows.append(
-                ModelRow(
-                    view.name,
-                    f"v{serving} in {last_stage}" if serving is not None else "-",
-                    summary.logged_rows,
-                    len(summary.open_alerts),
-                    len(summary.open_jobs),
-                )
+        overview = monitoring_overview(store, last_stage)
+        rows = [
+            ModelRow(
+                m.name,
+                f"v{m.serving} in {last_stage}" if m.serving is not None else "-",
+                m.logged_rows,
+                m.open_alerts,
+                m.open_jobs,
             )
-        if model is None or model not in summaries:
+            for m in overview.models
+        ]
+        names = [r.name for r in rows]
+        if model is None or model not in names:
             logged = [r.name for r in rows if r.logged]
-            model = logged[0] if logged else (rows[0].name if rows else None)
+            model = logged[0] if logged else (names[0] if names else None)
         canary: list[str] = []
         series: list[FeatureSeries] = []
         alerts: list[AlertView] = []
         jobs: list[JobView] = []
         if model is not None:
-            summary = summaries[model]
+            summary = monitoring_summary(store, model)
             series, alerts, jobs = summary.series, summary.open_alerts, summary.jobs
             for stage in policy.stage_names:
                 if canary_state(store, model, stage) is None:
@@ -184,12 +193,20 @@ class MonitoringScreen(SignoffScreen):
                 except SignoffError as exc:
                     canary.append(f"{stage}: a canary runs; {exc.message}")
         max_psi = monitoring_settings(policy).max_psi
-        self.post_message(MonitoringLoaded(rows, model, series, alerts, jobs, canary, max_psi))
+        self.post_message(
+            MonitoringLoaded(
+                rows, model, series, alerts, jobs, canary, overview.unmonitored_serving, max_psi
+            )
+        )
 
     @on(MonitoringLoaded)
     def show(self, data: MonitoringLoaded) -> None:
         self.model = data.model
         self.series = data.series
+        title = MODELS_TITLE
+        if data.unmonitored:
+            title += f" · {data.unmonitored} more serve without logs"
+        self.query_one("#monitoring-models-title", Static).update(title)
         models = self.query_one("#monitoring-model-table", DataTable)
         models.clear()
         for row in data.models:

@@ -11,17 +11,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from audit.keys import Signer
 from console.deployments import PROMOTE_ROLES, canary_abort, canary_step, promote, rollback
 from console.policy import load_policy
 from console.tui.bars import share_bar
-from console.tui.base import SignoffScreen
+from console.tui.base import SignoffScreen, reads_store
+from console.tui.keybar import KeyBar
 from console.tui.messages import ActionDone
 from console.tui.modals import ConfirmModal
 from console.tui.release_data import ReleaseCommand, StageRow, describe, read_stages
+from console.tui.titlebar import TitleBar
 from console.users import list_users
 from console.workflow import RequestView, list_requests
 
@@ -53,7 +55,7 @@ class ReleaseScreen(SignoffScreen):
         self.pending: ReleaseCommand | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static("", id="release-who")
         with Vertical(id="release-stages-pane"):
             yield Static(
@@ -66,7 +68,7 @@ class ReleaseScreen(SignoffScreen):
                 "Open requests, ready first (Enter: the review)", classes="pane-title one-line"
             )
             yield DataTable(id="release-requests", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#release-stages", DataTable).add_columns(
@@ -87,6 +89,7 @@ class ReleaseScreen(SignoffScreen):
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release")
+    @reads_store
     def load(self) -> None:
         rows = read_stages(self.store)
         requests = list_requests(self.store, pending=True)

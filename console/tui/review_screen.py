@@ -9,13 +9,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 
 from audit.keys import Signer
 from console.evidence import CheckView, ValidationView, latest_validation
 from console.registry import VersionView, get_model, get_version
-from console.tui.base import SignoffScreen
+from console.tui.base import SignoffScreen, reads_store
+from console.tui.keybar import KeyBar
 from console.tui.modals import Decision, DecisionModal
+from console.tui.titlebar import TitleBar
 from console.workflow import RequestView, decide, get_request
 
 
@@ -68,14 +70,14 @@ class ReviewScreen(SignoffScreen):
         self.request: RequestView | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(f"Request {self.request_id}", id="review-title", classes="pane-title")
         with Horizontal():
             with VerticalScroll(id="evidence", classes="panel"):
                 yield Static("loading…", id="evidence-body")
             with VerticalScroll(id="champion", classes="panel"):
                 yield Static("", id="champion-body")
-        yield Footer()
+        yield KeyBar()
 
     def action_reload(self) -> None:
         self.reload()
@@ -85,6 +87,7 @@ class ReviewScreen(SignoffScreen):
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review")
+    @reads_store
     def load(self) -> None:
         request = get_request(self.store, self.request_id)
         candidate = get_version(self.store, request.model, request.version)

@@ -9,9 +9,11 @@ from console.tui.audit_screen import AuditScreen
 from console.tui.dashboard_screen import DashboardScreen
 from console.tui.inbox_screen import InboxScreen
 from console.tui.model_detail_screen import ModelDetailScreen
+from console.tui.model_list import ModelList
 from console.tui.models_screen import ModelsScreen
 from console.tui.monitoring_screen import MonitoringScreen
 from console.tui.release_screen import ReleaseScreen
+from console.tui.reports_screen import ReportsScreen
 from console.tui.review_screen import ReviewScreen
 
 
@@ -27,11 +29,13 @@ def key_groups() -> list[tuple[str, list[BindingType]]]:
         ("Everywhere", _app_bindings()),
         ("Dashboard", list(DashboardScreen.BINDINGS)),
         ("Models", list(ModelsScreen.BINDINGS)),
+        ("Model list", list(ModelList.BINDINGS)),
         ("Model detail", list(ModelDetailScreen.BINDINGS)),
         ("Approvals inbox", list(InboxScreen.BINDINGS)),
         ("Review", list(ReviewScreen.BINDINGS)),
         ("Release", list(ReleaseScreen.BINDINGS)),
         ("Audit log", list(AuditScreen.BINDINGS)),
+        ("Reports", list(ReportsScreen.BINDINGS)),
         ("Users and policy", list(AdminScreen.BINDINGS)),
         ("Monitoring", list(MonitoringScreen.BINDINGS)),
     ]

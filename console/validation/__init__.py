@@ -18,10 +18,31 @@ Check names (the `name` of each ValidationCheck row; gates and reports read them
     latency.inference
 """
 
-from console.validation.checks import CATEGORIES, Check, run_status
-from console.validation.dataset import count_rows
-from console.validation.service import VALIDATE_ROLES, Progress, run_validation
-from console.validation.thresholds import DEFAULTS as DEFAULT_THRESHOLDS
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from console.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from console.validation.checks import CATEGORIES, Check, run_status
+    from console.validation.dataset import count_rows
+    from console.validation.service import VALIDATE_ROLES, Progress, run_validation
+    from console.validation.thresholds import DEFAULTS as DEFAULT_THRESHOLDS
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "CATEGORIES": "console.validation.checks",
+        "Check": "console.validation.checks",
+        "run_status": "console.validation.checks",
+        "count_rows": "console.validation.dataset",
+        "VALIDATE_ROLES": "console.validation.service",
+        "Progress": "console.validation.service",
+        "run_validation": "console.validation.service",
+        "DEFAULT_THRESHOLDS": "console.validation.thresholds:DEFAULTS",
+    },
+)
 
 __all__ = [
     "CATEGORIES",
