@@ -94,6 +94,44 @@ async def test_the_key_bar_is_clickable(demo_home: Path) -> None:
         assert isinstance(app.screen, ModelsScreen)
 
 
+async def test_the_console_opens_its_store_after_the_first_frame(demo_home: Path) -> None:
+    from textual.widgets import Static
+
+    app = make_app(demo_home, user="rita")  # a home, as the CLI passes it
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app._store is None  # painted; nothing opened yet
+        waiting = str(app.screen.query_one("#dashboard-waiting", Static).render())
+        assert waiting.startswith("rita: reading ")
+        await _settle(pilot)
+        assert app._store is not None and app.log_size > 0
+        assert app.screen.query_one("#awaiting", DataTable).row_count >= 1
+
+
+async def test_a_store_the_console_cannot_open_ends_it_with_one_line(demo_home: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(demo_home / "signoff.duckdb"))
+    con.execute("INSERT INTO schema_version VALUES (999, 'future')")
+    con.close()
+    app = make_app(demo_home, user="rita")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+    assert app.return_code == 2
+
+
+def test_the_console_command_refuses_a_missing_store(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from console.cli import cli
+
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path / "nowhere"), "--as", "rita"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"error: no signoff store at {tmp_path / 'nowhere'}; run `signoff init --admin NAME` "
+        "or `signoff demo`"
+    ]
+
+
 async def test_console_notices_changes_made_by_another_process(demo_home: Path) -> None:
     from audit.keys import KeyStore, Signer
     from console.users import revoke_user

@@ -55,6 +55,22 @@ def test_cli_help_does_not_import_the_heavy_stack() -> None:
     assert done.returncode == 0
 
 
+def test_the_console_paints_before_the_store_stack_loads() -> None:
+    """`signoff` imports the app with Textual only; SQL, DuckDB and the science stack load in
+    the first worker, after the first frame (a bare Textual app's start-up, not four times it)."""
+    code = (
+        "import sys; from console.cli import cli; from console.tui.app import make_app\n"
+        "heavy = {'pandas', 'sklearn', 'numpy', 'duckdb', 'sqlalchemy', 'sqlmodel', "
+        "'reportlab', 'cryptography'}\n"
+        "loaded = heavy & {m.split('.')[0] for m in sys.modules}\n"
+        "sys.exit(', '.join(sorted(loaded)) or 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"the console's start imports {done.stderr.strip()}"
+
+
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     found: list[tuple[str, click.Command]] = []
     for name, command in sorted(group.commands.items()):

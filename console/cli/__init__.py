@@ -52,18 +52,23 @@ def cli(ctx: click.Context, home: Path, user: str | None) -> None:
     if ctx.invoked_subcommand is None:
         import os
 
-        from console.store.db import open_store
+        from console.store.location import require_store
         from console.tui.app import make_app
 
-        store = open_store(home)
+        # The store opens inside the console, after its first frame; a missing one is
+        # reported here, before the screen is taken over.
+        require_store(home)
         secret = os.environ.get("SIGNOFF_PASSPHRASE")
         keys = os.environ.get("SIGNOFF_KEYS")
-        make_app(
-            store,
+        app = make_app(
+            home,
             user=user,
             passphrase=(lambda _name: secret.encode()) if secret is not None else None,
             keys_dir=Path(keys) if keys else None,
-        ).run()
+        )
+        app.run()
+        if app.return_code:
+            raise SystemExit(app.return_code)
 
 
 for module in (

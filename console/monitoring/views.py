@@ -71,6 +71,10 @@ class JobView:
     closed_by: str | None
     closed_seq: int | None
 
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 

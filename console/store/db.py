@@ -18,10 +18,8 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from console.errors import StoreBusy, StoreError
+from console.store.location import ARTIFACTS_DIR, DB_FILE, POLICY_FILE, require_store
 
-DB_FILE = "signoff.duckdb"
-ARTIFACTS_DIR = "artifacts"
-POLICY_FILE = "policy.toml"
 DEFAULT_LOCK_TIMEOUT = 15.0
 
 
@@ -165,9 +163,6 @@ def open_store(home: Path, *, must_exist: bool = True) -> Store:
 
     store = Store(home)
     if must_exist:
-        if not store.exists():
-            raise StoreError(
-                f"no signoff store at {home}; run `signoff init --admin NAME` or `signoff demo`"
-            )
+        require_store(home)
         check_schema(store)
     return store

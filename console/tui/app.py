@@ -1,39 +1,50 @@
-"""The console's App: wires screens to a store and the acting identity; no rule lives here."""
+"""The console's App: wires screens to a store and the acting identity; no rule lives here.
+
+It starts light: this module, the dashboard and the widgets they use import Textual only, and
+the store (SQLAlchemy, DuckDB) opens in the first worker that reads it, after the first frame.
+Other screens import when first shown.
+"""
 
 from __future__ import annotations
 
 import gc
+import importlib
+import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from audit.keys import Signer, default_keys_dir
-from console.auditing import audit_size
-from console.errors import SignoffError
-from console.identity import key_dirs, unlock
-from console.store.db import Store
-from console.tui.admin_screen import AdminScreen
-from console.tui.audit_screen import AuditScreen
+from console.errors import SignoffError, StoreError
 from console.tui.base import reads_store
 from console.tui.commands import SignoffCommands
 from console.tui.dashboard_screen import DashboardScreen
-from console.tui.help_screen import HelpScreen
-from console.tui.inbox_screen import InboxScreen
 from console.tui.messages import StoreChanged
 from console.tui.modals import PassphraseModal
-from console.tui.models_screen import ModelsScreen
-from console.tui.monitoring_screen import MonitoringScreen
-from console.tui.release_data import ReleaseCommand, release_commands
-from console.tui.release_screen import ReleaseScreen
-from console.tui.reports_screen import ReportsScreen
+
+if TYPE_CHECKING:
+    from audit.keys import Signer
+    from console.store.db import Store
+    from console.tui.release_data import ReleaseCommand
 
 POLL_SECONDS = 2.0
 PassphraseSource = Callable[[str], bytes]
+
+
+def _screen(module: str, name: str) -> Callable[[], Screen[None]]:
+    """A mode's screen, its module imported on the first visit."""
+
+    def make() -> Screen[None]:
+        screen: Screen[None] = getattr(importlib.import_module(module), name)()
+        return screen
+
+    return make
 
 
 class SignoffApp(App[None]):
@@ -46,13 +57,13 @@ class SignoffApp(App[None]):
     COMMANDS = App.COMMANDS | {SignoffCommands}
     MODES = {
         "dashboard": DashboardScreen,
-        "models": ModelsScreen,
-        "inbox": InboxScreen,
-        "audit": AuditScreen,
-        "reports": ReportsScreen,
-        "release": ReleaseScreen,
-        "admin": AdminScreen,
-        "monitoring": MonitoringScreen,
+        "models": _screen("console.tui.models_screen", "ModelsScreen"),
+        "inbox": _screen("console.tui.inbox_screen", "InboxScreen"),
+        "audit": _screen("console.tui.audit_screen", "AuditScreen"),
+        "reports": _screen("console.tui.reports_screen", "ReportsScreen"),
+        "release": _screen("console.tui.release_screen", "ReleaseScreen"),
+        "admin": _screen("console.tui.admin_screen", "AdminScreen"),
+        "monitoring": _screen("console.tui.monitoring_screen", "MonitoringScreen"),
     }
     BINDINGS = [
         Binding(
@@ -83,18 +94,22 @@ class SignoffApp(App[None]):
 
     def __init__(
         self,
-        store: Store,
+        store: Store | Path,
         user: str | None = None,
         *,
         passphrase: PassphraseSource | None = None,
         keys_dir: Path | None = None,
     ) -> None:
         super().__init__()
-        # What is alive now (imported modules: SQLAlchemy, pandas, Textual) lives as long as the
-        # console; moved out of the collector's sight, a full collection no longer walks it,
-        # which otherwise stalls a frame for 100 ms or more.
+        # What is alive now lives as long as the console; out of the collector's sight, a full
+        # collection no longer walks it (that stalled frames by 100 ms or more). Again once
+        # the store's modules are in (`store`).
         gc.freeze()
-        self.store = store
+        if isinstance(store, Path):
+            self.home, self._store = store, None
+        else:
+            self.home, self._store = store.home, store
+        self._opening = threading.Lock()
         self.user = user
         self.signer: Signer | None = None
         self.log_size = -1
@@ -102,7 +117,19 @@ class SignoffApp(App[None]):
         self._passphrase = passphrase
         self._keys_dir = keys_dir
         self.release_commands: list[ReleaseCommand] = []
-        self.sub_title = f"{store.home.name}" + (f" · {user}" if user else " · read-only")
+        self.sub_title = f"{self.home.name}" + (f" · {user}" if user else " · read-only")
+
+    @property
+    def store(self) -> Store:
+        """The store, opened (schema checked) by the first worker that reads it."""
+        if self._store is None:
+            with self._opening:
+                if self._store is None:
+                    from console.store.db import open_store
+
+                    self._store = open_store(self.home)
+                    gc.freeze()
+        return self._store
 
     def on_mount(self) -> None:
         self.switch_mode("dashboard")
@@ -133,6 +160,9 @@ class SignoffApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
     def _unlock(self, source: PassphraseSource, action: Callable[[Signer], object]) -> None:
+        from audit.keys import default_keys_dir
+        from console.identity import key_dirs, unlock
+
         directory = self._keys_dir or default_keys_dir()
         signer = unlock(self.store, self.user, key_dirs(self.store, directory), source)
         self.call_from_thread(self._unlocked, signer, action)
@@ -146,6 +176,8 @@ class SignoffApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def poll_store(self) -> None:
+        from console.auditing import audit_size
+
         # Cheap: the audit log grows with every state change, from any process.
         size = audit_size(self.store)
         if size != self.log_size:
@@ -163,6 +195,10 @@ class SignoffApp(App[None]):
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error
+        if isinstance(error, StoreError) and self._store is None:
+            # The store could not be opened (newer schema, busy, unreadable): nothing to show.
+            self.exit(return_code=2, message=f"error: {error.message}")
+            return
         if isinstance(error, SignoffError):
             self.notify(
                 error.message,
@@ -179,6 +215,8 @@ class SignoffApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="palette")
     @reads_store
     def refresh_commands(self) -> None:
+        from console.tui.release_data import release_commands
+
         commands = release_commands(self.store)
         self.call_from_thread(setattr, self, "release_commands", commands)
 
@@ -217,6 +255,8 @@ class SignoffApp(App[None]):
     # ---- navigation ----------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from console.tui.help_screen import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def open_review(self, request_id: int) -> None:
@@ -225,6 +265,8 @@ class SignoffApp(App[None]):
         self.push_screen(ReviewScreen(request_id))
 
     def open_model(self, name: str) -> None:
+        from console.tui.models_screen import ModelsScreen
+
         self.switch_mode("models")
         screen = self.screen
         if isinstance(screen, ModelsScreen):
@@ -232,11 +274,12 @@ class SignoffApp(App[None]):
 
 
 def make_app(
-    store: Store,
+    store: Store | Path,
     *,
     user: str | None = None,
     passphrase: PassphraseSource | None = None,
     keys_dir: Path | None = None,
 ) -> SignoffApp:
-    """The app factory the CLI and the tests share."""
+    """The app factory the CLI and the tests share: on a Store, or on the home of one to
+    open after the first frame (the CLI's way: the console appears before SQL loads)."""
     return SignoffApp(store, user=user, passphrase=passphrase, keys_dir=keys_dir)

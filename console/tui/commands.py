@@ -22,8 +22,10 @@ class SignoffCommands(Provider):
         from console.workflow import list_requests
 
         app = cast("SignoffApp", self.app)
-        self._requests = await asyncio.to_thread(list_requests, app.store, pending=True)
-        self._models = [m.name for m in await asyncio.to_thread(list_model_summaries, app.store)]
+        # `app.store` may still be opening: touch it in the thread, never on the UI's.
+        self._requests = await asyncio.to_thread(lambda: list_requests(app.store, pending=True))
+        models = await asyncio.to_thread(lambda: list_model_summaries(app.store))
+        self._models = [m.name for m in models]
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = cast("SignoffApp", self.app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,14 +12,16 @@ from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from console.auditing import EventView, latest_checkpoint, list_events
-from console.evidence import FailingRun, failing_latest_runs
-from console.monitoring.views import AlertView, list_alerts
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
 from console.tui.titlebar import TitleBar
-from console.users import UserView, list_users
-from console.workflow import RequestView, list_requests
+
+if TYPE_CHECKING:
+    from console.auditing import EventView
+    from console.evidence import FailingRun
+    from console.monitoring.views import AlertView
+    from console.users import UserView
+    from console.workflow import RequestView
 
 STAGE_ACTIONS = (
     "promotion.executed",
@@ -54,7 +57,7 @@ class DashboardScreen(SignoffScreen):
         # query, and no empty table flashes before the rows arrive.
         yield TitleBar()
         user = self.signoff.user or "read-only"
-        yield Static(f"{user}: reading {self.store.home} …", id="dashboard-waiting")
+        yield Static(f"{user}: reading {self.signoff.home} …", id="dashboard-waiting")
         yield KeyBar()
 
     @staticmethod
@@ -97,6 +100,13 @@ class DashboardScreen(SignoffScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
     @reads_store
     def load(self) -> None:
+        # The services import here, in the worker: the first frame does not wait for them.
+        from console.auditing import audit_size, latest_checkpoint, list_events
+        from console.evidence import failing_latest_runs
+        from console.monitoring.views import list_alerts
+        from console.users import list_users
+        from console.workflow import list_requests
+
         user = self.signoff.user
         me = next((u for u in list_users(self.store) if u.name == user), None) if user else None
         awaiting = list_requests(self.store, awaiting=user) if user else []
@@ -110,8 +120,6 @@ class DashboardScreen(SignoffScreen):
             if latest
             else "no checkpoint yet (audit screen: c)"
         )
-        from console.auditing import audit_size
-
         self.post_message(
             DashboardLoaded(
                 me, awaiting, recent, failing, alerts, checkpoint, audit_size(self.store)

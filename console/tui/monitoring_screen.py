@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -13,21 +14,14 @@ from textual.message import Message
 from textual.widgets import DataTable, Sparkline, Static
 
 from console.errors import SignoffError
-from console.monitoring.compare import CompareResult, canary_state, compare_canary
-from console.monitoring.settings import monitoring_settings
-from console.monitoring.views import (
-    OPEN,
-    AlertView,
-    FeatureSeries,
-    JobView,
-    monitoring_overview,
-    monitoring_summary,
-)
-from console.policy import load_policy
 from console.tui.bars import bar, sparkline
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
 from console.tui.titlebar import TitleBar
+
+if TYPE_CHECKING:
+    from console.monitoring.compare import CompareResult
+    from console.monitoring.views import AlertView, FeatureSeries, JobView
 
 
 @dataclass(frozen=True)
@@ -160,6 +154,12 @@ class MonitoringScreen(SignoffScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="monitoring")
     @reads_store
     def load(self, model: str | None) -> None:
+        # Imported here, in the worker: DuckDB's Parquet readers stay off the first frame.
+        from console.monitoring.compare import canary_state, compare_canary
+        from console.monitoring.settings import monitoring_settings
+        from console.monitoring.views import monitoring_overview, monitoring_summary
+        from console.policy import load_policy
+
         store = self.store
         policy = load_policy(store)
         last_stage = policy.stage_names[-1]
@@ -242,7 +242,7 @@ class MonitoringScreen(SignoffScreen):
                 str(job.id),
                 f"v{job.version}",
                 ", ".join(str(t.get("trigger")) for t in job.triggers),
-                Text(job.status, style="bold yellow" if job.status == OPEN else "green"),
+                Text(job.status, style="bold yellow" if job.is_open else "green"),
                 f"v{job.result_version} (request {job.request_id})" if job.result_version else "-",
             )
         if not data.jobs:

@@ -133,7 +133,7 @@ class StallWatch:
 
 async def _switches(store: Store) -> list[tuple[str, str, float, float, float]]:
     rows = []
-    app = make_app(store, user="rita")
+    app = make_app(store.home, user="rita")
     frames = _frames(app)
     watch = StallWatch()
     async with app.run_test(size=SIZE) as pilot:
@@ -214,7 +214,9 @@ def test_console_at_scale() -> None:
         for _ in range(7):  # interleaved, so both see the same machine
             bare.append(asyncio.run(_first_paint(Bare, "Screen")))
             ours.append(
-                asyncio.run(_first_paint(lambda: make_app(store, user="rita"), "DashboardScreen"))
+                asyncio.run(
+                    _first_paint(lambda: make_app(store.home, user="rita"), "DashboardScreen")
+                )
             )
         o, b, r = _ratio(ours, bare)
         print(
