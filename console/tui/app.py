@@ -13,9 +13,10 @@ import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import work
+from textual._context import active_app
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -35,12 +36,14 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 2.0
 PassphraseSource = Callable[[str], bytes]
+SCREEN_STYLES = ("screens.tcss", "monitoring_screen.tcss", "reports_screen.tcss")
 
 
 def _screen(module: str, name: str) -> Callable[[], Screen[None]]:
     """A mode's screen, its module imported on the first visit."""
 
     def make() -> Screen[None]:
+        cast("SignoffApp", active_app.get()).add_screen_styles()
         screen: Screen[None] = getattr(importlib.import_module(module), name)()
         return screen
 
@@ -50,9 +53,10 @@ def _screen(module: str, name: str) -> Callable[[], Screen[None]]:
 class SignoffApp(App[None]):
     """signoff's terminal console."""
 
-    # Every screen's styles are read once, at start: a screen bringing its own CSS_PATH makes
-    # Textual re-parse the whole stylesheet on its first visit (150 ms at 120x40).
-    CSS_PATH = ["app.tcss", "monitoring_screen.tcss", "reports_screen.tcss"]
+    # The first frame needs app.tcss only; the other screens' styles are added right after it
+    # (`add_screen_styles`), parsed once. Not as screens' own CSS_PATH: Textual re-parses the
+    # whole stylesheet on the first visit of a screen that brings one (150 ms at 120x40).
+    CSS_PATH = "app.tcss"
     TITLE = "signoff"
     COMMANDS = App.COMMANDS | {SignoffCommands}
     MODES = {
@@ -110,6 +114,7 @@ class SignoffApp(App[None]):
         else:
             self.home, self._store = store.home, store
         self._opening = threading.Lock()
+        self._screen_styles = False
         self.user = user
         self.signer: Signer | None = None
         self.log_size = -1
@@ -131,7 +136,16 @@ class SignoffApp(App[None]):
                     gc.freeze()
         return self._store
 
+    def add_screen_styles(self) -> None:
+        """Add the other screens' styles (once); only the new sources are parsed."""
+        if self._screen_styles:
+            return
+        self._screen_styles = True
+        for name in SCREEN_STYLES:
+            self.stylesheet.read(Path(__file__).parent / name)
+
     def on_mount(self) -> None:
+        self.call_after_refresh(self.add_screen_styles)
         self.switch_mode("dashboard")
         self.call_after_refresh(self.poll_store)
         self.set_interval(POLL_SECONDS, self.poll_store)
@@ -262,6 +276,7 @@ class SignoffApp(App[None]):
     def open_review(self, request_id: int) -> None:
         from console.tui.review_screen import ReviewScreen
 
+        self.add_screen_styles()
         self.push_screen(ReviewScreen(request_id))
 
     def open_model(self, name: str) -> None:

@@ -179,6 +179,4 @@ class DashboardScreen(SignoffScreen):
             return
         row = table.get_row_at(table.cursor_row)
         if str(row[0]).isdigit():
-            from console.tui.review_screen import ReviewScreen
-
-            self.app.push_screen(ReviewScreen(int(row[0])))
+            self.signoff.open_review(int(row[0]))
