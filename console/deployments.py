@@ -468,28 +468,36 @@ class StageStatus:
     replaced: int | None
 
 
-def stage_status(store: Store) -> list[StageStatus]:
-    """Every assigned stage of every model, in four queries whatever the registry's size."""
+def stage_status(
+    store: Store, *, first: str | None = None, last: str | None = None
+) -> list[StageStatus]:
+    """Every assigned stage of every model (or of the models named `first` to `last`), in
+    three queries whatever the registry's size."""
     from sqlalchemy import text
 
     kinds = ", ".join(f"'{k}'" for k in SERVING_KINDS)
+    within = {"first": first or "", "last": last}
+    span = "model >= :first AND (CAST(:last AS VARCHAR) IS NULL OR model <= :last)"
     with store.session() as session:
         connection = session.connection()
         assigned = connection.execute(
             text(
                 "SELECT model, stage, version, canary_version, canary_share FROM stages "
-                "WHERE version IS NOT NULL OR canary_version IS NOT NULL ORDER BY model, stage"
-            )
+                f"WHERE (version IS NOT NULL OR canary_version IS NOT NULL) AND {span} "
+                "ORDER BY model, stage"
+            ),
+            within,
         ).all()
-        last = {
+        latest = {
             (r[0], r[1]): r
             for r in connection.execute(
                 text(
                     "SELECT d.model, d.stage, d.kind, d.occurred_at, d.actor, d.request_id, "
                     "d.reason, d.replaced_version FROM deployments d WHERE d.id = ("
                     "SELECT max(x.id) FROM deployments x WHERE x.model = d.model AND "
-                    f"x.stage = d.stage AND x.kind IN ({kinds}))"
-                )
+                    f"x.stage = d.stage AND x.kind IN ({kinds})) AND d.{span}"
+                ),
+                within,
             ).all()
         }
         plans = {
@@ -503,7 +511,7 @@ def stage_status(store: Store) -> list[StageStatus]:
         }
     result = []
     for model, stage, version, canary, share in assigned:
-        row = last.get((model, stage))
+        row = latest.get((model, stage))
         result.append(
             StageStatus(
                 model=model,
@@ -521,3 +529,53 @@ def stage_status(store: Store) -> list[StageStatus]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class StagePage:
+    """The stages of one page of models (those holding a stage or a canary), in name order."""
+
+    statuses: list[StageStatus]
+    models: list[str]
+    offset: int  # matching models before this page
+    total: int  # matching models in all
+
+    @property
+    def has_before(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def has_after(self) -> bool:
+        return self.offset + len(self.models) < self.total
+
+
+HELD_MODELS = (
+    "SELECT DISTINCT model AS name FROM stages "
+    "WHERE (version IS NOT NULL OR canary_version IS NOT NULL) AND contains(lower(model), :match)"
+)
+
+
+def stage_page(
+    store: Store,
+    *,
+    match: str = "",
+    after: str | None = None,
+    before: str | None = None,
+    at: str | None = None,
+    limit: int = 50,
+) -> StagePage:
+    """The stages of `limit` models holding one, by keyset on the model's name."""
+    from console.paging import name_page
+
+    with store.session() as session:
+        page = name_page(
+            session.connection(), HELD_MODELS, match, after=after, before=before, at=at, limit=limit
+        )
+    models = [row[0] for row in page.rows]
+    if not models:
+        return StagePage([], [], page.offset, page.total)
+    wanted = set(models)
+    statuses = [
+        s for s in stage_status(store, first=models[0], last=models[-1]) if s.model in wanted
+    ]
+    return StagePage(statuses, models, page.offset, page.total)

@@ -514,6 +514,13 @@ class ModelPage:
         return self.offset + len(self.models) < self.total
 
 
+MODEL_ROWS = (
+    "SELECT m.name, m.owner, m.risk_tier, "
+    "(SELECT count(*) FROM model_versions v WHERE v.model = m.name) AS versions "
+    "FROM models m WHERE contains(lower(m.name), :match) OR contains(lower(m.owner), :match)"
+)
+
+
 def model_page(
     store: Store,
     *,
@@ -527,61 +534,28 @@ def model_page(
     queries whatever the registry's size; `match` keeps names or owners containing it."""
     from sqlalchemy import text
 
-    if sum(x is not None for x in (after, before, at)) > 1:
-        raise ValueError("give at most one of after, before and at")
-    where = ["(contains(lower(m.name), :match) OR contains(lower(m.owner), :match))"]
-    size = max(1, int(limit))
-    params: dict[str, object] = {"match": match.strip().lower(), "limit": size}
-    order = "ASC"
-    if after is not None:
-        where.append("m.name > :key")
-        params["key"] = after
-    elif before is not None:
-        where.append("m.name < :key")
-        params["key"] = before
-        order = "DESC"
-    elif at is not None:
-        where.append("m.name >= :key")
-        params["key"] = at
-    condition = " AND ".join(where)
+    from console.paging import name_page
+
     with store.session() as session:
         connection = session.connection()
-        rows = connection.execute(
-            text(
-                "SELECT m.name, m.owner, m.risk_tier, "
-                "(SELECT count(*) FROM model_versions v WHERE v.model = m.name) "
-                f"FROM models m WHERE {condition} ORDER BY m.name {order} LIMIT :limit"
-            ),
-            params,
-        ).all()
-        if order == "DESC":
-            rows = list(reversed(rows))
-        if before is not None and len(rows) < size:
-            # Fewer than a page before the key: show the first page instead of a short one.
-            return model_page(store, match=match, limit=limit)
-        counts = connection.execute(
-            text(
-                "SELECT count(*), count(*) FILTER (WHERE m.name < :first) FROM models m "
-                "WHERE (contains(lower(m.name), :match) OR contains(lower(m.owner), :match))"
-            ),
-            {"match": params["match"], "first": rows[0][0] if rows else ""},
-        ).one()
+        page = name_page(
+            connection, MODEL_ROWS, match, after=after, before=before, at=at, limit=limit
+        )
         stages: dict[str, dict[str, int]] = {}
-        if rows:
+        if page.rows:
             for model, stage, version in connection.execute(
                 text(
                     "SELECT model, stage, version FROM stages "
                     "WHERE version IS NOT NULL AND model >= :first AND model <= :last"
                 ),
-                {"first": rows[0][0], "last": rows[-1][0]},
+                {"first": page.rows[0][0], "last": page.rows[-1][0]},
             ).all():
                 stages.setdefault(model, {})[stage] = int(version)
-    total, offset = int(counts[0]), int(counts[1]) if rows else int(counts[0])
     summaries = [
         ModelSummary(name, owner, risk, int(count), stages.get(name, {}))
-        for name, owner, risk, count in rows
+        for name, owner, risk, count in page.rows
     ]
-    return ModelPage(summaries, offset, total)
+    return ModelPage(summaries, page.offset, page.total)
 
 
 def list_models(store: Store) -> list[ModelView]:

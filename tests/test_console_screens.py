@@ -406,6 +406,46 @@ async def test_palette_offers_release_and_audit_actions(demo_home: Path) -> None
         assert app.screen.title_text == f"Promote request {request_id}?"
 
 
+async def test_release_stages_page_and_filter_and_the_palette_reaches_any_page(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.tui import release_screen
+    from console.tui.modals import ConfirmModal
+
+    monkeypatch.setattr(release_screen, "STAGE_PAGE", 1)
+    app = console(demo_home, "rel")
+
+    def models() -> list[str]:
+        return sorted(set(column_texts(screen_table(app, "#release-stages"), 0)))
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        assert models() == [BCC]
+        assert static_text(app, "#release-page").startswith("models 1–1 of 3 · ]: page")
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert models() == ["credit-risk"]
+        assert static_text(app, "#release-page").startswith("models 2–2 of 3 · [ ]: page")
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert models() == [BCC]
+        await pilot.press("slash", *"DIAB", "enter")
+        await settle(pilot)
+        assert models() == ["diabetes-regressor"]
+        # Only the last stage's holders are palette entries; each opens on its own page.
+        app.refresh_commands()
+        await settle(pilot)
+        rollbacks = [name for name, _h, _r in app.extra_commands() if name.startswith("Roll")]
+        assert rollbacks == ["Roll back credit-risk production"]
+        run = next(r for n, _h, r in app.extra_commands() if n == rollbacks[0])
+        await run()  # type: ignore[misc]
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        assert app.screen.title_text == "BREAK-GLASS: roll back production of credit-risk?"
+
+
 # ---- snapshots ----------------------------------------------------------------------------
 
 # Digests, key ids and the store id are random per demo build: mask them before a snapshot.

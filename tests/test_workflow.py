@@ -377,3 +377,27 @@ def test_requests_listing_and_awaiting(flow: Team, signoff: Runner) -> None:
     assert len(mine) == 1
     shown = signoff("show-request", str(view.id), "--home", flow.home)
     assert "still needed" in shown.output and "1 more approval" in shown.output
+
+
+def test_stage_pages_cover_every_held_stage_once(demo_home: Path) -> None:
+    from console.deployments import stage_page, stage_status
+    from console.store.db import Store
+
+    store = Store(demo_home)
+    everything = {(s.model, s.stage, s.version) for s in stage_status(store)}
+    seen: list[tuple[str, str, int | None]] = []
+    page = stage_page(store, limit=1)
+    pages = [page]
+    while page.has_after:
+        page = stage_page(store, after=page.models[-1], limit=1)
+        pages.append(page)
+    for page in pages:
+        seen += [(s.model, s.stage, s.version) for s in page.statuses]
+    assert len(pages) == page.total == 3 and [p.offset for p in pages] == [0, 1, 2]
+    assert sorted(seen) == sorted(everything)  # every stage once, none twice
+    back = stage_page(store, before=pages[-1].models[0], limit=1)
+    assert back.models == pages[1].models
+    credit = stage_page(store, match=" CREDIT ")
+    assert credit.models == ["credit-risk"] and credit.total == 1
+    assert {s.stage for s in credit.statuses} == {"dev", "staging", "production"}
+    assert stage_page(store, match="nothing").statuses == []

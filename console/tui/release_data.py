@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.deployments import StageChange, stage_status
+from console.deployments import StageChange, StagePage, stage_page, stage_status
 from console.policy import load_policy
 from console.store.db import Store
 from console.workflow import list_requests
@@ -38,7 +38,11 @@ class ReleaseCommand:
 
 
 def release_commands(store: Store) -> list[ReleaseCommand]:
-    """Palette entries for every ready request and every stage that holds a version."""
+    """Palette entries for every ready request and every version serving the last stage.
+
+    Earlier stages are rolled back from the release screen (its filter finds any model): one
+    entry per stage of a large registry would bury the palette.
+    """
     commands = [
         ReleaseCommand(
             f"Promote request {r.id}: {r.model}:{r.version} → {r.stage}",
@@ -48,8 +52,9 @@ def release_commands(store: Store) -> list[ReleaseCommand]:
         for r in list_requests(store, pending=True)
         if r.ready
     ]
+    last = load_policy(store).stage_names[-1]
     for status in stage_status(store):
-        if status.version is not None:
+        if status.version is not None and status.stage == last:
             commands.append(
                 ReleaseCommand(
                     f"Roll back {status.model} {status.stage}",
@@ -69,11 +74,27 @@ def _since(at: str) -> str:
     return at[:16].replace("T", " ")
 
 
-def read_stages(store: Store) -> list[StageRow]:
-    """Every stage some version holds (or canaries), in policy order, with how it got there."""
+@dataclass(frozen=True)
+class StagesRead:
+    rows: list[StageRow]
+    page: StagePage
+
+
+def read_stages(
+    store: Store,
+    *,
+    match: str = "",
+    after: str | None = None,
+    before: str | None = None,
+    at: str | None = None,
+    limit: int = 50,
+) -> StagesRead:
+    """The stages of a page of models (holders and canaries), in policy order, with how each
+    got there."""
     order = {name: i for i, name in enumerate(load_policy(store).stage_names)}
+    page = stage_page(store, match=match, after=after, before=before, at=at, limit=limit)
     rows: list[StageRow] = []
-    for status in sorted(stage_status(store), key=lambda s: (s.model, order.get(s.stage, 99))):
+    for status in sorted(page.statuses, key=lambda s: (s.model, order.get(s.stage, 99))):
         how = ""
         if status.last_kind is not None:
             how = {
@@ -95,7 +116,7 @@ def read_stages(store: Store) -> list[StageRow]:
                 plan=status.canary_plan,
             )
         )
-    return rows
+    return StagesRead(rows, page)
 
 
 def describe(change: StageChange, what: str = "") -> str:

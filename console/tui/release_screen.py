@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from audit.keys import Signer
@@ -22,15 +23,21 @@ from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
 from console.tui.messages import ActionDone
 from console.tui.modals import ConfirmModal
-from console.tui.release_data import ReleaseCommand, StageRow, describe, read_stages
+from console.tui.model_list import FILTER_DELAY
+from console.tui.release_data import ReleaseCommand, StageRow, StagesRead, describe, read_stages
 from console.tui.titlebar import TitleBar
 from console.users import list_users
 from console.workflow import RequestView, list_requests
 
 
+STAGE_PAGE = 50  # models per page of the stages table
+
+
 @dataclass
 class ReleaseLoaded(Message):
-    rows: list[StageRow]
+    stages: StagesRead
+    match: str
+    focus: tuple[str, str] | None  # (model, stage) to put the cursor on
     requests: list[RequestView]
     who: str
 
@@ -46,11 +53,20 @@ class ReleaseScreen(SignoffScreen):
         Binding("x", "abort", "Canary abort", id="release.abort", tooltip="Stop the canary"),
         Binding("b", "rollback", "Rollback", id="release.rollback", tooltip="Break-glass rollback"),
         Binding("r", "reload", "Reload", id="release.reload", tooltip="Read the store again"),
+        Binding("slash", "filter", "Filter", id="release.filter", tooltip="Models by name"),
+        Binding(
+            "right_square_bracket", "next_page", "Next", id="release.next", tooltip="Next models"
+        ),
+        Binding(
+            "left_square_bracket", "previous_page", "Prev", id="release.previous", tooltip="Back"
+        ),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[StageRow] = []
+        self.stages: StagesRead | None = None
+        self._timer: Timer | None = None
         self.requests: list[RequestView] = []
         self.pending: ReleaseCommand | None = None
 
@@ -62,7 +78,9 @@ class ReleaseScreen(SignoffScreen):
                 "Stages: who holds each, running canaries (Enter: the model)",
                 classes="pane-title one-line",
             )
+            yield Input(placeholder="/ filter models", compact=True, id="release-filter")
             yield DataTable(id="release-stages", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="release-page", classes="one-line")
         with Vertical(id="release-requests-pane"):
             yield Static(
                 "Open requests, ready first (Enter: the review)", classes="pane-title one-line"
@@ -86,12 +104,30 @@ class ReleaseScreen(SignoffScreen):
 
     def reload(self) -> None:
         super().reload()
-        self.load()
+        first = self.stages.page.models[0] if self.stages and self.stages.page.models else None
+        self.load(self._match(), at=first, focus=self._place())
+
+    def _match(self) -> str:
+        return self.query_one("#release-filter", Input).value.strip()
+
+    def _place(self) -> tuple[str, str] | None:
+        row = self._stage()
+        return (row.model, row.stage) if row is not None else None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release")
     @reads_store
-    def load(self) -> None:
-        rows = read_stages(self.store)
+    def load(
+        self,
+        match: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        at: str | None = None,
+        focus: tuple[str, str] | None = None,
+    ) -> None:
+        stages = read_stages(
+            self.store, match=match, after=after, before=before, at=at, limit=STAGE_PAGE
+        )
         requests = list_requests(self.store, pending=True)
         requests.sort(key=lambda r: (not r.ready, -r.id))
         user = self.signoff.user
@@ -105,16 +141,19 @@ class ReleaseScreen(SignoffScreen):
                 f"break-glass: {', '.join(breakers)}"
             )
         if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.post_message(ReleaseLoaded(rows, requests, who))
+            self.post_message(ReleaseLoaded(stages, match, focus, requests, who))
 
     @on(ReleaseLoaded)
     def show(self, data: ReleaseLoaded) -> None:
-        self.rows, self.requests = data.rows, data.requests
+        if data.match != self._match():
+            return  # the filter changed since: a newer page is on its way
+        self.stages, self.rows, self.requests = data.stages, data.stages.rows, data.requests
+        self.query_one("#release-page", Static).update(self._status())
         self.query_one("#release-who", Static).update(data.who)
         stages = self.query_one("#release-stages", DataTable)
         row = stages.cursor_row
         stages.clear()
-        for item in data.rows:
+        for item in self.rows:
             canary: Text | str = "-"
             if item.canary is not None:
                 canary = Text(f"v{item.canary} ") + share_bar(item.share or 0, 8)
@@ -125,8 +164,11 @@ class ReleaseScreen(SignoffScreen):
                 holds = Text(f"v{item.version}" + (" ↩" if rolled_back else ""))
                 holds.stylize("bold red" if rolled_back else "")
             stages.add_row(item.model, item.stage, holds, canary, item.by, item.since, how)
-        if data.rows:
-            stages.move_cursor(row=min(max(row, 0), len(data.rows) - 1))
+        places = [(r.model, r.stage) for r in self.rows]
+        if data.focus in places:
+            stages.move_cursor(row=places.index(data.focus))
+        elif self.rows:
+            stages.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
         requests = self.query_one("#release-requests", DataTable)
         row = requests.cursor_row
         requests.clear()
@@ -149,12 +191,54 @@ class ReleaseScreen(SignoffScreen):
             command, self.pending = self.pending, None
             self._run_command(command)
 
+    def _status(self) -> str:
+        if self.stages is None:
+            return ""
+        page = self.stages.page
+        if not page.models:
+            match = self._match()
+            return (
+                f"no model matches {match!r} · /: filter" if match else "no stage holds a version"
+            )
+        first, last = page.offset + 1, page.offset + len(page.models)
+        keys = [k for k, ok in (("[", page.has_before), ("]", page.has_after)) if ok]
+        where = f"models {first}–{last} of {page.total:,}"
+        return where + (f" · {' '.join(keys)}: page" if keys else "") + " · /: filter"
+
+    def action_next_page(self) -> None:
+        if self.stages is not None and self.stages.page.has_after:
+            self.load(self._match(), after=self.stages.page.models[-1])
+
+    def action_previous_page(self) -> None:
+        if self.stages is not None and self.stages.page.has_before:
+            self.load(self._match(), before=self.stages.page.models[0])
+
+    def action_filter(self) -> None:
+        self.query_one("#release-filter", Input).focus()
+
+    @on(Input.Changed, "#release-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(FILTER_DELAY, lambda: self.load(self._match()))
+
+    @on(Input.Submitted, "#release-filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#release-stages", DataTable).focus()
+
     # ---- palette ------------------------------------------------------------------------------
 
     def run_command(self, command: ReleaseCommand) -> None:
-        """From the palette: read the store again, then select the target and confirm."""
+        """From the palette: read the store again (the page of the target), then select the
+        target and confirm."""
         self.pending = command
-        self.reload()
+        if command.request_id is not None:
+            self.reload()
+            return
+        self.query_one("#release-filter", Input).value = ""
+        self.load("", at=command.model, focus=(command.model, command.stage))
 
     def _run_command(self, command: ReleaseCommand) -> None:
         if command.request_id is not None:

@@ -1,7 +1,8 @@
 """Console speed at scale: first paint, screen switches and audit paging on a big store.
 
-A generated store with 10,000 models, 100,000 versions and 1,000,000 audit events (rows
-written straight with DuckDB SQL: the console only reads them, signatures are not checked).
+A generated store with 10,000 models, 100,000 versions and 1,000,000 audit events, every model
+in dev, a third in staging and a tenth in production (rows written straight with DuckDB SQL:
+the console only reads them, signatures are not checked).
 
 "Painted" is the moment Textual hands a frame of the screen to the terminal driver (the same
 hook for our app and for a bare Textual app with one label, in the same run). A switch is
@@ -64,6 +65,20 @@ def build_big_store(root: Path) -> Store:
             "'[]', '{}', '{\"accuracy\":0.9}', sha256('d'), 'y', NULL, NULL, 'dana', "
             "'2026-01-01T00:00:00.000000Z', '{}', '' FROM range(?) t(i)",
             [MODELS, MODELS, VERSIONS],
+        )
+        # Every model in dev, a third in staging, a tenth in production, each by a promotion.
+        con.execute(
+            "INSERT INTO stages (model, stage, version, updated_at) "
+            "SELECT printf('model-%05d', i), s.stage, s.version, '2026-01-02T00:00:00.000000Z' "
+            "FROM range(?) t(i), (VALUES ('dev', 3, 1), ('staging', 2, 3), "
+            "('production', 1, 10)) s(stage, version, every) WHERE i % s.every = 0",
+            [MODELS],
+        )
+        con.execute(
+            "INSERT INTO deployments (id, model, stage, kind, version, replaced_version, "
+            "request_id, actor, occurred_at, break_glass, reason, event_seq) "
+            "SELECT row_number() OVER (), model, stage, 'promotion', version, NULL, NULL, 'rel', "
+            "updated_at, false, '', 0 FROM stages"
         )
         start = con.execute("SELECT max(seq) + 1 FROM audit_events").fetchone()[0]  # type: ignore[index]
         con.execute(

@@ -1,0 +1,71 @@
+"""Keyset pages by name: a list of ten or ten thousand costs the same few queries per page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+
+@dataclass(frozen=True)
+class NamePage:
+    """Rows of one page in name order, and where the page sits among the matching names."""
+
+    rows: list[Any]  # the source's columns, the name first
+    offset: int  # matching names before this page
+    total: int  # matching names in all
+
+    @property
+    def has_before(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def has_after(self) -> bool:
+        return self.offset + len(self.rows) < self.total
+
+
+def name_page(
+    connection: Connection,
+    select: str,
+    match: str,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    at: str | None = None,
+    limit: int = 100,
+) -> NamePage:
+    """A page of `select` (SQL whose first column is `name`, filtered by `:match`, lowercase).
+
+    `after` and `before` are exclusive keys (the next and previous pages), `at` inclusive (the
+    page from a name); with fewer than a page before `before`, the first page instead.
+    """
+    if sum(key is not None for key in (after, before, at)) > 1:
+        raise ValueError("give at most one of after, before and at")
+    size = max(1, int(limit))
+    params: dict[str, object] = {"match": match.strip().lower(), "limit": size}
+    condition, order = "TRUE", "ASC"
+    if after is not None:
+        condition, params["key"] = "name > :key", after
+    elif before is not None:
+        condition, params["key"], order = "name < :key", before, "DESC"
+    elif at is not None:
+        condition, params["key"] = "name >= :key", at
+    rows = list(
+        connection.execute(
+            text(
+                f"SELECT * FROM ({select}) page WHERE {condition} ORDER BY name {order} LIMIT :limit"
+            ),
+            params,
+        ).all()
+    )
+    if order == "DESC":
+        rows.reverse()
+        if len(rows) < size:
+            return name_page(connection, select, match, limit=limit)
+    first = rows[0][0] if rows else None
+    total, offset = connection.execute(
+        text(f"SELECT count(*), count(*) FILTER (WHERE name < :first) FROM ({select}) page"),
+        {"match": params["match"], "first": first or ""},
+    ).one()
+    return NamePage(rows, int(offset) if rows else int(total), int(total))
