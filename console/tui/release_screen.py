@@ -29,7 +29,6 @@ from console.tui.titlebar import TitleBar
 from console.users import list_users
 from console.workflow import RequestView, list_requests
 
-
 STAGE_PAGE = 50  # models per page of the stages table
 
 
