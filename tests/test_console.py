@@ -132,6 +132,22 @@ def test_the_console_command_refuses_a_missing_store(tmp_path: Path) -> None:
     ]
 
 
+async def test_the_palette_searches_the_registry_for_models(demo_home: Path) -> None:
+    from console.tui.model_list import ModelList
+    from console.tui.models_screen import ModelsScreen
+
+    app = make_app(demo_store(demo_home), user="rita")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("ctrl+p", *"open model diab")
+        await pilot.pause(0.5)
+        await _settle(pilot)
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert isinstance(app.screen, ModelsScreen)
+        assert app.screen.query_one(ModelList).current_name() == "diabetes-regressor"
+
+
 async def test_console_notices_changes_made_by_another_process(demo_home: Path) -> None:
     from audit.keys import KeyStore, Signer
     from console.users import revoke_user

@@ -279,10 +279,10 @@ class SignoffApp(App[None]):
         self.add_screen_styles()
         self.push_screen(ReviewScreen(request_id))
 
-    def open_model(self, name: str) -> None:
+    async def open_model(self, name: str) -> None:
         from console.tui.models_screen import ModelsScreen
 
-        self.switch_mode("models")
+        await self.switch_mode("models")  # composed before it is told what to show
         screen = self.screen
         if isinstance(screen, ModelsScreen):
             screen.focus_model(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
@@ -12,20 +13,18 @@ if TYPE_CHECKING:
     from console.tui.app import SignoffApp
 
 
+MODEL_HITS = 20  # models offered per query: the registry is searched, not listed
+
+
 class SignoffCommands(Provider):
-    """Navigation, actions, and one entry per open request and per model."""
+    """Navigation, actions, one entry per open request, and the models a query names."""
 
     async def startup(self) -> None:
-        import asyncio
-
-        from console.registry import list_model_summaries
         from console.workflow import list_requests
 
         app = cast("SignoffApp", self.app)
         # `app.store` may still be opening: touch it in the thread, never on the UI's.
         self._requests = await asyncio.to_thread(lambda: list_requests(app.store, pending=True))
-        models = await asyncio.to_thread(lambda: list_model_summaries(app.store))
-        self._models = [m.name for m in models]
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = cast("SignoffApp", self.app)
@@ -45,15 +44,27 @@ class SignoffCommands(Provider):
                     partial(app.open_review, request.id),
                 )
             )
-        for model in getattr(self, "_models", []):
-            commands.append(
-                (
-                    f"Open model {model}",
-                    "versions, card, validation, history",
-                    partial(app.open_model, model),
-                )
-            )
         return commands
+
+    async def _models(self, query: str) -> list[tuple[str, str, Callable[[], object]]]:
+        """ "Open model" entries for the models whose name contains the query's last word."""
+        from console.registry import model_page
+
+        app = cast("SignoffApp", self.app)
+        words = query.split()
+        if not words:
+            return []
+        page = await asyncio.to_thread(
+            lambda: model_page(app.store, match=words[-1], limit=MODEL_HITS)
+        )
+        return [
+            (
+                f"Open model {model.name}",
+                "versions, card, validation, history",
+                partial(app.open_model, model.name),
+            )
+            for model in page.models
+        ]
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():
@@ -61,7 +72,7 @@ class SignoffCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
+        for name, help_text, callback in self._commands() + await self._models(query):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -57,6 +57,7 @@ class ModelList(Vertical):
         self.page = ModelPage([], 0, 0)
         self.match = ""
         self._timer: Timer | None = None
+        self._wanted: str | None = None
 
     @property
     def models(self) -> list[ModelSummary]:
@@ -73,12 +74,17 @@ class ModelList(Vertical):
     # ---- loading ----------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the page shown again (from its first model), keeping the cursor's model."""
+        """Read the page shown again (from its first model), keeping the cursor's model; or
+        the page of a model asked for (`show_model`) whose page has not arrived yet."""
+        if self._wanted is not None:
+            self.load("", at=self._wanted, focus_name=self._wanted)
+            return
         first = self.models[0].name if self.models else None
         self.load(self.match, at=first, focus_name=self.current_name())
 
     def show_model(self, name: str) -> None:
         """Clear the filter and show the page that starts at `name`."""
+        self._wanted = name
         self.match = ""
         self.query_one(Input).value = ""
         self.load("", at=name, focus_name=name)
@@ -113,6 +119,8 @@ class ModelList(Vertical):
         names = [m.name for m in self.models]
         if message.focus_name in names:
             table.move_cursor(row=names.index(message.focus_name))
+        if message.focus_name == self._wanted:
+            self._wanted = None  # its page came (with it, or without it if it is gone)
         if self.models:
             self.post_message(self.Highlighted(self.models[table.cursor_row]))
 
