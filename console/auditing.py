@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,13 +190,19 @@ def list_events(
     model: str | None = None,
     actor: str | None = None,
     action: str | None = None,
+    actions: Sequence[str] = (),
     before: int | None = None,
     limit: int = 50,
     newest_first: bool = True,
 ) -> list[EventView]:
-    """A page of the log (keyset pagination on seq), filtered; never loads the whole log."""
+    """A page of the log (keyset pagination on seq), filtered; never loads the whole log.
+
+    `action` keeps actions starting with it; `actions`, those equal to one of them.
+    """
     with store.session() as session:
         query = select(AuditEvent)
+        if actions:
+            query = query.where(col(AuditEvent.action).in_(list(actions)))
         if model:
             query = query.where(AuditEvent.model == model)
         if actor:

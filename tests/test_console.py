@@ -133,6 +133,8 @@ def test_the_console_command_refuses_a_missing_store(tmp_path: Path) -> None:
 
 
 async def test_the_palette_searches_the_registry_for_models(demo_home: Path) -> None:
+    from textual.widgets import OptionList
+
     from console.tui.model_list import ModelList
     from console.tui.models_screen import ModelsScreen
 
@@ -140,8 +142,14 @@ async def test_the_palette_searches_the_registry_for_models(demo_home: Path) -> 
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(pilot)
         await pilot.press("ctrl+p", *"open model diab")
-        await pilot.pause(0.5)
-        await _settle(pilot)
+        for _ in range(100):  # the registry is searched in a thread: wait for the hit
+            await pilot.pause(0.1)
+            results = app.screen.query("CommandList").results(OptionList)
+            prompts = [str(o.prompt) for r in results for o in r.options]
+            if prompts and "diabetes-regressor" in prompts[0]:
+                break
+        else:
+            raise AssertionError("the palette never offered diabetes-regressor first")
         await pilot.press("enter")
         await _settle(pilot)
         assert isinstance(app.screen, ModelsScreen)
@@ -199,7 +207,7 @@ async def test_reviewer_approves_from_the_inbox_with_a_passphrase(demo_home: Pat
         await pilot.press("i")
         await _settle(pilot)
         table = app.screen.query_one("#requests", DataTable)
-        assert table.get_row_at(0)[0] == "★"
+        assert str(table.get_row_at(0)[0]) == "★"
         await pilot.press("enter")
         await _settle(pilot)
         assert type(app.screen).__name__ == "ReviewScreen"

@@ -446,6 +446,47 @@ async def test_release_stages_page_and_filter_and_the_palette_reaches_any_page(
         assert app.screen.title_text == "BREAK-GLASS: roll back production of credit-risk?"
 
 
+async def test_text_that_looks_like_markup_shows_as_typed(demo_home: Path) -> None:
+    """A comment such as "[/b]" once raised in the renderer and closed the console for
+    everyone who opened the request; whatever users type is shown, never interpreted."""
+    from console.tui.model_list import ModelList
+    from console.tui.review_screen import ReviewScreen
+    from console.workflow import decide, request_promotion
+
+    store = clocked_store(demo_home)
+    why, nope = "[/b] why [red]not", "[/x] nope [bold"
+    view = request_promotion(
+        store, demo_signer(demo_home, "dana"), "diabetes-regressor", 1, "dev", why
+    )
+    decide(store, demo_signer(demo_home, "rita"), view.id, "reject", nope)
+    app = console(demo_home, "rosa")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_review(view.id)
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        evidence = static_text(app, "#evidence-body")
+        assert f"Why  {why}" in evidence and nope in evidence
+        assert "[rejected]" in static_text(app, "#review-title")
+        await pilot.press("escape", "m")
+        await settle(pilot)
+        await pilot.press("slash", *"[/b]", "enter")
+        await settle(pilot)
+        status = str(app.screen.query_one("#model-page", Static).render())
+        assert status.startswith("no model matches '[/b]'")
+        app.screen.query_one(ModelList).show_model("diabetes-regressor")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        history = " ".join(column_texts(screen_table(app, "#history-table"), 4))
+        assert why in history or nope in history
+        app.notify("cannot write [/i]/x.pdf")  # service messages carry paths users typed
+        await pilot.pause()
+        assert app.is_running
+
+
 # ---- snapshots ----------------------------------------------------------------------------
 
 # Digests, key ids and the store id are random per demo build: mask them before a snapshot.
@@ -489,6 +530,8 @@ def keys_then_mask(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
             await pilot.press(key)
             await settle(pilot)
         await mask_ids(pilot)
+        # A screen that failed to render must fail its snapshot, not be pinned as it broke.
+        assert pilot.app.is_running and pilot.app._exception is None, pilot.app._exception
 
     return run
 

@@ -401,3 +401,17 @@ def test_stage_pages_cover_every_held_stage_once(demo_home: Path) -> None:
     assert credit.models == ["credit-risk"] and credit.total == 1
     assert {s.stage for s in credit.statuses} == {"dev", "staging", "production"}
     assert stage_page(store, match="nothing").statuses == []
+
+
+def test_the_log_filters_by_a_set_of_actions_however_old(demo_home: Path) -> None:
+    from console.auditing import list_events
+    from console.store.db import Store
+
+    store = Store(demo_home)
+    wanted = ("promotion.executed", "rollback.executed")
+    events = list_events(store, actions=wanted, limit=500)
+    everything = [e for e in list_events(store, limit=500) if e.action in wanted]
+    assert events == everything and events  # the same, found by the query
+    assert [e.seq for e in events] == sorted((e.seq for e in events), reverse=True)
+    assert "rollback.executed" in {e.action for e in events}
+    assert list_events(store, actions=wanted, limit=1) == events[:1]

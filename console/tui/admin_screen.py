@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 from console.policy import Policy, load_policy
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
+from console.tui.text import PlainTable, line, lines
 from console.tui.titlebar import TitleBar
 from console.users import UserView, list_users
 
@@ -58,11 +59,11 @@ class AdminScreen(SignoffScreen):
         with Horizontal(id="admin-panes"):
             with Vertical(id="admin-users-pane"):
                 yield Static("Users", classes="pane-title")
-                yield DataTable(id="admin-users", cursor_type="row", zebra_stripes=True)
-                yield Static("", id="admin-key")
+                yield PlainTable(id="admin-users", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="admin-key", markup=False)
             with Vertical(id="admin-policy-pane"):
                 yield Static("Policy in force", classes="pane-title")
-                yield Static("", id="admin-digest")
+                yield Static("", id="admin-digest", markup=False)
                 yield Static("", id="admin-stages")
                 with VerticalScroll(id="admin-policy-scroll"):
                     yield Static("", id="admin-policy")
@@ -117,13 +118,20 @@ class AdminScreen(SignoffScreen):
             f"sha256 {policy.digest} (as recorded in the log)"
         )
         stages = [
-            f"[b]{s.name}[/b]: {s.approvals} of {', '.join(s.approver_roles)}"
-            + (f"; gates {', '.join(s.gates)}" if s.gates else "")
-            + (f"; canary {'→'.join(str(c) for c in s.canary_steps)}%" if s.canary_steps else "")
+            line(
+                (s.name, "bold"),
+                f": {s.approvals} of {', '.join(s.approver_roles)}"
+                + (f"; gates {', '.join(s.gates)}" if s.gates else "")
+                + (
+                    f"; canary {'→'.join(str(c) for c in s.canary_steps)}%"
+                    if s.canary_steps
+                    else ""
+                ),
+            )
             for s in policy.stages
         ]
-        stages.append(f"[b]break-glass[/b]: {', '.join(policy.break_glass_roles)}")
-        self.query_one("#admin-stages", Static).update("\n".join(stages))
+        stages.append(line(("break-glass", "bold"), f": {', '.join(policy.break_glass_roles)}"))
+        self.query_one("#admin-stages", Static).update(lines(stages))
         self.query_one("#admin-policy", Static).update(data.policy_text)
 
     @on(DataTable.RowHighlighted, "#admin-users")

@@ -19,6 +19,7 @@ from textual import work
 from textual._context import active_app
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -149,6 +150,19 @@ class SignoffApp(App[None]):
         self.switch_mode("dashboard")
         self.call_after_refresh(self.poll_store)
         self.set_interval(POLL_SECONDS, self.poll_store)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text: messages carry paths, names and comments a user
+        typed, which Textual would otherwise read as markup (and fail on a stray tag)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # ---- identity -----------------------------------------------------------------------
 

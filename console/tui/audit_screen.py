@@ -27,6 +27,7 @@ from console.auditing import (
 )
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
+from console.tui.text import PlainTable, line, lines
 from console.tui.titlebar import TitleBar
 
 PAGE_SIZE = 50
@@ -89,10 +90,17 @@ class EventModal(ModalScreen[None]):
         e = self.event
         payload = json.dumps(e.payload, indent=2, sort_keys=True, ensure_ascii=False)
         with Vertical(classes="dialog event"):
-            yield Static(f"Event {e.seq}: {e.action}", classes="dialog-title")
+            yield Static(f"Event {e.seq}: {e.action}", classes="dialog-title", markup=False)
             yield Static(
-                f"[b]when[/b]     {e.ts}\n[b]actor[/b]    {e.actor}\n"
-                f"[b]subject[/b]  {e.subject}\n[b]model[/b]    {e.model or '-'}"
+                lines(
+                    line((label, "bold"), value)
+                    for label, value in (
+                        ("when     ", e.ts),
+                        ("actor    ", e.actor),
+                        ("subject  ", e.subject),
+                        ("model    ", e.model or "-"),
+                    )
+                )
             )
             with VerticalScroll(id="event-payload"):
                 yield Static(Syntax(payload, "json", word_wrap=True, background_color="default"))
@@ -143,16 +151,16 @@ class AuditScreen(SignoffScreen):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        yield Static("Audit log", id="audit-status", classes="pane-title one-line")
+        yield Static("Audit log", id="audit-status", classes="pane-title one-line", markup=False)
         with Horizontal(id="audit-filters"):
             yield Input(placeholder="model", id="filter-model")
             yield Input(placeholder="actor", id="filter-actor")
             yield Input(placeholder="action prefix, e.g. canary", id="filter-action")
-        yield DataTable(id="audit-events", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="audit-events", cursor_type="row", zebra_stripes=True)
         with Vertical(id="audit-verify"):
             yield ProgressBar(id="verify-progress", show_eta=False)
-            yield Static("", id="audit-verdict")
-            yield Static("", id="audit-checkpoint")
+            yield Static("", id="audit-verdict", markup=False)
+            yield Static("", id="audit-checkpoint", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
+from console.tui.text import PlainTable
 from console.tui.titlebar import TitleBar
 
 if TYPE_CHECKING:
@@ -57,25 +58,25 @@ class DashboardScreen(SignoffScreen):
         # query, and no empty table flashes before the rows arrive.
         yield TitleBar()
         user = self.signoff.user or "read-only"
-        yield Static(f"{user}: reading {self.signoff.home} …", id="dashboard-waiting")
+        yield Static(f"{user}: reading {self.signoff.home} …", id="dashboard-waiting", markup=False)
         yield KeyBar()
 
     @staticmethod
     def _panels() -> Grid:
-        def panel(title: str, *body: Static | DataTable[str]) -> Vertical:
+        def panel(title: str, *body: Static | PlainTable) -> Vertical:
             return Vertical(Static(title, classes="pane-title"), *body, classes="panel")
 
         return Grid(
             Vertical(
                 Static("Identity", classes="pane-title"),
-                Static("", id="identity"),
+                Static("", id="identity", markup=False),
                 Static("Audit", classes="pane-title"),
-                Static("", id="audit-status"),
+                Static("", id="audit-status", markup=False),
                 classes="panel",
             ),
-            panel("Awaiting your sign-off", DataTable(id="awaiting", cursor_type="row")),
-            panel("Recent promotions and rollbacks", DataTable(id="recent", cursor_type="row")),
-            panel("Failing validation or drift", DataTable(id="failing", cursor_type="row")),
+            panel("Awaiting your sign-off", PlainTable(id="awaiting", cursor_type="row")),
+            panel("Recent promotions and rollbacks", PlainTable(id="recent", cursor_type="row")),
+            panel("Failing validation or drift", PlainTable(id="failing", cursor_type="row")),
             id="dashboard",
         )
 
@@ -110,7 +111,7 @@ class DashboardScreen(SignoffScreen):
         user = self.signoff.user
         me = next((u for u in list_users(self.store) if u.name == user), None) if user else None
         awaiting = list_requests(self.store, awaiting=user) if user else []
-        recent = [e for e in list_events(self.store, limit=300) if e.action in STAGE_ACTIONS][:12]
+        recent = list_events(self.store, actions=STAGE_ACTIONS, limit=12)
         failing = failing_latest_runs(self.store, limit=12)
         alerts = list_alerts(self.store, status="open")[-12:]
         latest = latest_checkpoint(self.store)

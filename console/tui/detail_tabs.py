@@ -10,6 +10,7 @@ from console.registry import VersionView
 from console.store.db import Store
 from console.store.models import Dataset
 from console.tui.bars import bar, sparkline, status_text
+from console.tui.text import line, lines
 
 # Headline metrics, in the order the versions table shows them (two at most).
 HEADLINE = {
@@ -170,43 +171,45 @@ def validation_rows(run: ValidationView | None) -> list[Row]:
 # ---- lineage and history --------------------------------------------------------------------
 
 
-def lineage_text(version: VersionView, versions: list[VersionView], dataset: Dataset) -> str:
-    """Parent chain, training data, code and artifact of one version, as Rich markup."""
+def lineage_text(version: VersionView, versions: list[VersionView], dataset: Dataset) -> Text:
+    """Parent chain, training data, code and artifact of one version (plain text, bold heads)."""
     by_number = {v.number: v for v in versions}
     chain = [version]
     while chain[-1].parent in by_number and by_number[chain[-1].parent] not in chain:
         chain.append(by_number[chain[-1].parent])
-    lines = [
-        f"[b]{version.model} v{version.number}[/b]  registered {_when(version.created_at)} "
-        f"by {version.author}",
+    items: list[Text | str] = [
+        line(
+            (f"{version.model} v{version.number}", "bold"),
+            f"  registered {_when(version.created_at)} by {version.author}",
+        ),
         f"  {version.description}" if version.description else "",
         "",
-        "[b]Parent chain[/b]  " + " ← ".join(f"v{v.number}" for v in chain),
+        line(("Parent chain", "bold"), "  " + " ← ".join(f"v{v.number}" for v in chain)),
     ]
-    lines += [
+    items += [
         f"  v{link.number}  {link.created_at[:10]}  {link.estimator_class.rsplit('.', 1)[-1]}"
         f"  data {link.train_dataset_sha256[:12]}  {_clip(link.description, 48)}"
         for link in chain
     ]
     trusted = "  (trusted pickle)" if version.trusted_pickle else ""
-    lines += [
+    items += [
         "",
-        "[b]Training dataset[/b]",
+        line(("Training dataset", "bold")),
         f"  name     {dataset.name} ({dataset.format})",
         f"  sha256   {dataset.sha256}",
         f"  rows     {dataset.row_count}   columns {dataset.column_count}",
         f"  target   {version.target}",
         f"  added    {_when(dataset.registered_at)} by {dataset.registered_by}",
         "",
-        "[b]Code[/b]",
+        line(("Code", "bold")),
         f"  ref      {version.code_ref or 'not recorded (register with --code-dir)'}",
         "",
-        "[b]Artifact[/b]",
+        line(("Artifact", "bold")),
         f"  sha256   {version.artifact_sha256}",
         f"  format   {version.artifact_format}{trusted}",
         f"  class    {version.estimator_class}",
     ]
-    return "\n".join(lines)
+    return lines(items)
 
 
 def history_rows(entries: list[HistoryEntry]) -> list[Row]:

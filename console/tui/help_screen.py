@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -28,16 +29,19 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        lines = ["[b]signoff console[/b] — keyboard first; the mouse works too.", ""]
-        lines.append("ctrl+p  command palette: every screen and action, fuzzy-searched")
+        # Plain Text, not markup: keys such as `[` would read as tags.
+        text = Text()
+        text.append("signoff console", "bold")
+        text.append(" — keyboard first; the mouse works too.\n\n")
+        text.append("ctrl+p  command palette: every screen and action, fuzzy-searched\n")
         for title, bindings in key_map():
-            lines.append("")
-            lines.append(f"[b]{title}[/b]")
+            text.append(f"\n{title}\n", "bold")
             for binding in bindings:
-                key = binding.key.replace("question_mark", "?").replace("slash", "/")
-                lines.append(f"  {key:<8} {binding.description}: {binding.tooltip}")
+                key = self.app.get_key_display(binding)
+                text.append(f"  {key:<8} {binding.description}: {binding.tooltip}\n")
+        text.rstrip()
         with VerticalScroll(classes="dialog help"):
-            yield Static("\n".join(lines))
+            yield Static(text)
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
+from console.tui.text import PlainTable
 from console.tui.titlebar import TitleBar
 from console.workflow import RequestView, list_requests
 
@@ -41,7 +42,7 @@ class InboxScreen(SignoffScreen):
         yield Static(
             "Approvals inbox: open requests (★ awaits you)", id="inbox-title", classes="pane-title"
         )
-        yield DataTable(id="requests", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="requests", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
     def on_mount(self) -> None:

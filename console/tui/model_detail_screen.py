@@ -32,6 +32,7 @@ from console.tui.detail_tabs import (
     validation_summary,
 )
 from console.tui.keybar import KeyBar
+from console.tui.text import PlainTable
 from console.tui.titlebar import TitleBar
 
 TABS = ("card", "validation", "lineage", "history", "drift")
@@ -83,20 +84,20 @@ class ModelDetailScreen(SignoffScreen):
     def compose(self) -> ComposeResult:
         yield TitleBar()
         yield Static(self.model_name, id="detail-title", classes="pane-title one-line")
-        yield DataTable(id="detail-versions", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="detail-versions", cursor_type="row", zebra_stripes=True)
         with TabbedContent(id="detail-tabs", initial="card"):
             with TabPane("Card", id="card"), VerticalScroll(id="card-scroll"):
                 yield Markdown("loading…", id="card-body")
             with TabPane("Validation", id="validation"):
-                yield Static("", id="validation-summary", classes="tab-summary")
-                yield DataTable(id="validation-checks", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="validation-summary", classes="tab-summary", markup=False)
+                yield PlainTable(id="validation-checks", cursor_type="row", zebra_stripes=True)
             with TabPane("Lineage", id="lineage"), VerticalScroll():
                 yield Static("", id="lineage-body")
             with TabPane("History", id="history"):
-                yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+                yield PlainTable(id="history-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Drift", id="drift"):
-                yield Static("", id="drift-summary", classes="tab-summary")
-                yield DataTable(id="drift-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="drift-summary", classes="tab-summary", markup=False)
+                yield PlainTable(id="drift-table", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Static
 
 from console.registry import ModelPage, ModelSummary, model_page
 from console.tui.base import reads_store
+from console.tui.text import PlainTable
 
 if TYPE_CHECKING:
     from console.tui.app import SignoffApp
@@ -65,8 +66,8 @@ class ModelList(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter by name or owner", compact=True, id="model-filter")
-        yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="model-page")
+        yield PlainTable(id="models", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="model-page", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("Model", "Risk", "Versions", "Stages")
@@ -160,6 +161,8 @@ class ModelList(Vertical):
         event.stop()
         if self._timer is not None:
             self._timer.stop()
+        if event.value.strip() == self.match:
+            return  # what is shown already (or `show_model` cleared it)
         self._timer = self.set_timer(FILTER_DELAY, self._apply_filter)
 
     def _apply_filter(self) -> None:

@@ -15,6 +15,7 @@ from console.registry import ModelView, VersionView, get_model
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
 from console.tui.model_list import ModelList
+from console.tui.text import PlainTable
 from console.tui.titlebar import TitleBar
 
 
@@ -46,9 +47,9 @@ class ModelsScreen(SignoffScreen):
                 yield Static("Models", classes="pane-title")
                 yield ModelList(id="model-list")
             with Vertical(id="versions-pane"):
-                yield Static("", id="model-title", classes="pane-title")
-                yield Static("", id="model-info")
-                yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="model-title", classes="pane-title", markup=False)
+                yield Static("", id="model-info", markup=False)
+                yield PlainTable(id="versions", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
     def on_mount(self) -> None:

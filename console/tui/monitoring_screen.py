@@ -17,6 +17,7 @@ from console.errors import SignoffError
 from console.tui.bars import bar, sparkline
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
+from console.tui.text import PlainTable
 from console.tui.titlebar import TitleBar
 
 if TYPE_CHECKING:
@@ -104,23 +105,25 @@ class MonitoringScreen(SignoffScreen):
         with Vertical(id="monitoring"):
             with Vertical(id="monitoring-models", classes="panel"):
                 yield Static(MODELS_TITLE, id="monitoring-models-title", classes="pane-title")
-                yield DataTable(id="monitoring-model-table", cursor_type="row")
+                yield PlainTable(id="monitoring-model-table", cursor_type="row")
             with Horizontal(id="monitoring-middle"):
                 with Vertical(id="monitoring-drift", classes="panel"):
-                    yield Static("", id="monitoring-drift-title", classes="pane-title")
-                    yield DataTable(id="monitoring-features", cursor_type="row")
-                    yield Static("", id="monitoring-trend-label")
+                    yield Static(
+                        "", id="monitoring-drift-title", classes="pane-title", markup=False
+                    )
+                    yield PlainTable(id="monitoring-features", cursor_type="row")
+                    yield Static("", id="monitoring-trend-label", markup=False)
                     yield Sparkline([], id="monitoring-trend")
                 with Vertical(id="monitoring-side"):
                     with Vertical(id="monitoring-alerts", classes="panel"):
                         yield Static("Open alerts", classes="pane-title")
-                        yield DataTable(id="monitoring-alert-table", cursor_type="row")
+                        yield PlainTable(id="monitoring-alert-table", cursor_type="row")
                     with Vertical(id="monitoring-jobs", classes="panel"):
                         yield Static("Retraining jobs", classes="pane-title")
-                        yield DataTable(id="monitoring-job-table", cursor_type="row")
+                        yield PlainTable(id="monitoring-job-table", cursor_type="row")
             with Vertical(id="monitoring-canary", classes="panel"):
                 yield Static("Canary", classes="pane-title")
-                yield Static("", id="monitoring-canary-text")
+                yield Static("", id="monitoring-canary-text", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -25,6 +25,7 @@ from console.tui.messages import ActionDone
 from console.tui.modals import ConfirmModal
 from console.tui.model_list import FILTER_DELAY
 from console.tui.release_data import ReleaseCommand, StageRow, StagesRead, describe, read_stages
+from console.tui.text import PlainTable
 from console.tui.titlebar import TitleBar
 from console.users import list_users
 from console.workflow import RequestView, list_requests
@@ -71,20 +72,20 @@ class ReleaseScreen(SignoffScreen):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        yield Static("", id="release-who")
+        yield Static("", id="release-who", markup=False)
         with Vertical(id="release-stages-pane"):
             yield Static(
                 "Stages: who holds each, running canaries (Enter: the model)",
                 classes="pane-title one-line",
             )
             yield Input(placeholder="/ filter models", compact=True, id="release-filter")
-            yield DataTable(id="release-stages", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="release-page", classes="one-line")
+            yield PlainTable(id="release-stages", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="release-page", classes="one-line", markup=False)
         with Vertical(id="release-requests-pane"):
             yield Static(
                 "Open requests, ready first (Enter: the review)", classes="pane-title one-line"
             )
-            yield DataTable(id="release-requests", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="release-requests", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -110,20 +110,20 @@ class ReportsScreen(SignoffScreen):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        yield Static("", id="reports-who")
+        yield Static("", id="reports-who", markup=False)
         with Horizontal(id="reports-choices"):
             with Vertical(id="reports-models-pane"):
                 yield Input(placeholder="filter models", compact=True, id="reports-filter")
                 yield OptionList(id="reports-models")
             yield OptionList(id="reports-versions")
             yield OptionList(id="reports-frameworks")
-        yield Static("", id="reports-summary", classes="one-line")
+        yield Static("", id="reports-summary", classes="one-line", markup=False)
         with Horizontal(id="reports-output"):
             yield Input(placeholder="the PDF file to write", id="reports-path")
             yield Button("Generate PDF", variant="primary", id="reports-generate")
         with Horizontal(id="reports-progress-row"):
             yield ProgressBar(total=100, show_eta=False, id="reports-progress")
-            yield Static("", id="reports-stage", classes="one-line")
+            yield Static("", id="reports-stage", classes="one-line", markup=False)
         yield Static(HINT, id="reports-result")
         yield KeyBar()
 

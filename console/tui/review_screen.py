@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from console.registry import VersionView, get_model, get_version
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
 from console.tui.modals import Decision, DecisionModal
+from console.tui.text import Part, line, lines
 from console.tui.titlebar import TitleBar
 from console.workflow import RequestView, decide, get_request
 
@@ -119,92 +121,113 @@ class ReviewScreen(SignoffScreen):
         self.request = data.request
         r = data.request
         self.query_one("#review-title", Static).update(
-            f"Request {r.id}: {r.model}:{r.version} → {r.stage}   [{r.status}]   by {r.requester}"
+            Text(
+                f"Request {r.id}: {r.model}:{r.version} → {r.stage}   [{r.status}]   "
+                f"by {r.requester}"
+            )
         )
-        lines = [
-            f"[b]Why[/b]  {r.comment}",
-            f"[b]Evidence digest[/b]  {r.evidence_digest[:32]}…",
+        items: list[Text | str] = [
+            line(("Why", "bold"), f"  {r.comment}"),
+            line(("Evidence digest", "bold"), f"  {r.evidence_digest[:32]}…"),
             f"  artifact    {str(r.evidence.get('artifact_sha256'))[:32]}…",
             f"  validation  {str(r.evidence.get('validation_report_sha256') or 'none')[:32]}",
             f"  policy      {str(r.evidence.get('policy_sha256'))[:32]}…",
             f"  canary plan {' → '.join(f'{p}%' for p in r.canary_plan) or 'direct'}",
         ]
         if r.evidence_changed:
-            lines.append("[red b]The evidence changed since the request: approvals are void.[/]")
-        lines.append("")
-        lines.append("[b]Gates[/b]")
+            items.append(
+                line(("The evidence changed since the request: approvals are void.", "red bold"))
+            )
+        items += ["", line(("Gates", "bold"))]
         for gate in r.gates:
-            mark = "[green]PASS[/]" if gate.passed else "[red]FAIL[/]"
-            lines.append(f"  {mark} {gate.name}: {gate.detail}")
+            mark = ("PASS", "green") if gate.passed else ("FAIL", "red")
+            items.append(line("  ", mark, f" {gate.name}: {gate.detail}"))
         if not r.gates:
-            lines.append("  none for this stage")
-        lines.append("")
-        lines.append(
-            f"[b]Approvals[/b] {len(r.counted)} of {r.required} counted ({', '.join(r.approver_roles)})"
-        )
+            items.append("  none for this stage")
+        items += [
+            "",
+            line(
+                ("Approvals", "bold"),
+                f" {len(r.counted)} of {r.required} counted ({', '.join(r.approver_roles)})",
+            ),
+        ]
         for approval in r.approvals:
-            void = f" [red](void: {approval.void_reason})[/]" if approval.void else ""
-            lines.append(
-                f"  {approval.decision} · {approval.approver} ({approval.role}) · "
-                f"{approval.decided_at[:16]}: {approval.comment}{void}"
+            void = (f" (void: {approval.void_reason})", "red") if approval.void else ""
+            items.append(
+                line(
+                    f"  {approval.decision} · {approval.approver} ({approval.role}) · "
+                    f"{approval.decided_at[:16]}: {approval.comment}",
+                    void,
+                )
             )
         if r.status == "open":
-            lines.append("")
+            items.append("")
             if r.needed:
-                lines.append("[b]Still needed[/b]")
-                lines.extend(f"  • {item}" for item in r.needed)
+                items.append(line(("Still needed", "bold")))
+                items.extend(f"  • {item}" for item in r.needed)
             else:
-                lines.append("[green b]Ready to promote.[/]")
-        self.query_one("#evidence-body", Static).update("\n".join(lines))
+                items.append(line(("Ready to promote.", "green bold")))
+        self.query_one("#evidence-body", Static).update(lines(items))
         self.query_one("#champion-body", Static).update(self._comparison(data))
 
-    def _comparison(self, data: ReviewLoaded) -> str:
+    def _comparison(self, data: ReviewLoaded) -> Text:
         candidate, champion = data.candidate, data.champion
-        lines = [
-            f"[b]Candidate[/b] v{candidate.number} · {candidate.estimator_class.rsplit('.', 1)[-1]} · by {candidate.author}"
+        estimator = candidate.estimator_class.rsplit(".", 1)[-1]
+        items: list[Text | str] = [
+            line(
+                ("Candidate", "bold"), f" v{candidate.number} · {estimator} · by {candidate.author}"
+            )
         ]
         if champion is None:
-            lines.append(f"[b]Champion[/b] none: {data.request.stage} holds no version yet")
-        else:
-            lines.append(
-                f"[b]Champion[/b] v{champion.number} · {champion.estimator_class.rsplit('.', 1)[-1]} · by {champion.author}"
+            items.append(
+                line(("Champion", "bold"), f" none: {data.request.stage} holds no version yet")
             )
-        lines.append("")
+        else:
+            held = champion.estimator_class.rsplit(".", 1)[-1]
+            items.append(
+                line(("Champion", "bold"), f" v{champion.number} · {held} · by {champion.author}")
+            )
+        items.append("")
         mine, theirs = _performance(data.candidate_run), _performance(data.champion_run)
         if mine:
-            lines.append("[b]Validation metrics[/b] (candidate vs champion, 95% interval)")
+            items.append(
+                line(("Validation metrics", "bold"), " (candidate vs champion, 95% interval)")
+            )
             for name, check in sorted(mine.items()):
                 value = check.value or 0.0
                 other = theirs.get(name)
-                delta = ""
+                delta: list[Part] = []
                 if other is not None and other.value is not None:
                     diff = value - other.value
                     better = diff <= 0 if _lower_is_better(name) else diff >= 0
                     colour = "green" if better else "red"
-                    delta = f"  [{colour}]{diff:+.4f}[/] vs {other.value:.4f}"
+                    delta = ["  ", (f"{diff:+.4f}", colour), f" vs {other.value:.4f}"]
                 mark = {"pass": "✓", "fail": "✗", "warn": "!"}.get(check.status, " ")
-                lines.append(
-                    f"  {mark} {name.removeprefix('performance.')}: {value:.4f}{_interval(check)}{delta}"
-                )
+                metric = name.removeprefix("performance.")
+                items.append(line(f"  {mark} {metric}: {value:.4f}{_interval(check)}", *delta))
         else:
-            lines.append("[b]Training metrics[/b] (no validation run yet)")
+            items.append(line(("Training metrics", "bold"), " (no validation run yet)"))
             for name, value in sorted(candidate.metrics.items()):
                 other_value = champion.metrics.get(name) if champion else None
-                delta = f"  {value - other_value:+.4f}" if other_value is not None else ""
-                lines.append(f"  {name}: {value:.4f}{delta}")
+                shift = f"  {value - other_value:+.4f}" if other_value is not None else ""
+                items.append(f"  {name}: {value:.4f}{shift}")
         if data.candidate_run is not None:
-            failed = [c.name for c in data.candidate_run.checks if c.status == "fail"]
-            lines.append("")
-            lines.append(
-                f"[b]Validation run {data.candidate_run.id}[/b] {data.candidate_run.status} on "
-                f"{data.candidate_run.dataset_name}"
-            )
+            run = data.candidate_run
+            failed = [c.name for c in run.checks if c.status == "fail"]
+            items += [
+                "",
+                line((f"Validation run {run.id}", "bold"), f" {run.status} on {run.dataset_name}"),
+            ]
             if failed:
-                lines.append("  failed: " + ", ".join(failed))
+                items.append("  failed: " + ", ".join(failed))
         if data.card_changes:
-            lines.append("")
-            lines.append("[b]Card fields changed vs champion[/b] " + ", ".join(data.card_changes))
-        return "\n".join(lines)
+            items += [
+                "",
+                line(
+                    ("Card fields changed vs champion", "bold"), " " + ", ".join(data.card_changes)
+                ),
+            ]
+        return lines(items)
 
     def action_decide(self, verdict: str) -> None:
         request = self.request

@@ -1,0 +1,43 @@
+"""Text built from store data, never parsed as markup: a comment like "[/b]" shows as typed.
+
+Textual reads a str given to a Static, and Rich a str given to a DataTable cell, as markup;
+a stray tag in a request comment or a CSV column name would raise and end the console.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+Part = str | tuple[str, str]  # plain text, or (text, style)
+
+
+def line(*parts: Part) -> Text:
+    """One line from plain and (text, style) parts."""
+    return Text.assemble(*parts)
+
+
+def lines(items: Iterable[Text | str]) -> Text:
+    """Lines joined with newlines; str items are plain text."""
+    return Text("\n").join(Text(item) if isinstance(item, str) else item for item in items)
+
+
+def plain_cells(*values: object) -> list[object]:
+    """DataTable cells: str values as plain Text, anything else as given."""
+    return [Text(value) if isinstance(value, str) else value for value in values]
+
+
+class PlainTable(DataTable[object]):
+    """A DataTable whose str cells are plain text (DataTable reads them as Rich markup)."""
+
+    def add_row(
+        self,
+        *cells: object,
+        height: int | None = 1,
+        key: str | None = None,
+        label: object = None,
+    ) -> RowKey:
+        return super().add_row(*plain_cells(*cells), height=height, key=key, label=label)  # type: ignore[arg-type]
