@@ -520,6 +520,10 @@ async def mask_ids(pilot: Pilot[None]) -> None:
         content = static.content
         if isinstance(content, str) and RANDOM_ID.search(content):
             static.update(_mask(content))
+        elif isinstance(content, Text) and RANDOM_ID.search(content.plain):
+            masked = content.copy()
+            masked.plain = _mask(content.plain)  # same length: the styles stay in place
+            static.update(masked)
     await pilot.pause()
 
 

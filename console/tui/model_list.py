@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
 
 from console.registry import ModelPage, ModelSummary, model_page
 from console.tui.base import reads_store
@@ -103,7 +104,8 @@ class ModelList(Vertical):
     ) -> None:
         store = cast("SignoffApp", self.app).store
         page = model_page(store, match=match, after=after, before=before, at=at, limit=PAGE_SIZE)
-        self.post_message(PageLoaded(page, match, focus_name))
+        if not get_current_worker().is_cancelled:  # a newer load (another page) replaced it
+            self.post_message(PageLoaded(page, match, focus_name))
 
     @on(PageLoaded)
     def _show(self, message: PageLoaded) -> None:
