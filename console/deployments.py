@@ -13,6 +13,7 @@ from console.artifacts import ArtifactStore
 from console.errors import BadInput, IntegrityError, NotFound, Refused
 from console.evidence import DeploymentView, stage_history
 from console.identity import require_actor
+from console.paging import Paged, name_page
 from console.policy import load_policy
 from console.registry import check_model_name
 from console.store.db import Store
@@ -532,21 +533,14 @@ def stage_status(
 
 
 @dataclass(frozen=True)
-class StagePage:
+class StagePage(Paged):
     """The stages of one page of models (those holding a stage or a canary), in name order."""
 
     statuses: list[StageStatus]
     models: list[str]
-    offset: int  # matching models before this page
-    total: int  # matching models in all
 
-    @property
-    def has_before(self) -> bool:
-        return self.offset > 0
-
-    @property
-    def has_after(self) -> bool:
-        return self.offset + len(self.models) < self.total
+    def _shown(self) -> int:
+        return len(self.models)
 
 
 HELD_MODELS = (
@@ -565,17 +559,15 @@ def stage_page(
     limit: int = 50,
 ) -> StagePage:
     """The stages of `limit` models holding one, by keyset on the model's name."""
-    from console.paging import name_page
-
     with store.session() as session:
         page = name_page(
             session.connection(), HELD_MODELS, match, after=after, before=before, at=at, limit=limit
         )
     models = [row[0] for row in page.rows]
     if not models:
-        return StagePage([], [], page.offset, page.total)
+        return StagePage(page.offset, page.total, [], [])
     wanted = set(models)
     statuses = [
         s for s in stage_status(store, first=models[0], last=models[-1]) if s.model in wanted
     ]
-    return StagePage(statuses, models, page.offset, page.total)
+    return StagePage(page.offset, page.total, statuses, models)

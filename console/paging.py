@@ -9,12 +9,14 @@ from sqlalchemy import Connection, text
 
 
 @dataclass(frozen=True)
-class NamePage:
-    """Rows of one page in name order, and where the page sits among the matching names."""
+class Paged:
+    """Where a page sits among the matching names: how many come before it, of how many."""
 
-    rows: list[Any]  # the source's columns, the name first
     offset: int  # matching names before this page
     total: int  # matching names in all
+
+    def _shown(self) -> int:
+        raise NotImplementedError
 
     @property
     def has_before(self) -> bool:
@@ -22,7 +24,17 @@ class NamePage:
 
     @property
     def has_after(self) -> bool:
-        return self.offset + len(self.rows) < self.total
+        return self.offset + self._shown() < self.total
+
+
+@dataclass(frozen=True)
+class NamePage(Paged):
+    """Rows of one page in name order."""
+
+    rows: list[Any]  # the source's columns, the name first
+
+    def _shown(self) -> int:
+        return len(self.rows)
 
 
 def name_page(
@@ -68,4 +80,4 @@ def name_page(
         text(f"SELECT count(*), count(*) FILTER (WHERE name < :first) FROM ({select}) page"),
         {"match": params["match"], "first": first or ""},
     ).one()
-    return NamePage(rows, int(offset) if rows else int(total), int(total))
+    return NamePage(int(offset) if rows else int(total), int(total), rows)

@@ -18,6 +18,7 @@ from console.artifacts import ArtifactStore
 from console.errors import BadInput, NotFound
 from console.estimators import LoadedArtifact, describe, load_artifact
 from console.identity import require_actor
+from console.paging import Paged, name_page
 from console.store.db import Store
 from console.store.models import Dataset, ModelVersion, RegisteredModel, StageAssignment
 
@@ -498,20 +499,13 @@ def list_model_summaries(store: Store, *, limit: int | None = None) -> list[Mode
 
 
 @dataclass(frozen=True)
-class ModelPage:
-    """One page of the registry in name order, and where it sits among the matching models."""
+class ModelPage(Paged):
+    """One page of the registry in name order."""
 
     models: list[ModelSummary]
-    offset: int  # matching models before this page
-    total: int  # matching models in all
 
-    @property
-    def has_before(self) -> bool:
-        return self.offset > 0
-
-    @property
-    def has_after(self) -> bool:
-        return self.offset + len(self.models) < self.total
+    def _shown(self) -> int:
+        return len(self.models)
 
 
 MODEL_ROWS = (
@@ -534,8 +528,6 @@ def model_page(
     queries whatever the registry's size; `match` keeps names or owners containing it."""
     from sqlalchemy import text
 
-    from console.paging import name_page
-
     with store.session() as session:
         connection = session.connection()
         page = name_page(
@@ -555,7 +547,7 @@ def model_page(
         ModelSummary(name, owner, risk, int(count), stages.get(name, {}))
         for name, owner, risk, count in page.rows
     ]
-    return ModelPage(summaries, page.offset, page.total)
+    return ModelPage(page.offset, page.total, summaries)
 
 
 def list_models(store: Store) -> list[ModelView]:

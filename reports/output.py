@@ -1,4 +1,4 @@
-"""Where a report's PDF goes, shared by the CLI and the console: checked first, written whole."""
+"""Where a report or card file goes, shared by the CLI and the console: checked, written whole."""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ def default_file_name(model: str | None, version: int | None, framework: str | N
 
 
 def check_output(path: Path) -> None:
-    """Refuse a path the PDF cannot go to before any work is done (and any event recorded)."""
+    """Refuse a path the file cannot go to before any work is done (and any event recorded)."""
     if path.is_dir():
         raise BadInput(f"-o {path} is a directory; name a file")
     if not path.parent.is_dir():
         raise BadInput(f"cannot write {path}: the directory {path.parent} does not exist")
 
 
-def write_pdf(path: Path, data: bytes) -> None:
+def write_whole(path: Path, data: bytes) -> None:
     """The whole file or nothing: a temporary sibling, then an atomic rename."""
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -39,4 +39,4 @@ def write_pdf(path: Path, data: bytes) -> None:
         raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-__all__ = ["check_output", "default_file_name", "write_pdf"]
+__all__ = ["check_output", "default_file_name", "write_whole"]

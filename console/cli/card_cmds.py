@@ -50,27 +50,11 @@ def _ref(ref: str) -> tuple[str, int]:
 
 
 def _write(output: Path, data: bytes) -> None:
-    """Write the whole file or nothing: a temporary sibling, then an atomic rename."""
-    import os
-    import tempfile
+    """Write the whole file or nothing (the same checks and atomic write as `report`)."""
+    from reports.output import check_output, write_whole
 
-    from console.errors import BadInput
-
-    if output.is_dir():
-        raise BadInput(f"-o {output} is a directory; name a file")
-    if not output.parent.is_dir():
-        raise BadInput(f"cannot write {output}: the directory {output.parent} does not exist")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temp, output)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from exc
+    check_output(output)
+    write_whole(output, data)
 
 
 @card.command(RENDER)

@@ -70,7 +70,7 @@ def report_cmd(
     """
     from console.errors import BadInput
     from reports.framework_catalog import load_framework
-    from reports.output import check_output, write_pdf
+    from reports.output import check_output, write_whole
     from reports.snapshot import parse_since
 
     run = invocation(kwargs)
@@ -102,7 +102,7 @@ def report_cmd(
             result = generate_report(
                 store, signer, name, number, framework, since=since, as_of=size, progress=progress
             )
-    write_pdf(output, result.pdf_bytes)
+    write_whole(output, result.pdf_bytes)
     _print(result, output, run.as_json)
 
 

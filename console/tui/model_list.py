@@ -56,7 +56,7 @@ class ModelList(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.page = ModelPage([], 0, 0)
+        self.page = ModelPage(0, 0, [])
         self.match = ""
         self._timer: Timer | None = None
         self._wanted: str | None = None

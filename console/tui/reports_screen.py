@@ -27,7 +27,7 @@ from console.tui.model_list import FILTER_DELAY, PAGE_SIZE
 from console.tui.titlebar import TitleBar
 from console.users import list_users
 from reports.framework_catalog import Framework, list_frameworks
-from reports.output import check_output, default_file_name, write_pdf
+from reports.output import check_output, default_file_name, write_whole
 
 if TYPE_CHECKING:
     from reports.compliance import ReportResult
@@ -359,7 +359,7 @@ class ReportsScreen(SignoffScreen):
                 choice.framework,
                 progress=progress,
             )
-        write_pdf(output, result.pdf_bytes)
+        write_whole(output, result.pdf_bytes)
         self.post_message(ReportWritten(result, output))
 
     def _progress(self, label: str, fraction: float) -> None:
