@@ -66,6 +66,7 @@ class ReleaseScreen(SignoffScreen):
         super().__init__()
         self.rows: list[StageRow] = []
         self.stages: StagesRead | None = None
+        self._applied = ""  # the filter the shown page was read with
         self._timer: Timer | None = None
         self.requests: list[RequestView] = []
         self.pending: ReleaseCommand | None = None
@@ -148,6 +149,7 @@ class ReleaseScreen(SignoffScreen):
         if data.match != self._match():
             return  # the filter changed since: a newer page is on its way
         self.stages, self.rows, self.requests = data.stages, data.stages.rows, data.requests
+        self._applied = data.match
         self.query_one("#release-page", Static).update(self._status())
         self.query_one("#release-who", Static).update(data.who)
         stages = self.query_one("#release-stages", DataTable)
@@ -221,6 +223,8 @@ class ReleaseScreen(SignoffScreen):
         event.stop()
         if self._timer is not None:
             self._timer.stop()
+        if event.value.strip() == self._applied:
+            return  # what is shown already (or a palette command cleared it)
         self._timer = self.set_timer(FILTER_DELAY, lambda: self.load(self._match()))
 
     @on(Input.Submitted, "#release-filter")
@@ -237,6 +241,7 @@ class ReleaseScreen(SignoffScreen):
         if command.request_id is not None:
             self.reload()
             return
+        self._applied = ""  # so clearing the filter below does not read the first page again
         self.query_one("#release-filter", Input).value = ""
         self.load("", at=command.model, focus=(command.model, command.stage))
 
