@@ -869,11 +869,11 @@ def test_bad_retraining_data_is_refused_before_anything_is_written(
     assert get_version(Store(home), MODEL, 3).tags["retrain.sample_weight"] == "w"
 
 
-def test_the_overview_lists_monitored_models_in_one_read(monitored_demo: Path) -> None:
+def test_the_overview_lists_monitored_models_in_one_read(demo_home: Path) -> None:
     from console.monitoring.views import monitoring_overview
     from console.registry import list_models
 
-    store = Store(monitored_demo)
+    store = Store(demo_home)  # a copy: this test resolves the alerts
     overview = monitoring_overview(store, "production")
     listed = {m.name: m for m in overview.models}
     assert list(listed) == [MODEL]  # the demo logs predictions of credit-risk only

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Sparkline, Static
 
 from console.errors import SignoffError
@@ -101,35 +102,60 @@ class MonitoringScreen(SignoffScreen):
         self.series: list[FeatureSeries] = []
 
     def compose(self) -> ComposeResult:
+        # The drift, alert, job and canary panels mount with their data (see `show`): the
+        # first frame is the model list and a line, not four empty tables.
         yield TitleBar()
         with Vertical(id="monitoring"):
             with Vertical(id="monitoring-models", classes="panel"):
                 yield Static(MODELS_TITLE, id="monitoring-models-title", classes="pane-title")
                 yield PlainTable(id="monitoring-model-table", cursor_type="row")
-            with Horizontal(id="monitoring-middle"):
-                with Vertical(id="monitoring-drift", classes="panel"):
-                    yield Static(
-                        "", id="monitoring-drift-title", classes="pane-title", markup=False
-                    )
-                    yield PlainTable(id="monitoring-features", cursor_type="row")
-                    yield Static("", id="monitoring-trend-label", markup=False)
-                    yield Sparkline([], id="monitoring-trend")
-                with Vertical(id="monitoring-side"):
-                    with Vertical(id="monitoring-alerts", classes="panel"):
-                        yield Static("Open alerts", classes="pane-title")
-                        yield PlainTable(id="monitoring-alert-table", cursor_type="row")
-                    with Vertical(id="monitoring-jobs", classes="panel"):
-                        yield Static("Retraining jobs", classes="pane-title")
-                        yield PlainTable(id="monitoring-job-table", cursor_type="row")
-            with Vertical(id="monitoring-canary", classes="panel"):
-                yield Static("Canary", classes="pane-title")
-                yield Static("", id="monitoring-canary-text", markup=False)
+            yield Static("reading the monitoring records …", id="monitoring-waiting")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#monitoring-model-table", DataTable).add_columns(
             "Model", "Serving", "Logged", "Open alerts", "Open jobs"
         )
+        super().on_mount()
+
+    @staticmethod
+    def _panels() -> list[Widget]:
+        def panel(panel_id: str, title: str, table_id: str) -> Vertical:
+            return Vertical(
+                Static(title, classes="pane-title"),
+                PlainTable(id=table_id, cursor_type="row"),
+                id=panel_id,
+                classes="panel",
+            )
+
+        drift = Vertical(
+            Static("", id="monitoring-drift-title", classes="pane-title", markup=False),
+            PlainTable(id="monitoring-features", cursor_type="row"),
+            Static("", id="monitoring-trend-label", markup=False),
+            Sparkline([], id="monitoring-trend"),
+            id="monitoring-drift",
+            classes="panel",
+        )
+        side = Vertical(
+            panel("monitoring-alerts", "Open alerts", "monitoring-alert-table"),
+            panel("monitoring-jobs", "Retraining jobs", "monitoring-job-table"),
+            id="monitoring-side",
+        )
+        canary = Vertical(
+            Static("Canary", classes="pane-title"),
+            Static("", id="monitoring-canary-text", markup=False),
+            id="monitoring-canary",
+            classes="panel",
+        )
+        return [Horizontal(drift, side, id="monitoring-middle"), canary]
+
+    @property
+    def _ready(self) -> bool:
+        return bool(self.query("#monitoring-middle"))
+
+    async def _mount_panels(self) -> None:
+        await self.query_one("#monitoring-waiting", Static).remove()
+        await self.query_one("#monitoring", Vertical).mount_all(self._panels())
         self.query_one("#monitoring-features", DataTable).add_columns(
             "Feature", "Trend", "Latest", "vs limit"
         )
@@ -139,13 +165,13 @@ class MonitoringScreen(SignoffScreen):
         self.query_one("#monitoring-job-table", DataTable).add_columns(
             "Job", "Version", "Triggers", "Status", "Candidate"
         )
-        super().on_mount()
 
     def action_reload(self) -> None:
         self.reload()
 
     def action_focus_features(self) -> None:
-        self.query_one("#monitoring-features", DataTable).focus()
+        if self._ready:
+            self.query_one("#monitoring-features", DataTable).focus()
 
     def action_focus_models(self) -> None:
         self.query_one("#monitoring-model-table", DataTable).focus()
@@ -203,7 +229,9 @@ class MonitoringScreen(SignoffScreen):
         )
 
     @on(MonitoringLoaded)
-    def show(self, data: MonitoringLoaded) -> None:
+    async def show(self, data: MonitoringLoaded) -> None:
+        if not self._ready:
+            await self._mount_panels()
         self.model = data.model
         self.series = data.series
         title = MODELS_TITLE
