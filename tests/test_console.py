@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual.widgets import DataTable
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from console.tui.app import make_app
 from tests.conftest import demo_store
@@ -17,7 +18,8 @@ async def _settle(pilot: Any) -> None:
     """Let loads scheduled after a refresh start, then wait for every worker and its messages."""
     for _ in range(3):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):  # as in test_console_screens
+            await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 
