@@ -8,7 +8,9 @@ status as it was then (a resolution or retraining recorded at N or later does no
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -22,6 +24,8 @@ from console.store.db import Store
 from console.store.models import MonitoringAlert, MonitoringWindow, RetrainingJob
 
 OPEN, RESOLVED, RETRAINED = "open", "resolved", "retrained"
+Tracked = TypeVar("Tracked", MonitoringAlert, RetrainingJob)
+Viewed = TypeVar("Viewed")
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,22 @@ def alert_view(row: MonitoringAlert, upto_seq: int | None) -> AlertView:
     )
 
 
+def _recorded_in(
+    session: Session,
+    table: type[Tracked],
+    view: Callable[[Tracked, int | None], Viewed],
+    model: str | None,
+    upto_seq: int | None,
+) -> list[Viewed]:
+    """Rows of an alert or job table, oldest first, as views of their state at `upto_seq`."""
+    query = select(table)
+    if model is not None:
+        query = query.where(table.model == model)
+    if upto_seq is not None:
+        query = query.where(col(table.event_seq) < upto_seq)
+    return [view(row, upto_seq) for row in session.exec(query.order_by(col(table.id)))]
+
+
 def alerts_in(
     session: Session,
     model: str | None = None,
@@ -131,12 +151,7 @@ def alerts_in(
     status: str | None = None,
     upto_seq: int | None = None,
 ) -> list[AlertView]:
-    query = select(MonitoringAlert)
-    if model is not None:
-        query = query.where(MonitoringAlert.model == model)
-    if upto_seq is not None:
-        query = query.where(MonitoringAlert.event_seq < upto_seq)
-    views = [alert_view(r, upto_seq) for r in session.exec(query.order_by(col(MonitoringAlert.id)))]
+    views = _recorded_in(session, MonitoringAlert, alert_view, model, upto_seq)
     return [v for v in views if status is None or v.status == status]
 
 
@@ -179,12 +194,7 @@ def jobs_in(
     status: str | None = None,
     upto_seq: int | None = None,
 ) -> list[JobView]:
-    query = select(RetrainingJob)
-    if model is not None:
-        query = query.where(RetrainingJob.model == model)
-    if upto_seq is not None:
-        query = query.where(RetrainingJob.event_seq < upto_seq)
-    views = [job_view(r, upto_seq) for r in session.exec(query.order_by(col(RetrainingJob.id)))]
+    views = _recorded_in(session, RetrainingJob, job_view, model, upto_seq)
     return [v for v in views if status is None or v.status == status]
 
 
