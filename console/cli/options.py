@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -143,6 +144,28 @@ def invocation(kwargs: dict[str, Any]) -> Invocation:
         passphrase_file=kwargs.pop("passphrase_file"),
         as_json=kwargs.pop("as_json", False),
     )
+
+
+@contextmanager
+def stage_progress(
+    show: bool, first_label: str, label_width: int
+) -> Iterator[Callable[[str, float], None] | None]:
+    """A bar on stderr fed by a service's `progress(label, fraction)` callback, or None."""
+    if not show:
+        yield None
+        return
+    with click.progressbar(length=1000, label=first_label, file=sys.stderr) as bar:
+        done = 0
+
+        def advance(label: str, fraction: float) -> None:
+            nonlocal done
+            bar.label = f"{label:<{label_width}}"
+            target = int(fraction * 1000)
+            if target > done:
+                bar.update(target - done)
+                done = target
+
+        yield advance
 
 
 def print_json(value: object) -> None:

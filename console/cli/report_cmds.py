@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from console.cli.options import common, invocation, print_json
+from console.cli.options import common, invocation, print_json, stage_progress
 
 if TYPE_CHECKING:
     from reports.compliance import ReportResult
@@ -123,24 +123,9 @@ def _as_of(value: str | None) -> int | None:
     return int(text)
 
 
-@contextmanager
-def _progress() -> Iterator[Callable[[str, float], None] | None]:
+def _progress() -> AbstractContextManager[Callable[[str, float], None] | None]:
     """A progress bar on stderr when it is a terminal (a long log takes a while to lay out)."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=1000, label="reading the audit log", file=sys.stderr) as bar:
-        done = 0
-
-        def advance(label: str, fraction: float) -> None:
-            nonlocal done
-            bar.label = f"{label:<28}"
-            target = int(fraction * 1000)
-            if target > done:
-                bar.update(target - done)
-                done = target
-
-        yield advance
+    return stage_progress(sys.stderr.isatty(), "reading the audit log", 28)
 
 
 def _print(result: ReportResult, output: Path, as_json: bool) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from console.cli.options import common, invocation, print_json, table
+from console.cli.options import common, invocation, print_json, stage_progress, table
 
 if TYPE_CHECKING:
     from console.evidence import CheckView, ValidationView
@@ -88,24 +87,9 @@ def validate_cmd(
         raise SystemExit(1)
 
 
-@contextmanager
-def _progress(data: Path) -> Iterator[Callable[[str, float], None] | None]:
+def _progress(data: Path) -> AbstractContextManager[Callable[[str, float], None] | None]:
     """A progress bar on stderr for files of more than PROGRESS_ROWS rows, else nothing."""
-    if not _is_large(data):
-        yield None
-        return
-    with click.progressbar(length=1000, label="validating", file=sys.stderr) as bar:
-        done = 0
-
-        def advance(label: str, fraction: float) -> None:
-            nonlocal done
-            bar.label = f"{label:<16}"
-            target = int(fraction * 1000)
-            if target > done:
-                bar.update(target - done)
-                done = target
-
-        yield advance
+    return stage_progress(_is_large(data), "validating", 16)
 
 
 def _is_large(data: Path) -> bool:
