@@ -473,31 +473,6 @@ class ModelSummary:
     stages: dict[str, int]
 
 
-def list_model_summaries(store: Store, *, limit: int | None = None) -> list[ModelSummary]:
-    """Every model with its version count and stage holders, in three queries."""
-    from sqlalchemy import text
-
-    with store.session() as session:
-        connection = session.connection()
-        query = (
-            "SELECT m.name, m.owner, m.risk_tier, count(v.number) FROM models m "
-            "LEFT JOIN model_versions v ON v.model = m.name "
-            "GROUP BY m.name, m.owner, m.risk_tier ORDER BY m.name"
-        )
-        if limit is not None:
-            query += f" LIMIT {int(limit)}"
-        rows = connection.execute(text(query)).all()
-        stages: dict[str, dict[str, int]] = {}
-        for model, stage, version in connection.execute(
-            text("SELECT model, stage, version FROM stages WHERE version IS NOT NULL")
-        ).all():
-            stages.setdefault(model, {})[stage] = int(version)
-    return [
-        ModelSummary(name, owner, risk, int(count), stages.get(name, {}))
-        for name, owner, risk, count in rows
-    ]
-
-
 @dataclass(frozen=True)
 class ModelPage(Paged):
     """One page of the registry in name order."""
