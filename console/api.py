@@ -18,9 +18,9 @@ from typing import Any
 
 from audit.keys import Signer, default_keys_dir
 from console.errors import BadInput
-from console.identity import key_dirs
-from console.identity import unlock as _unlock
-from console.registry import ModelInfo, Registered, RegisterRequest, register_version
+from console.identity.actor import key_dirs
+from console.identity.actor import unlock as _unlock
+from console.registry.register import ModelInfo, Registered, RegisterRequest, register_version
 from console.store.db import Store
 from console.store.db import open_store as _open_store
 

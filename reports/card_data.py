@@ -4,7 +4,7 @@
 so the three formats always say the same thing. Nothing here reads the clock: every date is
 one the store recorded, and the same store state always gives the same card.
 
-What the card reads from a validation run (`console.evidence.latest_validation`):
+What the card reads from a validation run (`console.release.evidence.latest_validation`):
 
 - **Metrics** are its checks of category `performance` that carry a value. The metric's name is
   `detail["metric"]` when present, else the check name without its category prefix
@@ -28,16 +28,16 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 
-from console.cards import FIELDS, card_completeness, card_field_views
 from console.errors import NotFound
-from console.evidence import (
+from console.registry.cards import FIELDS, card_completeness, card_field_views
+from console.registry.register import VersionView, get_dataset, get_model
+from console.release.evidence import (
     CheckView,
     ValidationView,
     latest_validation,
     model_approvals,
     stage_history,
 )
-from console.registry import VersionView, get_dataset, get_model
 from console.store.db import Store
 
 NOT_PROVIDED = "Not provided — to be filled by the model owner"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from console.cards import FIELDS
+from console.registry.cards import FIELDS
 from reports.framework_catalog import EVIDENCE_KINDS, Framework, FrameworkItem
 from reports.report_text import when
 from reports.snapshot import Snapshot

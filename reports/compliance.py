@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from audit.keys import Signer
-from audit.log import append_event
+from console.auditing.log import append_event
 from console.errors import NotFound, Refused
-from console.identity import require_actor
+from console.identity.actor import require_actor
 from console.store.db import Store
 from console.store.models import User
 from reports.checklist import evaluate, find_evidence

@@ -7,8 +7,8 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import NextPageTemplate, PageBreak, Paragraph
 
-from console.cards import FIELDS
-from console.evidence import ValidationView
+from console.registry.cards import FIELDS
+from console.release.evidence import ValidationView
 from reports.checklist import GAP, MET, PARTIAL, ItemResult
 from reports.framework_catalog import EVIDENCE_KINDS, Framework
 from reports.pdf_layout import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.evidence import CheckView, ValidationView
+from console.release.evidence import CheckView, ValidationView
 from reports.charts import MetricBar, group_chart, metrics_chart, psi_chart
 from reports.pdf_layout import WARN_FILL, WIDTH, Story, status_cell
 from reports.report_model import ModelScope

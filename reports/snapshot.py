@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from audit.chain import KeyHistory, verify_records
-from audit.log import iter_records, log_size
 from audit.merkle import root_from_leaf_hashes
 from audit.note import format_checkpoint
+from console.auditing.log import iter_records, log_size
 from console.errors import BadInput, NotFound
-from console.evidence import DeploymentView, ValidationView
+from console.release.evidence import DeploymentView, ValidationView
 from console.store.db import Store
 from reports.snapshot_entries import (
     CardValue,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.evidence import ApprovalView
-from console.policy import Policy
+from console.release.evidence import ApprovalView
+from console.release.policy import Policy
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from audit.entry import EventRecord
-from console.evidence import (
+from console.release.evidence import (
     ApprovalView,
     DeploymentView,
     ValidationView,

@@ -13,8 +13,8 @@ from click.testing import CliRunner, Result
 
 from audit.keys import KeyStore, Signer
 from console.cli import cli
+from console.identity.users import add_user, init_store
 from console.store.db import Store
-from console.users import add_user, init_store
 
 PASSPHRASE = "correct horse battery staple"
 TEAM = {

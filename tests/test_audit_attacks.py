@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from audit.keys import KeyStore, Signer
-from audit.log import append_event
-from console.users import revoke_user
+from console.auditing.log import append_event
+from console.identity.users import revoke_user
 from tests.conftest import PASSPHRASE, Runner, Team
 
 

@@ -18,9 +18,9 @@ from sqlmodel import col, select
 
 from audit.canonical import canonical_json
 from audit.keys import KeyStore, Signer
-from audit.log import append_event
-from console.artifacts import ArtifactStore
-from console.cards import (
+from console.auditing.log import append_event
+from console.errors import BadInput, NotFound, Refused
+from console.registry.cards import (
     FIELD_NAMES,
     card_completeness,
     card_fields,
@@ -28,8 +28,8 @@ from console.cards import (
     load_card_file,
     set_card_fields,
 )
-from console.errors import BadInput, NotFound, Refused
-from console.evidence import latest_validation
+from console.release.evidence import latest_validation
+from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.models import AuditEvent, ValidationCheck, ValidationRun
 from fixtures.demo import DEMO_PASSPHRASE
@@ -567,7 +567,7 @@ def test_the_demo_cards_leave_exactly_one_version_incomplete(demo: Path) -> None
     before = store_fingerprint(demo)
     fill_demo_cards(store, demo_signer(demo, "dana"))  # idempotent: nothing new is signed
     assert store_fingerprint(demo) == before
-    from console.registry import list_models
+    from console.registry.register import list_models
 
     # The demo's monitoring story adds a retrained credit-risk:3 whose card its author has yet
     # to write; the seven versions the demo registered are the ones with demo cards.
@@ -769,7 +769,7 @@ def test_rendering_changes_nothing_and_is_the_same_in_another_process(
 
 
 def test_the_card_modules_never_import_textual() -> None:
-    modules = "console.cards, reports.card_data, reports.card_markdown, reports.card_json"
+    modules = "console.registry.cards, reports.card_data, reports.card_markdown, reports.card_json"
     code = (
         f"import sys, {modules}, reports.card_pdf, fixtures.demo_cards\n"
         "sys.exit(1 if any(m.split('.')[0] == 'textual' for m in sys.modules) else 0)"

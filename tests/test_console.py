@@ -160,7 +160,7 @@ async def test_the_palette_searches_the_registry_for_models(demo_home: Path) -> 
 
 async def test_console_notices_changes_made_by_another_process(demo_home: Path) -> None:
     from audit.keys import KeyStore, Signer
-    from console.users import revoke_user
+    from console.identity.users import revoke_user
     from fixtures.demo import DEMO_PASSPHRASE
 
     store = demo_store(demo_home)
@@ -196,7 +196,7 @@ async def test_reviewer_approves_from_the_inbox_with_a_passphrase(demo_home: Pat
     """The reviewer's flow: inbox, review, approve, passphrase once, result without refresh."""
     from textual.widgets import Input
 
-    from console.workflow import list_requests
+    from console.release.requests import list_requests
     from fixtures.demo import DEMO_PASSPHRASE
 
     store = demo_store(demo_home)
@@ -225,7 +225,7 @@ async def test_reviewer_approves_from_the_inbox_with_a_passphrase(demo_home: Pat
         await _settle(pilot)
         body = str(app.screen.query_one("#evidence-body").render())
         assert "rita (reviewer)" in body
-    from console.workflow import get_request
+    from console.release.requests import get_request
 
     assert "rita" in get_request(store, target.id).counted
 

@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 from textual.binding import Binding
 
-from console.auditing import audit_size, list_events
+from console.auditing.trail import audit_size, list_events
 from console.errors import BadInput
 from console.tui.app import SignoffApp, make_app
 from fixtures.demo import DEMO_PASSPHRASE

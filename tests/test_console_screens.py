@@ -71,7 +71,7 @@ def console(home: Path, user: str, start: str = "2026-11-04T10:00:00") -> Signof
 
 def request_approved(store: Store, model: str, version: int, stage: str, approvers: int) -> int:
     """A request by the author, approved by `approvers` reviewers: ready to execute."""
-    from console.workflow import decide, request_promotion
+    from console.release.requests import decide, request_promotion
 
     home = store.home
     view = request_promotion(
@@ -83,7 +83,7 @@ def request_approved(store: Store, model: str, version: int, stage: str, approve
 
 
 def no_gates_policy(store: Store) -> None:
-    from console.policy import set_policy
+    from console.release.policy import set_policy
 
     set_policy(store, demo_signer(store.home, "ada"), NO_GATES_POLICY, "no-gates.toml")
 
@@ -130,8 +130,8 @@ def stage_row(app: SignoffApp, model: str, stage: str) -> int:
 async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
     demo_home: Path,
 ) -> None:
-    from console.evidence import stage_history
-    from console.registry import get_model
+    from console.registry.register import get_model
+    from console.release.evidence import stage_history
     from console.tui.modals import ConfirmModal
     from console.tui.release_screen import ReleaseScreen
 
@@ -185,7 +185,7 @@ async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
 async def test_a_reviewer_is_refused_with_a_notification_and_nothing_changes(
     demo_home: Path,
 ) -> None:
-    from console.registry import get_model
+    from console.registry.register import get_model
 
     store = clocked_store(demo_home)
     request_approved(store, BCC, 2, "dev", 1)
@@ -202,8 +202,8 @@ async def test_a_reviewer_is_refused_with_a_notification_and_nothing_changes(
 
 
 async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) -> None:
-    from console.evidence import stage_history
-    from console.registry import get_model
+    from console.registry.register import get_model
+    from console.release.evidence import stage_history
 
     store = clocked_store(demo_home)
     no_gates_policy(store)
@@ -234,7 +234,7 @@ async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) ->
 
 
 async def test_an_auditor_verifies_the_log_and_writes_a_checkpoint(demo_home: Path) -> None:
-    from console.auditing import audit_size, latest_checkpoint
+    from console.auditing.trail import audit_size, latest_checkpoint
     from console.tui.audit_screen import AuditScreen
 
     store = clocked_store(demo_home)
@@ -266,9 +266,9 @@ async def test_an_auditor_verifies_the_log_and_writes_a_checkpoint(demo_home: Pa
 async def test_audit_log_pages_with_n_and_p_and_filters(demo_home: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from console.auditing import audit_size
+    from console.auditing.trail import audit_size
+    from console.identity.users import add_user
     from console.tui.audit_screen import PAGE_SIZE, EventModal
-    from console.users import add_user
 
     store = clocked_store(demo_home)
     ada = demo_signer(demo_home, "ada")
@@ -378,7 +378,7 @@ async def test_model_detail_tabs_render_for_a_demo_model(demo_home: Path) -> Non
 
 
 async def test_admin_screen_is_read_only_and_says_so(demo_home: Path) -> None:
-    from console.users import list_users
+    from console.identity.users import list_users
 
     for user, expected in (("ada", "only through the CLI"), ("aud", "Read-only")):
         app = console(demo_home, user)
@@ -453,9 +453,9 @@ async def test_release_stages_page_and_filter_and_the_palette_reaches_any_page(
 async def test_text_that_looks_like_markup_shows_as_typed(demo_home: Path) -> None:
     """A comment such as "[/b]" once raised in the renderer and closed the console for
     everyone who opened the request; whatever users type is shown, never interpreted."""
+    from console.release.requests import decide, request_promotion
     from console.tui.model_list import ModelList
     from console.tui.review_screen import ReviewScreen
-    from console.workflow import decide, request_promotion
 
     store = clocked_store(demo_home)
     why, nope = "[/b] why [red]not", "[/x] nope [bold"

@@ -42,8 +42,8 @@ from console.monitoring import (
 )
 from console.monitoring.compare import ABORT, STEP, WAIT, Arm, _decide, canary_state
 from console.monitoring.settings import DEFAULTS, monitoring_settings
-from console.policy import parse_policy
-from console.registry import get_dataset, get_model, get_version
+from console.registry.register import get_dataset, get_model, get_version
+from console.release.policy import parse_policy
 from console.store.db import Store, open_store
 from console.store.models import RetrainingJob, StageAssignment
 from console.validation.reference import parse_profile
@@ -136,10 +136,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         )  # fmt: skip
     holdout = root / "holdout.csv"
     make_credit_drifted(800, seed=2, shift=0.0).to_csv(holdout, index=False)
-    from console.deployments import promote
-    from console.policy import set_policy
+    from console.release.deployments import promote
+    from console.release.policy import set_policy
+    from console.release.requests import decide, request_promotion
     from console.validation.service import run_validation
-    from console.workflow import decide, request_promotion
 
     for version in (1, 2):
         run_validation(team.store, team["dana"], MODEL, version, holdout, "default", "gender")
@@ -338,8 +338,8 @@ def test_check_is_idempotent_and_retrain_opens_a_request_without_promoting(
     assert {k: v for k, v in version.params.items() if k not in seeded} == {
         k: v for k, v in parent.items() if k not in seeded
     }  # the same hyperparameters
-    from console.evidence import latest_validation
-    from console.workflow import get_request
+    from console.release.evidence import latest_validation
+    from console.release.requests import get_request
 
     run_ = latest_validation(store, MODEL, 3)
     assert run_ is not None and run_.sensitive == "gender"  # as v1's last validation
@@ -373,7 +373,7 @@ def test_check_is_idempotent_and_retrain_opens_a_request_without_promoting(
         "dana",
     )
     assert code == 0, out
-    from console.registry import load_version_estimator
+    from console.registry.register import load_version_estimator
 
     x = pd.read_csv(files.retrain)[FEATURES]
     first, again = (load_version_estimator(store, get_version(store, MODEL, n)) for n in (3, 4))
@@ -390,7 +390,7 @@ def test_compare_champion_and_canary(
     assert state is not None and (state.champion, state.canary) == (1, 2)
     started = datetime.strptime(state.started_at, "%Y-%m-%dT%H:%M:%S.%fZ")
     frame = make_credit_drifted(1200, seed=77, shift=0.0)
-    from console.registry import load_version_estimator
+    from console.registry.register import load_version_estimator
 
     rows = []
     for version in (1, 2):
@@ -658,7 +658,7 @@ def test_roles_and_a_swapped_log(
     check()
     store = ingested(Store(home), files)
     [log] = monitoring_summary(store, MODEL).logs
-    from console.artifacts import ArtifactStore
+    from console.store.artifacts import ArtifactStore
 
     path = ArtifactStore(store.artifacts_dir).path_for(log.artifact_sha256)
     path.chmod(0o644)
@@ -676,7 +676,7 @@ def test_roles_and_a_swapped_log(
 
 
 def test_the_monitoring_policy_is_strict_and_its_defaults_are_the_default_policy() -> None:
-    from console.policy import default_policy_text
+    from console.release.policy import default_policy_text
 
     assert monitoring_settings(parse_policy(default_policy_text(), "default")).thresholds() == (
         monitoring_settings(parse_policy("version = 1\n", "empty")).thresholds()
@@ -767,11 +767,11 @@ def test_the_demo_tells_the_monitoring_story(monitored_demo: Path) -> None:
     assert model.stages["production"] == 2  # nothing was promoted
     v3 = get_version(store, MODEL, 3)
     assert v3.parent == 2 and v3.tags["retrain.trigger"] == "job 1"
-    from console.workflow import get_request
+    from console.release.requests import get_request
 
     request = get_request(demo_store(monitored_demo), job.request_id or 0)
     assert (request.version, request.stage, request.status) == (3, "dev", "open")
-    from console.auditing import verify_store
+    from console.auditing.trail import verify_store
 
     assert verify_store(store).ok
 
@@ -827,7 +827,7 @@ def test_window_counts_equal_the_validation_scan_with_nan_and_infinities(
     profile = parse_profile(
         get_dataset(store, get_version(store, MODEL, 1).train_dataset_sha256).profile
     )
-    from console.artifacts import ArtifactStore
+    from console.store.artifacts import ArtifactStore
 
     [batch] = monitoring_summary(store, MODEL).logs  # the stored log, typed as ingest wrote it
     stored = ArtifactStore(store.artifacts_dir).path_for(batch.artifact_sha256)
@@ -871,7 +871,7 @@ def test_bad_retraining_data_is_refused_before_anything_is_written(
 
 def test_the_overview_lists_monitored_models_in_one_read(demo_home: Path) -> None:
     from console.monitoring.views import monitoring_overview
-    from console.registry import list_models
+    from console.registry.register import list_models
 
     store = Store(demo_home)  # a copy: this test resolves the alerts
     overview = monitoring_overview(store, "production")

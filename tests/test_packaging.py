@@ -25,14 +25,14 @@ from audit.canonical import canonical_json, sha256_hex
 from audit.dsse import sign_envelope, sslib_keyid
 from audit.keys import public_pem, public_raw
 from console.errors import Refused
-from console.packaging import (
+from console.identity.users import revoke_user
+from console.packaging.build import (
     PREDICATE_TYPE,
     build_package,
     verify_package,
 )
 from console.store.db import Store
 from console.store.models import AuditEvent, PackageRecord
-from console.users import revoke_user
 from tests.conftest import Runner, Team, fixed_clock, make_team, one_line_error
 from tests.workflow_helpers import record_validation, register_versions
 
@@ -216,7 +216,7 @@ def test_packaging_twice_gives_identical_bytes_whatever_the_clock(
 
 
 def test_contents_manifest_and_predicate(package: Path, team: Team) -> None:
-    from console.registry import get_version
+    from console.registry.register import get_version
 
     members = members_of(package)
     view = get_version(team.store, "tumour", 1)
@@ -250,7 +250,7 @@ def test_contents_manifest_and_predicate(package: Path, team: Team) -> None:
     assert predicate["packager"] == {"name": "rel", "keyid": team["rel"].keyid}
     assert predicate["approvals"] == [] and predicate["stages"] == []
     assert predicate["stage_history"] == []
-    from console.policy import load_policy
+    from console.release.policy import load_policy
 
     assert predicate["policy_sha256"] == load_policy(team.store).digest
 
@@ -579,8 +579,8 @@ def test_a_missing_file_is_one_line_exit_2(team: Team, signoff: Runner, tmp_path
 def test_a_swapped_artifact_stops_packaging_and_changes_nothing(
     team_copy: Team, signoff: Runner, work: Path, unchanged: Any
 ) -> None:
-    from console.artifacts import ArtifactStore
-    from console.registry import get_version
+    from console.registry.register import get_version
+    from console.store.artifacts import ArtifactStore
 
     blob = ArtifactStore(team_copy.store.artifacts_dir).path_for(
         get_version(team_copy.store, "tumour", 1).artifact_sha256

@@ -1,4 +1,4 @@
-"""Tests for console.profiling: dataset profiles computed in DuckDB, checked against numpy."""
+"""Tests for console.registry.profiling: dataset profiles computed in DuckDB, checked against numpy."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.errors import BadInput
-from console.profiling import (
+from console.registry.profiling import (
     QUANTILES,
     column_types,
     detect_format,

@@ -13,7 +13,7 @@ import skops.io as sio
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from console import api
-from console.artifacts import ArtifactStore
+from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from tests.conftest import PASSPHRASE, Runner, Team, one_line_error
 
@@ -325,7 +325,7 @@ def test_python_api_registers_in_process(team: Team, training: dict[str, Path]) 
         store, me, "area", regressor, frame[["radius", "texture", "area"]], target="area"
     )
     assert second.task_type == "regression" and "r2" in second.metrics
-    from console.auditing import verify_store
+    from console.auditing.trail import verify_store
 
     assert verify_store(Store(team.home)).ok
 
@@ -358,7 +358,7 @@ def _bare_models(team: Team, owners: dict[str, str]) -> None:
 
 
 def test_the_model_list_pages_by_name_and_filters(team: Team) -> None:
-    from console.registry import model_page
+    from console.registry.register import model_page
 
     owners = {f"model-{i}": "Fraud 100%" if i % 3 == 0 else "Credit" for i in range(1, 8)}
     _bare_models(team, owners)

@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from audit.keys import KeyStore, Signer
-from console.auditing import issue_checkpoint
+from console.auditing.trail import issue_checkpoint
 from console.store.db import Store
 from fixtures.demo import DEMO_PASSPHRASE
 from reports.checklist import GAP, evaluate, find_evidence
@@ -203,8 +203,8 @@ def test_a_new_report_is_recorded_and_as_of_remakes_it_byte_for_byte(
 
 
 def test_a_report_at_n_is_unchanged_after_the_log_grows(home: Path, signoff: Runner) -> None:
-    from console import workflow
-    from console.cards import set_card_fields
+    from console.registry.cards import set_card_fields
+    from console.release import requests as workflow
 
     size = log_size(home)
     before = report(signoff, home, f"{MODEL}:2", "--as-of", size, "--framework", "sr-11-7")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from audit.log import append_event
+from console.auditing.log import append_event
 from console.store.db import open_store
 from console.store.migrations import SCHEMA_VERSION
 from console.store.models import StoreInfo

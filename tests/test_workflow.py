@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from console.deployments import canary_abort, canary_step, history, promote, rollback
 from console.errors import BadInput, IntegrityError, Refused
-from console.workflow import decide, get_request, request_promotion, withdraw
+from console.release.deployments import canary_abort, canary_step, history, promote, rollback
+from console.release.requests import decide, get_request, request_promotion, withdraw
 from tests.conftest import Runner, Team, one_line_error, store_fingerprint
 from tests.workflow_helpers import TEST_POLICY, record_validation, register_versions, use_policy
 
@@ -178,7 +178,7 @@ def test_approval_after_expiry_is_refused(flow: Team) -> None:
 
 
 def test_revoked_user_cannot_approve_and_their_approval_stops_counting(flow: Team) -> None:
-    from console.users import revoke_user
+    from console.identity.users import revoke_user
 
     view = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
     decide(flow.store, flow["rita"], view.id, "approve", "ok")
@@ -241,8 +241,8 @@ def test_rollback_rules(flow: Team) -> None:
 def test_rollback_refuses_a_target_whose_artifact_fails(flow: Team) -> None:
     import os
 
-    from console.artifacts import ArtifactStore
-    from console.registry import get_version
+    from console.registry.register import get_version
+    from console.store.artifacts import ArtifactStore
 
     _to_dev(flow, 1)
     _to_dev(flow, 2)
@@ -380,7 +380,7 @@ def test_requests_listing_and_awaiting(flow: Team, signoff: Runner) -> None:
 
 
 def test_stage_pages_cover_every_held_stage_once(demo_home: Path) -> None:
-    from console.deployments import stage_page, stage_status
+    from console.release.deployments import stage_page, stage_status
     from console.store.db import Store
 
     store = Store(demo_home)
@@ -404,7 +404,7 @@ def test_stage_pages_cover_every_held_stage_once(demo_home: Path) -> None:
 
 
 def test_the_log_filters_by_a_set_of_actions_however_old(demo_home: Path) -> None:
-    from console.auditing import list_events
+    from console.auditing.trail import list_events
     from console.store.db import Store
 
     store = Store(demo_home)

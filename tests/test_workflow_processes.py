@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from console.auditing import verify_store
-from console.workflow import decide, get_request, list_requests, request_promotion
+from console.auditing.trail import verify_store
+from console.release.requests import decide, get_request, list_requests, request_promotion
 from tests.conftest import PASSPHRASE, Team
 from tests.workflow_helpers import record_validation, register_versions, use_policy
 
@@ -51,7 +51,7 @@ def _cli(team: Team, *args: str) -> subprocess.Popen[str]:
 def test_two_processes_approving_at_once_lose_nothing(flow: Team) -> None:
     first = request_promotion(flow.store, flow["dana"], "tumour", 1, "dev", "go")
     decide(flow.store, flow["rita"], first.id, "approve", "ok")
-    from console.deployments import promote
+    from console.release.deployments import promote
 
     promote(flow.store, flow["rel"], first.id)
     staged = request_promotion(flow.store, flow["dana"], "tumour", 1, "staging", "go")
@@ -154,7 +154,7 @@ def _consistent(team: Team) -> None:
 
 def _promote_in_child(team: Team, request_id: int) -> int:
     """Fork a process that runs `promote` (imports already paid), return its pid."""
-    from console.deployments import promote
+    from console.release.deployments import promote
     from console.store.db import Store
 
     team.store.dispose()
@@ -203,6 +203,6 @@ def test_kill_9_during_promote_leaves_a_consistent_store(flow: Team) -> None:
 
 
 def _dev_version(team: Team) -> int | None:
-    from console.registry import get_model
+    from console.registry.register import get_model
 
     return get_model(team.store, "tumour").stages.get("dev")

@@ -7,9 +7,9 @@ from pathlib import Path
 from sklearn.linear_model import LogisticRegression
 
 from audit.canonical import canonical_json
-from audit.log import append_event
 from console import api
-from console.artifacts import ArtifactStore
+from console.auditing.log import append_event
+from console.store.artifacts import ArtifactStore
 from console.store.models import ValidationCheck, ValidationRun
 from tests.conftest import Team
 
@@ -123,7 +123,7 @@ def record_validation(
 
 
 def use_policy(team: Team, tmp_path: Path, text: str = TEST_POLICY) -> None:
-    from console.policy import set_policy
+    from console.release.policy import set_policy
 
     path = tmp_path / "policy.toml"
     path.write_text(text)

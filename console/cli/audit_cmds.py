@@ -32,7 +32,7 @@ def verify(checkpoint: Path | None, **kwargs: Any) -> None:
     Example:
         signoff audit verify --checkpoint kept-2026-11.txt
     """
-    from console.auditing import audit_size, read_checkpoint_file, verify_store
+    from console.auditing.trail import audit_size, read_checkpoint_file, verify_store
 
     run = invocation(kwargs)
     store = run.store()
@@ -77,7 +77,7 @@ def checkpoint_cmd(output: Path | None, **kwargs: Any) -> None:
     Example:
         signoff audit checkpoint -o checkpoint-$(date +%F).txt --as ada
     """
-    from console.auditing import issue_checkpoint
+    from console.auditing.trail import issue_checkpoint
     from console.errors import BadInput
 
     run = invocation(kwargs)
@@ -105,7 +105,7 @@ def export(directory: Path, **kwargs: Any) -> None:
     Example:
         signoff audit export ./audit-2026-q4
     """
-    from console.auditing import export_log
+    from console.auditing.trail import export_log
 
     run = invocation(kwargs)
     count, path = export_log(run.store(), directory)
@@ -133,7 +133,7 @@ def log(
     Example:
         signoff audit log --model credit-risk --action promotion.
     """
-    from console.auditing import list_events
+    from console.auditing.trail import list_events
 
     run = invocation(kwargs)
     events = list_events(

@@ -42,7 +42,7 @@ def card() -> None:
 
 
 def _ref(ref: str) -> tuple[str, int]:
-    from console.registry import parse_ref
+    from console.registry.register import parse_ref
 
     name, number = parse_ref(ref, version_required=True)
     assert number is not None
@@ -157,9 +157,14 @@ def edit_cmd(ref: str, sets: tuple[str, ...], from_file: Path | None, **kwargs: 
             --set license=proprietary --set contact="Retail Credit Risk <crr@example.org>"
         signoff card edit credit-risk:2 --from card.toml --as dana
     """
-    from console.cards import card_completeness, load_card_file, normalize_value, set_card_fields
     from console.errors import BadInput
-    from console.registry import get_version
+    from console.registry.cards import (
+        card_completeness,
+        load_card_file,
+        normalize_value,
+        set_card_fields,
+    )
+    from console.registry.register import get_version
 
     run = invocation(kwargs)
     name, number = _ref(ref)
@@ -195,7 +200,7 @@ def check_cmd(ref: str, **kwargs: Any) -> None:
     Example:
         signoff card check credit-risk:2 --json
     """
-    from console.cards import card_completeness, describe_missing
+    from console.registry.cards import card_completeness, describe_missing
 
     run = invocation(kwargs)
     name, number = _ref(ref)

@@ -110,7 +110,7 @@ def rotate(target: str | None, new_key: str | None, pubkey: Path | None, **kwarg
     """
     from audit.keys import KeyStore, load_public_pem
     from console.errors import BadInput
-    from console.users import rotate_key
+    from console.identity.users import rotate_key
 
     run = invocation(kwargs)
     if (new_key is None) == (pubkey is None):

@@ -72,7 +72,7 @@ class Invocation:
         return read_passphrase(key_name, self.passphrase_file)
 
     def signer(self, store: Store) -> Signer:
-        from console.identity import key_dirs, unlock
+        from console.identity.actor import key_dirs, unlock
 
         return unlock(store, self.user, key_dirs(store, self.keys()), self.passphrase)
 

@@ -25,8 +25,8 @@ def init(admin: str, **kwargs: Any) -> None:
         signoff init --admin alice --home ./governance
     """
     from audit.keys import KeyStore, Signer, check_name
+    from console.identity.users import init_store, prepare_home
     from console.store.db import Store
-    from console.users import init_store, prepare_home
 
     run = invocation(kwargs)
     check_name(admin, "admin name")
@@ -70,7 +70,7 @@ def add(name: str, role: str, pubkey: Path, **kwargs: Any) -> None:
     """
     from audit.keys import load_public_pem
     from console.errors import BadInput
-    from console.users import add_user
+    from console.identity.users import add_user
 
     run = invocation(kwargs)
     if not pubkey.is_file():
@@ -91,7 +91,7 @@ def revoke(name: str, **kwargs: Any) -> None:
     Example:
         signoff users revoke bob --as alice
     """
-    from console.users import revoke_user
+    from console.identity.users import revoke_user
 
     run = invocation(kwargs)
     store = run.store()
@@ -108,7 +108,7 @@ def list_users_cmd(**kwargs: Any) -> None:
     Example:
         signoff users list --json
     """
-    from console.users import list_users
+    from console.identity.users import list_users
 
     run = invocation(kwargs)
     views = list_users(run.store())

@@ -12,7 +12,7 @@ import click
 from console.cli.options import common, invocation, print_json, stage_progress, table
 
 if TYPE_CHECKING:
-    from console.evidence import CheckView, ValidationView
+    from console.release.evidence import CheckView, ValidationView
 
 # Files above this many rows get a progress bar on stderr.
 PROGRESS_ROWS = 100_000
@@ -59,7 +59,7 @@ def validate_cmd(
         signoff validate credit-risk:2 --data holdout.csv --target default \\
             --sensitive gender --as dana
     """
-    from console.registry import parse_ref
+    from console.registry.register import parse_ref
     from console.validation import run_validation
 
     run = invocation(kwargs)
@@ -168,8 +168,8 @@ def validations_cmd(ref: str, **kwargs: Any) -> None:
     Example:
         signoff validations credit-risk:2
     """
-    from console.evidence import validation_runs
-    from console.registry import get_model, get_version, parse_ref
+    from console.registry.register import get_model, get_version, parse_ref
+    from console.release.evidence import validation_runs
 
     run = invocation(kwargs)
     name, number = parse_ref(ref)

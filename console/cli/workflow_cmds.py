@@ -10,7 +10,7 @@ import click
 from console.cli.options import SignoffGroup, common, invocation, print_json, table
 
 if TYPE_CHECKING:
-    from console.workflow import RequestView
+    from console.release.requests import RequestView
 
 
 @click.group("policy", cls=SignoffGroup)
@@ -27,7 +27,7 @@ def policy_show(**kwargs: Any) -> None:
     Example:
         signoff policy show
     """
-    from console.policy import load_policy
+    from console.release.policy import load_policy
 
     run = invocation(kwargs)
     current = load_policy(run.store())
@@ -58,7 +58,7 @@ def policy_set(file: Path, **kwargs: Any) -> None:
         signoff policy set policy.toml --as ada
     """
     from console.errors import BadInput
-    from console.policy import set_policy
+    from console.release.policy import set_policy
 
     run = invocation(kwargs)
     try:
@@ -117,8 +117,8 @@ def request_cmd(ref: str, stage: str, canary: int | None, comment: str, **kwargs
     Example:
         signoff request credit-risk:2 --to staging --comment "beats v1 on AUC" --as dana
     """
-    from console.registry import parse_ref
-    from console.workflow import request_promotion
+    from console.registry.register import parse_ref
+    from console.release.requests import request_promotion
 
     run = invocation(kwargs)
     model, version = parse_ref(ref, version_required=True)
@@ -147,7 +147,7 @@ def requests_cmd(
         signoff requests --pending --awaiting-me --as rita
     """
     from console.errors import BadInput
-    from console.workflow import list_requests
+    from console.release.requests import list_requests
 
     run = invocation(kwargs)
     if (mine or awaiting_me) and not run.user:
@@ -195,7 +195,7 @@ def show_request_cmd(request: str, **kwargs: Any) -> None:
     Example:
         signoff show-request 3
     """
-    from console.workflow import get_request, parse_request_id
+    from console.release.requests import get_request, parse_request_id
 
     run = invocation(kwargs)
     view = get_request(run.store(), parse_request_id(request))
@@ -206,7 +206,7 @@ def show_request_cmd(request: str, **kwargs: Any) -> None:
 
 
 def _decision(request: str, comment: str, decision: str, kwargs: dict[str, Any]) -> None:
-    from console.workflow import decide, parse_request_id
+    from console.release.requests import decide, parse_request_id
 
     run = invocation(kwargs)
     request_id = parse_request_id(request)
@@ -262,7 +262,7 @@ def withdraw_cmd(request: str, reason: str, **kwargs: Any) -> None:
     Example:
         signoff withdraw 3 --reason "superseded by v4" --as dana
     """
-    from console.workflow import parse_request_id, withdraw
+    from console.release.requests import parse_request_id, withdraw
 
     run = invocation(kwargs)
     store = run.store()
@@ -280,8 +280,8 @@ def promote_cmd(request: str, **kwargs: Any) -> None:
     Example:
         signoff promote 3 --as rel
     """
-    from console.deployments import promote
-    from console.workflow import parse_request_id
+    from console.release.deployments import promote
+    from console.release.requests import parse_request_id
 
     run = invocation(kwargs)
     store = run.store()
@@ -315,7 +315,7 @@ def canary_step_cmd(model: str, stage: str, **kwargs: Any) -> None:
     Example:
         signoff canary step credit-risk --stage production --as rel
     """
-    from console.deployments import canary_step
+    from console.release.deployments import canary_step
 
     run = invocation(kwargs)
     store = run.store()
@@ -340,7 +340,7 @@ def canary_abort_cmd(model: str, stage: str, reason: str, **kwargs: Any) -> None
     Example:
         signoff canary abort credit-risk --stage production --reason "latency" --as rel
     """
-    from console.deployments import canary_abort
+    from console.release.deployments import canary_abort
 
     run = invocation(kwargs)
     store = run.store()
@@ -363,7 +363,7 @@ def rollback_cmd(
     Example:
         signoff rollback credit-risk --stage production --reason "INC-4411 drift" --as rel
     """
-    from console.deployments import rollback
+    from console.release.deployments import rollback
 
     run = invocation(kwargs)
     store = run.store()
@@ -388,7 +388,7 @@ def history_cmd(model: str, stage: str | None, **kwargs: Any) -> None:
     Example:
         signoff history credit-risk --stage production
     """
-    from console.deployments import history
+    from console.release.deployments import history
 
     run = invocation(kwargs)
     entries = history(run.store(), model, stage)

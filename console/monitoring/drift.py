@@ -30,7 +30,6 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
-from console.evidence import latest_validation
 from console.monitoring.logs import PREDICTION, TS, VERSION, verified_paths
 from console.monitoring.scope import evaluation_scope
 from console.monitoring.settings import MonitoringSettings, Window
@@ -45,7 +44,8 @@ from console.monitoring.windows import (
     window_end,
     window_start,
 )
-from console.registry import VersionView, get_dataset
+from console.registry.register import VersionView, get_dataset
+from console.release.evidence import latest_validation
 from console.store.db import Store
 from console.validation.drift import (
     binned_ks,

@@ -23,10 +23,9 @@ from sqlmodel import Session, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
-from audit.log import append_event
-from console.artifacts import ArtifactStore
+from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
-from console.identity import require_actor
+from console.identity.actor import require_actor
 from console.monitoring.logs import (
     INPUT_TIMESTAMP,
     PREDICTION,
@@ -51,9 +50,10 @@ from console.monitoring.sql import (
     path_literal,
     rows,
 )
-from console.policy import load_policy
-from console.profiling import file_sha256, kind_of, relation_sql
-from console.registry import ModelView, VersionView, check_model_name, get_model
+from console.registry.profiling import file_sha256, kind_of, relation_sql
+from console.registry.register import ModelView, VersionView, check_model_name, get_model
+from console.release.policy import load_policy
+from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.models import PredictionLog, StageAssignment
 

@@ -17,11 +17,9 @@ import duckdb
 from sqlmodel import Session
 
 from audit.keys import Signer
-from audit.log import append_event
-from console.artifacts import ArtifactStore
+from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
-from console.evidence import latest_validation_in
-from console.identity import require_actor
+from console.identity.actor import require_actor
 from console.monitoring.ingest import count, examples, read_raw
 from console.monitoring.logs import (
     OUTCOME,
@@ -43,8 +41,10 @@ from console.monitoring.sql import (
     path_literal,
     rows,
 )
-from console.profiling import file_sha256
-from console.registry import ModelView, check_model_name, get_model
+from console.registry.profiling import file_sha256
+from console.registry.register import ModelView, check_model_name, get_model
+from console.release.evidence import latest_validation_in
+from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.models import OutcomeBatch
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from console.artifacts import ArtifactStore
+from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.models import OutcomeBatch, PredictionLog
 

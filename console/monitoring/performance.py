@@ -25,7 +25,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from console.errors import NotFound
-from console.evidence import latest_validation
 from console.monitoring.drift import FILE_COLUMN, file_names
 from console.monitoring.logs import (
     OUTCOME,
@@ -50,7 +49,8 @@ from console.monitoring.windows import (
     window_end,
     window_start,
 )
-from console.registry import VersionView
+from console.registry.register import VersionView
+from console.release.evidence import latest_validation
 from console.store.db import Store
 from console.validation.bootstrap import BootstrapPlan, Statistic, auc_of, mean_of, r2_of
 

@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
-from audit.log import append_event
+from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, Refused
-from console.identity import require_actor
+from console.identity.actor import require_actor
 from console.monitoring.logs import next_id
 from console.monitoring.settings import EVALUATE_ROLES, RESOLVE_ROLES
 from console.monitoring.views import RESOLVED, AlertView, alert_view

@@ -25,15 +25,13 @@ from typing import Any
 from sqlmodel import select
 
 from audit.keys import Signer
-from audit.log import append_event
+from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, SignoffError
-from console.evidence import latest_validation
-from console.identity import require_actor
+from console.identity.actor import require_actor
 from console.monitoring.settings import RETRAIN_ROLES
 from console.monitoring.views import OPEN, RETRAINED
-from console.policy import load_policy
-from console.profiling import detect_format, file_sha256
-from console.registry import (
+from console.registry.profiling import detect_format, file_sha256
+from console.registry.register import (
     ModelView,
     RegisterRequest,
     VersionView,
@@ -42,6 +40,8 @@ from console.registry import (
     load_version_estimator,
     register_version,
 )
+from console.release.evidence import latest_validation
+from console.release.policy import load_policy
 from console.store.db import Store
 from console.store.models import RetrainingJob
 
@@ -204,8 +204,8 @@ def retrain(
     """Refit, register with lineage, validate and request the first stage; never promote."""
     import skops.io as sio
 
+    from console.release.requests import request_promotion
     from console.validation.service import run_validation
-    from console.workflow import request_promotion
 
     check_model_name(model)
     data = Path(data)

@@ -12,7 +12,7 @@ from console.monitoring.record import Recorded, record_windows
 from console.monitoring.settings import Window, monitoring_settings
 from console.monitoring.views import OPEN, AlertView, list_alerts
 from console.monitoring.windows import Crossing, WindowResult
-from console.policy import load_policy
+from console.release.policy import load_policy
 from console.store.db import Store
 
 _FAMILIES = {"drift": ("drift.", "quality."), "performance": ("performance.",)}

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from console.errors import BadInput
-from console.policy import RETRAIN_TRIGGERS, WINDOW_PATTERN, Policy
+from console.release.policy import RETRAIN_TRIGGERS, WINDOW_PATTERN, Policy
 
-# The values of console/default_policy.toml. A policy that omits a key gets this default, so
+# The values of console/release/default_policy.toml. A policy that omits a key gets this default, so
 # deleting a line from the policy never silently disables a check.
 DEFAULTS: dict[str, object] = {
     "window": "7d",

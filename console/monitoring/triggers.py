@@ -23,8 +23,8 @@ from sqlmodel import select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
-from audit.log import append_event
-from console.identity import require_actor
+from console.auditing.log import append_event
+from console.identity.actor import require_actor
 from console.monitoring.drift import evaluate_drift
 from console.monitoring.logs import log_batches, next_id
 from console.monitoring.performance import evaluate_performance
@@ -32,8 +32,8 @@ from console.monitoring.record import Recorded, record_windows_in
 from console.monitoring.settings import EVALUATE_ROLES, MonitoringSettings, monitoring_settings
 from console.monitoring.views import OPEN, AlertView, JobView, alerts_in, job_view
 from console.monitoring.windows import WindowResult, parse_store_time
-from console.policy import load_policy
-from console.registry import ModelView, check_model_name, get_model, list_models
+from console.registry.register import ModelView, check_model_name, get_model, list_models
+from console.release.policy import load_policy
 from console.store.db import Store
 from console.store.models import RetrainingJob
 

@@ -14,12 +14,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from console.policy import Policy, load_policy
+from console.identity.users import UserView, list_users
+from console.release.policy import Policy, load_policy
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
 from console.tui.text import PlainTable, line, lines
 from console.tui.titlebar import TitleBar
-from console.users import UserView, list_users
 
 CLI_NOTE = (
     "You are an admin. Users and the policy change only through the CLI, each change signed "

@@ -189,7 +189,7 @@ class SignoffApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
     def _unlock(self, source: PassphraseSource, action: Callable[[Signer], object]) -> None:
         from audit.keys import default_keys_dir
-        from console.identity import key_dirs, unlock
+        from console.identity.actor import key_dirs, unlock
 
         directory = self._keys_dir or default_keys_dir()
         signer = unlock(self.store, self.user, key_dirs(self.store, directory), source)
@@ -204,7 +204,7 @@ class SignoffApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def poll_store(self) -> None:
-        from console.auditing import audit_size
+        from console.auditing.trail import audit_size
 
         # Cheap: the audit log grows with every state change, from any process.
         size = audit_size(self.store)

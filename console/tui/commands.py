@@ -20,7 +20,7 @@ class SignoffCommands(Provider):
     """Navigation, actions, one entry per open request, and the models a query names."""
 
     async def startup(self) -> None:
-        from console.workflow import list_requests
+        from console.release.requests import list_requests
 
         app = cast("SignoffApp", self.app)
         # `app.store` may still be opening: touch it in the thread, never on the UI's.
@@ -48,7 +48,7 @@ class SignoffCommands(Provider):
 
     async def _models(self, query: str) -> list[tuple[str, str, Callable[[], object]]]:
         """ "Open model" entries for the models whose name contains the query's last word."""
-        from console.registry import model_page
+        from console.registry.register import model_page
 
         app = cast("SignoffApp", self.app)
         words = query.split()

@@ -18,11 +18,11 @@ from console.tui.text import PlainTable
 from console.tui.titlebar import TitleBar
 
 if TYPE_CHECKING:
-    from console.auditing import EventView
-    from console.evidence import FailingRun
+    from console.auditing.trail import EventView
+    from console.identity.users import UserView
     from console.monitoring.views import AlertView
-    from console.users import UserView
-    from console.workflow import RequestView
+    from console.release.evidence import FailingRun
+    from console.release.requests import RequestView
 
 STAGE_ACTIONS = (
     "promotion.executed",
@@ -102,11 +102,11 @@ class DashboardScreen(SignoffScreen):
     @reads_store
     def load(self) -> None:
         # The services import here, in the worker: the first frame does not wait for them.
-        from console.auditing import audit_size, latest_checkpoint, list_events
-        from console.evidence import failing_latest_runs
+        from console.auditing.trail import audit_size, latest_checkpoint, list_events
+        from console.identity.users import list_users
         from console.monitoring.views import list_alerts
-        from console.users import list_users
-        from console.workflow import list_requests
+        from console.release.evidence import failing_latest_runs
+        from console.release.requests import list_requests
 
         user = self.signoff.user
         me = next((u for u in list_users(self.store) if u.name == user), None) if user else None

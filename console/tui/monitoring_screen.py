@@ -187,7 +187,7 @@ class MonitoringScreen(SignoffScreen):
         from console.monitoring.compare import canary_state, compare_canary
         from console.monitoring.settings import monitoring_settings
         from console.monitoring.views import monitoring_overview, monitoring_summary
-        from console.policy import load_policy
+        from console.release.policy import load_policy
 
         store = self.store
         policy = load_policy(store)

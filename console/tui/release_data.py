@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.deployments import StageChange, StagePage, stage_page, stage_status
-from console.policy import load_policy
+from console.release.deployments import StageChange, StagePage, stage_page, stage_status
+from console.release.policy import load_policy
+from console.release.requests import list_requests
 from console.store.db import Store
-from console.workflow import list_requests
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from audit.keys import Signer
-from console.deployments import PROMOTE_ROLES, canary_abort, canary_step, promote, rollback
-from console.policy import load_policy
+from console.identity.users import list_users
+from console.release.deployments import PROMOTE_ROLES, canary_abort, canary_step, promote, rollback
+from console.release.policy import load_policy
+from console.release.requests import RequestView, list_requests
 from console.tui.bars import share_bar
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
@@ -27,8 +29,6 @@ from console.tui.model_list import FILTER_DELAY
 from console.tui.release_data import ReleaseCommand, StageRow, StagesRead, describe, read_stages
 from console.tui.text import PlainTable
 from console.tui.titlebar import TitleBar
-from console.users import list_users
-from console.workflow import RequestView, list_requests
 
 STAGE_PAGE = 50  # models per page of the stages table
 

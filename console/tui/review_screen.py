@@ -13,14 +13,14 @@ from textual.message import Message
 from textual.widgets import Static
 
 from audit.keys import Signer
-from console.evidence import CheckView, ValidationView, latest_validation
-from console.registry import VersionView, get_model, get_version
+from console.registry.register import VersionView, get_model, get_version
+from console.release.evidence import CheckView, ValidationView, latest_validation
+from console.release.requests import RequestView, decide, get_request
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
 from console.tui.modals import Decision, DecisionModal
 from console.tui.text import Part, line, lines
 from console.tui.titlebar import TitleBar
-from console.workflow import RequestView, decide, get_request
 
 
 @dataclass
@@ -98,7 +98,7 @@ class ReviewScreen(SignoffScreen):
         changes: list[str] = []
         if champion is not None:
             try:
-                from console.cards import card_fields
+                from console.registry.cards import card_fields
 
                 mine = card_fields(self.store, request.model, request.version)
                 theirs = card_fields(self.store, request.model, champion.number)

@@ -37,7 +37,7 @@ def count_rows(path: Path) -> int:
     """The file's data rows, counted by DuckDB (BadInput if it is not a CSV or Parquet file)."""
     import duckdb
 
-    from console.profiling import detect_format, relation_sql
+    from console.registry.profiling import detect_format, relation_sql
 
     fmt = detect_format(path)
     con = duckdb.connect(":memory:")
@@ -63,7 +63,7 @@ def read_validation_data(
 
     `optional` columns (e.g. a champion's features) are read when the file has them.
     """
-    from console.profiling import detect_format, file_sha256
+    from console.registry.profiling import detect_format, file_sha256
 
     path = Path(path)
     fmt = detect_format(path)

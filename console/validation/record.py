@@ -8,11 +8,11 @@ from sqlmodel import func, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
-from audit.log import append_event
-from console.artifacts import ArtifactStore
-from console.evidence import ValidationView, latest_validation_in
-from console.identity import require_actor
-from console.registry import VersionView
+from console.auditing.log import append_event
+from console.identity.actor import require_actor
+from console.registry.register import VersionView
+from console.release.evidence import ValidationView, latest_validation_in
+from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.models import ValidationCheck, ValidationRun
 from console.validation.checks import FAIL, WARN, Check, finite, plain, run_status, status_counts

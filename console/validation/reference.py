@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from console.errors import BadInput
-from console.profiling import kind_of, relation_sql
+from console.registry.profiling import kind_of, relation_sql
 
 MEMORY_LIMIT = "256MiB"
 _MAX_THREADS = 8
@@ -25,7 +25,7 @@ _EXAMPLES = 5
 
 @dataclass(frozen=True)
 class ProfiledColumn:
-    """One column of a training profile (console.profiling), typed."""
+    """One column of a training profile (console.registry.profiling), typed."""
 
     name: str
     dtype: str

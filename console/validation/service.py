@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from audit.keys import Signer
-from console.evidence import ValidationView
-from console.identity import require_actor
-from console.policy import load_policy
-from console.registry import get_dataset, get_version, load_version_estimator
+from console.identity.actor import require_actor
+from console.registry.register import get_dataset, get_version, load_version_estimator
+from console.release.evidence import ValidationView
+from console.release.policy import load_policy
 from console.store.db import Store
 from console.validation.bootstrap import BootstrapPlan
 from console.validation.champion import champion_check, champion_target

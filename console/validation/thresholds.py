@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from console.policy import Policy
+from console.release.policy import Policy
 
-# The values of console/default_policy.toml. A policy that omits a key gets this default rather
+# The values of console/release/default_policy.toml. A policy that omits a key gets this default rather
 # than no check at all, so deleting a line from the policy never silently disables a check.
 DEFAULTS: dict[str, float] = {
     "min_accuracy": 0.7,

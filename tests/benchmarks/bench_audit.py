@@ -278,14 +278,14 @@ def _team(workdir: Path) -> tuple[Any, Any, Callable[[], str]]:
 
 
 def _log_size(store: Any) -> int:
-    from audit.log import log_size
+    from console.auditing.log import log_size
 
     with store.session() as session:
         return log_size(session)
 
 
 def _check_log(store: Any, expected: int) -> None:
-    from audit.log import iter_records
+    from console.auditing.log import iter_records
 
     with store.session() as session:
         records = list(iter_records(session))
@@ -295,7 +295,7 @@ def _check_log(store: Any, expected: int) -> None:
 
 def bench_append_bulk(workdir: Path, count: int) -> float:
     """`count` signed events appended in one transaction, as a batch job would."""
-    from audit.log import append_event
+    from console.auditing.log import append_event
 
     store, signer, clock = _team(workdir)
     before = _log_size(store)
@@ -322,7 +322,7 @@ def bench_append_bulk(workdir: Path, count: int) -> float:
 
 def bench_append_single(workdir: Path, count: int) -> float:
     """`count` signed events, each in its own transaction, as every CLI command writes."""
-    from audit.log import append_event
+    from console.auditing.log import append_event
 
     store, signer, clock = _team(workdir)
     before = _log_size(store)

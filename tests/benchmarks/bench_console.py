@@ -31,7 +31,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Label
 from textual.worker import WorkerCancelled
 
-from console.auditing import list_events
+from console.auditing.trail import list_events
 from console.store.db import Store
 from console.tui.app import make_app
 from tests.conftest import make_team

@@ -2,7 +2,7 @@
 
 Run it as a script (``python tests/benchmarks/bench_drift.py [--rows 1000000 10000000]``) or under
 pytest (``pytest tests/benchmarks/bench_drift.py -s``). DuckDB itself writes a seeded 1M-row
-training Parquet file (profiled with console.profiling, not timed) and, for each size, a current
+training Parquet file (profiled with console.registry.profiling, not timed) and, for each size, a current
 file of N rows x 20 numeric columns with two columns shifted. Each implementation then computes
 the same statistics (null, range and per-edge counts, then PSI on the profile's bins and the
 binned KS test) in a fresh Python process, so that each peak RSS is its own (interpreter and
@@ -164,7 +164,7 @@ def run_benchmark(
     workdir: Path, sizes: tuple[int, ...] = SIZES, repeat: int = 1
 ) -> list[dict[str, float]]:
     from audit.canonical import canonical_json
-    from console.profiling import profile_dataset
+    from console.registry.profiling import profile_dataset
 
     started = time.perf_counter()
     training = make_parquet(workdir / "train.parquet", REFERENCE_ROWS, seed=0.25, shift=0.0)

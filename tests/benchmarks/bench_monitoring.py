@@ -79,8 +79,8 @@ def make_store(workdir: Path, names: list[str]) -> Path:
 
     from audit.keys import KeyStore, Signer
     from console import api
+    from console.identity.users import add_user, init_store
     from console.store.db import Store
-    from console.users import add_user, init_store
 
     sample = make_log(workdir / "sample.parquet", TRAIN_ROWS, seed=0.25)
     train = (
@@ -143,8 +143,8 @@ def _flatten(windows: list[Any]) -> dict[str, float | None]:
 
 def duckdb_drift(home: Path, model: str) -> tuple[dict[str, float | None], float]:
     """The product path; returns the statistics and the seconds spent verifying digests."""
-    from console.artifacts import ArtifactStore
     from console.monitoring.drift import evaluate_drift
+    from console.store.artifacts import ArtifactStore
     from console.store.db import open_store
 
     spent = [0.0]
@@ -167,11 +167,11 @@ def pandas_drift(home: Path, model: str) -> dict[str, float | None]:
     import numpy as np
     import pandas as pd
 
-    from console.artifacts import ArtifactStore
     from console.monitoring.drift import feature_statistics
     from console.monitoring.logs import log_batches
     from console.monitoring.windows import WindowResult, store_time
-    from console.registry import get_dataset, get_model
+    from console.registry.register import get_dataset, get_model
+    from console.store.artifacts import ArtifactStore
     from console.store.db import open_store
     from console.validation.reference import ColumnMeasure, NumericCounts, parse_profile
 

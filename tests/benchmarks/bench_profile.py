@@ -29,7 +29,7 @@ CATEGORICAL = 4
 SEED = 20240611
 BINS = 10
 TOP_K = 50
-# Same levels as console.profiling.QUANTILES, restated so the pandas child needs no signoff import.
+# Same levels as console.registry.profiling.QUANTILES, restated so the pandas child needs no signoff import.
 NAMED_QUANTILES = {
     "p01": 0.01,
     "p05": 0.05,
@@ -73,7 +73,7 @@ def make_dataset(path: Path, rows: int = ROWS, seed: int = SEED) -> Path:
 
 
 def pandas_profile(path: Path, bins: int = BINS, top_k: int = TOP_K) -> dict[str, object]:
-    """The profile console.profiling computes, computed with pandas and numpy instead."""
+    """The profile console.registry.profiling computes, computed with pandas and numpy instead."""
     import numpy as np
     import pandas as pd
 
@@ -129,7 +129,7 @@ def pandas_profile(path: Path, bins: int = BINS, top_k: int = TOP_K) -> dict[str
 
 
 def duckdb_profile(path: Path) -> dict[str, object]:
-    from console.profiling import profile_dataset
+    from console.registry.profiling import profile_dataset
 
     return profile_dataset(path, bins=BINS, top_k=TOP_K)
 

@@ -103,23 +103,25 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
     import pandas as pd
     import skops.io
 
-    import console.artifacts
-    import console.profiling
-    import console.registry
+    import console.registry.profiling
+    import console.registry.register
+    import console.store.artifacts
 
     def wrap(obj: Any, name: str, phase: str) -> None:
         _patch(stack, obj, name, timer.wrap(phase, getattr(obj, name)))
 
     wrap(skops.io, "dumps", "skops dump")  # console.api imports skops.io at call time
     wrap(pd.DataFrame, "to_parquet", "parquet write")
-    wrap(console.registry, "load_artifact", "skops load + type check")
-    wrap(console.registry, "describe", "describe estimator")
-    wrap(console.profiling, "profile_dataset", "profile_dataset (DuckDB)")  # imported at call
-    wrap(console.profiling, "file_sha256", "dataset sha256")
-    wrap(console.registry, "_read_frame", "read frame back")
-    wrap(console.registry, "training_metrics", "training metrics")
-    wrap(console.artifacts.ArtifactStore, "put_bytes", "artifact put")
-    wrap(console.registry, "append_event", "append_event")
+    wrap(console.registry.register, "load_artifact", "skops load + type check")
+    wrap(console.registry.register, "describe", "describe estimator")
+    wrap(
+        console.registry.profiling, "profile_dataset", "profile_dataset (DuckDB)"
+    )  # imported at call
+    wrap(console.registry.profiling, "file_sha256", "dataset sha256")
+    wrap(console.registry.register, "_read_frame", "read frame back")
+    wrap(console.registry.register, "training_metrics", "training metrics")
+    wrap(console.store.artifacts.ArtifactStore, "put_bytes", "artifact put")
+    wrap(console.registry.register, "append_event", "append_event")
     _patch(stack, store, "session", timer.wrap_context("transaction", store.session))
 
 
@@ -139,8 +141,8 @@ def bench_register(workdir: Path, versions: int = VERSIONS) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
 
     from console import api
-    from console.auditing import verify_store
-    from console.registry import get_model
+    from console.auditing.trail import verify_store
+    from console.registry.register import get_model
     from tests.conftest import PASSPHRASE, make_team
 
     team = make_team(workdir / "home", workdir / "keys")

@@ -19,8 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script: make `audit`, `console`, `tests` importable
     sys.path.insert(0, str(REPO))
 
-from audit.log import append_event  # noqa: E402
-from console.auditing import verify_store  # noqa: E402
+from console.auditing.log import append_event  # noqa: E402
+from console.auditing.trail import verify_store  # noqa: E402
 from reports.compliance import build_report  # noqa: E402
 from tests.conftest import make_team  # noqa: E402
 from tests.workflow_helpers import record_validation, register_versions  # noqa: E402

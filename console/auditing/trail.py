@@ -20,10 +20,10 @@ from audit.export_format import (
     record_to_json,
 )
 from audit.keys import Signer
-from audit.log import append_event, iter_records, log_size
 from audit.note import NoteError
+from console.auditing.log import append_event, iter_records, log_size
 from console.errors import BadInput
-from console.identity import require_actor
+from console.identity.actor import require_actor
 from console.store.db import Store
 from console.store.models import AuditEvent, Checkpoint, StoreInfo
 

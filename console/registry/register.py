@@ -13,14 +13,14 @@ from sqlmodel import Session, col, func, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
-from audit.log import append_event
-from console.artifacts import ArtifactStore
+from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
-from console.estimators import LoadedArtifact, describe, load_artifact
-from console.identity import require_actor
-from console.paging import Paged, name_page
+from console.identity.actor import require_actor
+from console.registry.estimators import LoadedArtifact, describe, load_artifact
+from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.models import Dataset, ModelVersion, RegisteredModel, StageAssignment
+from console.store.paging import Paged, name_page
 
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 RISK_TIERS = ("low", "medium", "high")
@@ -89,7 +89,7 @@ class Registered:
 
 def register_version(store: Store, actor: Signer, request: RegisterRequest) -> Registered:
     """Check everything, store the artifact, then record model, data and version in one transaction."""
-    from console.profiling import file_sha256, profile_dataset
+    from console.registry.profiling import file_sha256, profile_dataset
 
     check_model_name(request.model)
     if request.info.risk_tier not in RISK_TIERS:

@@ -31,15 +31,15 @@ from audit.dsse import (
     verify_envelope,
 )
 from audit.keys import Signer, load_public_pem
-from audit.log import append_event
-from console.artifacts import ArtifactStore
+from console.auditing.log import append_event
 from console.errors import BadInput, IntegrityError, NotFound
-from console.identity import require_actor
+from console.identity.actor import require_actor
+from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.models import PackageRecord, User, UserKey
 
 if TYPE_CHECKING:
-    from console.registry import VersionView
+    from console.registry.register import VersionView
 
 __all__ = [
     "MANIFEST",
@@ -100,7 +100,7 @@ def build_package(
     store: Store, signer: Signer, model: str, version: int, output: Path | None
 ) -> PackageResult:
     """Write MODEL:VERSION's signed package, verify it, then record it and its event."""
-    from console.registry import get_version
+    from console.registry.register import get_version
 
     view = get_version(store, model, version)
     with store.session() as session:
@@ -193,9 +193,9 @@ def _contents(
     store: Store, signer: Signer, view: VersionView
 ) -> tuple[dict[str, bytes], dict[str, object]]:
     """Every file of the package but the attestation, and the attestation's predicate."""
-    from console.evidence import latest_validation, model_approvals, stage_history
-    from console.policy import load_policy
-    from console.registry import get_dataset
+    from console.registry.register import get_dataset
+    from console.release.evidence import latest_validation, model_approvals, stage_history
+    from console.release.policy import load_policy
 
     model, version = view.model, view.number
     artifacts = ArtifactStore(store.artifacts_dir)

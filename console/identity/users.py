@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from audit.keys import Signer, check_name, keyid, public_pem, public_raw
-from audit.log import append_event
+from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, Refused, StoreError
-from console.identity import ROLES, active_key, require_actor
+from console.identity.actor import ROLES, active_key, require_actor
 from console.store.db import Store
 from console.store.migrations import check_schema
 from console.store.models import StoreInfo, User, UserKey
@@ -48,7 +48,7 @@ def init_store(store: Store, admin: Signer, *, demo: bool = False) -> str:
     """Create the store, its schema and the genesis event naming the first admin."""
     prepare_home(store)
     store_id = uuid.uuid4().hex
-    from console.policy import write_default_policy
+    from console.release.policy import write_default_policy
 
     try:
         policy_digest = write_default_policy(store)

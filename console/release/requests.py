@@ -12,13 +12,13 @@ from sqlmodel import Session, col, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
-from audit.log import append_event
+from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, Refused
-from console.evidence import ApprovalView, approvals_for, latest_validation_in
-from console.gates import GateResult, evaluate_gates
-from console.identity import require_actor
-from console.policy import Policy, StagePolicy, load_policy
-from console.registry import check_model_name
+from console.identity.actor import require_actor
+from console.registry.register import check_model_name
+from console.release.evidence import ApprovalView, approvals_for, latest_validation_in
+from console.release.gates import GateResult, evaluate_gates
+from console.release.policy import Policy, StagePolicy, load_policy
 from console.store.db import Store
 from console.store.models import (
     ModelVersion,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from console.evidence import ValidationView, latest_validation_in
-from console.policy import StagePolicy
+from console.release.evidence import ValidationView, latest_validation_in
+from console.release.policy import StagePolicy
 from console.store.db import Store
 from console.store.models import PackageRecord
 
@@ -65,7 +65,7 @@ def _fairness_passed(run: ValidationView | None) -> GateResult:
 
 
 def _card_complete(session: Session, model: str, version: int) -> GateResult:
-    from console.cards import card_completeness_in
+    from console.registry.cards import card_completeness_in
 
     missing = card_completeness_in(session, model, version)
     if missing:

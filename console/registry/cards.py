@@ -35,11 +35,11 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from audit.keys import Signer
-from audit.log import append_event
+from console.auditing.log import append_event
 from console.errors import BadInput
-from console.evidence import latest_validation_in
-from console.identity import require_actor
-from console.registry import get_version
+from console.identity.actor import require_actor
+from console.registry.register import get_version
+from console.release.evidence import latest_validation_in
 from console.store.db import Store
 from console.store.models import CardField
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.errors import BadInput
-from console.identity import ROLES
+from console.identity.actor import ROLES
 from console.store.db import Store
 
 if TYPE_CHECKING:
@@ -325,8 +325,8 @@ def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
     import os
     import tempfile
 
-    from audit.log import append_event
-    from console.identity import require_actor
+    from console.auditing.log import append_event
+    from console.identity.actor import require_actor
     from console.store.models import StoreInfo
 
     policy = parse_policy(text, source)

@@ -8,14 +8,21 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from audit.keys import Signer
-from audit.log import append_event
-from console.artifacts import ArtifactStore
+from console.auditing.log import append_event
 from console.errors import BadInput, IntegrityError, NotFound, Refused
-from console.evidence import DeploymentView, stage_history
-from console.identity import require_actor
-from console.paging import Paged, name_page
-from console.policy import load_policy
-from console.registry import check_model_name
+from console.identity.actor import require_actor
+from console.registry.register import check_model_name
+from console.release.evidence import DeploymentView, stage_history
+from console.release.policy import load_policy
+from console.release.requests import (
+    CANARY,
+    OPEN,
+    _load_request,
+    _next_id,
+    _view,
+    check_stage_order,
+)
+from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.models import (
     Deployment,
@@ -24,14 +31,7 @@ from console.store.models import (
     RegisteredModel,
     StageAssignment,
 )
-from console.workflow import (
-    CANARY,
-    OPEN,
-    _load_request,
-    _next_id,
-    _view,
-    check_stage_order,
-)
+from console.store.paging import Paged, name_page
 
 PROMOTE_ROLES = ("release-manager", "admin")
 # Deployment kinds after which the stage serves the deployment's version.
@@ -389,7 +389,7 @@ class HistoryEntry:
 
 def history(store: Store, model: str, stage: str | None = None) -> list[HistoryEntry]:
     """Requests, decisions, promotions, canary steps and rollbacks, in log order."""
-    from console.evidence import model_approvals
+    from console.release.evidence import model_approvals
 
     check_model_name(model)
     with store.session() as session:

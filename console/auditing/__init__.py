@@ -1,0 +1,1 @@
+"""The audit log on the store: appending signed events, reading, verifying, checkpoints."""

@@ -1,0 +1,1 @@
+"""Identity services: who is acting, users and their keys."""

@@ -1,0 +1,1 @@
+"""Packaging services: deterministic, signed model packages and their offline verification."""

@@ -1,0 +1,1 @@
+"""Registry services: models, immutable versions, datasets and their profiles, cards."""

@@ -1,0 +1,1 @@
+"""Release services: the policy, promotion requests, quorum, gates, evidence, deployments."""
