@@ -17,10 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from audit.dsse import sslib_keyid
-from console.errors import BadInput, Refused
+from audit.errors import BadInput, Refused
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-KEYS_ENV = "SIGNOFF_KEYS"
 
 
 def check_name(name: str, what: str = "name") -> str:
@@ -82,15 +81,6 @@ class Signer:
 
     def sign(self, message: bytes) -> bytes:
         return self.private_key.sign(message)
-
-
-def default_keys_dir() -> Path:
-    configured = os.environ.get(KEYS_ENV)
-    if configured:
-        return Path(configured)
-    from platformdirs import user_config_path
-
-    return user_config_path("signoff") / "keys"
 
 
 class KeyStore:

@@ -16,10 +16,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from audit.keys import Signer, default_keys_dir
+from audit.keys import Signer
 from console.errors import BadInput
 from console.identity.actor import key_dirs
 from console.identity.actor import unlock as _unlock
+from console.identity.keydir import default_keys_dir
 from console.registry.register import ModelInfo, Registered, RegisterRequest, register_version
 from console.store.db import Store
 from console.store.db import open_store as _open_store

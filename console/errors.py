@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
+# The root of the hierarchy lives in the audit core, which must not import the console.
+from audit.errors import BadInput, Refused, SignoffError
 
-class SignoffError(Exception):
-    """Base of every error the CLI turns into one line and an exit code."""
-
-    exit_code = 2
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class BadInput(SignoffError):
-    """The user gave input we cannot use (exit 2)."""
-
-    exit_code = 2
+__all__ = [
+    "BadInput",
+    "CheckFailed",
+    "IntegrityError",
+    "NotFound",
+    "Refused",
+    "SignoffError",
+    "StoreBusy",
+    "StoreError",
+]
 
 
 class NotFound(BadInput):
@@ -44,9 +39,3 @@ class CheckFailed(SignoffError):
 
 class IntegrityError(CheckFailed):
     """Stored content does not match its digest or signature (exit 1)."""
-
-
-class Refused(SignoffError):
-    """Policy or permissions refuse the action (exit 3)."""
-
-    exit_code = 3

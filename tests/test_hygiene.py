@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,21 @@ def test_core_module_never_imports_textual(module: str) -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, f"{module} pulled in textual {done.stderr}"
+
+
+def test_the_audit_core_imports_only_the_standard_library_and_cryptography() -> None:
+    """An auditor copies `audit/` alone; every import in it, even inside a function, must resolve."""
+    allowed = set(sys.stdlib_module_names) | {"audit", "cryptography", "__future__"}
+    for path in sorted((ROOT / "audit").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
 
 
 def test_cli_help_does_not_import_the_heavy_stack() -> None:

@@ -64,7 +64,7 @@ class Invocation:
         return open_store(self.home, must_exist=must_exist)
 
     def keys(self) -> Path:
-        from audit.keys import default_keys_dir
+        from console.identity.keydir import default_keys_dir
 
         return self.keys_dir or default_keys_dir()
 

@@ -188,8 +188,8 @@ class SignoffApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
     def _unlock(self, source: PassphraseSource, action: Callable[[Signer], object]) -> None:
-        from audit.keys import default_keys_dir
         from console.identity.actor import key_dirs, unlock
+        from console.identity.keydir import default_keys_dir
 
         directory = self._keys_dir or default_keys_dir()
         signer = unlock(self.store, self.user, key_dirs(self.store, directory), source)
