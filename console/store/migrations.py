@@ -2,62 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from importlib import resources
 
 from sqlalchemy import Connection, inspect, text
-from sqlmodel import SQLModel
 
 from console.errors import StoreError
-from console.store import models
 from console.store.db import Store, utc_now
 
-
-def _v1_initial(connection: Connection) -> None:
-    tables = [
-        models.StoreInfo,
-        models.User,
-        models.UserKey,
-        models.RegisteredModel,
-        models.ModelVersion,
-        models.Dataset,
-        models.StageAssignment,
-        models.Deployment,
-        models.AuditEvent,
-        models.Checkpoint,
-    ]
-    SQLModel.metadata.create_all(connection, tables=[t.__table__ for t in tables])  # type: ignore[attr-defined]
-
-
-def _v2_workflow_validation_cards(connection: Connection) -> None:
-    tables = [
-        models.PromotionRequest,
-        models.Approval,
-        models.ValidationRun,
-        models.ValidationCheck,
-        models.CardField,
-        models.PackageRecord,
-    ]
-    SQLModel.metadata.create_all(connection, tables=[t.__table__ for t in tables])  # type: ignore[attr-defined]
-
-
-def _v3_monitoring(connection: Connection) -> None:
-    tables = [
-        models.PredictionLog,
-        models.OutcomeBatch,
-        models.MonitoringWindow,
-        models.MonitoringAlert,
-        models.RetrainingJob,
-    ]
-    SQLModel.metadata.create_all(connection, tables=[t.__table__ for t in tables])  # type: ignore[attr-defined]
-
-
-# Append new migrations; never edit or reorder one that has shipped.
-MIGRATIONS: list[Callable[[Connection], None]] = [
-    _v1_initial,
-    _v2_workflow_validation_cards,
-    _v3_monitoring,
+# Each step is frozen DDL in console/store/schema/, not `create_all()` of today's models, so a
+# shipped step never changes. Append new steps; never edit or reorder one that has shipped.
+MIGRATIONS: list[str] = [
+    "v1_initial",
+    "v2_workflow_validation_cards",
+    "v3_monitoring",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def step_statements(step: str) -> list[str]:
+    """The SQL statements of one step, in order, without comments."""
+    source = resources.files("console.store").joinpath("schema", f"{step}.sql")
+    sql = "\n".join(
+        line
+        for line in source.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("--")
+    )
+    return [statement.strip() for statement in sql.split(";") if statement.strip()]
 
 
 def stored_version(connection: Connection) -> int:
@@ -83,9 +53,9 @@ def check_schema(store: Store) -> int:
 
 
 def migrate(connection: Connection, current: int) -> None:
-    SQLModel.metadata.create_all(connection, tables=[models.SchemaVersion.__table__])  # type: ignore[attr-defined]
     for number, step in enumerate(MIGRATIONS[current:], start=current + 1):
-        step(connection)
+        for statement in step_statements(step):
+            connection.exec_driver_sql(statement)
         connection.execute(
             text("INSERT INTO schema_version (version, applied_at) VALUES (:v, :t)"),
             {"v": number, "t": utc_now()},
