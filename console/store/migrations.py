@@ -52,8 +52,9 @@ def check_schema(store: Store) -> int:
         return SCHEMA_VERSION
 
 
-def migrate(connection: Connection, current: int) -> None:
-    for number, step in enumerate(MIGRATIONS[current:], start=current + 1):
+def migrate(connection: Connection, current: int, target: int = SCHEMA_VERSION) -> None:
+    """Apply the steps after version `current` up to `target`, recording each."""
+    for number, step in enumerate(MIGRATIONS[current:target], start=current + 1):
         for statement in step_statements(step):
             connection.exec_driver_sql(statement)
         connection.execute(
