@@ -46,7 +46,7 @@ async def test_the_model_list_pages_and_filters_by_keys(
 ) -> None:
     from textual.widgets import Static
 
-    from console.tui import model_list
+    from console.tui.widgets import model_list
 
     monkeypatch.setattr(model_list, "PAGE_SIZE", 2)
     app = make_app(demo_store(demo_home), user="rita")
@@ -82,8 +82,8 @@ async def test_the_model_list_pages_and_filters_by_keys(
 
 
 async def test_the_key_bar_is_clickable(demo_home: Path) -> None:
-    from console.tui.keybar import KeyBar
-    from console.tui.models_screen import ModelsScreen
+    from console.tui.screens.models import ModelsScreen
+    from console.tui.widgets.keybar import KeyBar
 
     app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -137,8 +137,8 @@ def test_the_console_command_refuses_a_missing_store(tmp_path: Path) -> None:
 async def test_the_palette_searches_the_registry_for_models(demo_home: Path) -> None:
     from textual.widgets import OptionList
 
-    from console.tui.model_list import ModelList
-    from console.tui.models_screen import ModelsScreen
+    from console.tui.screens.models import ModelsScreen
+    from console.tui.widgets.model_list import ModelList
 
     app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -38,8 +38,8 @@ def _messages(app: SignoffApp) -> list[str]:
 async def test_an_auditor_writes_a_signed_report_by_keyboard(
     demo_home: Path, tmp_path: Path
 ) -> None:
-    from console.tui.modals import PassphraseModal
-    from console.tui.reports_screen import ReportsScreen
+    from console.tui.screens.reports import ReportsScreen
+    from console.tui.widgets.modals import PassphraseModal
 
     store = clocked_store(demo_home, "2026-11-04T10:00:00")
     output = tmp_path / "out" / "credit-risk-v3.pdf"
@@ -122,7 +122,7 @@ def test_the_app_keys_are_free_on_every_screen(tmp_path: Path) -> None:
     """Screen bindings win over the app's: a screen using a navigation key could never leave
     for that screen (the inbox once took `o` from monitoring)."""
     from console.store.db import Store
-    from console.tui.screens import key_groups
+    from console.tui.keymap import key_groups
 
     palette = make_app(Store(tmp_path / "unused")).extra_commands()
     assert "Compliance report" in [name for name, _help, _run in palette]

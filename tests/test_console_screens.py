@@ -132,8 +132,8 @@ async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
 ) -> None:
     from console.registry.register import get_model
     from console.release.evidence import stage_history
-    from console.tui.modals import ConfirmModal
-    from console.tui.release_screen import ReleaseScreen
+    from console.tui.screens.release import ReleaseScreen
+    from console.tui.widgets.modals import ConfirmModal
 
     store = clocked_store(demo_home)
     assert get_model(store, BCC).stages["dev"] == 3
@@ -235,7 +235,7 @@ async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) ->
 
 async def test_an_auditor_verifies_the_log_and_writes_a_checkpoint(demo_home: Path) -> None:
     from console.auditing.trail import audit_size, latest_checkpoint
-    from console.tui.audit_screen import AuditScreen
+    from console.tui.screens.audit import AuditScreen
 
     store = clocked_store(demo_home)
     size = audit_size(store)
@@ -268,7 +268,7 @@ async def test_audit_log_pages_with_n_and_p_and_filters(demo_home: Path) -> None
 
     from console.auditing.trail import audit_size
     from console.identity.users import add_user
-    from console.tui.audit_screen import PAGE_SIZE, EventModal
+    from console.tui.screens.audit import PAGE_SIZE, EventModal
 
     store = clocked_store(demo_home)
     ada = demo_signer(demo_home, "ada")
@@ -324,8 +324,8 @@ async def test_audit_log_pages_with_n_and_p_and_filters(demo_home: Path) -> None
 
 
 async def test_model_detail_tabs_render_for_a_demo_model(demo_home: Path) -> None:
-    from console.tui.model_detail_screen import ModelDetailScreen
-    from console.tui.models_screen import ModelsScreen
+    from console.tui.screens.model_detail import ModelDetailScreen
+    from console.tui.screens.models import ModelsScreen
 
     app = console(demo_home, "rita")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -393,7 +393,7 @@ async def test_admin_screen_is_read_only_and_says_so(demo_home: Path) -> None:
 
 
 async def test_palette_offers_release_and_audit_actions(demo_home: Path) -> None:
-    from console.tui.modals import ConfirmModal
+    from console.tui.widgets.modals import ConfirmModal
 
     request_id = request_approved(clocked_store(demo_home), BCC, 2, "dev", 1)
     app = console(demo_home, "rel")
@@ -413,8 +413,8 @@ async def test_palette_offers_release_and_audit_actions(demo_home: Path) -> None
 async def test_release_stages_page_and_filter_and_the_palette_reaches_any_page(
     demo_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from console.tui import release_screen
-    from console.tui.modals import ConfirmModal
+    from console.tui.screens import release as release_screen
+    from console.tui.widgets.modals import ConfirmModal
 
     monkeypatch.setattr(release_screen, "STAGE_PAGE", 1)
     app = console(demo_home, "rel")
@@ -454,8 +454,8 @@ async def test_text_that_looks_like_markup_shows_as_typed(demo_home: Path) -> No
     """A comment such as "[/b]" once raised in the renderer and closed the console for
     everyone who opened the request; whatever users type is shown, never interpreted."""
     from console.release.requests import decide, request_promotion
-    from console.tui.model_list import ModelList
     from console.tui.review_screen import ReviewScreen
+    from console.tui.widgets.model_list import ModelList
 
     store = clocked_store(demo_home)
     why, nope = "[/b] why [red]not", "[/x] nope [bold"

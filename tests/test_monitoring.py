@@ -781,7 +781,7 @@ async def test_the_monitoring_screen_shows_drift_alerts_and_jobs(monitored_demo:
     from textual.worker import WorkerCancelled
 
     from console.tui.app import make_app
-    from console.tui.monitoring_screen import MonitoringScreen
+    from console.tui.screens.monitoring import MonitoringScreen
 
     app = make_app(demo_store(monitored_demo), user="raj")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -24,11 +24,11 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from console.errors import SignoffError, StoreError
-from console.tui.base import reads_store
 from console.tui.commands import SignoffCommands
-from console.tui.dashboard_screen import DashboardScreen
 from console.tui.messages import StoreChanged
-from console.tui.modals import PassphraseModal
+from console.tui.screens.base import reads_store
+from console.tui.screens.dashboard import DashboardScreen
+from console.tui.widgets.modals import PassphraseModal
 
 if TYPE_CHECKING:
     from audit.keys import Signer
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 2.0
 PassphraseSource = Callable[[str], bytes]
-SCREEN_STYLES = ("screens.tcss", "monitoring_screen.tcss", "reports_screen.tcss")
+SCREEN_STYLES = ("screens/common.tcss", "screens/monitoring.tcss", "screens/reports.tcss")
 
 
 def _screen(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -62,13 +62,13 @@ class SignoffApp(App[None]):
     COMMANDS = App.COMMANDS | {SignoffCommands}
     MODES = {
         "dashboard": DashboardScreen,
-        "models": _screen("console.tui.models_screen", "ModelsScreen"),
-        "inbox": _screen("console.tui.inbox_screen", "InboxScreen"),
-        "audit": _screen("console.tui.audit_screen", "AuditScreen"),
-        "reports": _screen("console.tui.reports_screen", "ReportsScreen"),
-        "release": _screen("console.tui.release_screen", "ReleaseScreen"),
-        "admin": _screen("console.tui.admin_screen", "AdminScreen"),
-        "monitoring": _screen("console.tui.monitoring_screen", "MonitoringScreen"),
+        "models": _screen("console.tui.screens.models", "ModelsScreen"),
+        "inbox": _screen("console.tui.screens.inbox", "InboxScreen"),
+        "audit": _screen("console.tui.screens.audit", "AuditScreen"),
+        "reports": _screen("console.tui.screens.reports", "ReportsScreen"),
+        "release": _screen("console.tui.screens.release", "ReleaseScreen"),
+        "admin": _screen("console.tui.screens.admin", "AdminScreen"),
+        "monitoring": _screen("console.tui.screens.monitoring", "MonitoringScreen"),
     }
     BINDINGS = [
         Binding(
@@ -283,7 +283,7 @@ class SignoffApp(App[None]):
     # ---- navigation ----------------------------------------------------------------------
 
     def action_help(self) -> None:
-        from console.tui.help_screen import HelpScreen
+        from console.tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
 
@@ -294,7 +294,7 @@ class SignoffApp(App[None]):
         self.push_screen(ReviewScreen(request_id))
 
     async def open_model(self, name: str) -> None:
-        from console.tui.models_screen import ModelsScreen
+        from console.tui.screens.models import ModelsScreen
 
         await self.switch_mode("models")  # composed before it is told what to show
         screen = self.screen

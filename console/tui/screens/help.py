@@ -10,16 +10,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-def key_map() -> list[tuple[str, list[Binding]]]:
-    """(screen title, its bindings) for the app and every screen, for help and the README."""
-    from console.tui.screens import key_groups
-
-    return [
-        (title, [b for b in bindings if isinstance(b, Binding) and b.show])
-        for title, bindings in key_groups()
-    ]
-
-
 class HelpScreen(ModalScreen[None]):
     """Keys per screen; ctrl+p opens the command palette with every action."""
 
@@ -29,6 +19,8 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        from console.tui.keymap import key_map  # every screen's module: only when help opens
+
         # Plain Text, not markup: keys such as `[` would read as tags.
         text = Text()
         text.append("signoff console", "bold")

@@ -15,8 +15,8 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from console.registry.register import ModelPage, ModelSummary, model_page
-from console.tui.base import reads_store
-from console.tui.text import PlainTable
+from console.tui.screens.base import reads_store
+from console.tui.widgets.text import PlainTable
 
 if TYPE_CHECKING:
     from console.tui.app import SignoffApp

@@ -1,20 +1,20 @@
-"""The console's screens in one list, for the help screen, the palette and the README key map."""
+"""Every screen's keys in one list, for the help screen, the palette and the README key map."""
 
 from __future__ import annotations
 
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 
-from console.tui.admin_screen import AdminScreen
-from console.tui.audit_screen import AuditScreen
-from console.tui.dashboard_screen import DashboardScreen
-from console.tui.inbox_screen import InboxScreen
-from console.tui.model_detail_screen import ModelDetailScreen
-from console.tui.model_list import ModelList
-from console.tui.models_screen import ModelsScreen
-from console.tui.monitoring_screen import MonitoringScreen
-from console.tui.release_screen import ReleaseScreen
-from console.tui.reports_screen import ReportsScreen
 from console.tui.review_screen import ReviewScreen
+from console.tui.screens.admin import AdminScreen
+from console.tui.screens.audit import AuditScreen
+from console.tui.screens.dashboard import DashboardScreen
+from console.tui.screens.inbox import InboxScreen
+from console.tui.screens.model_detail import ModelDetailScreen
+from console.tui.screens.models import ModelsScreen
+from console.tui.screens.monitoring import MonitoringScreen
+from console.tui.screens.release import ReleaseScreen
+from console.tui.screens.reports import ReportsScreen
+from console.tui.widgets.model_list import ModelList
 
 
 def _app_bindings() -> list[BindingType]:
@@ -38,4 +38,12 @@ def key_groups() -> list[tuple[str, list[BindingType]]]:
         ("Reports", list(ReportsScreen.BINDINGS)),
         ("Users and policy", list(AdminScreen.BINDINGS)),
         ("Monitoring", list(MonitoringScreen.BINDINGS)),
+    ]
+
+
+def key_map() -> list[tuple[str, list[Binding]]]:
+    """(screen title, its shown bindings) for the app and every screen, for help and the README."""
+    return [
+        (title, [b for b in bindings if isinstance(b, Binding) and b.show])
+        for title, bindings in key_groups()
     ]

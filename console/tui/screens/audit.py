@@ -25,10 +25,10 @@ from console.auditing.trail import (
     list_events,
     verify_store,
 )
-from console.tui.base import SignoffScreen, reads_store
-from console.tui.keybar import KeyBar
-from console.tui.text import PlainTable, line, lines
-from console.tui.titlebar import TitleBar
+from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.widgets.keybar import KeyBar
+from console.tui.widgets.text import PlainTable, line, lines
+from console.tui.widgets.titlebar import TitleBar
 
 PAGE_SIZE = 50
 

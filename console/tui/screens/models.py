@@ -12,11 +12,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from console.registry.register import ModelView, VersionView, get_model
-from console.tui.base import SignoffScreen, reads_store
-from console.tui.keybar import KeyBar
-from console.tui.model_list import ModelList
-from console.tui.text import PlainTable
-from console.tui.titlebar import TitleBar
+from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.widgets.keybar import KeyBar
+from console.tui.widgets.model_list import ModelList
+from console.tui.widgets.text import PlainTable
+from console.tui.widgets.titlebar import TitleBar
 
 
 @dataclass
@@ -91,7 +91,7 @@ class ModelsScreen(SignoffScreen):
             self._open(name)
 
     def _open(self, name: str) -> None:
-        from console.tui.model_detail_screen import ModelDetailScreen
+        from console.tui.screens.model_detail import ModelDetailScreen
 
         self.app.push_screen(ModelDetailScreen(name))
 

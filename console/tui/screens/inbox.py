@@ -11,10 +11,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from console.release.requests import RequestView, list_requests
-from console.tui.base import SignoffScreen, reads_store
-from console.tui.keybar import KeyBar
-from console.tui.text import PlainTable
-from console.tui.titlebar import TitleBar
+from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.widgets.keybar import KeyBar
+from console.tui.widgets.text import PlainTable
+from console.tui.widgets.titlebar import TitleBar
 
 
 @dataclass

@@ -15,11 +15,11 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Sparkline, Static
 
 from console.errors import SignoffError
-from console.tui.bars import bar, sparkline
-from console.tui.base import SignoffScreen, reads_store
-from console.tui.keybar import KeyBar
-from console.tui.text import PlainTable
-from console.tui.titlebar import TitleBar
+from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.widgets.bars import bar, sparkline
+from console.tui.widgets.keybar import KeyBar
+from console.tui.widgets.text import PlainTable
+from console.tui.widgets.titlebar import TitleBar
 
 if TYPE_CHECKING:
     from console.monitoring.compare import CompareResult

@@ -22,10 +22,10 @@ from console.errors import BadInput, SignoffError
 from console.identity.users import list_users
 from console.registry.register import ModelPage, ModelView, get_model, model_page
 from console.release.policy import load_policy
-from console.tui.base import SignoffScreen, reads_store
-from console.tui.keybar import KeyBar
-from console.tui.model_list import FILTER_DELAY, PAGE_SIZE
-from console.tui.titlebar import TitleBar
+from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.widgets.keybar import KeyBar
+from console.tui.widgets.model_list import FILTER_DELAY, PAGE_SIZE
+from console.tui.widgets.titlebar import TitleBar
 from reports.framework_catalog import Framework, list_frameworks
 from reports.output import check_output, default_file_name, write_whole
 

@@ -20,15 +20,15 @@ from console.identity.users import list_users
 from console.release.deployments import PROMOTE_ROLES, canary_abort, canary_step, promote, rollback
 from console.release.policy import load_policy
 from console.release.requests import RequestView, list_requests
-from console.tui.bars import share_bar
-from console.tui.base import SignoffScreen, reads_store
-from console.tui.keybar import KeyBar
 from console.tui.messages import ActionDone
-from console.tui.modals import ConfirmModal
-from console.tui.model_list import FILTER_DELAY
 from console.tui.release_data import ReleaseCommand, StageRow, StagesRead, describe, read_stages
-from console.tui.text import PlainTable
-from console.tui.titlebar import TitleBar
+from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.widgets.bars import share_bar
+from console.tui.widgets.keybar import KeyBar
+from console.tui.widgets.modals import ConfirmModal
+from console.tui.widgets.model_list import FILTER_DELAY
+from console.tui.widgets.text import PlainTable
+from console.tui.widgets.titlebar import TitleBar
 
 STAGE_PAGE = 50  # models per page of the stages table
 
@@ -271,7 +271,7 @@ class ReleaseScreen(SignoffScreen):
     def stage_selected(self, _event: DataTable.RowSelected) -> None:
         row = self._stage()
         if row is not None:
-            from console.tui.model_detail_screen import ModelDetailScreen
+            from console.tui.screens.model_detail import ModelDetailScreen
 
             self.app.push_screen(ModelDetailScreen(row.model))
 

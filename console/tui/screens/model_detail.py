@@ -17,8 +17,6 @@ from console.registry.register import ModelView, VersionView, get_dataset, get_m
 from console.release.deployments import HistoryEntry, history
 from console.release.evidence import ValidationView, latest_validation
 from console.store.models import Dataset
-from console.tui.bars import status_text
-from console.tui.base import SignoffScreen, reads_store
 from console.tui.detail_tabs import (
     Row,
     card_markdown,
@@ -31,9 +29,11 @@ from console.tui.detail_tabs import (
     validation_rows,
     validation_summary,
 )
-from console.tui.keybar import KeyBar
-from console.tui.text import PlainTable
-from console.tui.titlebar import TitleBar
+from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.widgets.bars import status_text
+from console.tui.widgets.keybar import KeyBar
+from console.tui.widgets.text import PlainTable
+from console.tui.widgets.titlebar import TitleBar
 
 TABS = ("card", "validation", "lineage", "history", "drift")
 

@@ -16,10 +16,10 @@ from textual.worker import get_current_worker
 
 from console.identity.users import UserView, list_users
 from console.release.policy import Policy, load_policy
-from console.tui.base import SignoffScreen, reads_store
-from console.tui.keybar import KeyBar
-from console.tui.text import PlainTable, line, lines
-from console.tui.titlebar import TitleBar
+from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.widgets.keybar import KeyBar
+from console.tui.widgets.text import PlainTable, line, lines
+from console.tui.widgets.titlebar import TitleBar
 
 CLI_NOTE = (
     "You are an admin. Users and the policy change only through the CLI, each change signed "
