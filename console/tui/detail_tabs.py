@@ -9,8 +9,8 @@ from console.release.deployments import HistoryEntry
 from console.release.evidence import CheckView, ValidationView
 from console.store.db import Store
 from console.store.models import Dataset
-from console.tui.bars import bar, sparkline, status_text
-from console.tui.text import line, lines
+from console.tui.widgets.bars import bar, sparkline, status_text
+from console.tui.widgets.text import line, lines
 
 # Headline metrics, in the order the versions table shows them (two at most).
 HEADLINE = {

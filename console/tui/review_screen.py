@@ -16,11 +16,11 @@ from audit.keys import Signer
 from console.registry.register import VersionView, get_model, get_version
 from console.release.evidence import CheckView, ValidationView, latest_validation
 from console.release.requests import RequestView, decide, get_request
-from console.tui.base import SignoffScreen, reads_store
-from console.tui.keybar import KeyBar
-from console.tui.modals import Decision, DecisionModal
-from console.tui.text import Part, line, lines
-from console.tui.titlebar import TitleBar
+from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.widgets.keybar import KeyBar
+from console.tui.widgets.modals import Decision, DecisionModal
+from console.tui.widgets.text import Part, line, lines
+from console.tui.widgets.titlebar import TitleBar
 
 
 @dataclass
