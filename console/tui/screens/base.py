@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from console.tui.app import SignoffApp
 
 Node = TypeVar("Node", bound=DOMNode)
+Q = ParamSpec("Q")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -53,6 +54,17 @@ class SignoffScreen(Screen[None]):
     @property
     def store(self) -> Store:
         return self.signoff.store
+
+    def reader(self, query: Callable[Concatenate[Store, Q], R]) -> Callable[Q, R]:
+        """`query` on the app's store, its reads sharing one connection: the loader a widget
+        of this screen calls from its worker (the store opens on first use, not here)."""
+
+        def read(*args: Q.args, **kwargs: Q.kwargs) -> R:
+            store = self.store
+            with store.reading():
+                return query(store, *args, **kwargs)
+
+        return read
 
     def on_mount(self) -> None:
         # Paint first, then read: the store is read in a worker after the first frame.

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from console.registry.register import ModelView, VersionView, get_model
+from console.registry.register import ModelView, VersionView, get_model, model_page
 from console.tui.screens.base import SignoffScreen, reads_store
 from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.model_list import ModelList
@@ -45,7 +45,7 @@ class ModelsScreen(SignoffScreen):
         with Horizontal():
             with Vertical(id="models-pane"):
                 yield Static("Models", classes="pane-title")
-                yield ModelList(id="model-list")
+                yield ModelList(self.reader(model_page), id="model-list")
             with Vertical(id="versions-pane"):
                 yield Static("", id="model-title", classes="pane-title", markup=False)
                 yield Static("", id="model-info", markup=False)

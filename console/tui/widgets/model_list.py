@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import Protocol
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,15 +14,26 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from console.registry.register import ModelPage, ModelSummary, model_page
-from console.tui.screens.base import reads_store
+from console.registry.register import ModelPage, ModelSummary
 from console.tui.widgets.text import PlainTable
-
-if TYPE_CHECKING:
-    from console.tui.app import SignoffApp
 
 PAGE_SIZE = 100  # rows a DataTable lays out in a few milliseconds
 FILTER_DELAY = 0.2  # seconds of quiet typing before the filter queries the store
+
+
+class PageReader(Protocol):
+    """Reads one page of the registry (`registry.model_page` on the app's store); runs in a
+    worker thread."""
+
+    def __call__(
+        self,
+        *,
+        match: str,
+        after: str | None,
+        before: str | None,
+        at: str | None,
+        limit: int,
+    ) -> ModelPage: ...
 
 
 @dataclass
@@ -54,8 +65,9 @@ class ModelList(Vertical):
 
         summary: ModelSummary
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, read_page: PageReader, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.read_page = read_page
         self.page = ModelPage(0, 0, [])
         self.match = ""
         self._timer: Timer | None = None
@@ -92,7 +104,6 @@ class ModelList(Vertical):
         self.load("", at=name, focus_name=name)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="model-page")
-    @reads_store
     def load(
         self,
         match: str,
@@ -102,8 +113,7 @@ class ModelList(Vertical):
         at: str | None = None,
         focus_name: str | None = None,
     ) -> None:
-        store = cast("SignoffApp", self.app).store
-        page = model_page(store, match=match, after=after, before=before, at=at, limit=PAGE_SIZE)
+        page = self.read_page(match=match, after=after, before=before, at=at, limit=PAGE_SIZE)
         if not get_current_worker().is_cancelled:  # a newer load (another page) replaced it
             self.post_message(PageLoaded(page, match, focus_name))
 
