@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
 
-from textual._context import NoActiveAppError
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker
@@ -19,7 +17,6 @@ if TYPE_CHECKING:
     from console.tui.app import SignoffApp
 
 Node = TypeVar("Node", bound=DOMNode)
-Q = ParamSpec("Q")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -39,14 +36,6 @@ def reads_store(method: Callable[Concatenate[Node, P], R]) -> Callable[Concatena
 class SignoffScreen(Screen[None]):
     """A screen that (re)loads its data from the services in a worker."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        # Textual marks a new screen's styles as stale, and the first switch to it re-parses
-        # the whole stylesheet (30-50 ms here). Its widgets are styled as they mount, against
-        # the stylesheet in force, so the screen starts current.
-        with contextlib.suppress(NoActiveAppError):
-            self._css_update_count = self.app._css_update_count
-
     @property
     def signoff(self) -> SignoffApp:
         return cast("SignoffApp", self.app)
@@ -55,11 +44,11 @@ class SignoffScreen(Screen[None]):
     def store(self) -> Store:
         return self.signoff.store
 
-    def reader(self, query: Callable[Concatenate[Store, Q], R]) -> Callable[Q, R]:
+    def reader(self, query: Callable[Concatenate[Store, P], R]) -> Callable[P, R]:
         """`query` on the app's store, its reads sharing one connection: the loader a widget
         of this screen calls from its worker (the store opens on first use, not here)."""
 
-        def read(*args: Q.args, **kwargs: Q.kwargs) -> R:
+        def read(*args: P.args, **kwargs: P.kwargs) -> R:
             store = self.store
             with store.reading():
                 return query(store, *args, **kwargs)

@@ -1,0 +1,48 @@
+"""What a console session keeps: styles parsed once, and a model's detail in a few reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.css.stylesheet import Stylesheet
+
+from tests.test_console_screens import console, settle
+
+MODE_KEYS = ["m", "i", "a", "e", "l", "u", "o", "d"]
+
+
+async def test_a_first_visit_does_not_reparse_the_stylesheet_but_a_theme_change_does(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each screen is styled as it mounts; re-parsing every style for it cost 30-50 ms a
+    switch. After a theme change, a screen shown before must still take the new theme."""
+    reparsed: list[int] = []
+    reparse = Stylesheet.reparse
+
+    def counted(stylesheet: Stylesheet) -> None:
+        reparsed.append(1)
+        reparse(stylesheet)
+
+    monkeypatch.setattr(Stylesheet, "reparse", counted)
+    app = console(demo_home, "rita")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        at_start = len(reparsed)
+        for key in MODE_KEYS:
+            await pilot.press(key)
+            await settle(pilot)
+        assert len(reparsed) == at_start, "a first visit re-parsed the stylesheet"
+
+        models_background = app.get_screen_stack("models")[0].styles.background
+        light = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        app.theme = light
+        await settle(pilot)
+        assert len(reparsed) == at_start + 1  # the dashboard, shown: restyled at once
+        await pilot.press("m")
+        await settle(pilot)
+        assert len(reparsed) == at_start + 2  # the models screen, behind: restyled on its visit
+        assert app.screen.styles.background != models_background
+        await pilot.press("d", "m")
+        await settle(pilot)
+        assert len(reparsed) == at_start + 2
