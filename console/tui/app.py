@@ -242,6 +242,13 @@ class SignoffApp(App[None]):
         if size != self.log_size:
             self.call_from_thread(self._store_changed, size)
 
+    def log_grew(self, size: int) -> None:
+        """An action of this console made the log `size` events long: the palette follows now,
+        and the next poll does not reload the screen that already reloaded for it."""
+        if size > self.log_size:
+            self.log_size = size
+            self.refresh_commands()
+
     def _store_changed(self, size: int) -> None:
         first = self.log_size < 0
         self.log_size = size

@@ -1,10 +1,14 @@
-"""Messages posted when store work finishes; screens change themselves in their handlers."""
+"""Messages every screen handles: the store changed, or an action of this console was recorded."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 
 @dataclass
@@ -16,6 +20,9 @@ class StoreChanged(Message):
 
 @dataclass
 class ActionDone(Message):
-    """A service call from the console succeeded; `text` says what happened."""
+    """A signed action from the console was recorded; its worker posts this, and
+    `SignoffScreen.on_action_done` is the one place that reports it back."""
 
-    text: str
+    summary: str  # what happened, for the notification
+    event_seq: int | None  # the audit event that records it
+    detail: Text | None = None  # what the screen shows of the result, built in the worker

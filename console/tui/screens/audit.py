@@ -25,6 +25,7 @@ from console.auditing.trail import (
     list_events,
     verify_store,
 )
+from console.tui.messages import ActionDone
 from console.tui.screens.base import SignoffScreen, reads_store
 from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.text import PlainTable, line, lines
@@ -65,11 +66,6 @@ class VerificationFinished(Message):
     ok: bool
     verdict: str
     detail: str
-
-
-@dataclass
-class CheckpointWritten(Message):
-    note: str
 
 
 class EventModal(ModalScreen[None]):
@@ -354,14 +350,18 @@ class AuditScreen(SignoffScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-checkpoint")
     def write_checkpoint(self, signer: Signer) -> None:
-        self.post_message(CheckpointWritten(issue_checkpoint(self.store, signer)))
+        note = issue_checkpoint(self.store, signer)
+        # A C2SP checkpoint's second line is the size it signs: its own event comes next.
+        size = int(note.splitlines()[1])
+        self.post_message(
+            ActionDone(
+                f"Checkpoint written at size {size}; keep a copy out of band.",
+                size,
+                Text(note.rstrip("\n"), style="cyan"),
+            )
+        )
 
-    @on(CheckpointWritten)
-    def show_checkpoint(self, message: CheckpointWritten) -> None:
+    def show_done(self, done: ActionDone) -> None:
         body = self.query_one("#audit-checkpoint", Static)
-        body.update(Text(message.note.rstrip("\n"), style="cyan"))
+        body.update(done.detail or "")
         body.display = True
-        lines = message.note.splitlines()
-        size = lines[1] if len(lines) > 1 else "?"
-        self.notify(f"Checkpoint written at size {size}; keep a copy out of band.")
-        self.reload()

@@ -10,7 +10,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker
 
-from console.tui.messages import StoreChanged
+from console.tui.messages import ActionDone, StoreChanged
 
 if TYPE_CHECKING:
     from console.store.db import Store
@@ -67,6 +67,18 @@ class SignoffScreen(Screen[None]):
 
     def on_store_changed(self, message: StoreChanged) -> None:
         self.reload()
+
+    def on_action_done(self, done: ActionDone) -> None:
+        """Every signed action reports back here: a notification, the screen's own display of
+        the result, and a reload; the app learns the log's new size without waiting to poll."""
+        self.notify(done.summary)
+        self.show_done(done)
+        if done.event_seq is not None:
+            self.signoff.log_grew(done.event_seq + 1)
+        self.reload()
+
+    def show_done(self, done: ActionDone) -> None:
+        """Show an action's result beyond the notification; screens with more to show override."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """StateChanged does not bubble: hand this screen's worker failures to the app."""

@@ -379,23 +379,19 @@ class ReleaseScreen(SignoffScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
     def run_promote(self, signer: Signer, request_id: int) -> None:
         change = promote(self.store, signer, request_id)
-        self.post_message(ActionDone(describe(change, f"request {request_id}")))
+        self.post_message(ActionDone(describe(change, f"request {request_id}"), change.event_seq))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
     def run_step(self, signer: Signer, model: str, stage: str) -> None:
-        self.post_message(ActionDone(describe(canary_step(self.store, signer, model, stage))))
+        change = canary_step(self.store, signer, model, stage)
+        self.post_message(ActionDone(describe(change), change.event_seq))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
     def run_abort(self, signer: Signer, model: str, stage: str, reason: str) -> None:
         change = canary_abort(self.store, signer, model, stage, reason)
-        self.post_message(ActionDone(describe(change)))
+        self.post_message(ActionDone(describe(change), change.event_seq))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
     def run_rollback(self, signer: Signer, model: str, stage: str, reason: str) -> None:
         change = rollback(self.store, signer, model, stage, reason)
-        self.post_message(ActionDone(describe(change)))
-
-    @on(ActionDone)
-    def done(self, message: ActionDone) -> None:
-        self.notify(message.text)
-        self.reload()
+        self.post_message(ActionDone(describe(change), change.event_seq))

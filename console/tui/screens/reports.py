@@ -22,6 +22,7 @@ from console.errors import BadInput, SignoffError
 from console.identity.users import list_users
 from console.registry.register import ModelPage, ModelView, get_model, model_page
 from console.release.policy import load_policy
+from console.tui.messages import ActionDone
 from console.tui.screens.base import SignoffScreen, reads_store
 from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.model_list import FILTER_DELAY, PAGE_SIZE
@@ -66,10 +67,19 @@ class VersionsListed(Message):
     serving: int | None  # the version of the last stage holding one: what the CLI defaults to
 
 
-@dataclass
-class ReportWritten(Message):
-    result: ReportResult
-    path: Path
+def _result_text(result: ReportResult, path: Path) -> Text:
+    """The result panel: where the PDF went, what it covers, its digest and its event."""
+    what = f"{result.model} v{result.version}, {result.framework}" if result.model else ""
+    rows = {
+        "written": str(path),
+        "report": f"{what or 'every model'} · {result.pages} pages",
+        "sha256": result.sha256,
+        "recorded": f"event #{result.event_seq} (report.generated), as of log size "
+        f"{result.log_size}",
+    }
+    return Text("\n").join(
+        Text.assemble((f"{label:<9}", "bold"), value) for label, value in rows.items()
+    )
 
 
 def _highlighted(options: OptionList) -> str | None:
@@ -360,7 +370,8 @@ class ReportsScreen(SignoffScreen):
                 progress=progress,
             )
         write_whole(output, result.pdf_bytes)
-        self.post_message(ReportWritten(result, output))
+        summary = f"Report written to {output} ({result.pages} pages)."
+        self.post_message(ActionDone(summary, result.event_seq, _result_text(result, output)))
 
     def _progress(self, label: str, fraction: float) -> None:
         self.query_one("#reports-progress", ProgressBar).update(progress=round(100 * fraction))
@@ -376,22 +387,8 @@ class ReportsScreen(SignoffScreen):
             self.query_one("#reports-progress", ProgressBar).display = False
             self._stage("not generated: see the notification")
 
-    @on(ReportWritten)
-    def show_result(self, message: ReportWritten) -> None:
+    def show_done(self, done: ActionDone) -> None:
         self.generating = False
-        result = message.result
         self.query_one("#reports-progress", ProgressBar).update(progress=100)
         self._stage("done")
-        what = f"{result.model} v{result.version}, {result.framework}" if result.model else ""
-        rows = {
-            "written": str(message.path),
-            "report": f"{what or 'every model'} · {result.pages} pages",
-            "sha256": result.sha256,
-            "recorded": f"event #{result.event_seq} (report.generated), as of log size "
-            f"{result.log_size}",
-        }
-        body = Text("\n").join(
-            Text.assemble((f"{label:<9}", "bold"), value) for label, value in rows.items()
-        )
-        self.query_one("#reports-result", Static).update(body)
-        self.notify(f"Report written to {message.path} ({result.pages} pages).")
+        self.query_one("#reports-result", Static).update(done.detail or "")
