@@ -1,4 +1,5 @@
-"""What a console session keeps: styles parsed once, and a model's detail in a few reads."""
+"""What a console session keeps: styles parsed once, the acting user read once, a model's
+detail in a few reads."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 import pytest
 from textual.css.stylesheet import Stylesheet
 
-from tests.test_console_screens import console, settle
+from console.identity.users import UserView
+from console.store.db import Store
+from tests.test_console_screens import console, settle, static_text
 
 MODE_KEYS = ["m", "i", "a", "e", "l", "u", "o", "d"]
 
@@ -46,3 +49,32 @@ async def test_a_first_visit_does_not_reparse_the_stylesheet_but_a_theme_change_
         await pilot.press("d", "m")
         await settle(pilot)
         assert len(reparsed) == at_start + 2
+
+
+async def test_the_acting_user_is_read_once_per_session(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.identity import users
+
+    reads: list[str] = []
+    find_user, list_users = users.find_user, users.list_users
+
+    def counted_find(store: Store, name: str) -> UserView | None:
+        reads.append(name)
+        return find_user(store, name)
+
+    def counted_list(store: Store) -> list[UserView]:
+        reads.append("*")
+        return list_users(store)
+
+    monkeypatch.setattr(users, "find_user", counted_find)
+    monkeypatch.setattr(users, "list_users", counted_list)
+    app = console(demo_home, "rel")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key in ["l", "e", "d", "r", "l", "r"]:
+            await pilot.press(key)
+            await settle(pilot)
+        assert reads == ["rel"]
+        assert "rel (release-manager)" in static_text(app, "#release-who")
+

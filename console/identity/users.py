@@ -212,22 +212,31 @@ def _active_admins(session: Session) -> int:
     return int(value or 0)
 
 
+def _user_view(session: Session, user: User) -> UserView:
+    key = active_key(session, user.name)
+    return UserView(
+        user.name,
+        user.role,
+        user.active,
+        key.keyid if key else None,
+        user.added_seq,
+        user.revoked_seq,
+    )
+
+
 def list_users(store: Store) -> list[UserView]:
     with store.session() as session:
-        views = []
-        for user in session.exec(select(User).order_by(User.name)).all():
-            key = active_key(session, user.name)
-            views.append(
-                UserView(
-                    user.name,
-                    user.role,
-                    user.active,
-                    key.keyid if key else None,
-                    user.added_seq,
-                    user.revoked_seq,
-                )
-            )
-        return views
+        return [
+            _user_view(session, user)
+            for user in session.exec(select(User).order_by(User.name)).all()
+        ]
+
+
+def find_user(store: Store, name: str) -> UserView | None:
+    """One user's record, or None when the store has no user of that name."""
+    with store.session() as session:
+        user = session.get(User, name)
+        return _user_view(session, user) if user is not None else None
 
 
 def keys_dir_for_demo(store: Store) -> Path:

@@ -32,6 +32,7 @@ from console.tui.widgets.modals import PassphraseModal
 
 if TYPE_CHECKING:
     from audit.keys import Signer
+    from console.identity.users import UserView
     from console.store.db import Store
     from console.tui.release_data import ReleaseCommand
 
@@ -120,6 +121,9 @@ class SignoffApp(App[None]):
         self._css_generation = 0  # how many times the theme (or palette) restyled the app
         self._styled_at: dict[str, int] = {}  # the generation each mode's screens are styled in
         self.user = user
+        self._user_read = threading.Lock()
+        self._acting_user: UserView | None = None
+        self._acting_user_read = False
         self.signer: Signer | None = None
         self.log_size = -1
         self.last_verification: str | None = None
@@ -196,6 +200,17 @@ class SignoffApp(App[None]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # ---- identity -----------------------------------------------------------------------
+
+    def acting_user(self) -> UserView | None:
+        """The acting user's record (None when read-only or unknown to the store): read once
+        per session, like the key, by the first worker that asks."""
+        with self._user_read:
+            if not self._acting_user_read:
+                from console.identity.users import find_user
+
+                self._acting_user = find_user(self.store, self.user) if self.user else None
+                self._acting_user_read = True
+        return self._acting_user
 
     def with_signer(self, action: Callable[[Signer], object]) -> None:
         """Run `action` with the unlocked key, asking for the passphrase once per session."""

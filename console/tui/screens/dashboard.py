@@ -103,13 +103,11 @@ class DashboardScreen(SignoffScreen):
     def load(self) -> None:
         # The services import here, in the worker: the first frame does not wait for them.
         from console.auditing.trail import audit_size, latest_checkpoint, list_events
-        from console.identity.users import list_users
         from console.monitoring.views import list_alerts
         from console.release.evidence import failing_latest_runs
         from console.release.requests import list_requests
 
-        user = self.signoff.user
-        me = next((u for u in list_users(self.store) if u.name == user), None) if user else None
+        user, me = self.signoff.user, self.signoff.acting_user()
         awaiting = list_requests(self.store, awaiting=user) if user else []
         recent = list_events(self.store, actions=STAGE_ACTIONS, limit=12)
         failing = failing_latest_runs(self.store, limit=12)

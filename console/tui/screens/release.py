@@ -16,7 +16,6 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from audit.keys import Signer
-from console.identity.users import list_users
 from console.release.deployments import PROMOTE_ROLES, canary_abort, canary_step, promote, rollback
 from console.release.policy import load_policy
 from console.release.requests import RequestView, list_requests
@@ -131,8 +130,7 @@ class ReleaseScreen(SignoffScreen):
         )
         requests = list_requests(self.store, pending=True)
         requests.sort(key=lambda r: (not r.ready, -r.id))
-        user = self.signoff.user
-        me = next((u for u in list_users(self.store) if u.name == user), None) if user else None
+        me = self.signoff.acting_user()
         breakers = load_policy(self.store).break_glass_roles
         if me is None:
             who = "read-only: start with --as USER to act"

@@ -19,7 +19,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from audit.keys import Signer
 from console.errors import BadInput, SignoffError
-from console.identity.users import list_users
 from console.registry.register import ModelPage, ModelView, get_model, model_page
 from console.release.policy import load_policy
 from console.tui.messages import ActionDone
@@ -162,8 +161,7 @@ class ReportsScreen(SignoffScreen):
 
         models = model_page(self.store, match=match, limit=PAGE_SIZE)
         frameworks = list_frameworks()
-        user = self.signoff.user
-        me = next((u for u in list_users(self.store) if u.name == user), None) if user else None
+        me = self.signoff.acting_user()
         if me is None:
             who = "read-only: start the console with --as USER to generate reports"
         else:
