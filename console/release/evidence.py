@@ -197,38 +197,40 @@ def approvals_for(session: Session, request_id: int) -> list[ApprovalView]:
     rows = session.exec(
         select(Approval).where(Approval.request_id == request_id).order_by(col(Approval.id))
     ).all()
-    return [
-        ApprovalView(
-            a.id,
-            a.request_id,
-            a.approver,
-            a.role,
-            a.decision,
-            a.comment,
-            a.evidence_digest,
-            a.decided_at,
-            a.keyid,
-            bytes(a.statement),
-            bytes(a.signature),
-            a.void,
-            a.void_reason,
-            a.event_seq,
-        )
-        for a in rows
-    ]
+    return [_approval_view(a) for a in rows]
+
+
+def _approval_view(a: Approval) -> ApprovalView:
+    return ApprovalView(
+        a.id,
+        a.request_id,
+        a.approver,
+        a.role,
+        a.decision,
+        a.comment,
+        a.evidence_digest,
+        a.decided_at,
+        a.keyid,
+        bytes(a.statement),
+        bytes(a.signature),
+        a.void,
+        a.void_reason,
+        a.event_seq,
+    )
 
 
 def model_approvals(store: Store, model: str, version: int | None = None) -> list[ApprovalView]:
-    """Every decision on requests of a model (or one version), oldest first."""
+    """Every decision on requests of a model (or one version), oldest first, in one query."""
     with store.session() as session:
-        query = select(PromotionRequest.id).where(PromotionRequest.model == model)
+        query = (
+            select(Approval)
+            .join(PromotionRequest, col(PromotionRequest.id) == col(Approval.request_id))
+            .where(PromotionRequest.model == model)
+        )
         if version is not None:
             query = query.where(PromotionRequest.version == version)
-        ids = session.exec(query.order_by(col(PromotionRequest.id))).all()
-        views: list[ApprovalView] = []
-        for request_id in ids:
-            views.extend(approvals_for(session, int(request_id)))
-        return views
+        rows = session.exec(query.order_by(col(Approval.request_id), col(Approval.id))).all()
+        return [_approval_view(a) for a in rows]
 
 
 def latest_package(store: Store, model: str, version: int) -> PackageRecord | None:
