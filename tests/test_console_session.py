@@ -10,6 +10,7 @@ from textual.css.stylesheet import Stylesheet
 
 from console.identity.users import UserView
 from console.store.db import Store
+from tests.conftest import demo_store
 from tests.test_console_screens import console, settle, static_text
 
 MODE_KEYS = ["m", "i", "a", "e", "l", "u", "o", "d"]
@@ -78,3 +79,28 @@ async def test_the_acting_user_is_read_once_per_session(
         assert reads == ["rel"]
         assert "rel (release-manager)" in static_text(app, "#release-who")
 
+
+def test_a_model_detail_takes_the_same_queries_for_one_version_or_many(demo_home: Path) -> None:
+    """The detail screen once read each version's latest run one by one (and each request's
+    decisions one by one): a model with a long history took as many queries."""
+    from sqlalchemy import event
+
+    from console.registry.detail import model_detail
+
+    store = demo_store(demo_home)
+    statements: list[str] = []
+
+    def executed(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", executed)
+
+    def queries(name: str) -> tuple[int, int, int]:
+        statements.clear()
+        detail = model_detail(store, name)
+        return len(statements), len(detail.model.versions), len(detail.latest_runs)
+
+    many, versions, runs = queries("breast-cancer-classifier")
+    one, single, _ = queries("diabetes-regressor")
+    assert (versions, runs) == (3, 3) and single < versions
+    assert many == one

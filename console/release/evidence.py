@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from console.store.db import Store
 from console.store.models import (
@@ -73,6 +74,10 @@ def validation_view(session: Session, run: ValidationRun) -> ValidationView:
         .where(ValidationCheck.run_id == run.id)
         .order_by(col(ValidationCheck.category), col(ValidationCheck.name))
     ).all()
+    return _run_view(run, checks)
+
+
+def _run_view(run: ValidationRun, checks: Sequence[ValidationCheck]) -> ValidationView:
     return ValidationView(
         id=run.id,
         model=run.model,
@@ -110,6 +115,26 @@ def latest_validation_in(session: Session, model: str, version: int) -> Validati
 def latest_validation(store: Store, model: str, version: int) -> ValidationView | None:
     with store.session() as session:
         return latest_validation_in(session, model, version)
+
+
+def latest_validations(store: Store, model: str) -> dict[int, ValidationView]:
+    """Each validated version's newest run, with its checks, in two queries however many
+    versions the model has."""
+    newest = (
+        select(func.max(ValidationRun.id))
+        .where(ValidationRun.model == model)
+        .group_by(col(ValidationRun.version))
+    )
+    with store.session() as session:
+        runs = session.exec(select(ValidationRun).where(col(ValidationRun.id).in_(newest))).all()
+        checks: dict[int, list[ValidationCheck]] = {run.id: [] for run in runs}
+        for check in session.exec(
+            select(ValidationCheck)
+            .where(col(ValidationCheck.run_id).in_(newest))
+            .order_by(col(ValidationCheck.category), col(ValidationCheck.name))
+        ).all():
+            checks[check.run_id].append(check)
+        return {run.version: _run_view(run, checks[run.id]) for run in runs}
 
 
 def validation_runs(store: Store, model: str, version: int | None = None) -> list[ValidationView]:

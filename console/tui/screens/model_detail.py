@@ -13,9 +13,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from console.registry.register import ModelView, VersionView, get_dataset, get_model
-from console.release.deployments import HistoryEntry, history
-from console.release.evidence import ValidationView, latest_validation
+from console.registry.detail import model_detail
+from console.registry.register import ModelView, VersionView, get_dataset
+from console.release.deployments import HistoryEntry
+from console.release.evidence import ValidationView
 from console.store.models import Dataset
 from console.tui.detail_tabs import (
     Row,
@@ -41,7 +42,7 @@ TABS = ("card", "validation", "lineage", "history", "drift")
 @dataclass
 class ModelLoaded(Message):
     model: ModelView
-    runs: dict[int, ValidationView | None]
+    runs: dict[int, ValidationView]
     history: list[HistoryEntry]
 
 
@@ -76,6 +77,7 @@ class ModelDetailScreen(SignoffScreen):
         self.model_name = model_name
         self.model: ModelView | None = None
         self.versions: list[VersionView] = []
+        self.runs: dict[int, ValidationView] = {}  # each version's newest run, by number
         self.selected: int | None = None
         # The card's Markdown takes a moment to lay out: render it only when its tab shows.
         self.card_text = ""
@@ -127,16 +129,13 @@ class ModelDetailScreen(SignoffScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     @reads_store
     def load(self) -> None:
-        model = get_model(self.store, self.model_name)
-        runs = {v.number: latest_validation(self.store, v.model, v.number) for v in model.versions}
-        entries = history(self.store, self.model_name)
+        detail = model_detail(self.store, self.model_name)
         if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.post_message(ModelLoaded(model, runs, entries))
+            self.post_message(ModelLoaded(detail.model, detail.latest_runs, detail.history))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-version")
     @reads_store
-    def load_version(self, version: VersionView) -> None:
-        run = latest_validation(self.store, version.model, version.number)
+    def load_version(self, version: VersionView, run: ValidationView | None) -> None:
         card = card_markdown(self.store, version.model, version.number)
         dataset = get_dataset(self.store, version.train_dataset_sha256)
         if get_current_worker().is_cancelled:
@@ -152,6 +151,7 @@ class ModelDetailScreen(SignoffScreen):
     @on(ModelLoaded)
     def show_model(self, data: ModelLoaded) -> None:
         model = self.model = data.model
+        self.runs = data.runs
         self.versions = list(reversed(model.versions))
         stages = ", ".join(f"{s} v{v}" for s, v in sorted(model.stages.items()) if v) or "no stage"
         self.query_one("#detail-title", Static).update(
@@ -175,7 +175,7 @@ class ModelDetailScreen(SignoffScreen):
             self.selected = numbers[0] if numbers else None
         if self.selected is not None:
             table.move_cursor(row=numbers.index(self.selected))
-            self.load_version(self.versions[numbers.index(self.selected)])
+            self._select(self.versions[numbers.index(self.selected)])
         self._show_history(data.history)
 
     @on(DataTable.RowHighlighted, "#detail-versions")
@@ -185,7 +185,10 @@ class ModelDetailScreen(SignoffScreen):
         version = self.versions[event.cursor_row]
         if version.number != self.selected:
             self.selected = version.number
-            self.load_version(version)
+            self._select(version)
+
+    def _select(self, version: VersionView) -> None:
+        self.load_version(version, self.runs.get(version.number))
 
     @on(DataTable.RowSelected, "#detail-versions")
     def version_selected(self, _event: DataTable.RowSelected) -> None:
