@@ -254,7 +254,7 @@ async def test_wrong_passphrase_is_a_notification_not_a_crash(demo_home: Path) -
 
 
 async def test_a_service_error_in_a_screen_worker_is_a_notification(demo_home: Path) -> None:
-    from console.tui.review_screen import ReviewScreen
+    from console.tui.screens.review import ReviewScreen
 
     app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -454,7 +454,7 @@ async def test_text_that_looks_like_markup_shows_as_typed(demo_home: Path) -> No
     """A comment such as "[/b]" once raised in the renderer and closed the console for
     everyone who opened the request; whatever users type is shown, never interpreted."""
     from console.release.requests import decide, request_promotion
-    from console.tui.review_screen import ReviewScreen
+    from console.tui.screens.review import ReviewScreen
     from console.tui.widgets.model_list import ModelList
 
     store = clocked_store(demo_home)

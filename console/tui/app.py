@@ -341,7 +341,7 @@ class SignoffApp(App[None]):
         self.push_screen(HelpScreen())
 
     def open_review(self, request_id: int) -> None:
-        from console.tui.review_screen import ReviewScreen
+        from console.tui.screens.review import ReviewScreen
 
         self.add_screen_styles()
         self.push_screen(ReviewScreen(request_id))

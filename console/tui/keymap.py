@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 
-from console.tui.review_screen import ReviewScreen
 from console.tui.screens.admin import AdminScreen
 from console.tui.screens.audit import AuditScreen
 from console.tui.screens.dashboard import DashboardScreen
@@ -14,6 +13,7 @@ from console.tui.screens.models import ModelsScreen
 from console.tui.screens.monitoring import MonitoringScreen
 from console.tui.screens.release import ReleaseScreen
 from console.tui.screens.reports import ReportsScreen
+from console.tui.screens.review import ReviewScreen
 from console.tui.widgets.model_list import ModelList
 
 

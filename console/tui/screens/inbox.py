@@ -100,6 +100,6 @@ class InboxScreen(SignoffScreen):
     def action_review(self) -> None:
         table = self.query_one("#requests", DataTable)
         if 0 <= table.cursor_row < len(self.views):
-            from console.tui.review_screen import ReviewScreen
+            from console.tui.screens.review import ReviewScreen
 
             self.app.push_screen(ReviewScreen(self.views[table.cursor_row].id))

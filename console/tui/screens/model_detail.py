@@ -18,7 +18,8 @@ from console.registry.register import ModelView, VersionView, get_dataset
 from console.release.deployments import HistoryEntry
 from console.release.evidence import ValidationView
 from console.store.models import Dataset
-from console.tui.detail_tabs import (
+from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.screens.detail_tabs import (
     Row,
     card_markdown,
     drift_rows,
@@ -30,7 +31,6 @@ from console.tui.detail_tabs import (
     validation_rows,
     validation_summary,
 )
-from console.tui.screens.base import SignoffScreen, reads_store
 from console.tui.widgets.bars import status_text
 from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.text import PlainTable
