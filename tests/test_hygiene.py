@@ -21,6 +21,7 @@ CORE_MODULES = [
     "console.auditing.trail",
     "console.release.policy",
     "console.packaging.build",
+    "console.packaging.verify",
     "console.registry.profiling",
     "console.release.requests",
     "console.release.deployments",

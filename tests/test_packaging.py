@@ -26,11 +26,9 @@ from audit.dsse import sign_envelope, sslib_keyid
 from audit.keys import public_pem, public_raw
 from console.errors import Refused
 from console.identity.users import revoke_user
-from console.packaging.build import (
-    PREDICATE_TYPE,
-    build_package,
-    verify_package,
-)
+from console.packaging.attestation import PREDICATE_TYPE
+from console.packaging.build import build_package
+from console.packaging.verify import verify_package
 from console.store.db import Store
 from console.store.models import AuditEvent, PackageRecord
 from tests.conftest import Runner, Team, fixed_clock, make_team, one_line_error

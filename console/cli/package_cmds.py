@@ -72,7 +72,7 @@ def verify_package_cmd(file: Path, pubkeys: tuple[Path, ...], **kwargs: Any) -> 
         signoff verify-package credit-risk-v2.tar.gz --pubkey rel.pub   # no store needed
     """
     from console.errors import BadInput
-    from console.packaging.build import load_public_keys, verify_package
+    from console.packaging.verify import load_public_keys, verify_package
     from console.store.db import Store
 
     run = invocation(kwargs)
