@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 
 from console.errors import NotFound
 from console.registry.cards import FIELDS, card_completeness, card_field_views
-from console.registry.register import VersionView, get_dataset, get_model
+from console.registry.views import VersionView, get_dataset, get_model
 from console.release.evidence import (
     CheckView,
     ValidationView,

@@ -130,7 +130,7 @@ def stage_row(app: SignoffApp, model: str, stage: str) -> int:
 async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
     demo_home: Path,
 ) -> None:
-    from console.registry.register import get_model
+    from console.registry.views import get_model
     from console.release.evidence import stage_history
     from console.tui.modals import ConfirmModal
     from console.tui.release_screen import ReleaseScreen
@@ -185,7 +185,7 @@ async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
 async def test_a_reviewer_is_refused_with_a_notification_and_nothing_changes(
     demo_home: Path,
 ) -> None:
-    from console.registry.register import get_model
+    from console.registry.views import get_model
 
     store = clocked_store(demo_home)
     request_approved(store, BCC, 2, "dev", 1)
@@ -202,7 +202,7 @@ async def test_a_reviewer_is_refused_with_a_notification_and_nothing_changes(
 
 
 async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) -> None:
-    from console.registry.register import get_model
+    from console.registry.views import get_model
     from console.release.evidence import stage_history
 
     store = clocked_store(demo_home)

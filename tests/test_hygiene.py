@@ -30,6 +30,7 @@ CORE_MODULES = [
     "console.validation",
     "fixtures.demo_monitoring",
     "console.registry.register",
+    "console.registry.views",
     "console.identity.users",
     "fixtures.demo",
     "reports",

@@ -214,7 +214,7 @@ def test_packaging_twice_gives_identical_bytes_whatever_the_clock(
 
 
 def test_contents_manifest_and_predicate(package: Path, team: Team) -> None:
-    from console.registry.register import get_version
+    from console.registry.views import get_version
 
     members = members_of(package)
     view = get_version(team.store, "tumour", 1)
@@ -577,7 +577,7 @@ def test_a_missing_file_is_one_line_exit_2(team: Team, signoff: Runner, tmp_path
 def test_a_swapped_artifact_stops_packaging_and_changes_nothing(
     team_copy: Team, signoff: Runner, work: Path, unchanged: Any
 ) -> None:
-    from console.registry.register import get_version
+    from console.registry.views import get_version
     from console.store.artifacts import ArtifactStore
 
     blob = ArtifactStore(team_copy.store.artifacts_dir).path_for(

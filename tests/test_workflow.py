@@ -241,7 +241,7 @@ def test_rollback_rules(flow: Team) -> None:
 def test_rollback_refuses_a_target_whose_artifact_fails(flow: Team) -> None:
     import os
 
-    from console.registry.register import get_version
+    from console.registry.views import get_version
     from console.store.artifacts import ArtifactStore
 
     _to_dev(flow, 1)

@@ -203,6 +203,6 @@ def test_kill_9_during_promote_leaves_a_consistent_store(flow: Team) -> None:
 
 
 def _dev_version(team: Team) -> int | None:
-    from console.registry.register import get_model
+    from console.registry.views import get_model
 
     return get_model(team.store, "tumour").stages.get("dev")

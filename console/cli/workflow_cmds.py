@@ -117,7 +117,7 @@ def request_cmd(ref: str, stage: str, canary: int | None, comment: str, **kwargs
     Example:
         signoff request credit-risk:2 --to staging --comment "beats v1 on AUC" --as dana
     """
-    from console.registry.register import parse_ref
+    from console.registry.refs import parse_ref
     from console.release.requests import request_promotion
 
     run = invocation(kwargs)

@@ -12,7 +12,7 @@ from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 
 if TYPE_CHECKING:
-    from console.registry.register import VersionView
+    from console.registry.views import VersionView
 
 
 PACKAGE_ROLES = ("release-manager", "author", "admin")
@@ -28,7 +28,7 @@ def _contents(
     store: Store, signer: Signer, view: VersionView
 ) -> tuple[dict[str, bytes], dict[str, object]]:
     """Every file of the package but the attestation, and the attestation's predicate."""
-    from console.registry.register import get_dataset
+    from console.registry.views import get_dataset
     from console.release.evidence import latest_validation, model_approvals, stage_history
     from console.release.policy import load_policy
 

@@ -51,7 +51,7 @@ def build_package(
     store: Store, signer: Signer, model: str, version: int, output: Path | None
 ) -> PackageResult:
     """Write MODEL:VERSION's signed package, verify it, then record it and its event."""
-    from console.registry.register import get_version
+    from console.registry.views import get_version
 
     view = get_version(store, model, version)
     with store.session() as session:

@@ -11,7 +11,7 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput, IntegrityError, NotFound, Refused
 from console.identity.actor import require_actor
-from console.registry.register import check_model_name
+from console.registry.refs import check_model_name
 from console.release.evidence import DeploymentView, stage_history
 from console.release.policy import load_policy
 from console.release.requests import (

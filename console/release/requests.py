@@ -15,7 +15,7 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import require_actor
-from console.registry.register import check_model_name
+from console.registry.refs import check_model_name
 from console.release.evidence import ApprovalView, approvals_for, latest_validation_in
 from console.release.gates import GateResult, evaluate_gates
 from console.release.policy import Policy, StagePolicy, load_policy

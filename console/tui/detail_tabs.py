@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from console.registry.register import VersionView
+from console.registry.views import VersionView
 from console.release.deployments import HistoryEntry
 from console.release.evidence import CheckView, ValidationView
 from console.store.db import Store

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from console.registry.register import ModelView, VersionView, get_dataset, get_model
+from console.registry.views import ModelView, VersionView, get_dataset, get_model
 from console.release.deployments import HistoryEntry, history
 from console.release.evidence import ValidationView, latest_validation
 from console.store.models import Dataset

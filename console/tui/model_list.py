@@ -14,7 +14,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from console.registry.register import ModelPage, ModelSummary, model_page
+from console.registry.views import ModelPage, ModelSummary, model_page
 from console.tui.base import reads_store
 from console.tui.text import PlainTable
 

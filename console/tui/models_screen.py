@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from console.registry.register import ModelView, VersionView, get_model
+from console.registry.views import ModelView, VersionView, get_model
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar
 from console.tui.model_list import ModelList

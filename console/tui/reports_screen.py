@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from audit.keys import Signer
 from console.errors import BadInput, SignoffError
 from console.identity.users import list_users
-from console.registry.register import ModelPage, ModelView, get_model, model_page
+from console.registry.views import ModelPage, ModelView, get_model, model_page
 from console.release.policy import load_policy
 from console.tui.base import SignoffScreen, reads_store
 from console.tui.keybar import KeyBar

@@ -170,7 +170,7 @@ def pandas_drift(home: Path, model: str) -> dict[str, float | None]:
     from console.monitoring.drift import feature_statistics
     from console.monitoring.logs import log_batches
     from console.monitoring.windows import WindowResult, store_time
-    from console.registry.register import get_dataset, get_model
+    from console.registry.views import get_dataset, get_model
     from console.store.artifacts import ArtifactStore
     from console.store.db import open_store
     from console.validation.reference import ColumnMeasure, NumericCounts, parse_profile
