@@ -31,13 +31,8 @@ from dataclasses import dataclass, field, replace
 from console.errors import NotFound
 from console.registry.cards import FIELDS, card_completeness, card_field_views
 from console.registry.views import VersionView, get_dataset, get_model
-from console.release.evidence import (
-    CheckView,
-    ValidationView,
-    latest_validation,
-    model_approvals,
-    stage_history,
-)
+from console.release.evidence import CheckView, ValidationView, latest_validation, model_approvals
+from console.release.history import stage_history
 from console.store.db import Store
 
 NOT_PROVIDED = "Not provided — to be filled by the model owner"

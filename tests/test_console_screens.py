@@ -71,7 +71,8 @@ def console(home: Path, user: str, start: str = "2026-11-04T10:00:00") -> Signof
 
 def request_approved(store: Store, model: str, version: int, stage: str, approvers: int) -> int:
     """A request by the author, approved by `approvers` reviewers: ready to execute."""
-    from console.release.requests import decide, request_promotion
+    from console.release.decisions import decide
+    from console.release.requests import request_promotion
 
     home = store.home
     view = request_promotion(
@@ -131,7 +132,7 @@ async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
     demo_home: Path,
 ) -> None:
     from console.registry.views import get_model
-    from console.release.evidence import stage_history
+    from console.release.history import stage_history
     from console.tui.modals import ConfirmModal
     from console.tui.release_screen import ReleaseScreen
 
@@ -203,7 +204,7 @@ async def test_a_reviewer_is_refused_with_a_notification_and_nothing_changes(
 
 async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) -> None:
     from console.registry.views import get_model
-    from console.release.evidence import stage_history
+    from console.release.history import stage_history
 
     store = clocked_store(demo_home)
     no_gates_policy(store)
@@ -453,7 +454,8 @@ async def test_release_stages_page_and_filter_and_the_palette_reaches_any_page(
 async def test_text_that_looks_like_markup_shows_as_typed(demo_home: Path) -> None:
     """A comment such as "[/b]" once raised in the renderer and closed the console for
     everyone who opened the request; whatever users type is shown, never interpreted."""
-    from console.release.requests import decide, request_promotion
+    from console.release.decisions import decide
+    from console.release.requests import request_promotion
     from console.tui.model_list import ModelList
     from console.tui.review_screen import ReviewScreen
 

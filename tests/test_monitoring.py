@@ -136,9 +136,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         )  # fmt: skip
     holdout = root / "holdout.csv"
     make_credit_drifted(800, seed=2, shift=0.0).to_csv(holdout, index=False)
+    from console.release.decisions import decide
     from console.release.deployments import promote
     from console.release.policy import set_policy
-    from console.release.requests import decide, request_promotion
+    from console.release.requests import request_promotion
     from console.validation.service import run_validation
 
     for version in (1, 2):

@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from console.auditing.trail import verify_store
-from console.release.requests import decide, get_request, list_requests, request_promotion
+from console.release.decisions import decide
+from console.release.requests import get_request, list_requests, request_promotion
 from tests.conftest import PASSPHRASE, Team
 from tests.workflow_helpers import record_validation, register_versions, use_policy
 

@@ -206,7 +206,8 @@ def show_request_cmd(request: str, **kwargs: Any) -> None:
 
 
 def _decision(request: str, comment: str, decision: str, kwargs: dict[str, Any]) -> None:
-    from console.release.requests import decide, parse_request_id
+    from console.release.decisions import decide
+    from console.release.requests import parse_request_id
 
     run = invocation(kwargs)
     request_id = parse_request_id(request)
@@ -388,7 +389,7 @@ def history_cmd(model: str, stage: str | None, **kwargs: Any) -> None:
     Example:
         signoff history credit-risk --stage production
     """
-    from console.release.deployments import history
+    from console.release.history import history
 
     run = invocation(kwargs)
     entries = history(run.store(), model, stage)

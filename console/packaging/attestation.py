@@ -29,7 +29,8 @@ def _contents(
 ) -> tuple[dict[str, bytes], dict[str, object]]:
     """Every file of the package but the attestation, and the attestation's predicate."""
     from console.registry.views import get_dataset
-    from console.release.evidence import latest_validation, model_approvals, stage_history
+    from console.release.evidence import latest_validation, model_approvals
+    from console.release.history import stage_history
     from console.release.policy import load_policy
 
     model, version = view.model, view.number

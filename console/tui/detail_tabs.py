@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from console.registry.views import VersionView
-from console.release.deployments import HistoryEntry
 from console.release.evidence import CheckView, ValidationView
+from console.release.history import HistoryEntry
 from console.store.db import Store
 from console.store.models import Dataset
 from console.tui.bars import bar, sparkline, status_text

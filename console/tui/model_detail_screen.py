@@ -14,8 +14,8 @@ from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from console.registry.views import ModelView, VersionView, get_dataset, get_model
-from console.release.deployments import HistoryEntry, history
 from console.release.evidence import ValidationView, latest_validation
+from console.release.history import HistoryEntry, history
 from console.store.models import Dataset
 from console.tui.bars import status_text
 from console.tui.base import SignoffScreen, reads_store
