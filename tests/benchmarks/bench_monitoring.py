@@ -79,7 +79,8 @@ def make_store(workdir: Path, names: list[str]) -> Path:
 
     from audit.keys import KeyStore, Signer
     from console import api
-    from console.identity.users import add_user, init_store
+    from console.identity.genesis import init_store
+    from console.identity.users import add_user
     from console.store.db import Store
 
     sample = make_log(workdir / "sample.parquet", TRAIN_ROWS, seed=0.25)
