@@ -132,7 +132,7 @@ async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
     demo_home: Path,
 ) -> None:
     from console.registry.views import get_model
-    from console.release.history import stage_history
+    from console.release.history import history
     from console.tui.modals import ConfirmModal
     from console.tui.release_screen import ReleaseScreen
 
@@ -171,7 +171,7 @@ async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
         await pilot.press(*"hotfix", "enter")
         await settle(pilot)
         assert get_model(store, BCC).stages["dev"] == 3
-        last = stage_history(store, BCC, "dev")[-1]
+        last = history(store, BCC, "dev").changes[-1]
         assert (last.kind, last.actor, last.break_glass, last.reason) == (
             "rollback",
             "rel",
@@ -204,7 +204,7 @@ async def test_a_reviewer_is_refused_with_a_notification_and_nothing_changes(
 
 async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) -> None:
     from console.registry.views import get_model
-    from console.release.history import stage_history
+    from console.release.history import history
 
     store = clocked_store(demo_home)
     no_gates_policy(store)
@@ -225,7 +225,7 @@ async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) ->
         assert "50%" in cell_text(screen_table(app, "#release-stages"), row, 3)
         await pilot.press("x", *"latency", "enter")
         await settle(pilot)
-        last = stage_history(store, BCC, "production")[-1]
+        last = history(store, BCC, "production").changes[-1]
         assert (last.kind, last.reason) == ("canary.aborted", "latency")
         assert get_model(store, BCC).stages.get("production") is None
         assert cell_text(screen_table(app, "#release-stages"), row, 3) == "-"

@@ -284,7 +284,7 @@ def test_canary_abort_returns_to_champion(flow: Team) -> None:
     canary_abort(flow.store, flow["rel"], "tumour", "production", "errors up")
     with pytest.raises(BadInput, match="no canary"):
         canary_step(flow.store, flow["rel"], "tumour", "production")
-    kinds = [e.what for e in history(flow.store, "tumour", "production")]
+    kinds = [e.what for e in history(flow.store, "tumour", "production").entries]
     assert kinds[-2:] == ["canary.started", "canary.aborted"]
     assert get_request(flow.store, prod.id).status == "aborted"
 

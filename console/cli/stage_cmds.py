@@ -130,7 +130,7 @@ def history_cmd(model: str, stage: str | None, **kwargs: Any) -> None:
     from console.release.history import history
 
     run = invocation(kwargs)
-    entries = history(run.store(), model, stage)
+    entries = history(run.store(), model, stage).entries
     if run.as_json:
         print_json([e.as_dict() for e in entries])
         return

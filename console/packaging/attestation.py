@@ -30,7 +30,7 @@ def _contents(
     """Every file of the package but the attestation, and the attestation's predicate."""
     from console.registry.views import get_dataset
     from console.release.evidence import latest_validation, model_approvals
-    from console.release.history import stage_history
+    from console.release.history import history
     from console.release.policy import load_policy
 
     model, version = view.model, view.number
@@ -115,7 +115,7 @@ def _contents(
                 "break_glass": d.break_glass,
                 "event_seq": d.event_seq,
             }
-            for d in stage_history(store, model)
+            for d in history(store, model).changes
             if version in (d.version, d.replaced_version)
         ],
         "policy_sha256": load_policy(store).digest,

@@ -34,14 +34,42 @@ class DeploymentView:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def stage_history(store: Store, model: str, stage: str | None = None) -> list[DeploymentView]:
-    """Every stage change of a model, oldest first."""
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    at: str
+    actor: str
+    what: str
+    detail: str
+    break_glass: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class ModelHistory:
+    """A model's history: every entry in log order, and the stage changes among them."""
+
+    entries: list[HistoryEntry]  # requests, decisions, promotions, canary steps, rollbacks
+    changes: list[DeploymentView]  # the stage changes alone, oldest first
+
+
+def history(store: Store, model: str, stage: str | None = None) -> ModelHistory:
+    """Requests, decisions, promotions, canary steps and rollbacks of a model (or one stage)."""
+    from console.release.evidence import model_approvals
+
+    check_model_name(model)
     with store.session() as session:
-        query = select(Deployment).where(Deployment.model == model)
-        if stage is not None:
-            query = query.where(Deployment.stage == stage)
-        rows = session.exec(query.order_by(col(Deployment.id))).all()
-        return [
+        if session.get(RegisteredModel, model) is None:
+            raise NotFound(f"no model {model!r} in this store")
+        query = select(PromotionRequest).where(PromotionRequest.model == model)
+        deployments = select(Deployment).where(Deployment.model == model)
+        if stage:
+            query = query.where(PromotionRequest.stage == stage)
+            deployments = deployments.where(Deployment.stage == stage)
+        requests = {r.id: r for r in session.exec(query).all()}
+        changes = [
             DeploymentView(
                 r.id,
                 r.model,
@@ -56,35 +84,8 @@ def stage_history(store: Store, model: str, stage: str | None = None) -> list[De
                 r.reason,
                 r.event_seq,
             )
-            for r in rows
+            for r in session.exec(deployments.order_by(col(Deployment.id))).all()
         ]
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    seq: int
-    at: str
-    actor: str
-    what: str
-    detail: str
-    break_glass: bool = False
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-def history(store: Store, model: str, stage: str | None = None) -> list[HistoryEntry]:
-    """Requests, decisions, promotions, canary steps and rollbacks, in log order."""
-    from console.release.evidence import model_approvals
-
-    check_model_name(model)
-    with store.session() as session:
-        if session.get(RegisteredModel, model) is None:
-            raise NotFound(f"no model {model!r} in this store")
-        query = select(PromotionRequest).where(PromotionRequest.model == model)
-        if stage:
-            query = query.where(PromotionRequest.stage == stage)
-        requests = {r.id: r for r in session.exec(query).all()}
     entries: list[HistoryEntry] = []
     for request in requests.values():
         entries.append(
@@ -119,9 +120,8 @@ def history(store: Store, model: str, stage: str | None = None) -> list[HistoryE
                 f"{approval.request_id} as {approval.role}: {approval.comment}",
             )
         )
-    for deployment in stage_history(store, model, stage):
-        entries.append(_deployment_entry(deployment))
-    return sorted(entries, key=lambda e: e.seq)
+    entries.extend(_deployment_entry(d) for d in changes)
+    return ModelHistory(sorted(entries, key=lambda e: e.seq), changes)
 
 
 def _deployment_entry(d: DeploymentView) -> HistoryEntry:

@@ -129,7 +129,7 @@ class ModelDetailScreen(SignoffScreen):
     def load(self) -> None:
         model = get_model(self.store, self.model_name)
         runs = {v.number: latest_validation(self.store, v.model, v.number) for v in model.versions}
-        entries = history(self.store, self.model_name)
+        entries = history(self.store, self.model_name).entries
         if not get_current_worker().is_cancelled:  # a newer load replaced this one
             self.post_message(ModelLoaded(model, runs, entries))
 
