@@ -12,6 +12,7 @@ from console.errors import BadInput, Refused
 from console.identity.actor import require_actor
 from console.release.evidence import approvals_for, evidence_digest, evidence_for
 from console.release.policy import load_policy
+from console.release.quorum import duty_conflict
 from console.release.requests import (
     OPEN,
     RequestView,
@@ -52,9 +53,9 @@ def decide(
             )
         version = session.get(ModelVersion, (row.model, row.version))
         assert version is not None
-        if stage.separation_of_duties and actor.name in (version.author, row.requester):
-            who = "author of the version" if actor.name == version.author else "requester"
-            raise Refused(f"separation of duties: {actor.name} is the {who} and cannot decide")
+        conflict = duty_conflict(actor.name, row.requester, version.author)
+        if stage.separation_of_duties and conflict:
+            raise Refused(f"separation of duties: {actor.name} is the {conflict} and cannot decide")
         earlier = [a for a in approvals_for(session, request_id) if a.approver == actor.name]
         if earlier:
             raise Refused(f"{actor.name} already decided on request {request_id}")

@@ -1,4 +1,4 @@
-"""Whose decision counts: quorum counting over a request's approvals, and who may still decide."""
+"""Whose decision counts: separation of duties, quorum counting, and who may still decide a request."""
 
 from __future__ import annotations
 
@@ -14,8 +14,17 @@ if TYPE_CHECKING:
     from console.release.requests import RequestView
 
 
+def duty_conflict(person: str, requester: str, author: str) -> str | None:
+    """Separation of duties: why `person` may not decide a request, or None if they may."""
+    if person == author:
+        return "author of the version"
+    if person == requester:
+        return "requester"
+    return None
+
+
 def _counted(
-    approvals: list[ApprovalView], row: PromotionRequest, stage: StagePolicy, authors: set[str]
+    approvals: list[ApprovalView], row: PromotionRequest, stage: StagePolicy, author: str
 ) -> list[str]:
     """Distinct approvers whose approval counts toward the quorum right now."""
     people: list[str] = []
@@ -26,7 +35,7 @@ def _counted(
             continue
         if approval.role not in stage.approver_roles:
             continue
-        if stage.separation_of_duties and approval.approver in authors:
+        if stage.separation_of_duties and duty_conflict(approval.approver, row.requester, author):
             continue
         if approval.approver not in people:
             people.append(approval.approver)
@@ -45,4 +54,4 @@ def _may_decide(session: Session, view: RequestView, user: User) -> bool:
     if any(a.approver == user.name for a in view.approvals):
         return False
     version = session.get(ModelVersion, (view.model, view.version))
-    return user.name not in (view.requester, version.author if version else "")
+    return duty_conflict(user.name, view.requester, version.author if version else "") is None

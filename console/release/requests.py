@@ -1,4 +1,4 @@
-"""Promotion requests and decisions: evidence-bound, quorum-counted, separation of duties enforced."""
+"""Promotion requests: opened bound to their evidence, read with their quorum and gates, withdrawn."""
 
 from __future__ import annotations
 
@@ -112,14 +112,13 @@ def _view(store: Store, session: Session, policy: Policy, row: PromotionRequest)
         evidence_for(session, policy, row.model, row.version, row.stage, plan)
     )
     version = session.get(ModelVersion, (row.model, row.version))
-    authors = {row.requester, version.author if version else ""}
     approvals = approvals_for(session, row.id)
     revoked = {u.name for u in session.exec(select(User).where(col(User.active).is_(False))).all()}
     approvals = [
         a if a.approver not in revoked or a.void else _voided(a, "approver revoked")
         for a in approvals
     ]
-    counted = _counted(approvals, row, stage, authors)
+    counted = _counted(approvals, row, stage, version.author if version else "")
     gates = evaluate_gates(store, session, stage, row.model, row.version)
     status = _effective_status(row, now)
     needed: list[str] = []
