@@ -24,7 +24,7 @@ ARTIFACT_NAMES = {"skops": "model.skops", "pickle": "model.pkl"}
 ENVIRONMENT_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops")
 
 
-def _contents(
+def package_contents(
     store: Store, signer: Signer, view: VersionView
 ) -> tuple[dict[str, bytes], dict[str, object]]:
     """Every file of the package but the attestation, and the attestation's predicate."""

@@ -13,8 +13,13 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput, IntegrityError
 from console.identity.actor import require_actor
-from console.packaging.attestation import ATTESTATION, PACKAGE_ROLES, PREDICATE_TYPE, _contents
-from console.packaging.tarball import _mtime, _tar_gz
+from console.packaging.attestation import (
+    ATTESTATION,
+    PACKAGE_ROLES,
+    PREDICATE_TYPE,
+    package_contents,
+)
+from console.packaging.tarball import deterministic_tar_gz, member_mtime
 from console.packaging.verify import verify_package
 from console.store.db import Store
 from console.store.models import PackageRecord
@@ -59,13 +64,13 @@ def build_package(
     target = output if output is not None else Path(default_package_name(model, version))
     _check_output(target)
 
-    files, predicate = _contents(store, signer, view)
+    files, predicate = package_contents(store, signer, view)
     subjects = {name: sha256_hex(data) for name, data in files.items()}
     statement_bytes = canonical_json(statement(subjects, PREDICATE_TYPE, predicate))
     envelope = sign_envelope(statement_bytes, signer.private_key)
     files[ATTESTATION] = canonical_json(envelope)
     top = f"{model}-v{version}"
-    data = _tar_gz(top, files, _mtime(view.created_at))
+    data = deterministic_tar_gz(top, files, member_mtime(view.created_at))
     digest = sha256_hex(data)
 
     members = {name: sha256_hex(content) for name, content in sorted(files.items())}

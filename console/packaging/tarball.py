@@ -20,7 +20,7 @@ MAX_TRAILING_BYTES = 1 << 20
 CHUNK = 1 << 20
 
 
-def _mtime(created_at: str) -> int:
+def member_mtime(created_at: str) -> int:
     """Members carry the version's registration time: fixed for the version, never the clock."""
     try:
         moment = datetime.fromisoformat(created_at)
@@ -34,7 +34,7 @@ def _mtime(created_at: str) -> int:
         return 0
 
 
-def _tar_gz(top: str, files: Mapping[str, bytes], mtime: int) -> bytes:
+def deterministic_tar_gz(top: str, files: Mapping[str, bytes], mtime: int) -> bytes:
     """A gzip'd tar whose bytes depend only on the files: sorted, fixed owners, times and modes."""
     buffer = io.BytesIO()
     with (
@@ -99,7 +99,7 @@ def _open_tar(stream: gzip.GzipFile, path: Path) -> tarfile.TarFile:
         raise BadInput(f"{path} is not a signoff package (a gzip'd tar): {_reason(exc)}") from exc
 
 
-def _read_members(path: Path, problems: list[str]) -> tuple[str, dict[str, bytes]] | None:
+def read_members(path: Path, problems: list[str]) -> tuple[str, dict[str, bytes]] | None:
     """The top folder and every file under it, read into memory once every header passed.
 
     Unsafe members are named in `problems` and nothing is read (returns None). A file that is

@@ -22,7 +22,7 @@ from audit.dsse import (
 from audit.keys import load_public_pem
 from console.errors import BadInput
 from console.packaging.attestation import ATTESTATION, MANIFEST, PACKAGE_ROLES, PREDICATE_TYPE
-from console.packaging.tarball import CHUNK, _read_members
+from console.packaging.tarball import CHUNK, read_members
 from console.store.db import Store
 from console.store.models import PackageRecord, User, UserKey
 
@@ -79,7 +79,7 @@ def verify_package(
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
     problems: list[str] = []
-    read = _read_members(path, problems)
+    read = read_members(path, problems)
     facts: dict[str, object] = {}
     recorded: bool | None = None
     files: dict[str, str] = {}

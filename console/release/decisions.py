@@ -16,10 +16,10 @@ from console.release.quorum import duty_conflict
 from console.release.requests import (
     OPEN,
     RequestView,
-    _effective_status,
-    _load_request,
     _next_id,
-    _view,
+    effective_status,
+    load_request,
+    request_view,
 )
 from console.store.db import Store
 from console.store.models import ModelVersion
@@ -37,11 +37,11 @@ def decide(
         raise BadInput(f"a decision needs --comment saying why you {decision}")
     policy = load_policy(store)
     with store.session() as session:
-        row = _load_request(session, request_id)
+        row = load_request(session, request_id)
         stage = policy.stage(row.stage)
         actor = require_actor(session, signer)
         now = store.clock()
-        status = _effective_status(row, now)
+        status = effective_status(row, now)
         if status == "expired":
             raise Refused(f"request {request_id} expired at {row.expires_at}; open a new request")
         if status != OPEN:
@@ -125,4 +125,4 @@ def decide(
             row.closed_by = actor.name
             session.add(row)
         session.flush()
-        return _view(store, session, policy, row)
+        return request_view(store, session, policy, row)

@@ -14,7 +14,7 @@ from console.identity.actor import require_actor
 from console.registry.refs import check_model_name
 from console.release.history import SERVING_KINDS
 from console.release.policy import load_policy
-from console.release.requests import CANARY, OPEN, _load_request, _next_id, _view
+from console.release.requests import CANARY, OPEN, _next_id, load_request, request_view
 from console.release.stage_order import check_stage_order
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
@@ -121,8 +121,8 @@ def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
     policy = load_policy(store)
     with store.session() as session:
         require_actor(session, signer, PROMOTE_ROLES)
-        row = _load_request(session, request_id)
-        view = _view(store, session, policy, row)
+        row = load_request(session, request_id)
+        view = request_view(store, session, policy, row)
         if view.status != OPEN:
             raise Refused(f"request {request_id} is {view.status}; only open requests can execute")
         if view.needed:

@@ -23,7 +23,7 @@ def duty_conflict(person: str, requester: str, author: str) -> str | None:
     return None
 
 
-def _counted(
+def counted_approvers(
     approvals: list[ApprovalView], row: PromotionRequest, stage: StagePolicy, author: str
 ) -> list[str]:
     """Distinct approvers whose approval counts toward the quorum right now."""
@@ -42,13 +42,13 @@ def _counted(
     return people
 
 
-def _voided(approval: ApprovalView, reason: str) -> ApprovalView:
+def voided(approval: ApprovalView, reason: str) -> ApprovalView:
     from dataclasses import replace
 
     return replace(approval, void=True, void_reason=reason)
 
 
-def _may_decide(session: Session, view: RequestView, user: User) -> bool:
+def may_decide(session: Session, view: RequestView, user: User) -> bool:
     if not user.active or user.role not in view.approver_roles:
         return False
     if any(a.approver == user.name for a in view.approvals):

@@ -18,7 +18,7 @@ from console.registry.refs import check_model_name
 from console.release.evidence import ApprovalView, approvals_for, evidence_digest, evidence_for
 from console.release.gates import GateResult, evaluate_gates
 from console.release.policy import Policy, StagePolicy, load_policy
-from console.release.quorum import _counted, _may_decide, _voided
+from console.release.quorum import counted_approvers, may_decide, voided
 from console.release.stage_order import check_stage_order
 from console.store.db import Store
 from console.store.models import ModelVersion, PromotionRequest, User
@@ -98,13 +98,15 @@ class RequestView:
         return data
 
 
-def _effective_status(row: PromotionRequest, now: str) -> str:
+def effective_status(row: PromotionRequest, now: str) -> str:
     if row.status == OPEN and now > row.expires_at:
         return "expired"
     return row.status
 
 
-def _view(store: Store, session: Session, policy: Policy, row: PromotionRequest) -> RequestView:
+def request_view(
+    store: Store, session: Session, policy: Policy, row: PromotionRequest
+) -> RequestView:
     now = store.clock()
     stage = policy.stage(row.stage)
     plan = json.loads(row.canary_plan)
@@ -115,12 +117,12 @@ def _view(store: Store, session: Session, policy: Policy, row: PromotionRequest)
     approvals = approvals_for(session, row.id)
     revoked = {u.name for u in session.exec(select(User).where(col(User.active).is_(False))).all()}
     approvals = [
-        a if a.approver not in revoked or a.void else _voided(a, "approver revoked")
+        a if a.approver not in revoked or a.void else voided(a, "approver revoked")
         for a in approvals
     ]
-    counted = _counted(approvals, row, stage, version.author if version else "")
+    counted = counted_approvers(approvals, row, stage, version.author if version else "")
     gates = evaluate_gates(store, session, stage, row.model, row.version)
-    status = _effective_status(row, now)
+    status = effective_status(row, now)
     needed: list[str] = []
     if status == OPEN:
         if current != row.evidence_digest:
@@ -189,7 +191,7 @@ def request_promotion(
                 col(PromotionRequest.status).in_([OPEN, CANARY]),
             )
         ).all():
-            if _effective_status(other, now) in (OPEN, CANARY):
+            if effective_status(other, now) in (OPEN, CANARY):
                 raise BadInput(
                     f"request {other.id} for {model}:{version} to {stage.name} is already "
                     f"{other.status}; withdraw it first or act on it"
@@ -238,10 +240,10 @@ def request_promotion(
         )
         session.add(row)
         session.flush()
-        return _view(store, session, policy, row)
+        return request_view(store, session, policy, row)
 
 
-def _load_request(session: Session, request_id: int) -> PromotionRequest:
+def load_request(session: Session, request_id: int) -> PromotionRequest:
     row = session.get(PromotionRequest, request_id)
     if row is None:
         raise NotFound(f"no request {request_id}; see `signoff requests`")
@@ -251,14 +253,14 @@ def _load_request(session: Session, request_id: int) -> PromotionRequest:
 def withdraw(store: Store, signer: Signer, request_id: int, reason: str = "") -> RequestView:
     policy = load_policy(store)
     with store.session() as session:
-        row = _load_request(session, request_id)
+        row = load_request(session, request_id)
         actor = require_actor(session, signer)
         if actor.name != row.requester:
             raise Refused(f"only {row.requester}, who opened request {request_id}, may withdraw it")
         now = store.clock()
-        if _effective_status(row, now) not in (OPEN,):
+        if effective_status(row, now) not in (OPEN,):
             raise BadInput(
-                f"request {request_id} is {_effective_status(row, now)}; nothing to withdraw"
+                f"request {request_id} is {effective_status(row, now)}; nothing to withdraw"
             )
         append_event(
             session,
@@ -274,13 +276,13 @@ def withdraw(store: Store, signer: Signer, request_id: int, reason: str = "") ->
         row.closed_by = actor.name
         session.add(row)
         session.flush()
-        return _view(store, session, policy, row)
+        return request_view(store, session, policy, row)
 
 
 def get_request(store: Store, request_id: int) -> RequestView:
     policy = load_policy(store)
     with store.session() as session:
-        return _view(store, session, policy, _load_request(session, request_id))
+        return request_view(store, session, policy, load_request(session, request_id))
 
 
 def list_requests(
@@ -302,12 +304,12 @@ def list_requests(
         if pending or awaiting:
             query = query.where(PromotionRequest.status == OPEN)
         rows = session.exec(query.order_by(col(PromotionRequest.id).desc())).all()
-        views = [_view(store, session, policy, r) for r in rows]
+        views = [request_view(store, session, policy, r) for r in rows]
         if pending or awaiting:
             views = [v for v in views if v.status == OPEN]
         if awaiting:
             user = session.get(User, awaiting)
             if user is None:
                 return []
-            views = [v for v in views if _may_decide(session, v, user)]
+            views = [v for v in views if may_decide(session, v, user)]
         return views
