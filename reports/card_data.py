@@ -30,14 +30,9 @@ from dataclasses import dataclass, field, replace
 
 from console.errors import NotFound
 from console.registry.cards import FIELDS, card_completeness, card_field_views
-from console.registry.register import VersionView, get_dataset, get_model
-from console.release.evidence import (
-    CheckView,
-    ValidationView,
-    latest_validation,
-    model_approvals,
-    stage_history,
-)
+from console.registry.views import VersionView, get_dataset, get_model
+from console.release.evidence import CheckView, ValidationView, latest_validation, model_approvals
+from console.release.history import history
 from console.store.db import Store
 
 NOT_PROVIDED = "Not provided — to be filled by the model owner"
@@ -308,7 +303,7 @@ def build_card(store: Store, model: str, version: int) -> CardData:
                 d.request_id,
                 d.event_seq,
             )
-            for d in stage_history(store, model)
+            for d in history(store, model).changes
             if version in (d.version, d.replaced_version)
         ],
         approvals=[

@@ -19,7 +19,8 @@ from audit.merkle import root_from_leaf_hashes
 from audit.note import format_checkpoint
 from console.auditing.log import iter_records, log_size
 from console.errors import BadInput, NotFound
-from console.release.evidence import DeploymentView, ValidationView
+from console.release.evidence import ValidationView
+from console.release.history import DeploymentView
 from console.store.db import Store
 from reports.snapshot_entries import (
     CardValue,

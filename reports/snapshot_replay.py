@@ -16,9 +16,9 @@ from audit.keys import load_public_pem, public_from_raw
 from audit.merkle import root_from_leaf_hashes
 from audit.note import NoteError
 from console.errors import BadInput
+from console.release.decisions import DECISION_DOMAIN
 from console.release.evidence import ApprovalView
 from console.release.policy import default_policy_text, parse_policy
-from console.release.requests import DECISION_DOMAIN
 from console.store.models import Checkpoint, PromotionRequest
 from reports.snapshot_entries import (
     CardValue,

@@ -9,13 +9,8 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from audit.entry import EventRecord
-from console.release.evidence import (
-    ApprovalView,
-    DeploymentView,
-    ValidationView,
-    approvals_for,
-    validation_view,
-)
+from console.release.evidence import ApprovalView, ValidationView, approvals_for, validation_view
+from console.release.history import DeploymentView
 from console.store.models import (
     Checkpoint,
     Dataset,

@@ -13,7 +13,8 @@ from click.testing import CliRunner, Result
 
 from audit.keys import KeyStore, Signer
 from console.cli import cli
-from console.identity.users import add_user, init_store
+from console.identity.genesis import init_store
+from console.identity.users import add_user
 from console.store.db import Store
 
 PASSPHRASE = "correct horse battery staple"

@@ -567,7 +567,7 @@ def test_the_demo_cards_leave_exactly_one_version_incomplete(demo: Path) -> None
     before = store_fingerprint(demo)
     fill_demo_cards(store, demo_signer(demo, "dana"))  # idempotent: nothing new is signed
     assert store_fingerprint(demo) == before
-    from console.registry.register import list_models
+    from console.registry.views import list_models
 
     # The demo's monitoring story adds a retrained credit-risk:3 whose card its author has yet
     # to write; the seven versions the demo registered are the ones with demo cards.

@@ -71,7 +71,8 @@ def console(home: Path, user: str, start: str = "2026-11-04T10:00:00") -> Signof
 
 def request_approved(store: Store, model: str, version: int, stage: str, approvers: int) -> int:
     """A request by the author, approved by `approvers` reviewers: ready to execute."""
-    from console.release.requests import decide, request_promotion
+    from console.release.decisions import decide
+    from console.release.requests import request_promotion
 
     home = store.home
     view = request_promotion(
@@ -130,8 +131,8 @@ def stage_row(app: SignoffApp, model: str, stage: str) -> int:
 async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
     demo_home: Path,
 ) -> None:
-    from console.registry.register import get_model
-    from console.release.evidence import stage_history
+    from console.registry.views import get_model
+    from console.release.history import history
     from console.tui.screens.release import ReleaseScreen
     from console.tui.widgets.modals import ConfirmModal
 
@@ -170,7 +171,7 @@ async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
         await pilot.press(*"hotfix", "enter")
         await settle(pilot)
         assert get_model(store, BCC).stages["dev"] == 3
-        last = stage_history(store, BCC, "dev")[-1]
+        last = history(store, BCC, "dev").changes[-1]
         assert (last.kind, last.actor, last.break_glass, last.reason) == (
             "rollback",
             "rel",
@@ -185,7 +186,7 @@ async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
 async def test_a_reviewer_is_refused_with_a_notification_and_nothing_changes(
     demo_home: Path,
 ) -> None:
-    from console.registry.register import get_model
+    from console.registry.views import get_model
 
     store = clocked_store(demo_home)
     request_approved(store, BCC, 2, "dev", 1)
@@ -202,8 +203,8 @@ async def test_a_reviewer_is_refused_with_a_notification_and_nothing_changes(
 
 
 async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) -> None:
-    from console.registry.register import get_model
-    from console.release.evidence import stage_history
+    from console.registry.views import get_model
+    from console.release.history import history
 
     store = clocked_store(demo_home)
     no_gates_policy(store)
@@ -224,7 +225,7 @@ async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) ->
         assert "50%" in cell_text(screen_table(app, "#release-stages"), row, 3)
         await pilot.press("x", *"latency", "enter")
         await settle(pilot)
-        last = stage_history(store, BCC, "production")[-1]
+        last = history(store, BCC, "production").changes[-1]
         assert (last.kind, last.reason) == ("canary.aborted", "latency")
         assert get_model(store, BCC).stages.get("production") is None
         assert cell_text(screen_table(app, "#release-stages"), row, 3) == "-"
@@ -453,7 +454,8 @@ async def test_release_stages_page_and_filter_and_the_palette_reaches_any_page(
 async def test_text_that_looks_like_markup_shows_as_typed(demo_home: Path) -> None:
     """A comment such as "[/b]" once raised in the renderer and closed the console for
     everyone who opened the request; whatever users type is shown, never interpreted."""
-    from console.release.requests import decide, request_promotion
+    from console.release.decisions import decide
+    from console.release.requests import request_promotion
     from console.tui.screens.review import ReviewScreen
     from console.tui.widgets.model_list import ModelList
 

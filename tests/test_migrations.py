@@ -122,7 +122,7 @@ def test_a_store_made_by_schema_v3_opens_verifies_and_reads(
     assert verified.exit_code == 0, verified.output
 
     from console.registry.estimators import load_artifact
-    from console.registry.register import get_version
+    from console.registry.views import get_version
     from console.store.artifacts import ArtifactStore
     from console.store.db import open_store
 

@@ -42,7 +42,7 @@ from console.monitoring import (
 )
 from console.monitoring.compare import ABORT, STEP, WAIT, Arm, _decide, canary_state
 from console.monitoring.settings import DEFAULTS, monitoring_settings
-from console.registry.register import get_dataset, get_model, get_version
+from console.registry.views import get_dataset, get_model, get_version
 from console.release.policy import parse_policy
 from console.store.db import Store, open_store
 from console.store.models import RetrainingJob, StageAssignment
@@ -136,9 +136,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         )  # fmt: skip
     holdout = root / "holdout.csv"
     make_credit_drifted(800, seed=2, shift=0.0).to_csv(holdout, index=False)
+    from console.release.decisions import decide
     from console.release.deployments import promote
     from console.release.policy import set_policy
-    from console.release.requests import decide, request_promotion
+    from console.release.requests import request_promotion
     from console.validation.service import run_validation
 
     for version in (1, 2):
@@ -373,7 +374,7 @@ def test_check_is_idempotent_and_retrain_opens_a_request_without_promoting(
         "dana",
     )
     assert code == 0, out
-    from console.registry.register import load_version_estimator
+    from console.registry.views import load_version_estimator
 
     x = pd.read_csv(files.retrain)[FEATURES]
     first, again = (load_version_estimator(store, get_version(store, MODEL, n)) for n in (3, 4))
@@ -390,7 +391,7 @@ def test_compare_champion_and_canary(
     assert state is not None and (state.champion, state.canary) == (1, 2)
     started = datetime.strptime(state.started_at, "%Y-%m-%dT%H:%M:%S.%fZ")
     frame = make_credit_drifted(1200, seed=77, shift=0.0)
-    from console.registry.register import load_version_estimator
+    from console.registry.views import load_version_estimator
 
     rows = []
     for version in (1, 2):
@@ -871,7 +872,7 @@ def test_bad_retraining_data_is_refused_before_anything_is_written(
 
 def test_the_overview_lists_monitored_models_in_one_read(demo_home: Path) -> None:
     from console.monitoring.views import monitoring_overview
-    from console.registry.register import list_models
+    from console.registry.views import list_models
 
     store = Store(demo_home)  # a copy: this test resolves the alerts
     overview = monitoring_overview(store, "production")

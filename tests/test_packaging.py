@@ -26,11 +26,9 @@ from audit.dsse import sign_envelope, sslib_keyid
 from audit.keys import public_pem, public_raw
 from console.errors import Refused
 from console.identity.users import revoke_user
-from console.packaging.build import (
-    PREDICATE_TYPE,
-    build_package,
-    verify_package,
-)
+from console.packaging.attestation import PREDICATE_TYPE
+from console.packaging.build import build_package
+from console.packaging.verify import verify_package
 from console.store.db import Store
 from console.store.models import AuditEvent, PackageRecord
 from tests.conftest import Runner, Team, fixed_clock, make_team, one_line_error
@@ -216,7 +214,7 @@ def test_packaging_twice_gives_identical_bytes_whatever_the_clock(
 
 
 def test_contents_manifest_and_predicate(package: Path, team: Team) -> None:
-    from console.registry.register import get_version
+    from console.registry.views import get_version
 
     members = members_of(package)
     view = get_version(team.store, "tumour", 1)
@@ -579,7 +577,7 @@ def test_a_missing_file_is_one_line_exit_2(team: Team, signoff: Runner, tmp_path
 def test_a_swapped_artifact_stops_packaging_and_changes_nothing(
     team_copy: Team, signoff: Runner, work: Path, unchanged: Any
 ) -> None:
-    from console.registry.register import get_version
+    from console.registry.views import get_version
     from console.store.artifacts import ArtifactStore
 
     blob = ArtifactStore(team_copy.store.artifacts_dir).path_for(

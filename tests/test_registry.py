@@ -358,7 +358,7 @@ def _bare_models(team: Team, owners: dict[str, str]) -> None:
 
 
 def test_the_model_list_pages_by_name_and_filters(team: Team) -> None:
-    from console.registry.register import model_page
+    from console.registry.views import model_page
 
     owners = {f"model-{i}": "Fraud 100%" if i % 3 == 0 else "Credit" for i in range(1, 8)}
     _bare_models(team, owners)

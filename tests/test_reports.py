@@ -204,6 +204,7 @@ def test_a_new_report_is_recorded_and_as_of_remakes_it_byte_for_byte(
 
 def test_a_report_at_n_is_unchanged_after_the_log_grows(home: Path, signoff: Runner) -> None:
     from console.registry.cards import set_card_fields
+    from console.release import decisions
     from console.release import requests as workflow
 
     size = log_size(home)
@@ -212,7 +213,7 @@ def test_a_report_at_n_is_unchanged_after_the_log_grows(home: Path, signoff: Run
     who = signers(home)
     set_card_fields(store, who["dana"], MODEL, 2, {"contact": "someone else", "license": "mit"})
     request = workflow.request_promotion(store, who["dana"], MODEL, 1, "dev", "again")
-    workflow.decide(store, who["rosa"], request.id, "approve", "fine by me")
+    decisions.decide(store, who["rosa"], request.id, "approve", "fine by me")
     issue_checkpoint(store, who["aud"])
     store.dispose()
     assert log_size(home) > size + 3

@@ -98,7 +98,7 @@ def report_of(home: Path, run: dict[str, Any]) -> dict[str, Any]:
 
 
 def estimator_of(home: Path, model: str, version: int) -> Any:
-    from console.registry.register import get_version, load_version_estimator
+    from console.registry.views import get_version, load_version_estimator
 
     store = open_store(home)
     try:
@@ -295,7 +295,7 @@ def _numpy_reference(
 def test_duckdb_drift_agrees_with_a_numpy_reference(demo: Path, tmp_path: Path) -> None:
     from scipy import stats
 
-    from console.registry.register import get_dataset, get_version
+    from console.registry.views import get_dataset, get_version
     from console.validation.drift import binned_ks, drift_checks, ks_pvalue, numeric_bins
     from console.validation.reference import measure_file, parse_profile
     from console.validation.thresholds import DEFAULTS
@@ -664,7 +664,7 @@ def test_only_validating_roles_may_validate(
 
 def _artifact(home: Path, model: str, version: int) -> Path:
     store = open_store(home)
-    from console.registry.register import get_version
+    from console.registry.views import get_version
 
     digest = get_version(store, model, version).artifact_sha256
     store.dispose()

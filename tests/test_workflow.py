@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from console.errors import BadInput, IntegrityError, Refused
-from console.release.deployments import canary_abort, canary_step, history, promote, rollback
-from console.release.requests import decide, get_request, request_promotion, withdraw
+from console.release.decisions import decide
+from console.release.deployments import canary_abort, canary_step, promote, rollback
+from console.release.history import history
+from console.release.requests import get_request, request_promotion, withdraw
 from tests.conftest import Runner, Team, one_line_error, store_fingerprint
 from tests.workflow_helpers import TEST_POLICY, record_validation, register_versions, use_policy
 
@@ -241,7 +243,7 @@ def test_rollback_rules(flow: Team) -> None:
 def test_rollback_refuses_a_target_whose_artifact_fails(flow: Team) -> None:
     import os
 
-    from console.registry.register import get_version
+    from console.registry.views import get_version
     from console.store.artifacts import ArtifactStore
 
     _to_dev(flow, 1)
@@ -282,7 +284,7 @@ def test_canary_abort_returns_to_champion(flow: Team) -> None:
     canary_abort(flow.store, flow["rel"], "tumour", "production", "errors up")
     with pytest.raises(BadInput, match="no canary"):
         canary_step(flow.store, flow["rel"], "tumour", "production")
-    kinds = [e.what for e in history(flow.store, "tumour", "production")]
+    kinds = [e.what for e in history(flow.store, "tumour", "production").entries]
     assert kinds[-2:] == ["canary.started", "canary.aborted"]
     assert get_request(flow.store, prod.id).status == "aborted"
 
@@ -380,7 +382,7 @@ def test_requests_listing_and_awaiting(flow: Team, signoff: Runner) -> None:
 
 
 def test_stage_pages_cover_every_held_stage_once(demo_home: Path) -> None:
-    from console.release.deployments import stage_page, stage_status
+    from console.release.status import stage_page, stage_status
     from console.store.db import Store
 
     store = Store(demo_home)

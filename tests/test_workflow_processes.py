@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from console.auditing.trail import verify_store
-from console.release.requests import decide, get_request, list_requests, request_promotion
+from console.release.decisions import decide
+from console.release.requests import get_request, list_requests, request_promotion
 from tests.conftest import PASSPHRASE, Team
 from tests.workflow_helpers import record_validation, register_versions, use_policy
 
@@ -203,6 +204,6 @@ def test_kill_9_during_promote_leaves_a_consistent_store(flow: Team) -> None:
 
 
 def _dev_version(team: Team) -> int | None:
-    from console.registry.register import get_model
+    from console.registry.views import get_model
 
     return get_model(team.store, "tumour").stages.get("dev")

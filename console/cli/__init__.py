@@ -12,11 +12,13 @@ from console.cli import (
     keys_cmds,
     monitor_cmds,
     package_cmds,
+    policy_cmds,
     registry_cmds,
     report_cmds,
+    request_cmds,
+    stage_cmds,
     users_cmds,
     validate_cmds,
-    workflow_cmds,
 )
 from console.cli.options import DEFAULT_HOME, SignoffGroup
 
@@ -76,7 +78,9 @@ for module in (
     keys_cmds,
     users_cmds,
     audit_cmds,
-    workflow_cmds,
+    policy_cmds,
+    request_cmds,
+    stage_cmds,
     card_cmds,
     validate_cmds,
     package_cmds,

@@ -42,7 +42,7 @@ def card() -> None:
 
 
 def _ref(ref: str) -> tuple[str, int]:
-    from console.registry.register import parse_ref
+    from console.registry.refs import parse_ref
 
     name, number = parse_ref(ref, version_required=True)
     assert number is not None
@@ -164,7 +164,7 @@ def edit_cmd(ref: str, sets: tuple[str, ...], from_file: Path | None, **kwargs: 
         normalize_value,
         set_card_fields,
     )
-    from console.registry.register import get_version
+    from console.registry.views import get_version
 
     run = invocation(kwargs)
     name, number = _ref(ref)

@@ -433,7 +433,7 @@ def alerts_cmd(model: str | None, show_all: bool, **kwargs: Any) -> None:
         signoff monitor alerts credit-risk
     """
     from console.monitoring.views import OPEN, list_alerts, list_jobs
-    from console.registry.register import check_model_name
+    from console.registry.refs import check_model_name
 
     run = invocation(kwargs)
     if model is not None:

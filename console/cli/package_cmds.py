@@ -31,7 +31,7 @@ def package_cmd(ref: str, output: Path | None, **kwargs: Any) -> None:
         signoff package credit-risk:2 -o credit-risk-v2.tar.gz --as rel
     """
     from console.packaging.build import build_package
-    from console.registry.register import parse_ref
+    from console.registry.refs import parse_ref
 
     run = invocation(kwargs)
     model, version = parse_ref(ref, version_required=True)
@@ -72,7 +72,7 @@ def verify_package_cmd(file: Path, pubkeys: tuple[Path, ...], **kwargs: Any) -> 
         signoff verify-package credit-risk-v2.tar.gz --pubkey rel.pub   # no store needed
     """
     from console.errors import BadInput
-    from console.packaging.build import load_public_keys, verify_package
+    from console.packaging.verify import load_public_keys, verify_package
     from console.store.db import Store
 
     run = invocation(kwargs)

@@ -69,12 +69,8 @@ def register_cmd(
             --train-data train.csv --target default --code-dir . --as dana
     """
     from console.errors import BadInput
-    from console.registry.register import (
-        ModelInfo,
-        RegisterRequest,
-        check_model_name,
-        register_version,
-    )
+    from console.registry.refs import check_model_name
+    from console.registry.register import ModelInfo, RegisterRequest, register_version
 
     run = invocation(kwargs)
     check_model_name(model)
@@ -119,7 +115,7 @@ def models_cmd(**kwargs: Any) -> None:
     Example:
         signoff models --json
     """
-    from console.registry.register import list_models
+    from console.registry.views import list_models
 
     run = invocation(kwargs)
     views = list_models(run.store())
@@ -146,7 +142,8 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
     Example:
         signoff show credit-risk:2
     """
-    from console.registry.register import get_model, get_version, parse_ref
+    from console.registry.refs import parse_ref
+    from console.registry.views import get_model, get_version
 
     run = invocation(kwargs)
     name, number = parse_ref(ref)

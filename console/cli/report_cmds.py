@@ -107,7 +107,7 @@ def report_cmd(
 
 
 def _ref(ref: str) -> tuple[str, int | None]:
-    from console.registry.register import parse_ref
+    from console.registry.refs import parse_ref
 
     return parse_ref(ref)
 

@@ -25,7 +25,8 @@ def init(admin: str, **kwargs: Any) -> None:
         signoff init --admin alice --home ./governance
     """
     from audit.keys import KeyStore, Signer, check_name
-    from console.identity.users import init_store, prepare_home
+    from console.identity.genesis import init_store
+    from console.store.bootstrap import prepare_home
     from console.store.db import Store
 
     run = invocation(kwargs)

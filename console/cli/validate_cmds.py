@@ -59,7 +59,7 @@ def validate_cmd(
         signoff validate credit-risk:2 --data holdout.csv --target default \\
             --sensitive gender --as dana
     """
-    from console.registry.register import parse_ref
+    from console.registry.refs import parse_ref
     from console.validation import run_validation
 
     run = invocation(kwargs)
@@ -168,7 +168,8 @@ def validations_cmd(ref: str, **kwargs: Any) -> None:
     Example:
         signoff validations credit-risk:2
     """
-    from console.registry.register import get_model, get_version, parse_ref
+    from console.registry.refs import parse_ref
+    from console.registry.views import get_model, get_version
     from console.release.evidence import validation_runs
 
     run = invocation(kwargs)

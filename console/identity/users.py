@@ -1,9 +1,7 @@
-"""Creates a store with its first admin, and manages users and their keys, each change signed."""
+"""Manages users and their keys, each change signed by an admin (or, for a rotation, the user)."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,11 +11,10 @@ from sqlmodel import Session, select
 
 from audit.keys import Signer, check_name, keyid, public_pem, public_raw
 from console.auditing.log import append_event
-from console.errors import BadInput, NotFound, Refused, StoreError
+from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import ROLES, active_key, require_actor
 from console.store.db import Store
-from console.store.migrations import check_schema
-from console.store.models import StoreInfo, User, UserKey
+from console.store.models import User, UserKey
 
 
 @dataclass(frozen=True)
@@ -28,78 +25,6 @@ class UserView:
     keyid: str | None
     added_seq: int
     revoked_seq: int | None
-
-
-def prepare_home(store: Store) -> None:
-    """Refuse an existing store or a path we cannot write, before anything is created."""
-    if store.exists():
-        raise BadInput(f"a signoff store already exists at {store.home}")
-    try:
-        store.home.mkdir(parents=True, exist_ok=True)
-        store.artifacts_dir.mkdir(exist_ok=True)
-        probe = store.home / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise StoreError(f"cannot create a store at {store.home}: {exc.strerror or exc}") from exc
-
-
-def init_store(store: Store, admin: Signer, *, demo: bool = False) -> str:
-    """Create the store, its schema and the genesis event naming the first admin."""
-    prepare_home(store)
-    store_id = uuid.uuid4().hex
-    from console.release.policy import write_default_policy
-
-    try:
-        policy_digest = write_default_policy(store)
-        check_schema(store)
-        with store.session() as session:
-            now = store.clock()
-            session.add(StoreInfo(key="store_id", value=store_id))
-            session.add(StoreInfo(key="origin", value=f"signoff/{store_id}"))
-            session.add(StoreInfo(key="created_at", value=now))
-            session.add(StoreInfo(key="demo", value="true" if demo else "false"))
-            session.add(StoreInfo(key="policy_sha256", value=policy_digest))
-            event = append_event(
-                session,
-                admin,
-                "store.created",
-                f"store:{store_id}",
-                {
-                    "store_id": store_id,
-                    "origin": f"signoff/{store_id}",
-                    "demo": demo,
-                    "policy_sha256": policy_digest,
-                    "admin": {
-                        "name": admin.name,
-                        "role": "admin",
-                        "public_key": public_raw(admin.public_key).hex(),
-                    },
-                },
-                ts=now,
-            )
-            session.add(User(name=admin.name, role="admin", added_seq=event.seq))
-            session.add(
-                UserKey(
-                    keyid=admin.keyid,
-                    user=admin.name,
-                    public_key_pem=public_pem(admin.public_key),
-                    valid_from_seq=event.seq,
-                )
-            )
-    except BaseException:
-        # A failed init leaves no half-made store behind.
-        store.dispose()
-        for leftover in (
-            store.db_path,
-            store.db_path.with_suffix(".duckdb.wal"),
-            store.policy_path,
-        ):
-            leftover.unlink(missing_ok=True)
-        if store.artifacts_dir.is_dir() and not any(store.artifacts_dir.iterdir()):
-            shutil.rmtree(store.artifacts_dir, ignore_errors=True)
-        raise
-    return store_id
 
 
 def add_user(

@@ -39,7 +39,8 @@ from console.monitoring.logs import (
 from console.monitoring.settings import monitoring_settings
 from console.monitoring.sql import connect, parquet_source, rows
 from console.monitoring.windows import parse_store_time
-from console.registry.register import check_model_name, get_model
+from console.registry.refs import check_model_name
+from console.registry.views import get_model
 from console.release.policy import load_policy
 from console.store.db import Store
 from console.store.models import AuditEvent, Deployment

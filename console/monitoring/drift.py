@@ -44,7 +44,7 @@ from console.monitoring.windows import (
     window_end,
     window_start,
 )
-from console.registry.register import VersionView, get_dataset
+from console.registry.views import VersionView, get_dataset
 from console.release.evidence import latest_validation
 from console.store.db import Store
 from console.validation.drift import (

@@ -51,7 +51,8 @@ from console.monitoring.sql import (
     rows,
 )
 from console.registry.profiling import file_sha256, kind_of, relation_sql
-from console.registry.register import ModelView, VersionView, check_model_name, get_model
+from console.registry.refs import check_model_name
+from console.registry.views import ModelView, VersionView, get_model
 from console.release.policy import load_policy
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store

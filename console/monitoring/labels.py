@@ -42,7 +42,8 @@ from console.monitoring.sql import (
     rows,
 )
 from console.registry.profiling import file_sha256
-from console.registry.register import ModelView, check_model_name, get_model
+from console.registry.refs import check_model_name
+from console.registry.views import ModelView, get_model
 from console.release.evidence import latest_validation_in
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store

@@ -49,7 +49,7 @@ from console.monitoring.windows import (
     window_end,
     window_start,
 )
-from console.registry.register import VersionView
+from console.registry.views import VersionView
 from console.release.evidence import latest_validation
 from console.store.db import Store
 from console.validation.bootstrap import BootstrapPlan, Statistic, auc_of, mean_of, r2_of

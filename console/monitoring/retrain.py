@@ -31,15 +31,9 @@ from console.identity.actor import require_actor
 from console.monitoring.settings import RETRAIN_ROLES
 from console.monitoring.views import OPEN, RETRAINED
 from console.registry.profiling import detect_format, file_sha256
-from console.registry.register import (
-    ModelView,
-    RegisterRequest,
-    VersionView,
-    check_model_name,
-    get_model,
-    load_version_estimator,
-    register_version,
-)
+from console.registry.refs import check_model_name
+from console.registry.register import RegisterRequest, register_version
+from console.registry.views import ModelView, VersionView, get_model, load_version_estimator
 from console.release.evidence import latest_validation
 from console.release.policy import load_policy
 from console.store.db import Store

@@ -9,7 +9,8 @@ from console.errors import NotFound
 from console.monitoring.logs import LogBatch, log_batches
 from console.monitoring.settings import MonitoringSettings, Window, monitoring_settings
 from console.monitoring.windows import parse_since
-from console.registry.register import VersionView, check_model_name, get_model
+from console.registry.refs import check_model_name
+from console.registry.views import VersionView, get_model
 from console.release.policy import load_policy
 from console.store.db import Store
 

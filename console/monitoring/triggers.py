@@ -32,7 +32,8 @@ from console.monitoring.record import Recorded, record_windows_in
 from console.monitoring.settings import EVALUATE_ROLES, MonitoringSettings, monitoring_settings
 from console.monitoring.views import OPEN, AlertView, JobView, alerts_in, job_view
 from console.monitoring.windows import WindowResult, parse_store_time
-from console.registry.register import ModelView, check_model_name, get_model, list_models
+from console.registry.refs import check_model_name
+from console.registry.views import ModelView, get_model, list_models
 from console.release.policy import load_policy
 from console.store.db import Store
 from console.store.models import RetrainingJob

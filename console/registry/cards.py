@@ -38,7 +38,7 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput
 from console.identity.actor import require_actor
-from console.registry.register import get_version
+from console.registry.views import get_version
 from console.release.evidence import latest_validation_in
 from console.store.db import Store
 from console.store.models import CardField

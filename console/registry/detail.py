@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.registry.register import ModelView, get_model
-from console.release.deployments import HistoryEntry, history
+from console.registry.views import ModelView, get_model
 from console.release.evidence import ValidationView, latest_validations
+from console.release.history import HistoryEntry, history
 from console.store.db import Store
 
 
@@ -22,5 +22,5 @@ class ModelDetail:
 def model_detail(store: Store, name: str) -> ModelDetail:
     """What the model detail screen shows, however many versions the model has."""
     return ModelDetail(
-        get_model(store, name), latest_validations(store, name), history(store, name)
+        get_model(store, name), latest_validations(store, name), history(store, name).entries
     )

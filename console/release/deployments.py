@@ -11,17 +11,11 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput, IntegrityError, NotFound, Refused
 from console.identity.actor import require_actor
-from console.registry.register import check_model_name
-from console.release.evidence import DeploymentView, stage_history
+from console.registry.refs import check_model_name
+from console.release.history import SERVING_KINDS
 from console.release.policy import load_policy
-from console.release.requests import (
-    CANARY,
-    OPEN,
-    _load_request,
-    _next_id,
-    _view,
-    check_stage_order,
-)
+from console.release.requests import CANARY, OPEN, _next_id, load_request, request_view
+from console.release.stage_order import check_stage_order
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.models import (
@@ -31,11 +25,8 @@ from console.store.models import (
     RegisteredModel,
     StageAssignment,
 )
-from console.store.paging import Paged, name_page
 
 PROMOTE_ROLES = ("release-manager", "admin")
-# Deployment kinds after which the stage serves the deployment's version.
-SERVING_KINDS = ("promotion", "canary.completed", "rollback")
 
 
 @dataclass(frozen=True)
@@ -130,8 +121,8 @@ def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
     policy = load_policy(store)
     with store.session() as session:
         require_actor(session, signer, PROMOTE_ROLES)
-        row = _load_request(session, request_id)
-        view = _view(store, session, policy, row)
+        row = load_request(session, request_id)
+        view = request_view(store, session, policy, row)
         if view.status != OPEN:
             raise Refused(f"request {request_id} is {view.status}; only open requests can execute")
         if view.needed:
@@ -372,202 +363,3 @@ def rollback(
         assignment.updated_at = now
         session.add(assignment)
         return StageChange(model, stage, "rollback", target, current, None, seq)
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    seq: int
-    at: str
-    actor: str
-    what: str
-    detail: str
-    break_glass: bool = False
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-def history(store: Store, model: str, stage: str | None = None) -> list[HistoryEntry]:
-    """Requests, decisions, promotions, canary steps and rollbacks, in log order."""
-    from console.release.evidence import model_approvals
-
-    check_model_name(model)
-    with store.session() as session:
-        if session.get(RegisteredModel, model) is None:
-            raise NotFound(f"no model {model!r} in this store")
-        query = select(PromotionRequest).where(PromotionRequest.model == model)
-        if stage:
-            query = query.where(PromotionRequest.stage == stage)
-        requests = {r.id: r for r in session.exec(query).all()}
-    entries: list[HistoryEntry] = []
-    for request in requests.values():
-        entries.append(
-            HistoryEntry(
-                request.event_seq,
-                request.created_at,
-                request.requester,
-                "requested",
-                f"requested {request.id}: v{request.version} -> {request.stage} ({request.comment})",
-            )
-        )
-        if request.status == "withdrawn" and request.closed_at:
-            entries.append(
-                HistoryEntry(
-                    request.event_seq,
-                    request.closed_at,
-                    request.closed_by or "",
-                    "withdrawn",
-                    f"withdrew request {request.id}",
-                )
-            )
-    for approval in model_approvals(store, model):
-        if approval.request_id not in requests:
-            continue
-        entries.append(
-            HistoryEntry(
-                approval.event_seq,
-                approval.decided_at,
-                approval.approver,
-                "approved" if approval.decision == "approve" else "rejected",
-                f"{'approved' if approval.decision == 'approve' else 'REJECTED'} request "
-                f"{approval.request_id} as {approval.role}: {approval.comment}",
-            )
-        )
-    for deployment in stage_history(store, model, stage):
-        entries.append(_deployment_entry(deployment))
-    return sorted(entries, key=lambda e: e.seq)
-
-
-def _deployment_entry(d: DeploymentView) -> HistoryEntry:
-    replaced = f" (replaced v{d.replaced_version})" if d.replaced_version else ""
-    label = {
-        "promotion": f"promoted v{d.version} to {d.stage}{replaced}",
-        "canary.started": f"canary v{d.version} started in {d.stage}",
-        "canary.step": f"canary v{d.version} stepped in {d.stage}",
-        "canary.completed": f"canary v{d.version} completed: now {d.stage}{replaced}",
-        "canary.aborted": f"canary v{d.version} aborted in {d.stage}: {d.reason}",
-        "rollback": f"ROLLBACK {d.stage} to v{d.version}{replaced}: {d.reason}",
-    }.get(d.kind, f"{d.kind} v{d.version} in {d.stage}")
-    return HistoryEntry(d.event_seq, d.occurred_at, d.actor, d.kind, label, d.break_glass)
-
-
-@dataclass(frozen=True)
-class StageStatus:
-    """A stage of a model now: its holder, its running canary, and the change that made it so."""
-
-    model: str
-    stage: str
-    version: int | None
-    canary_version: int | None
-    canary_share: int | None
-    canary_plan: list[int]
-    last_kind: str | None
-    last_at: str | None
-    last_actor: str | None
-    last_request: int | None
-    last_reason: str
-    replaced: int | None
-
-
-def stage_status(
-    store: Store, *, first: str | None = None, last: str | None = None
-) -> list[StageStatus]:
-    """Every assigned stage of every model (or of the models named `first` to `last`), in
-    three queries whatever the registry's size."""
-    from sqlalchemy import text
-
-    kinds = ", ".join(f"'{k}'" for k in SERVING_KINDS)
-    within = {"first": first or "", "last": last}
-    span = "model >= :first AND (CAST(:last AS VARCHAR) IS NULL OR model <= :last)"
-    with store.session() as session:
-        connection = session.connection()
-        assigned = connection.execute(
-            text(
-                "SELECT model, stage, version, canary_version, canary_share FROM stages "
-                f"WHERE (version IS NOT NULL OR canary_version IS NOT NULL) AND {span} "
-                "ORDER BY model, stage"
-            ),
-            within,
-        ).all()
-        latest = {
-            (r[0], r[1]): r
-            for r in connection.execute(
-                text(
-                    "SELECT d.model, d.stage, d.kind, d.occurred_at, d.actor, d.request_id, "
-                    "d.reason, d.replaced_version FROM deployments d WHERE d.id = ("
-                    "SELECT max(x.id) FROM deployments x WHERE x.model = d.model AND "
-                    f"x.stage = d.stage AND x.kind IN ({kinds})) AND d.{span}"
-                ),
-                within,
-            ).all()
-        }
-        plans = {
-            (r[0], r[1]): json.loads(r[2])
-            for r in connection.execute(
-                text(
-                    "SELECT model, stage, canary_plan FROM promotion_requests "
-                    "WHERE status = 'canary'"
-                )
-            ).all()
-        }
-    result = []
-    for model, stage, version, canary, share in assigned:
-        row = latest.get((model, stage))
-        result.append(
-            StageStatus(
-                model=model,
-                stage=stage,
-                version=version,
-                canary_version=canary,
-                canary_share=share,
-                canary_plan=plans.get((model, stage), []) if canary is not None else [],
-                last_kind=row[2] if row else None,
-                last_at=row[3] if row else None,
-                last_actor=row[4] if row else None,
-                last_request=row[5] if row else None,
-                last_reason=row[6] if row else "",
-                replaced=row[7] if row else None,
-            )
-        )
-    return result
-
-
-@dataclass(frozen=True)
-class StagePage(Paged):
-    """The stages of one page of models (those holding a stage or a canary), in name order."""
-
-    statuses: list[StageStatus]
-    models: list[str]
-
-    def _shown(self) -> int:
-        return len(self.models)
-
-
-HELD_MODELS = (
-    "SELECT DISTINCT model AS name FROM stages "
-    "WHERE (version IS NOT NULL OR canary_version IS NOT NULL) AND contains(lower(model), :match)"
-)
-
-
-def stage_page(
-    store: Store,
-    *,
-    match: str = "",
-    after: str | None = None,
-    before: str | None = None,
-    at: str | None = None,
-    limit: int = 50,
-) -> StagePage:
-    """The stages of `limit` models holding one, by keyset on the model's name."""
-    with store.session() as session:
-        page = name_page(
-            session.connection(), HELD_MODELS, match, after=after, before=before, at=at, limit=limit
-        )
-    models = [row[0] for row in page.rows]
-    if not models:
-        return StagePage(page.offset, page.total, [], [])
-    wanted = set(models)
-    statuses = [
-        s for s in stage_status(store, first=models[0], last=models[-1]) if s.model in wanted
-    ]
-    return StagePage(page.offset, page.total, statuses, models)

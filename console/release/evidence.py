@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, func, select
 
+from audit.canonical import canonical_json
+from console.errors import NotFound
+from console.release.policy import Policy
 from console.store.db import Store
 from console.store.models import (
     Approval,
-    Deployment,
+    ModelVersion,
     PackageRecord,
     PromotionRequest,
     ValidationCheck,
@@ -147,51 +151,6 @@ def validation_runs(store: Store, model: str, version: int | None = None) -> lis
 
 
 @dataclass(frozen=True)
-class DeploymentView:
-    id: int
-    model: str
-    stage: str
-    kind: str  # promotion | canary.started | canary.step | canary.completed | canary.aborted | rollback
-    version: int
-    replaced_version: int | None
-    request_id: int | None
-    actor: str
-    occurred_at: str
-    break_glass: bool
-    reason: str
-    event_seq: int
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-def stage_history(store: Store, model: str, stage: str | None = None) -> list[DeploymentView]:
-    """Every stage change of a model, oldest first."""
-    with store.session() as session:
-        query = select(Deployment).where(Deployment.model == model)
-        if stage is not None:
-            query = query.where(Deployment.stage == stage)
-        rows = session.exec(query.order_by(col(Deployment.id))).all()
-        return [
-            DeploymentView(
-                r.id,
-                r.model,
-                r.stage,
-                r.kind,
-                r.version,
-                r.replaced_version,
-                r.request_id,
-                r.actor,
-                r.occurred_at,
-                r.break_glass,
-                r.reason,
-                r.event_seq,
-            )
-            for r in rows
-        ]
-
-
-@dataclass(frozen=True)
 class ApprovalView:
     id: int
     request_id: int
@@ -304,3 +263,27 @@ def failing_latest_runs(store: Store, limit: int = 20) -> list[FailingRun]:
             ).all()
             result.append(FailingRun(model, int(version), int(run_id), sorted(failed)))
         return result
+
+
+def evidence_for(
+    session: Session, policy: Policy, model: str, version: int, stage: str, plan: list[int]
+) -> dict[str, object]:
+    """What reviewers approve: artifact, latest validation report, policy, stage, canary plan."""
+    row = session.get(ModelVersion, (model, version))
+    if row is None:
+        raise NotFound(f"model {model!r} has no version {version}")
+    run = latest_validation_in(session, model, version)
+    return {
+        "model": model,
+        "version": version,
+        "artifact_sha256": row.artifact_sha256,
+        "validation_report_sha256": run.report_sha256 if run else None,
+        "validation_run": run.id if run else None,
+        "policy_sha256": policy.digest,
+        "stage": stage,
+        "canary_plan": plan,
+    }
+
+
+def evidence_digest(evidence: dict[str, object]) -> str:
+    return hashlib.sha256(canonical_json(evidence)).hexdigest()

@@ -1,8 +1,7 @@
-"""Promotion requests and decisions: evidence-bound, quorum-counted, separation of duties enforced."""
+"""Promotion requests: opened bound to their evidence, read with their quorum and gates, withdrawn."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,20 +14,16 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import require_actor
-from console.registry.register import check_model_name
-from console.release.evidence import ApprovalView, approvals_for, latest_validation_in
+from console.registry.refs import check_model_name
+from console.release.evidence import ApprovalView, approvals_for, evidence_digest, evidence_for
 from console.release.gates import GateResult, evaluate_gates
 from console.release.policy import Policy, StagePolicy, load_policy
+from console.release.quorum import counted_approvers, may_decide, voided
+from console.release.stage_order import check_stage_order
 from console.store.db import Store
-from console.store.models import (
-    ModelVersion,
-    PromotionRequest,
-    StageAssignment,
-    User,
-)
+from console.store.models import ModelVersion, PromotionRequest, User
 
 REQUEST_ROLES = ("author", "release-manager", "admin")
-DECISION_DOMAIN = b"signoff/decision/v1\n"
 OPEN, CANARY = "open", "canary"
 
 
@@ -59,54 +54,6 @@ def canary_plan(stage: StagePolicy, first: int | None) -> list[int]:
         return []
     later = [s for s in stage.canary_steps if s > first]
     return [first, *later] if later and later[-1] == 100 else [first, *later, 100]
-
-
-def evidence_for(
-    session: Session, policy: Policy, model: str, version: int, stage: str, plan: list[int]
-) -> dict[str, object]:
-    """What reviewers approve: artifact, latest validation report, policy, stage, canary plan."""
-    row = session.get(ModelVersion, (model, version))
-    if row is None:
-        raise NotFound(f"model {model!r} has no version {version}")
-    run = latest_validation_in(session, model, version)
-    return {
-        "model": model,
-        "version": version,
-        "artifact_sha256": row.artifact_sha256,
-        "validation_report_sha256": run.report_sha256 if run else None,
-        "validation_run": run.id if run else None,
-        "policy_sha256": policy.digest,
-        "stage": stage,
-        "canary_plan": plan,
-    }
-
-
-def evidence_digest(evidence: dict[str, object]) -> str:
-    return hashlib.sha256(canonical_json(evidence)).hexdigest()
-
-
-def stages_held(session: Session, model: str, version: int) -> list[str]:
-    rows = session.exec(select(StageAssignment).where(StageAssignment.model == model)).all()
-    return [r.stage for r in rows if r.version == version]
-
-
-def check_stage_order(
-    session: Session, policy: Policy, model: str, version: int, stage: str
-) -> None:
-    """Refuse skipping a stage the policy does not allow to skip."""
-    names = policy.stage_names
-    index = names.index(policy.stage(stage).name)
-    held = set(stages_held(session, model, version))
-    if stage in held:
-        raise BadInput(f"{model}:{version} already holds {stage}")
-    for earlier in reversed(names[:index]):
-        if earlier in held:
-            return
-        if not policy.stage(earlier).may_skip:
-            raise Refused(
-                f"{model}:{version} must hold {earlier} before {stage}; the policy does not "
-                f"allow skipping {earlier}"
-            )
 
 
 @dataclass(frozen=True)
@@ -151,32 +98,15 @@ class RequestView:
         return data
 
 
-def _effective_status(row: PromotionRequest, now: str) -> str:
+def effective_status(row: PromotionRequest, now: str) -> str:
     if row.status == OPEN and now > row.expires_at:
         return "expired"
     return row.status
 
 
-def _counted(
-    approvals: list[ApprovalView], row: PromotionRequest, stage: StagePolicy, authors: set[str]
-) -> list[str]:
-    """Distinct approvers whose approval counts toward the quorum right now."""
-    people: list[str] = []
-    for approval in approvals:
-        if approval.decision != "approve" or approval.void:
-            continue
-        if approval.evidence_digest != row.evidence_digest:
-            continue
-        if approval.role not in stage.approver_roles:
-            continue
-        if stage.separation_of_duties and approval.approver in authors:
-            continue
-        if approval.approver not in people:
-            people.append(approval.approver)
-    return people
-
-
-def _view(store: Store, session: Session, policy: Policy, row: PromotionRequest) -> RequestView:
+def request_view(
+    store: Store, session: Session, policy: Policy, row: PromotionRequest
+) -> RequestView:
     now = store.clock()
     stage = policy.stage(row.stage)
     plan = json.loads(row.canary_plan)
@@ -184,16 +114,15 @@ def _view(store: Store, session: Session, policy: Policy, row: PromotionRequest)
         evidence_for(session, policy, row.model, row.version, row.stage, plan)
     )
     version = session.get(ModelVersion, (row.model, row.version))
-    authors = {row.requester, version.author if version else ""}
     approvals = approvals_for(session, row.id)
     revoked = {u.name for u in session.exec(select(User).where(col(User.active).is_(False))).all()}
     approvals = [
-        a if a.approver not in revoked or a.void else _voided(a, "approver revoked")
+        a if a.approver not in revoked or a.void else voided(a, "approver revoked")
         for a in approvals
     ]
-    counted = _counted(approvals, row, stage, authors)
+    counted = counted_approvers(approvals, row, stage, version.author if version else "")
     gates = evaluate_gates(store, session, stage, row.model, row.version)
-    status = _effective_status(row, now)
+    status = effective_status(row, now)
     needed: list[str] = []
     if status == OPEN:
         if current != row.evidence_digest:
@@ -225,12 +154,6 @@ def _view(store: Store, session: Session, policy: Policy, row: PromotionRequest)
         approver_roles=list(stage.approver_roles),
         needed=needed,
     )
-
-
-def _voided(approval: ApprovalView, reason: str) -> ApprovalView:
-    from dataclasses import replace
-
-    return replace(approval, void=True, void_reason=reason)
 
 
 def _next_id(session: Session, table: str) -> int:
@@ -268,7 +191,7 @@ def request_promotion(
                 col(PromotionRequest.status).in_([OPEN, CANARY]),
             )
         ).all():
-            if _effective_status(other, now) in (OPEN, CANARY):
+            if effective_status(other, now) in (OPEN, CANARY):
                 raise BadInput(
                     f"request {other.id} for {model}:{version} to {stage.name} is already "
                     f"{other.status}; withdraw it first or act on it"
@@ -317,128 +240,27 @@ def request_promotion(
         )
         session.add(row)
         session.flush()
-        return _view(store, session, policy, row)
+        return request_view(store, session, policy, row)
 
 
-def _load_request(session: Session, request_id: int) -> PromotionRequest:
+def load_request(session: Session, request_id: int) -> PromotionRequest:
     row = session.get(PromotionRequest, request_id)
     if row is None:
         raise NotFound(f"no request {request_id}; see `signoff requests`")
     return row
 
 
-def decide(
-    store: Store, signer: Signer, request_id: int, decision: str, comment: str
-) -> RequestView:
-    """Record a signed approval or rejection over the request's evidence digest."""
-    if decision not in ("approve", "reject"):
-        raise BadInput(f"unknown decision {decision!r}")
-    if not comment.strip():
-        raise BadInput(f"a decision needs --comment saying why you {decision}")
-    policy = load_policy(store)
-    with store.session() as session:
-        row = _load_request(session, request_id)
-        stage = policy.stage(row.stage)
-        actor = require_actor(session, signer)
-        now = store.clock()
-        status = _effective_status(row, now)
-        if status == "expired":
-            raise Refused(f"request {request_id} expired at {row.expires_at}; open a new request")
-        if status != OPEN:
-            raise Refused(f"request {request_id} is {status}; only open requests take decisions")
-        if actor.role not in stage.approver_roles:
-            raise Refused(
-                f"{actor.name} is {actor.role}; {row.stage} approvals need the role "
-                + " or ".join(stage.approver_roles)
-            )
-        version = session.get(ModelVersion, (row.model, row.version))
-        assert version is not None
-        if stage.separation_of_duties and actor.name in (version.author, row.requester):
-            who = "author of the version" if actor.name == version.author else "requester"
-            raise Refused(f"separation of duties: {actor.name} is the {who} and cannot decide")
-        earlier = [a for a in approvals_for(session, request_id) if a.approver == actor.name]
-        if earlier:
-            raise Refused(f"{actor.name} already decided on request {request_id}")
-        plan = json.loads(row.canary_plan)
-        current = evidence_digest(
-            evidence_for(session, policy, row.model, row.version, row.stage, plan)
-        )
-        if current != row.evidence_digest:
-            raise Refused(
-                f"the evidence of request {request_id} changed since it was opened (new "
-                "validation run or policy); its approvals are void: open a new request"
-            )
-        statement = canonical_json(
-            {
-                "request": request_id,
-                "model": row.model,
-                "version": row.version,
-                "stage": row.stage,
-                "evidence_digest": row.evidence_digest,
-                "decision": decision,
-                "comment": comment,
-                "approver": actor.name,
-                "role": actor.role,
-                "decided_at": now,
-            }
-        )
-        signature = signer.sign(DECISION_DOMAIN + statement)
-        action = "promotion.approved" if decision == "approve" else "promotion.rejected"
-        event = append_event(
-            session,
-            signer,
-            action,
-            f"request:{request_id}",
-            {
-                "request": request_id,
-                "decision": decision,
-                "evidence_digest": row.evidence_digest,
-                "comment": comment,
-                "role": actor.role,
-                "statement_sha256": hashlib.sha256(statement).hexdigest(),
-                "signature": signature.hex(),
-            },
-            ts=now,
-            model=row.model,
-        )
-        from console.store.models import Approval
-
-        session.add(
-            Approval(
-                id=_next_id(session, "approvals"),
-                request_id=request_id,
-                approver=actor.name,
-                role=actor.role,
-                decision=decision,
-                comment=comment,
-                evidence_digest=row.evidence_digest,
-                decided_at=now,
-                keyid=signer.keyid,
-                statement=statement,
-                signature=signature,
-                event_seq=event.seq,
-            )
-        )
-        if decision == "reject":
-            row.status = "rejected"
-            row.closed_at = now
-            row.closed_by = actor.name
-            session.add(row)
-        session.flush()
-        return _view(store, session, policy, row)
-
-
 def withdraw(store: Store, signer: Signer, request_id: int, reason: str = "") -> RequestView:
     policy = load_policy(store)
     with store.session() as session:
-        row = _load_request(session, request_id)
+        row = load_request(session, request_id)
         actor = require_actor(session, signer)
         if actor.name != row.requester:
             raise Refused(f"only {row.requester}, who opened request {request_id}, may withdraw it")
         now = store.clock()
-        if _effective_status(row, now) not in (OPEN,):
+        if effective_status(row, now) not in (OPEN,):
             raise BadInput(
-                f"request {request_id} is {_effective_status(row, now)}; nothing to withdraw"
+                f"request {request_id} is {effective_status(row, now)}; nothing to withdraw"
             )
         append_event(
             session,
@@ -454,13 +276,13 @@ def withdraw(store: Store, signer: Signer, request_id: int, reason: str = "") ->
         row.closed_by = actor.name
         session.add(row)
         session.flush()
-        return _view(store, session, policy, row)
+        return request_view(store, session, policy, row)
 
 
 def get_request(store: Store, request_id: int) -> RequestView:
     policy = load_policy(store)
     with store.session() as session:
-        return _view(store, session, policy, _load_request(session, request_id))
+        return request_view(store, session, policy, load_request(session, request_id))
 
 
 def list_requests(
@@ -482,21 +304,12 @@ def list_requests(
         if pending or awaiting:
             query = query.where(PromotionRequest.status == OPEN)
         rows = session.exec(query.order_by(col(PromotionRequest.id).desc())).all()
-        views = [_view(store, session, policy, r) for r in rows]
+        views = [request_view(store, session, policy, r) for r in rows]
         if pending or awaiting:
             views = [v for v in views if v.status == OPEN]
         if awaiting:
             user = session.get(User, awaiting)
             if user is None:
                 return []
-            views = [v for v in views if _may_decide(session, v, user)]
+            views = [v for v in views if may_decide(session, v, user)]
         return views
-
-
-def _may_decide(session: Session, view: RequestView, user: User) -> bool:
-    if not user.active or user.role not in view.approver_roles:
-        return False
-    if any(a.approver == user.name for a in view.approvals):
-        return False
-    version = session.get(ModelVersion, (view.model, view.version))
-    return user.name not in (view.requester, version.author if version else "")

@@ -48,7 +48,7 @@ class SignoffCommands(Provider):
 
     async def _models(self, query: str) -> list[tuple[str, str, Callable[[], object]]]:
         """ "Open model" entries for the models whose name contains the query's last word."""
-        from console.registry.register import model_page
+        from console.registry.views import model_page
 
         app = cast("SignoffApp", self.app)
         words = query.split()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.release.deployments import StageChange, StagePage, stage_page, stage_status
+from console.release.deployments import StageChange
 from console.release.policy import load_policy
 from console.release.requests import list_requests
+from console.release.status import StagePage, stage_page, stage_status
 from console.store.db import Store
 
 

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from sqlmodel import select
 
 from console.errors import BadInput
-from console.registry.register import VersionView, get_version, load_version_estimator
+from console.registry.views import VersionView, get_version, load_version_estimator
 from console.release.policy import Policy
 from console.store.db import Store
 from console.store.models import StageAssignment

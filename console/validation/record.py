@@ -10,7 +10,7 @@ from audit.canonical import canonical_json
 from audit.keys import Signer
 from console.auditing.log import append_event
 from console.identity.actor import require_actor
-from console.registry.register import VersionView
+from console.registry.views import VersionView
 from console.release.evidence import ValidationView, latest_validation_in
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from console.registry.register import VersionView, load_version_estimator
+from console.registry.views import VersionView, load_version_estimator
 from console.store.db import Store
 from console.validation.checks import FAIL, PASS, Check
 from console.validation.prediction import Predictions, predict

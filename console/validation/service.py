@@ -10,7 +10,7 @@ import numpy as np
 
 from audit.keys import Signer
 from console.identity.actor import require_actor
-from console.registry.register import get_dataset, get_version, load_version_estimator
+from console.registry.views import get_dataset, get_version, load_version_estimator
 from console.release.evidence import ValidationView
 from console.release.policy import load_policy
 from console.store.db import Store

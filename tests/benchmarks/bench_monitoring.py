@@ -79,7 +79,8 @@ def make_store(workdir: Path, names: list[str]) -> Path:
 
     from audit.keys import KeyStore, Signer
     from console import api
-    from console.identity.users import add_user, init_store
+    from console.identity.genesis import init_store
+    from console.identity.users import add_user
     from console.store.db import Store
 
     sample = make_log(workdir / "sample.parquet", TRAIN_ROWS, seed=0.25)
@@ -170,7 +171,7 @@ def pandas_drift(home: Path, model: str) -> dict[str, float | None]:
     from console.monitoring.drift import feature_statistics
     from console.monitoring.logs import log_batches
     from console.monitoring.windows import WindowResult, store_time
-    from console.registry.register import get_dataset, get_model
+    from console.registry.views import get_dataset, get_model
     from console.store.artifacts import ArtifactStore
     from console.store.db import open_store
     from console.validation.reference import ColumnMeasure, NumericCounts, parse_profile

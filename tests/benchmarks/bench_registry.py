@@ -142,7 +142,7 @@ def bench_register(workdir: Path, versions: int = VERSIONS) -> dict[str, float]:
 
     from console import api
     from console.auditing.trail import verify_store
-    from console.registry.register import get_model
+    from console.registry.views import get_model
     from tests.conftest import PASSPHRASE, make_team
 
     team = make_team(workdir / "home", workdir / "keys")

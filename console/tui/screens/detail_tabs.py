@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from console.registry.register import VersionView
-from console.release.deployments import HistoryEntry
+from console.registry.views import VersionView
 from console.release.evidence import CheckView, ValidationView
+from console.release.history import HistoryEntry
 from console.store.db import Store
 from console.store.models import Dataset
 from console.tui.widgets.bars import bar, sparkline, status_text

@@ -14,9 +14,9 @@ from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from console.registry.detail import model_detail
-from console.registry.register import ModelView, VersionView, get_dataset
-from console.release.deployments import HistoryEntry
+from console.registry.views import ModelView, VersionView, get_dataset
 from console.release.evidence import ValidationView
+from console.release.history import HistoryEntry
 from console.store.models import Dataset
 from console.tui.screens.base import SignoffScreen, reads_store
 from console.tui.screens.detail_tabs import (

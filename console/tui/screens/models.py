@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from console.registry.register import ModelView, VersionView, get_model, model_page
+from console.registry.views import ModelView, VersionView, get_model, model_page
 from console.tui.screens.base import SignoffScreen, reads_store
 from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.model_list import ModelList

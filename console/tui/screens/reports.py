@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from audit.keys import Signer
 from console.errors import BadInput, SignoffError
-from console.registry.register import ModelPage, ModelView, get_model, model_page
+from console.registry.views import ModelPage, ModelView, get_model, model_page
 from console.release.policy import load_policy
 from console.tui.messages import ActionDone
 from console.tui.screens.base import SignoffScreen, reads_store

@@ -13,9 +13,10 @@ from textual.message import Message
 from textual.widgets import Static
 
 from audit.keys import Signer
-from console.registry.register import VersionView, get_model, get_version
+from console.registry.views import VersionView, get_model, get_version
+from console.release.decisions import decide
 from console.release.evidence import CheckView, ValidationView, latest_validation
-from console.release.requests import RequestView, decide, get_request
+from console.release.requests import RequestView, get_request
 from console.tui.screens.base import SignoffScreen, reads_store
 from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.modals import Decision, DecisionModal

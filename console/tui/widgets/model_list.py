@@ -14,7 +14,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from console.registry.register import ModelPage, ModelSummary
+from console.registry.views import ModelPage, ModelSummary
 from console.tui.widgets.text import PlainTable
 
 PAGE_SIZE = 100  # rows a DataTable lays out in a few milliseconds

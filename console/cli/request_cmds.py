@@ -1,73 +1,15 @@
-"""Promotion from the command line: policy, requests, decisions, promotion, canary, rollback."""
+"""Promotion requests from the command line: open, list and show them, approve, reject, withdraw."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from console.cli.options import SignoffGroup, common, invocation, print_json, table
+from console.cli.options import common, invocation, print_json, table
 
 if TYPE_CHECKING:
     from console.release.requests import RequestView
-
-
-@click.group("policy", cls=SignoffGroup)
-def policy() -> None:
-    """The promotion policy (stages, quorum, roles, gates, canary steps)."""
-
-
-@policy.command("show")
-@common(json_output=True)
-def policy_show(**kwargs: Any) -> None:
-    """Print the policy in force and its digest.
-
-    \b
-    Example:
-        signoff policy show
-    """
-    from console.release.policy import load_policy
-
-    run = invocation(kwargs)
-    current = load_policy(run.store())
-    if run.as_json:
-        print_json(
-            {
-                "sha256": current.digest,
-                "stages": [s.__dict__ for s in current.stages],
-                "break_glass_roles": list(current.break_glass_roles),
-                "validation": current.validation,
-                "monitoring": current.monitoring,
-            }
-        )
-        return
-    click.echo(f"# sha256 {current.digest}")
-    click.echo(current.text, nl=False)
-
-
-@policy.command("set")
-@click.argument("file", type=click.Path(path_type=Path))
-@common()
-def policy_set(file: Path, **kwargs: Any) -> None:
-    """Replace the policy with FILE (admins only; audited with its digest).
-
-    \b
-    Example:
-        signoff policy show > policy.toml && $EDITOR policy.toml
-        signoff policy set policy.toml --as ada
-    """
-    from console.errors import BadInput
-    from console.release.policy import set_policy
-
-    run = invocation(kwargs)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {file}: {exc}") from exc
-    store = run.store()
-    new = set_policy(store, run.signer(store), text, str(file))
-    click.echo(f"policy in force: sha256 {new.digest}; open requests now need new approvals")
 
 
 def _print_request(view: RequestView) -> None:
@@ -117,7 +59,7 @@ def request_cmd(ref: str, stage: str, canary: int | None, comment: str, **kwargs
     Example:
         signoff request credit-risk:2 --to staging --comment "beats v1 on AUC" --as dana
     """
-    from console.registry.register import parse_ref
+    from console.registry.refs import parse_ref
     from console.release.requests import request_promotion
 
     run = invocation(kwargs)
@@ -206,7 +148,8 @@ def show_request_cmd(request: str, **kwargs: Any) -> None:
 
 
 def _decision(request: str, comment: str, decision: str, kwargs: dict[str, Any]) -> None:
-    from console.release.requests import decide, parse_request_id
+    from console.release.decisions import decide
+    from console.release.requests import parse_request_id
 
     run = invocation(kwargs)
     request_id = parse_request_id(request)
@@ -270,153 +213,13 @@ def withdraw_cmd(request: str, reason: str, **kwargs: Any) -> None:
     click.echo(f"withdrew request {view.id}")
 
 
-@click.command("promote")
-@click.argument("request")
-@common(json_output=True)
-def promote_cmd(request: str, **kwargs: Any) -> None:
-    """Execute a request whose quorum is reached and whose gates pass.
-
-    \b
-    Example:
-        signoff promote 3 --as rel
-    """
-    from console.release.deployments import promote
-    from console.release.requests import parse_request_id
-
-    run = invocation(kwargs)
-    store = run.store()
-    change = promote(store, run.signer(store), parse_request_id(request))
-    if run.as_json:
-        print_json(change.__dict__)
-        return
-    if change.kind == "canary.started":
-        click.echo(
-            f"{change.model}:{change.version} is the {change.stage} canary at {change.canary_share}%"
-            f"; step it with `signoff canary step {change.model} --stage {change.stage}`"
-        )
-    else:
-        replaced = f" (replaced v{change.replaced})" if change.replaced else ""
-        click.echo(f"{change.model}:{change.version} now holds {change.stage}{replaced}")
-
-
-@click.group("canary", cls=SignoffGroup)
-def canary() -> None:
-    """Step or abort a running canary."""
-
-
-@canary.command("step")
-@click.argument("model")
-@click.option("--stage", required=True, help="The stage whose canary moves.")
-@common(json_output=True)
-def canary_step_cmd(model: str, stage: str, **kwargs: Any) -> None:
-    """Move the canary to its next traffic share; the last step completes the promotion.
-
-    \b
-    Example:
-        signoff canary step credit-risk --stage production --as rel
-    """
-    from console.release.deployments import canary_step
-
-    run = invocation(kwargs)
-    store = run.store()
-    change = canary_step(store, run.signer(store), model, stage)
-    if run.as_json:
-        print_json(change.__dict__)
-    elif change.kind == "canary.completed":
-        click.echo(f"{model}:{change.version} now holds {stage} (canary complete)")
-    else:
-        click.echo(f"{model}:{change.version} canary in {stage} at {change.canary_share}%")
-
-
-@canary.command("abort")
-@click.argument("model")
-@click.option("--stage", required=True, help="The stage whose canary stops.")
-@click.option("--reason", required=True, help="Why the canary stops.")
-@common()
-def canary_abort_cmd(model: str, stage: str, reason: str, **kwargs: Any) -> None:
-    """Stop a canary: all traffic returns to the stage's champion.
-
-    \b
-    Example:
-        signoff canary abort credit-risk --stage production --reason "latency" --as rel
-    """
-    from console.release.deployments import canary_abort
-
-    run = invocation(kwargs)
-    store = run.store()
-    change = canary_abort(store, run.signer(store), model, stage, reason)
-    click.echo(f"aborted the canary of {model}:{change.version} in {stage}")
-
-
-@click.command("rollback")
-@click.argument("model")
-@click.option("--stage", required=True, help="The stage to roll back.")
-@click.option("--to", "to_version", type=int, help="A version that held the stage before.")
-@click.option("--reason", required=True, help="What went wrong (recorded as break-glass).")
-@common(json_output=True)
-def rollback_cmd(
-    model: str, stage: str, to_version: int | None, reason: str, **kwargs: Any
-) -> None:
-    """Break-glass: return a stage to an earlier version without approvals.
-
-    \b
-    Example:
-        signoff rollback credit-risk --stage production --reason "INC-4411 drift" --as rel
-    """
-    from console.release.deployments import rollback
-
-    run = invocation(kwargs)
-    store = run.store()
-    change = rollback(store, run.signer(store), model, stage, reason, to_version)
-    if run.as_json:
-        print_json(change.__dict__)
-        return
-    click.echo(
-        f"rolled back {model} {stage} to v{change.version} (was v{change.replaced}); "
-        "recorded as break-glass"
-    )
-
-
-@click.command("history")
-@click.argument("model")
-@click.option("--stage", help="Only this stage.")
-@common(json_output=True)
-def history_cmd(model: str, stage: str | None, **kwargs: Any) -> None:
-    """Every request, decision, promotion, canary step and rollback of MODEL.
-
-    \b
-    Example:
-        signoff history credit-risk --stage production
-    """
-    from console.release.deployments import history
-
-    run = invocation(kwargs)
-    entries = history(run.store(), model, stage)
-    if run.as_json:
-        print_json([e.as_dict() for e in entries])
-        return
-    if not entries:
-        click.echo(f"no requests or stage changes for {model} yet")
-        return
-    rows = [
-        [str(e.seq), e.at[:19], e.actor, e.detail + ("  [BREAK-GLASS]" if e.break_glass else "")]
-        for e in entries
-    ]
-    click.echo(table(rows, ["SEQ", "TIME (UTC)", "ACTOR", "WHAT"]))
-
-
 def register(cli: click.Group) -> None:
     for command in (
-        policy,
         request_cmd,
         requests_cmd,
         show_request_cmd,
         approve_cmd,
         reject_cmd,
         withdraw_cmd,
-        promote_cmd,
-        canary,
-        rollback_cmd,
-        history_cmd,
     ):
         cli.add_command(command)

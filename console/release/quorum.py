@@ -1,0 +1,57 @@
+"""Whose decision counts: separation of duties, quorum counting, and who may still decide a request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from console.release.evidence import ApprovalView
+from console.release.policy import StagePolicy
+from console.store.models import ModelVersion, PromotionRequest, User
+
+if TYPE_CHECKING:
+    from console.release.requests import RequestView
+
+
+def duty_conflict(person: str, requester: str, author: str) -> str | None:
+    """Separation of duties: why `person` may not decide a request, or None if they may."""
+    if person == author:
+        return "author of the version"
+    if person == requester:
+        return "requester"
+    return None
+
+
+def counted_approvers(
+    approvals: list[ApprovalView], row: PromotionRequest, stage: StagePolicy, author: str
+) -> list[str]:
+    """Distinct approvers whose approval counts toward the quorum right now."""
+    people: list[str] = []
+    for approval in approvals:
+        if approval.decision != "approve" or approval.void:
+            continue
+        if approval.evidence_digest != row.evidence_digest:
+            continue
+        if approval.role not in stage.approver_roles:
+            continue
+        if stage.separation_of_duties and duty_conflict(approval.approver, row.requester, author):
+            continue
+        if approval.approver not in people:
+            people.append(approval.approver)
+    return people
+
+
+def voided(approval: ApprovalView, reason: str) -> ApprovalView:
+    from dataclasses import replace
+
+    return replace(approval, void=True, void_reason=reason)
+
+
+def may_decide(session: Session, view: RequestView, user: User) -> bool:
+    if not user.active or user.role not in view.approver_roles:
+        return False
+    if any(a.approver == user.name for a in view.approvals):
+        return False
+    version = session.get(ModelVersion, (view.model, view.version))
+    return duty_conflict(user.name, view.requester, version.author if version else "") is None
