@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from audit.keys import Signer
 from console.auditing.log import append_event
@@ -21,6 +22,7 @@ from console.errors import NotFound, Refused
 from console.identity.actor import require_actor
 from console.store.db import Store
 from console.store.models import User
+from console.store.staged_output import StagedOutput, staged_output
 from reports.checklist import evaluate, find_evidence
 from reports.framework_catalog import load_framework
 from reports.pdf_document import PageText, render
@@ -215,8 +217,14 @@ def build_registry_report(
     return ReportResult(data, pages, snapshot.size, hashlib.sha256(data).hexdigest(), since=period)
 
 
-def record_report(store: Store, signer: Signer, result: ReportResult) -> int:
-    """Sign a `report.generated` event with the report's sha256; returns its sequence number."""
+def record_report(
+    store: Store, signer: Signer, result: ReportResult, staged: StagedOutput | None = None
+) -> int:
+    """Sign a `report.generated` event with the report's sha256; returns its sequence number.
+
+    With `staged`, the file is renamed into place as the transaction's last step (see
+    `console.store.staged_output` for why that order leaves neither file nor event on failure).
+    """
     with store.session() as session:
         require_actor(session, signer, REPORT_ROLES)
         event = append_event(
@@ -237,7 +245,29 @@ def record_report(store: Store, signer: Signer, result: ReportResult) -> int:
             ts=store.clock(),
             model=result.model,
         )
+        if staged is not None:
+            staged.publish()
         return event.seq
+
+
+def _deliver(
+    store: Store,
+    signer: Signer,
+    build: Callable[[], ReportResult],
+    output: Path | None,
+    fresh: bool,
+) -> ReportResult:
+    """Build, then write the file and record the event so that a failure leaves neither."""
+    if output is None:
+        result = build()
+        return _with_event(result, record_report(store, signer, result)) if fresh else result
+    with staged_output(output) as staged:  # opened before any work: a bad path costs nothing
+        result = build()
+        staged.write(result.pdf_bytes)
+        if not fresh:
+            staged.publish()
+            return result
+        return _with_event(result, record_report(store, signer, result, staged))
 
 
 def generate_report(
@@ -250,24 +280,28 @@ def generate_report(
     since: str | None = None,
     as_of: int | None = None,
     progress: Progress | None = None,
+    output: Path | None = None,
 ) -> ReportResult:
-    """Build a model report as `signer`; a fresh one (no `as_of`) is recorded in the log."""
+    """Build a model report as `signer`; a fresh one (no `as_of`) is recorded in the log.
+
+    With `output`, the PDF is written there and the event recorded together or not at all.
+    """
     with store.session() as session:
         require_actor(session, signer, REPORT_ROLES)
-    result = build_report(
-        store,
-        model,
-        version,
-        framework or DEFAULT_FRAMEWORK,
-        since=since,
-        as_of=as_of,
-        generated_by=signer.name,
-        progress=progress,
-    )
-    if as_of is None:
-        seq = record_report(store, signer, result)
-        return _with_event(result, seq)
-    return result
+
+    def build() -> ReportResult:
+        return build_report(
+            store,
+            model,
+            version,
+            framework or DEFAULT_FRAMEWORK,
+            since=since,
+            as_of=as_of,
+            generated_by=signer.name,
+            progress=progress,
+        )
+
+    return _deliver(store, signer, build, output, as_of is None)
 
 
 def generate_registry_report(
@@ -277,15 +311,17 @@ def generate_registry_report(
     since: str | None = None,
     as_of: int | None = None,
     progress: Progress | None = None,
+    output: Path | None = None,
 ) -> ReportResult:
     with store.session() as session:
         require_actor(session, signer, REPORT_ROLES)
-    result = build_registry_report(
-        store, since=since, as_of=as_of, generated_by=signer.name, progress=progress
-    )
-    if as_of is None:
-        return _with_event(result, record_report(store, signer, result))
-    return result
+
+    def build() -> ReportResult:
+        return build_registry_report(
+            store, since=since, as_of=as_of, generated_by=signer.name, progress=progress
+        )
+
+    return _deliver(store, signer, build, output, as_of is None)
 
 
 def _with_event(result: ReportResult, seq: int) -> ReportResult:

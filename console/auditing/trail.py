@@ -26,6 +26,7 @@ from console.errors import BadInput
 from console.identity.actor import require_actor
 from console.store.db import Store
 from console.store.models import AuditEvent, Checkpoint, StoreInfo
+from console.store.staged_output import StagedOutput, staged_output
 
 CHECKPOINT_ROLES = ("admin", "auditor", "risk-officer", "release-manager", "reviewer", "author")
 
@@ -85,8 +86,18 @@ def _verified_log(store: Store) -> VerifyResult:
     return verify_records(records, expected_total=len(records))
 
 
-def issue_checkpoint(store: Store, signer: Signer) -> str:
-    """Sign the current size and root; the store keeps every checkpoint it issued."""
+def issue_checkpoint(store: Store, signer: Signer, output: Path | None = None) -> str:
+    """Sign the current size and root; the store keeps every checkpoint it issued.
+
+    With `output`, the note is written there and recorded together or not at all.
+    """
+    if output is None:
+        return _issue(store, signer, None)
+    with staged_output(output) as staged:  # opened before any work: a bad path costs nothing
+        return _issue(store, signer, staged)
+
+
+def _issue(store: Store, signer: Signer, staged: StagedOutput | None) -> str:
     result = _verified_log(store)
     if not result.ok:
         first = result.first
@@ -126,6 +137,9 @@ def issue_checkpoint(store: Store, signer: Signer) -> str:
             {"size": result.size, "root": result.root.hex(), "origin": origin.value},
             ts=store.clock(),
         )
+        if staged is not None:
+            staged.write(note.encode("utf-8"))
+            staged.publish()  # last step before the commit (see console.store.staged_output)
     return note
 
 

@@ -78,18 +78,16 @@ def checkpoint_cmd(output: Path | None, **kwargs: Any) -> None:
         signoff audit checkpoint -o checkpoint-$(date +%F).txt --as ada
     """
     from console.auditing.trail import issue_checkpoint
-    from console.errors import BadInput
+    from console.store.staged_output import check_writable
 
     run = invocation(kwargs)
+    if output is not None:
+        check_writable(output)  # a path that cannot be written fails before the passphrase
     store = run.store()
-    note = issue_checkpoint(store, run.signer(store))
+    note = issue_checkpoint(store, run.signer(store), output)
     if output is None:
         click.echo(note, nl=False)
         return
-    try:
-        output.write_text(note, encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"cannot write {output}: {exc.strerror}") from exc
     click.echo(f"checkpoint written to {output}")
 
 

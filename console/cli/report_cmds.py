@@ -38,7 +38,7 @@ FRAMEWORKS = "eu-ai-act, sr-11-7, nist-ai-rmf, iso-42001"
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),  # checked by check_output: one line, not click's usage
+    type=click.Path(path_type=Path),  # checked by check_writable: one line, not click's usage
     help="The PDF file to write (required).",
 )
 @common(json_output=True)
@@ -69,8 +69,8 @@ def report_cmd(
         signoff report --all --since 2026-01-01 -o registry-2026.pdf --as aud
     """
     from console.errors import BadInput
+    from console.store.staged_output import check_writable
     from reports.framework_catalog import load_framework
-    from reports.output import check_output, write_whole
     from reports.snapshot import parse_since
 
     run = invocation(kwargs)
@@ -86,7 +86,7 @@ def report_cmd(
         load_framework(framework)  # an unknown name fails here, before any work
     parse_since(since)
     size = _as_of(as_of)
-    check_output(output)
+    check_writable(output)
     name, number = _ref(ref) if ref else (None, None)
 
     store = run.store()
@@ -96,13 +96,20 @@ def report_cmd(
     with _progress() as progress:
         if name is None:
             result = generate_registry_report(
-                store, signer, since=since, as_of=size, progress=progress
+                store, signer, since=since, as_of=size, progress=progress, output=output
             )
         else:
             result = generate_report(
-                store, signer, name, number, framework, since=since, as_of=size, progress=progress
+                store,
+                signer,
+                name,
+                number,
+                framework,
+                since=since,
+                as_of=size,
+                progress=progress,
+                output=output,  # written with its event, or neither
             )
-    write_whole(output, result.pdf_bytes)
     _print(result, output, run.as_json)
 
 

@@ -27,7 +27,7 @@ from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.model_list import FILTER_DELAY, PAGE_SIZE
 from console.tui.widgets.titlebar import TitleBar
 from reports.framework_catalog import Framework, list_frameworks
-from reports.output import check_output, default_file_name, write_whole
+from reports.output import check_output, default_file_name
 
 if TYPE_CHECKING:
     from reports.compliance import ReportResult
@@ -357,7 +357,7 @@ class ReportsScreen(SignoffScreen):
 
         check_output(output)  # again: the folder may have gone while the key was unlocked
         if choice.model is None:
-            result = generate_registry_report(self.store, signer, progress=progress)
+            result = generate_registry_report(self.store, signer, progress=progress, output=output)
         else:
             result = generate_report(
                 self.store,
@@ -366,8 +366,8 @@ class ReportsScreen(SignoffScreen):
                 choice.version,
                 choice.framework,
                 progress=progress,
+                output=output,  # written with its event, or neither
             )
-        write_whole(output, result.pdf_bytes)
         summary = f"Report written to {output} ({result.pages} pages)."
         self.post_message(ActionDone(summary, result.event_seq, _result_text(result, output)))
 
