@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -158,6 +159,15 @@ def _keyid(raw: bytes) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def event_instant(ts: str) -> datetime | None:
+    """An event's time as an aware UTC instant, or None when it is not ISO 8601."""
+    try:
+        when = datetime.fromisoformat(ts)
+    except (TypeError, ValueError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 @dataclass(frozen=True)
 class Finding:
     seq: int
@@ -222,6 +232,7 @@ def verify_records(
     findings: list[Finding] = []
     leaves: list[bytes] = []
     prev = GENESIS_PREV
+    last_time: datetime | None = None
     pending: list[SignatureJob] = []
     use_pool = (workers or os.cpu_count() or 1) > 1 and (expected_total or 0) >= PARALLEL_THRESHOLD
     pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count()) if use_pool else None
@@ -249,10 +260,14 @@ def verify_records(
         for expected, record in enumerate(records):
             leaf = leaf_hash(record.entry)
             reason = _check_record(expected, record, prev, history, pending, leaf)
+            when = event_instant(record.ts)
+            if reason is None:
+                reason = _check_time(record.ts, when, last_time)
             if reason is not None:
                 findings.append(Finding(expected if record.seq != expected else record.seq, reason))
                 break
             prev = record.entry_hash
+            last_time = when
             leaves.append(leaf)
             if len(pending) >= chunk_size:
                 flush()
@@ -272,6 +287,15 @@ def verify_records(
     if progress is not None:
         progress(len(leaves))
     return VerifyResult(len(leaves), root_from_leaf_hashes(leaves), findings, history, leaves)
+
+
+def _check_time(ts: str, when: datetime | None, last: datetime | None) -> str | None:
+    """Time in the log never runs backwards (request expiry and reports read it as a clock)."""
+    if when is None:
+        return f"the time {ts!r} is not an ISO 8601 time"
+    if last is not None and when < last:
+        return f"the time goes backwards: {ts} is before the previous event's {last.isoformat()}"
+    return None
 
 
 def _check_record(

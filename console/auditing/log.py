@@ -8,6 +8,7 @@ from sqlalchemy import event, text
 from sqlmodel import Session
 
 from audit.canonical import canonical_json
+from audit.chain import event_instant
 from audit.entry import GENESIS_PREV, EventRecord, build_entry, entry_hash, signing_message
 from audit.keys import Signer
 from console.store.models import AuditEvent
@@ -24,6 +25,44 @@ event.listen(Session, "after_rollback", _forget_head)
 event.listen(Session, "after_commit", _forget_head)
 
 
+def _head(session: Session) -> tuple[int, str, str | None]:
+    """The last event's seq, entry hash and time, cached per transaction (read once per unit)."""
+    head = session.info.get(_HEAD_KEY)
+    if head is None:
+        row = (
+            session.connection()
+            .execute(
+                text(
+                    "SELECT seq, entry_hash, ts FROM audit_events "
+                    "WHERE seq = (SELECT max(seq) FROM audit_events)"
+                )
+            )
+            .first()
+        )
+        head = (-1, GENESIS_PREV, None) if row is None else (int(row[0]), str(row[1]), str(row[2]))
+        session.info[_HEAD_KEY] = head
+    return head
+
+
+def event_time(session: Session, proposed: str) -> str:
+    """The time the next event will carry: `proposed`, or the last event's if that is later.
+
+    Time in the log never runs backwards. A clock set back (or a caller passing an old `ts`)
+    is clamped rather than refused: refusing would stop all work on a store whose clock
+    stepped back by a second, while clamping keeps the order that verification and request
+    expiry rely on. Services compare deadlines with this time, never with the raw clock.
+    """
+    when = event_instant(proposed)
+    if when is None:
+        raise ValueError(f"event time {proposed!r} is not an ISO 8601 UTC time")
+    last = _head(session)[2]
+    if last is not None:
+        previous = event_instant(last)
+        if previous is not None and when < previous:
+            return last
+    return proposed
+
+
 def append_event(
     session: Session,
     signer: Signer,
@@ -34,22 +73,12 @@ def append_event(
     ts: str,
     model: str | None = None,
 ) -> AuditEvent:
-    """Sign and add the next event; it commits or rolls back with the caller's state change."""
-    # The chain head: cached per transaction so a unit of work with many events reads it once.
-    head = session.info.get(_HEAD_KEY)
-    if head is None:
-        row = (
-            session.connection()
-            .execute(
-                text(
-                    "SELECT seq, entry_hash FROM audit_events "
-                    "WHERE seq = (SELECT max(seq) FROM audit_events)"
-                )
-            )
-            .first()
-        )
-        head = (-1, GENESIS_PREV) if row is None else (int(row[0]), str(row[1]))
-    seq, prev = head[0] + 1, head[1]
+    """Sign and add the next event; it commits or rolls back with the caller's state change.
+
+    `ts` is a proposal: an event never carries a time before the previous event's.
+    """
+    ts = event_time(session, ts)
+    seq, prev = _head(session)[0] + 1, _head(session)[1]
     payload_bytes = canonical_json(dict(payload))
     keyid = signer.keyid
     entry = build_entry(
@@ -79,7 +108,7 @@ def append_event(
     )
     session.add(event)
     session.flush()
-    session.info[_HEAD_KEY] = (seq, event.entry_hash)
+    session.info[_HEAD_KEY] = (seq, event.entry_hash, ts)
     return event
 
 

@@ -7,7 +7,7 @@ import json
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
-from console.auditing.log import append_event
+from console.auditing.log import append_event, event_time
 from console.errors import BadInput, Refused
 from console.identity.actor import require_actor
 from console.release.evidence import approvals_for, evidence_digest, evidence_for
@@ -40,7 +40,7 @@ def decide(
         row = load_request(session, request_id)
         stage = policy.stage(row.stage)
         actor = require_actor(session, signer)
-        now = store.clock()
+        now = event_time(session, store.clock())
         status = effective_status(row, now)
         if status == "expired":
             raise Refused(f"request {request_id} expired at {row.expires_at}; open a new request")

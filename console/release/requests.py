@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
-from console.auditing.log import append_event
+from console.auditing.log import append_event, event_time
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import require_actor
 from console.registry.refs import check_model_name
@@ -107,7 +107,8 @@ def effective_status(row: PromotionRequest, now: str) -> str:
 def request_view(
     store: Store, session: Session, policy: Policy, row: PromotionRequest
 ) -> RequestView:
-    now = store.clock()
+    # The log's time, not the raw clock: a clock set back cannot revive an expired request.
+    now = event_time(session, store.clock())
     stage = policy.stage(row.stage)
     plan = json.loads(row.canary_plan)
     current = evidence_digest(
@@ -182,7 +183,7 @@ def request_promotion(
         if session.get(ModelVersion, (model, version)) is None:
             raise NotFound(f"model {model!r} has no version {version}; see `signoff show {model}`")
         check_stage_order(session, policy, model, version, stage.name)
-        now = store.clock()
+        now = event_time(session, store.clock())
         for other in session.exec(
             select(PromotionRequest).where(
                 PromotionRequest.model == model,
@@ -257,7 +258,7 @@ def withdraw(store: Store, signer: Signer, request_id: int, reason: str = "") ->
         actor = require_actor(session, signer)
         if actor.name != row.requester:
             raise Refused(f"only {row.requester}, who opened request {request_id}, may withdraw it")
-        now = store.clock()
+        now = event_time(session, store.clock())
         if effective_status(row, now) not in (OPEN,):
             raise BadInput(
                 f"request {request_id} is {effective_status(row, now)}; nothing to withdraw"
