@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -9,7 +11,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from audit.chain import Finding, KeyHistory, VerifyResult
 from audit.merkle import consistency_proof, root_from_leaf_hashes, verify_consistency
-from audit.note import NoteError, format_checkpoint, parse_checkpoint, sign_note, verify_note
+from audit.note import (
+    NoteError,
+    format_checkpoint,
+    note_key_id,
+    parse_checkpoint,
+    sign_note,
+    verify_note,
+)
 
 
 def issue(origin: str, size: int, root: bytes, name: str, key: Ed25519PrivateKey) -> str:
@@ -47,15 +56,7 @@ def check_extension(result: VerifyResult, note: str) -> Finding | None:
     try:
         origin, old_size, old_root, _signer = read_checkpoint(note, result.history)
     except NoteError as exc:
-        claimed = _claimed_size(note)
-        if claimed is not None and claimed > result.size:
-            # The signer's own registration may be in the missing tail.
-            return Finding(
-                result.size,
-                f"the log was truncated or rolled back: the checkpoint claims {claimed} events, "
-                f"the log has {result.size}, and its signer is not in what remains",
-            )
-        return Finding(-1, f"checkpoint rejected: {exc}")
+        return _unverified(result, note, exc)
     if result.history.origin is not None and origin != result.history.origin:
         return Finding(-1, f"checkpoint is for another log ({origin}), not {result.history.origin}")
     if old_size > result.size:
@@ -84,8 +85,43 @@ def check_extension(result: VerifyResult, note: str) -> Finding | None:
     return None
 
 
-def _claimed_size(note: str) -> int | None:
+def _unverified(result: VerifyResult, note: str, error: NoteError) -> Finding:
+    """Why a checkpoint whose signature did not verify is refused; truncation only if it can be.
+
+    A truncation is the verdict only when the note is for this log, claims more events than
+    remain, and is signed by a key the remaining log never registered (its registration may be
+    in the missing tail). A bad signature by a key the log holds, or a note for another log,
+    is a rejected checkpoint, whatever size it claims.
+    """
     try:
-        return parse_checkpoint(note[: note.rfind("\n\n") + 1])[1]
+        origin, claimed, _root = parse_checkpoint(note[: note.rfind("\n\n") + 1])
     except (NoteError, ValueError):
-        return None
+        return Finding(-1, f"checkpoint rejected: {error}")
+    here = result.history.origin
+    if here is not None and origin != here:
+        return Finding(-1, f"checkpoint rejected: it is for another log ({origin}), not {here}")
+    if _signed_by_known_key(note, result.history):
+        return Finding(-1, f"checkpoint rejected: {error}")
+    if claimed > result.size:
+        return Finding(
+            result.size,
+            f"the log was truncated or rolled back: the checkpoint claims {claimed} events, "
+            f"the log has {result.size}, and its signer is not in what remains",
+        )
+    return Finding(-1, "checkpoint rejected: it is signed by no key this log registered")
+
+
+def _signed_by_known_key(note: str, history: KeyHistory) -> bool:
+    """Does a signature line name a key (by its C2SP key ID) that the log registered?"""
+    for line in note[note.rfind("\n\n") + 2 :].splitlines():
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != "\u2014":
+            continue
+        try:
+            raw = base64.b64decode(parts[2], validate=True)
+        except ValueError:
+            continue
+        for key in history.keys.values():
+            if key.user == parts[1] and note_key_id(parts[1], key.public_key) == raw[:4]:
+                return True
+    return False

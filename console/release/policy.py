@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,8 @@ from console.identity.actor import ROLES
 from console.store.db import Store
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from audit.keys import Signer
 
 KNOWN_GATES = (
@@ -179,6 +182,13 @@ def parse_policy(text: str, source: str) -> Policy:
         raise fail("stages must be a non-empty list of stage names", "stages")
     if len(set(names)) != len(names):
         raise fail("stages must not repeat", "stages")
+    for name in names:
+        if not _is_stage_name(name):
+            raise fail(
+                f"stage name {name!r} is not allowed: stage names are non-empty, without "
+                "control characters or surrounding spaces",
+                "stages",
+            )
     tables = data.get("stage", {})
     if not isinstance(tables, dict):
         raise fail("[stage.NAME] tables expected", "stage")
@@ -211,6 +221,15 @@ def parse_policy(text: str, source: str) -> Policy:
     monitoring = _monitoring(data.get("monitoring", {}), fail)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Policy(stages, tuple(roles), thresholds, digest, text, monitoring)
+
+
+def _is_stage_name(name: str) -> bool:
+    """A name people type and read: not empty, no control or format characters, trimmed."""
+    return (
+        bool(name.strip())
+        and name == name.strip()
+        and not any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name)
+    )
 
 
 def _monitoring(table: Any, fail: Any) -> dict[str, object]:
@@ -320,6 +339,44 @@ def _stage(name: str, table: Any, fail: Any) -> StagePolicy:
     )
 
 
+def _require_stated_stages(text: str, source: str) -> None:
+    """A new policy names its stages: an empty file would silently become the defaults."""
+    data = tomllib.loads(text)
+    if "stages" not in data:
+        what = "does not list its stages" if data else "is empty"
+        raise BadInput(
+            f"{source} {what}; a policy must state stages = [...] and their [stage.NAME] "
+            "tables (see `signoff policy show` for the one in force)"
+        )
+
+
+def _refuse_dropping_held_stages(session: Session, policy: Policy) -> None:
+    """A stage a model still holds (or canaries in) cannot leave the policy: roll it back first."""
+    from sqlmodel import col, or_, select
+
+    from console.errors import Refused
+    from console.store.models import StageAssignment
+
+    held = session.exec(
+        select(StageAssignment)
+        .where(col(StageAssignment.stage).not_in(policy.stage_names))
+        .where(
+            or_(
+                col(StageAssignment.version).is_not(None),
+                col(StageAssignment.canary_version).is_not(None),
+            )
+        )
+        .order_by(col(StageAssignment.stage), col(StageAssignment.model))
+    ).all()
+    if held:
+        first = held[0]
+        more = f" and {len(held) - 1} more" if len(held) > 1 else ""
+        raise Refused(
+            f"the new policy drops stage {first.stage!r}, which {first.model} still holds"
+            f"{more}; roll those models back out of it first"
+        )
+
+
 def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
     """Replace the policy (admins only); the change and the new digest are audited."""
     import os
@@ -330,6 +387,7 @@ def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
     from console.store.models import StoreInfo
 
     policy = parse_policy(text, source)
+    _require_stated_stages(text, source)
     old = load_policy(store)
     fd, temp = tempfile.mkstemp(dir=store.home, prefix=".policy-")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -340,6 +398,7 @@ def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
     try:
         with store.session() as session:
             require_actor(session, signer, ["admin"])
+            _refuse_dropping_held_stages(session, policy)
             if policy.digest == old.digest:
                 raise BadInput(
                     f"{source} is the policy already in force (sha256 {policy.digest[:16]}…)"
