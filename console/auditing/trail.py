@@ -24,6 +24,7 @@ from audit.note import NoteError
 from console.auditing.log import append_event, iter_records, log_size
 from console.errors import BadInput
 from console.identity.actor import require_actor
+from console.registry.lookup import require_model
 from console.store.db import Store
 from console.store.models import AuditEvent, Checkpoint, StoreInfo
 from console.store.staged_output import StagedOutput, staged_output
@@ -214,6 +215,8 @@ def list_events(
     `action` keeps actions starting with it; `actions`, those equal to one of them.
     """
     with store.session() as session:
+        if model is not None:
+            require_model(session, model)
         query = select(AuditEvent)
         if actions:
             query = query.where(col(AuditEvent.action).in_(list(actions)))

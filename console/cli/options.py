@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_HOME = ".signoff"
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
 
 
 class SignoffGroup(click.Group):
@@ -28,7 +29,13 @@ class SignoffGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a reader that went away shows here, while we can still be quiet
+            return result
+        except BrokenPipeError:
+            # `signoff … | head -1`: stop quietly, as a Unix tool killed by SIGPIPE would.
+            _silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except SignoffError as exc:
             click.echo(f"error: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
@@ -46,6 +53,16 @@ class SignoffGroup(click.Group):
                 err=True,
             )
             ctx.exit(70)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # not a real file (a test runner's buffer): nothing will flush it to a pipe
 
 
 @dataclass

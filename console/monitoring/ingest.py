@@ -358,6 +358,23 @@ def _check_predictions(
             )
 
 
+def _check_classes(
+    con: duckdb.DuckDBPyConnection, raw: RawFile, name: str, total: int, classes: list[str] | None
+) -> None:
+    """A classifier's predictions are classes it knows: 'yes' from a 0/1 model is a wrong file."""
+    if not classes:
+        return
+    known = ", ".join("'" + c.replace("'", "''") + "'" for c in classes)
+    where = f"{label_text(ident(PREDICTION), raw.types[PREDICTION])} NOT IN ({known})"
+    bad = count(con, f"SELECT count_if({where}) FROM {raw.source}", "checking predicted classes")
+    if bad:
+        shown = examples(con, raw.source, PREDICTION, where)
+        raise BadInput(
+            f"{name}: {bad} of {total} predictions are classes the model never predicts "
+            f"(e.g. {listing(shown)}); its classes are {', '.join(classes)}"
+        )
+
+
 def _check_request_ids(
     con: duckdb.DuckDBPyConnection, raw: RawFile, name: str, earlier: Sequence[Path]
 ) -> int:
@@ -451,9 +468,12 @@ def ingest_predictions(
     view = get_model(store, model)
     if not view.versions:
         raise NotFound(f"model {model!r} has no versions yet; nothing can have served")
+    from console.monitoring.labels import known_classes
+
     with store.session() as session:
         require_actor(session, signer, INGEST_ROLES)  # refuse before any heavy work
         earlier = log_batches_in(session, model)
+        classes = known_classes(session, view)
     policy = load_policy(store)
     if stage is not None:
         stage = policy.stage(stage).name
@@ -471,6 +491,7 @@ def ingest_predictions(
         try:
             raw = read_raw(con, path, Path(scratch), text=(PREDICTION, REQUEST_ID))
             plan = check_log(con, raw, path.name, view, earlier_paths)
+            _check_classes(con, raw, path.name, plan.rows, classes)
             target = Path(scratch) / "log.parquet"
             copy_log(con, raw, plan, view.versions[-1].task_type, target)
             stored = [

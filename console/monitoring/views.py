@@ -20,6 +20,7 @@ from console.monitoring.logs import (
     log_batches_in,
     outcome_batches_in,
 )
+from console.registry.lookup import require_model
 from console.store.db import Store
 from console.store.models import MonitoringAlert, MonitoringWindow, RetrainingJob
 
@@ -164,6 +165,8 @@ def list_alerts(
 ) -> list[AlertView]:
     """Alerts oldest first; `status` "open" or "resolved" as of event `upto_seq`."""
     with store.session() as session:
+        if model is not None:
+            require_model(session, model)
         return alerts_in(session, model, status=status, upto_seq=upto_seq)
 
 
@@ -207,6 +210,8 @@ def list_jobs(
 ) -> list[JobView]:
     """Retraining jobs oldest first; `status` "open" or "retrained" as of event `upto_seq`."""
     with store.session() as session:
+        if model is not None:
+            require_model(session, model)
         return jobs_in(session, model, status=status, upto_seq=upto_seq)
 
 

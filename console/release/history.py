@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from console.errors import NotFound
+from console.registry.lookup import require_stage
 from console.registry.refs import check_model_name
 from console.store.db import Store
 from console.store.models import Deployment, PromotionRequest, RegisteredModel
@@ -59,10 +60,15 @@ def history(store: Store, model: str, stage: str | None = None) -> ModelHistory:
     """Requests, decisions, promotions, canary steps and rollbacks of a model (or one stage)."""
     from console.release.evidence import model_approvals
 
+    from console.release.policy import load_policy
+
     check_model_name(model)
+    stages = load_policy(store).stage_names
     with store.session() as session:
         if session.get(RegisteredModel, model) is None:
             raise NotFound(f"no model {model!r} in this store")
+        if stage is not None:
+            require_stage(session, model, stage, stages)
         query = select(PromotionRequest).where(PromotionRequest.model == model)
         deployments = select(Deployment).where(Deployment.model == model)
         if stage:

@@ -14,6 +14,7 @@ from audit.keys import Signer
 from console.auditing.log import append_event, event_time
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import require_actor
+from console.registry.lookup import require_model
 from console.registry.refs import check_model_name
 from console.release.evidence import ApprovalView, approvals_for, evidence_digest, evidence_for
 from console.release.gates import GateResult, evaluate_gates
@@ -298,7 +299,8 @@ def list_requests(
     policy = load_policy(store)
     with store.session() as session:
         query = select(PromotionRequest)
-        if model:
+        if model is not None:
+            require_model(session, model)
             query = query.where(PromotionRequest.model == model)
         if mine:
             query = query.where(PromotionRequest.requester == mine)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
-from console.errors import StoreBusy, StoreError
+from console.errors import BadInput, StoreBusy, StoreError
 from console.store.location import ARTIFACTS_DIR, DB_FILE, POLICY_FILE, require_store
 
 DEFAULT_LOCK_TIMEOUT = 15.0
@@ -26,6 +26,22 @@ DEFAULT_LOCK_TIMEOUT = 15.0
 def utc_now() -> str:
     """The store's time format: ISO 8601 UTC with microseconds and a Z."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _lock_timeout_from_env() -> float:
+    """SIGNOFF_LOCK_TIMEOUT in seconds; a value that is not a number is the user's to fix."""
+    text = os.environ.get("SIGNOFF_LOCK_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):  # also refuses nan
+        raise BadInput(
+            f"SIGNOFF_LOCK_TIMEOUT={text!r} is not a number of seconds (e.g. 15); fix or unset it"
+        )
+    return value
 
 
 def _is_lock_error(exc: BaseException) -> bool:
@@ -46,14 +62,7 @@ class Store:
         self.db_path = home / DB_FILE
         self.artifacts_dir = home / ARTIFACTS_DIR
         self.policy_path = home / POLICY_FILE
-        env_timeout = os.environ.get("SIGNOFF_LOCK_TIMEOUT")
-        self.lock_timeout = (
-            lock_timeout
-            if lock_timeout is not None
-            else float(env_timeout)
-            if env_timeout
-            else DEFAULT_LOCK_TIMEOUT
-        )
+        self.lock_timeout = lock_timeout if lock_timeout is not None else _lock_timeout_from_env()
         # Time comes from here so tests can move it; the CLI never overrides it.
         self.clock: Callable[[], str] = utc_now
         self._engine: Engine | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -67,16 +68,47 @@ def predict(
     return Predictions(predicted, proba, scores)
 
 
+_NOT_A_NUMBER = re.compile(r"could not convert string to float: (['\"])(.*)\1", re.DOTALL)
+
+
 def _explain(exc: Exception, x: pd.DataFrame, source: str, data_name: str) -> BadInput:
-    with_nan = [str(c) for c in x.columns if x[c].isna().any()]
-    if with_nan:
-        shown = ", ".join(with_nan[:8]) + (" …" if len(with_nan) > 8 else "")
+    """Blame the column the estimator choked on, never a bystander with missing values."""
+    message = str(exc)
+    found = _NOT_A_NUMBER.search(message)
+    named = found.group(2) if found is not None else None
+    texts = {c: _text_in_numbers(x[c], named) for c in x.columns}
+    holding = {str(c): value for c, value in texts.items() if value is not None}
+    if holding:
+        first = next(iter(holding.values()))
         return BadInput(
-            f"{source} cannot take missing values, and {data_name} has them in {shown}; "
-            "fill or drop those rows and validate again"
+            f"{source} needs numbers, and {data_name} has text in {_shown(list(holding))} "
+            f"(e.g. {first!r}); fix those values and validate again"
         )
-    text = str(exc).strip().splitlines()
-    first = text[0][:200] if text else type(exc).__name__
+    with_nan = [str(c) for c in x.columns if x[c].isna().any()]
+    if with_nan and "nan" in message.lower():
+        return BadInput(
+            f"{source} cannot take missing values, and {data_name} has them in "
+            f"{_shown(with_nan)}; fill or drop those rows and validate again"
+        )
+    text = message.strip().splitlines()
+    first_line = text[0][:200] if text else type(exc).__name__
     return BadInput(
-        f"{source} cannot predict on {data_name} ({first}); check the feature columns' values"
+        f"{source} cannot predict on {data_name} ({first_line}); check the feature columns' values"
     )
+
+
+def _text_in_numbers(column: pd.Series, named: str | None) -> str | None:
+    """A text value in a column of numbers (or the one the error named), else None."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return None
+    values = column.dropna().astype(str)
+    if named is not None and bool((values == named).any()):
+        return named
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().any() and numbers.isna().any():
+        return str(values[numbers.isna()].iloc[0])
+    return None
+
+
+def _shown(columns: list[str]) -> str:
+    return ", ".join(columns[:8]) + (" …" if len(columns) > 8 else "")
