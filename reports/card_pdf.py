@@ -1,9 +1,9 @@
 """A model card as PDF (reportlab platypus), byte-for-byte the same for the same card.
 
 reportlab's invariant mode fixes the creation date and document id, and nothing here reads
-the clock: the dates printed are the store's. Text is set in Bitstream Vera (shipped inside
-reportlab, embedded as a subset), which covers Latin-1 and common typography; a character it
-lacks is printed as "?" rather than as an invisible glyph.
+the clock: the dates printed are the store's. Text is set in the reports' DejaVu faces
+(`reports.pdf_layout`); a character they lack (CJK, emoji) is printed as its \\uXXXX escape
+rather than as an invisible glyph or "?".
 """
 
 from __future__ import annotations
@@ -31,36 +31,24 @@ from reports.card_markdown import (
     validation_line,
     when,
 )
+from reports.pdf_layout import MONO, drawable, mono_text, register_fonts
 from reports.pdf_layout import SANS as FONT
-from reports.pdf_layout import register_fonts
 
-MONO = "Courier"
-_FALLBACKS = {"→": "->", "←": "<-", "⇒": "=>", "✓": "v", "✗": "x", "\t": "    "}
 _CODE = re.compile(r"`([^`\n]+)`")
 _BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
 
 
 def _fonts() -> frozenset[int]:
-    """The report's Vera family (registered once per process) and the code points it draws."""
+    """The reports' DejaVu faces (registered once per process) and the code points drawn."""
     return register_fonts()
 
 
 def _drawable(text: str) -> str:
-    glyphs = _fonts()
-    out = []
-    for char in text:
-        if char in _FALLBACKS:
-            out.append(_FALLBACKS[char])
-        elif char == "\n" or ord(char) in glyphs:
-            out.append(char)
-        else:
-            out.append("?")
-    return "".join(out)
+    return drawable(text)
 
 
 def _mono(match: re.Match[str]) -> str:
-    inner = match.group(1).encode("cp1252", "replace").decode("cp1252")
-    return f'<font face="{MONO}">{inner}</font>'
+    return f'<font face="{MONO}">{mono_text(match.group(1))}</font>'
 
 
 def markup(text: object) -> str:

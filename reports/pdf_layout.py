@@ -1,7 +1,8 @@
 """The page design of compliance reports: fonts, styles, tables, the document template.
 
-Text is set in Bitstream Vera (shipped inside reportlab, embedded as a subset); digests, keys
-and signed notes in Courier. `ReportDocument` lays out a cover, a table of contents and
+Text is set in DejaVu Sans and digests, keys and signed notes in DejaVu Sans Mono (shipped in
+`reports/fonts/` under their free licence, embedded as subsets), so Cyrillic, Greek and Latin
+beyond Latin-1 print as written. `ReportDocument` lays out a cover, a table of contents and
 numbered pages ("Page X of Y", counted by `NumberedCanvas` once the last page is known), and
 builds with reportlab's invariant mode so that the same story always gives the same bytes.
 """
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import reportlab
 from reportlab.lib import colors
 from reportlab.lib.fonts import addMapping
 from reportlab.lib.pagesizes import A4
@@ -37,7 +37,8 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 
 SANS = "SignoffReport"
-MONO = "Courier"
+MONO = "SignoffMono"
+FONTS = Path(__file__).parent / "fonts"
 PAGE = A4
 MARGIN_X = 18 * mm
 MARGIN_TOP = 22 * mm
@@ -57,34 +58,43 @@ INFO = colors.HexColor("#486581")
 ALERT_FILL = colors.HexColor("#fde8e8")
 WARN_FILL = colors.HexColor("#fff4e5")
 
-_FALLBACKS = {"→": "->", "←": "<-", "✓": "yes", "✗": "no", "\t": "    "}
+_FALLBACKS = {"\t": "    "}
 _glyphs: dict[str, frozenset[int]] = {}
 
 
 def register_fonts() -> frozenset[int]:
-    """Register the Vera family once per process; return the code points it can draw."""
+    """Register the DejaVu faces once per process; return the code points the sans draws."""
     if "sans" in _glyphs:
         return _glyphs["sans"]
-    folder = Path(reportlab.__file__).parent / "fonts"
     faces = {
-        SANS: "Vera.ttf",
-        f"{SANS}-Bold": "VeraBd.ttf",
-        f"{SANS}-Italic": "VeraIt.ttf",
-        f"{SANS}-BoldItalic": "VeraBI.ttf",
+        SANS: "DejaVuSans.ttf",
+        f"{SANS}-Bold": "DejaVuSans-Bold.ttf",
+        f"{SANS}-Italic": "DejaVuSans-Oblique.ttf",
+        f"{SANS}-BoldItalic": "DejaVuSans-BoldOblique.ttf",
+        MONO: "DejaVuSansMono.ttf",
     }
     for name, file in faces.items():
-        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
+        pdfmetrics.registerFont(TTFont(name, str(FONTS / file)))
     addMapping(SANS, 0, 0, SANS)
     addMapping(SANS, 1, 0, f"{SANS}-Bold")
     addMapping(SANS, 0, 1, f"{SANS}-Italic")
     addMapping(SANS, 1, 1, f"{SANS}-BoldItalic")
+    addMapping(MONO, 0, 0, MONO)
+    addMapping(MONO, 1, 0, MONO)
+    addMapping(MONO, 0, 1, MONO)
+    addMapping(MONO, 1, 1, MONO)
     _glyphs["sans"] = frozenset(pdfmetrics.getFont(SANS).face.charToGlyph)
+    _glyphs["mono"] = frozenset(pdfmetrics.getFont(MONO).face.charToGlyph)
     return _glyphs["sans"]
 
 
-def drawable(text: str) -> str:
-    """Text with every character the sans font lacks replaced, so nothing prints invisibly."""
-    glyphs = register_fonts()
+def _escaped(char: str) -> str:
+    """A character no shipped font draws (CJK, emoji): its code point, legible and searchable."""
+    code = ord(char)
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+
+
+def _draw_with(text: str, glyphs: frozenset[int]) -> str:
     out = []
     for char in text:
         if char in _FALLBACKS:
@@ -92,20 +102,26 @@ def drawable(text: str) -> str:
         elif char == "\n" or ord(char) in glyphs:
             out.append(char)
         else:
-            out.append("?")
+            out.append(_escaped(char))
     return "".join(out)
 
 
+def drawable(text: str) -> str:
+    """Text the sans font draws; a character it lacks becomes its \\uXXXX escape, never "?"."""
+    return _draw_with(text, register_fonts())
+
+
 def mono_text(text: str) -> str:
-    """Text Courier can draw (its encoding is cp1252)."""
-    return text.encode("cp1252", "replace").decode("cp1252")
+    """Text the mono font draws, with the same escapes for what it lacks."""
+    register_fonts()
+    return _draw_with(text, _glyphs["mono"])
 
 
 _CODE = re.compile(r"`([^`\n]+)`")
 
 
 def markup(text: object) -> str:
-    """Plain text as Paragraph markup: escaped, `code` in Courier, line breaks kept."""
+    """Plain text as Paragraph markup: escaped, `code` in the mono face, line breaks kept."""
     value = "-" if text is None or text == "" else str(text)
     safe = escape(drawable(value))
     safe = _CODE.sub(lambda m: f'<font face="{MONO}">{mono_text(m.group(1))}</font>', safe)
@@ -268,7 +284,7 @@ class Story:
         return self.cell(value, mono=mono)
 
     def facts(self, rows: Sequence[tuple[str, Cell]], *, mono: Sequence[str] = ()) -> None:
-        """A two-column table of labelled facts; labels in `mono` get a Courier value."""
+        """A two-column table of labelled facts; labels in `mono` get a monospaced value."""
         data = [[Paragraph(markup(k), self.s.label), self.cell(v, mono=k in mono)] for k, v in rows]
         table = Table(data, colWidths=[0.26 * WIDTH, 0.74 * WIDTH], hAlign="LEFT")
         table.setStyle(
@@ -335,7 +351,7 @@ class Story:
         lines = mono_text(text.rstrip("\n")).split("\n")
         inner = WIDTH - 16
         longest = max(len(line) for line in lines) or 1
-        size = min(7.5, inner / (0.6 * longest))  # Courier: every glyph is 0.6 em wide
+        size = min(7.5, inner / (0.61 * longest))  # DejaVu Sans Mono: every glyph is 0.602 em
         style = ParagraphStyle(
             "mono_fit", parent=self.s.mono_block, fontSize=size, leading=size * 1.3
         )
