@@ -7,7 +7,13 @@ DEMO_HOME ?= .signoff-demo
 DEMO_USER ?= rita
 DEMO_PASSPHRASE ?= demo-passphrase
 
-.PHONY: venv run demo test check bench clean
+WHEELHOUSE ?= wheelhouse
+OFFLINE_DIR ?= .offline-check
+# The rehearsal sees no pip configuration and no PIP_* variables: only the wheelhouse.
+OFFLINE_ENV := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT \
+	PIP_CONFIG_FILE=/dev/null PIP_NO_INDEX=1
+
+.PHONY: venv run demo test check bench clean wheelhouse offline-check
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,5 +41,25 @@ check: venv
 bench: venv
 	$(PY) -m pytest -q -s -p no:cacheprovider tests/benchmarks
 
+# Everything an air-gapped machine needs: signoff and its [dev] extras as wheels, plus the
+# build requirements (setuptools, wheel) that `pip install -e .` needs without an index.
+wheelhouse: venv
+	mkdir -p $(WHEELHOUSE)
+	$(PY) -m pip download --quiet --dest $(WHEELHOUSE) '.[dev]' 'setuptools>=68' wheel pip
+	$(PY) -m pip wheel --quiet --no-deps --wheel-dir $(WHEELHOUSE) .
+	@echo "wheelhouse: $$(ls $(WHEELHOUSE) | wc -l) files in $(WHEELHOUSE)/"
+
+# The air-gapped install rehearsed here: a fresh venv, `--no-index` from the wheelhouse only,
+# then the demo is built and its log verified. Not part of `make test` (it takes minutes).
+offline-check:
+	@test -d $(WHEELHOUSE) || { echo "no $(WHEELHOUSE)/: run make wheelhouse first"; exit 2; }
+	rm -rf $(OFFLINE_DIR)
+	$(PYTHON) -m venv $(OFFLINE_DIR)/venv
+	$(OFFLINE_ENV) $(OFFLINE_DIR)/venv/bin/pip install --quiet --no-index \
+		--find-links $(WHEELHOUSE) -e '.[dev]'
+	$(OFFLINE_DIR)/venv/bin/signoff demo --home $(OFFLINE_DIR)/demo
+	$(OFFLINE_DIR)/venv/bin/signoff audit verify --home $(OFFLINE_DIR)/demo
+	@echo "offline-check: installed from $(WHEELHOUSE)/ alone, demo built and verified"
+
 clean:
-	rm -rf $(VENV) $(DEMO_HOME) .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_HOME) $(OFFLINE_DIR) .mypy_cache .ruff_cache
