@@ -89,7 +89,8 @@ def register_fonts() -> frozenset[int]:
 
 
 def _escaped(char: str) -> str:
-    """A character no shipped font draws (CJK, emoji): its code point, legible and searchable."""
+    """A character no shipped font draws (CJK) or beyond the BMP (emoji: reportlab's text map
+    cannot carry those, so a reader could not find or copy them): its code point instead."""
     code = ord(char)
     return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
@@ -99,7 +100,7 @@ def _draw_with(text: str, glyphs: frozenset[int]) -> str:
     for char in text:
         if char in _FALLBACKS:
             out.append(_FALLBACKS[char])
-        elif char == "\n" or ord(char) in glyphs:
+        elif char == "\n" or (ord(char) in glyphs and ord(char) <= 0xFFFF):
             out.append(char)
         else:
             out.append(_escaped(char))
