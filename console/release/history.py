@@ -59,7 +59,6 @@ class ModelHistory:
 def history(store: Store, model: str, stage: str | None = None) -> ModelHistory:
     """Requests, decisions, promotions, canary steps and rollbacks of a model (or one stage)."""
     from console.release.evidence import model_approvals
-
     from console.release.policy import load_policy
 
     check_model_name(model)
