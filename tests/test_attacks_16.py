@@ -17,8 +17,9 @@ from audit.keys import KeyStore, Signer
 from console.auditing.log import append_event
 from console.auditing.trail import issue_checkpoint
 from console.errors import Refused
+from console.release.decisions import decide
 from console.release.deployments import promote
-from console.release.requests import decide, get_request, list_requests, request_promotion
+from console.release.requests import get_request, list_requests, request_promotion
 from console.store.db import Store
 from fixtures.demo import DEMO_PASSPHRASE
 from reports.compliance import generate_report
