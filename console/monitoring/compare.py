@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
+from console.analytics import connect, parquet_source, rows
 from console.errors import BadInput, NotFound
 from console.monitoring.logs import (
     OUTCOME,
@@ -37,7 +38,6 @@ from console.monitoring.logs import (
     verified_paths,
 )
 from console.monitoring.settings import monitoring_settings
-from console.monitoring.sql import connect, parquet_source, rows
 from console.monitoring.windows import parse_store_time
 from console.registry.refs import check_model_name
 from console.registry.views import get_model

@@ -30,10 +30,11 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
+from console.analytics import connect, double, ident, literal, parquet_source, rows
+from console.monitoring.class_labels import label_of
 from console.monitoring.logs import PREDICTION, TS, VERSION, verified_paths
 from console.monitoring.scope import evaluation_scope
 from console.monitoring.settings import MonitoringSettings, Window
-from console.monitoring.sql import connect, double, ident, label_of, literal, parquet_source, rows
 from console.monitoring.windows import (
     Crossing,
     WindowResult,

@@ -23,9 +23,21 @@ from sqlmodel import Session, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
+from console.analytics import (
+    connect,
+    count,
+    ident,
+    listing,
+    literal,
+    one_line,
+    parquet_source,
+    path_literal,
+    rows,
+)
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
 from console.identity.actor import require_actor
+from console.monitoring.class_labels import label_text
 from console.monitoring.logs import (
     INPUT_TIMESTAMP,
     PREDICTION,
@@ -39,17 +51,6 @@ from console.monitoring.logs import (
     verified_paths,
 )
 from console.monitoring.settings import INGEST_ROLES
-from console.monitoring.sql import (
-    connect,
-    ident,
-    label_text,
-    listing,
-    literal,
-    one_line,
-    parquet_source,
-    path_literal,
-    rows,
-)
 from console.registry.profiling import file_sha256, kind_of, relation_sql
 from console.registry.refs import check_model_name
 from console.registry.views import ModelView, VersionView, get_model
@@ -203,12 +204,6 @@ def examples(
         "collecting examples",
     )
     return [str(r[0])[:60] for r in found]
-
-
-def count(con: duckdb.DuckDBPyConnection, sql: str, doing: str) -> int:
-    found = rows(con, sql, doing)
-    value = found[0][0] if found else 0
-    return int(value) if isinstance(value, int | float) else 0
 
 
 # ---- checks ----------------------------------------------------------------------------------

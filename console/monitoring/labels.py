@@ -17,10 +17,21 @@ import duckdb
 from sqlmodel import Session
 
 from audit.keys import Signer
+from console.analytics import (
+    connect,
+    count,
+    ident,
+    listing,
+    one_line,
+    parquet_source,
+    path_literal,
+    rows,
+)
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
 from console.identity.actor import require_actor
-from console.monitoring.ingest import count, examples, read_raw
+from console.monitoring.class_labels import label_of, label_text
+from console.monitoring.ingest import examples, read_raw
 from console.monitoring.logs import (
     OUTCOME,
     REQUEST_ID,
@@ -30,17 +41,6 @@ from console.monitoring.logs import (
     verified_paths,
 )
 from console.monitoring.settings import INGEST_ROLES
-from console.monitoring.sql import (
-    connect,
-    ident,
-    label_of,
-    label_text,
-    listing,
-    one_line,
-    parquet_source,
-    path_literal,
-    rows,
-)
 from console.registry.profiling import file_sha256
 from console.registry.refs import check_model_name
 from console.registry.views import ModelView, get_model

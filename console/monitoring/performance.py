@@ -24,7 +24,9 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
+from console.analytics import connect, parquet_source, rows
 from console.errors import NotFound
+from console.monitoring.class_labels import label_of
 from console.monitoring.drift import FILE_COLUMN, file_names
 from console.monitoring.logs import (
     OUTCOME,
@@ -38,7 +40,6 @@ from console.monitoring.logs import (
 )
 from console.monitoring.scope import evaluation_scope
 from console.monitoring.settings import MonitoringSettings, Window
-from console.monitoring.sql import connect, label_of, parquet_source, rows
 from console.monitoring.windows import (
     Crossing,
     WindowResult,

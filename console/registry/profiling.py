@@ -9,13 +9,25 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 
+from console.analytics import (
+    MEMORY_LIMIT_BYTES,
+    connect,
+    double,
+    ident,
+    literal,
+    mib,
+    one_line,
+    path_literal,
+    quiet,
+    rows,
+)
 from console.errors import BadInput
 
 __all__ = [
@@ -48,9 +60,8 @@ _CSV_NULLS: tuple[str, ...] = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "
 # temporary directory beyond that. Exact quantiles must hold a whole numeric column, in buffers that
 # grow by doubling (about 24 bytes a row at peak), so the limit is raised for that phase to what the
 # columns computed at once need, within half the machine's memory.
-BASE_MEMORY_BYTES = 256 << 20
+BASE_MEMORY_BYTES = MEMORY_LIMIT_BYTES
 _QUANTILE_BYTES_PER_ROW = 24
-_MAX_THREADS = 8
 _CHUNK = 1 << 20
 _SNIFF_BYTES = 1 << 16
 _CSV_BUFFER = 4 << 20
@@ -77,45 +88,6 @@ Cursor = duckdb.DuckDBPyConnection
 # Small helpers
 
 
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _path_literal(path: Path) -> str:
-    """The path as a SQL string that DuckDB reads as this one file, never as a glob pattern."""
-    text = str(path)
-    if any(ch in text for ch in "*?["):
-        # DuckDB expands *, ? and [...] in file names; a one-character class matches it literally.
-        text = "".join(f"[{ch}]" if ch in "*?[" else ch for ch in text)
-    return _quote_literal(text)
-
-
-_STOP_LINES = ("Possible fixes", "Possible solutions", "The search space", "LINE ", "See also")
-
-
-def _one_line(exc: BaseException) -> str:
-    """The gist of a DuckDB error on one line: its leading lines, without prefix, hints or data."""
-    kept: list[str] = []
-    for raw in str(exc).splitlines():
-        line = raw.strip()
-        if not line or line.startswith("Original Line"):
-            continue
-        if line.startswith(_STOP_LINES) or len(kept) == 3:
-            break
-        head, sep, rest = line.partition(" Error: ")
-        if sep and not kept and len(head) < 30:
-            line = rest
-        if line.startswith("Error when sniffing file"):
-            continue  # the caller's message already names the file
-        kept.append(line.rstrip("."))
-    text = "; ".join(kept) or type(exc).__name__
-    return text if len(text) <= 240 else text[:237] + "..."
-
-
 def _finite(value: object) -> float | None:
     """A plain float for JSON, or None for NULL, NaN and infinities."""
     if value is None or isinstance(value, bool):
@@ -130,14 +102,6 @@ def _count(value: object) -> int:
     return int(value) if isinstance(value, (int, float)) else 0
 
 
-def _cpu_count() -> int:
-    try:
-        available = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        available = os.cpu_count() or 1
-    return max(1, min(_MAX_THREADS, available))
-
-
 def kind_of(dtype: str) -> str:
     """How the profile treats a DuckDB type: numeric, boolean, datetime or categorical."""
     upper = dtype.upper()
@@ -150,28 +114,6 @@ def kind_of(dtype: str) -> str:
     if upper in _DATETIME_TYPES or upper.startswith("TIMESTAMP"):
         return "datetime"
     return "categorical"
-
-
-def _connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "threads": _cpu_count(),
-        "memory_limit": _mib(BASE_MEMORY_BYTES),
-        # Row order never matters to a profile; not keeping it lets scans and COPY stream.
-        "preserve_insertion_order": False,
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-    }
-    if temp_dir is not None:
-        config["temp_directory"] = str(temp_dir)
-    try:
-        con = _quiet(duckdb.connect(":memory:", config=config))
-    except duckdb.Error as exc:  # pragma: no cover - only if DuckDB itself is broken
-        raise BadInput(f"cannot start DuckDB to profile the dataset: {_one_line(exc)}") from exc
-    return con
-
-
-def _mib(size: int) -> str:
-    return f"{max(1, size >> 20)}MiB"
 
 
 def _physical_memory() -> int:
@@ -194,32 +136,17 @@ def _connection(
     con: duckdb.DuckDBPyConnection | None, temp_dir: Path | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Our own connection, or a cursor of the caller's: its session settings stay theirs."""
-    own = _connect(temp_dir) if con is None else _quiet(con.cursor())
+    own = connect(temp_dir) if con is None else quiet(con.cursor())
     try:
         yield own
     finally:
         own.close()
 
 
-def _quiet(cursor: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """The cursor, with DuckDB's progress bar (printed to stdout on slow queries) turned off."""
-    with suppress(duckdb.Error):  # an old DuckDB without the setting
-        cursor.execute("SET enable_progress_bar = false")
-    return cursor
-
-
-def _rows(
-    con: duckdb.DuckDBPyConnection, sql: str, path: Path, doing: str
-) -> list[tuple[object, ...]]:
-    try:
-        return con.execute(sql).fetchall()
-    except duckdb.OutOfMemoryException as exc:
-        raise BadInput(
-            f"{path}: {doing} ran out of memory ({_one_line(exc)}); "
-            "free memory or profile a smaller dataset"
-        ) from exc
-    except duckdb.Error as exc:
-        raise BadInput(f"{path}: {doing} failed: {_one_line(exc)}") from exc
+def _rows(con: Cursor, sql: str, path: Path, doing: str) -> list[tuple[object, ...]]:
+    return rows(
+        con, sql, f"{path}: {doing}", memory_hint="free memory or profile a smaller dataset"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -250,23 +177,23 @@ def relation_sql(path: Path, fmt: str, *, sample_all: bool = False) -> str:
     CSV files are read with a header and DuckDB's dialect/type sniffing; `sample_all` makes the
     sniffer look at every row instead of a sample, for files whose types only show late.
     """
-    literal = _path_literal(Path(path))
+    quoted = path_literal(Path(path))
     if fmt == "parquet":
-        return f"read_parquet({literal})"
+        return f"read_parquet({quoted})"
     if fmt == "csv":
-        return _csv_sql(literal, sample_all=sample_all)
+        return _csv_sql(quoted, sample_all=sample_all)
     raise BadInput(f"unknown dataset format {fmt!r}; expected 'csv' or 'parquet'")
 
 
-def _csv_sql(literal: str, *, sample_all: bool = False, buffer_size: int | None = None) -> str:
-    nulls = ", ".join(_quote_literal(token) for token in _CSV_NULLS)
+def _csv_sql(quoted: str, *, sample_all: bool = False, buffer_size: int | None = None) -> str:
+    nulls = ", ".join(literal(token) for token in _CSV_NULLS)
     # skip=0: the header is the first line; never let the sniffer drop leading rows as preamble.
     options = f"header=true, auto_detect=true, skip=0, nullstr=[{nulls}]"
     if sample_all:
         options += ", sample_size=-1"
     if buffer_size is not None:
         options += f", buffer_size={buffer_size}"
-    return f"read_csv({literal}, {options})"
+    return f"read_csv({quoted}, {options})"
 
 
 def _check_file(path: Path) -> bytes:
@@ -311,7 +238,7 @@ def _format_of(path: Path) -> str:
 
 def _not_csv(path: Path, exc: duckdb.Error) -> BadInput:
     return BadInput(
-        f"{path} could not be read as CSV or Parquet ({_one_line(exc)}); "
+        f"{path} could not be read as CSV or Parquet ({one_line(exc)}); "
         "export the dataset as CSV with a header row or as Parquet"
     )
 
@@ -382,7 +309,7 @@ class _Column:
 
     @property
     def ident(self) -> str:
-        return _quote_ident(self.name)
+        return ident(self.name)
 
 
 def _levels(bins: int) -> list[float]:
@@ -420,11 +347,6 @@ def _edges(minimum: float, maximum: float, inner: Sequence[float | None]) -> lis
     return sorted(values)
 
 
-def _double(value: float) -> str:
-    # A string cast parses the shortest round-trip repr back to exactly the same double.
-    return f"CAST('{value!r}' AS DOUBLE)"
-
-
 def _run_parallel(
     con: duckdb.DuckDBPyConnection,
     tasks: Sequence[Callable[[duckdb.DuckDBPyConnection], T]],
@@ -433,7 +355,7 @@ def _run_parallel(
     """Run each task on its own cursor of `con`, a few at a time; results in task order."""
 
     def run(task: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        cursor = _quiet(con.cursor())
+        cursor = quiet(con.cursor())
         try:
             return task(cursor)
         finally:
@@ -454,16 +376,16 @@ def _materialize_csv(
     columns with the types DuckDB gave them (Parquet keeps every type the CSV sniffer picks).
     """
     target = temp_dir / "dataset.parquet"
-    literal = _path_literal(path)
+    quoted = path_literal(path)
 
     def copy(sample_all: bool) -> None:
         # Small read buffers (still twice DuckDB's 2 MB longest line) and small row groups keep
         # the memory this pass needs low, also for wide files, at no cost in speed.
-        source = _csv_sql(literal, sample_all=sample_all, buffer_size=_CSV_BUFFER)
+        source = _csv_sql(quoted, sample_all=sample_all, buffer_size=_CSV_BUFFER)
         con.execute(
-            f"COPY (SELECT * FROM {source}) TO {_quote_literal(str(target))} "
+            f"COPY (SELECT * FROM {source}) TO {literal(str(target))} "
             f"(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE {_ROW_GROUP}, "
-            f"ROW_GROUP_SIZE_BYTES '{_mib(_ROW_GROUP_BYTES)}')"
+            f"ROW_GROUP_SIZE_BYTES '{mib(_ROW_GROUP_BYTES)}')"
         )
 
     try:
@@ -478,8 +400,8 @@ def _materialize_csv(
     except duckdb.Error as exc:
         if "sniffing" in str(exc).split("\n", 1)[0]:
             raise _not_csv(path, exc) from exc
-        raise BadInput(f"{path}: reading it as CSV failed: {_one_line(exc)}") from exc
-    source = f"read_parquet({_path_literal(target)})"
+        raise BadInput(f"{path}: reading it as CSV failed: {one_line(exc)}") from exc
+    source = f"read_parquet({path_literal(target)})"
     return source, _describe(con, source, path)
 
 
@@ -521,7 +443,7 @@ def profile_dataset(
         threads = _count(_rows(db, "SELECT current_setting('threads')", path, "settings")[0][0])
         workers, memory = _quantile_plan(row_count, max(1, threads))
         if con is None:
-            _rows(db, f"SET memory_limit = '{_mib(memory)}'", path, "setting DuckDB's memory limit")
+            _rows(db, f"SET memory_limit = '{mib(memory)}'", path, "setting DuckDB's memory limit")
         else:
             workers = max(1, threads)
         profiles = _profile_columns(db, path, source, columns, row_count, bins, top_k, workers)
@@ -563,15 +485,15 @@ def _profile_columns(
 
     out: dict[str, dict[str, object]] = {}
     histogram_parts: list[tuple[_Column, list[float], int]] = []
-    for column, rows in zip(numeric, results[: len(numeric)], strict=True):
-        entry, edges = _numeric_entry(column, rows[0], row_count, levels, bins)
+    for column, stats in zip(numeric, results[: len(numeric)], strict=True):
+        entry, edges = _numeric_entry(column, stats[0], row_count, levels, bins)
         out[column.name] = entry
         if len(edges) > 1:
-            histogram_parts.append((column, edges, _count(rows[0][2])))
-    for column, rows in zip(
+            histogram_parts.append((column, edges, _count(stats[0][2])))
+    for column, values in zip(
         counted, results[len(numeric) : len(numeric) + len(counted)], strict=True
     ):
-        out[column.name] = _counted_entry(column, rows, row_count, top_k)
+        out[column.name] = _counted_entry(column, values, row_count, top_k)
     if dated:
         row = results[-1][0]
         for i, column in enumerate(dated):
@@ -668,7 +590,7 @@ def _fill_histograms(
     def count(batch: list[tuple[_Column, list[float], int]]) -> Callable[[Cursor], None]:
         sql = "SELECT " + ", ".join(
             # Below the finite minimum there is only -inf; its count is subtracted from the rest.
-            f"count_if(CAST({column.ident} AS DOUBLE) < {_double(edge)})"
+            f"count_if(CAST({column.ident} AS DOUBLE) < {double(edge)})"
             for column, edges, _ in batch
             for edge in edges[:-1]
         )

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
+from console.analytics import OFFLINE
 from console.errors import BadInput, StoreBusy, StoreError
 from console.store.location import ARTIFACTS_DIR, DB_FILE, POLICY_FILE, require_store
 
@@ -77,8 +78,11 @@ class Store:
         if self._engine is None:
             # NullPool: every unit of work opens and closes its own connection, so the file
             # lock is held only while work runs and other processes can share the store.
-            self._engine = create_engine(self.url, poolclass=NullPool)
-            event.listen(self._engine, "connect", _on_connect)
+            # Offline like every DuckDB connection; metadata work never needs many threads.
+            config = {**OFFLINE, "threads": 2}
+            self._engine = create_engine(
+                self.url, poolclass=NullPool, connect_args={"config": config}
+            )
         return self._engine
 
     def exists(self) -> bool:
@@ -152,13 +156,6 @@ class Store:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-
-
-def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Keep a CLI process small: metadata work never needs many threads.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET threads TO 2")
-    cursor.close()
 
 
 def _driver_message(exc: BaseException) -> str:

@@ -35,19 +35,15 @@ class ValidationData:
 
 def count_rows(path: Path) -> int:
     """The file's data rows, counted by DuckDB (BadInput if it is not a CSV or Parquet file)."""
-    import duckdb
-
+    from console.analytics import connect, count
     from console.registry.profiling import detect_format, relation_sql
 
     fmt = detect_format(path)
-    con = duckdb.connect(":memory:")
+    con = connect()
     try:
-        row = con.execute(f"SELECT count(*) FROM {relation_sql(path, fmt)}").fetchone()
-    except duckdb.Error as exc:
-        raise BadInput(f"cannot read {path} as {fmt}: {str(exc).splitlines()[0]}") from exc
+        return count(con, f"SELECT count(*) FROM {relation_sql(path, fmt)}", f"reading {path}")
     finally:
         con.close()
-    return int(row[0]) if row else 0
 
 
 def read_validation_data(

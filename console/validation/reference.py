@@ -9,17 +9,15 @@ these counts; no row of the file is loaded into Python.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from console.analytics import connect, double, ident, literal, one_line
 from console.errors import BadInput
 from console.registry.profiling import kind_of, relation_sql
 
-MEMORY_LIMIT = "256MiB"
-_MAX_THREADS = 8
 _EXAMPLES = 5
 
 
@@ -114,38 +112,11 @@ def _family(kind: str) -> str:
     return "categorical" if kind == "boolean" else kind
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _double(value: float) -> str:
-    # A string cast parses the shortest round-trip repr back to exactly the same double.
-    return f"CAST('{value!r}' AS DOUBLE)"
-
-
-def _connect() -> duckdb.DuckDBPyConnection:
-    threads = max(1, min(_MAX_THREADS, os.cpu_count() or 1))
-    return duckdb.connect(
-        ":memory:",
-        config={
-            "threads": threads,
-            "memory_limit": MEMORY_LIMIT,
-            "preserve_insertion_order": False,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-        },
-    )
-
-
 def measure_file(
     path: Path, fmt: str, reference: dict[str, ProfiledColumn], columns: list[str]
 ) -> FileMeasures:
     """Count what the checks need for `columns` (names in `reference`) in one scan of the file."""
-    con = _connect()
+    con = connect()
     try:
         last: duckdb.Error | None = None
         for sample_all in (False, True):
@@ -158,21 +129,16 @@ def measure_file(
                 if fmt != "csv":
                     break
             except duckdb.Error as exc:
-                raise BadInput(f"cannot scan {path.name}: {_first(exc)}") from exc
-        raise BadInput(f"cannot scan {path.name}: {_first(last)}")
+                raise BadInput(f"cannot scan {path.name}: {one_line(exc)}") from exc
+        raise BadInput(f"cannot scan {path.name}: {one_line(last)}")
     finally:
         con.close()
-
-
-def _first(exc: BaseException | None) -> str:
-    lines = str(exc).strip().splitlines() if exc is not None else []
-    return lines[0][:200] if lines else "unknown error"
 
 
 def _outside(expression: str, known: list[str]) -> str:
     if not known:
         return "true"
-    return f"{expression} NOT IN ({', '.join(_literal(k) for k in known)})"
+    return f"{expression} NOT IN ({', '.join(literal(k) for k in known)})"
 
 
 def _measure(
@@ -184,28 +150,28 @@ def _measure(
     inner: list[str] = []
     terms: list[str] = ["count(*)"]
     for i, ref in enumerate(columns):
-        ident, kind = _ident(ref.name), kind_of(types[ref.name])
+        quoted, kind = ident(ref.name), kind_of(types[ref.name])
         if kind == "numeric" and ref.kind == "numeric":
             x, v = f"x{i}", f"v{i}"
-            double = f"CAST({ident} AS DOUBLE)"
-            inner.append(f"{double} AS {x}")
-            inner.append(f"CASE WHEN isfinite({double}) THEN {double} END AS {v}")
+            as_double = f"CAST({quoted} AS DOUBLE)"
+            inner.append(f"{as_double} AS {x}")
+            inner.append(f"CASE WHEN isfinite({as_double}) THEN {as_double} END AS {v}")
             # Null as the profile counts it (SQL NULL or NaN): rows - finite - infinite.
             terms.append(f"count({v})")
             terms.append(f"count_if(isinf({x}))")
-            terms.extend(f"count_if({v} < {_double(e)})" for e in ref.edges[:-1])
-            terms.append(f"count_if({v} > {_double(ref.edges[-1])})" if ref.edges else "0")
+            terms.extend(f"count_if({v} < {double(e)})" for e in ref.edges[:-1])
+            terms.append(f"count_if({v} > {double(ref.edges[-1])})" if ref.edges else "0")
         elif _family(kind) == "categorical" and _family(ref.kind) == "categorical":
             s = f"s{i}"
-            inner.append(f"CAST({ident} AS VARCHAR) AS {s}")
+            inner.append(f"CAST({quoted} AS VARCHAR) AS {s}")
             known = list(ref.frequencies)
             unseen = _outside(s, known)
             terms.append(f"count({s})")
-            terms.extend(f"count_if({s} = {_literal(k)})" for k in known)
+            terms.extend(f"count_if({s} = {literal(k)})" for k in known)
             terms.append(f"count_if({s} IS NOT NULL AND {unseen})")
             terms.append(f"approx_count_distinct({s}) FILTER (WHERE {unseen})")
         else:
-            inner.append(f"{ident} AS o{i}")
+            inner.append(f"{quoted} AS o{i}")
             terms.append(f"count(o{i})")
     projection = ", ".join(inner) or "1 AS nothing"
     row = con.execute(
@@ -250,7 +216,7 @@ def _examples(
     con: duckdb.DuckDBPyConnection, source: str, name: str, known: list[str]
 ) -> list[str]:
     """A few of the most frequent values outside the training categories, for the report."""
-    s = f"CAST({_ident(name)} AS VARCHAR)"
+    s = f"CAST({ident(name)} AS VARCHAR)"
     rows = con.execute(
         f"SELECT {s} AS v, count(*) AS n FROM {source} WHERE {s} IS NOT NULL AND "
         f"{_outside(s, known)} GROUP BY v ORDER BY n DESC, v LIMIT {_EXAMPLES}"
