@@ -12,9 +12,9 @@ from textual.binding import Binding
 
 from console.auditing.trail import audit_size, list_events
 from console.errors import BadInput
+from console.files import check_output
 from console.tui.app import SignoffApp, make_app
 from fixtures.demo import DEMO_PASSPHRASE
-from reports.output import check_output
 from tests.test_console_screens import (
     SIZES,
     clocked_store,

@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.errors import BadInput
+from console.files import input_sha256 as file_sha256
 from console.registry.profiling import (
     QUANTILES,
     column_types,
     detect_format,
-    file_sha256,
     profile_dataset,
     relation_sql,
 )

@@ -51,10 +51,10 @@ def _ref(ref: str) -> tuple[str, int]:
 
 def _write(output: Path, data: bytes) -> None:
     """Write the whole file or nothing (the same checks and atomic write as `report`)."""
-    from reports.output import check_output, write_whole
+    from console.files import check_output, write_atomically
 
     check_output(output)
-    write_whole(output, data)
+    write_atomically(output, data)
 
 
 @card.command(RENDER)

@@ -36,6 +36,7 @@ from console.analytics import (
 )
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
+from console.files import input_sha256
 from console.identity.actor import require_actor
 from console.monitoring.class_labels import label_text
 from console.monitoring.logs import (
@@ -51,7 +52,7 @@ from console.monitoring.logs import (
     verified_paths,
 )
 from console.monitoring.settings import INGEST_ROLES
-from console.registry.profiling import file_sha256, kind_of, relation_sql
+from console.registry.profiling import kind_of, relation_sql
 from console.registry.refs import check_model_name
 from console.registry.views import ModelView, VersionView, get_model
 from console.release.policy import load_policy
@@ -472,7 +473,7 @@ def ingest_predictions(
     policy = load_policy(store)
     if stage is not None:
         stage = policy.stage(stage).name
-    source_digest = file_sha256(path)
+    source_digest = input_sha256(path)
     for batch in earlier:
         if batch.source_sha256 == source_digest:
             raise BadInput(

@@ -29,6 +29,7 @@ from console.analytics import (
 )
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
+from console.files import input_sha256
 from console.identity.actor import require_actor
 from console.monitoring.class_labels import label_of, label_text
 from console.monitoring.ingest import examples, read_raw
@@ -41,7 +42,6 @@ from console.monitoring.logs import (
     verified_paths,
 )
 from console.monitoring.settings import INGEST_ROLES
-from console.registry.profiling import file_sha256
 from console.registry.refs import check_model_name
 from console.registry.views import ModelView, get_model
 from console.release.evidence import latest_validation_in
@@ -116,7 +116,7 @@ def ingest_outcomes(
         earlier = outcome_batches_in(session, model)
         logs = log_batches_in(session, model)
         classes = known_classes(session, view)
-    source_digest = file_sha256(path)
+    source_digest = input_sha256(path)
     for batch in earlier:
         if batch.source_sha256 == source_digest:
             raise BadInput(

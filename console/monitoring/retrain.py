@@ -27,10 +27,11 @@ from sqlmodel import select
 from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, SignoffError
+from console.files import input_sha256
 from console.identity.actor import require_actor
 from console.monitoring.settings import RETRAIN_ROLES
 from console.monitoring.views import OPEN, RETRAINED
-from console.registry.profiling import detect_format, file_sha256
+from console.registry.profiling import detect_format
 from console.registry.refs import check_model_name
 from console.registry.register import RegisterRequest, register_version
 from console.registry.views import ModelView, VersionView, get_model, load_version_estimator
@@ -217,7 +218,7 @@ def retrain(
     policy = load_policy(store)
     first_stage = policy.stage_names[0]
 
-    data_digest = file_sha256(data)
+    data_digest = input_sha256(data)
     frame = _read(data)
     _check_frame(frame, data.name, features, target, None if holdout else sensitive, source)
     weights = _weights(frame, data.name, sample_weight, [*features, target])
@@ -229,7 +230,7 @@ def retrain(
         holdout = Path(holdout)
         train, test = frame, _read(holdout)
         _check_frame(test, holdout.name, features, target, sensitive, source)
-        split = f"holdout {holdout.name} (sha256 {file_sha256(holdout)})"
+        split = f"holdout {holdout.name} (sha256 {input_sha256(holdout)})"
     estimator, seeded = seeded_clone(load_version_estimator(store, parent))
     try:
         with warnings.catch_warnings():

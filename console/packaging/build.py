@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +9,8 @@ from audit.canonical import canonical_json, sha256_hex
 from audit.dsse import sign_envelope, statement
 from audit.keys import Signer
 from console.auditing.log import append_event
-from console.errors import BadInput, IntegrityError
+from console.errors import IntegrityError
+from console.files import check_output, publish, write_temp
 from console.identity.actor import require_actor
 from console.packaging.attestation import (
     ATTESTATION,
@@ -62,7 +61,7 @@ def build_package(
     with store.session() as session:
         require_actor(session, signer, PACKAGE_ROLES)
     target = output if output is not None else Path(default_package_name(model, version))
-    _check_output(target)
+    check_output(target, example="model-v1.tar.gz")
 
     files, predicate = package_contents(store, signer, view)
     subjects = {name: sha256_hex(data) for name, data in files.items()}
@@ -74,7 +73,7 @@ def build_package(
     digest = sha256_hex(data)
 
     members = {name: sha256_hex(content) for name, content in sorted(files.items())}
-    temp = _write_temp(target, data)
+    temp = write_temp(target, data, mode=0o644)
     published = False
     try:
         check = verify_package(temp, store=store)
@@ -124,7 +123,7 @@ def build_package(
             session.add(record)
             session.flush()
             # Published last inside the unit of work; removed again if the commit fails.
-            _publish(temp, target)
+            publish(temp, target)
             published = True
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -143,45 +142,3 @@ def build_package(
         keyid=signer.keyid,
         event_seq=event.seq,
     )
-
-
-def _check_output(target: Path) -> None:
-    if target.is_dir():
-        raise BadInput(f"-o {target} is a directory; name a file such as model-v1.tar.gz")
-    if not target.parent.is_dir():
-        raise BadInput(f"cannot write {target}: the directory {target.parent} does not exist")
-
-
-def _write_temp(target: Path, data: bytes) -> Path:
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    except OSError as exc:
-        raise BadInput(f"cannot write {target}: {exc.strerror or exc}") from exc
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise BadInput(f"cannot write {target}: {exc.strerror or exc}") from exc
-    return temp
-
-
-def _publish(temp: Path, target: Path) -> None:
-    try:
-        os.replace(temp, target)
-    except OSError as exc:
-        raise BadInput(f"cannot write {target}: {exc.strerror or exc}") from exc
-    try:
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,18 +20,11 @@ from audit.dsse import (
 )
 from audit.keys import load_public_pem
 from console.errors import BadInput
+from console.files import file_sha256
 from console.packaging.attestation import ATTESTATION, MANIFEST, PACKAGE_ROLES, PREDICATE_TYPE
-from console.packaging.tarball import CHUNK, read_members
+from console.packaging.tarball import read_members
 from console.store.db import Store
 from console.store.models import PackageRecord, User, UserKey
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 import os
@@ -29,12 +28,12 @@ from console.analytics import (
     rows,
 )
 from console.errors import BadInput
+from console.files import unreadable
 
 __all__ = [
     "QUANTILES",
     "column_types",
     "detect_format",
-    "file_sha256",
     "kind_of",
     "profile_dataset",
     "relation_sql",
@@ -62,7 +61,6 @@ _CSV_NULLS: tuple[str, ...] = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "
 # columns computed at once need, within half the machine's memory.
 BASE_MEMORY_BYTES = MEMORY_LIMIT_BYTES
 _QUANTILE_BYTES_PER_ROW = 24
-_CHUNK = 1 << 20
 _SNIFF_BYTES = 1 << 16
 _CSV_BUFFER = 4 << 20
 _ROW_GROUP = 16_384
@@ -153,24 +151,6 @@ def _rows(con: Cursor, sql: str, path: Path, doing: str) -> list[tuple[object, .
 # Files
 
 
-def file_sha256(path: Path) -> str:
-    """The sha256 of the file's bytes as lowercase hex, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    try:
-        with Path(path).open("rb") as handle:
-            for chunk in iter(lambda: handle.read(_CHUNK), b""):
-                digest.update(chunk)
-    except FileNotFoundError as exc:
-        raise BadInput(f"dataset file {path} does not exist; check the path") from exc
-    except IsADirectoryError as exc:
-        raise BadInput(f"{path} is a directory; give the path of a CSV or Parquet file") from exc
-    except PermissionError as exc:
-        raise BadInput(f"cannot read {path}: permission denied; check its permissions") from exc
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return digest.hexdigest()
-
-
 def relation_sql(path: Path, fmt: str, *, sample_all: bool = False) -> str:
     """The DuckDB table function that reads the file, e.g. ``read_parquet('data.parquet')``.
 
@@ -199,18 +179,12 @@ def _csv_sql(quoted: str, *, sample_all: bool = False, buffer_size: int | None =
 def _check_file(path: Path) -> bytes:
     """The first bytes of a readable, non-empty regular file, or BadInput saying what is wrong."""
     try:
-        if not path.exists():
-            raise BadInput(f"dataset file {path} does not exist; check the path")
-        if path.is_dir():
-            raise BadInput(f"{path} is a directory; give the path of a CSV or Parquet file")
-        if not path.is_file():
+        if path.exists() and not path.is_dir() and not path.is_file():
             raise BadInput(f"{path} is not a regular file; give the path of a CSV or Parquet file")
-        with path.open("rb") as handle:
+        with path.open("rb") as handle:  # a missing path or a directory: unreadable says which
             head = handle.read(_SNIFF_BYTES)
-    except PermissionError as exc:
-        raise BadInput(f"cannot read {path}: permission denied; check its permissions") from exc
     except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise unreadable(path, exc) from exc
     if not head:
         raise BadInput(f"dataset file {path} is empty: it has no rows")
     return head

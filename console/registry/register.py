@@ -64,7 +64,8 @@ class Registered:
 
 def register_version(store: Store, actor: Signer, request: RegisterRequest) -> Registered:
     """Check everything, store the artifact, then record model, data and version in one transaction."""
-    from console.registry.profiling import file_sha256, profile_dataset
+    from console.files import input_sha256
+    from console.registry.profiling import profile_dataset
 
     check_model_name(request.model)
     if request.info.risk_tier not in RISK_TIERS:
@@ -77,7 +78,7 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
     )
     info = describe(loaded.estimator, request.artifact_source)
     profile = profile_dataset(request.train_data)
-    dataset_digest = file_sha256(request.train_data)
+    dataset_digest = input_sha256(request.train_data)
     frame = _read_frame(request.train_data, str(profile["format"]))
     features = _check_columns(
         frame, info.features, info.n_features, request.target, request.train_data

@@ -379,21 +379,15 @@ def _refuse_dropping_held_stages(session: Session, policy: Policy) -> None:
 
 def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
     """Replace the policy (admins only); the change and the new digest are audited."""
-    import os
-    import tempfile
-
     from console.auditing.log import append_event
+    from console.files import publish, write_atomically, write_temp
     from console.identity.actor import require_actor
     from console.store.models import StoreInfo
 
     policy = parse_policy(text, source)
     _require_stated_stages(text, source)
     old = load_policy(store)
-    fd, temp = tempfile.mkstemp(dir=store.home, prefix=".policy-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    temp = write_temp(store.policy_path, text.encode("utf-8"))
     previous = store.policy_path.read_bytes() if store.policy_path.exists() else None
     try:
         with store.session() as session:
@@ -418,10 +412,10 @@ def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
             )
             session.merge(StoreInfo(key="policy_sha256", value=policy.digest))
             # Swap the file last inside the transaction; undone below if the commit fails.
-            os.replace(temp, store.policy_path)
+            publish(temp, store.policy_path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         if previous is not None and store.policy_path.read_bytes() != previous:
-            store.policy_path.write_bytes(previous)
+            write_atomically(store.policy_path, previous)
         raise
     return policy

@@ -8,8 +8,7 @@ import tempfile
 from pathlib import Path
 
 from console.errors import BadInput, IntegrityError
-
-CHUNK = 1 << 20
+from console.files import file_sha256, publish, sync_file, write_atomically
 
 
 class ArtifactStore:
@@ -29,7 +28,9 @@ class ArtifactStore:
         digest = hashlib.sha256(data).hexdigest()
         if self.has(digest):
             return digest, False
-        self._write_atomically(digest, [data])
+        target = self.path_for(digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(target, data, mode=0o444)
         return digest, True
 
     def put_file(self, source: Path) -> tuple[str, bool]:
@@ -40,48 +41,21 @@ class ArtifactStore:
             raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from exc
         return self.put_bytes(data)
 
-    def _write_atomically(self, digest: str, parts: list[bytes]) -> None:
-        target = self.path_for(digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                for part in parts:
-                    handle.write(part)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temp, 0o444)
-            os.replace(temp, target)
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-
     def adopt_file(self, source: Path) -> tuple[str, bool]:
         """Move a file just written on the same file system (see `staging`) into the store.
 
         For large files: hashed in chunks, never held in memory. `source` is consumed; returns its
         digest and whether this call created the blob.
         """
-        digest = file_digest(source)
+        digest = file_sha256(source)
         if self.has(digest):
             source.unlink()
             return digest, False
         target = self.path_for(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with source.open("rb") as handle:
-            os.fsync(handle.fileno())
+        sync_file(source)
         os.chmod(source, 0o444)
-        os.replace(source, target)
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        publish(source, target)
         return digest, True
 
     def staging(self) -> tempfile.TemporaryDirectory[str]:
@@ -93,7 +67,7 @@ class ArtifactStore:
         """The blob's path, after checking its content in chunks (for files read in place)."""
         path = self.path_for(digest)
         try:
-            actual = file_digest(path)
+            actual = file_sha256(path)
         except OSError as exc:
             raise IntegrityError(f"artifact {path} is missing or unreadable") from exc
         if actual != digest:
@@ -133,12 +107,3 @@ class ArtifactStore:
         except IntegrityError:
             return False
         return True
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

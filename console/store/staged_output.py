@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from console.errors import BadInput
+from console.files import check_output, sync_directory
 
 
 class StagedOutput:
@@ -26,12 +27,9 @@ class StagedOutput:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        if path.is_dir():
-            raise BadInput(f"-o {path} is a directory; name a file")
+        check_output(path)
         if path.exists() and not path.is_file():
             raise BadInput(f"cannot write {path}: it is not a regular file")
-        if not path.parent.is_dir():
-            raise BadInput(f"cannot write {path}: the directory {path.parent} does not exist")
         try:
             fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
         except OSError as exc:
@@ -62,16 +60,7 @@ class StagedOutput:
         except OSError as exc:
             raise BadInput(f"cannot write {self.path}: {exc.strerror or exc}") from exc
         self._published = True
-        try:
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)
-        except OSError:
-            pass  # some file systems cannot fsync a directory; the rename itself is done
-        finally:
-            os.close(dir_fd)
+        sync_directory(self.path.parent)
 
     def discard(self) -> None:
         """Remove whatever this left: the temporary, or the published file if the commit failed."""

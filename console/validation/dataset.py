@@ -59,11 +59,12 @@ def read_validation_data(
 
     `optional` columns (e.g. a champion's features) are read when the file has them.
     """
-    from console.registry.profiling import detect_format, file_sha256
+    from console.files import input_sha256
+    from console.registry.profiling import detect_format
 
     path = Path(path)
     fmt = detect_format(path)
-    digest = file_sha256(path)
+    digest = input_sha256(path)
     columns = _header(path, fmt)
     if target not in columns:
         raise BadInput(

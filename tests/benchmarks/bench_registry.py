@@ -103,6 +103,7 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
     import pandas as pd
     import skops.io
 
+    import console.files
     import console.registry.profiling
     import console.registry.register
     import console.store.artifacts
@@ -117,7 +118,7 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
     wrap(
         console.registry.profiling, "profile_dataset", "profile_dataset (DuckDB)"
     )  # imported at call
-    wrap(console.registry.profiling, "file_sha256", "dataset sha256")
+    wrap(console.files, "input_sha256", "dataset sha256")
     wrap(console.registry.register, "_read_frame", "read frame back")
     wrap(console.registry.register, "training_metrics", "training metrics")
     wrap(console.store.artifacts.ArtifactStore, "put_bytes", "artifact put")

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from audit.keys import Signer
 from console.errors import BadInput, SignoffError
+from console.files import check_output
 from console.registry.views import ModelPage, ModelView, get_model, model_page
 from console.release.policy import load_policy
 from console.tui.messages import ActionDone
@@ -27,7 +28,7 @@ from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.model_list import FILTER_DELAY, PAGE_SIZE
 from console.tui.widgets.titlebar import TitleBar
 from reports.framework_catalog import Framework, list_frameworks
-from reports.output import check_output, default_file_name
+from reports.output import default_file_name
 
 if TYPE_CHECKING:
     from reports.compliance import ReportResult
