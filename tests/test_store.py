@@ -75,3 +75,23 @@ def test_reads_in_one_block_share_one_connection(team: Team) -> None:
         keys = {row.key for row in session.exec(select(StoreInfo)).all()}
     assert len(opened) == 2
     assert "written" in keys and "failed" not in keys
+
+
+def test_next_key_counts_from_one_within_its_scope(team: Team) -> None:
+    from sqlmodel import col
+
+    from console.store.keys import next_id, next_key
+    from console.store.models import Checkpoint, ModelVersion
+
+    def checkpoint(number: int) -> Checkpoint:
+        return Checkpoint(
+            id=number, size=1, root_hex="00", note="n", issued_by="ada", issued_at="t"
+        )
+
+    with team.store.session() as session:
+        assert next_id(session, Checkpoint) == 1
+        session.add(checkpoint(1))
+        session.add(checkpoint(5))  # not flushed yet: the next key still sees it
+        assert next_id(session, Checkpoint) == 6
+        assert next_key(session, ModelVersion.number, col(ModelVersion.model) == "none") == 1
+        session.rollback()

@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlmodel import col, select
 
 from audit import checkpoint as checkpoints
@@ -26,6 +25,7 @@ from console.errors import BadInput
 from console.identity.actor import require_actor
 from console.registry.lookup import require_model
 from console.store.db import Store
+from console.store.keys import next_id
 from console.store.models import AuditEvent, Checkpoint, StoreInfo
 from console.store.staged_output import StagedOutput, staged_output
 
@@ -114,15 +114,10 @@ def _issue(store: Store, signer: Signer, staged: StagedOutput | None) -> str:
         note = checkpoints.issue(
             origin.value, result.size, result.root, signer.name, signer.private_key
         )
-        number = int(
-            session.connection()
-            .execute(text("SELECT coalesce(max(id), 0) FROM checkpoints"))
-            .scalar()
-            or 0
-        )
+        checkpoint_id = next_id(session, Checkpoint)
         session.add(
             Checkpoint(
-                id=number + 1,
+                id=checkpoint_id,
                 size=result.size,
                 root_hex=result.root.hex(),
                 note=note,
@@ -134,7 +129,7 @@ def _issue(store: Store, signer: Signer, staged: StagedOutput | None) -> str:
             session,
             signer,
             "audit.checkpoint",
-            f"checkpoint:{number + 1}",
+            f"checkpoint:{checkpoint_id}",
             {"size": result.size, "root": result.root.hex(), "origin": origin.value},
             ts=store.clock(),
         )

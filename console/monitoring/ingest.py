@@ -48,7 +48,6 @@ from console.monitoring.logs import (
     TS,
     VERSION,
     log_batches_in,
-    next_id,
     verified_paths,
 )
 from console.monitoring.settings import INGEST_ROLES
@@ -58,6 +57,7 @@ from console.registry.views import ModelView, VersionView, get_model
 from console.release.policy import load_policy
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
+from console.store.keys import next_id
 from console.store.models import PredictionLog, StageAssignment
 
 _EXAMPLES = 5
@@ -515,7 +515,7 @@ def ingest_predictions(
                     f"({same.source_name}); nothing to do"
                 )
             where = stage or _stage_order_default(session, policy.stage_names, model, plan)
-            log_id = next_id(session, "prediction_logs")
+            log_id = next_id(session, PredictionLog)
             now = store.clock()
             payload: dict[str, object] = {
                 "log": log_id,

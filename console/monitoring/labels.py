@@ -37,7 +37,6 @@ from console.monitoring.logs import (
     OUTCOME,
     REQUEST_ID,
     log_batches_in,
-    next_id,
     outcome_batches_in,
     verified_paths,
 )
@@ -47,6 +46,7 @@ from console.registry.views import ModelView, get_model
 from console.release.evidence import latest_validation_in
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
+from console.store.keys import next_id
 from console.store.models import OutcomeBatch
 
 _EXAMPLES = 5
@@ -169,7 +169,7 @@ def ingest_outcomes(
     try:
         with store.session() as session:
             require_actor(session, signer, INGEST_ROLES)
-            batch_id = next_id(session, "outcome_batches")
+            batch_id = next_id(session, OutcomeBatch)
             now = store.clock()
             event = append_event(
                 session,

@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from console.store.artifacts import ArtifactStore
@@ -146,9 +145,3 @@ def verified_paths(store: Store, digests: list[str]) -> list[Path]:
     """The Parquet files of these artifacts, each checked against its digest (IntegrityError)."""
     artifacts = ArtifactStore(store.artifacts_dir)
     return [artifacts.verified_path(d) for d in dict.fromkeys(digests)]
-
-
-def next_id(session: Session, table: str) -> int:
-    """The next integer key of a table, assigned inside the writing transaction."""
-    value = session.connection().execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar()
-    return int(value or 0) + 1

@@ -19,11 +19,11 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import require_actor
-from console.monitoring.logs import next_id
 from console.monitoring.settings import EVALUATE_ROLES, RESOLVE_ROLES
 from console.monitoring.views import RESOLVED, AlertView, alert_view
 from console.monitoring.windows import WindowResult
 from console.store.db import Store
+from console.store.keys import next_id
 from console.store.models import MonitoringAlert, MonitoringWindow
 from console.validation.checks import finite, plain
 
@@ -65,7 +65,7 @@ def record_windows_in(
     fresh = [w for w in windows if latest.get(w.key) != w.basis_sha256]
     if not fresh:
         return Recorded()
-    first = next_id(session, "monitoring_windows")
+    first = next_id(session, MonitoringWindow)
     rows: list[MonitoringWindow] = []
     entries: list[dict[str, object]] = []
     for offset, result in enumerate(fresh):
@@ -129,7 +129,7 @@ def record_windows_in(
             if key in existing:
                 continue
             existing.add(key)
-            alert_id = next_id(session, "monitoring_alerts")
+            alert_id = next_id(session, MonitoringAlert)
             alert_event = append_event(
                 session,
                 signer,

@@ -26,7 +26,7 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.identity.actor import require_actor
 from console.monitoring.drift import evaluate_drift
-from console.monitoring.logs import log_batches, next_id
+from console.monitoring.logs import log_batches
 from console.monitoring.performance import evaluate_performance
 from console.monitoring.record import Recorded, record_windows_in
 from console.monitoring.settings import EVALUATE_ROLES, MonitoringSettings, monitoring_settings
@@ -36,6 +36,7 @@ from console.registry.refs import check_model_name
 from console.registry.views import ModelView, get_model, list_models
 from console.release.policy import load_policy
 from console.store.db import Store
+from console.store.keys import next_id
 from console.store.models import RetrainingJob
 
 
@@ -158,7 +159,7 @@ def run_check(store: Store, signer: Signer, model: str | None = None) -> CheckRe
                 if job is not None:
                     already.append(job_view(job, None))
                     continue
-                job_id = next_id(session, "retraining_jobs")
+                job_id = next_id(session, RetrainingJob)
                 event = append_event(
                     session,
                     signer,

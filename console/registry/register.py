@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
@@ -18,6 +18,7 @@ from console.registry.estimators import LoadedArtifact, describe, load_artifact
 from console.registry.refs import check_model_name
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
+from console.store.keys import next_key
 from console.store.models import Dataset, ModelVersion, RegisteredModel
 
 RISK_TIERS = ("low", "medium", "high")
@@ -226,10 +227,7 @@ def _create_model(
 
 
 def _next_version(session: Session, model: str) -> int:
-    current = session.exec(
-        select(func.max(ModelVersion.number)).where(ModelVersion.model == model)
-    ).one()
-    return int(current or 0) + 1
+    return next_key(session, ModelVersion.number, col(ModelVersion.model) == model)
 
 
 def _read_frame(path: Path, fmt: str) -> Any:

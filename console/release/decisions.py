@@ -16,12 +16,12 @@ from console.release.quorum import duty_conflict
 from console.release.requests import (
     OPEN,
     RequestView,
-    _next_id,
     effective_status,
     load_request,
     request_view,
 )
 from console.store.db import Store
+from console.store.keys import next_id
 from console.store.models import ModelVersion
 
 DECISION_DOMAIN = b"signoff/decision/v1\n"
@@ -105,7 +105,7 @@ def decide(
 
         session.add(
             Approval(
-                id=_next_id(session, "approvals"),
+                id=next_id(session, Approval),
                 request_id=request_id,
                 approver=actor.name,
                 role=actor.role,

@@ -14,10 +14,11 @@ from console.identity.actor import require_actor
 from console.registry.refs import check_model_name
 from console.release.history import SERVING_KINDS
 from console.release.policy import load_policy
-from console.release.requests import CANARY, OPEN, _next_id, load_request, request_view
+from console.release.requests import CANARY, OPEN, load_request, request_view
 from console.release.stage_order import check_stage_order
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
+from console.store.keys import next_id
 from console.store.models import (
     Deployment,
     ModelVersion,
@@ -92,7 +93,7 @@ def _record(
     )
     session.add(
         Deployment(
-            id=_next_id(session, "deployments"),
+            id=next_id(session, Deployment),
             model=model,
             stage=stage,
             kind=kind,

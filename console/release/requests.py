@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from audit.canonical import canonical_json
@@ -22,6 +21,7 @@ from console.release.policy import Policy, StagePolicy, load_policy
 from console.release.quorum import counted_approvers, may_decide, voided
 from console.release.stage_order import check_stage_order
 from console.store.db import Store
+from console.store.keys import next_id
 from console.store.models import ModelVersion, PromotionRequest, User
 
 REQUEST_ROLES = ("author", "release-manager", "admin")
@@ -158,11 +158,6 @@ def request_view(
     )
 
 
-def _next_id(session: Session, table: str) -> int:
-    value = session.connection().execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar()
-    return int(value or 0) + 1
-
-
 def request_promotion(
     store: Store,
     signer: Signer,
@@ -201,7 +196,7 @@ def request_promotion(
         evidence = evidence_for(session, policy, model, version, stage.name, plan)
         digest = evidence_digest(evidence)
         gates = evaluate_gates(store, session, stage, model, version)
-        request_id = _next_id(session, "promotion_requests")
+        request_id = next_id(session, PromotionRequest)
         expires = _format_time(_parse_time(now) + timedelta(hours=stage.approval_ttl_hours))
         event = append_event(
             session,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import func, select
-
 from audit.canonical import canonical_json
 from audit.keys import Signer
 from console.auditing.log import append_event
@@ -14,6 +12,7 @@ from console.registry.views import VersionView
 from console.release.evidence import ValidationView, latest_validation_in
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
+from console.store.keys import next_id
 from console.store.models import ValidationCheck, ValidationRun
 from console.validation.checks import FAIL, WARN, Check, finite, plain, run_status, status_counts
 from console.validation.dataset import ValidationData
@@ -75,8 +74,7 @@ def record_run(
     try:
         with store.session() as session:
             require_actor(session, signer, roles)
-            current = session.exec(select(func.max(ValidationRun.id))).one()
-            run_id = int(current or 0) + 1
+            run_id = next_id(session, ValidationRun)
             now = store.clock()
             dataset = {
                 "name": loaded.name,
