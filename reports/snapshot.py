@@ -21,6 +21,7 @@ from console.auditing.log import iter_records, log_size
 from console.errors import BadInput, NotFound
 from console.release.evidence import ValidationView
 from console.release.history import DeploymentView
+from console.release.serving import serving_version
 from console.store.db import Store
 from reports.snapshot_entries import (
     CardValue,
@@ -241,9 +242,10 @@ def check_model(snapshot: Snapshot, model: str, version: int | None) -> int:
                 f"(versions: {numbers})"
             )
         return version
-    for state in reversed(snapshot.stages_of(model)):
-        if state.version is not None:
-            return state.version
+    states = snapshot.stages_of(model)
+    serving = serving_version([s.stage for s in states], {s.stage: s.version for s in states})
+    if serving is not None:
+        return serving
     if not versions:
         raise NotFound(f"model {model!r} has no version at log size {snapshot.size}")
     return versions[-1].number

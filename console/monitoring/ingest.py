@@ -55,6 +55,7 @@ from console.registry.profiling import kind_of, relation_sql
 from console.registry.refs import check_model_name
 from console.registry.views import ModelView, VersionView, get_model
 from console.release.policy import load_policy
+from console.release.serving import serving_stage
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.keys import next_id
@@ -585,7 +586,9 @@ def _stage_order_default(
 ) -> str | None:
     """The last stage, in policy order, that holds (or canaries) a version that served."""
     held = session.exec(select(StageAssignment).where(StageAssignment.model == model)).all()
-    serving = {
-        r.stage for r in held if r.version in plan.versions or r.canary_version in plan.versions
+    served = {
+        r.stage: r.version if r.version in plan.versions else r.canary_version
+        for r in held
+        if r.version in plan.versions or r.canary_version in plan.versions
     }
-    return next((s for s in reversed(order) if s in serving), None)
+    return serving_stage(order, served)

@@ -22,6 +22,7 @@ from console.errors import BadInput, SignoffError
 from console.files import check_output
 from console.registry.views import ModelPage, ModelView, get_model, model_page
 from console.release.policy import load_policy
+from console.release.serving import serving_version
 from console.tui.messages import ActionDone
 from console.tui.screens.base import SignoffScreen, reads_store
 from console.tui.widgets.keybar import KeyBar
@@ -192,9 +193,7 @@ class ReportsScreen(SignoffScreen):
     @reads_store
     def load_versions(self, name: str) -> None:
         model = get_model(self.store, name)
-        stages = load_policy(self.store).stage_names
-        held = [model.stages.get(stage) for stage in reversed(stages)]
-        serving = next((number for number in held if number is not None), None)
+        serving = serving_version(load_policy(self.store).stage_names, model.stages)
         if not get_current_worker().is_cancelled:
             self.post_message(VersionsListed(model, serving))
 
