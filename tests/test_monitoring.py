@@ -812,7 +812,7 @@ def test_window_counts_equal_the_validation_scan_with_nan_and_infinities(
     home: Path, files: Files, tmp_path: Path
 ) -> None:
     """One window's statistics equal those of the validation suite's scan of the same rows."""
-    from console.monitoring.drift import feature_statistics
+    from console.monitoring.drift_statistics import feature_statistics
     from console.validation.reference import measure_file
 
     log = pd.read_csv(files.log).head(ROWS_PER_WEEK)  # the first week

@@ -23,39 +23,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import numpy as np
-from numpy.typing import NDArray
 
-from console.analytics import connect, double, ident, literal, parquet_source, rows
+from console.analytics import Connection, double, ident, literal, parquet_source, rows
 from console.monitoring.class_labels import label_of
-from console.monitoring.logs import PREDICTION, TS, VERSION, verified_paths
-from console.monitoring.scope import evaluation_scope
-from console.monitoring.settings import MonitoringSettings, Window
-from console.monitoring.windows import (
-    Crossing,
-    WindowResult,
-    basis_digest,
-    bucket_sql,
-    status_of,
-    store_time,
-    window_end,
-    window_start,
+from console.monitoring.drift_statistics import (
+    feature_crossings,
+    feature_statistics,
+    prediction_crossing,
 )
+from console.monitoring.evaluation import (
+    FILE_COLUMN,
+    EvaluationScope,
+    evaluate_windows,
+    evaluation_scope,
+    file_names,
+)
+from console.monitoring.logs import PREDICTION
+from console.monitoring.settings import Window
+from console.monitoring.windows import Crossing, WindowResult, bucket_sql
 from console.registry.views import VersionView, get_dataset
 from console.release.evidence import latest_validation
 from console.store.db import Store
-from console.validation.drift import (
-    binned_ks,
-    category_bins,
-    ks_pvalue,
-    numeric_bins,
-    psi,
-    psi_noise,
-)
 from console.validation.reference import (
     CategoryCounts,
     ColumnMeasure,
@@ -63,8 +54,6 @@ from console.validation.reference import (
     ProfiledColumn,
     parse_profile,
 )
-
-FILE_COLUMN = "_file"
 
 
 @dataclass(frozen=True)
@@ -173,119 +162,6 @@ def _measures(
     return out
 
 
-# ---- statistics ---------------------------------------------------------------------------------
-
-
-def feature_statistics(measure: ColumnMeasure, rows_: int) -> dict[str, object]:
-    """PSI, KS, null rate and range or unseen share of one feature in one window."""
-    ref = measure.reference
-    null_rate = measure.nulls / rows_ if rows_ else 0.0
-    stats: dict[str, object] = {
-        "kind": "numeric" if measure.numeric is not None else "categorical",
-        "null_rate": null_rate,
-        "null_rate_increase": null_rate - ref.null_rate,
-    }
-    if measure.numeric is not None:
-        reference, actual = numeric_bins(measure)
-        counts = measure.numeric
-        ks = binned_ks(measure)
-        statistic, n_ref, n = ks if ks is not None else (None, 0, 0)
-        out_of_range = (
-            (counts.below_edge[0] + counts.above_max) / counts.finite
-            if counts.finite and ref.edges and counts.below_edge
-            else 0.0
-        )
-        stats.update(
-            {
-                "psi": psi(reference, actual) if reference.size else None,
-                "psi_noise": psi_noise(reference.size, int(reference.sum()), int(actual.sum())),
-                "ks_statistic": statistic,
-                "ks_pvalue": ks_pvalue(statistic, n_ref, n) if statistic is not None else None,
-                "out_of_range_share": out_of_range,
-                "shares": _shares(actual),
-                "reference_shares": _shares(reference),
-            }
-        )
-    else:
-        names, reference, actual = category_bins(measure)
-        categories = measure.categories
-        assert categories is not None
-        non_null = rows_ - measure.nulls
-        stats.update(
-            {
-                "psi": psi(reference, actual),
-                "psi_noise": psi_noise(reference.size, int(reference.sum()), int(actual.sum())),
-                "unseen_share": (
-                    categories.outside / non_null if non_null and not ref.other_count else None
-                ),
-                "categories": names,
-                "shares": _shares(actual),
-                "reference_shares": _shares(reference),
-            }
-        )
-    return stats
-
-
-def _shares(counts: NDArray[np.float64]) -> list[float]:
-    total = float(counts.sum())
-    return [float(c) / total if total else 0.0 for c in counts]
-
-
-def _number(stats: dict[str, object], key: str) -> float | None:
-    value = stats.get(key)
-    return float(value) if isinstance(value, int | float) else None
-
-
-def feature_crossings(
-    name: str, stats: dict[str, object], settings: MonitoringSettings
-) -> list[Crossing]:
-    found: list[Crossing] = []
-    value = _number(stats, "psi")
-    noise = _number(stats, "psi_noise") or 0.0
-    if value is not None and value > settings.max_psi and value > noise:
-        found.append(Crossing("drift.psi", name, value, settings.max_psi, {"noise_99": noise}))
-    statistic, p_value = _number(stats, "ks_statistic"), _number(stats, "ks_pvalue")
-    if (
-        statistic is not None
-        and p_value is not None
-        and statistic > settings.max_ks_statistic
-        and p_value < settings.max_ks_pvalue
-    ):
-        found.append(
-            Crossing(
-                "drift.ks",
-                name,
-                statistic,
-                settings.max_ks_statistic,
-                {"p_value": p_value, "max_ks_pvalue": settings.max_ks_pvalue},
-            )
-        )
-    increase = _number(stats, "null_rate_increase")
-    if increase is not None and increase > settings.max_null_rate_increase:
-        found.append(
-            Crossing(
-                "quality.null_rate",
-                name,
-                increase,
-                settings.max_null_rate_increase,
-                {"null_rate": stats.get("null_rate")},
-            )
-        )
-    share = _number(stats, "out_of_range_share")
-    if share is not None and share > settings.max_out_of_range_share:
-        found.append(
-            Crossing("quality.out_of_range", name, share, settings.max_out_of_range_share, {})
-        )
-    unseen = _number(stats, "unseen_share")
-    if unseen is not None and unseen > settings.max_unseen_category_share:
-        found.append(
-            Crossing(
-                "quality.unseen_category", name, unseen, settings.max_unseen_category_share, {}
-            )
-        )
-    return found
-
-
 # ---- the prediction's reference -------------------------------------------------------------
 
 
@@ -314,18 +190,10 @@ def prediction_reference(
 # ---- evaluation -------------------------------------------------------------------------------
 
 
-def window_drift(
-    con: duckdb.DuckDBPyConnection,
-    paths: Sequence[Path],
-    model: str,
-    view: VersionView,
-    profile: dict[str, ProfiledColumn],
-    prediction_ref: ProfiledColumn | None,
-    settings: MonitoringSettings,
-    window: Window,
-    since: datetime | None = None,
-) -> list[WindowResult]:
-    """Every window of one version in the logs at `paths`, judged by `settings`."""
+def _terms(
+    view: VersionView, profile: dict[str, ProfiledColumn], prediction_ref: ProfiledColumn | None
+) -> list[_Term]:
+    """The columns compared: the features both the schema and the profile type alike."""
     terms: list[_Term] = []
     for column in view.input_schema:
         name = str(column["name"])
@@ -341,62 +209,49 @@ def window_drift(
             terms.append(_Term(ref, name, False))
     if prediction_ref is not None:
         terms.append(_Term(prediction_ref, PREDICTION, prediction_ref.kind == "numeric"))
+    return terms
+
+
+def window_drift(
+    scope: EvaluationScope,
+    con: Connection,
+    view: VersionView,
+    paths: list[Path],
+    profile: dict[str, ProfiledColumn],
+    prediction_ref: ProfiledColumn | None,
+) -> list[WindowResult]:
+    """Every window of one version in the logs at `paths`, judged by the scope's settings."""
+    terms = _terms(view, profile, prediction_ref)
     inner, aggregates = _terms_sql(terms)
-    where = f"{VERSION} = {view.number}"
-    if since is not None:
-        where += f" AND {TS} >= TIMESTAMP '{window_start(since, window).isoformat(sep=' ')}'"
-    projection = ", ".join([f"{bucket_sql(window)} AS w", f"file_index AS {FILE_COLUMN}", *inner])
+    projection = ", ".join(
+        [f"{bucket_sql(scope.window)} AS w", f"file_index AS {FILE_COLUMN}", *inner]
+    )
     sql = (
         f"SELECT w, count(*), list(DISTINCT {FILE_COLUMN}), {', '.join(aggregates) or '0'} "
-        f"FROM (SELECT {projection} FROM {parquet_source(paths)} WHERE {where}) "
-        "GROUP BY w ORDER BY w"
+        f"FROM (SELECT {projection} FROM {parquet_source(paths)} "
+        f"WHERE {scope.version_filter(view.number)}) GROUP BY w ORDER BY w"
     )
     results: list[WindowResult] = []
-    for row in rows(con, sql, f"computing drift of {model}:{view.number}"):
-        start = row[0]
-        assert isinstance(start, datetime)
+    for row in rows(con, sql, f"computing drift of {scope.model}:{view.number}"):
         n = int(str(row[1]))
-        files = file_names(paths, row[2])
         values = [int(v) if isinstance(v, int | float) else 0 for v in row[3:]]
         measures = _measures(terms, values, n)
         features: dict[str, object] = {}
         crossings: list[Crossing] = []
         for term in terms:
-            stats = feature_statistics(measures[term.column], n)
             if term.column == PREDICTION:
                 continue
+            stats = feature_statistics(measures[term.column], n)
             features[term.column] = stats
-            crossings += feature_crossings(term.column, stats, settings)
+            crossings += feature_crossings(term.column, stats, scope.settings)
         result: dict[str, object] = {"rows": n, "features": features}
         if prediction_ref is not None:
             stats = feature_statistics(measures[PREDICTION], n)
             result["prediction"] = stats
-            value, noise = _number(stats, "psi"), _number(stats, "psi_noise") or 0.0
-            if value is not None and value > settings.max_prediction_psi and value > noise:
-                crossings.append(
-                    Crossing(
-                        "drift.prediction",
-                        PREDICTION,
-                        value,
-                        settings.max_prediction_psi,
-                        {"shares": stats.get("shares"), "reference": stats.get("reference_shares")},
-                    )
-                )
-        if n < settings.min_window_rows:
-            crossings = []
+            crossings += prediction_crossing(stats, scope.settings)
+        files = file_names(paths, row[2])
         results.append(
-            WindowResult(
-                kind="drift",
-                model=model,
-                version=view.number,
-                start=store_time(start),
-                end=store_time(window_end(start, window)),
-                rows=n,
-                status=status_of(n, settings.min_window_rows, crossings),
-                result=result,
-                crossings=crossings,
-                basis_sha256=basis_digest(files, settings.policy_sha256, window),
-            )
+            scope.window_result("drift", view.number, row[0], n, result, crossings, files)
         )
     return results
 
@@ -411,46 +266,15 @@ def evaluate_drift(
 ) -> DriftEvaluation:
     """Drift per served version and window, from the logs (ingested before event `upto_seq`)."""
     scope = evaluation_scope(store, model, window=window, since=since, upto_seq=upto_seq)
-    settings, window, start = scope.settings, scope.window, scope.start
-    batches, served, versions = scope.batches, scope.served, scope.versions
-    windows: list[WindowResult] = []
     notes: list[str] = []
-    con = connect()
-    try:
-        for number in served:
-            version = versions[number]
-            paths = verified_paths(
-                store, [b.artifact_sha256 for b in batches if number in b.versions]
-            )
-            profile = parse_profile(get_dataset(store, version.train_dataset_sha256).profile)
-            reference, origin = prediction_reference(store, version, profile)
-            notes.append(f"{model}:{number}: predictions compared with {origin}")
-            windows += window_drift(
-                con,
-                paths,
-                model,
-                version,
-                profile,
-                reference,
-                settings,
-                window,
-                start,
-            )
-    finally:
-        con.close()
-    windows.sort(key=lambda w: (w.start, w.version))
+
+    def measure(con: Connection, version: VersionView, paths: list[Path]) -> list[WindowResult]:
+        profile = parse_profile(get_dataset(store, version.train_dataset_sha256).profile)
+        reference, origin = prediction_reference(store, version, profile)
+        notes.append(f"{model}:{version.number}: predictions compared with {origin}")
+        return window_drift(scope, con, version, paths, profile, reference)
+
+    windows = evaluate_windows(scope, measure)
     return DriftEvaluation(
-        model,
-        window.text,
-        store_time(window_start(start, window)) if start else None,
-        windows,
-        settings.thresholds(),
-        notes,
+        model, scope.window.text, scope.since, windows, scope.settings.thresholds(), notes
     )
-
-
-def file_names(paths: Sequence[Path], indices: object) -> list[str]:
-    """The files (by name: their digest) that DuckDB's `file_index` values point at."""
-    if not isinstance(indices, list):
-        return []
-    return [paths[int(i)].name for i in indices if isinstance(i, int)]

@@ -15,41 +15,33 @@ rows are reported as insufficient and never alert.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
-from console.analytics import connect, parquet_source, rows
+from console.analytics import Connection, parquet_source, rows
 from console.errors import NotFound
 from console.monitoring.class_labels import label_of
-from console.monitoring.drift import FILE_COLUMN, file_names
+from console.monitoring.evaluation import (
+    FILE_COLUMN,
+    EvaluationScope,
+    evaluate_windows,
+    evaluation_scope,
+    file_names,
+)
 from console.monitoring.logs import (
     OUTCOME,
     PREDICTION,
     REQUEST_ID,
     SCORE,
-    TS,
-    VERSION,
     outcome_batches,
     verified_paths,
 )
-from console.monitoring.scope import evaluation_scope
-from console.monitoring.settings import MonitoringSettings, Window
-from console.monitoring.windows import (
-    Crossing,
-    WindowResult,
-    basis_digest,
-    bucket_sql,
-    status_of,
-    store_time,
-    window_end,
-    window_start,
-)
+from console.monitoring.settings import Window
+from console.monitoring.windows import Crossing, WindowResult, bucket_sql
 from console.registry.views import VersionView
 from console.release.evidence import latest_validation
 from console.store.db import Store
@@ -191,19 +183,13 @@ def decay_crossings(
 
 
 def _version_windows(
-    con: duckdb.DuckDBPyConnection,
-    log_paths: Sequence[Path],
-    outcome_paths: Sequence[Path],
-    model: str,
+    scope: EvaluationScope,
+    con: Connection,
     view: VersionView,
+    log_paths: list[Path],
+    outcome_paths: list[Path],
     baseline: Baseline,
-    settings: MonitoringSettings,
-    window: Window,
-    since: datetime | None,
 ) -> list[WindowResult]:
-    where = f"{VERSION} = {view.number}"
-    if since is not None:
-        where += f" AND {TS} >= TIMESTAMP '{window_start(since, window).isoformat(sep=' ')}'"
     logs = f"(SELECT *, file_index AS {FILE_COLUMN} FROM {parquet_source(log_paths)})"
     outcomes = (
         f"(SELECT {REQUEST_ID}, {OUTCOME}, file_index AS {OUTCOME_FILE} "
@@ -213,8 +199,9 @@ def _version_windows(
         f"NULL::BIGINT AS {OUTCOME_FILE} WHERE false)"
     )
     joined = (
-        f"(SELECT {bucket_sql(window)} AS w, l.{PREDICTION}, l.{SCORE}, l.{FILE_COLUMN}, "
-        f"o.{OUTCOME}, o.{OUTCOME_FILE} FROM (SELECT * FROM {logs} WHERE {where}) l "
+        f"(SELECT {bucket_sql(scope.window)} AS w, l.{PREDICTION}, l.{SCORE}, l.{FILE_COLUMN}, "
+        f"o.{OUTCOME}, o.{OUTCOME_FILE} "
+        f"FROM (SELECT * FROM {logs} WHERE {scope.version_filter(view.number)}) l "
         f"LEFT JOIN {outcomes} o ON l.{REQUEST_ID} = o.{REQUEST_ID})"
     )
     summary = rows(
@@ -222,7 +209,7 @@ def _version_windows(
         f"SELECT w, count(*), count({OUTCOME}), list(DISTINCT {FILE_COLUMN}), "
         f"list(DISTINCT {OUTCOME_FILE}) FILTER (WHERE {OUTCOME_FILE} IS NOT NULL) "
         f"FROM {joined} GROUP BY w ORDER BY w",
-        f"joining outcomes of {model}:{view.number}",
+        f"joining outcomes of {scope.model}:{view.number}",
     )
     try:
         data = con.execute(
@@ -230,15 +217,13 @@ def _version_windows(
             f"FROM {joined} WHERE {OUTCOME} IS NOT NULL ORDER BY w"
         ).fetchnumpy()
     except duckdb.Error as exc:  # pragma: no cover - the summary query would have failed first
-        raise NotFound(f"cannot read the outcomes of {model}: {exc}") from exc
+        raise NotFound(f"cannot read the outcomes of {scope.model}: {exc}") from exc
     starts = np.asarray(data["w"])
     results: list[WindowResult] = []
     for row in summary:
-        start = row[0]
-        assert isinstance(start, datetime)
         logged, labelled = int(str(row[1])), int(str(row[2]))
         files = file_names(log_paths, row[3]) + file_names(outcome_paths, row[4])
-        mask = starts == np.datetime64(start)
+        mask = starts == np.datetime64(row[0])  # type: ignore[call-overload]
         metrics = (
             window_metrics(
                 view.task_type,
@@ -250,29 +235,17 @@ def _version_windows(
             if labelled
             else {}
         )
-        crossings = (
-            decay_crossings(metrics, baseline, settings.decay_tolerance)
-            if labelled >= settings.min_window_rows
-            else []
-        )
+        crossings = decay_crossings(metrics, baseline, scope.settings.decay_tolerance)
+        result: dict[str, object] = {
+            "rows": logged,
+            "labelled": labelled,
+            "metrics": metrics,
+            "baseline": baseline.metrics,
+            "baseline_run": baseline.run_id,
+        }
         results.append(
-            WindowResult(
-                kind="performance",
-                model=model,
-                version=view.number,
-                start=store_time(start),
-                end=store_time(window_end(start, window)),
-                rows=labelled,
-                status=status_of(labelled, settings.min_window_rows, crossings),
-                result={
-                    "rows": logged,
-                    "labelled": labelled,
-                    "metrics": metrics,
-                    "baseline": baseline.metrics,
-                    "baseline_run": baseline.run_id,
-                },
-                crossings=crossings,
-                basis_sha256=basis_digest(files, settings.policy_sha256, window),
+            scope.window_result(
+                "performance", view.number, row[0], labelled, result, crossings, files
             )
         )
     return results
@@ -288,46 +261,27 @@ def evaluate_performance(
 ) -> PerformanceEvaluation:
     """Metrics per served version and window (logs and outcomes recorded before `upto_seq`)."""
     scope = evaluation_scope(store, model, window=window, since=since, upto_seq=upto_seq)
-    settings, window, start = scope.settings, scope.window, scope.start
-    batches, served, versions = scope.batches, scope.served, scope.versions
     labels = outcome_batches(store, model, upto_seq=upto_seq)
-    windows: list[WindowResult] = []
     baselines: dict[int, Baseline] = {}
     notes: list[str] = []
     if not labels:
         notes.append(f"no outcomes for {model} yet; ingest them with `signoff monitor labels`")
-    con = connect()
-    try:
-        outcome_paths = verified_paths(store, [b.artifact_sha256 for b in labels])
-        for number in served:
-            version = versions[number]
-            baseline = validation_baseline(store, version)
-            baselines[number] = baseline
-            if baseline.run_id is None:
-                notes.append(f"{model}:{number} has no validation run: no baseline, no decay")
-            paths = verified_paths(
-                store, [b.artifact_sha256 for b in batches if number in b.versions]
-            )
-            windows += _version_windows(
-                con,
-                paths,
-                outcome_paths,
-                model,
-                version,
-                baseline,
-                settings,
-                window,
-                start,
-            )
-    finally:
-        con.close()
-    windows.sort(key=lambda w: (w.start, w.version))
+    outcome_paths = verified_paths(store, [b.artifact_sha256 for b in labels])
+
+    def measure(con: Connection, version: VersionView, paths: list[Path]) -> list[WindowResult]:
+        baseline = validation_baseline(store, version)
+        baselines[version.number] = baseline
+        if baseline.run_id is None:
+            notes.append(f"{model}:{version.number} has no validation run: no baseline, no decay")
+        return _version_windows(scope, con, version, paths, outcome_paths, baseline)
+
+    windows = evaluate_windows(scope, measure)
     return PerformanceEvaluation(
         model,
-        window.text,
-        store_time(window_start(start, window)) if start else None,
+        scope.window.text,
+        scope.since,
         windows,
         baselines,
-        settings.decay_tolerance,
+        scope.settings.decay_tolerance,
         notes,
     )

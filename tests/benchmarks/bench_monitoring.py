@@ -168,7 +168,7 @@ def pandas_drift(home: Path, model: str) -> dict[str, float | None]:
     import numpy as np
     import pandas as pd
 
-    from console.monitoring.drift import feature_statistics
+    from console.monitoring.drift_statistics import feature_statistics
     from console.monitoring.logs import log_batches
     from console.monitoring.windows import WindowResult, store_time
     from console.registry.views import get_dataset, get_model
