@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from console.cli.monitor_output import (
+    alert_row,
+    fmt,
+    job_row,
+    print_check,
+    print_drift,
+    print_performance,
+)
 from console.cli.options import SignoffGroup, common, invocation, print_json, table
 
 if TYPE_CHECKING:
     from console.monitoring.runs import MonitorRun
-    from console.monitoring.views import AlertView, JobView
 
 
 @click.group("monitor", cls=SignoffGroup)
@@ -121,34 +129,38 @@ def _signer_if_acting(run: Any, store: Any) -> Any:
     return run.signer(store) if run.user else None
 
 
-def _recorded_line(monitor_run: MonitorRun) -> str:
-    recorded = monitor_run.recorded
-    if recorded is None:
-        return "not recorded: pass --as USER to record windows and alerts"
-    if recorded.event_seq is None:
-        return "nothing new to record"
-    return (
-        f"recorded {len(recorded.windows)} window(s) and {len(recorded.alerts)} new alert(s) "
-        f"(event #{recorded.event_seq})"
-    )
+def _window_command(kind: str, help_text: str, show: Callable[[MonitorRun], None]) -> None:
+    """`monitor drift` or `monitor performance`: evaluate, record with --as, exit 1 on alerts."""
+
+    @monitor.command(kind, help=help_text)
+    @click.argument("model")
+    @click.option("--window", help="Window length, e.g. 7d, 24h, 2w (default: the policy's).")
+    @click.option("--since", help="Only windows from this date (UTC), e.g. 2026-09-01.")
+    @common(json_output=True)
+    def command(model: str, window: str | None, since: str | None, **kwargs: Any) -> None:
+        from console.monitoring.runs import monitor as evaluate
+        from console.monitoring.settings import parse_window
+
+        run = invocation(kwargs)
+        store = run.store()
+        result = evaluate(
+            store,
+            _signer_if_acting(run, store),
+            model,
+            kind,
+            window=parse_window(window) if window else None,
+            since=since,
+        )
+        if run.as_json:
+            print_json(result.as_dict())
+        else:
+            show(result)
+        if result.alerting:
+            raise click.exceptions.Exit(1)
 
 
-def _fmt(value: object, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, int | float) else "-"
-
-
-_window_option = click.option(
-    "--window", help="Window length, e.g. 7d, 24h, 2w (default: the policy's)."
-)
-_since_option = click.option("--since", help="Only windows from this date (UTC), e.g. 2026-09-01.")
-
-
-@monitor.command("drift")
-@click.argument("model")
-@_window_option
-@_since_option
-@common(json_output=True)
-def drift_cmd(model: str, window: str | None, since: str | None, **kwargs: Any) -> None:
+_window_command(
+    "drift",
     """Drift per window and feature: PSI and KS against the training profile, prediction
     drift, null rates and range violations, computed in DuckDB over the logs.
 
@@ -159,89 +171,11 @@ def drift_cmd(model: str, window: str | None, since: str | None, **kwargs: Any) 
     \b
     Example:
         signoff monitor drift credit-risk --window 7d --since 2026-09-01 --as raj
-    """
-    from console.monitoring.runs import monitor as evaluate
-    from console.monitoring.settings import parse_window
-
-    run = invocation(kwargs)
-    store = run.store()
-    result = evaluate(
-        store,
-        _signer_if_acting(run, store),
-        model,
-        "drift",
-        window=parse_window(window) if window else None,
-        since=since,
-    )
-    if run.as_json:
-        print_json(result.as_dict())
-    else:
-        _print_drift(result)
-    if result.alerting:
-        raise click.exceptions.Exit(1)
-
-
-def _print_drift(result: MonitorRun) -> None:
-    evaluation = result.evaluation
-    limits = evaluation.as_dict().get("thresholds")
-    assert isinstance(limits, dict)
-    click.echo(
-        f"{evaluation.model}: drift per {evaluation.window} window (PSI > {limits['max_psi']}, "
-        f"KS D > {limits['max_ks_statistic']} at p < {limits['max_ks_pvalue']}, "
-        f"prediction PSI > {limits['max_prediction_psi']})"
-    )
-    for note in evaluation.notes:
-        click.echo(f"  {note}")
-    rows: list[list[str]] = []
-    for w in evaluation.windows:
-        features = w.result.get("features")
-        assert isinstance(features, dict)
-        worst: tuple[str | None, dict[str, Any]] = max(
-            features.items(),
-            key=lambda item: item[1].get("psi") or 0.0,
-            default=(None, {}),
-        )
-        prediction = w.result.get("prediction")
-        crossed = sorted(
-            {
-                c.subject if c.subject == "prediction" else f"{c.kind.split('.', 1)[1]} {c.subject}"
-                for c in w.crossings
-            }
-        )
-        rows.append(
-            [
-                w.start[:10],
-                f"v{w.version}",
-                str(w.rows),
-                w.status,
-                f"{_fmt(worst[1].get('psi'))} {worst[0]}" if worst[0] else "-",
-                _fmt(prediction.get("psi")) if isinstance(prediction, dict) else "-",
-                (", ".join(crossed[:3]) + (" …" if len(crossed) > 3 else "")) or "-",
-            ]
-        )
-    click.echo(
-        table(rows, ["WINDOW", "VERSION", "ROWS", "STATUS", "MAX PSI", "PRED PSI", "CROSSED"])
-    )
-    _print_footer(result)
-
-
-def _print_footer(result: MonitorRun) -> None:
-    click.echo(_recorded_line(result))
-    if result.open_alerts:
-        click.echo(
-            f"{len(result.open_alerts)} open alert(s) for these windows; see `signoff monitor "
-            f"alerts {result.evaluation.model}`"
-        )
-    if result.unrecorded:
-        click.echo(f"{len(result.unrecorded)} threshold crossing(s) not recorded as alerts yet")
-
-
-@monitor.command("performance")
-@click.argument("model")
-@_window_option
-@_since_option
-@common(json_output=True)
-def performance_cmd(model: str, window: str | None, since: str | None, **kwargs: Any) -> None:
+    """,
+    print_drift,
+)
+_window_command(
+    "performance",
     """Metrics per window on the outcomes that arrived, with 95% bootstrap intervals, against
     the version's latest validation run.
 
@@ -252,71 +186,9 @@ def performance_cmd(model: str, window: str | None, since: str | None, **kwargs:
     \b
     Example:
         signoff monitor performance credit-risk --window 7d --as raj
-    """
-    from console.monitoring.runs import monitor as evaluate
-    from console.monitoring.settings import parse_window
-
-    run = invocation(kwargs)
-    store = run.store()
-    result = evaluate(
-        store,
-        _signer_if_acting(run, store),
-        model,
-        "performance",
-        window=parse_window(window) if window else None,
-        since=since,
-    )
-    if run.as_json:
-        print_json(result.as_dict())
-    else:
-        _print_performance(result)
-    if result.alerting:
-        raise click.exceptions.Exit(1)
-
-
-def _metric(metrics: object, name: str) -> str:
-    if not isinstance(metrics, dict) or name not in metrics:
-        return "-"
-    entry = metrics[name]
-    ci = entry.get("ci95")
-    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if isinstance(ci, list) else ""
-    return f"{_fmt(entry.get('value'))}{interval}"
-
-
-def _print_performance(result: MonitorRun) -> None:
-    from console.monitoring.performance import PerformanceEvaluation
-
-    evaluation = result.evaluation
-    assert isinstance(evaluation, PerformanceEvaluation)
-    click.echo(
-        f"{evaluation.model}: performance per {evaluation.window} window (decay tolerance "
-        f"{evaluation.decay_tolerance})"
-    )
-    for number, baseline in evaluation.baselines.items():
-        shown = ", ".join(f"{k} {v:.3f}" for k, v in baseline.metrics.items()) or "none"
-        run_id = f"validation run {baseline.run_id}" if baseline.run_id else "no validation run"
-        click.echo(f"  baseline v{number} ({run_id}): {shown}")
-    for note in evaluation.notes:
-        click.echo(f"  {note}")
-    names = ["accuracy", "roc_auc"]
-    if any(
-        "r2" in (w.result.get("metrics") or {})  # type: ignore[operator]
-        for w in evaluation.windows
-    ):
-        names = ["r2", "rmse"]
-    rows = [
-        [
-            w.start[:10],
-            f"v{w.version}",
-            f"{w.rows}/{w.result.get('rows')}",
-            *(_metric(w.result.get("metrics"), n) for n in names),
-            w.status,
-        ]
-        for w in evaluation.windows
-    ]
-    headers = ["WINDOW", "VERSION", "LABELLED", *(n.upper() + " (95% CI)" for n in names)]
-    click.echo(table(rows, [*headers, "STATUS"]))
-    _print_footer(result)
+    """,
+    print_performance,
+)
 
 
 @monitor.command("compare")
@@ -346,12 +218,12 @@ def compare_cmd(model: str, stage: str, **kwargs: Any) -> None:
             f"v{result.canary.version}{share}, since {result.since[:19]} ({result.metric})"
         )
         for label, arm in (("champion", result.champion), ("canary", result.canary)):
-            click.echo(f"  {label:9} v{arm.version}: {_fmt(arm.value, 4)} on {arm.rows} outcomes")
+            click.echo(f"  {label:9} v{arm.version}: {fmt(arm.value, 4)} on {arm.rows} outcomes")
         if result.difference is not None and result.ci95 is not None:
             better = "canary better" if result.difference > 0 else "canary worse"
             click.echo(
                 f"  difference {result.difference:+.4f} ({better}), 95% CI "
-                f"{result.ci95[0]:+.4f} to {result.ci95[1]:+.4f}, z {_fmt(result.z, 2)}, "
+                f"{result.ci95[0]:+.4f} to {result.ci95[1]:+.4f}, z {fmt(result.z, 2)}, "
                 f"p {result.p_value:.3g}"
             )
         click.echo(f"recommendation: {result.recommendation.upper()}: {result.reason}")
@@ -380,45 +252,7 @@ def check_cmd(model: str | None, **kwargs: Any) -> None:
     if run.as_json:
         print_json(result.as_dict())
         return
-    if not result.models:
-        click.echo("no model has a version in a stage; nothing to check")
-    for item in result.models:
-        recorded = len(item.drift.windows) + len(item.performance.windows)
-        alerts = len(item.drift.alerts) + len(item.performance.alerts)
-        served = ", ".join(f"v{v}" for v in item.versions) or "none"
-        click.echo(
-            f"{item.model} (serving {served}): {recorded} window(s) recorded, {alerts} new alert(s)"
-        )
-        for note in item.notes:
-            click.echo(f"  {note}")
-        for version, fired in item.triggers.items():
-            names = ", ".join(str(t["trigger"]) for t in fired)
-            click.echo(f"  v{version}: triggers {names}")
-        for job in item.opened:
-            click.echo(
-                f"  opened retraining job {job.id} for v{job.version}: "
-                f"`signoff retrain {item.model} --data FILE --as AUTHOR`"
-            )
-        for job in item.already_open:
-            click.echo(f"  retraining job {job.id} for v{job.version} is already open")
-
-
-def _alert_row(alert: AlertView) -> list[str]:
-    return [
-        str(alert.id),
-        f"{alert.model}:{alert.version}",
-        alert.window_start[:10],
-        alert.kind,
-        alert.subject,
-        f"{_fmt(alert.value)} > {_fmt(alert.threshold)}",
-        alert.status,
-    ]
-
-
-def _job_row(job: JobView) -> list[str]:
-    fired = ", ".join(str(t.get("trigger")) for t in job.triggers)
-    result = f"v{job.result_version} (request {job.request_id})" if job.result_version else "-"
-    return [str(job.id), f"{job.model}:{job.version}", fired, job.status, result]
+    print_check(result)
 
 
 @monitor.command("alerts")
@@ -448,7 +282,7 @@ def alerts_cmd(model: str | None, show_all: bool, **kwargs: Any) -> None:
     if alerts:
         click.echo(
             table(
-                [_alert_row(a) for a in alerts],
+                [alert_row(a) for a in alerts],
                 ["ALERT", "VERSION", "WINDOW", "KIND", "SUBJECT", "VALUE", "STATUS"],
             )
         )
@@ -457,7 +291,7 @@ def alerts_cmd(model: str | None, show_all: bool, **kwargs: Any) -> None:
     click.echo("")
     if jobs:
         click.echo(
-            table([_job_row(j) for j in jobs], ["JOB", "VERSION", "TRIGGERS", "STATUS", "RESULT"])
+            table([job_row(j) for j in jobs], ["JOB", "VERSION", "TRIGGERS", "STATUS", "RESULT"])
         )
     else:
         click.echo("no open retraining jobs" if not show_all else "no retraining jobs")
