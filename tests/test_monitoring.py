@@ -871,7 +871,7 @@ def test_bad_retraining_data_is_refused_before_anything_is_written(
 
 
 def test_the_overview_lists_monitored_models_in_one_read(demo_home: Path) -> None:
-    from console.monitoring.views import monitoring_overview
+    from console.monitoring.overview import monitoring_overview
     from console.registry.views import list_models
 
     store = Store(demo_home)  # a copy: this test resolves the alerts

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from audit.keys import Signer
 from console.analytics import (
-    connect,
+    Connection,
     count,
     ident,
     listing,
@@ -32,7 +32,6 @@ from console.errors import BadInput, NotFound
 from console.files import input_sha256
 from console.identity.actor import require_actor
 from console.monitoring.class_labels import label_of, label_text
-from console.monitoring.ingest import examples, read_raw
 from console.monitoring.logs import (
     OUTCOME,
     REQUEST_ID,
@@ -41,15 +40,21 @@ from console.monitoring.logs import (
     verified_paths,
 )
 from console.monitoring.settings import INGEST_ROLES
+from console.monitoring.uploads import (
+    EXAMPLES,
+    examples,
+    read_raw,
+    recording_artifact,
+    refuse_known_ids,
+    refuse_repeated_ids,
+    stage_artifact,
+)
 from console.registry.refs import check_model_name
 from console.registry.views import ModelView, get_model
 from console.release.evidence import latest_validation_in
-from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.keys import next_id
 from console.store.models import OutcomeBatch
-
-_EXAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -125,99 +130,91 @@ def ingest_outcomes(
     log_paths = verified_paths(store, [b.artifact_sha256 for b in logs])
     earlier_paths = verified_paths(store, [b.artifact_sha256 for b in earlier])
     regression = view.versions[-1].task_type == "regression"
-    artifacts = ArtifactStore(store.artifacts_dir)
-    with artifacts.staging() as scratch:
-        con = connect(Path(scratch))
+
+    def work(con: Connection, scratch: Path) -> tuple[tuple[str, int, int, int, list[str]], Path]:
+        outcome_names = [outcome_column or OUTCOME, view.versions[-1].target]
+        raw = read_raw(con, path, scratch, text=(REQUEST_ID, *outcome_names))
+        if REQUEST_ID not in raw.types:
+            raise BadInput(
+                f"{path.name} lacks the column request_id; outcomes are joined to "
+                "predictions by the request id the prediction log carries"
+            )
+        column = _outcome_column(raw.types, view, outcome_column)
+        total = count(con, f"SELECT count(*) FROM {raw.source}", f"counting {path.name}")
+        if total == 0:
+            raise BadInput(f"{path.name} has no rows; an outcome file needs at least one")
+        outcome = (
+            f"TRY_CAST({ident(column)} AS DOUBLE)"
+            if regression
+            else label_text(ident(column), raw.types[column])
+        )
+        _refuse_gaps(con, raw.source, path.name, total, column, outcome, regression, classes)
+        matched, unmatched, shown = _match(con, raw.source, path.name, log_paths, earlier_paths)
+        if unmatched and not allow_unmatched:
+            what = "no prediction log holds them" if logs else f"{model} has no logs yet"
+            raise BadInput(
+                f"{path.name}: {unmatched} of {total} request ids were never logged "
+                f"(e.g. {listing(shown)}; {what}); ingest their predictions first, or pass "
+                "--allow-unmatched to keep them until they are"
+            )
+        target = scratch / "outcomes.parquet"
         try:
-            outcome_names = [outcome_column or OUTCOME, view.versions[-1].target]
-            raw = read_raw(con, path, Path(scratch), text=(REQUEST_ID, *outcome_names))
-            if REQUEST_ID not in raw.types:
-                raise BadInput(
-                    f"{path.name} lacks the column request_id; outcomes are joined to "
-                    "predictions by the request id the prediction log carries"
-                )
-            column = _outcome_column(raw.types, view, outcome_column)
-            total = count(con, f"SELECT count(*) FROM {raw.source}", f"counting {path.name}")
-            if total == 0:
-                raise BadInput(f"{path.name} has no rows; an outcome file needs at least one")
-            outcome = (
-                f"TRY_CAST({ident(column)} AS DOUBLE)"
-                if regression
-                else label_text(ident(column), raw.types[column])
+            con.execute(
+                f"COPY (SELECT CAST({ident(REQUEST_ID)} AS VARCHAR) AS {REQUEST_ID}, "
+                f"{outcome} AS {OUTCOME} FROM {raw.source} ORDER BY 1) "
+                f"TO {path_literal(target)} (FORMAT parquet, COMPRESSION zstd)"
             )
-            _refuse_gaps(con, raw.source, path.name, total, column, outcome, regression, classes)
-            matched, unmatched, shown = _match(con, raw.source, path.name, log_paths, earlier_paths)
-            if unmatched and not allow_unmatched:
-                what = "no prediction log holds them" if logs else f"{model} has no logs yet"
-                raise BadInput(
-                    f"{path.name}: {unmatched} of {total} request ids were never logged "
-                    f"(e.g. {listing(shown)}; {what}); ingest their predictions first, or pass "
-                    "--allow-unmatched to keep them until they are"
-                )
-            target = Path(scratch) / "outcomes.parquet"
-            try:
-                con.execute(
-                    f"COPY (SELECT CAST({ident(REQUEST_ID)} AS VARCHAR) AS {REQUEST_ID}, "
-                    f"{outcome} AS {OUTCOME} FROM {raw.source} ORDER BY 1) "
-                    f"TO {path_literal(target)} (FORMAT parquet, COMPRESSION zstd)"
-                )
-            except duckdb.Error as exc:
-                raise BadInput(f"writing the outcomes failed: {one_line(exc)}") from exc
-        finally:
-            con.close()
-        digest, created = artifacts.adopt_file(target)
-    try:
-        with store.session() as session:
-            require_actor(session, signer, INGEST_ROLES)
-            batch_id = next_id(session, OutcomeBatch)
-            now = store.clock()
-            event = append_event(
-                session,
-                signer,
-                "monitoring.labels_ingested",
-                f"outcomes:{batch_id}",
-                {
-                    "batch": batch_id,
-                    "model": model,
-                    "artifact_sha256": digest,
-                    "source_name": path.name,
-                    "source_sha256": source_digest,
-                    "outcome_column": column,
-                    "rows": total,
-                    "matched": matched,
-                    "unmatched": unmatched,
-                    "unmatched_examples": shown,
-                    "allow_unmatched": allow_unmatched,
-                },
-                ts=now,
+        except duckdb.Error as exc:
+            raise BadInput(f"writing the outcomes failed: {one_line(exc)}") from exc
+        return (column, total, matched, unmatched, shown), target
+
+    (column, total, matched, unmatched, shown), digest, created = stage_artifact(store, work)
+    with recording_artifact(store, signer, digest, created) as session:
+        batch_id = next_id(session, OutcomeBatch)
+        now = store.clock()
+        event = append_event(
+            session,
+            signer,
+            "monitoring.labels_ingested",
+            f"outcomes:{batch_id}",
+            {
+                "batch": batch_id,
+                "model": model,
+                "artifact_sha256": digest,
+                "source_name": path.name,
+                "source_sha256": source_digest,
+                "outcome_column": column,
+                "rows": total,
+                "matched": matched,
+                "unmatched": unmatched,
+                "unmatched_examples": shown,
+                "allow_unmatched": allow_unmatched,
+            },
+            ts=now,
+            model=model,
+        )
+        session.add(
+            OutcomeBatch(
+                id=batch_id,
                 model=model,
+                artifact_sha256=digest,
+                source_name=path.name,
+                source_sha256=source_digest,
+                rows=total,
+                matched=matched,
+                unmatched=unmatched,
+                ingested_at=now,
+                ingested_by=signer.name,
+                event_seq=event.seq,
             )
-            session.add(
-                OutcomeBatch(
-                    id=batch_id,
-                    model=model,
-                    artifact_sha256=digest,
-                    source_name=path.name,
-                    source_sha256=source_digest,
-                    rows=total,
-                    matched=matched,
-                    unmatched=unmatched,
-                    ingested_at=now,
-                    ingested_by=signer.name,
-                    event_seq=event.seq,
-                )
-            )
-            return OutcomeResult(
-                batch_id, model, total, matched, unmatched, shown, digest, source_digest, event.seq
-            )
-    except BaseException:
-        if created:
-            artifacts.remove(digest)
-        raise
+        )
+        return OutcomeResult(
+            batch_id, model, total, matched, unmatched, shown, digest, source_digest, event.seq
+        )
 
 
 def _refuse_gaps(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     source: str,
     name: str,
     total: int,
@@ -254,21 +251,12 @@ def _refuse_gaps(
                 f"{name}: {bad} of {total} outcomes are labels the model never predicts "
                 f"(e.g. {listing(shown)}); its classes are {', '.join(classes)}"
             )
-    found = rows(
-        con,
-        f"SELECT count(*) OVER (), rid FROM (SELECT CAST({rid} AS VARCHAR) AS rid FROM {source} "
-        f"GROUP BY rid HAVING count(*) > 1) ORDER BY rid LIMIT {_EXAMPLES}",
-        "checking request ids",
-    )
-    if found:
-        raise BadInput(
-            f"{name}: {found[0][0]} request ids appear more than once "
-            f"(e.g. {listing([str(r[1]) for r in found])}); give each request one outcome"
-        )
+    ids = f"(SELECT CAST({rid} AS VARCHAR) AS rid FROM {source})"
+    refuse_repeated_ids(con, ids, name, "give each request one outcome")
 
 
 def _match(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     source: str,
     name: str,
     logs: list[Path],
@@ -276,19 +264,14 @@ def _match(
 ) -> tuple[int, int, list[str]]:
     """(matched, unmatched, examples of unmatched); refuses ids that already have an outcome."""
     ids = f"(SELECT CAST({ident(REQUEST_ID)} AS VARCHAR) AS rid FROM {source})"
-    if earlier:
-        labelled = f"(SELECT {REQUEST_ID} FROM {parquet_source(earlier)})"
-        found = rows(
-            con,
-            f"SELECT count(*) OVER (), rid FROM {ids} WHERE rid IN {labelled} ORDER BY rid "
-            f"LIMIT {_EXAMPLES}",
-            "comparing with earlier outcomes",
-        )
-        if found:
-            raise BadInput(
-                f"{name}: {found[0][0]} request ids already have an outcome "
-                f"(e.g. {listing([str(r[1]) for r in found])}); outcomes are recorded once"
-            )
+    refuse_known_ids(
+        con,
+        ids,
+        earlier,
+        "comparing with earlier outcomes",
+        f"{name}: {{count}} request ids already have an outcome (e.g. {{shown}}); "
+        "outcomes are recorded once",
+    )
     total = count(con, f"SELECT count(*) FROM {ids}", "counting request ids")
     if not logs:
         shown = [str(r[0]) for r in rows(con, f"SELECT rid FROM {ids} ORDER BY rid LIMIT 5", "")]
@@ -302,7 +285,7 @@ def _match(
             str(r[0])
             for r in rows(
                 con,
-                f"SELECT rid FROM {ids} WHERE rid NOT IN {logged} ORDER BY rid LIMIT {_EXAMPLES}",
+                f"SELECT rid FROM {ids} WHERE rid NOT IN {logged} ORDER BY rid LIMIT {EXAMPLES}",
                 "matching request ids",
             )
         ]

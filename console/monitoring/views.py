@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -26,7 +26,14 @@ from console.store.models import MonitoringAlert, MonitoringWindow, RetrainingJo
 
 OPEN, RESOLVED, RETRAINED = "open", "resolved", "retrained"
 Tracked = TypeVar("Tracked", MonitoringAlert, RetrainingJob)
-Viewed = TypeVar("Viewed")
+
+
+class _Tracking(Protocol):
+    @property
+    def status(self) -> str: ...
+
+
+Viewed = TypeVar("Viewed", bound=_Tracking)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ def _recorded_in(
     table: type[Tracked],
     view: Callable[[Tracked, int | None], Viewed],
     model: str | None,
+    status: str | None,
     upto_seq: int | None,
 ) -> list[Viewed]:
     """Rows of an alert or job table, oldest first, as views of their state at `upto_seq`."""
@@ -142,7 +150,8 @@ def _recorded_in(
         query = query.where(table.model == model)
     if upto_seq is not None:
         query = query.where(col(table.event_seq) < upto_seq)
-    return [view(row, upto_seq) for row in session.exec(query.order_by(col(table.id)))]
+    views = [view(row, upto_seq) for row in session.exec(query.order_by(col(table.id)))]
+    return [v for v in views if status is None or v.status == status]
 
 
 def alerts_in(
@@ -152,8 +161,7 @@ def alerts_in(
     status: str | None = None,
     upto_seq: int | None = None,
 ) -> list[AlertView]:
-    views = _recorded_in(session, MonitoringAlert, alert_view, model, upto_seq)
-    return [v for v in views if status is None or v.status == status]
+    return _recorded_in(session, MonitoringAlert, alert_view, model, status, upto_seq)
 
 
 def list_alerts(
@@ -197,8 +205,7 @@ def jobs_in(
     status: str | None = None,
     upto_seq: int | None = None,
 ) -> list[JobView]:
-    views = _recorded_in(session, RetrainingJob, job_view, model, upto_seq)
-    return [v for v in views if status is None or v.status == status]
+    return _recorded_in(session, RetrainingJob, job_view, model, status, upto_seq)
 
 
 def list_jobs(
@@ -363,58 +370,3 @@ def monitoring_summary(store: Store, model: str, upto_seq: int | None = None) ->
     return MonitoringSummary(
         model, upto_seq, logs, outcomes, drift, performance, alerts, jobs, series
     )
-
-
-@dataclass(frozen=True)
-class MonitoredModel:
-    """One line of the monitoring overview: a model with monitoring records."""
-
-    name: str
-    serving: int | None  # the version holding the last stage
-    logged_rows: int
-    open_alerts: int
-    open_jobs: int
-
-
-@dataclass(frozen=True)
-class MonitoringOverview:
-    models: list[MonitoredModel]
-    unmonitored_serving: int  # models serving the last stage without a single logged row
-
-
-def monitoring_overview(store: Store, last_stage: str) -> MonitoringOverview:
-    """Every model with logs, alerts or jobs, in one query: a registry of thousands stays fast.
-
-    Open alerts first, then by name.
-    """
-    from sqlalchemy import text
-
-    query = text(
-        "WITH logged AS (SELECT model, sum(rows) AS n FROM prediction_logs GROUP BY model), "
-        "alerts AS (SELECT model, count(*) AS n FROM monitoring_alerts "
-        "  WHERE status = :open GROUP BY model), "
-        "jobs AS (SELECT model, count(*) FILTER (WHERE status = :open) AS n "
-        "  FROM retraining_jobs GROUP BY model), "
-        "watched AS (SELECT model FROM logged UNION SELECT model FROM alerts "
-        "  UNION SELECT model FROM jobs) "
-        "SELECT w.model, s.version, coalesce(l.n, 0), coalesce(a.n, 0), coalesce(j.n, 0) "
-        "FROM watched w LEFT JOIN logged l USING (model) LEFT JOIN alerts a USING (model) "
-        "LEFT JOIN jobs j USING (model) "
-        "LEFT JOIN stages s ON s.model = w.model AND s.stage = :stage "
-        "ORDER BY coalesce(a.n, 0) = 0, w.model"
-    )
-    unmonitored = text(
-        "SELECT count(*) FROM stages s WHERE s.stage = :stage AND s.version IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM prediction_logs p WHERE p.model = s.model)"
-    )
-    with store.session() as session:
-        connection = session.connection()
-        rows = connection.execute(query, {"open": OPEN, "stage": last_stage}).all()
-        count = connection.execute(unmonitored, {"stage": last_stage}).scalar_one()
-    models = [
-        MonitoredModel(
-            name, None if serving is None else int(serving), int(n), int(alerts), int(jobs)
-        )
-        for name, serving, n, alerts, jobs in rows
-    ]
-    return MonitoringOverview(models, int(count))

@@ -185,8 +185,9 @@ class MonitoringScreen(SignoffScreen):
     def load(self, model: str | None) -> None:
         # Imported here, in the worker: DuckDB's Parquet readers stay off the first frame.
         from console.monitoring.compare import canary_state, compare_canary
+        from console.monitoring.overview import monitoring_overview
         from console.monitoring.settings import monitoring_settings
-        from console.monitoring.views import monitoring_overview, monitoring_summary
+        from console.monitoring.views import monitoring_summary
         from console.release.policy import load_policy
 
         store = self.store
