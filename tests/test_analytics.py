@@ -62,7 +62,8 @@ def test_the_stores_connection_is_offline(team: Team) -> None:
 def test_profiling_validation_and_counting_connect_offline(
     tmp_path: Path, opened: list[dict[str, object]]
 ) -> None:
-    from console.registry.profiling import detect_format, profile_dataset
+    from console.registry.dataset_files import detect_format
+    from console.registry.profiling import profile_dataset
     from console.validation.dataset import count_rows
     from console.validation.reference import measure_file, parse_profile
 

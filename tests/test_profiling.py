@@ -22,13 +22,8 @@ from hypothesis import strategies as st
 
 from console.errors import BadInput
 from console.files import input_sha256 as file_sha256
-from console.registry.profiling import (
-    QUANTILES,
-    column_types,
-    detect_format,
-    profile_dataset,
-    relation_sql,
-)
+from console.registry.dataset_files import column_types, detect_format, relation_sql
+from console.registry.profiling import QUANTILES, profile_dataset
 
 N = 257  # odd, so quantiles interpolate between neighbours
 

@@ -31,7 +31,7 @@ from console.monitoring.uploads import (
     refuse_repeated_ids,
     timestamp_sql,
 )
-from console.registry.profiling import kind_of
+from console.registry.dataset_files import kind_of
 from console.registry.views import ModelView, VersionView
 
 

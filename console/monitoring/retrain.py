@@ -31,7 +31,7 @@ from console.files import input_sha256
 from console.identity.actor import require_actor
 from console.monitoring.settings import RETRAIN_ROLES
 from console.monitoring.views import OPEN, RETRAINED
-from console.registry.profiling import detect_format
+from console.registry.dataset_files import detect_format
 from console.registry.refs import check_model_name
 from console.registry.register import RegisterRequest, register_version
 from console.registry.views import ModelView, VersionView, get_model, load_version_estimator

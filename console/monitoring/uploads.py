@@ -32,7 +32,7 @@ from console.errors import BadInput
 from console.identity.actor import require_actor
 from console.monitoring.logs import REQUEST_ID
 from console.monitoring.settings import INGEST_ROLES
-from console.registry.profiling import relation_sql
+from console.registry.dataset_files import relation_sql
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 

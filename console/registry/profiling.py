@@ -6,9 +6,8 @@ import itertools
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -17,27 +16,26 @@ import duckdb
 
 from console.analytics import (
     MEMORY_LIMIT_BYTES,
-    connect,
     double,
     ident,
-    literal,
     mib,
-    one_line,
-    path_literal,
     quiet,
-    rows,
 )
 from console.errors import BadInput
-from console.files import unreadable
+from console.registry.dataset_files import (
+    Cursor,
+    count_of,
+    dataset_connection,
+    dataset_rows,
+    format_of,
+    kind_of,
+    materialize_csv,
+    no_rows,
+    parquet_columns,
+    relation_sql,
+)
 
-__all__ = [
-    "QUANTILES",
-    "column_types",
-    "detect_format",
-    "kind_of",
-    "profile_dataset",
-    "relation_sql",
-]
+__all__ = ["QUANTILES", "profile_dataset"]
 
 # The quantiles every numeric column reports, by the name they carry in the profile.
 QUANTILES: dict[str, float] = {
@@ -50,36 +48,15 @@ QUANTILES: dict[str, float] = {
     "p99": 0.99,
 }
 
-# Cells a CSV reader should take as missing (pandas' common defaults). "NaN"/"nan" are left out on
-# purpose: DuckDB reads them as a float NaN, which the profile counts as null anyway, and listing
-# them makes the sniffer give up on numeric columns that also hold "inf".
-_CSV_NULLS: tuple[str, ...] = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "#N/A", "<NA>")
-
 # Memory DuckDB may use on a connection this module opens while it parses and counts; it spills to a
 # temporary directory beyond that. Exact quantiles must hold a whole numeric column, in buffers that
 # grow by doubling (about 24 bytes a row at peak), so the limit is raised for that phase to what the
 # columns computed at once need, within half the machine's memory.
 BASE_MEMORY_BYTES = MEMORY_LIMIT_BYTES
 _QUANTILE_BYTES_PER_ROW = 24
-_SNIFF_BYTES = 1 << 16
-_CSV_BUFFER = 4 << 20
-_ROW_GROUP = 16_384
-_ROW_GROUP_BYTES = 16 << 20
 _HISTOGRAM_TERMS = 256
 
-_NUMERIC_TYPES = frozenset(
-    {
-        "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
-        "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
-        "FLOAT", "DOUBLE", "BIGNUM", "VARINT",
-    }
-)  # fmt: skip
-_DATETIME_TYPES = frozenset({"DATE", "TIME", "TIME_NS", "TIME WITH TIME ZONE"})
-# Compressed files DuckDB's CSV reader can open (by extension); their bytes are binary by nature.
-_COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
-
 T = TypeVar("T")
-Cursor = duckdb.DuckDBPyConnection
 
 
 # --------------------------------------------------------------------------------------------------
@@ -96,24 +73,6 @@ def _finite(value: object) -> float | None:
     return result if math.isfinite(result) else None
 
 
-def _count(value: object) -> int:
-    return int(value) if isinstance(value, (int, float)) else 0
-
-
-def kind_of(dtype: str) -> str:
-    """How the profile treats a DuckDB type: numeric, boolean, datetime or categorical."""
-    upper = dtype.upper()
-    if "[" in upper or upper.startswith(("STRUCT", "MAP", "UNION")):
-        return "categorical"
-    if upper in _NUMERIC_TYPES or upper.startswith("DECIMAL"):
-        return "numeric"
-    if upper == "BOOLEAN":
-        return "boolean"
-    if upper in _DATETIME_TYPES or upper.startswith("TIMESTAMP"):
-        return "datetime"
-    return "categorical"
-
-
 def _physical_memory() -> int:
     try:
         return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
@@ -127,148 +86,6 @@ def _quantile_plan(row_count: int, threads: int) -> tuple[int, int]:
     budget = max(BASE_MEMORY_BYTES, _physical_memory() // 2)
     workers = max(1, min(threads, (budget - BASE_MEMORY_BYTES) // need))
     return workers, min(budget, BASE_MEMORY_BYTES + workers * need)
-
-
-@contextmanager
-def _connection(
-    con: duckdb.DuckDBPyConnection | None, temp_dir: Path | None = None
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Our own connection, or a cursor of the caller's: its session settings stay theirs."""
-    own = connect(temp_dir) if con is None else quiet(con.cursor())
-    try:
-        yield own
-    finally:
-        own.close()
-
-
-def _rows(con: Cursor, sql: str, path: Path, doing: str) -> list[tuple[object, ...]]:
-    return rows(
-        con, sql, f"{path}: {doing}", memory_hint="free memory or profile a smaller dataset"
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# Files
-
-
-def relation_sql(path: Path, fmt: str, *, sample_all: bool = False) -> str:
-    """The DuckDB table function that reads the file, e.g. ``read_parquet('data.parquet')``.
-
-    CSV files are read with a header and DuckDB's dialect/type sniffing; `sample_all` makes the
-    sniffer look at every row instead of a sample, for files whose types only show late.
-    """
-    quoted = path_literal(Path(path))
-    if fmt == "parquet":
-        return f"read_parquet({quoted})"
-    if fmt == "csv":
-        return _csv_sql(quoted, sample_all=sample_all)
-    raise BadInput(f"unknown dataset format {fmt!r}; expected 'csv' or 'parquet'")
-
-
-def _csv_sql(quoted: str, *, sample_all: bool = False, buffer_size: int | None = None) -> str:
-    nulls = ", ".join(literal(token) for token in _CSV_NULLS)
-    # skip=0: the header is the first line; never let the sniffer drop leading rows as preamble.
-    options = f"header=true, auto_detect=true, skip=0, nullstr=[{nulls}]"
-    if sample_all:
-        options += ", sample_size=-1"
-    if buffer_size is not None:
-        options += f", buffer_size={buffer_size}"
-    return f"read_csv({quoted}, {options})"
-
-
-def _check_file(path: Path) -> bytes:
-    """The first bytes of a readable, non-empty regular file, or BadInput saying what is wrong."""
-    try:
-        if path.exists() and not path.is_dir() and not path.is_file():
-            raise BadInput(f"{path} is not a regular file; give the path of a CSV or Parquet file")
-        with path.open("rb") as handle:  # a missing path or a directory: unreadable says which
-            head = handle.read(_SNIFF_BYTES)
-    except OSError as exc:
-        raise unreadable(path, exc) from exc
-    if not head:
-        raise BadInput(f"dataset file {path} is empty: it has no rows")
-    return head
-
-
-def _no_rows(path: Path) -> BadInput:
-    return BadInput(
-        f"dataset file {path} has no rows; a dataset needs at least one row of data "
-        "(a CSV file: a header line, then rows)"
-    )
-
-
-def _format_of(path: Path) -> str:
-    """ "parquet" or "csv" by the file's first bytes, after checking it is a readable file."""
-    head = _check_file(path)
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if b"\x00" in head and not head.startswith(_COMPRESSED_MAGIC):
-        raise BadInput(
-            f"{path} is neither Parquet nor a UTF-8 CSV file (it holds binary data); "
-            "export the dataset as CSV with a header row or as Parquet"
-        )
-    return "csv"
-
-
-def _not_csv(path: Path, exc: duckdb.Error) -> BadInput:
-    return BadInput(
-        f"{path} could not be read as CSV or Parquet ({one_line(exc)}); "
-        "export the dataset as CSV with a header row or as Parquet"
-    )
-
-
-def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
-    source = relation_sql(path, "parquet")
-    rows = _rows(con, f"SELECT count(*) FROM {source}", path, "reading it as Parquet")
-    if not rows or _count(rows[0][0]) == 0:
-        raise _no_rows(path)
-    return _describe(con, source, path)
-
-
-def _detect(
-    con: duckdb.DuckDBPyConnection, path: Path, *, want_columns: bool = True
-) -> tuple[str, list[tuple[str, str]]]:
-    """The file's format and its (name, DuckDB type) columns, or BadInput saying what is wrong.
-
-    Without `want_columns` the columns of a CSV file come back empty (it saves a sniff).
-    """
-    fmt = _format_of(path)
-    if fmt == "parquet":
-        return fmt, _parquet_columns(con, path)
-    source = relation_sql(path, fmt)
-    columns: list[tuple[str, str]] = []
-    try:
-        if want_columns:
-            described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-            columns = [(str(r[0]), str(r[1])) for r in described]
-        rows = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT 1)").fetchall()
-    except duckdb.Error as exc:
-        raise _not_csv(path, exc) from exc
-    if not rows or _count(rows[0][0]) == 0:
-        raise _no_rows(path)
-    return fmt, columns
-
-
-def detect_format(path: Path) -> str:
-    """ "parquet" if the file starts with the Parquet magic bytes, "csv" if DuckDB sniffs it as CSV.
-
-    Raises BadInput if the file is missing, a directory, unreadable, has no rows, or is neither.
-    """
-    path = Path(path)
-    with _connection(None) as con:
-        return _detect(con, path, want_columns=False)[0]
-
-
-def _describe(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> list[tuple[str, str]]:
-    rows = _rows(con, f"DESCRIBE SELECT * FROM {source}", path, "reading its columns")
-    return [(str(row[0]), str(row[1])) for row in rows]
-
-
-def column_types(path: Path) -> dict[str, str]:
-    """Each column's kind ("numeric", "categorical", "boolean" or "datetime"), in file order."""
-    path = Path(path)
-    with _connection(None) as con:
-        return {name: kind_of(dtype) for name, dtype in _detect(con, path)[1]}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -341,44 +158,6 @@ def _run_parallel(
         return list(pool.map(run, tasks))
 
 
-def _materialize_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, temp_dir: Path
-) -> tuple[str, list[tuple[str, str]]]:
-    """Parse the CSV once into a temporary Parquet file; later passes read only what they need.
-
-    This is the only pass that sniffs and parses the CSV. Returns the Parquet source and the
-    columns with the types DuckDB gave them (Parquet keeps every type the CSV sniffer picks).
-    """
-    target = temp_dir / "dataset.parquet"
-    quoted = path_literal(path)
-
-    def copy(sample_all: bool) -> None:
-        # Small read buffers (still twice DuckDB's 2 MB longest line) and small row groups keep
-        # the memory this pass needs low, also for wide files, at no cost in speed.
-        source = _csv_sql(quoted, sample_all=sample_all, buffer_size=_CSV_BUFFER)
-        con.execute(
-            f"COPY (SELECT * FROM {source}) TO {literal(str(target))} "
-            f"(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE {_ROW_GROUP}, "
-            f"ROW_GROUP_SIZE_BYTES '{mib(_ROW_GROUP_BYTES)}')"
-        )
-
-    try:
-        try:
-            copy(sample_all=False)
-        except duckdb.ConversionException as exc:
-            # The types sniffed from a sample of rows do not fit a later row: sniff every row.
-            try:
-                copy(sample_all=True)
-            except duckdb.Error:
-                raise exc from None
-    except duckdb.Error as exc:
-        if "sniffing" in str(exc).split("\n", 1)[0]:
-            raise _not_csv(path, exc) from exc
-        raise BadInput(f"{path}: reading it as CSV failed: {one_line(exc)}") from exc
-    source = f"read_parquet({path_literal(target)})"
-    return source, _describe(con, source, path)
-
-
 def profile_dataset(
     path: Path,
     *,
@@ -403,21 +182,27 @@ def profile_dataset(
         raise BadInput(f"top_k must be zero or a positive whole number, not {top_k!r}")
     with (
         tempfile.TemporaryDirectory(prefix="signoff-profile-") as tmp,
-        _connection(con, Path(tmp)) as db,
+        dataset_connection(con, Path(tmp)) as db,
     ):
-        fmt = _format_of(path)
+        fmt = format_of(path)
         if fmt == "csv":
-            source, described = _materialize_csv(db, path, Path(tmp))
+            source, described = materialize_csv(db, path, Path(tmp))
         else:
-            source, described = relation_sql(path, fmt), _parquet_columns(db, path)
+            source, described = relation_sql(path, fmt), parquet_columns(db, path)
         columns = [_Column(name, dtype, kind_of(dtype)) for name, dtype in described]
-        row_count = _count(_rows(db, f"SELECT count(*) FROM {source}", path, "counting rows")[0][0])
+        row_count = count_of(
+            dataset_rows(db, f"SELECT count(*) FROM {source}", path, "counting rows")[0][0]
+        )
         if row_count == 0:
-            raise _no_rows(path)
-        threads = _count(_rows(db, "SELECT current_setting('threads')", path, "settings")[0][0])
+            raise no_rows(path)
+        threads = count_of(
+            dataset_rows(db, "SELECT current_setting('threads')", path, "settings")[0][0]
+        )
         workers, memory = _quantile_plan(row_count, max(1, threads))
         if con is None:
-            _rows(db, f"SET memory_limit = '{mib(memory)}'", path, "setting DuckDB's memory limit")
+            dataset_rows(
+                db, f"SET memory_limit = '{mib(memory)}'", path, "setting DuckDB's memory limit"
+            )
         else:
             workers = max(1, threads)
         profiles = _profile_columns(db, path, source, columns, row_count, bins, top_k, workers)
@@ -442,7 +227,7 @@ def _profile_columns(
     Rows = list[tuple[object, ...]]
 
     def task(sql: str, doing: str) -> Callable[[duckdb.DuckDBPyConnection], Rows]:
-        return lambda cursor: _rows(cursor, sql, path, doing)
+        return lambda cursor: dataset_rows(cursor, sql, path, doing)
 
     tasks = [
         task(_numeric_stats_sql(c, source, levels), f"profiling column {c.name!r}") for c in numeric
@@ -463,7 +248,7 @@ def _profile_columns(
         entry, edges = _numeric_entry(column, stats[0], row_count, levels, bins)
         out[column.name] = entry
         if len(edges) > 1:
-            histogram_parts.append((column, edges, _count(stats[0][2])))
+            histogram_parts.append((column, edges, count_of(stats[0][2])))
     for column, values in zip(
         counted, results[len(numeric) : len(numeric) + len(counted)], strict=True
     ):
@@ -471,7 +256,7 @@ def _profile_columns(
     if dated:
         row = results[-1][0]
         for i, column in enumerate(dated):
-            non_null = _count(row[3 * i])
+            non_null = count_of(row[3 * i])
             out[column.name] = _base_entry(column, row_count - non_null, row_count) | {
                 "min": None if row[3 * i + 1] is None else str(row[3 * i + 1]),
                 "max": None if row[3 * i + 2] is None else str(row[3 * i + 2]),
@@ -493,7 +278,7 @@ def _base_entry(column: _Column, null_count: int, row_count: int) -> dict[str, o
 def _numeric_entry(
     column: _Column, stats: tuple[object, ...], row_count: int, levels: Sequence[float], bins: int
 ) -> tuple[dict[str, object], list[float]]:
-    non_null, nans, finite = _count(stats[0]), _count(stats[1]), _count(stats[2])
+    non_null, nans, finite = count_of(stats[0]), count_of(stats[1]), count_of(stats[2])
     entry = _base_entry(column, row_count - non_null + nans, row_count)
     entry["infinite_count"] = non_null - nans - finite
     raw = stats[7]
@@ -525,9 +310,9 @@ def _numeric_entry(
 def _counted_entry(
     column: _Column, rows: Sequence[tuple[object, ...]], row_count: int, top_k: int
 ) -> dict[str, object]:
-    distinct = _count(rows[0][2]) if rows else 0
-    non_null = _count(rows[0][3]) if rows else 0
-    frequencies = {str(row[0]): _count(row[1]) for row in rows[:top_k]}
+    distinct = count_of(rows[0][2]) if rows else 0
+    non_null = count_of(rows[0][3]) if rows else 0
+    frequencies = {str(row[0]): count_of(row[1]) for row in rows[:top_k]}
     entry = _base_entry(column, row_count - non_null, row_count)
     entry.update(
         {
@@ -570,10 +355,10 @@ def _fill_histograms(
         )
 
         def run(cursor: Cursor) -> None:
-            row = _rows(cursor, f"{sql} FROM {source}", path, "counting histogram bins")[0]
+            row = dataset_rows(cursor, f"{sql} FROM {source}", path, "counting histogram bins")[0]
             at = 0
             for column, edges, finite_count in batch:
-                below = [_count(v) for v in row[at : at + len(edges) - 1]]
+                below = [count_of(v) for v in row[at : at + len(edges) - 1]]
                 at += len(edges) - 1
                 cumulative = [b - below[0] for b in below] + [finite_count]
                 histogram = out[column.name]["histogram"]

@@ -36,7 +36,7 @@ class ValidationData:
 def count_rows(path: Path) -> int:
     """The file's data rows, counted by DuckDB (BadInput if it is not a CSV or Parquet file)."""
     from console.analytics import connect, count
-    from console.registry.profiling import detect_format, relation_sql
+    from console.registry.dataset_files import detect_format, relation_sql
 
     fmt = detect_format(path)
     con = connect()
@@ -60,7 +60,7 @@ def read_validation_data(
     `optional` columns (e.g. a champion's features) are read when the file has them.
     """
     from console.files import input_sha256
-    from console.registry.profiling import detect_format
+    from console.registry.dataset_files import detect_format
 
     path = Path(path)
     fmt = detect_format(path)

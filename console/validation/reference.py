@@ -16,7 +16,7 @@ import duckdb
 
 from console.analytics import connect, double, ident, literal, one_line
 from console.errors import BadInput
-from console.registry.profiling import kind_of, relation_sql
+from console.registry.dataset_files import kind_of, relation_sql
 
 _EXAMPLES = 5
 
