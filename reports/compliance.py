@@ -20,6 +20,7 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import NotFound, Refused
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission, may, roles_with
 from console.store.db import Store
 from console.store.models import User
 from console.store.staged_output import StagedOutput, staged_output
@@ -46,7 +47,6 @@ from reports.report_trail import (
 from reports.report_validation import validation_section
 from reports.snapshot import Snapshot, check_model, parse_since, take_snapshot
 
-REPORT_ROLES = ("auditor", "risk-officer", "admin", "reviewer")
 DEFAULT_FRAMEWORK = "eu-ai-act"
 Progress = Callable[[str, float], None]
 
@@ -72,9 +72,9 @@ def _reader_role(store: Store, name: str) -> str:
             raise NotFound(f"no user {name!r} in this store; see `signoff users list`")
         if not user.active:
             raise Refused(f"user {name!r} has been revoked and can no longer act")
-        if user.role not in REPORT_ROLES:
+        if not may(user.role, Permission.REPORT):
             raise Refused(
-                f"{name} is {user.role}; reports are for the roles {', '.join(REPORT_ROLES)}"
+                f"{name} is {user.role}; reports are for the roles {', '.join(roles_with(Permission.REPORT))}"
             )
         return user.role
 
@@ -226,7 +226,7 @@ def record_report(
     `console.store.staged_output` for why that order leaves neither file nor event on failure).
     """
     with store.session() as session:
-        require_actor(session, signer, REPORT_ROLES)
+        require_actor(session, signer, Permission.REPORT)
         event = append_event(
             session,
             signer,
@@ -287,7 +287,7 @@ def generate_report(
     With `output`, the PDF is written there and the event recorded together or not at all.
     """
     with store.session() as session:
-        require_actor(session, signer, REPORT_ROLES)
+        require_actor(session, signer, Permission.REPORT)
 
     def build() -> ReportResult:
         return build_report(
@@ -314,7 +314,7 @@ def generate_registry_report(
     output: Path | None = None,
 ) -> ReportResult:
     with store.session() as session:
-        require_actor(session, signer, REPORT_ROLES)
+        require_actor(session, signer, Permission.REPORT)
 
     def build() -> ReportResult:
         return build_registry_report(
@@ -332,7 +332,6 @@ def _with_event(result: ReportResult, seq: int) -> ReportResult:
 
 __all__ = [
     "DEFAULT_FRAMEWORK",
-    "REPORT_ROLES",
     "ReportResult",
     "build_registry_report",
     "build_report",

@@ -23,13 +23,12 @@ from audit.note import NoteError
 from console.auditing.log import append_event, iter_records, log_size
 from console.errors import BadInput
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.registry.lookup import require_model
 from console.store.db import Store
 from console.store.keys import next_id
 from console.store.models import AuditEvent, Checkpoint, StoreInfo
 from console.store.staged_output import StagedOutput, staged_output
-
-CHECKPOINT_ROLES = ("admin", "auditor", "risk-officer", "release-manager", "reviewer", "author")
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ def _issue(store: Store, signer: Signer, staged: StagedOutput | None) -> str:
             f"{first.reason}); run `signoff audit verify`"
         )
     with store.session() as session:
-        require_actor(session, signer, CHECKPOINT_ROLES)
+        require_actor(session, signer, Permission.CHECKPOINT)
         origin = session.get(StoreInfo, "origin")
         assert origin is not None
         note = checkpoints.issue(

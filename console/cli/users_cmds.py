@@ -8,8 +8,7 @@ from typing import Any
 import click
 
 from console.cli.options import SignoffGroup, common, invocation, print_json, read_passphrase, table
-
-ROLE_CHOICES = ["admin", "author", "reviewer", "risk-officer", "release-manager", "auditor"]
+from console.identity.permissions import ROLES
 
 
 @click.command("init")
@@ -54,7 +53,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(ROLE_CHOICES), help="The user's role.")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="The user's role.")
 @click.option(
     "--pubkey",
     required=True,

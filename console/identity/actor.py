@@ -10,10 +10,12 @@ from sqlmodel import Session, col, select
 
 from audit.keys import KeyStore, Signer
 from console.errors import BadInput, NotFound, Refused
+from console.identity.permissions import ROLES, Permission, roles_with
 from console.store.db import Store
 from console.store.models import StoreInfo, User, UserKey
 
-ROLES = ("admin", "author", "reviewer", "risk-officer", "release-manager", "auditor")
+__all__ = ["DEMO_KEYS_DIR", "ROLES", "Actor", "active_key", "key_dirs", "require_actor", "unlock"]
+
 DEMO_KEYS_DIR = "demo-keys"
 
 PassphraseSource = Callable[[str], bytes]
@@ -82,8 +84,17 @@ def unlock(
     )
 
 
-def require_actor(session: Session, signer: Signer, roles: Iterable[str] | None = None) -> Actor:
-    """Inside the transaction: the signer is an active user, with this key, in one of `roles`."""
+def require_actor(
+    session: Session,
+    signer: Signer,
+    permission: Permission | None = None,
+    *,
+    roles: Iterable[str] | None = None,
+) -> Actor:
+    """Inside the transaction: the signer is an active user, with this key, holding `permission`.
+
+    `roles` instead names the roles the policy grants a right to (break-glass rollback).
+    """
     user = session.get(User, signer.name)
     if user is None:
         raise NotFound(f"no user {signer.name!r} in this store")
@@ -92,7 +103,9 @@ def require_actor(session: Session, signer: Signer, roles: Iterable[str] | None 
     key = session.get(UserKey, signer.keyid)
     if key is None or key.user != signer.name or key.revoked_at_seq is not None:
         raise Refused(f"the key used is not {signer.name!r}'s current key")
-    allowed = tuple(roles) if roles is not None else None
+    allowed = roles_with(permission) if permission is not None else roles
+    if allowed is not None:
+        allowed = tuple(allowed)
     if allowed is not None and user.role not in allowed:
         raise Refused(
             f"{signer.name} is {user.role}; this action needs the role " + " or ".join(allowed)

@@ -13,6 +13,7 @@ from audit.keys import Signer, check_name, keyid, public_pem, public_raw
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import ROLES, active_key, require_actor
+from console.identity.permissions import Permission, may
 from console.store.db import Store
 from console.store.models import User, UserKey
 
@@ -34,7 +35,7 @@ def add_user(
     if role not in ROLES:
         raise BadInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     with store.session() as session:
-        require_actor(session, actor, ["admin"])
+        require_actor(session, actor, Permission.MANAGE_USERS)
         existing = session.get(User, name)
         if existing is not None:
             raise BadInput(f"user {name!r} already exists (role {existing.role})")
@@ -63,7 +64,7 @@ def add_user(
 
 def revoke_user(store: Store, actor: Signer, name: str) -> int:
     with store.session() as session:
-        require_actor(session, actor, ["admin"])
+        require_actor(session, actor, Permission.MANAGE_USERS)
         user = session.get(User, name)
         if user is None:
             raise NotFound(f"no user {name!r} in this store; see `signoff users list`")
@@ -90,7 +91,7 @@ def rotate_key(store: Store, actor: Signer, name: str, new_key: Ed25519PublicKey
     """Replace NAME's key: endorsed by NAME's current key, or by an admin."""
     with store.session() as session:
         acting = require_actor(session, actor)
-        if acting.name != name and acting.role != "admin":
+        if acting.name != name and not may(acting.role, Permission.MANAGE_USERS):
             raise Refused(f"only {name} (with the current key) or an admin may rotate {name}'s key")
         user = session.get(User, name)
         if user is None or not user.active:

@@ -33,6 +33,7 @@ from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
 from console.files import input_sha256
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.monitoring.class_labels import label_text
 from console.monitoring.log_checks import LogPlan, check_classes, check_log
 from console.monitoring.logs import (
@@ -45,7 +46,6 @@ from console.monitoring.logs import (
     log_batches_in,
     verified_paths,
 )
-from console.monitoring.settings import INGEST_ROLES
 from console.monitoring.uploads import (
     RawFile,
     integer_sql,
@@ -140,7 +140,7 @@ def ingest_predictions(
     from console.monitoring.labels import known_classes
 
     with store.session() as session:
-        require_actor(session, signer, INGEST_ROLES)  # refuse before any heavy work
+        require_actor(session, signer, Permission.INGEST)  # refuse before any heavy work
         earlier = log_batches_in(session, model)
         classes = known_classes(session, view)
     policy = load_policy(store)

@@ -31,6 +31,7 @@ from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
 from console.files import input_sha256
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.monitoring.class_labels import label_of, label_text
 from console.monitoring.logs import (
     OUTCOME,
@@ -39,7 +40,6 @@ from console.monitoring.logs import (
     outcome_batches_in,
     verified_paths,
 )
-from console.monitoring.settings import INGEST_ROLES
 from console.monitoring.uploads import (
     EXAMPLES,
     examples,
@@ -117,7 +117,7 @@ def ingest_outcomes(
     if not view.versions:
         raise NotFound(f"model {model!r} has no versions yet")
     with store.session() as session:
-        require_actor(session, signer, INGEST_ROLES)  # refuse before any heavy work
+        require_actor(session, signer, Permission.INGEST)  # refuse before any heavy work
         earlier = outcome_batches_in(session, model)
         logs = log_batches_in(session, model)
         classes = known_classes(session, view)

@@ -19,7 +19,7 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import require_actor
-from console.monitoring.settings import EVALUATE_ROLES, RESOLVE_ROLES
+from console.identity.permissions import Permission
 from console.monitoring.views import RESOLVED, AlertView, alert_view
 from console.monitoring.windows import WindowResult
 from console.store.db import Store
@@ -187,7 +187,7 @@ def record_windows(
 ) -> Recorded:
     """One transaction: require the role, then record what is new (nothing if nothing is)."""
     with store.session() as session:
-        require_actor(session, signer, EVALUATE_ROLES)
+        require_actor(session, signer, Permission.EVALUATE)
         return record_windows_in(
             session, signer, store.clock(), model, kind, window, policy_sha256, windows
         )
@@ -198,7 +198,7 @@ def resolve_alert(store: Store, signer: Signer, alert_id: int, reason: str) -> A
     if not reason.strip():
         raise BadInput("resolving an alert needs --reason saying what was found or done")
     with store.session() as session:
-        actor = require_actor(session, signer, RESOLVE_ROLES)
+        actor = require_actor(session, signer, Permission.RESOLVE_ALERT)
         row = session.get(MonitoringAlert, alert_id)
         if row is None:
             raise NotFound(f"no alert {alert_id}; see `signoff monitor alerts`")

@@ -29,7 +29,7 @@ from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, SignoffError
 from console.files import input_sha256
 from console.identity.actor import require_actor
-from console.monitoring.settings import RETRAIN_ROLES
+from console.identity.permissions import Permission
 from console.monitoring.views import OPEN, RETRAINED
 from console.registry.dataset_files import detect_format
 from console.registry.refs import check_model_name
@@ -208,7 +208,7 @@ def retrain(
     if not view.versions:
         raise NotFound(f"model {model!r} has no versions to retrain")
     with store.session() as session:
-        require_actor(session, signer, RETRAIN_ROLES)  # refuse before any heavy work
+        require_actor(session, signer, Permission.RETRAIN)  # refuse before any heavy work
     parent, job_id = _parent(store, view, from_version)
     source = f"{model}:{parent.number}"
     features = [str(c["name"]) for c in parent.input_schema]
@@ -331,7 +331,7 @@ def _close_job(
     data_digest: str,
 ) -> None:
     with store.session() as session:
-        require_actor(session, signer, RETRAIN_ROLES)
+        require_actor(session, signer, Permission.RETRAIN)
         job = session.get(RetrainingJob, job_id)
         if job is None or job.status != OPEN:
             return  # closed meanwhile by another retraining: the candidate stands on its own

@@ -27,12 +27,6 @@ DEFAULTS: dict[str, object] = {
     "retrain_triggers": list(RETRAIN_TRIGGERS),
 }
 
-# Who may do what (services check it inside their transaction).
-INGEST_ROLES = ("release-manager", "author", "admin")
-EVALUATE_ROLES = ("release-manager", "risk-officer", "admin", "author")
-RESOLVE_ROLES = ("risk-officer", "admin")
-RETRAIN_ROLES = ("author", "admin")
-
 # Windows are aligned to this Monday, so the same window has the same bounds in every run.
 WINDOW_ORIGIN = "2000-01-03 00:00:00"
 

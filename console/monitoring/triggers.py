@@ -25,11 +25,12 @@ from audit.canonical import canonical_json
 from audit.keys import Signer
 from console.auditing.log import append_event
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.monitoring.drift import evaluate_drift
 from console.monitoring.logs import log_batches
 from console.monitoring.performance import evaluate_performance
 from console.monitoring.record import Recorded, record_windows_in
-from console.monitoring.settings import EVALUATE_ROLES, MonitoringSettings, monitoring_settings
+from console.monitoring.settings import MonitoringSettings, monitoring_settings
 from console.monitoring.views import OPEN, AlertView, JobView, alerts_in, job_view
 from console.monitoring.windows import WindowResult, parse_store_time
 from console.registry.refs import check_model_name
@@ -97,7 +98,7 @@ def _served(model: ModelView, order: list[str]) -> dict[int, str]:
 def run_check(store: Store, signer: Signer, model: str | None = None) -> CheckResult:
     """Evaluate, record and open retraining jobs for one model or every served one."""
     with store.session() as session:
-        require_actor(session, signer, EVALUATE_ROLES)  # refuse before any heavy work
+        require_actor(session, signer, Permission.EVALUATE)  # refuse before any heavy work
     policy = load_policy(store)
     settings = monitoring_settings(policy)
     if model is not None:
@@ -121,7 +122,7 @@ def run_check(store: Store, signer: Signer, model: str | None = None) -> CheckRe
 
     results: list[ModelCheck] = []
     with store.session() as session:
-        require_actor(session, signer, EVALUATE_ROLES)
+        require_actor(session, signer, Permission.EVALUATE)
         now = store.clock()
         for plan in planned:
             name = plan.model.name

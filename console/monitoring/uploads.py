@@ -30,8 +30,8 @@ from console.analytics import (
 )
 from console.errors import BadInput
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.monitoring.logs import REQUEST_ID
-from console.monitoring.settings import INGEST_ROLES
 from console.registry.dataset_files import relation_sql
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
@@ -220,7 +220,7 @@ def recording_artifact(
     """The transaction that records a staged artifact; the artifact is removed if it fails."""
     try:
         with store.session() as session:
-            require_actor(session, signer, INGEST_ROLES)
+            require_actor(session, signer, Permission.INGEST)
             yield session
     except BaseException:
         if created:

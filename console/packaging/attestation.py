@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from console.registry.views import VersionView
 
 
-PACKAGE_ROLES = ("release-manager", "author", "admin")
 PREDICATE_TYPE = "https://signoff.dev/attestation/model-package/v1"
 MANIFEST_FORMAT = "https://signoff.dev/package/manifest/v1"
 MANIFEST = "MANIFEST.json"

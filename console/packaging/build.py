@@ -12,9 +12,9 @@ from console.auditing.log import append_event
 from console.errors import IntegrityError
 from console.files import check_output, publish, write_temp
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.packaging.attestation import (
     ATTESTATION,
-    PACKAGE_ROLES,
     PREDICATE_TYPE,
     package_contents,
 )
@@ -59,7 +59,7 @@ def build_package(
 
     view = get_version(store, model, version)
     with store.session() as session:
-        require_actor(session, signer, PACKAGE_ROLES)
+        require_actor(session, signer, Permission.PACKAGE)
     target = output if output is not None else Path(default_package_name(model, version))
     check_output(target, example="model-v1.tar.gz")
 
@@ -82,7 +82,7 @@ def build_package(
                 f"the package just written does not verify ({check.problems[0]}); nothing recorded"
             )
         with store.session() as session:
-            require_actor(session, signer, PACKAGE_ROLES)
+            require_actor(session, signer, Permission.PACKAGE)
             now = store.clock()
             event = append_event(
                 session,

@@ -21,7 +21,8 @@ from audit.dsse import (
 from audit.keys import load_public_pem
 from console.errors import BadInput
 from console.files import file_sha256
-from console.packaging.attestation import ATTESTATION, MANIFEST, PACKAGE_ROLES, PREDICATE_TYPE
+from console.identity.permissions import Permission, may, roles_with
+from console.packaging.attestation import ATTESTATION, MANIFEST, PREDICATE_TYPE
 from console.packaging.tarball import read_members
 from console.store.db import Store
 from console.store.models import PackageRecord, User, UserKey
@@ -131,7 +132,7 @@ def _store_keys(store: Store, digest: str) -> tuple[bool, dict[str, _TrustedKey]
         )
         if valid_now or valid_then:
             key = load_public_pem(row.public_key_pem.encode("ascii"), f"key {row.keyid[:16]}…")
-            may_package = record is not None or roles.get(row.user) in PACKAGE_ROLES
+            may_package = record is not None or may(roles.get(row.user), Permission.PACKAGE)
             trusted[row.keyid] = _TrustedKey(key, row.user, may_package)
     return record is not None, trusted
 
@@ -246,7 +247,7 @@ def _check_attestation(
     elif not trusted[str(keyid)].may_package:
         problems.append(
             f"attestation is signed by {name!r}, whose role may not build packages "
-            f"(needs {' or '.join(PACKAGE_ROLES)})"
+            f"(needs {' or '.join(roles_with(Permission.PACKAGE))})"
         )
     for fact in ("model", "version"):
         if fact in facts and predicate.get(fact) != facts[fact]:

@@ -38,12 +38,12 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.registry.views import get_version
 from console.release.evidence import latest_validation_in
 from console.store.db import Store
 from console.store.models import CardField
 
-EDIT_ROLES = ("author", "reviewer", "risk-officer", "admin")
 MAX_VALUE_CHARS = 20_000
 MAX_FILE_BYTES = 1 << 20
 EVIDENCE_VALIDATION = "validation"
@@ -175,7 +175,7 @@ def set_card_fields(
     wanted = {name: normalize_value(name, value) for name, value in fields.items()}
     get_version(store, model, version)  # NotFound for an unknown model or version
     with store.session() as session:
-        require_actor(session, signer, EDIT_ROLES)
+        require_actor(session, signer, Permission.EDIT_CARD)
         stored = {
             row.field: row
             for row in session.exec(

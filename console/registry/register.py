@@ -14,6 +14,7 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.registry.estimators import LoadedArtifact, describe, load_artifact
 from console.registry.refs import check_model_name
 from console.store.artifacts import ArtifactStore
@@ -22,7 +23,6 @@ from console.store.keys import next_key
 from console.store.models import Dataset, ModelVersion, RegisteredModel
 
 RISK_TIERS = ("low", "medium", "high")
-REGISTER_ROLES = ("author", "admin")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
     digest, created = artifacts.put_bytes(request.artifact)
     try:
         with store.session() as session:
-            require_actor(session, actor, REGISTER_ROLES)
+            require_actor(session, actor, Permission.REGISTER)
             now = store.clock()
             model = session.get(RegisteredModel, request.model)
             if model is None:

@@ -11,6 +11,7 @@ from audit.keys import Signer
 from console.auditing.log import append_event
 from console.errors import BadInput, IntegrityError, NotFound, Refused
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.registry.refs import check_model_name
 from console.release.history import SERVING_KINDS
 from console.release.policy import load_policy
@@ -26,8 +27,6 @@ from console.store.models import (
     RegisteredModel,
     StageAssignment,
 )
-
-PROMOTE_ROLES = ("release-manager", "admin")
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
     """Execute a request whose quorum is reached and whose gates all pass, in one transaction."""
     policy = load_policy(store)
     with store.session() as session:
-        require_actor(session, signer, PROMOTE_ROLES)
+        require_actor(session, signer, Permission.PROMOTE)
         row = load_request(session, request_id)
         view = request_view(store, session, policy, row)
         if view.status != OPEN:
@@ -200,7 +199,7 @@ def canary_step(store: Store, signer: Signer, model: str, stage: str) -> StageCh
     """Move the canary to its next share; the last step makes it the stage's version."""
     load_policy(store).stage(stage)
     with store.session() as session:
-        require_actor(session, signer, PROMOTE_ROLES)
+        require_actor(session, signer, Permission.PROMOTE)
         assignment = _running_canary(session, model, stage)
         version = assignment.canary_version
         assert version is not None
@@ -247,7 +246,7 @@ def canary_abort(store: Store, signer: Signer, model: str, stage: str, reason: s
         raise BadInput("an abort needs --reason")
     load_policy(store).stage(stage)
     with store.session() as session:
-        require_actor(session, signer, PROMOTE_ROLES)
+        require_actor(session, signer, Permission.PROMOTE)
         assignment = _running_canary(session, model, stage)
         version = assignment.canary_version
         assert version is not None
@@ -306,7 +305,7 @@ def rollback(
     policy.stage(stage)
     check_model_name(model)
     with store.session() as session:
-        require_actor(session, signer, policy.break_glass_roles)
+        require_actor(session, signer, roles=policy.break_glass_roles)
         if session.get(RegisteredModel, model) is None:
             raise NotFound(f"no model {model!r} in this store")
         assignment = session.get(StageAssignment, (model, stage))

@@ -382,6 +382,7 @@ def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
     from console.auditing.log import append_event
     from console.files import publish, write_atomically, write_temp
     from console.identity.actor import require_actor
+    from console.identity.permissions import Permission
     from console.store.models import StoreInfo
 
     policy = parse_policy(text, source)
@@ -391,7 +392,7 @@ def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
     previous = store.policy_path.read_bytes() if store.policy_path.exists() else None
     try:
         with store.session() as session:
-            require_actor(session, signer, ["admin"])
+            require_actor(session, signer, Permission.SET_POLICY)
             _refuse_dropping_held_stages(session, policy)
             if policy.digest == old.digest:
                 raise BadInput(

@@ -13,6 +13,7 @@ from audit.keys import Signer
 from console.auditing.log import append_event, event_time
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.registry.lookup import require_model
 from console.registry.refs import check_model_name
 from console.release.evidence import ApprovalView, approvals_for, evidence_digest, evidence_for
@@ -24,7 +25,6 @@ from console.store.db import Store
 from console.store.keys import next_id
 from console.store.models import ModelVersion, PromotionRequest, User
 
-REQUEST_ROLES = ("author", "release-manager", "admin")
 OPEN, CANARY = "open", "canary"
 
 
@@ -175,7 +175,7 @@ def request_promotion(
     stage = policy.stage(stage_name)
     plan = canary_plan(stage, canary)
     with store.session() as session:
-        require_actor(session, signer, REQUEST_ROLES)
+        require_actor(session, signer, Permission.REQUEST)
         if session.get(ModelVersion, (model, version)) is None:
             raise NotFound(f"model {model!r} has no version {version}; see `signoff show {model}`")
         check_stage_order(session, policy, model, version, stage.name)

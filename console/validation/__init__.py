@@ -27,7 +27,7 @@ from console.lazy import lazy_exports
 if TYPE_CHECKING:
     from console.validation.checks import CATEGORIES, Check, run_status
     from console.validation.dataset import count_rows
-    from console.validation.service import VALIDATE_ROLES, Progress, run_validation
+    from console.validation.service import Progress, run_validation
     from console.validation.thresholds import DEFAULTS as DEFAULT_THRESHOLDS
 
 __getattr__ = lazy_exports(
@@ -37,7 +37,6 @@ __getattr__ = lazy_exports(
         "Check": "console.validation.checks",
         "run_status": "console.validation.checks",
         "count_rows": "console.validation.dataset",
-        "VALIDATE_ROLES": "console.validation.service",
         "Progress": "console.validation.service",
         "run_validation": "console.validation.service",
         "DEFAULT_THRESHOLDS": "console.validation.thresholds:DEFAULTS",
@@ -47,7 +46,6 @@ __getattr__ = lazy_exports(
 __all__ = [
     "CATEGORIES",
     "DEFAULT_THRESHOLDS",
-    "VALIDATE_ROLES",
     "Check",
     "Progress",
     "count_rows",

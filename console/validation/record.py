@@ -8,6 +8,7 @@ from audit.canonical import canonical_json
 from audit.keys import Signer
 from console.auditing.log import append_event
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.registry.views import VersionView
 from console.release.evidence import ValidationView, latest_validation_in
 from console.store.artifacts import ArtifactStore
@@ -63,7 +64,6 @@ def record_run(
     *,
     settings: dict[str, Any],
     started_at: str,
-    roles: tuple[str, ...],
 ) -> ValidationView:
     """Report artifact, run, checks and the `validation.completed` event: all or nothing."""
     artifacts = ArtifactStore(store.artifacts_dir)
@@ -73,7 +73,7 @@ def record_run(
     summary = summarize(checks, loaded.rows, settings)
     try:
         with store.session() as session:
-            require_actor(session, signer, roles)
+            require_actor(session, signer, Permission.VALIDATE)
             run_id = next_id(session, ValidationRun)
             now = store.clock()
             dataset = {

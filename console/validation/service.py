@@ -10,6 +10,7 @@ import numpy as np
 
 from audit.keys import Signer
 from console.identity.actor import require_actor
+from console.identity.permissions import Permission
 from console.registry.views import get_dataset, get_version, load_version_estimator
 from console.release.evidence import ValidationView
 from console.release.policy import load_policy
@@ -30,7 +31,6 @@ from console.validation.reproducibility import reproducibility_check
 from console.validation.robustness import robustness_check
 from console.validation.thresholds import effective_thresholds
 
-VALIDATE_ROLES = ("author", "reviewer", "risk-officer", "admin")
 Progress = Callable[[str, float], None]
 
 
@@ -58,7 +58,7 @@ def run_validation(
     started_at = store.clock()
     view = get_version(store, model, version)
     with store.session() as session:
-        require_actor(session, signer, VALIDATE_ROLES)  # refuse before any heavy work
+        require_actor(session, signer, Permission.VALIDATE)  # refuse before any heavy work
     policy = load_policy(store)
     thresholds = effective_thresholds(policy)
     target_stage = champion_target(store, model, version, policy, stage)
@@ -198,7 +198,6 @@ def run_validation(
             "bootstrap": plan.describe(),
         },
         started_at=started_at,
-        roles=VALIDATE_ROLES,
     )
     step("done", 1.0)
     return result

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
+from console.identity.permissions import Permission, may
 from console.identity.users import UserView, list_users
 from console.release.policy import Policy, load_policy
 from console.tui.screens.base import SignoffScreen, reads_store
@@ -97,7 +98,7 @@ class AdminScreen(SignoffScreen):
     def show(self, data: AdminLoaded) -> None:
         self.users = data.users
         me = next((u for u in data.users if u.name == self.signoff.user), None)
-        admin = me is not None and me.role == "admin" and me.active
+        admin = me is not None and may(me.role, Permission.MANAGE_USERS) and me.active
         note = self.query_one("#admin-note", Static)
         note.update(CLI_NOTE if admin else READ_ONLY_NOTE)
         note.set_class(admin, "-admin")

@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from audit.keys import Signer
-from console.release.deployments import PROMOTE_ROLES, canary_abort, canary_step, promote, rollback
+from console.identity.permissions import Permission, roles_with
+from console.release.deployments import canary_abort, canary_step, promote, rollback
 from console.release.policy import load_policy
 from console.release.requests import RequestView, list_requests
 from console.tui.messages import ActionDone
@@ -136,7 +137,7 @@ class ReleaseScreen(SignoffScreen):
             who = "read-only: start with --as USER to act"
         else:
             who = (
-                f"{me.name} ({me.role}) · promote, canary: {', '.join(PROMOTE_ROLES)} · "
+                f"{me.name} ({me.role}) · promote, canary: {', '.join(roles_with(Permission.PROMOTE))} · "
                 f"break-glass: {', '.join(breakers)}"
             )
         if not get_current_worker().is_cancelled:  # a newer load replaced this one

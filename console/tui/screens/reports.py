@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from audit.keys import Signer
 from console.errors import BadInput, SignoffError
 from console.files import check_output
+from console.identity.permissions import Permission, roles_with
 from console.registry.views import ModelPage, ModelView, get_model, model_page
 from console.release.policy import load_policy
 from console.release.serving import serving_version
@@ -159,15 +160,13 @@ class ReportsScreen(SignoffScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports")
     @reads_store
     def load(self, match: str) -> None:
-        from reports.compliance import REPORT_ROLES  # reportlab loads here, not at startup
-
         models = model_page(self.store, match=match, limit=PAGE_SIZE)
         frameworks = list_frameworks()
         me = self.signoff.acting_user()
         if me is None:
             who = "read-only: start the console with --as USER to generate reports"
         else:
-            who = f"{me.name} ({me.role}) · reports are for {', '.join(REPORT_ROLES)}"
+            who = f"{me.name} ({me.role}) · reports are for {', '.join(roles_with(Permission.REPORT))}"
         if not get_current_worker().is_cancelled:  # a newer load replaced this one
             self.post_message(ChoicesLoaded(models, match, frameworks, who))
 
