@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import NotFound, Refused
 from console.identity.actor import require_actor
@@ -230,7 +231,7 @@ def record_report(
         event = append_event(
             session,
             signer,
-            "report.generated",
+            actions.REPORT_GENERATED,
             f"report:{result.model or 'registry'}",
             {
                 "model": result.model,

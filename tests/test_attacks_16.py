@@ -14,7 +14,7 @@ from sqlalchemy import text as sa_text
 from sqlmodel import Session
 
 from audit.keys import KeyStore, Signer
-from console.auditing.log import append_event
+from console.auditing.log import append_uncatalogued_event
 from console.auditing.trail import issue_checkpoint
 from console.errors import Refused
 from console.release.decisions import decide
@@ -172,7 +172,9 @@ def test_item10_verify_fails_on_an_event_whose_time_goes_backwards(
     with monkeypatch.context() as patch:  # a writer that skips the clamp, as a forger would
         patch.setattr("console.auditing.log.event_time", lambda _s, proposed: proposed)
         with team.store.session() as session:
-            append_event(session, team["ada"], "test.event", "x", {}, ts="2001-01-01T00:00:00Z")
+            append_uncatalogued_event(
+                session, team["ada"], "test.event", "x", {}, ts="2001-01-01T00:00:00Z"
+            )
     result = signoff("audit", "verify", "--home", team.home)
     assert result.exit_code == 1
     assert f"FAILED at sequence {size}: the time goes backwards" in result.output
@@ -185,7 +187,9 @@ def test_item10_verify_fails_on_an_event_whose_time_goes_backwards(
     with team.store.session() as session:
         session.execute(sa_text("DELETE FROM audit_events WHERE seq = :s"), {"s": size})
     with team.store.session() as session:
-        event = append_event(session, team["ada"], "test.event", "x", {}, ts="2001-01-01T00:00:00Z")
+        event = append_uncatalogued_event(
+            session, team["ada"], "test.event", "x", {}, ts="2001-01-01T00:00:00Z"
+        )
     assert event.ts == _times(team.home)[size - 1]
     assert signoff("audit", "verify", "--home", team.home).exit_code == 0
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from audit.keys import KeyStore, Signer
-from console.auditing.log import append_event
+from console.auditing.log import append_uncatalogued_event
 from console.identity.users import revoke_user
 from tests.conftest import PASSPHRASE, Runner, Team
 
@@ -112,7 +112,7 @@ def test_event_signed_by_unregistered_key_is_named(team: Team, signoff: Runner) 
     forged = Signer("dana", mallory.load_private("mallory", PASSPHRASE.encode()))
     size = _size(team)
     with team.store.session() as session:
-        append_event(
+        append_uncatalogued_event(
             session, forged, "version.registered", "x:1", {"x": 1}, ts="2026-01-01T00:00:00Z"
         )
     code, output = _verify(signoff, team)
@@ -123,7 +123,7 @@ def test_event_signed_by_revoked_key_after_revocation_is_named(team: Team, signo
     revoke_user(team.store, team["ada"], "dana")
     size = _size(team)
     with team.store.session() as session:
-        append_event(
+        append_uncatalogued_event(
             session, team["dana"], "version.registered", "x:1", {}, ts="2026-01-01T00:00:00Z"
         )
     code, output = _verify(signoff, team)
@@ -144,7 +144,7 @@ def test_replayed_event_under_another_subject_is_named(team: Team, signoff: Runn
 
     replay = Replayer("ada", team["ada"].private_key)
     with team.store.session() as session:
-        append_event(
+        append_uncatalogued_event(
             session, replay, "promotion.approved", "request:99", {}, ts="2026-01-01T00:00:00Z"
         )
     code, output = _verify(signoff, team)
@@ -155,7 +155,7 @@ def test_non_admin_managing_users_is_caught_by_the_verifier(team: Team, signoff:
     size = _size(team)
     payload = {"name": "eve", "role": "admin", "public_key": "00" * 32}
     with team.store.session() as session:
-        append_event(
+        append_uncatalogued_event(
             session, team["rita"], "user.added", "user:eve", payload, ts="2026-01-01T00:00:00Z"
         )
     code, output = _verify(signoff, team)

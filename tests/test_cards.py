@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from audit.canonical import canonical_json
 from audit.keys import KeyStore, Signer
-from console.auditing.log import append_event
+from console.auditing.log import append_uncatalogued_event
 from console.errors import BadInput, NotFound, Refused
 from console.registry.cards import (
     FIELD_NAMES,
@@ -109,7 +109,7 @@ def record_run(
         report = canonical_json({"model": model, "version": version, "run": run_id})
         digest, _ = ArtifactStore(store.artifacts_dir).put_bytes(report)
         now = store.clock()
-        event = append_event(
+        event = append_uncatalogued_event(
             session,
             signer,
             "validation.completed",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from console.auditing.log import append_event
+from console.auditing.log import append_uncatalogued_event
 from console.store.db import open_store
 from console.store.migrations import SCHEMA_VERSION
 from console.store.models import StoreInfo
@@ -46,7 +46,9 @@ def test_a_failed_unit_of_work_changes_nothing(team: Team) -> None:
     before = store_fingerprint(team.home)
     with pytest.raises(RuntimeError), team.store.session() as session:
         session.add(StoreInfo(key="half", value="done"))
-        append_event(session, team["ada"], "test.event", "x", {}, ts=team.store.clock())
+        append_uncatalogued_event(
+            session, team["ada"], "test.event", "x", {}, ts=team.store.clock()
+        )
         raise RuntimeError("boom")
     assert store_fingerprint(team.home) == before
 

@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression
 
 from audit.canonical import canonical_json
 from console import api
-from console.auditing.log import append_event
+from console.auditing.log import append_uncatalogued_event
 from console.store.artifacts import ArtifactStore
 from console.store.models import ValidationCheck, ValidationRun
 from tests.conftest import Team
@@ -78,7 +78,7 @@ def record_validation(
             {"model": model, "version": version, "passed": passed, "run": run_id}
         )
         digest, _ = ArtifactStore(team.store.artifacts_dir).put_bytes(report)
-        event = append_event(
+        event = append_uncatalogued_event(
             session,
             team[actor],
             "validation.completed",

@@ -11,6 +11,7 @@ from audit.canonical import canonical_json
 from audit.chain import event_instant
 from audit.entry import GENESIS_PREV, EventRecord, build_entry, entry_hash, signing_message
 from audit.keys import Signer
+from console.auditing.catalogue import check_event
 from console.store.models import AuditEvent
 
 _HEAD_KEY = "signoff.audit_head"
@@ -75,8 +76,24 @@ def append_event(
 ) -> AuditEvent:
     """Sign and add the next event; it commits or rolls back with the caller's state change.
 
-    `ts` is a proposal: an event never carries a time before the previous event's.
+    `ts` is a proposal: an event never carries a time before the previous event's. The action
+    must be in the catalogue (`console.auditing.catalogue`) with a payload of its type.
     """
+    check_event(action, payload)
+    return append_uncatalogued_event(session, signer, action, subject, payload, ts=ts, model=model)
+
+
+def append_uncatalogued_event(
+    session: Session,
+    signer: Signer,
+    action: str,
+    subject: str,
+    payload: Mapping[str, object],
+    *,
+    ts: str,
+    model: str | None = None,
+) -> AuditEvent:
+    """Sign and add any event: for tests that play a forger, whom no catalogue binds."""
     ts = event_time(session, ts)
     seq, prev = _head(session)[0] + 1, _head(session)[1]
     payload_bytes = canonical_json(dict(payload))

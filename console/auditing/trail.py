@@ -20,6 +20,7 @@ from audit.export_format import (
 )
 from audit.keys import Signer
 from audit.note import NoteError
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event, iter_records, log_size
 from console.errors import BadInput
 from console.identity.actor import require_actor
@@ -127,7 +128,7 @@ def _issue(store: Store, signer: Signer, staged: StagedOutput | None) -> str:
         append_event(
             session,
             signer,
-            "audit.checkpoint",
+            actions.AUDIT_CHECKPOINT,
             f"checkpoint:{checkpoint_id}",
             {"size": result.size, "root": result.root.hex(), "origin": origin.value},
             ts=store.clock(),

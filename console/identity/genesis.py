@@ -6,6 +6,7 @@ import shutil
 import uuid
 
 from audit.keys import Signer, public_pem, public_raw
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.store.bootstrap import prepare_home
 from console.store.db import Store
@@ -32,7 +33,7 @@ def init_store(store: Store, admin: Signer, *, demo: bool = False) -> str:
             event = append_event(
                 session,
                 admin,
-                "store.created",
+                actions.STORE_CREATED,
                 f"store:{store_id}",
                 {
                     "store_id": store_id,

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from audit.keys import Signer, check_name, keyid, public_pem, public_raw
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import ROLES, active_key, require_actor
@@ -45,7 +46,7 @@ def add_user(
         event = append_event(
             session,
             actor,
-            "user.added",
+            actions.USER_ADDED,
             f"user:{name}",
             {"name": name, "role": role, "public_key": public_raw(public_key).hex(), "keyid": kid},
             ts=store.clock(),
@@ -75,7 +76,7 @@ def revoke_user(store: Store, actor: Signer, name: str) -> int:
                 "you are the last active admin; add another admin before revoking yourself"
             )
         event = append_event(
-            session, actor, "user.revoked", f"user:{name}", {"name": name}, ts=store.clock()
+            session, actor, actions.USER_REVOKED, f"user:{name}", {"name": name}, ts=store.clock()
         )
         user.active = False
         user.revoked_seq = event.seq
@@ -105,7 +106,7 @@ def rotate_key(store: Store, actor: Signer, name: str, new_key: Ed25519PublicKey
         event = append_event(
             session,
             actor,
-            "key.rotated",
+            actions.KEY_ROTATED,
             f"user:{name}",
             {
                 "name": name,

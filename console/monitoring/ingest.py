@@ -29,6 +29,7 @@ from console.analytics import (
     path_literal,
     rows,
 )
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
 from console.files import input_sha256
@@ -201,7 +202,7 @@ def ingest_predictions(
         event = append_event(
             session,
             signer,
-            "monitoring.ingested",
+            actions.MONITORING_INGESTED,
             f"log:{log_id}",
             payload,
             ts=now,

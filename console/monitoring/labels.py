@@ -27,6 +27,7 @@ from console.analytics import (
     path_literal,
     rows,
 )
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
 from console.files import input_sha256
@@ -175,7 +176,7 @@ def ingest_outcomes(
         event = append_event(
             session,
             signer,
-            "monitoring.labels_ingested",
+            actions.MONITORING_LABELS_INGESTED,
             f"outcomes:{batch_id}",
             {
                 "batch": batch_id,

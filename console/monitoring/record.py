@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import require_actor
@@ -102,7 +103,7 @@ def record_windows_in(
     event = append_event(
         session,
         signer,
-        f"monitoring.{kind}_evaluated",
+        actions.EVALUATED[kind],
         f"{model}:monitoring",
         {
             "model": model,
@@ -133,7 +134,7 @@ def record_windows_in(
             alert_event = append_event(
                 session,
                 signer,
-                "monitoring.alert_opened",
+                actions.MONITORING_ALERT_OPENED,
                 f"alert:{alert_id}",
                 plain(
                     {
@@ -208,7 +209,7 @@ def resolve_alert(store: Store, signer: Signer, alert_id: int, reason: str) -> A
         event = append_event(
             session,
             signer,
-            "monitoring.alert_resolved",
+            actions.MONITORING_ALERT_RESOLVED,
             f"alert:{alert_id}",
             {"alert": alert_id, "model": row.model, "reason": reason, "role": actor.role},
             ts=now,

@@ -25,6 +25,7 @@ from typing import Any
 from sqlmodel import select
 
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound, SignoffError
 from console.files import input_sha256
@@ -339,7 +340,7 @@ def _close_job(
         event = append_event(
             session,
             signer,
-            "monitoring.retrained",
+            actions.MONITORING_RETRAINED,
             f"job:{job_id}",
             {
                 "job": job_id,

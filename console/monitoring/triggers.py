@@ -23,6 +23,7 @@ from sqlmodel import select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
@@ -164,7 +165,7 @@ def run_check(store: Store, signer: Signer, model: str | None = None) -> CheckRe
                 event = append_event(
                     session,
                     signer,
-                    "monitoring.retraining_requested",
+                    actions.MONITORING_RETRAINING_REQUESTED,
                     f"job:{job_id}",
                     {
                         "job": job_id,

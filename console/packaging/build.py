@@ -8,6 +8,7 @@ from pathlib import Path
 from audit.canonical import canonical_json, sha256_hex
 from audit.dsse import sign_envelope, statement
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import IntegrityError
 from console.files import check_output, publish, write_temp
@@ -87,7 +88,7 @@ def build_package(
             event = append_event(
                 session,
                 signer,
-                "package.built",
+                actions.PACKAGE_BUILT,
                 f"{model}:{version}",
                 {
                     "model": model,

@@ -35,6 +35,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import BadInput
 from console.identity.actor import require_actor
@@ -201,7 +202,7 @@ def set_card_fields(
         event = append_event(
             session,
             signer,
-            "card.edited",
+            actions.CARD_EDITED,
             f"{model}:{version}",
             {"model": model, "version": version, "fields": payload_fields},
             ts=now,

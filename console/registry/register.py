@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
 from console.identity.actor import require_actor
@@ -116,7 +117,7 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
                 append_event(
                     session,
                     actor,
-                    "dataset.registered",
+                    actions.DATASET_REGISTERED,
                     f"dataset:{dataset_digest}",
                     {
                         "sha256": dataset_digest,
@@ -158,7 +159,7 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
             event = append_event(
                 session,
                 actor,
-                "version.registered",
+                actions.VERSION_REGISTERED,
                 f"{request.model}:{number}",
                 {
                     "model": request.model,
@@ -211,7 +212,7 @@ def _create_model(
     append_event(
         session,
         actor,
-        "model.created",
+        actions.MODEL_CREATED,
         request.model,
         {
             "name": model.name,

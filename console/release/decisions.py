@@ -7,6 +7,7 @@ import json
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event, event_time
 from console.errors import BadInput, Refused
 from console.identity.actor import require_actor
@@ -83,7 +84,7 @@ def decide(
             }
         )
         signature = signer.sign(DECISION_DOMAIN + statement)
-        action = "promotion.approved" if decision == "approve" else "promotion.rejected"
+        action = actions.PROMOTION_APPROVED if decision == "approve" else actions.PROMOTION_REJECTED
         event = append_event(
             session,
             signer,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import BadInput, IntegrityError, NotFound, Refused
 from console.identity.actor import require_actor
@@ -143,13 +144,13 @@ def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
             assignment.canary_share = plan[0]
             assignment.canary_step = 0
             row.status = CANARY
-            action, kind, share = "canary.started", "canary.started", plan[0]
+            action, kind, share = actions.CANARY_STARTED, "canary.started", plan[0]
         else:
             assignment.version = row.version
             row.status = "promoted"
             row.closed_at = now
             row.closed_by = signer.name
-            action, kind, share = "promotion.executed", "promotion", None
+            action, kind, share = actions.PROMOTION_EXECUTED, "promotion", None
         assignment.updated_at = now
         seq = _record(
             session,
@@ -215,12 +216,12 @@ def canary_step(store: Store, signer: Signer, model: str, stage: str) -> StageCh
             request.status = "promoted"
             request.closed_at = now
             request.closed_by = signer.name
-            action, kind, share = "canary.completed", "canary.completed", 100
+            action, kind, share = actions.CANARY_COMPLETED, "canary.completed", 100
         else:
             replaced = None
             assignment.canary_share = plan[step]
             assignment.canary_step = step
-            action, kind, share = "canary.step", "canary.step", plan[step]
+            action, kind, share = actions.CANARY_STEP, "canary.step", plan[step]
         assignment.updated_at = now
         seq = _record(
             session,
@@ -255,7 +256,7 @@ def canary_abort(store: Store, signer: Signer, model: str, stage: str, reason: s
         seq = _record(
             session,
             signer,
-            action="canary.aborted",
+            action=actions.CANARY_ABORTED,
             kind="canary.aborted",
             model=model,
             stage=stage,
@@ -340,7 +341,7 @@ def rollback(
         seq = _record(
             session,
             signer,
-            action="rollback.executed",
+            action=actions.ROLLBACK_EXECUTED,
             kind="rollback",
             model=model,
             stage=stage,

@@ -379,6 +379,7 @@ def _refuse_dropping_held_stages(session: Session, policy: Policy) -> None:
 
 def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
     """Replace the policy (admins only); the change and the new digest are audited."""
+    from console.auditing import catalogue as actions
     from console.auditing.log import append_event
     from console.files import publish, write_atomically, write_temp
     from console.identity.actor import require_actor
@@ -401,7 +402,7 @@ def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
             append_event(
                 session,
                 signer,
-                "policy.changed",
+                actions.POLICY_CHANGED,
                 "policy",
                 {
                     "sha256": policy.digest,

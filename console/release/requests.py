@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event, event_time
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import require_actor
@@ -201,7 +202,7 @@ def request_promotion(
         event = append_event(
             session,
             signer,
-            "promotion.requested",
+            actions.PROMOTION_REQUESTED,
             f"request:{request_id}",
             {
                 "request": request_id,
@@ -262,7 +263,7 @@ def withdraw(store: Store, signer: Signer, request_id: int, reason: str = "") ->
         append_event(
             session,
             signer,
-            "promotion.withdrawn",
+            actions.PROMOTION_WITHDRAWN,
             f"request:{request_id}",
             {"request": request_id, "reason": reason},
             ts=now,

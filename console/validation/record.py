@@ -6,6 +6,7 @@ from typing import Any
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
+from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
@@ -111,7 +112,7 @@ def record_run(
             event = append_event(
                 session,
                 signer,
-                "validation.completed",
+                actions.VALIDATION_COMPLETED,
                 f"{view.model}:{view.number}",
                 plain(
                     {

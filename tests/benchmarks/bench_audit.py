@@ -295,7 +295,7 @@ def _check_log(store: Any, expected: int) -> None:
 
 def bench_append_bulk(workdir: Path, count: int) -> float:
     """`count` signed events appended in one transaction, as a batch job would."""
-    from console.auditing.log import append_event
+    from console.auditing.log import append_uncatalogued_event
 
     store, signer, clock = _team(workdir)
     before = _log_size(store)
@@ -303,7 +303,9 @@ def bench_append_bulk(workdir: Path, count: int) -> float:
     started = time.perf_counter()
     with store.session() as session:
         for n in range(count):
-            append_event(session, signer, "note.added", f"bench:{n}", {"n": n}, ts=clock())
+            append_uncatalogued_event(
+                session, signer, "note.added", f"bench:{n}", {"n": n}, ts=clock()
+            )
             if n % 1000 == 999:
                 marks.append(time.perf_counter())
     seconds = time.perf_counter() - started
@@ -322,14 +324,16 @@ def bench_append_bulk(workdir: Path, count: int) -> float:
 
 def bench_append_single(workdir: Path, count: int) -> float:
     """`count` signed events, each in its own transaction, as every CLI command writes."""
-    from console.auditing.log import append_event
+    from console.auditing.log import append_uncatalogued_event
 
     store, signer, clock = _team(workdir)
     before = _log_size(store)
     started = time.perf_counter()
     for n in range(count):
         with store.session() as session:
-            append_event(session, signer, "note.added", f"one:{n}", {"n": n}, ts=clock())
+            append_uncatalogued_event(
+                session, signer, "note.added", f"one:{n}", {"n": n}, ts=clock()
+            )
     seconds = time.perf_counter() - started
     _check_log(store, before + count)
     store.dispose()

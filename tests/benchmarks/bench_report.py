@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script: make `audit`, `console`, `tests` importable
     sys.path.insert(0, str(REPO))
 
-from console.auditing.log import append_event  # noqa: E402
+from console.auditing.log import append_uncatalogued_event  # noqa: E402
 from console.auditing.trail import verify_store  # noqa: E402
 from reports.compliance import build_report  # noqa: E402
 from tests.conftest import make_team  # noqa: E402
@@ -39,7 +39,7 @@ def run(events: int = EVENTS) -> tuple[float, int, float]:
         started = time.perf_counter()
         with team.store.session() as session:
             for n in range(events):
-                append_event(
+                append_uncatalogued_event(
                     session,
                     team["rel"],
                     "monitoring.observed",

@@ -1,0 +1,280 @@
+"""Every action the audit log may hold: its name, meaning, payload type and who may cause it.
+
+`append_event` refuses an action missing here, or a payload whose keys differ from its type, so
+the log holds only what this page describes. A leaf module: any layer may import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from console.auditing import payloads as p
+from console.identity.permissions import Permission
+
+STORE_CREATED: Final = "store.created"
+USER_ADDED: Final = "user.added"
+USER_REVOKED: Final = "user.revoked"
+KEY_ROTATED: Final = "key.rotated"
+POLICY_CHANGED: Final = "policy.changed"
+MODEL_CREATED: Final = "model.created"
+DATASET_REGISTERED: Final = "dataset.registered"
+VERSION_REGISTERED: Final = "version.registered"
+CARD_EDITED: Final = "card.edited"
+VALIDATION_COMPLETED: Final = "validation.completed"
+PACKAGE_BUILT: Final = "package.built"
+PROMOTION_REQUESTED: Final = "promotion.requested"
+PROMOTION_APPROVED: Final = "promotion.approved"
+PROMOTION_REJECTED: Final = "promotion.rejected"
+PROMOTION_WITHDRAWN: Final = "promotion.withdrawn"
+PROMOTION_EXECUTED: Final = "promotion.executed"
+CANARY_STARTED: Final = "canary.started"
+CANARY_STEP: Final = "canary.step"
+CANARY_COMPLETED: Final = "canary.completed"
+CANARY_ABORTED: Final = "canary.aborted"
+ROLLBACK_EXECUTED: Final = "rollback.executed"
+AUDIT_CHECKPOINT: Final = "audit.checkpoint"
+REPORT_GENERATED: Final = "report.generated"
+MONITORING_INGESTED: Final = "monitoring.ingested"
+MONITORING_LABELS_INGESTED: Final = "monitoring.labels_ingested"
+MONITORING_DRIFT_EVALUATED: Final = "monitoring.drift_evaluated"
+MONITORING_PERFORMANCE_EVALUATED: Final = "monitoring.performance_evaluated"
+MONITORING_ALERT_OPENED: Final = "monitoring.alert_opened"
+MONITORING_ALERT_RESOLVED: Final = "monitoring.alert_resolved"
+MONITORING_RETRAINING_REQUESTED: Final = "monitoring.retraining_requested"
+MONITORING_RETRAINED: Final = "monitoring.retrained"
+
+# The evaluation event of each monitoring kind.
+EVALUATED: Mapping[str, str] = {
+    "drift": MONITORING_DRIFT_EVALUATED,
+    "performance": MONITORING_PERFORMANCE_EVALUATED,
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One kind of audit event."""
+
+    name: str
+    meaning: str
+    payload: Any  # the TypedDict of its payload (mypy has no type for "a TypedDict class")
+    permission: Permission | None  # None: the rule below decides, not the permission table
+    rule: str = ""  # who may cause it, when that is not simply the permission
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(self.payload.__required_keys__ | self.payload.__optional_keys__)
+
+
+_ACTIONS = (
+    Action(
+        STORE_CREATED,
+        "the store exists; registers its first admin and key (event 0)",
+        p.StoreCreated,
+        None,
+        "the first admin, at `signoff init`",
+    ),
+    Action(
+        USER_ADDED,
+        "a user and their key, valid from the next event",
+        p.UserAdded,
+        Permission.MANAGE_USERS,
+    ),
+    Action(
+        USER_REVOKED,
+        "a user and every key of theirs stop signing",
+        p.UserRevoked,
+        Permission.MANAGE_USERS,
+    ),
+    Action(
+        KEY_ROTATED,
+        "a user's key is replaced: the old one ends, the new one is valid from the next event",
+        p.KeyRotated,
+        Permission.MANAGE_USERS,
+        "the user, with their current key; or a holder of manage-users",
+    ),
+    Action(
+        POLICY_CHANGED,
+        "the promotion policy is replaced (its full text)",
+        p.PolicyChanged,
+        Permission.SET_POLICY,
+    ),
+    Action(
+        MODEL_CREATED,
+        "a model, with owner, risk tier and intended use",
+        p.ModelCreated,
+        Permission.REGISTER,
+    ),
+    Action(
+        DATASET_REGISTERED,
+        "a training dataset, by sha256, with its profile's digest",
+        p.DatasetRegistered,
+        Permission.REGISTER,
+    ),
+    Action(
+        VERSION_REGISTERED,
+        "an immutable version: artifact, training data, params, metrics, lineage",
+        p.VersionRegistered,
+        Permission.REGISTER,
+    ),
+    Action(
+        CARD_EDITED,
+        "model card fields written by people, old and new digests",
+        p.CardEdited,
+        Permission.EDIT_CARD,
+    ),
+    Action(
+        VALIDATION_COMPLETED,
+        "a validation run and the digest of its report",
+        p.ValidationCompleted,
+        Permission.VALIDATE,
+    ),
+    Action(
+        PACKAGE_BUILT,
+        "a signed deployment package and its members' digests",
+        p.PackageBuilt,
+        Permission.PACKAGE,
+    ),
+    Action(
+        PROMOTION_REQUESTED,
+        "a request to move a version to a stage, bound to its evidence digest",
+        p.PromotionRequested,
+        Permission.REQUEST,
+    ),
+    Action(
+        PROMOTION_APPROVED,
+        "a signed approval of a request's evidence",
+        p.PromotionDecided,
+        None,
+        "the stage's approver roles (policy); never the version's author or the requester",
+    ),
+    Action(
+        PROMOTION_REJECTED,
+        "a signed rejection of a request's evidence",
+        p.PromotionDecided,
+        None,
+        "the stage's approver roles (policy); never the version's author or the requester",
+    ),
+    Action(
+        PROMOTION_WITHDRAWN,
+        "the requester takes a request back",
+        p.PromotionWithdrawn,
+        None,
+        "the requester",
+    ),
+    Action(
+        PROMOTION_EXECUTED,
+        "a stage now serves the version (quorum reached, gates passed)",
+        p.PromotionExecuted,
+        Permission.PROMOTE,
+    ),
+    Action(
+        CANARY_STARTED,
+        "a canary of the version takes its first traffic share",
+        p.PromotionExecuted,
+        Permission.PROMOTE,
+    ),
+    Action(
+        CANARY_STEP, "a canary moves to its next traffic share", p.CanaryStepped, Permission.PROMOTE
+    ),
+    Action(
+        CANARY_COMPLETED,
+        "a canary reached full traffic: the stage now serves it",
+        p.CanaryStepped,
+        Permission.PROMOTE,
+    ),
+    Action(
+        CANARY_ABORTED,
+        "a canary is stopped; traffic returns to the champion",
+        p.CanaryAborted,
+        Permission.PROMOTE,
+    ),
+    Action(
+        ROLLBACK_EXECUTED,
+        "break-glass: a stage returns to a version that held it before, without approvals",
+        p.RollbackExecuted,
+        None,
+        "the break-glass roles (policy `[rollback] break_glass_roles`)",
+    ),
+    Action(
+        AUDIT_CHECKPOINT,
+        "a signed checkpoint of the log's size and Merkle root",
+        p.CheckpointSigned,
+        Permission.CHECKPOINT,
+    ),
+    Action(
+        REPORT_GENERATED,
+        "a PDF compliance report and its sha256",
+        p.ReportGenerated,
+        Permission.REPORT,
+    ),
+    Action(
+        MONITORING_INGESTED,
+        "a prediction log stored as a Parquet artifact",
+        p.PredictionsIngested,
+        Permission.INGEST,
+    ),
+    Action(
+        MONITORING_LABELS_INGESTED,
+        "outcomes attached to logged predictions by request id",
+        p.OutcomesIngested,
+        Permission.INGEST,
+    ),
+    Action(
+        MONITORING_DRIFT_EVALUATED,
+        "drift windows recorded (new or changed statistics)",
+        p.WindowsEvaluated,
+        Permission.EVALUATE,
+    ),
+    Action(
+        MONITORING_PERFORMANCE_EVALUATED,
+        "performance windows recorded (new or changed statistics)",
+        p.WindowsEvaluated,
+        Permission.EVALUATE,
+    ),
+    Action(
+        MONITORING_ALERT_OPENED,
+        "a window crossed a policy threshold",
+        p.AlertOpened,
+        Permission.EVALUATE,
+    ),
+    Action(
+        MONITORING_ALERT_RESOLVED,
+        "an alert is closed with a reason",
+        p.AlertResolved,
+        Permission.RESOLVE_ALERT,
+    ),
+    Action(
+        MONITORING_RETRAINING_REQUESTED,
+        "a retraining job opened by the policy's triggers",
+        p.RetrainingRequested,
+        Permission.EVALUATE,
+    ),
+    Action(
+        MONITORING_RETRAINED,
+        "a retraining job closed with its candidate version",
+        p.Retrained,
+        Permission.RETRAIN,
+    ),
+)
+
+CATALOGUE: Mapping[str, Action] = {action.name: action for action in _ACTIONS}
+
+
+def check_event(action: str, payload: Mapping[str, object]) -> None:
+    """Refuse an action the catalogue does not name, or a payload not shaped like its type.
+
+    A programming error, not a user's: raises ValueError.
+    """
+    entry = CATALOGUE.get(action)
+    if entry is None:
+        raise ValueError(f"{action!r} is not an action of the audit catalogue")
+    keys = set(payload)
+    missing = sorted(entry.payload.__required_keys__ - keys)
+    unknown = sorted(keys - entry.keys)
+    if missing or unknown:
+        raise ValueError(
+            f"{action} payload does not match {entry.payload.__name__}: "
+            f"missing {missing}, unknown {unknown}"
+        )

@@ -1,0 +1,317 @@
+"""The payload of each audit action, typed, so that writers and readers agree on its keys.
+
+Values are what the canonical JSON holds: a version is an int, a digest a hex string, a time an
+ISO 8601 string. A leaf module (standard library only): any layer may read it.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+# Identity and the store
+
+
+class FirstAdmin(TypedDict):
+    name: str
+    role: str
+    public_key: str  # raw Ed25519 public key, hex
+
+
+class StoreCreated(TypedDict):
+    store_id: str
+    origin: str  # the checkpoint origin, signoff/<store id>
+    demo: bool
+    policy_sha256: str
+    admin: FirstAdmin
+
+
+class UserAdded(TypedDict):
+    name: str
+    role: str
+    public_key: str
+    keyid: str
+
+
+class UserRevoked(TypedDict):
+    name: str
+
+
+class KeyRotated(TypedDict):
+    name: str
+    old_keyid: str
+    keyid: str
+    public_key: str
+    endorsed_by: str  # "self" or "admin"
+
+
+class PolicyChanged(TypedDict):
+    sha256: str
+    previous_sha256: str
+    stages: list[str]
+    text: str  # the whole new policy.toml
+
+
+# Registry
+
+
+class ModelCreated(TypedDict):
+    name: str
+    owner: str
+    description: str
+    risk_tier: str
+    intended_use: str
+
+
+class DatasetRegistered(TypedDict):
+    sha256: str
+    name: str
+    rows: int
+    profile_sha256: str
+
+
+class VersionRegistered(TypedDict):
+    model: str
+    version: int
+    artifact_sha256: str
+    artifact_format: str  # "skops" or "pickle"
+    trusted_pickle: bool
+    trusted_types: list[str]
+    estimator_class: str
+    task_type: str
+    train_dataset_sha256: str
+    target: str
+    params_sha256: str
+    metrics: dict[str, float | None]
+    parent: int | None
+    code_ref: str | None  # git commit of --code-dir, "+dirty" when it had changes
+    tags: dict[str, str]
+
+
+class CardFieldChange(TypedDict):
+    value: str  # empty when the field was cleared
+    sha256: str
+    previous_sha256: str | None
+
+
+class CardEdited(TypedDict):
+    model: str
+    version: int
+    fields: dict[str, CardFieldChange]
+
+
+class ValidationCompleted(TypedDict):
+    run_id: int
+    model: str
+    version: int
+    artifact_sha256: str
+    dataset_sha256: str
+    dataset_name: str
+    rows: int
+    target: str
+    sensitive: str | None
+    stage: str | None
+    champion_version: int | None
+    policy_sha256: str
+    report_sha256: str
+    status: str
+    passed: bool
+    counts: dict[str, int]  # number of checks per status: pass, warn, fail, info
+    failed: list[str]  # names of the failed checks
+
+
+class PackageBuilt(TypedDict):
+    model: str
+    version: int
+    sha256: str
+    size: int
+    file_name: str
+    members: dict[str, str]  # member name -> sha256
+    statement_sha256: str
+
+
+# Promotion
+
+
+class Evidence(TypedDict):
+    model: str
+    version: int
+    artifact_sha256: str
+    validation_report_sha256: str | None
+    validation_run: int | None
+    policy_sha256: str
+    stage: str
+    canary_plan: list[int]
+
+
+class Gate(TypedDict):
+    name: str
+    passed: bool
+    detail: str
+
+
+class PromotionRequested(TypedDict):
+    request: int
+    model: str
+    version: int
+    stage: str
+    comment: str
+    evidence: Evidence
+    evidence_digest: str
+    canary_plan: list[int]
+    expires_at: str
+    gates: list[Gate]
+
+
+class PromotionDecided(TypedDict):
+    request: int
+    decision: str  # "approve" or "reject"
+    evidence_digest: str
+    comment: str
+    role: str
+    statement_sha256: str
+    signature: str  # Ed25519 over the decision statement, hex
+
+
+class PromotionWithdrawn(TypedDict):
+    request: int
+    reason: str
+
+
+class StageChanged(TypedDict):
+    model: str
+    stage: str
+    version: int
+    replaced_version: int | None
+    request: int | None
+    break_glass: bool
+    reason: str
+
+
+class PromotionExecuted(StageChanged):
+    canary_share: int | None
+    approvers: list[str]
+
+
+class CanaryStepped(StageChanged):
+    canary_share: int
+
+
+class CanaryAborted(StageChanged):
+    champion: int | None
+
+
+class RollbackExecuted(StageChanged):
+    aborted_canary: int | None
+
+
+# Audit and reports
+
+
+class CheckpointSigned(TypedDict):
+    size: int
+    root: str  # Merkle root, hex
+    origin: str
+
+
+class ReportGenerated(TypedDict):
+    model: str | None  # None for a registry-wide report
+    version: int | None
+    framework: str | None
+    since: str | None
+    log_size: int
+    sha256: str
+    pages: int
+    bytes: int
+
+
+# Monitoring
+
+
+class EvaluatedWindow(TypedDict):
+    window: int
+    version: int
+    start: str
+    end: str
+    rows: int
+    status: str
+    basis_sha256: str
+    result_sha256: str
+
+
+class WindowsEvaluated(TypedDict):
+    model: str
+    kind: str  # "drift" or "performance"
+    window: str  # its length, e.g. "7d"
+    policy_sha256: str
+    windows: list[EvaluatedWindow]
+
+
+class AlertOpened(TypedDict):
+    alert: int
+    model: str
+    version: int
+    kind: str
+    subject: str
+    window_start: str
+    window_end: str
+    window: int
+    value: float | None
+    threshold: float | None
+    detail: dict[str, object]
+
+
+class AlertResolved(TypedDict):
+    alert: int
+    model: str
+    reason: str
+    role: str
+
+
+class PredictionsIngested(TypedDict):
+    log: int
+    model: str
+    stage: str
+    artifact_sha256: str
+    source_name: str
+    source_sha256: str
+    source_format: str
+    rows: int
+    versions: dict[str, int]  # version -> rows it served
+    first_ts: str
+    last_ts: str
+    with_request_ids: int
+    ignored_columns: list[str]
+
+
+class OutcomesIngested(TypedDict):
+    batch: int
+    model: str
+    artifact_sha256: str
+    source_name: str
+    source_sha256: str
+    outcome_column: str
+    rows: int
+    matched: int
+    unmatched: int
+    unmatched_examples: list[str]
+    allow_unmatched: bool
+
+
+class RetrainingRequested(TypedDict):
+    job: int
+    model: str
+    version: int
+    stage: str
+    triggers: list[dict[str, object]]  # each names its "trigger" and what fired it
+    policy_sha256: str
+
+
+class Retrained(TypedDict):
+    job: int
+    model: str
+    parent: int
+    version: int
+    data_sha256: str
+    validation_run: int
+    validation_status: str
+    request: int | None
