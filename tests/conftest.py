@@ -40,6 +40,15 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return keys
 
 
+@pytest.fixture(autouse=True)
+def payloads_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every event a test writes is checked against its catalogue type, values included."""
+    from console.auditing import log
+    from tests.payload_types import check_event_strictly
+
+    monkeypatch.setattr(log, "check_event", check_event_strictly)
+
+
 @dataclass
 class Team:
     """A store with an admin and one user per role, and every private key unlocked."""
