@@ -15,12 +15,7 @@ from audit.keys import keyid as keyid_of
 from audit.keys import load_public_pem, public_from_raw
 from audit.merkle import root_from_leaf_hashes
 from audit.note import NoteError
-from console.errors import BadInput
-from console.release.decisions import DECISION_DOMAIN
-from console.release.evidence import ApprovalView
-from console.release.policy import default_policy_text, parse_policy
-from console.store.models import Checkpoint, PromotionRequest
-from reports.snapshot_entries import (
+from console.auditing.replay_entries import (
     CardValue,
     CheckpointEntry,
     DecisionEntry,
@@ -31,6 +26,11 @@ from reports.snapshot_entries import (
     RequestEntry,
     StageState,
 )
+from console.errors import BadInput
+from console.release.decisions import DECISION_DOMAIN
+from console.release.evidence import ApprovalView
+from console.release.policy import default_policy_text, parse_policy
+from console.store.models import Checkpoint, PromotionRequest
 
 
 def models_from(events: list[Event]) -> dict[str, ModelEntry]:

@@ -1,9 +1,11 @@
-"""What a report snapshot holds: plain frozen records of the store at log size N."""
+"""What a replay of the log yields: plain frozen records of the store at log size N."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+from audit.entry import EventRecord
 from console.release.evidence import ApprovalView
 from console.release.policy import Policy
 
@@ -177,3 +179,20 @@ class KeyEntry:
     role: str
     valid_from: int
     revoked_at: int | None
+
+
+def to_event(record: EventRecord) -> Event:
+    try:
+        payload = json.loads(record.payload.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        payload = {}
+    return Event(
+        record.seq,
+        record.ts,
+        record.actor,
+        record.keyid,
+        record.action,
+        record.subject,
+        record.model,
+        payload if isinstance(payload, dict) else {},
+    )
