@@ -113,6 +113,17 @@ class StageState:
     version: int | None
     canary_version: int | None
     canary_share: int | None
+    canary_step: int | None = None  # index in the request's canary plan
+    updated_at: str = ""  # the time of the last stage change
+
+
+@dataclass(frozen=True)
+class RequestState:
+    """A request's status as its events left it (expiry is read-time, not an event)."""
+
+    status: str
+    closed_at: str | None
+    closed_by: str | None
 
 
 @dataclass(frozen=True)
