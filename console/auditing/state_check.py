@@ -318,8 +318,16 @@ def prove_model(session: Session, model: str, *, skip: Sequence[str] = ()) -> No
     _refuse(compare_tables(session, p, tables, scopes), f"model {model!r}")
 
 
+def prove_model_state(store: Store, model: str, *, skip: Sequence[str] = ()) -> None:
+    """`prove_model` in a read-only unit of work of its own, for services that only read."""
+    with store.session() as session:
+        prove_model(session, model, skip=skip)
+
+
 def prove_user(session: Session, name: str) -> None:
     """Before NAME acts: their role, revocation and keys are what the key events say."""
     p = _signed_events(session, None)
+    p.tables["users"] = {k: v for k, v in p.table("users").items() if k == (name,)}
+    p.tables["user_keys"] = {k: v for k, v in p.table("user_keys").items() if v["user"] == name}
     scopes = {"users": ("name = :n", {"n": name}), "user_keys": ('"user" = :n', {"n": name})}
     _refuse(compare_tables(session, p, ("users", "user_keys"), scopes), f"user {name!r}")

@@ -84,6 +84,9 @@ def unlock(
 
 def require_actor(session: Session, signer: Signer, roles: Iterable[str] | None = None) -> Actor:
     """Inside the transaction: the signer is an active user, with this key, in one of `roles`."""
+    from console.auditing.state_check import prove_user
+
+    prove_user(session, signer.name)  # the users and user_keys rows read below are the log's
     user = session.get(User, signer.name)
     if user is None:
         raise NotFound(f"no user {signer.name!r} in this store")

@@ -26,6 +26,7 @@ from sqlmodel import select
 
 from audit.keys import Signer
 from console.auditing.log import append_event
+from console.auditing.state_check import prove_model
 from console.errors import BadInput, NotFound, SignoffError
 from console.files import input_sha256
 from console.identity.actor import require_actor
@@ -209,6 +210,7 @@ def retrain(
         raise NotFound(f"model {model!r} has no versions to retrain")
     with store.session() as session:
         require_actor(session, signer, RETRAIN_ROLES)  # refuse before any heavy work
+        prove_model(session, model)  # the serving version, its runs and the open job
     parent, job_id = _parent(store, view, from_version)
     source = f"{model}:{parent.number}"
     features = [str(c["name"]) for c in parent.input_schema]

@@ -9,6 +9,7 @@ from audit.canonical import canonical_json, sha256_hex
 from audit.dsse import sign_envelope, statement
 from audit.keys import Signer
 from console.auditing.log import append_event
+from console.auditing.state_check import prove_model
 from console.errors import IntegrityError
 from console.files import check_output, publish, write_temp
 from console.identity.actor import require_actor
@@ -60,6 +61,7 @@ def build_package(
     view = get_version(store, model, version)
     with store.session() as session:
         require_actor(session, signer, PACKAGE_ROLES)
+        prove_model(session, model)  # stages, validation and decisions the attestation states
     target = output if output is not None else Path(default_package_name(model, version))
     check_output(target, example="model-v1.tar.gz")
 

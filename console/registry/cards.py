@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from audit.keys import Signer
 from console.auditing.log import append_event
+from console.auditing.state_check import prove_model
 from console.errors import BadInput
 from console.identity.actor import require_actor
 from console.registry.views import get_version
@@ -176,6 +177,7 @@ def set_card_fields(
     get_version(store, model, version)  # NotFound for an unknown model or version
     with store.session() as session:
         require_actor(session, signer, EDIT_ROLES)
+        prove_model(session, model)  # the fields this edit replaces are the log's
         stored = {
             row.field: row
             for row in session.exec(
