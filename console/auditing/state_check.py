@@ -300,18 +300,18 @@ def prove_model(session: Session, model: str, *, skip: Sequence[str] = ()) -> No
     """Before acting on MODEL: every row it owns is what its signed events say (StateForged)."""
     p = _signed_events(session, model)
     by_model = ("model = :m", {"m": model})
-    requests = sorted({int(str(k[0])) for k in p.table("promotion_requests")} | {0})
-    runs = sorted({int(str(k[0])) for k in p.table("validation_runs")} | {0})
+    requests = sorted({k[0] for k in p.table("promotion_requests") if isinstance(k[0], int)})
+    runs = sorted({k[0] for k in p.table("validation_runs") if isinstance(k[0], int)})
     scopes = {table: by_model for table in MODEL_TABLES}
     scopes["models"] = ("name = :m", {"m": model})
     scopes["approvals"] = (
         "request_id IN (SELECT id FROM promotion_requests WHERE model = :m) "
-        f"OR request_id IN ({', '.join(map(str, requests))})",
+        f"OR request_id IN ({', '.join(map(str, [0, *requests]))})",
         {"m": model},
     )
     scopes["validation_checks"] = (
         "run_id IN (SELECT id FROM validation_runs WHERE model = :m) "
-        f"OR run_id IN ({', '.join(map(str, runs))})",
+        f"OR run_id IN ({', '.join(map(str, [0, *runs]))})",
         {"m": model},
     )
     tables = [t for t in MODEL_TABLES if t not in skip]
