@@ -150,6 +150,7 @@ def test_a_forged_request_status(served: Team, signoff: Runner) -> None:
         f"UPDATE promotion_requests SET status = 'open', closed_at = NULL WHERE id = {view.id}",
     )
     verify_names(signoff, served, "promotion_requests", str(view.id), "status")
+    refused(signoff, served, "approve", str(view.id), "--comment", "ok", "--as", "rosa")
     refused(signoff, served, "promote", str(view.id), "--as", "rel")
 
 
