@@ -16,8 +16,9 @@ from console.identity.users import revoke_user
 from console.monitoring.record import record_windows
 from console.monitoring.windows import Crossing, WindowResult
 from console.registry.cards import set_card_fields
+from console.release.decisions import decide
 from console.release.deployments import promote
-from console.release.requests import decide, request_promotion, withdraw
+from console.release.requests import request_promotion, withdraw
 from console.store.db import Store
 from tests.conftest import Runner, Team, make_team, store_fingerprint
 from tests.workflow_helpers import record_validation, register_versions, use_policy
