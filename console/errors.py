@@ -12,6 +12,7 @@ __all__ = [
     "NotFound",
     "Refused",
     "SignoffError",
+    "StateForged",
     "StoreBusy",
     "StoreError",
 ]
@@ -39,3 +40,7 @@ class CheckFailed(SignoffError):
 
 class IntegrityError(CheckFailed):
     """Stored content does not match its digest or signature (exit 1)."""
+
+
+class StateForged(CheckFailed):
+    """A stored row differs from what the signed log proves: refused before acting (exit 1)."""

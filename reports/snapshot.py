@@ -18,12 +18,17 @@ from audit.chain import KeyHistory, verify_records
 from audit.merkle import root_from_leaf_hashes
 from audit.note import format_checkpoint
 from console.auditing.log import iter_records, log_size
-from console.errors import BadInput, NotFound
-from console.release.evidence import ValidationView
-from console.release.history import DeploymentView
-from console.release.serving import serving_version
-from console.store.db import Store
-from reports.snapshot_entries import (
+from console.auditing.replay import (
+    cards_from,
+    checkpoint_from,
+    decisions_from,
+    models_from,
+    packages_from,
+    policy_from,
+    requests_from,
+    stages_from,
+)
+from console.auditing.replay_entries import (
     CardValue,
     CheckpointEntry,
     DatasetEntry,
@@ -36,18 +41,14 @@ from reports.snapshot_entries import (
     RequestEntry,
     StageState,
     VersionEntry,
+    to_event,
 )
-from reports.snapshot_replay import (
-    cards_from,
-    checkpoint_from,
-    decisions_from,
-    models_from,
-    packages_from,
-    policy_from,
-    requests_from,
-    stages_from,
-)
-from reports.snapshot_rows import dataset_entry, read_rows, read_text, to_event, version_entry
+from console.errors import BadInput, NotFound
+from console.release.evidence import ValidationView
+from console.release.history import DeploymentView
+from console.release.serving import serving_version
+from console.store.db import Store
+from reports.snapshot_rows import dataset_entry, read_rows, read_text, version_entry
 
 Progress = Callable[[str, float], None]
 

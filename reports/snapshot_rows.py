@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from audit.entry import EventRecord
+from console.auditing.replay_entries import DatasetEntry, Event, VersionEntry
 from console.release.evidence import ApprovalView, ValidationView, approvals_for, validation_view
 from console.release.history import DeploymentView
 from console.store.models import (
@@ -21,7 +21,6 @@ from console.store.models import (
     UserKey,
     ValidationRun,
 )
-from reports.snapshot_entries import DatasetEntry, Event, VersionEntry
 
 
 def read_text(path: Path) -> str | None:
@@ -29,23 +28,6 @@ def read_text(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def to_event(record: EventRecord) -> Event:
-    try:
-        payload = json.loads(record.payload.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        payload = {}
-    return Event(
-        record.seq,
-        record.ts,
-        record.actor,
-        record.keyid,
-        record.action,
-        record.subject,
-        record.model,
-        payload if isinstance(payload, dict) else {},
-    )
 
 
 @dataclass

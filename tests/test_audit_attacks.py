@@ -188,7 +188,8 @@ def test_truncated_tail_is_caught_against_a_kept_checkpoint(
     con.execute("DELETE FROM audit_events WHERE seq >= ?", [size - 2])
     con.close()
     code, output = _verify(signoff, team)
-    assert code == 0, "a clean truncation is invisible without a checkpoint"
+    # Issue 13: the store's own latest checkpoint is honoured too (it was invisible before).
+    assert code == 1 and f"FAILED at sequence {size - 2}" in output and "truncated" in output
     code, output = _verify(signoff, team, "--checkpoint", kept_checkpoint)
     assert code == 1 and f"FAILED at sequence {size - 2}" in output and "truncated" in output
 

@@ -174,7 +174,17 @@ def test_regression_values_match_sklearn(demo: Path, signoff: Runner) -> None:
     assert checks["performance.r2"]["threshold"] == 0.3
 
 
-def test_the_run_is_recorded_with_its_report_and_event(demo: Path, signoff: Runner) -> None:
+@pytest.fixture
+def demo_as_built(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the demo store with its stages as the log says (the log verifies in full)."""
+    monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
+    return demo_home
+
+
+def test_the_run_is_recorded_with_its_report_and_event(
+    demo_as_built: Path, signoff: Runner
+) -> None:
+    demo = demo_as_built
     data = holdout(demo, "credit-risk", 1)
     result = validate(signoff, demo, "credit-risk:1", data, "default", "--json")
     assert result.exit_code == 0, result.output

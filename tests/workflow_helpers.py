@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from sklearn.linear_model import LogisticRegression
@@ -78,13 +79,32 @@ def record_validation(
             {"model": model, "version": version, "passed": passed, "run": run_id}
         )
         digest, _ = ArtifactStore(team.store.artifacts_dir).put_bytes(report)
+        now = team.store.clock()
+        checks = {
+            "performance.accuracy": "pass" if passed else "fail",
+            "champion.not_worse": champion,
+        }
         event = append_uncatalogued_event(
             session,
             team[actor],
             "validation.completed",
             f"{model}:{version}",
-            {"run": run_id, "report_sha256": digest, "passed": passed},
-            ts=team.store.clock(),
+            {
+                "run_id": run_id,
+                "model": model,
+                "version": version,
+                "dataset_sha256": "0" * 64,
+                "dataset_name": "holdout.csv",
+                "target": "malignant",
+                "sensitive": None,
+                "stage": None,
+                "report_sha256": digest,
+                "status": "pass" if passed else "fail",
+                "passed": passed,
+                "counts": dict(Counter(checks.values())),
+                "checks": checks,
+            },
+            ts=now,
             model=model,
         )
         session.add(
@@ -98,8 +118,8 @@ def record_validation(
                 status="pass" if passed else "fail",
                 passed=passed,
                 report_sha256=digest,
-                started_at=team.store.clock(),
-                finished_at=team.store.clock(),
+                started_at=now,
+                finished_at=now,
                 actor=actor,
                 event_seq=event.seq,
             )

@@ -155,11 +155,10 @@ _RECORD_COLUMNS = "seq, ts, actor, keyid, action, subject, model, payload, entry
 
 
 def iter_records(
-    session: Session, *, page: int = 20000, upto: int | None = None
+    session: Session, *, page: int = 20000, upto: int | None = None, after: int = -1
 ) -> Iterator[EventRecord]:
-    """Every event in sequence order, read in keyset pages so memory stays flat."""
+    """Every event (after seq `after`) in sequence order, in keyset pages so memory stays flat."""
     connection = session.connection()
-    after = -1
     while True:
         query = f"SELECT {_RECORD_COLUMNS} FROM audit_events WHERE seq > :after"
         params: dict[str, int] = {"after": after, "page": page}

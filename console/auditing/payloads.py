@@ -117,6 +117,7 @@ class ValidationCompleted(TypedDict):
     passed: bool
     counts: dict[str, int]  # number of checks per status: pass, warn, fail, info
     failed: list[str]  # names of the failed checks
+    checks: dict[str, str]  # each check's status, so the log proves what the run's rows say
 
 
 class PackageBuilt(TypedDict):

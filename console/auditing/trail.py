@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import col, select
@@ -22,6 +22,7 @@ from audit.keys import Signer
 from audit.note import NoteError
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event, iter_records, log_size
+from console.auditing.state_check import Difference, state_differences
 from console.errors import BadInput
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
@@ -38,14 +39,27 @@ class Verification:
     root_hex: str
     findings: list[Finding]
     checkpoint_checked: bool
+    differences: list[Difference] = field(default_factory=list)  # tables against the log
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return not self.findings and not self.differences
 
     @property
     def first(self) -> Finding | None:
         return first_finding(self.findings)
+
+    def failure_line(self) -> str:
+        """The first failure in one line: a bad event, a checkpoint, or a table that differs."""
+        first = self.first
+        if first is not None:
+            where = f"sequence {first.seq}" if first.seq >= 0 else "checkpoint"
+            return f"FAILED at {where}: {first.reason}"
+        if self.differences:
+            more = len(self.differences) - 1
+            extra = f" ({more} more difference(s); --json lists all)" if more else ""
+            return f"FAILED: the store differs from its log: {self.differences[0].line()}{extra}"
+        return ""
 
     def as_dict(self) -> dict[str, object]:
         first = self.first
@@ -56,6 +70,7 @@ class Verification:
             "checkpoint_checked": self.checkpoint_checked,
             "first_bad_seq": first.seq if first else None,
             "reason": first.reason if first else None,
+            "differences": [d.as_dict() for d in self.differences],
         }
 
 
@@ -74,11 +89,15 @@ def verify_store(
     step = (lambda done: progress(done, total)) if progress else None
     result = verify_records(records, workers=workers, progress=step, expected_total=total)
     findings = list(result.findings)
-    if checkpoint_note is not None:
-        finding = checkpoints.check_extension(result, checkpoint_note)
-        if finding is not None:
+    own = latest_checkpoint(store)  # a log cut below a checkpoint the store issued is a rollback
+    for note in (checkpoint_note, own.note if own else None):
+        finding = checkpoints.check_extension(result, note) if note is not None else None
+        if finding is not None and finding not in findings:
             findings.append(finding)
-    return Verification(result.size, result.root.hex(), findings, checkpoint_note is not None)
+    differences = state_differences(store, records) if result.ok else []
+    return Verification(
+        result.size, result.root.hex(), findings, checkpoint_note is not None, differences
+    )
 
 
 def _verified_log(store: Store) -> VerifyResult:

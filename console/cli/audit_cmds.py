@@ -24,9 +24,11 @@ def audit() -> None:
 )
 @common(json_output=True)
 def verify(checkpoint: Path | None, **kwargs: Any) -> None:
-    """Recompute every hash, the chain and the Merkle root, and verify every signature.
+    """Recompute every hash, the chain and the Merkle root, and verify every signature;
+    then replay the log and compare every derived table with it, row by row.
 
-    Exit 0 when all holds, 1 with the first bad sequence number and the reason.
+    Exit 0 when all holds, 1 with the first bad sequence number and the reason, or the first
+    table, key and field that differs from the log (--json lists every difference).
 
     \b
     Example:
@@ -55,12 +57,12 @@ def verify(checkpoint: Path | None, **kwargs: Any) -> None:
         print_json(result.as_dict())
     elif result.ok:
         extra = " and extends the checkpoint" if note else ""
-        click.echo(f"OK: {result.size} events verified{extra}; root {result.root_hex}")
+        click.echo(
+            f"OK: {result.size} events verified{extra}, every derived table matches them; "
+            f"root {result.root_hex}"
+        )
     else:
-        first = result.first
-        assert first is not None
-        where = f"sequence {first.seq}" if first.seq >= 0 else "checkpoint"
-        click.echo(f"FAILED at {where}: {first.reason}")
+        click.echo(result.failure_line())
     if not result.ok:
         raise SystemExit(1)
 

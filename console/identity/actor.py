@@ -95,6 +95,9 @@ def require_actor(
 
     `roles` instead names the roles the policy grants a right to (break-glass rollback).
     """
+    from console.auditing.state_check import prove_user
+
+    prove_user(session, signer.name)  # the users and user_keys rows read below are the log's
     user = session.get(User, signer.name)
     if user is None:
         raise NotFound(f"no user {signer.name!r} in this store")

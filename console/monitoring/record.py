@@ -18,6 +18,7 @@ from audit.canonical import canonical_json
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
+from console.auditing.state_check import prove_model
 from console.errors import BadInput, NotFound, Refused
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
@@ -203,6 +204,7 @@ def resolve_alert(store: Store, signer: Signer, alert_id: int, reason: str) -> A
         row = session.get(MonitoringAlert, alert_id)
         if row is None:
             raise NotFound(f"no alert {alert_id}; see `signoff monitor alerts`")
+        prove_model(session, row.model)  # the alert's state is the log's, not an edit
         if row.status == RESOLVED:
             raise Refused(f"alert {alert_id} was resolved by {row.resolved_by} already")
         now = store.clock()

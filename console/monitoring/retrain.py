@@ -27,6 +27,7 @@ from sqlmodel import select
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
+from console.auditing.state_check import prove_model
 from console.errors import BadInput, NotFound, SignoffError
 from console.files import input_sha256
 from console.identity.actor import require_actor
@@ -210,6 +211,7 @@ def retrain(
         raise NotFound(f"model {model!r} has no versions to retrain")
     with store.session() as session:
         require_actor(session, signer, Permission.RETRAIN)  # refuse before any heavy work
+        prove_model(session, model)  # the serving version, its runs and the open job
     parent, job_id = _parent(store, view, from_version)
     source = f"{model}:{parent.number}"
     features = [str(c["name"]) for c in parent.input_schema]

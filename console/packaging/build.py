@@ -10,6 +10,7 @@ from audit.dsse import sign_envelope, statement
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
+from console.auditing.state_check import prove_model
 from console.errors import IntegrityError
 from console.files import check_output, publish, write_temp
 from console.identity.actor import require_actor
@@ -61,6 +62,7 @@ def build_package(
     view = get_version(store, model, version)
     with store.session() as session:
         require_actor(session, signer, Permission.PACKAGE)
+        prove_model(session, model)  # stages, validation and decisions the attestation states
     target = output if output is not None else Path(default_package_name(model, version))
     check_output(target, example="model-v1.tar.gz")
 

@@ -37,6 +37,7 @@ from sqlmodel import Session, col, select
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
+from console.auditing.state_check import prove_model
 from console.errors import BadInput
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
@@ -177,6 +178,7 @@ def set_card_fields(
     get_version(store, model, version)  # NotFound for an unknown model or version
     with store.session() as session:
         require_actor(session, signer, Permission.EDIT_CARD)
+        prove_model(session, model)  # the fields this edit replaces are the log's
         stored = {
             row.field: row
             for row in session.exec(

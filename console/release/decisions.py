@@ -37,8 +37,11 @@ def decide(
     if not comment.strip():
         raise BadInput(f"a decision needs --comment saying why you {decision}")
     policy = load_policy(store)
+    from console.auditing.state_check import prove_model  # it imports this module
+
     with store.session() as session:
         row = load_request(session, request_id)
+        prove_model(session, row.model)  # the request's status and earlier decisions
         stage = policy.stage(row.stage)
         actor = require_actor(session, signer)
         now = event_time(session, store.clock())

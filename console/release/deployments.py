@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
+from console.auditing.state_check import prove_model
 from console.errors import BadInput, IntegrityError, NotFound, Refused
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
@@ -123,6 +124,7 @@ def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
     with store.session() as session:
         require_actor(session, signer, Permission.PROMOTE)
         row = load_request(session, request_id)
+        prove_model(session, row.model)  # request status, decisions, signatures, roles, stages
         view = request_view(store, session, policy, row)
         if view.status != OPEN:
             raise Refused(f"request {request_id} is {view.status}; only open requests can execute")
@@ -201,6 +203,7 @@ def canary_step(store: Store, signer: Signer, model: str, stage: str) -> StageCh
     load_policy(store).stage(stage)
     with store.session() as session:
         require_actor(session, signer, Permission.PROMOTE)
+        prove_model(session, model)  # the canary's share and step, its request, the holder
         assignment = _running_canary(session, model, stage)
         version = assignment.canary_version
         assert version is not None
@@ -248,6 +251,7 @@ def canary_abort(store: Store, signer: Signer, model: str, stage: str, reason: s
     load_policy(store).stage(stage)
     with store.session() as session:
         require_actor(session, signer, Permission.PROMOTE)
+        prove_model(session, model)  # the canary's share and step, its request, the holder
         assignment = _running_canary(session, model, stage)
         version = assignment.canary_version
         assert version is not None
@@ -307,6 +311,7 @@ def rollback(
     check_model_name(model)
     with store.session() as session:
         require_actor(session, signer, roles=policy.break_glass_roles)
+        prove_model(session, model)  # the holder and the previous holders rolled back to
         if session.get(RegisteredModel, model) is None:
             raise NotFound(f"no model {model!r} in this store")
         assignment = session.get(StageAssignment, (model, stage))

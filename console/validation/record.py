@@ -133,6 +133,7 @@ def record_run(
                         "passed": status != FAIL,
                         "counts": summary["counts"],
                         "failed": summary["failed"],
+                        "checks": {c.name: c.status for c in checks},  # what the rows must say
                     }
                 ),
                 ts=now,

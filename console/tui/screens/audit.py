@@ -311,11 +311,9 @@ class AuditScreen(SignoffScreen):
             verdict = f"OK: {result.size} events verified; root {result.root_hex[:16]}…"
             detail = f"root {result.root_hex}"
         else:
-            first = result.first
-            assert first is not None
-            where = f"sequence {first.seq}" if first.seq >= 0 else "checkpoint"
-            verdict = f"FAILED at {where}: {first.reason}"
-            detail = f"{len(result.findings)} finding(s); the first one is shown"
+            verdict = result.failure_line()
+            count = len(result.findings) + len(result.differences)
+            detail = f"{count} finding(s); the first one is shown"
         self.post_message(VerificationFinished(result.ok, verdict, detail))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

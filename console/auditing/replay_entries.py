@@ -1,9 +1,11 @@
-"""What a report snapshot holds: plain frozen records of the store at log size N."""
+"""What a replay of the log yields: plain frozen records of the store at log size N."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+from audit.entry import EventRecord
 from console.release.evidence import ApprovalView
 from console.release.policy import Policy
 
@@ -111,6 +113,17 @@ class StageState:
     version: int | None
     canary_version: int | None
     canary_share: int | None
+    canary_step: int | None = None  # index in the request's canary plan
+    updated_at: str = ""  # the time of the last stage change
+
+
+@dataclass(frozen=True)
+class RequestState:
+    """A request's status as its events left it (expiry is read-time, not an event)."""
+
+    status: str
+    closed_at: str | None
+    closed_by: str | None
 
 
 @dataclass(frozen=True)
@@ -177,3 +190,20 @@ class KeyEntry:
     role: str
     valid_from: int
     revoked_at: int | None
+
+
+def to_event(record: EventRecord) -> Event:
+    try:
+        payload = json.loads(record.payload.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        payload = {}
+    return Event(
+        record.seq,
+        record.ts,
+        record.actor,
+        record.keyid,
+        record.action,
+        record.subject,
+        record.model,
+        payload if isinstance(payload, dict) else {},
+    )

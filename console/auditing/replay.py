@@ -15,12 +15,7 @@ from audit.keys import keyid as keyid_of
 from audit.keys import load_public_pem, public_from_raw
 from audit.merkle import root_from_leaf_hashes
 from audit.note import NoteError
-from console.errors import BadInput
-from console.release.decisions import DECISION_DOMAIN
-from console.release.evidence import ApprovalView
-from console.release.policy import default_policy_text, parse_policy
-from console.store.models import Checkpoint, PromotionRequest
-from reports.snapshot_entries import (
+from console.auditing.replay_entries import (
     CardValue,
     CheckpointEntry,
     DecisionEntry,
@@ -29,8 +24,14 @@ from reports.snapshot_entries import (
     PackageEntry,
     PolicyState,
     RequestEntry,
+    RequestState,
     StageState,
 )
+from console.errors import BadInput
+from console.release.decisions import DECISION_DOMAIN
+from console.release.evidence import ApprovalView
+from console.release.policy import default_policy_text, parse_policy
+from console.store.models import Checkpoint, PromotionRequest
 
 
 def models_from(events: list[Event]) -> dict[str, ModelEntry]:
@@ -131,28 +132,41 @@ def _request_id(event: Event) -> int | None:
     return None
 
 
+def request_states_from(events: list[Event]) -> dict[int, RequestState]:
+    """Each request's status, from its own events and the stage changes that close it."""
+    states: dict[int, RequestState] = {}
+    subjects: dict[int, tuple[object, object, object]] = {}
+    for e in events:
+        number = _request_id(e)
+        if e.action == "promotion.requested" and number is not None:
+            states[number] = RequestState("open", None, None)
+            p = e.payload
+            subjects[number] = (p.get("model"), p.get("stage"), p.get("version"))
+        elif e.action in _CLOSING and number is not None:
+            status = _CLOSING[e.action]
+            closed = status != "canary"
+            states[number] = RequestState(
+                status, e.ts if closed else None, e.actor if closed else None
+            )
+        elif e.action == "rollback.executed" and e.payload.get("aborted_canary") is not None:
+            aborted = (e.payload.get("model"), e.payload.get("stage"), e.payload["aborted_canary"])
+            for number, state in states.items():
+                if state.status == "canary" and subjects.get(number) == aborted:
+                    states[number] = RequestState("aborted", e.ts, e.actor)
+    return states
+
+
 def requests_from(
     rows: list[PromotionRequest], events: list[Event], now: str
 ) -> dict[int, RequestEntry]:
-    status: dict[int, str] = {}
+    states = request_states_from(events)
+    status = {number: state.status for number, state in states.items()}
     gates: dict[int, list[dict[str, object]]] = {}
     for e in events:
         number = _request_id(e)
         if e.action == "promotion.requested" and number is not None:
-            status[number] = "open"
             raw = e.payload.get("gates")
             gates[number] = [g for g in raw if isinstance(g, dict)] if isinstance(raw, list) else []
-        elif e.action in _CLOSING and number is not None:
-            status[number] = _CLOSING[e.action]
-        elif e.action == "rollback.executed" and e.payload.get("aborted_canary") is not None:
-            for row in rows:
-                if (
-                    status.get(row.id) == "canary"
-                    and row.model == e.payload.get("model")
-                    and row.stage == e.payload.get("stage")
-                    and row.version == e.payload.get("aborted_canary")
-                ):
-                    status[row.id] = "aborted"
     found: dict[int, RequestEntry] = {}
     for row in rows:
         state = status.get(row.id, "open")
@@ -199,11 +213,14 @@ def stages_from(events: list[Event]) -> dict[tuple[str, str], StageState]:
         percent = share if isinstance(share, int) else None
         now = state.get((model, stage), StageState(model, stage, None, None, None))
         if e.action in ("promotion.executed", "canary.completed", "rollback.executed"):
-            now = StageState(model, stage, number, None, None)
-        elif e.action in ("canary.started", "canary.step"):
-            now = StageState(model, stage, now.version, number, percent)
+            now = StageState(model, stage, number, None, None, None, e.ts)
+        elif e.action == "canary.started":
+            now = StageState(model, stage, now.version, number, percent, 0, e.ts)
+        elif e.action == "canary.step":
+            step = (now.canary_step or 0) + 1
+            now = StageState(model, stage, now.version, number, percent, step, e.ts)
         else:
-            now = StageState(model, stage, now.version, None, None)
+            now = StageState(model, stage, now.version, None, None, None, e.ts)
         state[(model, stage)] = now
     return state
 
