@@ -4,19 +4,15 @@
 so the three formats always say the same thing. Nothing here reads the clock: every date is
 one the store recorded, and the same store state always gives the same card.
 
-What the card reads from a validation run (`console.release.evidence.latest_validation`):
+What the card reads from a validation run (`console.release.evidence.latest_validation`), each
+check's detail through `console.validation.details.details_of`:
 
-- **Metrics** are its checks of category `performance` that carry a value. The metric's name is
-  `detail["metric"]` when present, else the check name without its category prefix
-  (`performance.roc_auc` -> `roc_auc`). A confidence interval is read from the first of
-  `detail["ci"]`, `["ci95"]`, `["interval"]`, `["confidence_interval"]` that is `[lower, upper]`
-  or `{"lower", "upper"}` (also `low`/`high`, `lower_bound`/`upper_bound`), else from
-  `detail["ci_lower"]`/`["ci_upper"]`; its level from `detail["ci_level"]` (e.g. 0.95). The
-  threshold's direction is `detail["rule"]` (`>=` or `<=`).
-- **Quantitative analyses** are its checks of category `fairness`. Per-group results are read
-  from `detail["groups"]` (or `["by_group"]`, `["per_group"]`), either `{group: {metric: value}}`,
-  `{group: value}` (the check's own metric), or `[{"group": name, metric: value, …}]`; the
-  attribute from `detail["attribute"]`, else the run's sensitive column.
+- **Metrics** are its checks of category `performance` that carry a value, named by the check
+  (`performance.roc_auc` -> `roc_auc`) unless the detail names another metric, with the
+  detail's confidence interval and rule (`>=` or `<=`).
+- **Quantitative analyses** are its checks of category `fairness`: the per-group table of
+  `fairness.groups`, and each parity check with the rate of every compared group; the attribute
+  is the detail's column, else the run's sensitive column.
 
 Without a validation run the card shows the training metrics recorded at registration, and
 says that they are in-sample.
@@ -34,6 +30,8 @@ from console.registry.views import VersionView, get_dataset, get_model
 from console.release.evidence import CheckView, ValidationView, latest_validation, model_approvals
 from console.release.history import history
 from console.store.db import Store
+from console.validation.details import FairnessGap, GroupResults, MetricEstimate, details_of
+from console.validation.metrics import PARITY_RATES
 
 NOT_PROVIDED = "Not provided — to be filled by the model owner"
 PROFILE_COLUMNS_SHOWN = 40
@@ -369,53 +367,31 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-_INTERVAL_KEYS = ("ci95", "ci", "interval", "confidence_interval")
-_BOUND_KEYS = (("lower", "upper"), ("low", "high"), ("lower_bound", "upper_bound"))
-
-
-def _interval(detail: dict[str, object]) -> tuple[float | None, float | None, float | None]:
+def _interval(check: CheckView) -> tuple[float | None, float | None, float | None]:
     """(lower, upper, level) of the check's confidence interval, when it recorded one."""
-    level = _number(detail.get("ci_level"))
-    for key in _INTERVAL_KEYS:
-        found = detail.get(key)
-        if level is None and key == "ci95" and found is not None:
-            level = 0.95
-        if isinstance(found, list) and len(found) == 2:
-            return _number(found[0]), _number(found[1]), level
-        if isinstance(found, dict):
-            for low, high in _BOUND_KEYS:
-                if low in found or high in found:
-                    return _number(found.get(low)), _number(found.get(high)), level
-    for low, high in (("ci_lower", "ci_upper"), ("ci_low", "ci_high")):
-        if low in detail or high in detail:
-            return _number(detail.get(low)), _number(detail.get(high)), level
-    return None, None, None
+    found = details_of(check).confidence_interval()
+    return (found.low, found.high, found.level) if found is not None else (None, None, None)
 
 
 def metric_name(check: CheckView) -> str:
-    """`detail["metric"]` when set, else the check's name without its category prefix."""
-    metric = check.detail.get("metric")
-    if isinstance(metric, str) and metric:
-        return metric
+    """The metric the detail names, else the check's name without its category prefix."""
+    detail = details_of(check)
+    if isinstance(detail, MetricEstimate) and detail.metric:
+        return detail.metric
     prefix = f"{check.category}."
     return check.name[len(prefix) :] if check.name.startswith(prefix) else check.name
 
 
-def _rule(detail: dict[str, object]) -> str | None:
-    rule = detail.get("rule")
-    return rule if rule in (">=", "<=") else None
-
-
 def _metric_row(check: CheckView) -> MetricRow:
-    lower, upper, level = _interval(check.detail)
+    lower, upper, level = _interval(check)
     return MetricRow(
         name=metric_name(check),
         value=_number(check.value),
         lower=lower,
         upper=upper,
-        level=level if lower is not None or upper is not None else None,
+        level=level,
         threshold=_number(check.threshold),
-        rule=_rule(check.detail),
+        rule=details_of(check).rule,
         status=check.status,
         check=check.name,
     )
@@ -513,47 +489,15 @@ def _evaluation_data(store: Store, run: ValidationView) -> DatasetSummary:
 # ---- validation --------------------------------------------------------------------------------
 
 
-# A rate-comparing check lists one rate per group under `rates`; this names that column.
-RATE_NAMES = {"demographic_parity": "selection_rate", "equal_opportunity": "tpr"}
-GroupValue = int | float | None
-
-
-def _group_value(value: object) -> tuple[bool, GroupValue]:
-    """(keep, value): numbers and None are results; flags and text are not."""
-    if value is None:
-        return True, None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False, None
-    return True, value if isinstance(value, int) else _number(value)
-
-
-def _group_values(values: dict[str, object]) -> dict[str, GroupValue]:
-    out: dict[str, GroupValue] = {}
-    for key, value in values.items():
-        keep, number = _group_value(value)
-        if keep:
-            out[str(key)] = number
-    return out
-
-
-def _groups(detail: dict[str, object], metric: str) -> list[GroupResult]:
-    raw = next((detail[k] for k in ("groups", "by_group", "per_group") if k in detail), None)
+def _groups(check: CheckView, metric: str) -> list[GroupResult]:
+    """The per-group table of a fairness check: outcomes per group, or one rate per group."""
+    detail = details_of(check)
     found: list[GroupResult] = []
-    if isinstance(raw, dict):
-        for group, values in raw.items():
-            if isinstance(values, dict):
-                found.append(GroupResult(str(group), _group_values(values)))
-            else:
-                found.append(GroupResult(str(group), _group_values({metric: values})))
-    elif isinstance(raw, list):
-        for item in raw:
-            if isinstance(item, dict) and "group" in item:
-                rest = {k: v for k, v in item.items() if k != "group"}
-                found.append(GroupResult(str(item["group"]), _group_values(rest)))
-    rates = detail.get("rates")
-    if not found and isinstance(rates, dict):
-        column = RATE_NAMES.get(metric, "rate")
-        found = [GroupResult(str(g), _group_values({column: v})) for g, v in rates.items()]
+    if isinstance(detail, GroupResults):
+        found = [GroupResult(g, outcome.values()) for g, outcome in detail.groups.items()]
+    elif isinstance(detail, FairnessGap) and detail.rates is not None:
+        column = PARITY_RATES.get(metric, "rate")
+        found = [GroupResult(g, {column: rate}) for g, rate in detail.rates.items()]
     return sorted(found, key=lambda g: g.group)
 
 
@@ -571,9 +515,11 @@ def _fairness(run: ValidationView) -> list[FairnessAnalysis]:
     checks = sorted(run.by_category("fairness"), key=lambda c: metric_name(c) != "groups")
     for check in checks:
         metric = metric_name(check)
-        groups = _groups(check.detail, metric)
-        attribute = check.detail.get("attribute") or check.detail.get("column") or run.sensitive
-        lower, upper, level = _interval(check.detail)
+        groups = _groups(check, metric)
+        detail = details_of(check)
+        column = detail.column if isinstance(detail, GroupResults | FairnessGap) else None
+        attribute = column or run.sensitive
+        lower, upper, level = _interval(check)
         analyses.append(
             FairnessAnalysis(
                 check=check.name,
@@ -585,8 +531,8 @@ def _fairness(run: ValidationView) -> list[FairnessAnalysis]:
                 upper=upper,
                 level=level,
                 threshold=_number(check.threshold),
-                rule=_rule(check.detail),
-                note=str(check.detail.get("value_is") or ""),
+                rule=detail.rule,
+                note=(detail.value_is or "") if isinstance(detail, GroupResults) else "",
                 metrics=_columns(groups),
                 groups=groups,
             )
@@ -627,7 +573,7 @@ def _validation(run: ValidationView) -> ValidationSummary:
                 c.status,
                 _number(c.value),
                 _number(c.threshold),
-                _rule(c.detail),
+                details_of(c).rule,
             )
             for c in run.checks
         ],
