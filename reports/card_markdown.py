@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 
-from reports.card_data import NOT_PROVIDED, CardData, DatasetSummary, FairnessAnalysis, MetricRow
+from reports.card_model import NOT_PROVIDED, CardData, DatasetSummary, FairnessAnalysis, MetricRow
 
 YamlValue = str | int | float | bool | None | list["YamlValue"] | dict[str, "YamlValue"]
 

@@ -13,7 +13,7 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reports.card_data import NOT_PROVIDED, CardData
+from reports.card_model import NOT_PROVIDED, CardData
 from reports.card_markdown import (
     analysis_heading,
     analysis_line,
