@@ -13,7 +13,6 @@ from console.release.evidence import CheckView, latest_validation
 from console.store.db import Store
 from console.validation.check_detail import CheckDetail, Interval
 from console.validation.details import (
-    ChampionComparison,
     ConfusionMatrix,
     FairnessGap,
     GroupResults,
@@ -22,6 +21,7 @@ from console.validation.details import (
     details_of,
 )
 from console.validation.metrics import improves, lower_is_better
+from console.validation.run_details import ChampionComparison
 from console.validation.thresholds import DEFAULTS
 from fixtures.demo import DEMO_PASSPHRASE
 from tests.conftest import Runner

@@ -32,9 +32,9 @@ from console.validation.bootstrap import (
     r2_of,
 )
 from console.validation.checks import FAIL, INFO, PASS, WARN, Check
-from console.validation.details import ChampionComparison, MetricDelta
 from console.validation.performance import codes, positive_scores
 from console.validation.prediction import Predictions, predict
+from console.validation.run_details import ChampionComparison, MetricDelta
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from console.validation.checks import PASS, WARN, Check
-from console.validation.details import LatencyTiming, Percentiles
+from console.validation.run_details import LatencyTiming, Percentiles
 
 BATCH_ROWS = 1_000
 CALLS = 30

@@ -13,7 +13,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from console.errors import BadInput
-from console.validation.details import PredictionDigest
+from console.validation.run_details import PredictionDigest
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import pandas as pd
 from console.registry.views import VersionView, load_version_estimator
 from console.store.db import Store
 from console.validation.checks import FAIL, PASS, Check
-from console.validation.details import ReproducibilityRecord
 from console.validation.prediction import Predictions, predict
+from console.validation.run_details import ReproducibilityRecord
 
 PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy", "skops", "duckdb", "pyarrow", "joblib")
 

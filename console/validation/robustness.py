@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from console.validation.checks import Check, at_most
-from console.validation.details import Perturbation
 from console.validation.prediction import Predictions, predict
 from console.validation.reference import ProfiledColumn
+from console.validation.run_details import Perturbation
 
 NOISE_SCALE = 0.01
 MAX_ROWS = 100_000
