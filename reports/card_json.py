@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from reports.card_data import CardData, DatasetSummary, FairnessAnalysis, MetricRow
+from reports.card_model import CardData, DatasetSummary, FairnessAnalysis, MetricRow
 
 SCHEMA_VERSION = "0.0.1"
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]

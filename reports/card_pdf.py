@@ -13,23 +13,17 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reports.card_data import NOT_PROVIDED, CardData
-from reports.card_markdown import (
-    analysis_heading,
-    analysis_line,
-    completeness_line,
-    dataset_rows,
-    details_rows,
-    evaluation_factors_text,
-    group_value,
-    interval,
-    metrics_intro,
-    number,
-    plain_value,
-    quantitative_none,
-    threshold,
-    validation_line,
-    when,
+from reports.card_model import NOT_PROVIDED, CardData
+from reports.card_sections import (
+    Block,
+    Bullets,
+    CardOutline,
+    Facts,
+    Paragraph,
+    Prose,
+    Subsection,
+    Table,
+    card_outline,
 )
 from reports.pdf_layout import MONO, drawable, mono_text, register_fonts
 from reports.pdf_layout import SANS as FONT
@@ -118,6 +112,7 @@ class _CardPdf:
 
     def __init__(self, card: CardData) -> None:
         self.card = card
+        self.outline: CardOutline = card_outline(card)
         self.s = _Styles()
         self.story: list[Any] = []
         from reportlab.lib.pagesizes import A4
@@ -209,259 +204,42 @@ class _CardPdf:
 
         self.story.append(Spacer(1, 6))
 
+    def bullets(self, items: list[str]) -> None:
+        from reportlab.platypus import Paragraph as Para
+
+        for item in items:
+            self.story.append(Para(markup(item), self.s.bullet, bulletText="•"))
+
     # -- the card --
 
     def build(self) -> list[Any]:
-        card = self.card
+        outline = self.outline
         self.para("MODEL CARD", self.s.kicker)
-        self.para(card.title, self.s.title)
-        if card.model_description:
-            self.para(card.model_description, self.s.lead)
-        self.facts(
-            [
-                ["Risk tier", card.risk_tier],
-                ["Owner", card.owner],
-                ["Stages", ", ".join(card.current_stages) or "none"],
-                ["Validation", validation_line(card)],
-                ["Card", completeness_line(card)],
-            ]
-        )
-        self.model_details()
-        self.intended_use()
-        self.factors()
-        self.metrics()
-        self.evaluation_data()
-        self.training_data()
-        self.quantitative_analyses()
-        self.heading("Ethical Considerations")
-        self.subheading("Risks")
-        self.prose(card.field_value("ethical_considerations.risks"))
-        self.subheading("Mitigations")
-        self.prose(card.field_value("ethical_considerations.mitigations"))
-        self.heading("Caveats and Recommendations")
-        self.prose(card.field_value("caveats_and_recommendations"))
-        self.governance()
+        self.para(outline.title, self.s.title)
+        if outline.description:
+            self.para(outline.description, self.s.lead)
+        self.facts([[label, value] for label, value in outline.summary])
+        for section in outline.sections:
+            self.heading(section.title)
+            for block in section.blocks:
+                self.block(block)
         return self.story
 
-    def model_details(self) -> None:
-        card = self.card
-        self.heading("Model Details")
-        self.facts(details_rows(card))
-        if card.hyperparameters:
-            self.subheading("Hyperparameters of the final estimator")
-            self.grid(
-                ["Parameter", "Value"],
-                [[k, plain_value(v)] for k, v in card.hyperparameters.items()],
-                [0.35, 0.65],
-            )
-
-    def intended_use(self) -> None:
-        card = self.card
-        self.heading("Intended Use")
-        if card.registered_intended_use:
-            self.para(f"Recorded at registration: {card.registered_intended_use}")
-        for name in (
-            "intended_use.primary_uses",
-            "intended_use.primary_users",
-            "intended_use.out_of_scope",
-        ):
-            self.subheading(card.human[name].title)
-            self.prose(card.field_value(name))
-
-    def factors(self) -> None:
-        self.heading("Factors")
-        self.subheading("Relevant factors")
-        self.prose(self.card.field_value("factors"))
-        self.subheading("Evaluation factors")
-        self.para(evaluation_factors_text(self.card))
-
-    def metrics(self) -> None:
-        card = self.card
-        self.heading("Metrics")
-        self.para(metrics_intro(card))
-        if card.metrics_source == "training":
-            self.grid(
-                ["Metric", "Value (in-sample)"],
-                [[m.name, number(m.value)] for m in card.metrics],
-                [0.5, 0.5],
-            )
-        elif card.metrics:
-            self.grid(
-                ["Metric", "Value", "Interval", "Threshold", "Status"],
-                [
-                    [
-                        m.name,
-                        number(m.value),
-                        interval(m),
-                        threshold(m.threshold, m.rule),
-                        m.status or "-",
-                    ]
-                    for m in card.metrics
-                ],
-                [0.28, 0.14, 0.28, 0.15, 0.15],
-            )
-        else:
-            self.para("The validation run recorded no performance metric.")
-
-    def evaluation_data(self) -> None:
-        card = self.card
-        self.heading("Evaluation Data")
-        if card.evaluation_data is None or card.validation is None:
-            self.para("None yet: the version has not been validated.")
-            return
-        self.facts(
-            [
-                *dataset_rows(card.evaluation_data),
-                ["Target", card.validation.target],
-                ["Sensitive attribute", card.validation.sensitive or "none named"],
-            ]
-        )
-
-    def training_data(self) -> None:
-        card = self.card
-        self.heading("Training Data")
-        self.facts([*dataset_rows(card.training_data), ["Target", card.target]])
-        if card.training_data.columns:
-            self.subheading("Profile of the training data")
-            self.grid(
-                ["Column", "Kind", "Type", "Nulls", "Summary"],
-                [
-                    [
-                        c.name,
-                        c.kind,
-                        c.dtype,
-                        "-" if c.null_rate is None else f"{c.null_rate:.1%}",
-                        c.summary,
-                    ]
-                    for c in card.training_data.columns
-                ],
-                [0.22, 0.12, 0.11, 0.08, 0.47],
-            )
-        if card.metrics_source == "validation" and card.training_metrics:
-            self.para(
-                "In-sample metrics at registration (on the training data): "
-                + ", ".join(f"{k} {v:.4f}" for k, v in card.training_metrics.items())
-                + "."
-            )
-
-    def quantitative_analyses(self) -> None:
-        card = self.card
-        self.heading("Quantitative Analyses")
-        if not card.fairness:
-            self.para(quantitative_none(card))
-        for analysis in card.fairness:
-            self.subheading(analysis_heading(analysis))
-            self.para(analysis_line(analysis))
-            if analysis.groups:
-                share = 0.75 / max(1, len(analysis.metrics))
-                self.grid(
-                    ["Group", *analysis.metrics],
-                    [
-                        [g.group, *(group_value(g.values.get(m)) for m in analysis.metrics)]
-                        for g in analysis.groups
-                    ],
-                    [0.25, *([share] * len(analysis.metrics))],
-                )
-
-    def governance(self) -> None:
-        card = self.card
-        self.heading("Governance Record")
-        self.subheading("Validation")
-        run = card.validation
-        if run is None:
-            self.para("No validation run yet.")
-        else:
-            self.facts(
-                [
-                    ["Run", run.run_id],
-                    ["Result", "passed" if run.passed else "did not pass"],
-                    ["Status", run.status],
-                    ["Stage thresholds", run.stage or "none"],
-                    ["Started", when(run.started_at)],
-                    ["Finished", when(run.finished_at)],
-                    ["Run by", run.actor],
-                    ["Report SHA-256", run.report_sha256],
-                    ["Audit event", run.event_seq],
-                    ["Checks", ", ".join(f"{n} {s}" for s, n in run.counts.items()) or "none"],
-                ]
-            )
-            if run.checks:
-                self.grid(
-                    ["Check", "Category", "Status", "Value", "Threshold"],
-                    [
-                        [
-                            c.name,
-                            c.category,
-                            c.status,
-                            number(c.value),
-                            threshold(c.threshold, c.rule),
-                        ]
-                        for c in run.checks
-                    ],
-                    [0.36, 0.18, 0.14, 0.16, 0.16],
-                )
-        self.subheading("Stage history")
-        if card.stage_history:
-            self.grid(
-                ["When", "Stage", "Change", "Version", "Replaced", "By", "Reason"],
-                [
-                    [
-                        when(s.occurred_at),
-                        s.stage,
-                        s.kind + (" (break-glass)" if s.break_glass else ""),
-                        s.version,
-                        s.replaced_version if s.replaced_version is not None else "-",
-                        s.actor,
-                        s.reason,
-                    ]
-                    for s in card.stage_history
-                ],
-                [0.2, 0.11, 0.15, 0.08, 0.09, 0.1, 0.27],
-            )
-        else:
-            self.para("This version has not been deployed to any stage.")
-        self.subheading("Approvals")
-        if card.approvals:
-            self.grid(
-                ["Request", "Reviewer", "Role", "Decision", "When", "Comment"],
-                [
-                    [
-                        a.request_id,
-                        a.approver,
-                        a.role,
-                        a.decision + (f" (void: {a.void_reason})" if a.void else ""),
-                        when(a.decided_at),
-                        a.comment,
-                    ]
-                    for a in card.approvals
-                ],
-                [0.09, 0.12, 0.13, 0.14, 0.2, 0.32],
-            )
-        else:
-            self.para("No approval decisions are recorded for this version.")
-        self.subheading("Card fields")
-        self.grid(
-            ["Field", "Last edited by", "When", "Audit event"],
-            [
-                [
-                    f.name,
-                    f.updated_by or "not filled",
-                    when(f.updated_at),
-                    f.event_seq if f.event_seq is not None else "-",
-                ]
-                for f in card.human.values()
-            ],
-            [0.4, 0.18, 0.27, 0.15],
-        )
-        self.subheading("Completeness")
-        if card.missing:
-            self.para("Still to be provided before the card is complete:")
-            for name in card.missing:
-                from reportlab.platypus import Paragraph
-
-                self.story.append(Paragraph(markup(f"`{name}`"), self.s.bullet, bulletText="•"))
-        else:
-            self.para("Every field is filled and the validation evidence is present.")
+    def block(self, block: Block | Subsection) -> None:
+        if isinstance(block, Subsection):
+            self.subheading(block.title)
+            for inner in block.blocks:
+                self.block(inner)
+        elif isinstance(block, Paragraph):
+            self.para(block.text)
+        elif isinstance(block, Prose):
+            self.prose(block.text)
+        elif isinstance(block, Facts):
+            self.facts(block.rows)
+        elif isinstance(block, Table):
+            self.grid(block.headers, block.rows, block.widths)
+        elif isinstance(block, Bullets):
+            self.bullets(block.items)
 
     def decorate(self, canvas: Any, doc: Any) -> None:
         """The footer of every page: what this is, the artifact it describes, the page."""

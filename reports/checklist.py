@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from console.registry.cards import FIELDS
+from console.validation.details import details_of
 from reports.framework_catalog import EVIDENCE_KINDS, Framework, FrameworkItem
 from reports.report_text import when
 from reports.snapshot import Snapshot
@@ -217,7 +218,7 @@ class _Finder:
         if run is None or check is None:
             return self.none(kind, "no champion comparison recorded")
         if check.status == "info":
-            note = check.detail.get("note", "no champion held the stage")
+            note = details_of(check).note or "no champion held the stage"
             return self.none(kind, f"run {run.id}: {note}")
         return self.ok(kind, f"run {run.id}: champion.not_worse {check.status}")
 

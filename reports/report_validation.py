@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from console.release.evidence import CheckView, ValidationView
+from console.validation.details import GroupResults, details_as, details_of
 from reports.charts import MetricBar, group_chart, metrics_chart, psi_chart
 from reports.pdf_layout import WARN_FILL, WIDTH, Story, status_cell
 from reports.report_model import ModelScope
@@ -16,7 +17,6 @@ def _metric_bars(run: ValidationView) -> list[MetricBar]:
         if value is None or not 0.0 <= value <= 1.0:
             continue
         low, high = _interval(check)
-        rule = check.detail.get("rule")
         bars.append(
             MetricBar(
                 check.name.removeprefix("performance."),
@@ -24,7 +24,7 @@ def _metric_bars(run: ValidationView) -> list[MetricBar]:
                 low,
                 high,
                 as_float(check.threshold),
-                rule if isinstance(rule, str) else None,
+                details_of(check).rule,
                 check.status,
             )
         )
@@ -32,10 +32,8 @@ def _metric_bars(run: ValidationView) -> list[MetricBar]:
 
 
 def _interval(check: CheckView) -> tuple[float | None, float | None]:
-    ci = check.detail.get("ci95")
-    if isinstance(ci, list) and len(ci) == 2:
-        return as_float(ci[0]), as_float(ci[1])
-    return None, None
+    ci = details_of(check).confidence_interval()
+    return (ci.low, ci.high) if ci is not None else (None, None)
 
 
 def validation_section(story: Story, scope: ModelScope) -> None:
@@ -91,7 +89,7 @@ def validation_section(story: Story, scope: ModelScope) -> None:
                     "{} to {}".format(*(number(v) for v in _interval(c)))
                     if _interval(c)[0] is not None
                     else "-",
-                    f"{c.detail.get('rule', '')} {number(as_float(c.threshold))}"
+                    f"{details_of(c).rule or ''} {number(as_float(c.threshold))}"
                     if c.threshold is not None
                     else "-",
                     status_cell(s, c.status),
@@ -120,15 +118,13 @@ def validation_section(story: Story, scope: ModelScope) -> None:
     if fairness:
         story.subheading(f"Fairness across groups of {run.sensitive or 'the sensitive attribute'}")
         groups_check = run.check("fairness.groups")
-        groups = groups_check.detail.get("groups") if groups_check else None
-        if isinstance(groups, dict) and groups:
-            names = sorted(str(g) for g in groups)
+        table = details_as(groups_check, GroupResults) if groups_check else None
+        groups = {g: outcome.values() for g, outcome in table.groups.items()} if table else {}
+        if groups:
+            names = sorted(groups)
             series = []
             for key, label in (("selection_rate", "selection rate"), ("tpr", "true-positive rate")):
-                values = [
-                    as_float(groups[g].get(key)) if isinstance(groups[g], dict) else None
-                    for g in names
-                ]
+                values = [as_float(groups[g].get(key)) for g in names]
                 if any(v is not None for v in values):
                     series.append((label, values))
             if series:
@@ -159,7 +155,7 @@ def validation_section(story: Story, scope: ModelScope) -> None:
                     else "-",
                     number(as_float(c.threshold)),
                     status_cell(s, c.status),
-                    str(c.detail.get("note", "")),
+                    details_of(c).note,
                 ]
                 for c in fairness
                 if c.name != "fairness.groups"
@@ -179,7 +175,7 @@ def validation_section(story: Story, scope: ModelScope) -> None:
                     status_cell(s, c.status),
                     number(as_float(c.value)),
                     number(as_float(c.threshold)),
-                    str(c.detail.get("note", "")),
+                    details_of(c).note,
                 ]
                 for c in others
             ],
@@ -188,8 +184,6 @@ def validation_section(story: Story, scope: ModelScope) -> None:
         )
 
 
-def _group_value(values: object, key: str) -> str:
-    if not isinstance(values, dict):
-        return "-"
+def _group_value(values: dict[str, int | float | None], key: str) -> str:
     value = as_float(values.get(key))
     return number(value) if value is not None else "-"

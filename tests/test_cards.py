@@ -35,7 +35,8 @@ from console.store.db import Store
 from console.store.models import AuditEvent, ValidationCheck, ValidationRun
 from fixtures.demo import DEMO_PASSPHRASE
 from fixtures.demo_cards import INCOMPLETE, LEFT_EMPTY, fill_demo_cards
-from reports.card_markdown import SECTIONS, yaml_document, yaml_scalar
+from reports.card_sections import SECTIONS
+from reports.card_yaml import yaml_document, yaml_scalar
 from tests.conftest import Runner, Team, make_team, one_line_error, store_fingerprint
 from tests.workflow_helpers import register_versions
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from console.cli.options import common, invocation, print_json, stage_progress, table
+from console.validation.details import details_of
 
 if TYPE_CHECKING:
     from console.release.evidence import CheckView, ValidationView
@@ -113,8 +114,7 @@ def _number(value: float | None) -> str:
 def _bound(check: CheckView) -> str:
     if check.threshold is None:
         return "-"
-    rule = check.detail.get("rule")
-    return f"{rule if rule in ('>=', '<=') else ''} {check.threshold:.4g}".strip()
+    return f"{details_of(check).rule or ''} {check.threshold:.4g}".strip()
 
 
 def _print_run(view: ValidationView) -> None:
@@ -133,7 +133,7 @@ def _print_run(view: ValidationView) -> None:
     )
     click.echo("")
     rows = [
-        [c.status, c.name, _number(c.value), _bound(c), str(c.detail.get("note", ""))[:72]]
+        [c.status, c.name, _number(c.value), _bound(c), details_of(c).note[:72]]
         for c in _ordered(view.checks)
     ]
     click.echo(table(rows, ["STATUS", "CHECK", "VALUE", "BOUND", "NOTE"]))

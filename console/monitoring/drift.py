@@ -25,8 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from console.analytics import Connection, double, ident, literal, parquet_source, rows
 from console.monitoring.class_labels import label_of
 from console.monitoring.drift_statistics import (
@@ -47,6 +45,7 @@ from console.monitoring.windows import Crossing, WindowResult, bucket_sql
 from console.registry.views import VersionView, get_dataset
 from console.release.evidence import latest_validation
 from console.store.db import Store
+from console.validation.details import ConfusionMatrix, details_as
 from console.validation.reference import (
     CategoryCounts,
     ColumnMeasure,
@@ -178,11 +177,11 @@ def prediction_reference(
     check = run.check("performance.confusion_matrix") if run is not None else None
     if run is None or check is None:
         return None, "no validation run to compare predictions with"
-    labels, matrix = check.detail.get("labels"), check.detail.get("matrix")
-    if not isinstance(labels, list) or not isinstance(matrix, list):
+    recorded = details_as(check, ConfusionMatrix)
+    predicted = recorded.predicted_counts() if recorded is not None else None
+    if predicted is None:
         return None, "the validation run recorded no confusion matrix"
-    predicted = np.asarray(matrix, dtype=np.float64).sum(axis=0)
-    frequencies = {label_of(lab): int(n) for lab, n in zip(labels, predicted, strict=True)}
+    frequencies = {label_of(label): n for label, n in predicted.items()}
     reference = ProfiledColumn(PREDICTION, "VARCHAR", "categorical", 0.0, frequencies=frequencies)
     return reference, f"predictions of validation run {run.id}"
 

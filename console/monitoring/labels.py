@@ -56,6 +56,7 @@ from console.release.evidence import latest_validation_in
 from console.store.db import Store
 from console.store.keys import next_id
 from console.store.models import OutcomeBatch
+from console.validation.details import ConfusionMatrix, details_as
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,9 @@ def known_classes(session: Session, model: ModelView) -> list[str] | None:
     for version in model.versions:
         run = latest_validation_in(session, model.name, version.number)
         check = run.check("performance.confusion_matrix") if run is not None else None
-        raw = check.detail.get("labels") if check is not None else None
-        if isinstance(raw, list):
-            labels.extend(label_of(v) for v in raw)
+        recorded = details_as(check, ConfusionMatrix) if check is not None else None
+        if recorded is not None:
+            labels.extend(label_of(v) for v in recorded.labels)
     return list(dict.fromkeys(labels)) or None
 
 

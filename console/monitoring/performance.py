@@ -46,6 +46,7 @@ from console.registry.views import VersionView
 from console.release.evidence import latest_validation
 from console.store.db import Store
 from console.validation.bootstrap import BootstrapPlan, Statistic, auc_of, mean_of, r2_of
+from console.validation.details import ConfusionMatrix, MetricEstimate, details_as, details_of
 
 OUTCOME_FILE = "_outcome_file"
 # Metrics where higher is better; a decay is the baseline minus the window's value.
@@ -98,18 +99,18 @@ def validation_baseline(store: Store, view: VersionView) -> Baseline:
         if check is None or check.value is None:
             continue
         metrics[name] = float(check.value)
-        ci = check.detail.get("ci95")
-        if isinstance(ci, list) and len(ci) == 2:
-            intervals[name] = [float(ci[0]), float(ci[1])]
+        ci = details_of(check).confidence_interval()
+        if ci is not None:
+            intervals[name] = [float(ci.low), float(ci.high)]
     positive: str | None = None
     precision = run.check("performance.precision")
+    estimate = details_as(precision, MetricEstimate) if precision is not None else None
     matrix = run.check("performance.confusion_matrix")
-    if precision is not None and "positive_label" in precision.detail:
-        positive = label_of(precision.detail["positive_label"])
-    elif matrix is not None and isinstance(matrix.detail.get("labels"), list):
-        labels = matrix.detail["labels"]
-        assert isinstance(labels, list)
-        positive = label_of(labels[-1]) if len(labels) == 2 else None
+    counts = details_as(matrix, ConfusionMatrix) if matrix is not None else None
+    if estimate is not None and estimate.positive_label is not None:
+        positive = label_of(estimate.positive_label)
+    elif counts is not None and counts.labels:
+        positive = label_of(counts.labels[-1]) if len(counts.labels) == 2 else None
     return Baseline(run.id, metrics, intervals, positive)
 
 

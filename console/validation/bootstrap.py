@@ -15,26 +15,18 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from console.validation.check_detail import LEVEL, Interval
+
 RESAMPLES = 200
 SEED = 20_240_611
 MAX_ROWS = 100_000
 # Index-matrix elements per chunk: bounds memory (a chunk of int64 indices is 32 MB).
 CHUNK_ELEMENTS = 4_000_000
-LEVEL = 0.95
 
 Indices = NDArray[np.intp]
 Floats = NDArray[np.float64]
 # A statistic maps a (resamples, rows) index matrix to one value per resample.
 Statistic = Callable[[Indices], Floats]
-
-
-@dataclass(frozen=True)
-class Interval:
-    low: float
-    high: float
-
-    def as_list(self) -> list[float]:
-        return [self.low, self.high]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ when the interval's lower bound is at least -champion_tolerance of that stage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from console.validation.bootstrap import (
 from console.validation.checks import FAIL, INFO, PASS, WARN, Check
 from console.validation.performance import codes, positive_scores
 from console.validation.prediction import Predictions, predict
+from console.validation.run_details import ChampionComparison, MetricDelta
 
 
 @dataclass(frozen=True)
@@ -80,13 +81,13 @@ def champion_check(
     data_name: str,
 ) -> Check:
     """champion.not_worse: info without a champion, else pass or fail on the paired interval."""
-    base: dict[str, object] = {"stage": target.stage, "tolerance": tolerance}
     if target.version is None:
-        return Check(
-            "champion.not_worse", "champion", INFO, None, None, {**base, "note": target.reason}
-        )
+        detail = ChampionComparison(stage=target.stage, tolerance=tolerance, note=target.reason)
+        return Check("champion.not_worse", "champion", INFO, None, None, detail)
     champion = get_version(store, challenger.model, target.version)
-    base["champion_version"] = champion.number
+    base = ChampionComparison(
+        stage=target.stage, tolerance=tolerance, champion_version=champion.number
+    )
     source = f"{champion.model}:{champion.number}"
     if champion.task_type != challenger.task_type:
         return _failed(base, tolerance, f"champion {source} is a {champion.task_type} model")
@@ -119,40 +120,30 @@ def champion_check(
     draws = plan.run(statistics)
     delta = ours_value - theirs_value
     interval = plan.interval(delta, draws[metric])
-    detail: dict[str, object] = {
-        **base,
-        "metric": metric,
-        "challenger": ours_value,
-        "champion": theirs_value,
-        "delta": delta,
-        "ci95": interval.as_list() if interval else None,
-        "rule": ">=",
-        "bound_applies_to": "the lower end of ci95 (threshold = -champion_tolerance)",
-    }
+    detail = replace(
+        base, rule=">=", primary=MetricDelta(metric, ours_value, theirs_value, delta, interval)
+    )
     if secondary is not None:
         name, _, _, ours_2, theirs_2 = secondary
         second = plan.interval(ours_2 - theirs_2, draws[name])
-        detail["secondary"] = {
-            "metric": name,
-            "challenger": ours_2,
-            "champion": theirs_2,
-            "delta": ours_2 - theirs_2,
-            "ci95": second.as_list() if second else None,
-        }
+        detail = replace(
+            detail, secondary=MetricDelta(name, ours_2, theirs_2, ours_2 - theirs_2, second)
+        )
     if interval is None:
         status = WARN
-        detail["note"] = f"{metric} delta {delta:+.4f} vs v{champion.number}; interval undefined"
+        note = f"{metric} delta {delta:+.4f} vs v{champion.number}; interval undefined"
     else:
         status = PASS if interval.low >= -tolerance else FAIL
-        detail["note"] = (
+        note = (
             f"{metric} {delta:+.4f} vs v{champion.number} "
             f"(95% CI {interval.low:+.4f} to {interval.high:+.4f})"
         )
+    detail = replace(detail, note=note)
     return Check("champion.not_worse", "champion", status, delta, -tolerance, detail)
 
 
-def _failed(base: dict[str, object], tolerance: float, reason: str) -> Check:
-    detail = {**base, "note": reason, "reason": reason}
+def _failed(base: ChampionComparison, tolerance: float, reason: str) -> Check:
+    detail = replace(base, note=reason, reason=reason)
     return Check("champion.not_worse", "champion", FAIL, None, -tolerance, detail)
 
 

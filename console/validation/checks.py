@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from console.validation.check_detail import CheckDetail
 
 PASS, WARN, FAIL, INFO = "pass", "warn", "fail", "info"
 STATUSES = (PASS, WARN, FAIL, INFO)
@@ -26,8 +28,9 @@ CATEGORIES = (
 class Check:
     """A named check (`performance.accuracy`): status, measured value, threshold and detail.
 
-    `detail["note"]` is one short human line (an interval, the worst column, a reason); a
-    thresholded check also says in `detail["rule"]` whether the value must be `>=` or `<=` it.
+    `detail.note` is one short human line (an interval, the worst column, a reason); a
+    thresholded check also says in `detail.rule` whether the value must be `>=` or `<=` it.
+    The detail's type depends on the check (console.validation.details).
     """
 
     name: str
@@ -35,7 +38,7 @@ class Check:
     status: str
     value: float | None = None
     threshold: float | None = None
-    detail: dict[str, object] = field(default_factory=dict)
+    detail: CheckDetail = field(default_factory=CheckDetail)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -50,7 +53,7 @@ class Check:
             "status": self.status,
             "value": finite(self.value),
             "threshold": finite(self.threshold),
-            "detail": plain(self.detail),
+            "detail": plain(self.detail.to_json()),
         }
 
 
@@ -59,7 +62,7 @@ def at_least(
     category: str,
     value: float | None,
     threshold: float | None,
-    detail: dict[str, object],
+    detail: CheckDetail,
 ) -> Check:
     """Fails when `value < threshold`; info when there is no threshold; warn when no value."""
     return _bounded(name, category, value, threshold, detail, ">=")
@@ -70,7 +73,7 @@ def at_most(
     category: str,
     value: float | None,
     threshold: float | None,
-    detail: dict[str, object],
+    detail: CheckDetail,
 ) -> Check:
     """Fails when `value > threshold`; info when there is no threshold; warn when no value."""
     return _bounded(name, category, value, threshold, detail, "<=")
@@ -81,13 +84,13 @@ def _bounded(
     category: str,
     value: float | None,
     threshold: float | None,
-    detail: dict[str, object],
+    detail: CheckDetail,
     rule: str,
 ) -> Check:
     value = finite(value)
     if threshold is None:
         return Check(name, category, INFO, value, None, detail)
-    detail = {**detail, "rule": rule}
+    detail = replace(detail, rule=rule)
     if value is None:
         # A bound applies but the value cannot be computed: a reviewer must look.
         return Check(name, category, WARN, None, threshold, detail)
@@ -95,7 +98,12 @@ def _bounded(
     return Check(name, category, PASS if ok else FAIL, value, threshold, detail)
 
 
-def run_status(checks: Iterable[Check]) -> str:
+class HasStatus(Protocol):
+    @property
+    def status(self) -> str: ...
+
+
+def run_status(checks: Iterable[HasStatus]) -> str:
     """ "fail" if any check fails, "warn" if any warns, else "pass"."""
     statuses = {c.status for c in checks}
     if FAIL in statuses:

@@ -26,11 +26,13 @@ bound, the p-value errs high, so the test never reports drift that is not there.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from console.validation.checks import FAIL, PASS, WARN, Check, at_least, finite
+from console.validation.data_details import DistributionTest, PopulationStability
 from console.validation.reference import ColumnMeasure
 from console.validation.thresholds import PSI_WARN
 
@@ -139,21 +141,22 @@ def _psi_check(
     reference: NDArray[np.float64],
     actual: NDArray[np.float64],
     max_psi: float,
-    detail: dict[str, object],
+    bins: PopulationStability,
 ) -> Check:
     value = finite(psi(reference, actual)) if reference.size else None
     noise = psi_noise(reference.size, int(reference.sum()), int(actual.sum()))
-    detail = {
-        **detail,
-        "rule": "<=",
-        "reference_share": _shares(reference),
-        "share": _shares(actual),
-        "noise_99": noise,
-    }
+    detail = replace(
+        bins,
+        rule="<=",
+        reference_share=_shares(reference),
+        share=_shares(actual),
+        noise_99=noise,
+    )
     if value is None:
-        detail["note"] = "no values to compare"
-        return Check(name, "drift", WARN, None, max_psi, detail)
-    detail["note"] = f"PSI {value:.3f} (sampling noise up to {noise:.3f})"
+        return Check(
+            name, "drift", WARN, None, max_psi, replace(detail, note="no values to compare")
+        )
+    detail = replace(detail, note=f"PSI {value:.3f} (sampling noise up to {noise:.3f})")
     if value > max_psi:
         status = FAIL
     elif value > PSI_WARN and value > noise:
@@ -182,7 +185,7 @@ def drift_checks(measures: list[ColumnMeasure], thresholds: dict[str, float]) ->
                     reference,
                     actual,
                     max_psi,
-                    {"kind": "numeric", "edges": measure.reference.edges},
+                    PopulationStability(kind="numeric", edges=measure.reference.edges),
                 )
             )
             ks = binned_ks(measure)
@@ -199,15 +202,14 @@ def drift_checks(measures: list[ColumnMeasure], thresholds: dict[str, float]) ->
                     "drift",
                     p_value,
                     min_p,
-                    {
-                        "statistic": statistic,
-                        "p_value": p_value,
-                        "reference_rows": n_ref,
-                        "rows": n,
-                        "points": len(measure.reference.edges),
-                        "method": "binned two-sample KS at the training histogram edges",
-                        "note": note,
-                    },
+                    DistributionTest(
+                        statistic=statistic,
+                        p_value=p_value,
+                        reference_rows=n_ref,
+                        rows=n,
+                        points=len(measure.reference.edges),
+                        note=note,
+                    ),
                 )
             )
         elif measure.categories is not None:
@@ -218,7 +220,7 @@ def drift_checks(measures: list[ColumnMeasure], thresholds: dict[str, float]) ->
                     reference,
                     actual,
                     max_psi,
-                    {"kind": "categorical", "categories": names},
+                    PopulationStability(kind="categorical", categories=names),
                 )
             )
     return checks

@@ -19,12 +19,18 @@ from numpy.typing import NDArray
 
 from console.validation.bootstrap import BootstrapPlan, Floats, Indices
 from console.validation.checks import INFO, Check, at_most
+from console.validation.details import FairnessGap, GroupOutcome, GroupResults
+from console.validation.metrics import PARITY_RATES
 
 MIN_GROUP_ROWS = 30
 # metric -> (policy key, which rate it spreads, the per-group field that holds that rate)
 METRICS = {
-    "demographic_parity": ("max_demographic_parity_difference", 0, "selection_rate"),
-    "equal_opportunity": ("max_equal_opportunity_difference", 1, "tpr"),
+    "demographic_parity": (
+        "max_demographic_parity_difference",
+        0,
+        PARITY_RATES["demographic_parity"],
+    ),
+    "equal_opportunity": ("max_equal_opportunity_difference", 1, PARITY_RATES["equal_opportunity"]),
 }
 
 
@@ -117,26 +123,26 @@ def classification_fairness(
             INFO,
             float(n_groups),
             None,
-            {
-                "column": column,
-                "groups": per_group,
-                "positive_label": classes[1] if binary else None,
-                "min_group_rows": MIN_GROUP_ROWS,
-                "note": "; ".join(
+            GroupResults(
+                column=column,
+                groups=_outcomes(per_group),
+                positive_label=classes[1] if binary else None,
+                min_group_rows=MIN_GROUP_ROWS,
+                note="; ".join(
                     f"{g} n={d['count']}"
                     + (f" selected {d['selection_rate']:.3f}" if binary else "")
                     for g, d in list(per_group.items())[:6]
                 ),
-            },
+            ),
         )
     ]
     for metric, (limit_key, pick, field) in METRICS.items():
         defined = [(v, j) for v, j in spreads[metric] if np.isfinite(v)]
-        detail: dict[str, object] = {"column": column, "ci95": None}
+        detail = FairnessGap(
+            column=column, note=f"fewer than two groups with {MIN_GROUP_ROWS}+ rows to compare"
+        )
         value: float | None = None
-        if not defined:
-            detail["note"] = f"fewer than two groups with {MIN_GROUP_ROWS}+ rows to compare"
-        else:
+        if defined:
             value, j = max(defined)
             selected, positive = (pred == j).astype(np.float64), (true == j).astype(np.float64)
 
@@ -148,15 +154,14 @@ def classification_fairness(
             interval = plan.interval(value, plan.run({metric: statistic})[metric])
             key = field + ("" if binary else f"[{classes[j]}]")
             rates = {g: d.get(key) for g, d in per_group.items() if d["compared"]}
-            detail.update(
-                {
-                    "ci95": interval.as_list() if interval else None,
-                    "rates": rates,
-                    "class": classes[j],
-                    "note": ", ".join(
-                        f"{g} {r:.3f}" for g, r in rates.items() if isinstance(r, float)
-                    )[:100],
-                }
+            detail = FairnessGap(
+                column=column,
+                interval=interval,
+                rates=rates,
+                class_label=classes[j],
+                note=", ".join(f"{g} {r:.3f}" for g, r in rates.items() if isinstance(r, float))[
+                    :100
+                ],
             )
         checks.append(
             at_most(f"fairness.{metric}", "fairness", value, thresholds[limit_key], detail)
@@ -189,14 +194,26 @@ def regression_fairness(
             INFO,
             gap,
             None,
-            {
-                "column": column,
-                "groups": per_group,
-                "value_is": "largest minus smallest MAE across compared groups",
-                "min_group_rows": MIN_GROUP_ROWS,
-                "note": "; ".join(
+            GroupResults(
+                column=column,
+                groups=_outcomes(per_group),
+                value_is="largest minus smallest MAE across compared groups",
+                min_group_rows=MIN_GROUP_ROWS,
+                note="; ".join(
                     f"{g} n={d['count']} mae {d['mae']:.2f}" for g, d in list(per_group.items())[:6]
                 ),
-            },
+            ),
         )
     ]
+
+
+def _outcomes(per_group: dict[str, dict[str, Any]]) -> dict[str, GroupOutcome]:
+    """The per-group tallies above as typed outcomes (every other field is a rate or error)."""
+    return {
+        group: GroupOutcome(
+            int(values["count"]),
+            bool(values["compared"]),
+            {k: v for k, v in values.items() if k not in ("count", "compared")},
+        )
+        for group, values in per_group.items()
+    }

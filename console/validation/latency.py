@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from console.validation.checks import PASS, WARN, Check
+from console.validation.run_details import LatencyTiming, Percentiles
 
 BATCH_ROWS = 1_000
 CALLS = 30
@@ -52,24 +53,23 @@ def latency_check(
     per_row_ms = batch_s * 1000.0 / size
     p95_row = float(np.percentile(per_row_ms, 95))
     limit = thresholds["max_latency_p95_ms_per_row"]
-    detail: dict[str, object] = {
-        "batch_rows": size,
-        "calls": int(batch_s.size),
-        "batch_ms": {
-            "p50": float(np.percentile(batch_s, 50) * 1000.0),
-            "p95": float(np.percentile(batch_s, 95) * 1000.0),
-        },
-        "row_ms": {"p50": float(np.percentile(per_row_ms, 50)), "p95": p95_row},
-        "single_row_ms": {
-            "p50": float(np.percentile(single_s, 50) * 1000.0),
-            "p95": float(np.percentile(single_s, 95) * 1000.0),
-            "calls": int(single_s.size),
-        },
-        "rule": "<=",
-        "note": (
+    detail = LatencyTiming(
+        batch_rows=size,
+        calls=int(batch_s.size),
+        batch_ms=Percentiles(
+            float(np.percentile(batch_s, 50) * 1000.0), float(np.percentile(batch_s, 95) * 1000.0)
+        ),
+        row_ms=Percentiles(float(np.percentile(per_row_ms, 50)), p95_row),
+        single_row_ms=Percentiles(
+            float(np.percentile(single_s, 50) * 1000.0),
+            float(np.percentile(single_s, 95) * 1000.0),
+            int(single_s.size),
+        ),
+        rule="<=",
+        note=(
             f"p95 {p95_row * 1000:.1f} µs/row in batches of {size}, "
             f"{np.percentile(single_s, 95) * 1000:.2f} ms for one row"
         ),
-    }
+    )
     status = PASS if p95_row <= limit else WARN
     return Check("latency.inference", "latency", status, p95_row, limit, detail)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,8 @@ from console.validation.bootstrap import (
     r2_of,
 )
 from console.validation.checks import Check, at_least, finite
+from console.validation.details import ConfusionMatrix, MetricEstimate
+from console.validation.metrics import CLASSIFICATION, REGRESSION
 from console.validation.prediction import Predictions
 
 PROBA_EPS = float(np.finfo(np.float64).eps)
@@ -108,22 +111,15 @@ def classification_checks(
     draws = plan.run(statistics)
     checks: list[Check] = []
     bounds = {"accuracy": thresholds["min_accuracy"], "roc_auc": thresholds["min_roc_auc"]}
-    for name in (
-        "accuracy",
-        "balanced_accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "roc_auc",
-        "log_loss",
-        "brier_score",
-    ):
+    for name in CLASSIFICATION:
         value = finite(values.get(name))
-        detail = _interval_detail(plan, value, draws.get(name), reasons.get(name))
+        detail = _estimate(plan, value, draws.get(name), reasons.get(name))
         if name in ("precision", "recall", "f1"):
-            detail["average"] = "binary" if binary else "macro"
-            if binary:
-                detail["positive_label"] = classes[1]
+            detail = replace(
+                detail,
+                average="binary" if binary else "macro",
+                positive_label=classes[1] if binary else None,
+            )
         checks.append(
             at_least(f"performance.{name}", "performance", value, bounds.get(name), detail)
         )
@@ -134,11 +130,11 @@ def classification_checks(
             "info",
             None,
             None,
-            {
-                "labels": list(classes),
-                "matrix": matrix.tolist(),
-                "note": "rows true, columns predicted: " + str(matrix.tolist())[:80],
-            },
+            ConfusionMatrix(
+                labels=list(classes),
+                matrix=matrix.tolist(),
+                note="rows true, columns predicted: " + str(matrix.tolist())[:80],
+            ),
         )
     )
     return checks
@@ -223,21 +219,20 @@ def regression_checks(
             "performance",
             finite(values[name]),
             thresholds["min_r2"] if name == "r2" else None,
-            _interval_detail(plan, finite(values[name]), draws[name], None),
+            _estimate(plan, finite(values[name]), draws[name], None),
         )
-        for name in ("rmse", "mae", "r2", "mape")
+        for name in REGRESSION
     ]
 
 
-def _interval_detail(
+def _estimate(
     plan: BootstrapPlan, value: float | None, draws: Floats | None, reason: str | None
-) -> dict[str, object]:
+) -> MetricEstimate:
     if value is None:
-        return {"ci95": None, "note": reason or "not defined on this data"}
+        return MetricEstimate(note=reason or "not defined on this data")
     interval = plan.interval(value, draws) if draws is not None else None
     if interval is None:
-        return {"ci95": None, "note": f"{value:.4f}"}
-    return {
-        "ci95": interval.as_list(),
-        "note": f"95% CI {interval.low:.4f} to {interval.high:.4f}",
-    }
+        return MetricEstimate(note=f"{value:.4f}")
+    return MetricEstimate(
+        interval=interval, note=f"95% CI {interval.low:.4f} to {interval.high:.4f}"
+    )

@@ -13,6 +13,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from console.errors import BadInput
+from console.validation.run_details import PredictionDigest
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,12 @@ class Predictions:
     proba: NDArray[np.float64] | None  # (rows, classes), classifiers with predict_proba
     scores: NDArray[np.float64] | None  # decision_function, binary classifiers without proba
 
-    def digest(self) -> dict[str, str | None]:
+    def digest(self) -> PredictionDigest:
         """sha256 of each output's bytes (dtype and shape included), to compare runs exactly."""
-        return {
-            "predictions_sha256": array_sha256(self.predicted),
-            "probabilities_sha256": array_sha256(self.proba) if self.proba is not None else None,
-        }
+        return PredictionDigest(
+            array_sha256(self.predicted),
+            array_sha256(self.proba) if self.proba is not None else None,
+        )
 
 
 def array_sha256(array: NDArray[Any]) -> str:

@@ -168,7 +168,7 @@ def record_run(
                         status=check.status,
                         value=finite(check.value),
                         threshold=finite(check.threshold),
-                        detail=canonical_json(plain(check.detail)).decode(),
+                        detail=canonical_json(plain(check.detail.to_json())).decode(),
                     )
                 )
             session.flush()

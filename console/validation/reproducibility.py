@@ -17,6 +17,7 @@ from console.registry.views import VersionView, load_version_estimator
 from console.store.db import Store
 from console.validation.checks import FAIL, PASS, Check
 from console.validation.prediction import Predictions, predict
+from console.validation.run_details import ReproducibilityRecord
 
 PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy", "skops", "duckdb", "pyarrow", "joblib")
 
@@ -52,18 +53,18 @@ def reproducibility_check(
     second = predict(estimator, frame, features, source=source, data_name=data_name)
     a, b = first.digest(), second.digest()
     same = a == b
-    detail: dict[str, object] = {
-        "artifact_sha256": version.artifact_sha256,
-        "loads": 2,
-        "first": a,
-        "second": b,
-        "environment": environment(),
-        "note": (
-            f"identical predictions, sha256 {a['predictions_sha256'][:16]}…"  # type: ignore[index]
+    detail = ReproducibilityRecord(
+        artifact_sha256=version.artifact_sha256,
+        loads=2,
+        first=a,
+        second=b,
+        environment=environment(),
+        note=(
+            f"identical predictions, sha256 {a.predictions_sha256[:16]}…"
             if same
             else "two loads of the same artifact predicted differently"
         ),
-    }
+    )
     return Check(
         "reproducibility.predictions", "reproducibility", PASS if same else FAIL, None, None, detail
     )

@@ -8,6 +8,7 @@ to the spread of the predictions. At most MAX_ROWS rows (a seeded sample) are pe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 from console.validation.checks import Check, at_most
 from console.validation.prediction import Predictions, predict
 from console.validation.reference import ProfiledColumn
+from console.validation.run_details import Perturbation
 
 NOISE_SCALE = 0.01
 MAX_ROWS = 100_000
@@ -55,12 +57,12 @@ def robustness_check(
         noisy[name] = values + rng.normal(0.0, NOISE_SCALE * spread, size=values.size)
         perturbed.append(name)
     before = base.predicted if picked is None else base.predicted[picked]
-    detail: dict[str, object] = {
-        "noise": f"gaussian, sd = {NOISE_SCALE:g} x training sd",
-        "features": perturbed,
-        "rows": len(sample),
-        "seed": SEED,
-    }
+    detail = Perturbation(
+        noise=f"gaussian, sd = {NOISE_SCALE:g} x training sd",
+        features=perturbed,
+        rows=len(sample),
+        seed=SEED,
+    )
     after = predict(
         estimator, noisy, features, source=source, data_name=data_name, with_proba=False
     )
@@ -69,10 +71,10 @@ def robustness_check(
         b = np.asarray(after.predicted, dtype=np.float64)
         scale = float(a.std()) or 1.0
         shift = float(np.abs(b - a).mean()) / scale
-        detail["note"] = f"mean |change| = {shift:.4f} x prediction sd"
+        detail = replace(detail, note=f"mean |change| = {shift:.4f} x prediction sd")
         return Check("robustness.prediction_shift", "robustness", "info", shift, None, detail)
     flips = float(np.mean(np.asarray(after.predicted) != np.asarray(before)))
-    detail["note"] = f"{flips:.2%} of labels changed"
+    detail = replace(detail, note=f"{flips:.2%} of labels changed")
     return at_most(
         "robustness.flip_rate", "robustness", flips, thresholds["max_robustness_flip_rate"], detail
     )

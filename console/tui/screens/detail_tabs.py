@@ -11,6 +11,9 @@ from console.store.db import Store
 from console.store.models import Dataset
 from console.tui.widgets.bars import bar, sparkline, status_text
 from console.tui.widgets.text import line, lines
+from console.validation.checks import CATEGORIES, run_status
+from console.validation.data_details import DistributionTest, PopulationStability
+from console.validation.details import details_as, details_of
 
 # Headline metrics, in the order the versions table shows them (two at most).
 HEADLINE = {
@@ -90,23 +93,9 @@ def check_bar(check: CheckView, width: int = 16) -> Text:
 
 def _check_order(check: CheckView) -> tuple[int, int, str]:
     """Failures and warnings first, then in the order the validation report lists them."""
-    from console.validation.checks import CATEGORIES
-
     severity = {"fail": 0, "warn": 1}.get(check.status, 2)
     category = CATEGORIES.index(check.category) if check.category in CATEGORIES else 99
     return severity, category, check.name
-
-
-def _note(check: CheckView) -> str:
-    note = check.detail.get("note")
-    return str(note) if note is not None else ""
-
-
-def _shares(check: CheckView, key: str) -> list[float]:
-    values = check.detail.get(key)
-    if not isinstance(values, list):
-        return []
-    return [float(v) for v in values if isinstance(v, int | float)]
 
 
 # ---- validation -----------------------------------------------------------------------------
@@ -143,7 +132,7 @@ def validation_rows(run: ValidationView | None) -> list[Row]:
             number(check.value),
             number(check.threshold),
             check_bar(check),
-            _note(check),
+            details_of(check).note,
         )
         for check in sorted(run.checks, key=_check_order)
         if check.category != "drift"
@@ -154,11 +143,10 @@ def validation_rows(run: ValidationView | None) -> list[Row]:
         psi = [c for c in drift if c.name.startswith("drift.psi.") and c.value is not None]
         worst = max(psi, key=lambda c: c.value or 0.0, default=None)
         note = f"worst PSI {worst.name[10:]} {worst.value:.3f}; " if worst and worst.value else ""
-        status = "fail" if any(c.status == "fail" for c in drift) else "warn" if failing else "pass"
         rows.append(
             (
                 f"drift.* ({len(drift)} checks)",
-                status_text(status),
+                status_text(run_status(drift)),
                 "",
                 "",
                 "",
@@ -253,8 +241,10 @@ def drift_rows(run: ValidationView | None) -> list[Row]:
     for check in psi:
         feature = check.name.removeprefix("drift.psi.")
         ks = run.check(f"drift.ks.{feature}")
-        ks_p = ks.detail.get("p_value") if ks is not None else None
-        now, train = _shares(check, "share"), _shares(check, "reference_share")
+        test = details_as(ks, DistributionTest) if ks is not None else None
+        ks_p = test.p_value if test is not None else None
+        bins = details_as(check, PopulationStability)
+        now, train = (bins.share, bins.reference_share) if bins is not None else ([], [])
         top = max([*now, *train], default=0.0)
         style = {"fail": "red", "warn": "yellow"}.get(check.status, "green")
         rows.append(
@@ -269,7 +259,7 @@ def drift_rows(run: ValidationView | None) -> list[Row]:
                     style=style,
                 ),
                 status_text(check.status),
-                f"{ks_p:.2g}" if isinstance(ks_p, int | float) else "-",
+                f"{ks_p:.2g}" if ks_p is not None else "-",
                 Text(sparkline(now, top), style=style)
                 + " vs "
                 + Text(sparkline(train, top), "dim"),

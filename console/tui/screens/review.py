@@ -13,10 +13,9 @@ from textual.message import Message
 from textual.widgets import Static
 
 from audit.keys import Signer
-from console.registry.views import VersionView, get_model, get_version
 from console.release.decisions import decide
-from console.release.evidence import CheckView, ValidationView, latest_validation
-from console.release.requests import RequestView, get_request
+from console.release.requests import RequestView
+from console.release.review import ReviewEvidence, review_evidence
 from console.tui.screens.base import SignoffScreen, reads_store
 from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.modals import Decision, DecisionModal
@@ -26,33 +25,10 @@ from console.tui.widgets.titlebar import TitleBar
 
 @dataclass
 class ReviewLoaded(Message):
-    request: RequestView
-    candidate: VersionView
-    champion: VersionView | None
-    candidate_run: ValidationView | None
-    champion_run: ValidationView | None
-    card_changes: list[str]
+    evidence: ReviewEvidence
 
 
-def _interval(check: CheckView) -> str:
-    detail = check.detail
-    for low, high in (("ci_low", "ci_high"), ("lower", "upper"), ("ci_lower", "ci_upper")):
-        if low in detail and high in detail:
-            return f" [{float(detail[low]):.3f}, {float(detail[high]):.3f}]"  # type: ignore[arg-type]
-    interval = detail.get("interval") or detail.get("ci95")
-    if isinstance(interval, list) and len(interval) == 2:
-        return f" [{float(interval[0]):.3f}, {float(interval[1]):.3f}]"
-    return ""
-
-
-def _lower_is_better(name: str) -> bool:
-    return name.rsplit(".", 1)[-1] in {"rmse", "mae", "mape", "log_loss", "brier_score"}
-
-
-def _performance(run: ValidationView | None) -> dict[str, CheckView]:
-    if run is None:
-        return {}
-    return {c.name: c for c in run.by_category("performance") if c.value is not None}
+_MARKS = {"pass": "✓", "fail": "✗", "warn": "!"}
 
 
 class ReviewScreen(SignoffScreen):
@@ -92,33 +68,11 @@ class ReviewScreen(SignoffScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="review")
     @reads_store
     def load(self) -> None:
-        request = get_request(self.store, self.request_id)
-        candidate = get_version(self.store, request.model, request.version)
-        holder = get_model(self.store, request.model).stages.get(request.stage)
-        champion = get_version(self.store, request.model, holder) if holder else None
-        changes: list[str] = []
-        if champion is not None:
-            try:
-                from console.registry.cards import card_fields
-
-                mine = card_fields(self.store, request.model, request.version)
-                theirs = card_fields(self.store, request.model, champion.number)
-                changes = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
-            except ImportError:
-                changes = []
-        self.post_message(
-            ReviewLoaded(
-                request,
-                candidate,
-                champion,
-                latest_validation(self.store, request.model, request.version),
-                latest_validation(self.store, request.model, champion.number) if champion else None,
-                changes,
-            )
-        )
+        self.post_message(ReviewLoaded(review_evidence(self.store, self.request_id)))
 
     @on(ReviewLoaded)
-    def show(self, data: ReviewLoaded) -> None:
+    def show(self, message: ReviewLoaded) -> None:
+        data = message.evidence
         self.request = data.request
         r = data.request
         self.query_one("#review-title", Static).update(
@@ -171,7 +125,7 @@ class ReviewScreen(SignoffScreen):
         self.query_one("#evidence-body", Static).update(lines(items))
         self.query_one("#champion-body", Static).update(self._comparison(data))
 
-    def _comparison(self, data: ReviewLoaded) -> Text:
+    def _comparison(self, data: ReviewEvidence) -> Text:
         candidate, champion = data.candidate, data.champion
         estimator = candidate.estimator_class.rsplit(".", 1)[-1]
         items: list[Text | str] = [
@@ -189,38 +143,32 @@ class ReviewScreen(SignoffScreen):
                 line(("Champion", "bold"), f" v{champion.number} · {held} · by {champion.author}")
             )
         items.append("")
-        mine, theirs = _performance(data.candidate_run), _performance(data.champion_run)
-        if mine:
+        if data.metrics:
             items.append(
                 line(("Validation metrics", "bold"), " (candidate vs champion, 95% interval)")
             )
-            for name, check in sorted(mine.items()):
-                value = check.value or 0.0
-                other = theirs.get(name)
+            for row in data.metrics:
                 delta: list[Part] = []
-                if other is not None and other.value is not None:
-                    diff = value - other.value
-                    better = diff <= 0 if _lower_is_better(name) else diff >= 0
-                    colour = "green" if better else "red"
-                    delta = ["  ", (f"{diff:+.4f}", colour), f" vs {other.value:.4f}"]
-                mark = {"pass": "✓", "fail": "✗", "warn": "!"}.get(check.status, " ")
-                metric = name.removeprefix("performance.")
-                items.append(line(f"  {mark} {metric}: {value:.4f}{_interval(check)}", *delta))
+                if row.delta is not None and row.champion_value is not None:
+                    colour = "green" if row.improves else "red"
+                    delta = ["  ", (f"{row.delta:+.4f}", colour), f" vs {row.champion_value:.4f}"]
+                interval = row.interval
+                bounds = f" [{interval.low:.3f}, {interval.high:.3f}]" if interval else ""
+                mark = _MARKS.get(row.status, " ")
+                items.append(line(f"  {mark} {row.metric}: {row.value:.4f}{bounds}", *delta))
         else:
             items.append(line(("Training metrics", "bold"), " (no validation run yet)"))
-            for name, value in sorted(candidate.metrics.items()):
-                other_value = champion.metrics.get(name) if champion else None
-                shift = f"  {value - other_value:+.4f}" if other_value is not None else ""
-                items.append(f"  {name}: {value:.4f}{shift}")
+            for metric in data.training:
+                shift = f"  {metric.shift:+.4f}" if metric.shift is not None else ""
+                items.append(f"  {metric.metric}: {metric.value:.4f}{shift}")
         if data.candidate_run is not None:
             run = data.candidate_run
-            failed = [c.name for c in run.checks if c.status == "fail"]
             items += [
                 "",
                 line((f"Validation run {run.id}", "bold"), f" {run.status} on {run.dataset_name}"),
             ]
-            if failed:
-                items.append("  failed: " + ", ".join(failed))
+            if data.failed_checks:
+                items.append("  failed: " + ", ".join(data.failed_checks))
         if data.card_changes:
             items += [
                 "",

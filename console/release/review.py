@@ -1,0 +1,134 @@
+"""What a reviewer weighs before signing a request: the candidate beside the stage's champion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console.registry.cards import card_fields
+from console.registry.views import VersionView, get_model, get_version
+from console.release.evidence import CheckView, ValidationView, latest_validation
+from console.release.requests import RequestView, get_request
+from console.store.db import Store
+from console.validation.check_detail import Interval
+from console.validation.details import details_of
+from console.validation.metrics import improves
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One validated metric of the candidate, against the champion's latest run when it has one.
+
+    `improves` says whether the difference goes the metric's good way (a smaller error is
+    better); None when the champion has no value to compare with.
+    """
+
+    check: str  # performance.<metric>
+    metric: str
+    status: str
+    value: float
+    interval: Interval | None
+    champion_value: float | None
+    delta: float | None
+    improves: bool | None
+
+
+@dataclass(frozen=True)
+class TrainingComparison:
+    """A metric recorded at registration (in-sample), with its shift from the champion's."""
+
+    metric: str
+    value: float
+    shift: float | None
+
+
+@dataclass(frozen=True)
+class ReviewEvidence:
+    """A request, its candidate and champion versions, and how they compare.
+
+    Metrics come from the latest validation runs; when the candidate's measured none, `training`
+    holds the registration metrics instead. `card_changes` names the card fields whose text differs from
+    the champion's card.
+    """
+
+    request: RequestView
+    candidate: VersionView
+    champion: VersionView | None
+    candidate_run: ValidationView | None
+    champion_run: ValidationView | None
+    metrics: list[MetricComparison]
+    training: list[TrainingComparison]
+    failed_checks: list[str]
+    card_changes: list[str]
+
+
+def _measured(run: ValidationView | None) -> dict[str, CheckView]:
+    if run is None:
+        return {}
+    return {c.name: c for c in run.by_category("performance") if c.value is not None}
+
+
+def compare_metrics(
+    candidate: ValidationView | None, champion: ValidationView | None
+) -> list[MetricComparison]:
+    """The candidate run's measured metrics by name, each against the champion run's."""
+    mine, theirs = _measured(candidate), _measured(champion)
+    rows = []
+    for name, check in sorted(mine.items()):
+        value = check.value or 0.0
+        other = theirs.get(name)
+        other_value = other.value if other is not None else None
+        delta = value - other_value if other_value is not None else None
+        rows.append(
+            MetricComparison(
+                check=name,
+                metric=name.removeprefix("performance."),
+                status=check.status,
+                value=value,
+                interval=details_of(check).confidence_interval(),
+                champion_value=other_value,
+                delta=delta,
+                improves=improves(name, delta) if delta is not None else None,
+            )
+        )
+    return rows
+
+
+def changed_card_fields(store: Store, model: str, version: int, other: int) -> list[str]:
+    """The card fields whose text differs between two versions of a model, by name."""
+    mine, theirs = card_fields(store, model, version), card_fields(store, model, other)
+    return sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+
+
+def review_evidence(store: Store, request_id: int) -> ReviewEvidence:
+    """Everything the review screen shows about one request, read from the store."""
+    request = get_request(store, request_id)
+    candidate = get_version(store, request.model, request.version)
+    holder = get_model(store, request.model).stages.get(request.stage)
+    champion = get_version(store, request.model, holder) if holder else None
+    candidate_run = latest_validation(store, request.model, request.version)
+    champion_run = (
+        latest_validation(store, request.model, champion.number) if champion is not None else None
+    )
+    metrics = compare_metrics(candidate_run, champion_run)
+    training = []
+    if not metrics:
+        for name, value in sorted(candidate.metrics.items()):
+            other = champion.metrics.get(name) if champion is not None else None
+            training.append(
+                TrainingComparison(name, value, value - other if other is not None else None)
+            )
+    return ReviewEvidence(
+        request=request,
+        candidate=candidate,
+        champion=champion,
+        candidate_run=candidate_run,
+        champion_run=champion_run,
+        metrics=metrics,
+        training=training,
+        failed_checks=[c.name for c in candidate_run.checks if c.status == "fail"]
+        if candidate_run is not None
+        else [],
+        card_changes=changed_card_fields(store, request.model, request.version, champion.number)
+        if champion is not None
+        else [],
+    )
