@@ -21,6 +21,7 @@ from console.auditing.log import iter_records, log_size
 from console.errors import BadInput, NotFound
 from console.release.evidence import ValidationView
 from console.release.history import DeploymentView
+from console.release.policy import policy_text
 from console.release.serving import serving_version
 from console.store.db import Store
 from reports.snapshot_entries import (
@@ -47,7 +48,7 @@ from reports.snapshot_replay import (
     requests_from,
     stages_from,
 )
-from reports.snapshot_rows import dataset_entry, read_rows, read_text, to_event, version_entry
+from reports.snapshot_rows import dataset_entry, read_rows, to_event, version_entry
 
 Progress = Callable[[str, float], None]
 
@@ -180,7 +181,7 @@ def take_snapshot(
         checkpoint_body=format_checkpoint(origin, size, root),
         checkpoint=checkpoint_from(rows.checkpoints, events, leaves, history),
         events=events,
-        policy=policy_from(events, read_text(store.policy_path)),
+        policy=policy_from(events, policy_text(store)),
         models=models_from(events),
         versions={},
         datasets={},

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlmodel import Session, col, select
 
@@ -22,13 +21,6 @@ from console.store.models import (
     ValidationRun,
 )
 from reports.snapshot_entries import DatasetEntry, Event, VersionEntry
-
-
-def read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def to_event(record: EventRecord) -> Event:
