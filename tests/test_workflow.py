@@ -12,8 +12,14 @@ from console.release.decisions import decide
 from console.release.deployments import canary_abort, canary_step, promote, rollback
 from console.release.history import history
 from console.release.requests import get_request, request_promotion, withdraw
-from tests.conftest import Runner, Team, one_line_error, store_fingerprint
+from tests.conftest import BACKENDS, Runner, Team, one_line_error, store_fingerprint
 from tests.workflow_helpers import TEST_POLICY, record_validation, register_versions, use_policy
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The workflow runs on the DuckDB file and on a PostgreSQL team store."""
+    return str(request.param)
 
 
 @pytest.fixture

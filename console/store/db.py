@@ -142,16 +142,23 @@ class Store:
     def session(self) -> Iterator[Session]:
         """One unit of work: commits when the block ends, rolls back on any error.
 
-        On PostgreSQL it holds the store's write lock from its first statement (inside a
-        `snapshot()` block it reads the snapshot and takes no lock).
+        On PostgreSQL it holds the store's write lock from its first statement. Inside a
+        `snapshot()` block it reads the snapshot and takes no lock; nested in another unit of
+        work of this thread, it is part of that one's transaction.
         """
         snapshot = getattr(self._local, "snapshot", None)
-        if snapshot is not None:
+        outer = getattr(self._local, "unit", None)
+        if snapshot is not None or outer is not None:
+            # Inside a snapshot, or nested in this thread's unit of work: join its transaction
+            # (a second writer here would wait for the lock its own thread holds).
             with Session(
-                bind=snapshot, expire_on_commit=False, join_transaction_mode="rollback_only"
+                bind=snapshot if snapshot is not None else outer,
+                expire_on_commit=False,
+                join_transaction_mode="rollback_only",
             ) as session:
-                session.info[_SNAPSHOT] = True
+                session.info[_SNAPSHOT] = snapshot is not None
                 yield session
+                session.flush()
             return
         shared = getattr(self._local, "connection", None)
         connection = shared if shared is not None else self._connect()
@@ -160,6 +167,7 @@ class Store:
             with Session(bind=connection, expire_on_commit=False) as session:
                 try:
                     self.backend.begin_write(session, self.lock_timeout)
+                    self._local.unit = session.connection()
                     yield session
                     committing = True
                     session.commit()
@@ -167,6 +175,8 @@ class Store:
                     with suppress(DBAPIError):  # a lost connection's rollback fails too
                         session.rollback()
                     raise
+                finally:
+                    self._local.unit = None
         except DBAPIError as exc:
             raise self._translated(exc, committing=committing) from exc
         finally:

@@ -56,17 +56,21 @@ def stored_version(connection: Connection) -> int:
 
 def check_schema(store: Store) -> int:
     """Refuse a store made by a newer schema; upgrade an older one in one transaction."""
-    with store.session() as session:
-        connection = session.connection()
-        current = stored_version(connection)
-        if current > SCHEMA_VERSION:
-            raise StoreError(
-                f"the store at {store.backend.location()} has schema version {current}, newer "
-                f"than this signoff understands ({SCHEMA_VERSION}); upgrade signoff to open it"
-            )
-        if current < SCHEMA_VERSION:
-            migrate(connection, current, home=store.home)
-        return SCHEMA_VERSION
+    # Read without the write lock: opening a store never waits for another client's writer.
+    with store.snapshot(), store.session() as session:
+        current = stored_version(session.connection())
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store at {store.backend.location()} has schema version {current}, newer "
+            f"than this signoff understands ({SCHEMA_VERSION}); upgrade signoff to open it"
+        )
+    if current < SCHEMA_VERSION:
+        with store.session() as session:
+            connection = session.connection()
+            current = stored_version(connection)  # again under the lock: one client upgrades
+            if current < SCHEMA_VERSION:
+                migrate(connection, current, home=store.home)
+    return SCHEMA_VERSION
 
 
 def import_policy_file(connection: Connection, home: Path | None) -> None:
