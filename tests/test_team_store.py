@@ -367,3 +367,66 @@ def test_a_snapshot_reads_one_state_and_never_waits_for_the_writer(team: Team) -
                 assert first.scalar() == size
             with pytest.raises(StoreError), reader.session() as session:
                 session.add(StoreInfo(key="written", value="in a snapshot"))
+
+
+# ---- moving a store between the backends -----------------------------------------------------
+
+
+def test_a_duckdb_store_moves_to_postgresql_and_back_to_a_snapshot(
+    pg_url: str, signoff: Runner, tmp_path: Path, isolated_env: Path
+) -> None:
+    from tests.conftest import make_team
+
+    team = make_team(tmp_path / "home", isolated_env)
+    register_versions(team, 1)
+    home = team.home
+    source = json.loads(signoff("store", "info", "--home", home, "--json").output)
+    shared = tmp_path / "shared"
+    moved = signoff(
+        "store", "copy", "--home", home, "--to", pg_url, "--artifacts", shared, "--json"
+    )
+    assert moved.exit_code == 0, moved.output
+    report = json.loads(moved.output)
+    blobs = sorted(p.name for p in (home / "artifacts" / "sha256").glob("*/*"))
+    assert report["log_size"] == source["log_size"] and report["artifacts"] == len(blobs) >= 1
+    assert sorted(p.name for p in (shared / "sha256").glob("*/*")) == blobs
+    there = json.loads(signoff("store", "info", "--db", pg_url, "--json").output)
+    assert (there["log_size"], there["log_head"]) == (source["log_size"], source["log_head"])
+    assert there["store_id"] == source["store_id"] and there["artifacts_dir"] == str(shared)
+    for args in (("policy", "show"), ("show", "tumour", "--json"), ("audit", "log", "--json")):
+        assert signoff(*args, "--db", pg_url).output == signoff(*args, "--home", home).output, args
+    assert signoff("audit", "verify", "--db", pg_url).exit_code == 0
+    # the team keeps working there, then an auditor takes a DuckDB snapshot offline
+    added = signoff("audit", "checkpoint", "--db", pg_url, "--as", "aud")
+    assert added.exit_code == 0, added.output
+    snapshot = tmp_path / "auditor-laptop"
+    back = signoff("store", "copy", "--db", pg_url, "--to", snapshot)
+    assert back.exit_code == 0, back.output
+    verified = signoff("audit", "verify", "--home", snapshot)
+    assert verified.exit_code == 0 and f"{source['log_size'] + 1} events" in verified.output
+    shown = json.loads(signoff("show", "tumour:1", "--home", snapshot, "--json").output)
+    assert shown["author"] == "dana"
+
+
+def test_store_copy_refuses_a_non_empty_target_and_changes_nothing(
+    flow: Team, signoff: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import store_fingerprint
+
+    url = os.environ["SIGNOFF_DB"]
+    other = tmp_path / "other"
+    first = signoff("store", "copy", "--home", flow.home, "--to", other)
+    assert first.exit_code == 0, first.output
+    monkeypatch.delenv("SIGNOFF_DB")
+    before = store_fingerprint(other)
+    again = signoff("store", "copy", "--db", url, "--home", flow.home, "--to", other)
+    assert "already exists" in one_line_error(again)
+    assert store_fingerprint(other) == before
+    # into a database that is not empty: the team store itself
+    into_itself = signoff(
+        "store", "copy", "--home", other, "--to", url, "--artifacts", tmp_path / "a"
+    )
+    assert "not empty" in one_line_error(into_itself)
+    secret = url.replace("@", ":pw-in-url@", 1)
+    refused = signoff("store", "copy", "--home", other, "--to", secret, "--artifacts", other)
+    assert "password" in one_line_error(refused) and "pw-in-url" not in refused.output
