@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlmodel import SQLModel
 
 from console.errors import IntegrityError
-from console.store.artifacts import ArtifactStore, file_digest
+from console.files import file_sha256
+from console.store.artifacts import ArtifactStore
 from console.store.db import ARTIFACTS_KEY, Store
 from console.store.migrations import migrate, stored_version
 
@@ -73,7 +74,7 @@ def copying_artifacts(source: Store, target: Store) -> Iterator[list[Path]]:
             with blobs.staging() as scratch:
                 copy = Path(scratch) / path.name
                 shutil.copyfile(path, copy)
-                if file_digest(copy) != path.name:
+                if file_sha256(copy) != path.name:
                     raise IntegrityError(
                         f"artifact {path} does not match its digest; restore it before copying"
                     )
