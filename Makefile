@@ -13,7 +13,7 @@ OFFLINE_DIR ?= .offline-check
 OFFLINE_ENV := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT \
 	PIP_CONFIG_FILE=/dev/null PIP_NO_INDEX=1
 
-.PHONY: venv run demo test check bench clean wheelhouse offline-check
+.PHONY: venv postgres run demo test check bench clean wheelhouse offline-check
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,13 +23,20 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The team-store tests start a throwaway PostgreSQL server from the system's binaries.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; \
+	fi
+
 demo: venv
 	@test -f $(DEMO_HOME)/signoff.duckdb || $(VENV)/bin/signoff demo --home $(DEMO_HOME)
 
 run: demo
 	SIGNOFF_PASSPHRASE=$(DEMO_PASSPHRASE) $(VENV)/bin/signoff --home $(DEMO_HOME) --as $(DEMO_USER)
 
-test: venv
+test: venv postgres
 	$(PY) -m pytest -q -n 2 --disable-socket --allow-unix-socket -p no:cacheprovider tests
 
 check: venv
@@ -38,7 +45,7 @@ check: venv
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-bench: venv
+bench: venv postgres
 	$(PY) -m pytest -q -s -p no:cacheprovider tests/benchmarks
 
 # Everything an air-gapped machine needs: signoff and its [dev] extras as wheels, plus the

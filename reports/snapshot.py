@@ -46,9 +46,10 @@ from console.auditing.replay_entries import (
 from console.errors import BadInput, NotFound
 from console.release.evidence import ValidationView
 from console.release.history import DeploymentView
+from console.release.policy import policy_text
 from console.release.serving import serving_version
 from console.store.db import Store
-from reports.snapshot_rows import dataset_entry, read_rows, read_text, version_entry
+from reports.snapshot_rows import dataset_entry, read_rows, version_entry
 
 Progress = Callable[[str, float], None]
 
@@ -181,7 +182,7 @@ def take_snapshot(
         checkpoint_body=format_checkpoint(origin, size, root),
         checkpoint=checkpoint_from(rows.checkpoints, events, leaves, history),
         events=events,
-        policy=policy_from(events, read_text(store.policy_path)),
+        policy=policy_from(events, policy_text(store)),
         models=models_from(events),
         versions={},
         datasets={},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from console.cli import cli
 from console.identity.genesis import init_store
 from console.identity.users import add_user
 from console.store.db import Store
+from tests.postgres_server import Server, running_server
 
 PASSPHRASE = "correct horse battery staple"
 TEAM = {
@@ -62,22 +64,71 @@ class Team:
         return self.signers[name]
 
 
-def make_team(home: Path, keys: Path) -> Team:
+def make_team(home: Path, keys: Path, *, url: str | None = None) -> Team:
+    """A team on the DuckDB file in `home`, or on the PostgreSQL database at `url` (its
+    artifacts then in `home/artifacts`, as `init --artifacts` records)."""
     keystore = KeyStore(keys)
     signers: dict[str, Signer] = {}
     for name in ["ada", *TEAM]:
         keystore.create(name, PASSPHRASE.encode())
         signers[name] = Signer(name, keystore.load_private(name, PASSPHRASE.encode()))
-    store = Store(home)
+    store = Store(home, url=url)
+    if url is not None:
+        store.artifacts_dir = home / "artifacts"
     init_store(store, signers["ada"])
     for name, role in TEAM.items():
         add_user(store, signers["ada"], name, role, signers[name].public_key)
     return Team(store, home, keys, signers)
 
 
+# The backends a suite runs on: a module opts into both by overriding `backend` with
+# `@pytest.fixture(params=BACKENDS)`; everything else stays on the DuckDB file.
+BACKENDS = ["duckdb", "postgresql"]
+
+
 @pytest.fixture
-def team(tmp_path: Path, isolated_env: Path) -> Team:
-    return make_team(tmp_path / "home", isolated_env)
+def backend() -> str:
+    return "duckdb"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """A throwaway PostgreSQL server for the session, started by the first test that asks.
+
+    It raises (never skips) when the server cannot start: `make test` installs the binaries.
+    """
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: Server) -> Iterator[str]:
+    """An empty database of its own for one test, dropped after it."""
+    import uuid
+
+    import psycopg
+
+    name = f"signoff_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(pg_server.url(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield pg_server.url(name)
+    with psycopg.connect(pg_server.url(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def team(
+    tmp_path: Path,
+    isolated_env: Path,
+    backend: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Team:
+    url = None
+    if backend == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        monkeypatch.setenv("SIGNOFF_DB", url)  # the CLI reaches the same database
+    return make_team(tmp_path / "home", isolated_env, url=url)
 
 
 Runner = Callable[..., Result]
@@ -95,10 +146,16 @@ def signoff() -> Runner:
 
 
 def store_fingerprint(home: Path) -> str:
-    """A digest of every row of every table and every artifact: equal means unchanged."""
+    """A digest of every row of every table and every artifact: equal means unchanged.
+
+    On a team store (SIGNOFF_DB set by the `team` fixture) the rows are the database's.
+    """
     digest = hashlib.sha256()
     db = home / "signoff.duckdb"
-    if db.exists():
+    url = os.environ.get("SIGNOFF_DB")
+    if url:
+        digest.update(database_fingerprint(url).encode())
+    elif db.exists():
         con = duckdb.connect(str(db), read_only=True)
         try:
             tables = [
@@ -116,6 +173,24 @@ def store_fingerprint(home: Path) -> str:
     if artifacts.exists():
         for path in sorted(artifacts.rglob("*")):
             digest.update(str(path.relative_to(home)).encode())
+    return digest.hexdigest()
+
+
+def database_fingerprint(url: str) -> str:
+    """A digest of every row of every table of a PostgreSQL store."""
+    import psycopg
+
+    digest = hashlib.sha256()
+    with psycopg.connect(url) as con:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+            ).fetchall()
+        ]
+        for table in tables:
+            rows = sorted(repr(r) for r in con.execute(f'SELECT * FROM "{table}"').fetchall())
+            digest.update(f"{table}:{rows!r}".encode())
     return digest.hexdigest()
 
 

@@ -258,7 +258,11 @@ def test_init_prints_fingerprint_and_refuses_twice(signoff: Runner, tmp_path: Pa
     result = signoff("init", "--admin", "ada", "--home", home)
     assert result.exit_code == 0, result.output
     assert "fingerprint" in result.output
-    assert (home / "policy.toml").is_file()
+    # The policy init writes lives in the store now (schema v4), not in a file beside it.
+    from console.release.policy import default_policy_text
+
+    assert signoff("policy", "show", "--home", home).output.endswith(default_policy_text())
+    assert not (home / "policy.toml").exists()
     assert "already exists" in one_line_error(signoff("init", "--admin", "ada", "--home", home))
 
 

@@ -12,8 +12,14 @@ from console.release.decisions import decide
 from console.release.deployments import canary_abort, canary_step, promote, rollback
 from console.release.history import history
 from console.release.requests import get_request, request_promotion, withdraw
-from tests.conftest import Runner, Team, one_line_error, store_fingerprint
+from tests.conftest import BACKENDS, Runner, Team, one_line_error, store_fingerprint
 from tests.workflow_helpers import TEST_POLICY, record_validation, register_versions, use_policy
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The workflow runs on the DuckDB file and on a PostgreSQL team store."""
+    return str(request.param)
 
 
 @pytest.fixture
@@ -349,9 +355,14 @@ def test_policy_set_is_admin_only_strict_and_audited(
     assert json.loads(log.output)[0]["action"] == "policy.changed"
 
 
-def test_policy_file_edited_by_hand_is_refused(flow: Team, signoff: Runner) -> None:
-    path = flow.home / "policy.toml"
-    path.write_text(path.read_text().replace("approvals = 2", "approvals = 0"))
+def test_policy_edited_in_the_store_by_hand_is_refused(flow: Team, signoff: Runner) -> None:
+    # The policy lives in the store (schema v4): the attack is an UPDATE beside `policy set`.
+    from sqlalchemy import text
+
+    with flow.store.session() as session:
+        session.connection().execute(
+            text("UPDATE policies SET text = replace(text, 'approvals = 2', 'approvals = 0')")
+        )
     result = signoff(
         "request", "tumour:1", "--to", "dev", "--comment", "x", "--as", "dana", "--home", flow.home
     )

@@ -56,7 +56,7 @@ def models_from(events: list[Event]) -> dict[str, ModelEntry]:
 
 def policy_from(events: list[Event], store_text: str | None) -> PolicyState:
     """The last policy set before N (its text is in `policy.changed`), else the one the store
-    was created with: its text is the store's policy file or signoff's default, whichever has
+    was created with: its text is the store's policy or signoff's default, whichever has
     the digest `store.created` recorded."""
     for e in reversed(events):
         if e.action == "policy.changed" and isinstance(e.payload.get("text"), str):

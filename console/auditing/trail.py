@@ -82,9 +82,9 @@ def verify_store(
     workers: int | None = None,
 ) -> Verification:
     """Recompute every hash, the chain, the root and every signature; hold it to a checkpoint."""
-    with store.session() as session:
+    # Read the log in one snapshot so a concurrent writer cannot tear the view (nor wait).
+    with store.snapshot(), store.session() as session:
         total = log_size(session)
-        # Read the log in one snapshot so a concurrent writer cannot tear the view.
         records = list(iter_records(session))
     step = (lambda done: progress(done, total)) if progress else None
     result = verify_records(records, workers=workers, progress=step, expected_total=total)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,10 +18,14 @@ from console.cli import (
     report_cmds,
     request_cmds,
     stage_cmds,
+    store_cmds,
     users_cmds,
     validate_cmds,
 )
-from console.cli.options import DEFAULT_HOME, SignoffGroup
+from console.cli.options import DEFAULT_HOME, SignoffGroup, db_option
+
+if TYPE_CHECKING:
+    from console.store.db import Store
 
 
 @click.group(cls=SignoffGroup, invoke_without_command=True)
@@ -31,10 +36,11 @@ from console.cli.options import DEFAULT_HOME, SignoffGroup
     default=DEFAULT_HOME,
     help="The store the console opens (env SIGNOFF_HOME).",
 )
+@db_option()
 @click.option("--as", "user", envvar="SIGNOFF_USER", help="Who you are in the console.")
 @click.version_option(package_name="signoff")
 @click.pass_context
-def cli(ctx: click.Context, home: Path, user: str | None) -> None:
+def cli(ctx: click.Context, home: Path, db: str | None, user: str | None) -> None:
     """signoff: govern ML models offline, with signed approvals and a tamper-evident log.
 
     With no command, opens the console on the store.
@@ -46,7 +52,7 @@ def cli(ctx: click.Context, home: Path, user: str | None) -> None:
     # `signoff --home X --as U models` means the same as `signoff models --home X --as U`.
     given = {
         name: value
-        for name, value in (("home", str(home)), ("user", user))
+        for name, value in (("home", str(home)), ("db", db), ("user", user))
         if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
     }
     if given and ctx.invoked_subcommand is not None:
@@ -58,12 +64,18 @@ def cli(ctx: click.Context, home: Path, user: str | None) -> None:
         from console.tui.app import make_app
 
         # The store opens inside the console, after its first frame; a missing one is
-        # reported here, before the screen is taken over.
-        require_store(home)
+        # reported here, before the screen is taken over (a team store opens here).
+        target: Path | Store = home
+        if db:
+            from console.store.db import open_store
+
+            target = open_store(home, url=db)
+        else:
+            require_store(home)
         secret = os.environ.get("SIGNOFF_PASSPHRASE")
         keys = os.environ.get("SIGNOFF_KEYS")
         app = make_app(
-            home,
+            target,
             user=user,
             passphrase=(lambda _name: secret.encode()) if secret is not None else None,
             keys_dir=Path(keys) if keys else None,
@@ -86,6 +98,7 @@ for module in (
     package_cmds,
     report_cmds,
     monitor_cmds,
+    store_cmds,
 ):
     module.register(cli)
 

@@ -74,11 +74,12 @@ class Invocation:
     keys_dir: Path | None
     passphrase_file: Path | None
     as_json: bool = False
+    db: str | None = None  # a postgresql:// URL; None: the DuckDB file in `home`
 
     def store(self, *, must_exist: bool = True) -> Store:
         from console.store.db import open_store
 
-        return open_store(self.home, must_exist=must_exist)
+        return open_store(self.home, url=self.db, must_exist=must_exist)
 
     def keys(self) -> Path:
         from console.identity.keydir import default_keys_dir
@@ -116,7 +117,7 @@ def read_passphrase(key_name: str, passphrase_file: Path | None, *, confirm: boo
 
 
 def common(*, json_output: bool = False) -> Callable[[F], F]:
-    """--home, --as, --keys, --passphrase-file (and --json on read commands)."""
+    """--home, --db, --as, --keys, --passphrase-file (and --json on read commands)."""
 
     def decorate(func: F) -> F:
         options = [
@@ -128,6 +129,7 @@ def common(*, json_output: bool = False) -> Callable[[F], F]:
                 show_default=True,
                 help="The store directory (env SIGNOFF_HOME).",
             ),
+            db_option(),
             click.option(
                 "--as", "user", envvar="SIGNOFF_USER", help="Act as USER (env SIGNOFF_USER)."
             ),
@@ -153,8 +155,19 @@ def common(*, json_output: bool = False) -> Callable[[F], F]:
     return decorate
 
 
+def db_option() -> Callable[[F], F]:
+    return click.option(
+        "--db",
+        envvar="SIGNOFF_DB",
+        metavar="URL",
+        help="A team store: postgresql://USER@HOST/DB (libpq; password from ~/.pgpass, "
+        "PGPASSFILE or PGPASSWORD; env SIGNOFF_DB). Without it, the DuckDB file in --home.",
+    )
+
+
 def invocation(kwargs: dict[str, Any]) -> Invocation:
     return Invocation(
+        db=kwargs.pop("db", None) or None,
         home=kwargs.pop("home"),
         user=kwargs.pop("user"),
         keys_dir=kwargs.pop("keys_dir"),

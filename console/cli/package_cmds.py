@@ -79,7 +79,7 @@ def verify_package_cmd(file: Path, pubkeys: tuple[Path, ...], **kwargs: Any) -> 
     if pubkeys:
         result = verify_package(file, public_keys=load_public_keys(pubkeys))
     else:
-        if not Store(run.home).exists():
+        if not Store(run.home, url=run.db).exists():
             raise BadInput(
                 f"no signoff store at {run.home} to take the keys from; pass --pubkey FILE "
                 "(the packager's public key) to verify without a store"

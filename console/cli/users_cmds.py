@@ -13,24 +13,43 @@ from console.identity.permissions import ROLES
 
 @click.command("init")
 @click.option("--admin", "admin", required=True, help="Name of the first admin (and their key).")
+@click.option(
+    "--artifacts",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --db: the shared artifacts directory every client mounts (recorded in the store).",
+)
 @common()
-def init(admin: str, **kwargs: Any) -> None:
+def init(admin: str, artifacts: Path | None, **kwargs: Any) -> None:
     """Create a store whose first admin is ADMIN, and the log's genesis event.
 
-    Uses the key ADMIN from your key directory, creating it if it does not exist.
+    Uses the key ADMIN from your key directory, creating it if it does not exist. With --db,
+    the store is created in an empty PostgreSQL database, its artifacts in --artifacts.
 
     \b
     Example:
         signoff init --admin alice --home ./governance
+        signoff init --admin alice --db postgresql://signoff@db.internal/signoff \\
+            --artifacts /mnt/signoff-artifacts
     """
     from audit.keys import KeyStore, Signer, check_name
+    from console.errors import BadInput
     from console.identity.genesis import init_store
     from console.store.bootstrap import prepare_home
     from console.store.db import Store
 
     run = invocation(kwargs)
     check_name(admin, "admin name")
-    store = Store(run.home)
+    store = Store(run.home, url=run.db)
+    if run.db is None and artifacts is not None:
+        raise BadInput(
+            "--artifacts is for a team store (--db); a DuckDB store keeps them in --home"
+        )
+    if run.db is not None:
+        if artifacts is None:
+            raise BadInput(
+                "--db needs --artifacts DIR: the artifacts directory every client mounts"
+            )
+        store.artifacts_dir = artifacts.absolute()
     prepare_home(store)
     keystore = KeyStore(run.keys())
     if not keystore.key_path(admin).exists():
@@ -41,7 +60,8 @@ def init(admin: str, **kwargs: Any) -> None:
         passphrase = read_passphrase(admin, run.passphrase_file)
     signer = Signer(admin, keystore.load_private(admin, passphrase))
     store_id = init_store(store, signer)
-    click.echo(f"created store {store_id} at {run.home}")
+    where = run.home if run.db is None else store.backend.location()
+    click.echo(f"created store {store_id} at {where}")
     click.echo(f"admin {admin} key fingerprint: {signer.keyid}")
     click.echo("record this fingerprint out of band: auditors check the log's genesis against it")
 

@@ -144,7 +144,7 @@ class ModelPage(Paged):
 MODEL_ROWS = (
     "SELECT m.name, m.owner, m.risk_tier, "
     "(SELECT count(*) FROM model_versions v WHERE v.model = m.name) AS versions "
-    "FROM models m WHERE contains(lower(m.name), :match) OR contains(lower(m.owner), :match)"
+    "FROM models m WHERE strpos(lower(m.name), :match) > 0 OR strpos(lower(m.owner), :match) > 0"
 )
 
 

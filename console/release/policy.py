@@ -1,4 +1,4 @@
-"""The promotion policy file: strict TOML validation, its digest, and the default `init` writes."""
+"""The promotion policy: strict TOML validation, its digest, and the copy the store keeps."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from audit.keys import Signer
+    from console.store.models import PolicyText
 
 KNOWN_GATES = (
     "validation.passed",
@@ -111,29 +112,44 @@ def default_policy_text() -> str:
     return (Path(__file__).parent / "default_policy.toml").read_text(encoding="utf-8")
 
 
-def write_default_policy(store: Store) -> str:
-    """Write the default policy file (at init) and return its digest."""
+def default_policy_row(recorded_at: str) -> PolicyText:
+    """The default policy as the store keeps it (written by `init`)."""
+    from console.store.models import PolicyText
+
     text = default_policy_text()
-    store.policy_path.write_text(text, encoding="utf-8")
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return PolicyText(sha256=digest, text=text, recorded_at=recorded_at)
+
+
+def policy_text(store: Store) -> str | None:
+    """The text of the policy in force as stored, unchecked (None when it is missing)."""
+    from console.store.models import PolicyText, StoreInfo
+
+    with store.session() as session:
+        recorded = session.get(StoreInfo, "policy_sha256")
+        row = session.get(PolicyText, recorded.value) if recorded is not None else None
+        return row.text if row is not None else None
 
 
 def load_policy(store: Store) -> Policy:
-    """The policy in force; a file edited outside `signoff policy set` is refused."""
+    """The policy in force; one changed in the store outside `signoff policy set` is refused."""
     from console.errors import IntegrityError
-    from console.store.models import StoreInfo
+    from console.store.models import PolicyText, StoreInfo
 
-    if not store.policy_path.is_file():
-        raise IntegrityError(
-            f"{store.policy_path} is missing; restore it from a backup (its sha256 is in the log)"
-        )
-    policy = parse_policy(store.policy_path.read_text(encoding="utf-8"), str(store.policy_path))
     with store.session() as session:
         recorded = session.get(StoreInfo, "policy_sha256")
         expected = recorded.value if recorded is not None else None
-    if expected is not None and policy.digest != expected:
+        row = session.get(PolicyText, expected) if expected is not None else None
+        text = row.text if row is not None else None
+    if expected is None or text is None:
         raise IntegrityError(
-            f"{store.policy_path} was changed outside `signoff policy set` (sha256 "
+            "the store's policy is missing; restore the store from a backup (the policy's "
+            "text is in the log's policy events)"
+        )
+    policy = parse_policy(text, "the store's policy")
+    if policy.digest != expected:
+        raise IntegrityError(
+            f"the store's policy was changed outside `signoff policy set` (sha256 "
             f"{policy.digest[:16]}…, the log says {expected[:16]}…); restore it, or apply the "
             "change with `signoff policy set FILE`"
         )
@@ -381,43 +397,38 @@ def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
     """Replace the policy (admins only); the change and the new digest are audited."""
     from console.auditing import catalogue as actions
     from console.auditing.log import append_event
-    from console.files import publish, write_atomically, write_temp
     from console.identity.actor import require_actor
     from console.identity.permissions import Permission
-    from console.store.models import StoreInfo
+    from console.store.models import PolicyText, StoreInfo
 
     policy = parse_policy(text, source)
     _require_stated_stages(text, source)
     old = load_policy(store)
-    temp = write_temp(store.policy_path, text.encode("utf-8"))
-    previous = store.policy_path.read_bytes() if store.policy_path.exists() else None
-    try:
-        with store.session() as session:
-            require_actor(session, signer, Permission.SET_POLICY)
-            _refuse_dropping_held_stages(session, policy)
-            if policy.digest == old.digest:
-                raise BadInput(
-                    f"{source} is the policy already in force (sha256 {policy.digest[:16]}…)"
-                )
-            append_event(
-                session,
-                signer,
-                actions.POLICY_CHANGED,
-                "policy",
-                {
-                    "sha256": policy.digest,
-                    "previous_sha256": old.digest,
-                    "stages": policy.stage_names,
-                    "text": text,
-                },
-                ts=store.clock(),
+    with store.session() as session:
+        require_actor(session, signer, Permission.SET_POLICY)
+        _refuse_dropping_held_stages(session, policy)
+        in_force = session.get(StoreInfo, "policy_sha256")
+        if in_force is None or in_force.value != old.digest:
+            raise BadInput("the policy changed while this command ran; run it again")
+        if policy.digest == old.digest:
+            raise BadInput(
+                f"{source} is the policy already in force (sha256 {policy.digest[:16]}…)"
             )
-            session.merge(StoreInfo(key="policy_sha256", value=policy.digest))
-            # Swap the file last inside the transaction; undone below if the commit fails.
-            publish(temp, store.policy_path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        if previous is not None and store.policy_path.read_bytes() != previous:
-            write_atomically(store.policy_path, previous)
-        raise
+        now = store.clock()
+        append_event(
+            session,
+            signer,
+            actions.POLICY_CHANGED,
+            "policy",
+            {
+                "sha256": policy.digest,
+                "previous_sha256": old.digest,
+                "stages": policy.stage_names,
+                "text": text,
+            },
+            ts=now,
+        )
+        session.merge(StoreInfo(key="policy_sha256", value=policy.digest))
+        if session.get(PolicyText, policy.digest) is None:
+            session.add(PolicyText(sha256=policy.digest, text=text, recorded_at=now))
     return policy

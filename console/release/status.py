@@ -104,7 +104,7 @@ class StagePage(Paged):
 
 HELD_MODELS = (
     "SELECT DISTINCT model AS name FROM stages "
-    "WHERE (version IS NOT NULL OR canary_version IS NOT NULL) AND contains(lower(model), :match)"
+    "WHERE (version IS NOT NULL OR canary_version IS NOT NULL) AND strpos(lower(model), :match) > 0"
 )
 
 

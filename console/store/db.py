@@ -1,27 +1,26 @@
-"""Owns the engine: short-lived connections, one transaction per unit of work, lock retries."""
+"""Owns the connections: one transaction per unit of work on whichever backend holds the store."""
 
 from __future__ import annotations
 
 import os
-import random
 import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.pool import NullPool
-from sqlmodel import Session, create_engine
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
-from console.analytics import OFFLINE
-from console.errors import BadInput, StoreBusy, StoreError
-from console.store.location import ARTIFACTS_DIR, DB_FILE, POLICY_FILE, require_store
+from console.errors import BadInput, StoreError
+from console.store.backend import Backend, backend_for
+from console.store.location import ARTIFACTS_DIR, DB_FILE
 
 DEFAULT_LOCK_TIMEOUT = 15.0
+ARTIFACTS_KEY = "artifacts_dir"  # store_info key: the shared artifacts directory of a team store
+_SNAPSHOT = "signoff.snapshot"
 
 
 def utc_now() -> str:
@@ -45,130 +44,172 @@ def _lock_timeout_from_env() -> float:
     return value
 
 
-def _is_lock_error(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "lock" in text and ("conflicting" in text or "could not set" in text)
-
-
-def _is_conflict(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "conflict" in text and "transaction" in text
-
-
 class Store:
-    """A signoff home directory: the DuckDB file, the artifacts and the policy."""
+    """A signoff store: its metadata (a DuckDB file in `home`, or a PostgreSQL database given by
+    `url`) and its artifacts directory. The services never ask which."""
 
-    def __init__(self, home: Path, *, lock_timeout: float | None = None) -> None:
+    def __init__(
+        self, home: Path, *, url: str | None = None, lock_timeout: float | None = None
+    ) -> None:
         self.home = home
-        self.db_path = home / DB_FILE
-        self.artifacts_dir = home / ARTIFACTS_DIR
-        self.policy_path = home / POLICY_FILE
+        self.backend: Backend = backend_for(url, home)
+        self.db_path = home / DB_FILE  # the DuckDB backend's file
         self.lock_timeout = lock_timeout if lock_timeout is not None else _lock_timeout_from_env()
         # Time comes from here so tests can move it; the CLI never overrides it.
         self.clock: Callable[[], str] = utc_now
-        self._engine: Engine | None = None
-        self._reading = threading.local()
+        self._artifacts: Path | None = None
+        self._local = threading.local()
 
     @property
-    def url(self) -> str:
-        return f"duckdb:///{self.db_path}"
+    def kind(self) -> str:
+        return self.backend.kind
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            # NullPool: every unit of work opens and closes its own connection, so the file
-            # lock is held only while work runs and other processes can share the store.
-            # Offline like every DuckDB connection; metadata work never needs many threads.
-            config = {**OFFLINE, "threads": 2}
-            self._engine = create_engine(
-                self.url, poolclass=NullPool, connect_args={"config": config}
-            )
-        return self._engine
+        return self.backend.engine
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """The blobs' directory: `home/artifacts` for a DuckDB store; for a team store the one
+        `init --artifacts` recorded, unless SIGNOFF_ARTIFACTS says where this client mounts it."""
+        if self._artifacts is None:
+            if self.kind == "duckdb":
+                self._artifacts = self.home / ARTIFACTS_DIR
+            elif os.environ.get("SIGNOFF_ARTIFACTS"):
+                self._artifacts = Path(os.environ["SIGNOFF_ARTIFACTS"])
+            else:
+                self._artifacts = Path(self.info_value(ARTIFACTS_KEY) or self.home / ARTIFACTS_DIR)
+        return self._artifacts
+
+    @artifacts_dir.setter
+    def artifacts_dir(self, path: Path) -> None:
+        self._artifacts = path
+
+    def info_value(self, key: str) -> str | None:
+        from console.store.models import StoreInfo
+
+        with self.session() as session:
+            row = session.get(StoreInfo, key)
+            return row.value if row is not None else None
 
     def exists(self) -> bool:
-        return self.db_path.is_file()
+        return self.backend.has_store()
+
+    def _connect(self) -> Connection:
+        return self.backend.connect(self.lock_timeout)
 
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Sessions of this thread share one connection until the block ends.
 
-        For a screen's load: five reads open the file once, not five times (each opening is
-        20 ms or more on a big store). Keep the block short: while it is open, other processes
-        wait for the file.
+        For a screen's load: five reads open the store once, not five times (each opening is
+        20 ms or more on a big DuckDB file). Keep the block short: while it is open, other
+        processes wait for a DuckDB file.
         """
-        if getattr(self._reading, "connection", None) is not None:
+        if getattr(self._local, "connection", None) is not None:
             yield
             return
         connection = self._connect()
-        self._reading.connection = connection
+        self._local.connection = connection
         try:
             yield
         finally:
-            self._reading.connection = None
+            self._local.connection = None
+            connection.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Sessions of this thread read one consistent state until the block ends, and never
+        wait for a writer (REPEATABLE READ on PostgreSQL): for a long report or a verification.
+        Nothing may be written inside it."""
+        if getattr(self._local, "snapshot", None) is not None:
+            yield
+            return
+        connection = self._connect()
+        try:
+            self.backend.begin_snapshot(connection)
+            self._local.snapshot = connection
+            yield
+        except DBAPIError as exc:
+            raise self._translated(exc) from exc
+        finally:
+            self._local.snapshot = None
+            with suppress(DBAPIError):
+                connection.rollback()
             connection.close()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One unit of work: commits when the block ends, rolls back on any error."""
-        shared = getattr(self._reading, "connection", None)
+        """One unit of work: commits when the block ends, rolls back on any error.
+
+        On PostgreSQL it holds the store's write lock from its first statement. Inside a
+        `snapshot()` block it reads the snapshot and takes no lock; nested in another unit of
+        work of this thread, it is part of that one's transaction.
+        """
+        snapshot = getattr(self._local, "snapshot", None)
+        outer = getattr(self._local, "unit", None)
+        if snapshot is not None or outer is not None:
+            # Inside a snapshot, or nested in this thread's unit of work: join its transaction
+            # (a second writer here would wait for the lock its own thread holds).
+            with Session(
+                bind=snapshot if snapshot is not None else outer,
+                expire_on_commit=False,
+                join_transaction_mode="rollback_only",
+            ) as session:
+                session.info[_SNAPSHOT] = snapshot is not None
+                yield session
+                session.flush()
+            return
+        shared = getattr(self._local, "connection", None)
         connection = shared if shared is not None else self._connect()
+        committing = False
         try:
             with Session(bind=connection, expire_on_commit=False) as session:
                 try:
+                    self.backend.begin_write(session, self.lock_timeout)
+                    self._local.unit = session.connection()
                     yield session
+                    committing = True
                     session.commit()
                 except BaseException:
-                    session.rollback()
+                    with suppress(DBAPIError):  # a lost connection's rollback fails too
+                        session.rollback()
                     raise
-        except OperationalError as exc:
-            if _is_conflict(exc):
-                raise StoreBusy(
-                    "another process changed the same records at the same time; run the "
-                    "command again"
-                ) from exc
-            raise StoreError(f"the store failed: {_driver_message(exc)}") from exc
+                finally:
+                    self._local.unit = None
+        except DBAPIError as exc:
+            raise self._translated(exc, committing=committing) from exc
         finally:
             if shared is None:
                 connection.close()
 
-    def _connect(self) -> Any:
-        if not self.home.is_dir():
-            raise StoreError(f"no signoff store at {self.home}; run `signoff init` first")
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.02
-        while True:
-            try:
-                return self.engine.connect()
-            except DBAPIError as exc:
-                if not _is_lock_error(exc):
-                    raise StoreError(
-                        f"cannot open the store at {self.db_path}: {_driver_message(exc)}"
-                    ) from exc
-                if time.monotonic() >= deadline:
-                    raise StoreBusy(
-                        f"the store at {self.home} is busy (another signoff process holds it); "
-                        "try again in a moment"
-                    ) from exc
-                time.sleep(delay * (1 + random.random()))
-                delay = min(delay * 2, 0.5)
+    def _translated(self, exc: DBAPIError, *, committing: bool = False) -> BaseException:
+        ours = self.backend.translate(exc, committing=committing)
+        return ours if ours is not None else exc
+
+    def server_version(self) -> str:
+        with self.session() as session:
+            return self.backend.server_version(session.connection())
 
     def dispose(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        self.backend.dispose()
 
 
-def _driver_message(exc: BaseException) -> str:
-    original = getattr(exc, "orig", None) or exc
-    return str(original).splitlines()[0] if str(original) else type(original).__name__
+def _refuse_write_in_snapshot(session: Session, *_args: Any) -> None:
+    if session.info.get(_SNAPSHOT) and (session.new or session.dirty or session.deleted):
+        raise StoreError("a write was attempted inside a read-only snapshot (a bug)")
 
 
-def open_store(home: Path, *, must_exist: bool = True) -> Store:
-    """Open the store at `home`, checking its schema; creating is `init`'s job."""
+event.listen(Session, "before_flush", _refuse_write_in_snapshot)
+
+
+def open_store(home: Path, *, url: str | None = None, must_exist: bool = True) -> Store:
+    """Open the store (the DuckDB file in `home`, or the database at `url`), checking its
+    schema; creating is `init`'s job."""
     from console.store.migrations import check_schema
 
-    store = Store(home)
+    store = Store(home, url=url)
     if must_exist:
-        require_store(home)
+        store.backend.require_store()
         check_schema(store)
     return store

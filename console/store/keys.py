@@ -1,7 +1,8 @@
 """The next integer key of a table, assigned inside the writing transaction: the one place to lock.
 
-DuckDB has one writer at a time, so the largest key plus one is free until the transaction ends.
-A backend with concurrent writers takes the store's write lock here first.
+DuckDB has one writer at a time, so the largest key plus one is free until the transaction ends;
+on PostgreSQL every write transaction holds the store's write lock from its first statement
+(console/store/postgres.py), so the same holds there.
 """
 
 from __future__ import annotations

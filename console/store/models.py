@@ -376,3 +376,15 @@ class RetrainingJob(SQLModel, table=True):
     closed_at: str | None = None
     closed_by: str | None = None
     closed_seq: int | None = None
+
+
+# ---- schema v4: the team store ----------------------------------------------------------------
+
+
+class PolicyText(SQLModel, table=True):
+    """A promotion policy's text by digest; the one in force is `store_info.policy_sha256`."""
+
+    __tablename__ = "policies"
+    sha256: str = Field(primary_key=True)
+    text: str
+    recorded_at: str
