@@ -24,6 +24,7 @@ SHIPPED_STEPS = {
     "v2_workflow_validation_cards": "4a25eb3bbe9584be14c267b7b78bc6da2f2079b3d7c7d0bdc9712d48055c4c05",
     "v3_monitoring": "6ed28fdf706a78b0b5d5a316743c5f606f6ab7691ddb6ea8c7d19b8aa4b9d11b",
     "v4_policy_in_store": "0a22ea3bd416bf1aa0344a2a0ec02b9b18b3e599eab711417cc396caa9963de3",
+    "v5_framework_version": "da410dbb27a4a6e2fe8724b07125f746f5f22c26ba7ee8bd44b59c24ba947703",
 }
 
 

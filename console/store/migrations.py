@@ -21,6 +21,7 @@ MIGRATIONS: list[str] = [
     "v2_workflow_validation_cards",
     "v3_monitoring",
     "v4_policy_in_store",
+    "v5_framework_version",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -68,7 +68,7 @@ class ModelVersion(SQLModel, table=True):
     model: str = Field(primary_key=True)
     number: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
     artifact_sha256: str
-    artifact_format: str  # "skops" or "pickle"
+    artifact_format: str  # "skops", "pickle", "xgboost-json", "xgboost-ubj", "lightgbm-text", "onnx"
     trusted_pickle: bool = False
     trusted_types: str = "[]"  # canonical JSON list of skops types trusted at registration
     framework: str
@@ -85,6 +85,7 @@ class ModelVersion(SQLModel, table=True):
     created_at: str
     tags: str = "{}"  # canonical JSON object
     description: str = ""
+    framework_version: str | None = None  # the library's version at registration (schema v5)
 
 
 class Dataset(SQLModel, table=True):
