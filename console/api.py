@@ -21,6 +21,7 @@ from console.errors import BadInput
 from console.identity.actor import key_dirs
 from console.identity.actor import unlock as _unlock
 from console.identity.keydir import default_keys_dir
+from console.registry.native import native_artifact
 from console.registry.register import ModelInfo, Registered, RegisterRequest, register_version
 from console.store.db import Store
 from console.store.db import open_store as _open_store
@@ -59,7 +60,8 @@ def register_model(
 ) -> Registered:
     """Register a fitted estimator and its training DataFrame as a new version of `model`.
 
-    The estimator is saved with skops and the frame as Parquet, then the same service the CLI
+    The estimator is saved with skops (an XGBoost, LightGBM or ONNX model in its own format,
+    never pickle) and the frame as Parquet, then the same service the CLI
     uses checks, profiles and records them in one transaction with their audit events.
     """
     import pandas as pd
@@ -69,10 +71,12 @@ def register_model(
         raise BadInput("train must be a pandas DataFrame holding the features and the target")
     if train.empty:
         raise BadInput("the training DataFrame has no rows")
-    try:
-        artifact = sio.dumps(estimator)
-    except Exception as exc:
-        raise BadInput(f"cannot save the estimator with skops: {exc}") from exc
+    artifact = native_artifact(estimator)  # XGBoost, LightGBM, ONNX: their own formats
+    if artifact is None:
+        try:
+            artifact = sio.dumps(estimator)
+        except Exception as exc:
+            raise BadInput(f"cannot save the estimator with skops: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="signoff-api-") as scratch:
         data_path = Path(scratch) / dataset_name
         train.to_parquet(data_path, index=False)

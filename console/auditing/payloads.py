@@ -6,7 +6,7 @@ ISO 8601 string. A leaf module (standard library only): any layer may read it.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 # Identity and the store
 
@@ -73,9 +73,13 @@ class VersionRegistered(TypedDict):
     model: str
     version: int
     artifact_sha256: str
-    artifact_format: str  # "skops" or "pickle"
+    artifact_format: (
+        str  # "skops", "pickle", "xgboost-json", "xgboost-ubj", "lightgbm-text", "onnx"
+    )
     trusted_pickle: bool
     trusted_types: list[str]
+    framework: NotRequired[str]  # "scikit-learn", "xgboost", ...; absent before schema v5
+    framework_version: NotRequired[str | None]  # the library's version at registration
     estimator_class: str
     task_type: str
     train_dataset_sha256: str

@@ -34,6 +34,8 @@ from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.monitoring.views import OPEN, RETRAINED
 from console.registry.dataset_files import detect_format
+from console.registry.native import NativeModel
+from console.registry.onnx_models import onnx_refit_refusal
 from console.registry.refs import check_model_name
 from console.registry.register import RegisterRequest, register_version
 from console.registry.views import ModelView, VersionView, get_model, load_version_estimator
@@ -214,6 +216,8 @@ def retrain(
         prove_model(session, model)  # the serving version, its runs and the open job
     parent, job_id = _parent(store, view, from_version)
     source = f"{model}:{parent.number}"
+    if parent.framework == "onnx":
+        raise BadInput(onnx_refit_refusal(source))
     features = [str(c["name"]) for c in parent.input_schema]
     target = parent.target
     last = latest_validation(store, model, parent.number)
@@ -234,11 +238,24 @@ def retrain(
         train, test = frame, _read(holdout)
         _check_frame(test, holdout.name, features, target, sensitive, source)
         split = f"holdout {holdout.name} (sha256 {input_sha256(holdout)})"
-    estimator, seeded = seeded_clone(load_version_estimator(store, parent))
+    parent_estimator = load_version_estimator(store, parent)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            estimator.fit(train[features], train[target], **_fit_params(estimator, train, weights))
+            if isinstance(parent_estimator, NativeModel):
+                weight_values = train[weights].to_numpy() if weights else None
+                refitted = parent_estimator.refit(
+                    train[features], train[target], weight_values, RETRAIN_SEED
+                )
+                artifact, seeded = refitted.artifact(), [refitted.seed_param]
+            else:
+                estimator, seeded = seeded_clone(parent_estimator)
+                estimator.fit(
+                    train[features], train[target], **_fit_params(estimator, train, weights)
+                )
+                artifact = sio.dumps(estimator)
+    except SignoffError:
+        raise
     except Exception as exc:  # sklearn raises ValueError/TypeError; any failure is the data's
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise BadInput(f"refitting {source} on {data.name} failed: {first}") from exc
@@ -266,7 +283,7 @@ def retrain(
             signer,
             RegisterRequest(
                 model=model,
-                artifact=sio.dumps(estimator),
+                artifact=artifact,
                 artifact_source=f"{model} retrained from v{parent.number}",
                 train_data=train_path,
                 target=target,

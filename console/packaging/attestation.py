@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import platform
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from audit.canonical import canonical_json, sha256_hex
 from audit.keys import Signer
 from console.errors import NotFound
+from console.registry.formats import FILE_NAMES, version_libraries
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 
@@ -19,7 +21,7 @@ PREDICATE_TYPE = "https://signoff.dev/attestation/model-package/v1"
 MANIFEST_FORMAT = "https://signoff.dev/package/manifest/v1"
 MANIFEST = "MANIFEST.json"
 ATTESTATION = "attestation.dsse.json"
-ARTIFACT_NAMES = {"skops": "model.skops", "pickle": "model.pkl"}
+ARTIFACT_NAMES = FILE_NAMES
 ENVIRONMENT_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops")
 
 
@@ -41,7 +43,9 @@ def package_contents(
     run = latest_validation(store, model, version)
     if run is not None:
         files["validation_report.json"] = artifacts.read_verified(run.report_sha256)
-    files["environment.lock"] = environment_lock()
+    files["environment.lock"] = environment_lock(
+        version_libraries(view.artifact_format, view.trusted_types)
+    )
     files["input_schema.json"] = canonical_json(
         {"features": view.input_schema, "target": view.target, "task_type": view.task_type}
     )
@@ -138,8 +142,9 @@ def _card_files(store: Store, model: str, version: int) -> dict[str, bytes]:
     }
 
 
-def environment_lock() -> bytes:
-    """The Python and library versions this environment loads the artifact with."""
+def environment_lock(libraries: Iterable[str] = ()) -> bytes:
+    """The Python and library versions this environment loads the artifact with: the
+    scikit-learn stack, and the framework libraries the version needs (xgboost, ...)."""
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as installed
 
@@ -147,7 +152,7 @@ def environment_lock() -> bytes:
         "# The environment signoff packaged this model in (pip requirements format).",
         f"# python {platform.python_version()} ({platform.python_implementation()})",
     ]
-    for name in ENVIRONMENT_PACKAGES:
+    for name in dict.fromkeys([*ENVIRONMENT_PACKAGES, *libraries]):
         try:
             lines.append(f"{name}=={installed(name)}")
         except PackageNotFoundError:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
 from console.errors import BadInput
+from console.registry import formats
+from console.registry.native import NativeModel
 
 # Types signoff trusts in a skops file beyond skops' own defaults: scikit-learn's classes
 # (code the user already runs) and numpy dtypes. Anything else must be trusted by name.
@@ -23,20 +24,8 @@ PICKLE_HINT = (
 @dataclass(frozen=True)
 class LoadedArtifact:
     estimator: Any
-    format: str  # "skops" or "pickle"
+    format: str  # a name in console.registry.formats: "skops", "pickle", "xgboost-json", ...
     trusted_types: tuple[str, ...]
-
-
-def artifact_format(data: bytes) -> str:
-    if data[:4] == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                if "schema.json" in archive.namelist():
-                    return "skops"
-        except zipfile.BadZipFile:
-            pass
-        return "zip"
-    return "pickle"
 
 
 def load_artifact(
@@ -49,12 +38,29 @@ def load_artifact(
     """Deserialize an artifact without ever running untrusted code."""
     if not data:
         raise BadInput(f"{source} is empty; pass a skops file of a fitted estimator")
-    kind = artifact_format(data)
-    if kind == "skops":
+    kind = formats.detect_format(data)
+    if kind == formats.SKOPS:
         return _load_skops(data, source, trust_types)
-    if kind == "zip":
+    if kind in (formats.XGBOOST_JSON, formats.XGBOOST_UBJ):
+        from console.registry.boosters import XGBoostModel
+
+        return LoadedArtifact(XGBoostModel(data, kind, source), kind, ())
+    if kind == formats.LIGHTGBM_TEXT:
+        from console.registry.boosters import LightGBMModel
+
+        return LoadedArtifact(LightGBMModel(data, source), kind, ())
+    if kind == formats.ONNX:
+        from console.registry.onnx_models import OnnxModel
+
+        return LoadedArtifact(OnnxModel(data, source), kind, ())
+    if kind == formats.ZIP:
         raise BadInput(
             f"{source} is a zip archive but not a skops file; save it with skops.io.dump"
+        )
+    if kind == formats.UNKNOWN and not trust_pickle:
+        raise BadInput(
+            f"{source} is not a model file signoff reads ({formats.KNOWN}; pickles only "
+            "with --trust-pickle)"
         )
     if not trust_pickle:
         raise BadInput(f"{source} is a pickle/joblib file, refused: {PICKLE_HINT}")
@@ -85,6 +91,12 @@ def _load_skops(data: bytes, source: str, trust_types: tuple[str, ...]) -> Loade
         )
     try:
         estimator = sio.loads(data, trusted=untrusted)
+    except ModuleNotFoundError as exc:
+        module = (exc.name or "").split(".")[0]
+        raise BadInput(
+            f"{source} holds objects of {module or 'a library'}, which is not installed; "
+            f"run: pip install 'signoff[{formats.EXTRAS.get(module, module)}]'"
+        ) from exc
     except Exception as exc:
         raise BadInput(f"{source} is a corrupt skops file ({type(exc).__name__})") from exc
     return LoadedArtifact(estimator, "skops", tuple(sorted(set(untrusted))))
@@ -98,10 +110,22 @@ class EstimatorInfo:
     features: list[str] | None
     n_features: int | None
     params: dict[str, object]
+    library_version: str = ""
 
 
 def describe(estimator: Any, source: str) -> EstimatorInfo:
-    """Check the object is a fitted scikit-learn classifier or regressor and describe it."""
+    """Check the object is a fitted classifier or regressor and describe it."""
+    if isinstance(estimator, NativeModel):
+        names = estimator.feature_list()
+        return EstimatorInfo(
+            framework=estimator.framework,
+            estimator_class=estimator.estimator_class,
+            task_type=estimator.task_type,
+            features=names,
+            n_features=estimator.n_features_in_,
+            params=estimator.params(),
+            library_version=estimator.library_version,
+        )
     from sklearn.base import BaseEstimator, is_classifier, is_regressor
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
@@ -130,6 +154,7 @@ def describe(estimator: Any, source: str) -> EstimatorInfo:
         features=[str(n) for n in names] if names is not None else None,
         n_features=int(n_features) if n_features is not None else None,
         params=_plain_params(estimator),
+        library_version=formats.library_version("scikit-learn"),
     )
 
 

@@ -17,6 +17,7 @@ from console.errors import BadInput, NotFound
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.registry.estimators import LoadedArtifact, describe, load_artifact
+from console.registry.native import NativeModel, check_labels
 from console.registry.refs import check_model_name
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
@@ -85,6 +86,8 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
     features = _check_columns(
         frame, info.features, info.n_features, request.target, request.train_data
     )
+    if isinstance(loaded.estimator, NativeModel) and info.task_type == "classification":
+        check_labels(loaded.estimator, frame[request.target].unique(), request.artifact_source)
     metrics = training_metrics(loaded, frame, features, request.target, info.task_type)
     columns = {c["name"]: c for c in profile["columns"]}  # type: ignore[attr-defined]
     schema = [
@@ -141,6 +144,7 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
                 trusted_pickle=loaded.format == "pickle",
                 trusted_types=canonical_json(list(loaded.trusted_types)).decode(),
                 framework=info.framework,
+                framework_version=info.library_version or None,
                 estimator_class=info.estimator_class,
                 task_type=info.task_type,
                 input_schema=canonical_json(schema).decode(),
@@ -168,6 +172,8 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
                     "artifact_format": loaded.format,
                     "trusted_pickle": loaded.format == "pickle",
                     "trusted_types": list(loaded.trusted_types),
+                    "framework": info.framework,
+                    "framework_version": info.library_version or None,
                     "estimator_class": info.estimator_class,
                     "task_type": info.task_type,
                     "train_dataset_sha256": dataset_digest,

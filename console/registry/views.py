@@ -39,6 +39,8 @@ class VersionView:
     tags: dict[str, str]
     stages: list[str]
     description: str
+    framework: str = "scikit-learn"
+    framework_version: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -89,6 +91,8 @@ def _version_view(row: ModelVersion, stages: list[str]) -> VersionView:
         tags=json.loads(row.tags),
         stages=stages,
         description=row.description,
+        framework=row.framework,
+        framework_version=row.framework_version,
     )
 
 

@@ -68,7 +68,9 @@ class ModelVersion(SQLModel, table=True):
     model: str = Field(primary_key=True)
     number: int = Field(primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
     artifact_sha256: str
-    artifact_format: str  # "skops", "pickle", "xgboost-json", "xgboost-ubj", "lightgbm-text", "onnx"
+    artifact_format: (
+        str  # "skops", "pickle", "xgboost-json", "xgboost-ubj", "lightgbm-text", "onnx"
+    )
     trusted_pickle: bool = False
     trusted_types: str = "[]"  # canonical JSON list of skops types trusted at registration
     framework: str
