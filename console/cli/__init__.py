@@ -10,6 +10,7 @@ import click
 from console.cli import (
     audit_cmds,
     card_cmds,
+    import_cmds,
     keys_cmds,
     monitor_cmds,
     package_cmds,
@@ -87,6 +88,7 @@ def cli(ctx: click.Context, home: Path, db: str | None, user: str | None) -> Non
 
 for module in (
     registry_cmds,
+    import_cmds,
     keys_cmds,
     users_cmds,
     audit_cmds,
