@@ -30,7 +30,7 @@ async def test_models_screen_lists_the_demo_models(demo_home: Path) -> None:
         await pilot.press("m")
         await _settle(pilot)
         models = app.screen.query_one("#models", DataTable)
-        assert models.row_count == 3
+        assert models.row_count == 4
         versions = app.screen.query_one("#versions", DataTable)
         assert versions.row_count == 3  # breast-cancer-classifier first
         await pilot.press("down")
@@ -38,7 +38,7 @@ async def test_models_screen_lists_the_demo_models(demo_home: Path) -> None:
         assert versions.row_count == 3  # credit-risk, with the retrained candidate
         await pilot.press("r")
         await _settle(pilot)
-        assert models.row_count == 3
+        assert models.row_count == 4
 
 
 async def test_the_model_list_pages_and_filters_by_keys(
@@ -63,11 +63,11 @@ async def test_the_model_list_pages_and_filters_by_keys(
         await pilot.press("m")
         await _settle(pilot)
         assert names() == ["breast-cancer-classifier", "credit-risk"]
-        assert status().startswith("1–2 of 3 · n: page")
+        assert status().startswith("1–2 of 4 · n: page")
         await pilot.press("n")
         await _settle(pilot)
-        assert names() == ["diabetes-regressor"]
-        assert status().startswith("3–3 of 3 · p: page")
+        assert names() == ["diabetes-regressor", "loan-default-gbm"]
+        assert status().startswith("3–4 of 4 · p: page")
         title = str(app.screen.query_one("#model-title", Static).render())
         assert title.startswith("diabetes-regressor")  # versions follow the cursor
         await pilot.press("p")
@@ -172,8 +172,7 @@ async def test_console_notices_changes_made_by_another_process(demo_home: Path) 
         admin = Signer("ada", keys.load_private("ada", DEMO_PASSPHRASE.encode()))
         revoke_user(demo_store(demo_home), admin, "rosa")
         app.poll_store()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _settle(pilot)  # the reload may cancel a load still running: wait as elsewhere
         assert app.log_size == before + 1
 
 

@@ -112,6 +112,7 @@ def test_catalogue(models: list[DemoModel]) -> None:
         ("breast-cancer-classifier", "high", 3),
         ("diabetes-regressor", "medium", 2),
         ("credit-risk", "high", 2),
+        ("loan-default-gbm", "high", 1),
     ]
     for model in models:
         assert model.description and model.owner and model.intended_use
@@ -207,6 +208,7 @@ def test_write_holdouts_layout(models: list[DemoModel], tmp_path: Path) -> None:
         ("credit-risk", 2),
         ("diabetes-regressor", 1),
         ("diabetes-regressor", 2),
+        ("loan-default-gbm", 1),
     ]
     version = _by_name(models)["credit-risk"].versions[0]
     path = written[("credit-risk", 1)]
