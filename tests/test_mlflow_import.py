@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from console.registry.register import get_model, get_version
+from console.registry.views import get_model, get_version
 from tests.conftest import Runner, Team, one_line_error
 
 MLFLOW = Path(__file__).parent / "fixtures_data" / "mlflow"

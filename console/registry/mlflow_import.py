@@ -25,7 +25,8 @@ from console.registry.mlflow_store import (
     open_mlflow_store,
     read_yaml,
 )
-from console.registry.register import RegisterRequest, check_model_name, register_version
+from console.registry.refs import check_model_name
+from console.registry.register import RegisterRequest, register_version
 from console.store.db import Store
 from console.store.models import ModelVersion
 
