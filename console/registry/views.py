@@ -9,7 +9,6 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from console.errors import NotFound
-from console.registry.estimators import load_artifact
 from console.registry.refs import check_model_name
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
@@ -224,6 +223,9 @@ def get_dataset(store: Store, digest: str) -> Dataset:
 
 def load_version_estimator(store: Store, version: VersionView) -> Any:
     """The version's estimator, read from the store with its digest verified."""
+    # Imported here: loading pulls in numpy, which the console's read screens never need.
+    from console.registry.estimators import load_artifact
+
     data = ArtifactStore(store.artifacts_dir).read_verified(version.artifact_sha256)
     loaded = load_artifact(
         data,
