@@ -37,6 +37,7 @@ run: demo
 	SIGNOFF_PASSPHRASE=$(DEMO_PASSPHRASE) $(VENV)/bin/signoff --home $(DEMO_HOME) --as $(DEMO_USER)
 
 test: venv postgres
+	@command -v strace >/dev/null || apt-get install -y strace >/dev/null || echo "no strace: the no-network test will skip"
 	$(PY) -m pytest -q -n 2 --disable-socket --allow-unix-socket -p no:cacheprovider tests
 
 check: venv

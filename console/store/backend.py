@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from console.errors import BadInput, SignoffError, StoreBusy, StoreError
-from console.store.location import DB_FILE, require_store
+from console.store.location import DB_FILE, refuse_foreign_file, require_store
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -120,6 +120,7 @@ class DuckDBFile(Backend):
     def connect(self, lock_timeout: float) -> Connection:
         if not self.path.parent.is_dir():
             raise StoreError(f"no signoff store at {self.path.parent}; run `signoff init` first")
+        refuse_foreign_file(self.path)
         deadline = time.monotonic() + lock_timeout
         delay = 0.02
         while True:
