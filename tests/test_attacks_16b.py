@@ -5,16 +5,25 @@ request ids checked under the write lock (9)."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tarfile
+import time
+import tracemalloc
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from console.packaging.tarball import MAX_HEADER_BYTES
+from console.packaging.verify import verify_package
 from tests.conftest import Runner, one_line_error
 
 Unchanged = Callable[[Path], Callable[[], None]]
@@ -79,3 +88,73 @@ def test_item3_cli_makes_no_inet_connect_under_a_syscall_trace(
     code, connects = inet_connects(tmp_path, "verify", *verify)
     assert code == 0
     assert connects == []
+
+
+# ---- 7: a package's headers are bounded before they are read ------------------------------------
+
+TOP = "tumour-v1"
+
+
+def _header(info: tarfile.TarInfo) -> bytes:
+    return info.tobuf(tarfile.GNU_FORMAT)
+
+
+def huge_header_package(path: Path, kind: bytes, declared: int) -> Path:
+    """A small gzip'd tar whose second header is a long-name or pax header of `declared` bytes."""
+    folder = tarfile.TarInfo(TOP)
+    folder.type = tarfile.DIRTYPE
+    special = tarfile.TarInfo("././@LongLink")
+    special.type = kind
+    special.size = declared
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip wrapper
+    with path.open("wb") as out:
+        out.write(compressor.compress(_header(folder) + _header(special)))
+        chunk = b"a" * (1 << 20)
+        for _ in range(declared // len(chunk)):
+            out.write(compressor.compress(chunk))
+        member = tarfile.TarInfo(f"{TOP}/MANIFEST")
+        out.write(compressor.compress(b"a" * (-declared % 512) + _header(member) + b"\0" * 1024))
+        out.write(compressor.flush())
+    return path
+
+
+@pytest.mark.parametrize("kind", [tarfile.GNUTYPE_LONGNAME, tarfile.XHDTYPE], ids=["gnu", "pax"])
+def test_item7_a_huge_long_name_or_pax_header_fails_fast_without_allocating_it(
+    signoff: Runner, tmp_path: Path, kind: bytes
+) -> None:
+    bad = huge_header_package(tmp_path / "bomb.tar.gz", kind, 256 << 20)
+    assert bad.stat().st_size < 2 << 20
+    key = Ed25519PrivateKey.generate().public_key()
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        result = verify_package(bad, public_keys=[key])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 10
+    assert peak < 16 << 20, f"verify-package allocated {peak} bytes"
+    assert result.problems == [
+        f"a member header of {256 << 20} bytes exceeds the limit of {MAX_HEADER_BYTES} bytes"
+    ]
+    pem = tmp_path / "k.pub"
+    pem.write_bytes(
+        key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    cli = signoff("verify-package", bad, "--pubkey", pem)
+    assert cli.exit_code == 1, cli.output
+    assert len(cli.output) < 400 and "exceeds the limit" in cli.output
+
+
+def test_item7_a_long_member_name_is_shown_shortened(signoff: Runner, tmp_path: Path) -> None:
+    bad = tmp_path / "long.tar.gz"
+    with tarfile.open(bad, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo(f"{TOP}/sub/" + "n" * 60_000)
+        tar.addfile(info, io.BytesIO(b""))
+    key = Ed25519PrivateKey.generate().public_key()
+    result = verify_package(bad, public_keys=[key])
+    assert result.problems
+    assert all(len(problem) < 300 for problem in result.problems), result.problems
+    assert any("(60014 characters)" in problem for problem in result.problems)
