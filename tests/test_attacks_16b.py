@@ -5,7 +5,9 @@ request ids checked under the write lock (9)."""
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import os
 import shutil
 import sqlite3
@@ -17,14 +19,23 @@ import tracemalloc
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from audit.canonical import canonical_json, sha256_hex
+from audit.dsse import sign_envelope
+from audit.keys import Signer, public_pem
+from console.packaging.attestation import ATTESTATION, MANIFEST
+from console.packaging.build import build_package
 from console.packaging.tarball import MAX_HEADER_BYTES
 from console.packaging.verify import verify_package
-from tests.conftest import Runner, one_line_error
+from console.store.artifacts import ArtifactStore
+from console.store.models import ModelVersion
+from tests.conftest import Runner, Team, one_line_error
+from tests.workflow_helpers import record_validation, register_versions
 
 Unchanged = Callable[[Path], Callable[[], None]]
 MODEL = "credit-risk"
@@ -158,3 +169,94 @@ def test_item7_a_long_member_name_is_shown_shortened(signoff: Runner, tmp_path: 
     assert result.problems
     assert all(len(problem) < 300 for problem in result.problems), result.problems
     assert any("(60014 characters)" in problem for problem in result.problems)
+
+
+# ---- 2: a forged package is held against what the store recorded --------------------------------
+
+
+def package_members(path: Path) -> dict[str, bytes]:
+    with tarfile.open(path, "r:gz") as tar:
+        return {
+            m.name.split("/", 1)[1]: tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in tar.getmembers()
+            if m.isfile()
+        }
+
+
+def forged_package(
+    path: Path, members: dict[str, bytes], signer: Signer, edit: Callable[[dict[str, Any]], None]
+) -> Path:
+    """The members with the statement edited, manifest and subjects made whole, re-signed."""
+    envelope = json.loads(members.pop(ATTESTATION))
+    body = json.loads(base64.b64decode(envelope["payload"]))
+    edit(body)
+    predicate = body["predicate"]
+    model, version = predicate["model"], predicate["version"]
+    manifest = json.loads(members[MANIFEST])
+    manifest.update(model=model, version=version)
+    manifest["files"] = {
+        name: {"sha256": sha256_hex(data), "size": len(data)}
+        for name, data in sorted(members.items())
+        if name != MANIFEST
+    }
+    members[MANIFEST] = canonical_json(manifest)
+    body["subject"] = [
+        {"name": name, "digest": {"sha256": sha256_hex(data)}}
+        for name, data in sorted(members.items())
+    ]
+    predicate["packager"] = {"name": signer.name, "keyid": signer.keyid}
+    members[ATTESTATION] = canonical_json(sign_envelope(canonical_json(body), signer.private_key))
+    top = f"{model}-v{version}"
+    with tarfile.open(path, "w:gz") as tar:
+        folder = tarfile.TarInfo(top)
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        for name, data in sorted(members.items()):
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_item2_forged_packages_fail_against_the_store(
+    team: Team, signoff: Runner, tmp_path: Path
+) -> None:
+    register_versions(team, 2)
+    record_validation(team, "tumour", 1)
+    genuine = build_package(team.store, team["rel"], "tumour", 1, tmp_path / "p.tar.gz").path
+    assert signoff("verify-package", genuine, "--home", team.home).exit_code == 0
+    with team.store.session() as session:
+        other = session.get(ModelVersion, ("tumour", 2))
+        assert other is not None
+    other_artifact = ArtifactStore(team.store.artifacts_dir).read_verified(other.artifact_sha256)
+
+    def swap_artifact(body: dict[str, Any]) -> None:
+        body["predicate"]["artifact"]["sha256"] = other.artifact_sha256
+
+    members = package_members(genuine)
+    members["model.skops"] = other_artifact
+    cases = {
+        "swapped": (members, swap_artifact, "model.skops is not the artifact the store recorded"),
+        "no model": (
+            package_members(genuine),
+            lambda body: body["predicate"].update(model="nosuch"),
+            "model 'nosuch' is not in this store",
+        ),
+        "no version": (
+            package_members(genuine),
+            lambda body: body["predicate"].update(version=9),
+            "tumour:9 is not in this store",
+        ),
+    }
+    for signer in ("rel", "dana"):  # any user whose role may package
+        for case, (contents, edit, expected) in cases.items():
+            forged = forged_package(
+                tmp_path / f"{case}-{signer}.tar.gz", dict(contents), team[signer], edit
+            )
+            result = signoff("verify-package", forged, "--home", team.home)
+            assert result.exit_code == 1, (case, result.output)
+            assert expected in result.output, (case, result.output)
+            # Without the store only the signature can be judged: it is valid.
+            pem = tmp_path / f"{signer}.pub"
+            pem.write_text(public_pem(team[signer].public_key))
+            assert signoff("verify-package", forged, "--pubkey", pem).exit_code == 0, case

@@ -23,6 +23,7 @@ from console.errors import BadInput
 from console.files import file_sha256
 from console.identity.permissions import Permission, may, roles_with
 from console.packaging.attestation import ATTESTATION, MANIFEST, PREDICATE_TYPE
+from console.packaging.recorded import recorded_mismatches
 from console.packaging.tarball import read_members
 from console.store.db import Store
 from console.store.models import PackageRecord, User, UserKey
@@ -86,6 +87,8 @@ def verify_package(
             assert store is not None
             recorded, trusted = _store_keys(store, digest)
         _check_contents(top, members, trusted, with_store, problems, facts)
+        if store is not None and with_store:
+            problems.extend(recorded_mismatches(store, facts, members))
     return PackageVerification(
         path=str(path),
         sha256=digest,
@@ -253,7 +256,11 @@ def _check_attestation(
         if fact in facts and predicate.get(fact) != facts[fact]:
             problems.append(f"attestation {fact} differs from {MANIFEST}")
     artifact = predicate.get("artifact")
+    dataset = predicate.get("training_dataset")
+    if isinstance(dataset, dict):
+        facts["training_dataset_sha256"] = dataset.get("sha256")
     if isinstance(artifact, dict):
+        facts["artifact_sha256"] = artifact.get("sha256")
         artifact_name = artifact.get("name")
         data = members.get(str(artifact_name))
         if data is None:
