@@ -36,6 +36,8 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from console.freetext import shown
+
 SANS = "SignoffReport"
 MONO = "SignoffMono"
 FONTS = Path(__file__).parent / "fonts"
@@ -97,7 +99,7 @@ def _escaped(char: str) -> str:
 
 def _draw_with(text: str, glyphs: frozenset[int]) -> str:
     out = []
-    for char in text:
+    for char in shown(text):  # control characters as the terminal shows them: \x1b, \u202e
         if char in _FALLBACKS:
             out.append(_FALLBACKS[char])
         elif char == "\n" or (ord(char) in glyphs and ord(char) <= 0xFFFF):

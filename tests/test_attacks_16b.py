@@ -18,26 +18,38 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from rich.text import Text
 
 from audit.canonical import canonical_json, sha256_hex
 from audit.dsse import sign_envelope
 from audit.keys import Signer, public_pem
+from console.errors import BadInput
+from console.freetext import check_text, is_control
 from console.packaging.attestation import ATTESTATION, MANIFEST
 from console.packaging.build import build_package
 from console.packaging.tarball import MAX_HEADER_BYTES
 from console.packaging.verify import verify_package
+from console.registry.register import ModelInfo, RegisterRequest, register_version
+from console.release.deployments import canary_abort
+from console.release.requests import request_promotion
 from console.store.artifacts import ArtifactStore
 from console.store.models import ModelVersion
+from console.tui.widgets.text import line, plain_cells
+from reports.pdf_layout import drawable
 from tests.conftest import Runner, Team, one_line_error
 from tests.workflow_helpers import record_validation, register_versions
 
 Unchanged = Callable[[Path], Callable[[], None]]
+
+
 MODEL = "credit-risk"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -260,3 +272,115 @@ def test_item2_forged_packages_fail_against_the_store(
             pem = tmp_path / f"{signer}.pub"
             pem.write_text(public_pem(team[signer].public_key))
             assert signoff("verify-package", forged, "--pubkey", pem).exit_code == 0, case
+
+
+def registration_inputs(tmp_path: Path) -> tuple[Path, Path]:
+    import skops.io as sio
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+
+    data = load_breast_cancer(as_frame=True)
+    frame = data.frame.iloc[:, :4].copy()
+    frame.columns = ["radius", "texture", "perimeter", "area"]
+    frame["malignant"] = 1 - data.target
+    estimator = LogisticRegression(max_iter=300).fit(
+        frame.drop(columns="malignant"), frame.malignant
+    )
+    artifact = tmp_path / "model.skops"
+    artifact.write_bytes(sio.dumps(estimator))
+    train = tmp_path / "train.parquet"
+    frame.to_parquet(train, index=False)
+    return artifact, train
+
+
+# ---- 5: control characters refused at input, escaped wherever stored text is shown --------------
+
+ESCAPES = {
+    "retitle": "ok\x1b]0;owned\x07",
+    "conceal": "ok\x1b[8m hidden",
+    "c1-csi": "ok\x9b2J",
+    "carriage-return": "looks fine\rgate FAILED",
+    "bidi": "ok\u202edesrever",
+    "del": "ok\x7f",
+}
+
+
+@pytest.mark.parametrize("text", list(ESCAPES.values()), ids=list(ESCAPES))
+def test_item5_control_characters_in_free_text_are_refused_at_input(
+    team: Team, signoff: Runner, tmp_path: Path, unchanged: Unchanged, text: str
+) -> None:
+    register_versions(team, 1)
+    opened = request_promotion(team.store, team["dana"], "tumour", 1, "dev", "fine")
+    check = unchanged(team.home)
+    home = ["--home", team.home]
+    for args in (
+        ["request", "tumour:1", "--to", "dev", "--comment", text, "--as", "dana"],
+        ["approve", opened.id, "--comment", text, "--as", "rita"],
+        ["reject", opened.id, "--comment", text, "--as", "rita"],
+        ["withdraw", opened.id, "--reason", text, "--as", "dana"],
+        ["card", "edit", "tumour:1", "--set", f"factors={text}", "--as", "dana"],
+        ["rollback", "tumour", "--stage", "dev", "--reason", text, "--as", "rel"],
+        ["monitor", "resolve", "1", "--reason", text, "--as", "rel"],
+    ):
+        if args[0] == "card" and text == ESCAPES["carriage-return"]:
+            continue  # a card unifies line endings: CR becomes a newline in a multi-line field
+        line = one_line_error(signoff(*args, *home))
+        assert "control character" in line, (args, line)
+    artifact, train = registration_inputs(tmp_path)
+    base = RegisterRequest(
+        model="tumour",
+        artifact=artifact.read_bytes(),
+        artifact_source="a",
+        train_data=train,
+        target="malignant",
+    )
+    for request in (
+        replace(base, info=ModelInfo(owner=text)),
+        replace(base, model="other", info=ModelInfo(description=text)),
+        replace(base, description=text),
+        replace(base, tags={"team": text}),
+        replace(base, tags={text: "x"}),
+    ):
+        with pytest.raises(BadInput, match="control character"):
+            register_version(team.store, team["dana"], request)
+    with pytest.raises(BadInput, match="control character"):
+        canary_abort(team.store, team["rel"], "tumour", "dev", text)
+    check()
+
+
+def test_item5_newlines_only_where_a_field_has_lines(team: Team) -> None:
+    register_versions(team, 1)
+    view = request_promotion(team.store, team["dana"], "tumour", 1, "dev", "line one\nline two")
+    assert view.comment == "line one\nline two"
+    with pytest.raises(
+        BadInput, match="control character U\\+000A at position 4; use plain text on one line"
+    ):
+        check_text("the owner", "Ann\nBob")
+
+
+def test_item5_stored_control_characters_are_shown_escaped_in_cli_console_and_pdf(
+    team: Team, signoff: Runner
+) -> None:
+    register_versions(team, 1)
+    opened = request_promotion(team.store, team["dana"], "tumour", 1, "dev", "fine")
+    # Text stored before the rule (or written around it) must still not reach a terminal raw.
+    stored = "approve me\x1b[8m gate FAILED\x1b]0;owned\x07\x9b\u202e"
+    con = duckdb.connect(str(team.store.db_path))
+    con.execute("UPDATE promotion_requests SET comment = ? WHERE id = ?", [stored, opened.id])
+    con.close()
+    for args in (
+        ["show-request", opened.id],
+        ["requests"],
+        ["show-request", opened.id, "--json"],
+        ["history", "tumour"],
+    ):
+        result = signoff(*args, "--home", team.home, "--as", "aud")
+        assert result.exit_code == 0, (args, result.output)
+        assert not any(is_control(ch) for ch in result.output.replace("\n", "")), args
+    shown_request = signoff("show-request", opened.id, "--home", team.home).output
+    assert "approve me\\x1b[8m gate FAILED\\x1b]0;owned\\x07\\x9b\\u202e" in shown_request
+    error = signoff("show", "no\x1b]0;x\x07such", "--home", team.home)
+    assert "\x1b" not in error.output and "\\x1b" in error.output
+    assert drawable(stored).startswith("approve me\\x1b[8m gate FAILED\\x1b]0;owned\\x07")
+    assert line("a", ("b\x1b", "bold")).plain == "ab\\x1b"
+    assert plain_cells("x\x07")[0] == Text("x\\x07")

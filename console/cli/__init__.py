@@ -23,7 +23,7 @@ from console.cli import (
     users_cmds,
     validate_cmds,
 )
-from console.cli.options import DEFAULT_HOME, SignoffGroup, db_option
+from console.cli.options import DEFAULT_HOME, SignoffGroup, db_option, escape_stdout
 
 if TYPE_CHECKING:
     from console.store.db import Store
@@ -58,6 +58,8 @@ def cli(ctx: click.Context, home: Path, db: str | None, user: str | None) -> Non
     }
     if given and ctx.invoked_subcommand is not None:
         ctx.default_map = _defaults_for(cli, given)
+    if ctx.invoked_subcommand is not None:
+        escape_stdout(ctx)  # stored text cannot drive the terminal (the console draws its own)
     if ctx.invoked_subcommand is None:
         import os
 

@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
 import click
 
 from console.errors import BadInput, SignoffError
+from console.freetext import shown
 
 if TYPE_CHECKING:
     from audit.keys import Signer
@@ -37,7 +38,7 @@ class SignoffGroup(click.Group):
             _silence_stdout()
             ctx.exit(EXIT_BROKEN_PIPE)
         except SignoffError as exc:
-            click.echo(f"error: {exc.message}", err=True)
+            click.echo(f"error: {shown(exc.message, keep_lines=False)}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was changed", err=True)
@@ -53,6 +54,59 @@ class SignoffGroup(click.Group):
                 err=True,
             )
             ctx.exit(70)
+
+
+class EscapingStream:
+    """stdout as a command sees it: every control character it prints becomes a visible escape.
+
+    The CLI itself prints no control sequences, so whatever reaches this stream with one came
+    from stored text (a comment with ESC, a file name with BEL) and must not drive the terminal.
+    """
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        if isinstance(text, str):
+            self.inner.write(shown(text))
+        else:  # not text: let the stream underneath refuse it as it would
+            self.inner.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.inner, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:
+        return getattr(self.inner, "errors", None)
+
+
+def escape_stdout(ctx: click.Context) -> None:
+    """For the rest of this command, stdout goes through `EscapingStream`."""
+    if isinstance(sys.stdout, EscapingStream):
+        return
+    # click would strip some ESC sequences (only off a terminal): escape them all, everywhere.
+    ctx.color = True
+    inner = sys.stdout
+    sys.stdout = cast(TextIO, EscapingStream(inner))
+
+    def restore() -> None:
+        sys.stdout = inner
+
+    ctx.call_on_close(restore)
 
 
 def _silence_stdout() -> None:

@@ -20,6 +20,7 @@ from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.auditing.state_check import prove_model
 from console.errors import BadInput, NotFound, Refused
+from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.monitoring.views import RESOLVED, AlertView, alert_view
@@ -199,6 +200,7 @@ def resolve_alert(store: Store, signer: Signer, alert_id: int, reason: str) -> A
     """Close an open alert with the reason a person gives; audited."""
     if not reason.strip():
         raise BadInput("resolving an alert needs --reason saying what was found or done")
+    check_text("the reason", reason, multiline=True)
     with store.session() as session:
         actor = require_actor(session, signer, Permission.RESOLVE_ALERT)
         row = session.get(MonitoringAlert, alert_id)

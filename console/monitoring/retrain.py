@@ -30,6 +30,7 @@ from console.auditing.log import append_event
 from console.auditing.state_check import prove_model
 from console.errors import BadInput, NotFound, SignoffError
 from console.files import input_sha256
+from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.monitoring.views import OPEN, RETRAINED
@@ -207,6 +208,7 @@ def retrain(
     from console.validation.service import run_validation
 
     check_model_name(model)
+    check_text("the comment", comment or "", multiline=True)
     data = Path(data)
     view = get_model(store, model)
     if not view.versions:

@@ -39,6 +39,7 @@ from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.auditing.state_check import prove_model
 from console.errors import BadInput
+from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.registry.views import get_version
@@ -115,8 +116,6 @@ FIELD_NAMES: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
 _SPECS = {spec.name: spec for spec in FIELDS}
 
 _LICENSE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,63}")
-# Tab and newline are text; every other control character is almost surely a paste accident.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def field_spec(name: str) -> FieldSpec:
@@ -134,8 +133,8 @@ def normalize_value(name: str, value: str) -> str:
         raise BadInput(
             f"card field {name} is {len(text)} characters; the limit is {MAX_VALUE_CHARS}"
         )
-    if _CONTROL.search(text):
-        raise BadInput(f"card field {name} contains a control character; use plain text")
+    # Tab and newline are text in any field here; a one-line field then refuses the newline.
+    check_text(f"card field {name}", text, multiline=True)
     if not spec.multiline and "\n" in text:
         raise BadInput(f"card field {name} takes one line")
     if name == "license" and text and not _LICENSE.fullmatch(text):

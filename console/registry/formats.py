@@ -49,7 +49,13 @@ def version_libraries(artifact_format: str, trusted_types: list[str]) -> list[st
     return needed
 
 
-EXTRAS = {"yaml": "mlflow", "xgboost": "xgboost", "lightgbm": "lightgbm", "onnxruntime": "onnx", "onnx": "onnx"}
+EXTRAS = {
+    "yaml": "mlflow",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "onnxruntime": "onnx",
+    "onnx": "onnx",
+}
 KNOWN = "skops, XGBoost JSON or UBJSON, LightGBM text, ONNX"
 
 # Compressed joblib files (zlib, gzip, bz2, xz, lzma) are pickles underneath.

@@ -14,6 +14,7 @@ from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.errors import BadInput, NotFound
+from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.registry.estimators import LoadedArtifact, describe, load_artifact
@@ -73,6 +74,7 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
     check_model_name(request.model)
     if request.info.risk_tier not in RISK_TIERS:
         raise BadInput(f"unknown risk tier {request.info.risk_tier!r}; use {', '.join(RISK_TIERS)}")
+    _check_free_text(request)
     loaded = load_artifact(
         request.artifact,
         source=request.artifact_source,
@@ -194,6 +196,19 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
         if created:
             artifacts.remove(digest)
         raise
+
+
+def _check_free_text(request: RegisterRequest) -> None:
+    """Owner, descriptions, tags and the data's name reach terminals: no control characters."""
+    info = request.info
+    check_text("the owner", info.owner or "")
+    check_text("the model description", info.description, multiline=True)
+    check_text("the intended use", info.intended_use, multiline=True)
+    check_text("the version description", request.description, multiline=True)
+    for key, value in request.tags.items():
+        check_text("a tag name", key)
+        check_text(f"tag {key}", value)
+    check_text("the training data's name", request.train_data_name or request.train_data.name)
 
 
 def _sha(data: bytes) -> str:

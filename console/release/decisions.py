@@ -10,6 +10,7 @@ from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event, event_time
 from console.errors import BadInput, Refused
+from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.release.evidence import approvals_for, evidence_digest, evidence_for
 from console.release.policy import load_policy
@@ -36,6 +37,7 @@ def decide(
         raise BadInput(f"unknown decision {decision!r}")
     if not comment.strip():
         raise BadInput(f"a decision needs --comment saying why you {decision}")
+    check_text("the comment", comment, multiline=True)
     policy = load_policy(store)
     from console.auditing.state_check import prove_model  # it imports this module
 

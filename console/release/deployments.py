@@ -12,6 +12,7 @@ from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.auditing.state_check import prove_model
 from console.errors import BadInput, IntegrityError, NotFound, Refused
+from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.registry.refs import check_model_name
@@ -248,6 +249,7 @@ def canary_abort(store: Store, signer: Signer, model: str, stage: str, reason: s
     """Stop a canary: all traffic returns to the stage's champion."""
     if not reason.strip():
         raise BadInput("an abort needs --reason")
+    check_text("the reason", reason, multiline=True)
     load_policy(store).stage(stage)
     with store.session() as session:
         require_actor(session, signer, Permission.PROMOTE)
@@ -306,6 +308,7 @@ def rollback(
     """Break-glass: return a stage to a version that held it before, without approvals."""
     if not reason.strip():
         raise BadInput("a rollback needs --reason saying what went wrong")
+    check_text("the reason", reason, multiline=True)
     policy = load_policy(store)
     policy.stage(stage)
     check_model_name(model)

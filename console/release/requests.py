@@ -13,6 +13,7 @@ from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event, event_time
 from console.errors import BadInput, NotFound, Refused
+from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.registry.lookup import require_model
@@ -172,6 +173,7 @@ def request_promotion(
     check_model_name(model)
     if not comment.strip():
         raise BadInput("a request needs --comment saying why this version should move")
+    check_text("the comment", comment, multiline=True)
     policy = load_policy(store)
     stage = policy.stage(stage_name)
     plan = canary_plan(stage, canary)
@@ -249,6 +251,7 @@ def load_request(session: Session, request_id: int) -> PromotionRequest:
 
 
 def withdraw(store: Store, signer: Signer, request_id: int, reason: str = "") -> RequestView:
+    check_text("the reason", reason, multiline=True)
     policy = load_policy(store)
     with store.session() as session:
         row = load_request(session, request_id)

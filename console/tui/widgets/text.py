@@ -2,6 +2,7 @@
 
 Textual reads a str given to a Static, and Rich a str given to a DataTable cell, as markup;
 a stray tag in a request comment or a CSV column name would raise and end the console.
+Control characters in store text (ESC, BEL) are shown as escapes, as the CLI shows them.
 """
 
 from __future__ import annotations
@@ -12,22 +13,31 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from console.freetext import shown
+
 Part = str | tuple[str, str]  # plain text, or (text, style)
+
+
+def plain(text: str) -> Text:
+    """Store text as a Text: no markup, control characters escaped."""
+    return Text(shown(text))
 
 
 def line(*parts: Part) -> Text:
     """One line from plain and (text, style) parts."""
-    return Text.assemble(*parts)
+    return Text.assemble(
+        *(shown(part) if isinstance(part, str) else (shown(part[0]), part[1]) for part in parts)
+    )
 
 
 def lines(items: Iterable[Text | str]) -> Text:
     """Lines joined with newlines; str items are plain text."""
-    return Text("\n").join(Text(item) if isinstance(item, str) else item for item in items)
+    return Text("\n").join(plain(item) if isinstance(item, str) else item for item in items)
 
 
 def plain_cells(*values: object) -> list[object]:
     """DataTable cells: str values as plain Text, anything else as given."""
-    return [Text(value) if isinstance(value, str) else value for value in values]
+    return [plain(value) if isinstance(value, str) else value for value in values]
 
 
 class PlainTable(DataTable[object]):
