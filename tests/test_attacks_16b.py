@@ -30,7 +30,7 @@ from rich.text import Text
 
 from audit.canonical import canonical_json, sha256_hex
 from audit.dsse import sign_envelope
-from audit.keys import Signer, public_pem
+from audit.keys import KeyStore, Signer, public_pem
 from console.errors import BadInput
 from console.freetext import check_text, is_control
 from console.packaging.attestation import ATTESTATION, MANIFEST
@@ -43,11 +43,16 @@ from console.release.requests import request_promotion
 from console.store.artifacts import ArtifactStore
 from console.store.models import ModelVersion
 from console.tui.widgets.text import line, plain_cells
+from fixtures.demo import DEMO_PASSPHRASE
 from reports.pdf_layout import drawable
-from tests.conftest import Runner, Team, one_line_error
+from tests.conftest import Runner, Team, demo_store, one_line_error
 from tests.workflow_helpers import record_validation, register_versions
 
 Unchanged = Callable[[Path], Callable[[], None]]
+
+
+def demo_signer(home: Path, name: str) -> Signer:
+    return Signer(name, KeyStore(home / "demo-keys").load_private(name, DEMO_PASSPHRASE.encode()))
 
 
 MODEL = "credit-risk"
@@ -384,3 +389,69 @@ def test_item5_stored_control_characters_are_shown_escaped_in_cli_console_and_pd
     assert drawable(stored).startswith("approve me\\x1b[8m gate FAILED\\x1b]0;owned\\x07")
     assert line("a", ("b\x1b", "bold")).plain == "ab\\x1b"
     assert plain_cells("x\x07")[0] == Text("x\\x07")
+
+
+# ---- 6: markup-like store text shows literally on every screen ----------------------------------
+
+OWNERS = {"credit-risk": "[/]", "breast-cancer-classifier": "Retail [EU] team"}
+MARKUPISH = "[b]bold?[/b] [link=https://x]x[/link] [/] [@click=app.quit]q[/]"
+
+
+async def test_item6_markup_like_owner_and_text_show_literally_on_every_screen(
+    demo_home: Path,
+) -> None:
+    from textual.widgets import Static
+
+    from console.tui.screens.model_detail import ModelDetailScreen
+    from console.tui.screens.review import ReviewScreen
+    from tests.test_console_screens import console, settle, static_text
+
+    store = demo_store(demo_home)
+    opened = request_promotion(
+        store, demo_signer(demo_home, "dana"), "diabetes-regressor", 1, "dev", MARKUPISH
+    )
+    con = duckdb.connect(str(demo_home / "signoff.duckdb"))
+    for model, owner in OWNERS.items():
+        con.execute(
+            "UPDATE models SET owner = ?, description = ?, intended_use = ? WHERE name = ?",
+            [owner, MARKUPISH, MARKUPISH, model],
+        )
+    con.execute("UPDATE model_versions SET tags = ?", ['{"team": "[/]", "[red]": "[EU]"}'])
+    con.close()
+    app = console(demo_home, "rosa")
+
+    def alive() -> None:
+        assert app.is_running and app._exception is None, app._exception
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key in ("d", "m", "i", "a", "e", "l", "u", "o", "question_mark", "escape"):
+            await pilot.press(key)
+            await settle(pilot)
+            alive()
+        for model, owner in OWNERS.items():
+            await app.open_model(model)
+            await settle(pilot)
+            alive()
+            assert f"owner {owner}" in static_text(app, "#model-title")
+            await pilot.press("enter")
+            await settle(pilot)
+            alive()
+            assert isinstance(app.screen, ModelDetailScreen)
+            assert f"owner {owner}" in static_text(app, "#detail-title")
+            for tab in "12345":
+                await pilot.press(tab)
+                await settle(pilot)
+                alive()
+            shown_text = " ".join(
+                str(s.content.plain if isinstance(s.content, Text) else s.content)
+                for s in app.screen.query(Static)
+            )
+            assert "[EU]" in shown_text or owner == "[/]"
+            await pilot.press("escape")
+            await settle(pilot)
+        app.open_review(opened.id)
+        await settle(pilot)
+        alive()
+        assert isinstance(app.screen, ReviewScreen)
+        assert MARKUPISH in static_text(app, "#evidence-body")

@@ -33,7 +33,7 @@ from console.tui.screens.detail_tabs import (
 )
 from console.tui.widgets.bars import status_text
 from console.tui.widgets.keybar import KeyBar
-from console.tui.widgets.text import PlainTable
+from console.tui.widgets.text import PlainTable, line
 from console.tui.widgets.titlebar import TitleBar
 
 TABS = ("card", "validation", "lineage", "history", "drift")
@@ -85,7 +85,9 @@ class ModelDetailScreen(SignoffScreen):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        yield Static(self.model_name, id="detail-title", classes="pane-title one-line")
+        yield Static(
+            self.model_name, id="detail-title", classes="pane-title one-line", markup=False
+        )
         yield PlainTable(id="detail-versions", cursor_type="row", zebra_stripes=True)
         with TabbedContent(id="detail-tabs", initial="card"):
             with TabPane("Card", id="card"), VerticalScroll(id="card-scroll"):
@@ -155,7 +157,7 @@ class ModelDetailScreen(SignoffScreen):
         self.versions = list(reversed(model.versions))
         stages = ", ".join(f"{s} v{v}" for s, v in sorted(model.stages.items()) if v) or "no stage"
         self.query_one("#detail-title", Static).update(
-            f"{model.name}  ·  {stages}  ·  {model.risk_tier} risk  ·  owner {model.owner}"
+            line(f"{model.name}  ·  {stages}  ·  {model.risk_tier} risk  ·  owner {model.owner}")
         )
         table = self.query_one("#detail-versions", DataTable)
         table.clear()

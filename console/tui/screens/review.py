@@ -76,7 +76,7 @@ class ReviewScreen(SignoffScreen):
         self.request = data.request
         r = data.request
         self.query_one("#review-title", Static).update(
-            Text(
+            line(
                 f"Request {r.id}: {r.model}:{r.version} → {r.stage}   [{r.status}]   "
                 f"by {r.requester}"
             )
