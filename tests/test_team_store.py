@@ -20,6 +20,7 @@ from console.release.decisions import decide
 from console.release.deployments import promote
 from console.release.requests import request_promotion
 from console.store.db import Store, open_store
+from console.store.migrations import SCHEMA_VERSION
 from console.store.models import Deployment, StoreInfo
 from tests.conftest import Runner, Team, one_line_error
 from tests.postgres_server import Server
@@ -67,7 +68,7 @@ def test_init_and_info_on_an_empty_database(
     info = json.loads(signoff("store", "info", "--db", pg_url, "--json").output)
     assert info["backend"] == "postgresql"
     assert info["server_version"].startswith("PostgreSQL 15")
-    assert info["schema_version"] == 4 and info["log_size"] == 1
+    assert info["schema_version"] == SCHEMA_VERSION and info["log_size"] == 1
     assert info["artifacts_dir"] == str(artifacts)
     assert len(info["log_head"]) == 64
     # the policy is a row of the database, not a file any client could edit
