@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlmodel import Session
@@ -154,6 +155,24 @@ def to_record(event: AuditEvent) -> EventRecord:
 _RECORD_COLUMNS = "seq, ts, actor, keyid, action, subject, model, payload, entry, prev_hash, entry_hash, signature"
 
 
+def record_from_row(row: Sequence[Any]) -> EventRecord:
+    """One `audit_events` row, selected as `_RECORD_COLUMNS`, as the verifier's record."""
+    return EventRecord(
+        seq=int(row[0]),
+        ts=row[1],
+        actor=row[2],
+        keyid=row[3],
+        action=row[4],
+        subject=row[5],
+        model=row[6],
+        payload=bytes(row[7]),
+        entry=bytes(row[8]),
+        prev_hash=row[9],
+        entry_hash=row[10],
+        signature=bytes(row[11]),
+    )
+
+
 def iter_records(
     session: Session, *, page: int = 20000, upto: int | None = None, after: int = -1
 ) -> Iterator[EventRecord]:
@@ -169,18 +188,5 @@ def iter_records(
         if not rows:
             return
         for row in rows:
-            yield EventRecord(
-                seq=int(row[0]),
-                ts=row[1],
-                actor=row[2],
-                keyid=row[3],
-                action=row[4],
-                subject=row[5],
-                model=row[6],
-                payload=bytes(row[7]),
-                entry=bytes(row[8]),
-                prev_hash=row[9],
-                entry_hash=row[10],
-                signature=bytes(row[11]),
-            )
+            yield record_from_row(row)
         after = int(rows[-1][0])

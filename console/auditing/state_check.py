@@ -20,7 +20,7 @@ from sqlmodel import Session
 from audit.entry import ENTRY_FIELDS, EventRecord, parse_entry, signing_message
 from audit.keys import load_public_pem, public_from_raw, public_raw
 from audit.merkle import leaf_hash
-from console.auditing.log import _RECORD_COLUMNS, iter_records
+from console.auditing.log import _RECORD_COLUMNS, iter_records, record_from_row
 from console.auditing.projection import (
     KEY_ACTIONS,
     Projection,
@@ -225,21 +225,7 @@ def state_differences(store: Store, records: list[EventRecord]) -> list[Differen
 def _records(session: Session, where: str, params: Mapping[str, object]) -> list[EventRecord]:
     query = f"SELECT {_RECORD_COLUMNS} FROM audit_events WHERE {where}"
     return [
-        EventRecord(
-            seq=int(r[0]),
-            ts=r[1],
-            actor=r[2],
-            keyid=r[3],
-            action=r[4],
-            subject=r[5],
-            model=r[6],
-            payload=bytes(r[7]),
-            entry=bytes(r[8]),
-            prev_hash=r[9],
-            entry_hash=r[10],
-            signature=bytes(r[11]),
-        )
-        for r in session.connection().execute(text(query), dict(params)).all()
+        record_from_row(r) for r in session.connection().execute(text(query), dict(params)).all()
     ]
 
 
