@@ -199,16 +199,23 @@ def _running_canary(session: Session, model: str, stage: str) -> StageAssignment
     return row
 
 
+def _acting_on_canary(
+    session: Session, signer: Signer, model: str, stage: str
+) -> tuple[StageAssignment, int, PromotionRequest]:
+    """Who may move a canary, its rows proven by the log, and the canary with its request."""
+    require_actor(session, signer, Permission.PROMOTE)
+    prove_model(session, model)  # the canary's share and step, its request, the holder
+    assignment = _running_canary(session, model, stage)
+    version = assignment.canary_version
+    assert version is not None
+    return assignment, version, _canary_request(session, model, stage, version)
+
+
 def canary_step(store: Store, signer: Signer, model: str, stage: str) -> StageChange:
     """Move the canary to its next share; the last step makes it the stage's version."""
     load_policy(store).stage(stage)
     with store.session() as session:
-        require_actor(session, signer, Permission.PROMOTE)
-        prove_model(session, model)  # the canary's share and step, its request, the holder
-        assignment = _running_canary(session, model, stage)
-        version = assignment.canary_version
-        assert version is not None
-        request = _canary_request(session, model, stage, version)
+        assignment, version, request = _acting_on_canary(session, signer, model, stage)
         plan: list[int] = json.loads(request.canary_plan)
         step = (assignment.canary_step or 0) + 1
         now = store.clock()
@@ -252,12 +259,7 @@ def canary_abort(store: Store, signer: Signer, model: str, stage: str, reason: s
     check_text("the reason", reason, multiline=True)
     load_policy(store).stage(stage)
     with store.session() as session:
-        require_actor(session, signer, Permission.PROMOTE)
-        prove_model(session, model)  # the canary's share and step, its request, the holder
-        assignment = _running_canary(session, model, stage)
-        version = assignment.canary_version
-        assert version is not None
-        request = _canary_request(session, model, stage, version)
+        assignment, version, request = _acting_on_canary(session, signer, model, stage)
         now = store.clock()
         seq = _record(
             session,
