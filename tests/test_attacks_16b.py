@@ -6,6 +6,7 @@ request ids checked under the write lock (9)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -31,7 +32,7 @@ from rich.text import Text
 from audit.canonical import canonical_json, sha256_hex
 from audit.dsse import sign_envelope
 from audit.keys import KeyStore, Signer, public_pem
-from console.errors import BadInput
+from console.errors import BadInput, Refused
 from console.freetext import check_text, is_control
 from console.packaging.attestation import ATTESTATION, MANIFEST
 from console.packaging.build import build_package
@@ -42,10 +43,11 @@ from console.release.deployments import canary_abort
 from console.release.requests import request_promotion
 from console.store.artifacts import ArtifactStore
 from console.store.models import ModelVersion
+from console.store.references import artifact_problems
 from console.tui.widgets.text import line, plain_cells
 from fixtures.demo import DEMO_PASSPHRASE
 from reports.pdf_layout import drawable
-from tests.conftest import Runner, Team, demo_store, one_line_error
+from tests.conftest import PASSPHRASE, Runner, Team, demo_store, one_line_error
 from tests.workflow_helpers import record_validation, register_versions
 
 Unchanged = Callable[[Path], Callable[[], None]]
@@ -279,6 +281,25 @@ def test_item2_forged_packages_fail_against_the_store(
             assert signoff("verify-package", forged, "--pubkey", pem).exit_code == 0, case
 
 
+# ---- 1: a blob is never deleted while a row refers to it; gc; verify checks artifacts -----------
+
+REGISTER_IN_CHILD = """
+import sys
+from pathlib import Path
+from audit.keys import KeyStore, Signer
+from console.registry.register import RegisterRequest, register_version
+from console.store.db import Store
+
+home, keys, passphrase, artifact, train = sys.argv[1:6]
+signer = Signer("dana", KeyStore(Path(keys)).load_private("dana", passphrase.encode()))
+request = RegisterRequest(
+    model="tumour", artifact=Path(artifact).read_bytes(), artifact_source=artifact,
+    train_data=Path(train), target="malignant",
+)
+print(register_version(Store(Path(home)), signer, request).version)
+"""
+
+
 def registration_inputs(tmp_path: Path) -> tuple[Path, Path]:
     import skops.io as sio
     from sklearn.datasets import load_breast_cancer
@@ -455,3 +476,133 @@ async def test_item6_markup_like_owner_and_text_show_literally_on_every_screen(
         alive()
         assert isinstance(app.screen, ReviewScreen)
         assert MARKUPISH in static_text(app, "#evidence-body")
+
+
+def waits_on_the_store(pid: int, db: Path, deadline: float) -> bool:
+    """True once the process has had the store file open (it is then trying its lock)."""
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) == str(db):
+                        return True
+        time.sleep(0.01)
+    return False
+
+
+def test_item1_a_failed_registration_never_deletes_a_blob_another_commits(
+    team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signoff: Runner
+) -> None:
+    from console.registry import register as registering
+
+    artifact, train = registration_inputs(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SIGNOFF_LOCK_TIMEOUT": "120"}
+    child: list[subprocess.Popen[str]] = []
+    real_next_version = registering._next_version
+
+    def fail_while_another_waits(session: Any, model: str) -> int:
+        # This registration wrote the blob and holds the lock; a second one of the same artifact
+        # starts now, gets as far as the lock, and then this one fails.
+        real_next_version(session, model)
+        args = [str(team.home), str(team.keys), PASSPHRASE, str(artifact), str(train)]
+        child.append(
+            subprocess.Popen(
+                [sys.executable, "-c", REGISTER_IN_CHILD, *args],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+        assert waits_on_the_store(child[0].pid, team.store.db_path, time.monotonic() + 120)
+        raise RuntimeError("this registration fails inside its transaction")
+
+    monkeypatch.setattr(registering, "_next_version", fail_while_another_waits)
+    request = RegisterRequest(
+        model="tumour",
+        artifact=artifact.read_bytes(),
+        artifact_source=str(artifact),
+        train_data=train,
+        target="malignant",
+    )
+    with pytest.raises(RuntimeError):
+        register_version(team.store, team["dana"], request)
+    out, err = child[0].communicate(timeout=180)
+    assert child[0].returncode == 0, err
+    assert out.strip() == "1"
+    with team.store.session() as session:
+        version = session.get(ModelVersion, ("tumour", 1))
+        assert version is not None
+    assert ArtifactStore(team.store.artifacts_dir).verify(version.artifact_sha256)
+    assert artifact_problems(team.store) == []
+    assert signoff("audit", "verify", "--home", team.home).exit_code == 0
+
+
+def test_item1_a_refused_registration_leaves_no_blob(
+    team: Team, tmp_path: Path, unchanged: Unchanged
+) -> None:
+    artifact, train = registration_inputs(tmp_path)
+    check = unchanged(team.home)
+    request = RegisterRequest(
+        model="tumour",
+        artifact=artifact.read_bytes(),
+        artifact_source=str(artifact),
+        train_data=train,
+        target="malignant",
+    )
+    with pytest.raises(Refused):
+        register_version(team.store, team["rita"], request)  # a reviewer may not register
+    check()
+
+
+def test_item1_verify_names_the_row_whose_artifact_is_missing_or_altered(
+    team: Team, signoff: Runner
+) -> None:
+    register_versions(team, 2)
+    with team.store.session() as session:
+        first = session.get(ModelVersion, ("tumour", 1))
+        second = session.get(ModelVersion, ("tumour", 2))
+        assert first is not None and second is not None
+    artifacts = ArtifactStore(team.store.artifacts_dir)
+    artifacts.path_for(first.artifact_sha256).unlink()
+    altered = artifacts.path_for(second.artifact_sha256)
+    altered.chmod(0o644)
+    altered.write_bytes(altered.read_bytes() + b"x")
+    result = signoff("audit", "verify", "--home", team.home)
+    assert result.exit_code == 1, result.output
+    assert "the artifact of version tumour:1 is missing" in result.output
+    problems = [p.reason for p in artifact_problems(team.store)]
+    assert any("version tumour:2 does not match its digest" in p for p in problems), problems
+
+
+def test_item1_gc_removes_only_old_unreferenced_blobs_and_staging_folders(
+    team: Team, signoff: Runner
+) -> None:
+    register_versions(team, 1)
+    artifacts = ArtifactStore(team.store.artifacts_dir)
+    with team.store.session() as session:
+        kept = session.get(ModelVersion, ("tumour", 1))
+        assert kept is not None
+    old = time.time() - 7200
+    orphan, _ = artifacts.put_bytes(b"left by a failed command")
+    recent, _ = artifacts.put_bytes(b"being written right now")
+    staging = team.store.artifacts_dir / ".staging-killed"
+    (staging / "sub").mkdir(parents=True)
+    (staging / "sub" / "log.parquet").write_bytes(b"half")
+    for path in (
+        artifacts.path_for(orphan),
+        artifacts.path_for(kept.artifact_sha256),
+        staging / "sub" / "log.parquet",
+        staging / "sub",
+        staging,
+    ):
+        os.utime(path, (old, old))
+    result = signoff("gc", "--home", team.home)
+    assert result.exit_code == 0, result.output
+    assert f"removed blob artifacts/sha256/{orphan[:2]}/{orphan}" in result.output
+    assert "removed staging folder artifacts/.staging-killed" in result.output
+    assert "kept 1 younger than 3600s" in result.output
+    assert not artifacts.has(orphan) and not staging.exists()
+    assert artifacts.has(recent)
+    assert artifacts.verify(kept.artifact_sha256)
+    assert signoff("audit", "verify", "--home", team.home).exit_code == 0

@@ -30,6 +30,7 @@ from console.registry.lookup import require_model
 from console.store.db import Store
 from console.store.keys import next_id
 from console.store.models import AuditEvent, Checkpoint, StoreInfo
+from console.store.references import artifact_problems
 from console.store.staged_output import StagedOutput, staged_output
 
 
@@ -89,6 +90,7 @@ def verify_store(
     step = (lambda done: progress(done, total)) if progress else None
     result = verify_records(records, workers=workers, progress=step, expected_total=total)
     findings = list(result.findings)
+    findings += [Finding(p.event_seq, p.reason) for p in artifact_problems(store)]
     own = latest_checkpoint(store)  # a log cut below a checkpoint the store issued is a rollback
     for note in (checkpoint_note, own.note if own else None):
         finding = checkpoints.check_extension(result, note) if note is not None else None

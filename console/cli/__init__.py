@@ -10,6 +10,7 @@ import click
 from console.cli import (
     audit_cmds,
     card_cmds,
+    gc_cmds,
     import_cmds,
     keys_cmds,
     monitor_cmds,
@@ -103,6 +104,7 @@ for module in (
     report_cmds,
     monitor_cmds,
     store_cmds,
+    gc_cmds,
 ):
     module.register(cli)
 

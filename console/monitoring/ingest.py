@@ -169,8 +169,8 @@ def ingest_predictions(
         )
         return (raw, plan, [str(r[0]) for r in described]), target
 
-    (raw, plan, stored), digest, created = stage_artifact(store, work)
-    with recording_artifact(store, signer, digest, created) as session:
+    (raw, plan, stored), digest, staged = stage_artifact(store, work)
+    with recording_artifact(store, signer, digest, staged) as session:
         same = session.exec(
             select(PredictionLog).where(
                 PredictionLog.model == model, PredictionLog.artifact_sha256 == digest

@@ -170,8 +170,8 @@ def ingest_outcomes(
             raise BadInput(f"writing the outcomes failed: {one_line(exc)}") from exc
         return (column, total, matched, unmatched, shown), target
 
-    (column, total, matched, unmatched, shown), digest, created = stage_artifact(store, work)
-    with recording_artifact(store, signer, digest, created) as session:
+    (column, total, matched, unmatched, shown), digest, staged = stage_artifact(store, work)
+    with recording_artifact(store, signer, digest, staged) as session:
         batch_id = next_id(session, OutcomeBatch)
         now = store.clock()
         event = append_event(

@@ -7,6 +7,7 @@ artifact that is removed again if the transaction recording it fails.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from console.analytics import (
     rows,
 )
 from console.errors import BadInput
+from console.files import file_sha256
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.monitoring.logs import REQUEST_ID
@@ -196,11 +198,12 @@ def refuse_known_ids(
 
 def stage_artifact(
     store: Store, work: Callable[[Connection, Path], tuple[T, Path]]
-) -> tuple[T, str, bool]:
+) -> tuple[T, str, Path]:
     """Run `work` on a DuckDB connection in a scratch directory beside the artifacts.
 
-    `work` returns its result and the file it wrote there to keep; that file is adopted as an
-    artifact. Returns the result, the artifact's digest and whether this call created it.
+    `work` returns its result and the file it wrote there to keep; that file is kept beside the
+    blobs (a `.staging-` file `signoff gc` clears if a kill leaves it) and hashed, outside the
+    lock. Returns the result, the file's digest and where it waits for `recording_artifact`.
     """
     artifacts = ArtifactStore(store.artifacts_dir)
     with artifacts.staging() as scratch:
@@ -209,20 +212,26 @@ def stage_artifact(
             result, kept = work(con, Path(scratch))
         finally:
             con.close()
-        digest, created = artifacts.adopt_file(kept)
-    return result, digest, created
+        waiting = Path(f"{scratch}.kept")  # a sibling of the scratch folder: same prefix
+        os.replace(kept, waiting)
+    try:
+        digest = file_sha256(waiting)
+    except BaseException:
+        waiting.unlink(missing_ok=True)
+        raise
+    return result, digest, waiting
 
 
 @contextmanager
 def recording_artifact(
-    store: Store, signer: Signer, digest: str, created: bool
+    store: Store, signer: Signer, digest: str, staged: Path
 ) -> Iterator[Session]:
-    """The transaction that records a staged artifact; the artifact is removed if it fails."""
+    """The transaction that records a staged artifact: it is moved in under the write lock and
+    removed again if the transaction fails, so no blob another unit committed is ever lost."""
     try:
         with store.session() as session:
             require_actor(session, signer, Permission.INGEST)
+            ArtifactStore(store.artifacts_dir).adopt_file_in(session, staged, digest)
             yield session
-    except BaseException:
-        if created:
-            ArtifactStore(store.artifacts_dir).remove(digest)
-        raise
+    finally:
+        staged.unlink(missing_ok=True)  # moved in, or not wanted

@@ -98,104 +98,99 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
     code_ref = git_commit(request.code_dir) if request.code_dir else None
 
     artifacts = ArtifactStore(store.artifacts_dir)
-    digest, created = artifacts.put_bytes(request.artifact)
-    try:
-        with store.session() as session:
-            require_actor(session, actor, Permission.REGISTER)
-            now = store.clock()
-            model = session.get(RegisteredModel, request.model)
-            if model is None:
-                model = _create_model(session, actor, request, now)
-            if session.get(Dataset, dataset_digest) is None:
-                session.add(
-                    Dataset(
-                        sha256=dataset_digest,
-                        name=request.train_data_name or request.train_data.name,
-                        format=str(profile["format"]),
-                        row_count=int(profile["row_count"]),  # type: ignore[call-overload]
-                        column_count=len(columns),
-                        profile=canonical_json(profile).decode(),
-                        registered_at=now,
-                        registered_by=actor.name,
-                    )
+    with store.session() as session:
+        digest = artifacts.put_bytes_in(session, request.artifact)
+        require_actor(session, actor, Permission.REGISTER)
+        now = store.clock()
+        model = session.get(RegisteredModel, request.model)
+        if model is None:
+            model = _create_model(session, actor, request, now)
+        if session.get(Dataset, dataset_digest) is None:
+            session.add(
+                Dataset(
+                    sha256=dataset_digest,
+                    name=request.train_data_name or request.train_data.name,
+                    format=str(profile["format"]),
+                    row_count=int(profile["row_count"]),  # type: ignore[call-overload]
+                    column_count=len(columns),
+                    profile=canonical_json(profile).decode(),
+                    registered_at=now,
+                    registered_by=actor.name,
                 )
-                append_event(
-                    session,
-                    actor,
-                    actions.DATASET_REGISTERED,
-                    f"dataset:{dataset_digest}",
-                    {
-                        "sha256": dataset_digest,
-                        "name": request.train_data_name or request.train_data.name,
-                        "rows": int(profile["row_count"]),  # type: ignore[call-overload]
-                        "profile_sha256": _sha(canonical_json(profile)),
-                    },
-                    ts=now,
-                )
-            number = _next_version(session, request.model)
-            if (
-                request.parent is not None
-                and session.get(ModelVersion, (request.model, request.parent)) is None
-            ):
-                raise NotFound(f"parent version {request.model}:{request.parent} does not exist")
-            version = ModelVersion(
-                model=request.model,
-                number=number,
-                artifact_sha256=digest,
-                artifact_format=loaded.format,
-                trusted_pickle=loaded.format == "pickle",
-                trusted_types=canonical_json(list(loaded.trusted_types)).decode(),
-                framework=info.framework,
-                framework_version=info.library_version or None,
-                estimator_class=info.estimator_class,
-                task_type=info.task_type,
-                input_schema=canonical_json(schema).decode(),
-                params=canonical_json(info.params).decode(),
-                metrics=canonical_json(metrics).decode(),
-                train_dataset_sha256=dataset_digest,
-                target=request.target,
-                parent_number=request.parent,
-                code_ref=code_ref,
-                author=actor.name,
-                created_at=now,
-                tags=canonical_json(request.tags).decode(),
-                description=request.description,
             )
-            session.add(version)
-            event = append_event(
+            append_event(
                 session,
                 actor,
-                actions.VERSION_REGISTERED,
-                f"{request.model}:{number}",
+                actions.DATASET_REGISTERED,
+                f"dataset:{dataset_digest}",
                 {
-                    "model": request.model,
-                    "version": number,
-                    "artifact_sha256": digest,
-                    "artifact_format": loaded.format,
-                    "trusted_pickle": loaded.format == "pickle",
-                    "trusted_types": list(loaded.trusted_types),
-                    "framework": info.framework,
-                    "framework_version": info.library_version or None,
-                    "estimator_class": info.estimator_class,
-                    "task_type": info.task_type,
-                    "train_dataset_sha256": dataset_digest,
-                    "target": request.target,
-                    "params_sha256": _sha(canonical_json(info.params)),
-                    "metrics": metrics,
-                    "parent": request.parent,
-                    "code_ref": code_ref,
-                    "tags": request.tags,
+                    "sha256": dataset_digest,
+                    "name": request.train_data_name or request.train_data.name,
+                    "rows": int(profile["row_count"]),  # type: ignore[call-overload]
+                    "profile_sha256": _sha(canonical_json(profile)),
                 },
                 ts=now,
-                model=request.model,
             )
-            return Registered(
-                request.model, number, digest, dataset_digest, info.task_type, metrics, event.seq
-            )
-    except BaseException:
-        if created:
-            artifacts.remove(digest)
-        raise
+        number = _next_version(session, request.model)
+        if (
+            request.parent is not None
+            and session.get(ModelVersion, (request.model, request.parent)) is None
+        ):
+            raise NotFound(f"parent version {request.model}:{request.parent} does not exist")
+        version = ModelVersion(
+            model=request.model,
+            number=number,
+            artifact_sha256=digest,
+            artifact_format=loaded.format,
+            trusted_pickle=loaded.format == "pickle",
+            trusted_types=canonical_json(list(loaded.trusted_types)).decode(),
+            framework=info.framework,
+            framework_version=info.library_version or None,
+            estimator_class=info.estimator_class,
+            task_type=info.task_type,
+            input_schema=canonical_json(schema).decode(),
+            params=canonical_json(info.params).decode(),
+            metrics=canonical_json(metrics).decode(),
+            train_dataset_sha256=dataset_digest,
+            target=request.target,
+            parent_number=request.parent,
+            code_ref=code_ref,
+            author=actor.name,
+            created_at=now,
+            tags=canonical_json(request.tags).decode(),
+            description=request.description,
+        )
+        session.add(version)
+        event = append_event(
+            session,
+            actor,
+            actions.VERSION_REGISTERED,
+            f"{request.model}:{number}",
+            {
+                "model": request.model,
+                "version": number,
+                "artifact_sha256": digest,
+                "artifact_format": loaded.format,
+                "trusted_pickle": loaded.format == "pickle",
+                "trusted_types": list(loaded.trusted_types),
+                "framework": info.framework,
+                "framework_version": info.library_version or None,
+                "estimator_class": info.estimator_class,
+                "task_type": info.task_type,
+                "train_dataset_sha256": dataset_digest,
+                "target": request.target,
+                "params_sha256": _sha(canonical_json(info.params)),
+                "metrics": metrics,
+                "parent": request.parent,
+                "code_ref": code_ref,
+                "tags": request.tags,
+            },
+            ts=now,
+            model=request.model,
+        )
+        return Registered(
+            request.model, number, digest, dataset_digest, info.task_type, metrics, event.seq
+        )
 
 
 def _check_free_text(request: RegisterRequest) -> None:

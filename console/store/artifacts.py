@@ -7,8 +7,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from sqlmodel import Session
+
 from console.errors import BadInput, IntegrityError
 from console.files import file_sha256, publish, sync_file, write_atomically
+from console.store.db import undo_on_failure
 
 
 class ArtifactStore:
@@ -33,6 +36,23 @@ class ArtifactStore:
         write_atomically(target, data, mode=0o444)
         return digest, True
 
+    def put_bytes_in(self, session: Session, data: bytes) -> str:
+        """Store `data` inside a unit of work: a blob this call created goes if the unit fails.
+
+        Call it inside `store.session()`, which holds the store's write lock: the blob is
+        written and, on failure, removed under that lock, so no committed row can refer to it.
+        """
+        digest, created = self.put_bytes(data)
+        if created:
+            undo_on_failure(session, lambda: self.remove(digest))
+        return digest
+
+    def adopt_file_in(self, session: Session, source: Path, digest: str) -> None:
+        """`adopt_file` inside a unit of work (see `put_bytes_in`); `digest` is the file's hash."""
+        created = self.adopt_file(source, digest)[1]
+        if created:
+            undo_on_failure(session, lambda: self.remove(digest))
+
     def put_file(self, source: Path) -> tuple[str, bool]:
         try:
             with source.open("rb") as handle:
@@ -41,13 +61,13 @@ class ArtifactStore:
             raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from exc
         return self.put_bytes(data)
 
-    def adopt_file(self, source: Path) -> tuple[str, bool]:
+    def adopt_file(self, source: Path, digest: str | None = None) -> tuple[str, bool]:
         """Move a file just written on the same file system (see `staging`) into the store.
 
         For large files: hashed in chunks, never held in memory. `source` is consumed; returns its
         digest and whether this call created the blob.
         """
-        digest = file_sha256(source)
+        digest = digest or file_sha256(source)
         if self.has(digest):
             source.unlink()
             return digest, False
@@ -78,7 +98,7 @@ class ArtifactStore:
         return path
 
     def remove(self, digest: str) -> None:
-        """Undo a blob this unit of work created, when its transaction failed."""
+        """Remove a blob: only under the store's lock, when no committed row refers to it."""
         path = self.path_for(digest)
         path.unlink(missing_ok=True)
         for parent in (path.parent, path.parent.parent):

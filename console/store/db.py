@@ -157,6 +157,8 @@ class Store:
                 join_transaction_mode="rollback_only",
             ) as session:
                 session.info[_SNAPSHOT] = snapshot is not None
+                # Files written here are undone if the outer unit fails (it holds the lock).
+                session.info[_UNDO] = getattr(self._local, "undo", None) or []
                 yield session
                 session.flush()
             return
@@ -165,18 +167,23 @@ class Store:
         committing = False
         try:
             with Session(bind=connection, expire_on_commit=False) as session:
+                undo: list[Callable[[], None]] = []
+                session.info[_UNDO] = undo
                 try:
                     self.backend.begin_write(session, self.lock_timeout)
                     self._local.unit = session.connection()
+                    self._local.undo = undo
                     yield session
                     committing = True
                     session.commit()
                 except BaseException:
+                    _undo_files(undo)  # before the rollback, which may release the write lock
                     with suppress(DBAPIError):  # a lost connection's rollback fails too
                         session.rollback()
                     raise
                 finally:
                     self._local.unit = None
+                    self._local.undo = None
         except DBAPIError as exc:
             raise self._translated(exc, committing=committing) from exc
         finally:
@@ -193,6 +200,24 @@ class Store:
 
     def dispose(self) -> None:
         self.backend.dispose()
+
+
+def undo_on_failure(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` if this unit of work fails, before its write lock is released.
+
+    For files a unit wrote beside the store: while the lock is held no other process can have
+    come to rely on them, so undoing them loses nothing that another unit committed.
+    """
+    session.info.setdefault(_UNDO, []).append(action)
+
+
+_UNDO = "signoff.undo_on_failure"
+
+
+def _undo_files(actions: list[Callable[[], None]]) -> None:
+    for action in reversed(actions):
+        with suppress(OSError):  # a leftover blob is unreferenced: `signoff gc` removes it
+            action()
 
 
 def _refuse_write_in_snapshot(session: Session, *_args: Any) -> None:

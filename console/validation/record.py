@@ -68,114 +68,107 @@ def record_run(
 ) -> ValidationView:
     """Report artifact, run, checks and the `validation.completed` event: all or nothing."""
     artifacts = ArtifactStore(store.artifacts_dir)
-    digest: str | None = None
-    created = False
     status = run_status(checks)
     summary = summarize(checks, loaded.rows, settings)
-    try:
-        with store.session() as session:
-            require_actor(session, signer, Permission.VALIDATE)
-            run_id = next_id(session, ValidationRun)
-            now = store.clock()
-            dataset = {
-                "name": loaded.name,
-                "sha256": loaded.sha256,
-                "format": loaded.format,
-                "rows": loaded.rows,
-                "columns": loaded.columns,
-            }
-            report = build_report(
-                run_id=run_id,
-                subject={
-                    "name": view.model,
+    with store.session() as session:
+        require_actor(session, signer, Permission.VALIDATE)
+        run_id = next_id(session, ValidationRun)
+        now = store.clock()
+        dataset = {
+            "name": loaded.name,
+            "sha256": loaded.sha256,
+            "format": loaded.format,
+            "rows": loaded.rows,
+            "columns": loaded.columns,
+        }
+        report = build_report(
+            run_id=run_id,
+            subject={
+                "name": view.model,
+                "version": view.number,
+                "artifact_sha256": view.artifact_sha256,
+                "estimator_class": view.estimator_class,
+                "task_type": view.task_type,
+                "features": [c["name"] for c in view.input_schema],
+                "train_dataset_sha256": view.train_dataset_sha256,
+            },
+            dataset=dataset,
+            settings=settings,
+            outcome={
+                "status": status,
+                "passed": status != FAIL,
+                "summary": summary,
+                "actor": signer.name,
+                "started_at": started_at,
+                "finished_at": now,
+            },
+            checks=checks,
+            environment=environment(),
+        )
+        digest = artifacts.put_bytes_in(session, report)
+        event = append_event(
+            session,
+            signer,
+            actions.VALIDATION_COMPLETED,
+            f"{view.model}:{view.number}",
+            plain(
+                {
+                    "run_id": run_id,
+                    "model": view.model,
                     "version": view.number,
                     "artifact_sha256": view.artifact_sha256,
-                    "estimator_class": view.estimator_class,
-                    "task_type": view.task_type,
-                    "features": [c["name"] for c in view.input_schema],
-                    "train_dataset_sha256": view.train_dataset_sha256,
-                },
-                dataset=dataset,
-                settings=settings,
-                outcome={
+                    "dataset_sha256": loaded.sha256,
+                    "dataset_name": loaded.name,
+                    "rows": loaded.rows,
+                    "target": settings["target"],
+                    "sensitive": settings["sensitive"],
+                    "stage": settings["stage"],
+                    "champion_version": settings["champion_version"],
+                    "policy_sha256": settings["policy_sha256"],
+                    "report_sha256": digest,
                     "status": status,
                     "passed": status != FAIL,
-                    "summary": summary,
-                    "actor": signer.name,
-                    "started_at": started_at,
-                    "finished_at": now,
-                },
-                checks=checks,
-                environment=environment(),
-            )
-            digest, created = artifacts.put_bytes(report)
-            event = append_event(
-                session,
-                signer,
-                actions.VALIDATION_COMPLETED,
-                f"{view.model}:{view.number}",
-                plain(
-                    {
-                        "run_id": run_id,
-                        "model": view.model,
-                        "version": view.number,
-                        "artifact_sha256": view.artifact_sha256,
-                        "dataset_sha256": loaded.sha256,
-                        "dataset_name": loaded.name,
-                        "rows": loaded.rows,
-                        "target": settings["target"],
-                        "sensitive": settings["sensitive"],
-                        "stage": settings["stage"],
-                        "champion_version": settings["champion_version"],
-                        "policy_sha256": settings["policy_sha256"],
-                        "report_sha256": digest,
-                        "status": status,
-                        "passed": status != FAIL,
-                        "counts": summary["counts"],
-                        "failed": summary["failed"],
-                        "checks": {c.name: c.status for c in checks},  # what the rows must say
-                    }
-                ),
-                ts=now,
+                    "counts": summary["counts"],
+                    "failed": summary["failed"],
+                    "checks": {c.name: c.status for c in checks},  # what the rows must say
+                }
+            ),
+            ts=now,
+            model=view.model,
+        )
+        session.add(
+            ValidationRun(
+                id=run_id,
                 model=view.model,
+                version=view.number,
+                dataset_sha256=loaded.sha256,
+                dataset_name=loaded.name,
+                target=settings["target"],
+                sensitive=settings["sensitive"],
+                stage=settings["stage"],
+                status=status,
+                passed=status != FAIL,
+                report_sha256=digest,
+                started_at=started_at,
+                finished_at=now,
+                actor=signer.name,
+                summary=canonical_json(plain(summary)).decode(),
+                event_seq=event.seq,
             )
+        )
+        for check in checks:
             session.add(
-                ValidationRun(
-                    id=run_id,
-                    model=view.model,
-                    version=view.number,
-                    dataset_sha256=loaded.sha256,
-                    dataset_name=loaded.name,
-                    target=settings["target"],
-                    sensitive=settings["sensitive"],
-                    stage=settings["stage"],
-                    status=status,
-                    passed=status != FAIL,
-                    report_sha256=digest,
-                    started_at=started_at,
-                    finished_at=now,
-                    actor=signer.name,
-                    summary=canonical_json(plain(summary)).decode(),
-                    event_seq=event.seq,
+                ValidationCheck(
+                    run_id=run_id,
+                    name=check.name,
+                    category=check.category,
+                    status=check.status,
+                    value=finite(check.value),
+                    threshold=finite(check.threshold),
+                    detail=canonical_json(plain(check.detail.to_json())).decode(),
                 )
             )
-            for check in checks:
-                session.add(
-                    ValidationCheck(
-                        run_id=run_id,
-                        name=check.name,
-                        category=check.category,
-                        status=check.status,
-                        value=finite(check.value),
-                        threshold=finite(check.threshold),
-                        detail=canonical_json(plain(check.detail.to_json())).decode(),
-                    )
-                )
-            session.flush()
-            recorded = latest_validation_in(session, view.model, view.number)
-            assert recorded is not None and recorded.id == run_id
-            return recorded
-    except BaseException:
-        if created and digest is not None:
-            artifacts.remove(digest)
-        raise
+        session.flush()
+        recorded = latest_validation_in(session, view.model, view.number)
+        assert recorded is not None and recorded.id == run_id
+        return recorded
