@@ -606,3 +606,64 @@ def test_item1_gc_removes_only_old_unreferenced_blobs_and_staging_folders(
     assert artifacts.has(recent)
     assert artifacts.verify(kept.artifact_sha256)
     assert signoff("audit", "verify", "--home", team.home).exit_code == 0
+
+
+# ---- 8: prediction times in a sane range; no stored value breaks a read -------------------------
+
+CREDIT = "credit-risk"
+
+
+def dated_log(home: Path, tmp_path: Path, dates: dict[int, str]) -> Path:
+    import pandas as pd
+
+    logs = sorted((home / "demo-data").glob(f"{CREDIT}-predictions-*.csv"))
+    frame = pd.read_csv(logs[-1])
+    frame["request_id"] = frame["request_id"] + "-dated"
+    for row, when in dates.items():
+        frame.loc[row, "timestamp"] = when
+    path = tmp_path / "dated.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_item8_rows_dated_outside_a_sane_range_are_refused_with_counts(
+    demo_home: Path,
+    signoff: Runner,
+    tmp_path: Path,
+    unchanged: Unchanged,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
+    far = {0: "9999-12-31T00:00:00Z", 1: "9999-12-31T23:59:59Z", 2: "1970-01-01T00:00:00Z"}
+    path = dated_log(demo_home, tmp_path, far)
+    check = unchanged(demo_home)
+    result = signoff(
+        "monitor", "ingest", CREDIT, "--predictions", path, "--home", demo_home, "--as", "rel"
+    )
+    line = one_line_error(result)
+    assert "3 of " in line and "rows have a timestamp outside 2000-01-01 .. " in line, line
+    check()
+
+
+def test_item8_a_stored_far_future_row_does_not_break_the_reads(
+    demo_home: Path, signoff: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.monitoring import log_checks
+
+    monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
+    # A log stored before the rule existed: the check is lifted for this one ingest.
+    monkeypatch.setattr(log_checks, "_refuse_out_of_range", lambda *args: None)
+    path = dated_log(demo_home, tmp_path, {0: "9999-12-31T00:00:00Z"})
+    home = ["--home", demo_home]
+    ingested = signoff("monitor", "ingest", CREDIT, "--predictions", path, *home, "--as", "rel")
+    assert ingested.exit_code == 0, ingested.output
+    monkeypatch.undo()
+    monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
+    for args in (
+        ["monitor", "drift", CREDIT],
+        ["monitor", "performance", CREDIT],
+        ["monitor", "check", "--model", CREDIT, "--as", "rel"],
+    ):
+        result = signoff(*args, *home)
+        assert result.exit_code in (0, 1), (args, result.exit_code, result.output)
+        assert "Traceback" not in result.output and "unexpected" not in result.output

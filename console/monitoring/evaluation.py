@@ -18,6 +18,7 @@ from console.errors import NotFound
 from console.monitoring.logs import TS, VERSION, LogBatch, log_batches, verified_paths
 from console.monitoring.settings import MonitoringSettings, Window, monitoring_settings
 from console.monitoring.windows import (
+    READABLE_TS,
     Crossing,
     WindowResult,
     basis_digest,
@@ -54,7 +55,7 @@ class EvaluationScope:
 
     def version_filter(self, number: int) -> str:
         """SQL selecting the log rows of one version within the scope's time range."""
-        where = f"{VERSION} = {number}"
+        where = f"{VERSION} = {number} AND {READABLE_TS}"
         if self.start is not None:
             begin = window_start(self.start, self.window).isoformat(sep=" ")
             where += f" AND {TS} >= TIMESTAMP '{begin}'"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from console.analytics import Connection, count, ident, listing, literal, rows
@@ -34,6 +34,10 @@ from console.monitoring.uploads import (
 from console.registry.dataset_files import kind_of
 from console.registry.views import ModelView, VersionView
 
+# Sane bounds for a prediction's time: nothing served before 2000, nothing from the future.
+EARLIEST_TS = "2000-01-01"
+FUTURE_SLACK = timedelta(days=1)
+
 
 @dataclass(frozen=True)
 class LogPlan:
@@ -50,6 +54,20 @@ def _require_columns(raw: RawFile, name: str, needed: Sequence[str], why: str) -
     missing = [c for c in needed if c not in raw.types]
     if missing:
         raise BadInput(f"{name} lacks the column(s) {', '.join(missing)}; {why}")
+
+
+def _refuse_out_of_range(con: Connection, src: str, name: str, total: int, ts: str) -> None:
+    """A row dated before 2000 or after tomorrow is a clock or typing error; once stored, such a
+    row would sit in every window computation of an immutable log."""
+    latest = (datetime.now(UTC) + FUTURE_SLACK).strftime("%Y-%m-%d %H:%M:%S")
+    where = f"{ts} < TIMESTAMP '{EARLIEST_TS}' OR {ts} > TIMESTAMP '{latest}'"
+    out = count(con, f"SELECT count_if({where}) FROM {src}", "checking the time range")
+    if out:
+        shown = examples(con, src, INPUT_TIMESTAMP, where)
+        raise BadInput(
+            f"{name}: {out} of {total} rows have a timestamp outside {EARLIEST_TS} .. "
+            f"{latest[:10]} (e.g. {listing(shown)}); predictions are dated when they were served"
+        )
 
 
 def check_log(
@@ -79,6 +97,7 @@ def check_log(
             f"{name}: {bad_ts} of {total} rows have a timestamp that does not parse "
             f"(e.g. {listing(shown)}); write ISO 8601 such as 2026-11-02T09:00:00Z"
         )
+    _refuse_out_of_range(con, src, name, total, ts)
     version = integer_sql(VERSION)
     bad_version = count(
         con, f"SELECT count_if({version} IS NULL) FROM {src}", "checking the version column"
