@@ -667,3 +667,44 @@ def test_item8_a_stored_far_future_row_does_not_break_the_reads(
         result = signoff(*args, *home)
         assert result.exit_code in (0, 1), (args, result.exit_code, result.output)
         assert "Traceback" not in result.output and "unexpected" not in result.output
+
+
+# ---- 9: request ids are checked again under the write lock ---------------------------------------
+
+
+def test_item9_a_log_with_ids_committed_meanwhile_is_refused_under_the_lock(
+    demo_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unchanged: Unchanged
+) -> None:
+    import pandas as pd
+
+    from console.monitoring import ingest, uploads
+
+    logs = sorted((demo_home / "demo-data").glob(f"{CREDIT}-predictions-*.csv"))
+    frame = pd.read_csv(logs[-1])
+    frame["request_id"] = frame["request_id"] + "-race"
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    frame.to_csv(first, index=False)
+    frame.iloc[::-1].assign(prediction=1 - frame["prediction"].iloc[::-1]).to_csv(
+        second, index=False
+    )
+    store = demo_store(demo_home)
+    rel = demo_signer(demo_home, "rel")
+    real_digest = uploads.file_sha256
+    raced: list[int] = []
+
+    def another_ingest_lands_first(path: Path) -> str:
+        # The second log passed its checks before the lock; the first one commits now.
+        if not raced:
+            raced.append(0)
+            raced.append(ingest.ingest_predictions(store, rel, CREDIT, first).log_id)
+        return real_digest(path)
+
+    monkeypatch.setattr(uploads, "file_sha256", another_ingest_lands_first)
+    with pytest.raises(BadInput, match="request ids were already logged"):
+        ingest.ingest_predictions(store, rel, CREDIT, second)
+    assert len(raced) == 2
+    monkeypatch.undo()
+    check = unchanged(demo_home)
+    with pytest.raises(BadInput, match="already logged"):
+        ingest.ingest_predictions(store, rel, CREDIT, second)
+    check()

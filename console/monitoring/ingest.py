@@ -24,6 +24,7 @@ from audit.canonical import canonical_json
 from audit.keys import Signer
 from console.analytics import (
     Connection,
+    connect,
     ident,
     one_line,
     path_literal,
@@ -44,6 +45,7 @@ from console.monitoring.logs import (
     SCORE,
     TS,
     VERSION,
+    LogBatch,
     log_batches_in,
     verified_paths,
 )
@@ -52,6 +54,7 @@ from console.monitoring.uploads import (
     integer_sql,
     read_raw,
     recording_artifact,
+    refuse_known_ids,
     stage_artifact,
     timestamp_sql,
 )
@@ -59,6 +62,7 @@ from console.registry.refs import check_model_name
 from console.registry.views import get_model
 from console.release.policy import load_policy
 from console.release.serving import serving_stage
+from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.keys import next_id
 from console.store.models import PredictionLog, StageAssignment
@@ -129,6 +133,38 @@ def copy_log(con: Connection, raw: RawFile, plan: LogPlan, task: str, target: Pa
         raise BadInput(f"writing the log failed: {one_line(exc)}") from exc
 
 
+def _refuse_ids_logged_meanwhile(
+    store: Store,
+    session: Session,
+    model: str,
+    seen: Sequence[LogBatch],
+    digest: str,
+    name: str,
+) -> None:
+    """Under the write lock: the ids checked before it, against the logs committed since."""
+    known = {batch.id for batch in seen}
+    newer = [b for b in log_batches_in(session, model) if b.id not in known]
+    if not newer:
+        return
+    stored = ArtifactStore(store.artifacts_dir).path_for(digest)
+    ids = (
+        f"(SELECT {REQUEST_ID} AS rid FROM read_parquet({path_literal(stored)}) "
+        f"WHERE {REQUEST_ID} IS NOT NULL)"
+    )
+    con = connect()
+    try:
+        refuse_known_ids(
+            con,
+            ids,
+            verified_paths(store, [b.artifact_sha256 for b in newer]),
+            "comparing request ids with logs ingested meanwhile",
+            f"{name}: {{count}} request ids were already logged (e.g. {{shown}}), by a log "
+            "ingested at the same time; nothing was recorded",
+        )
+    finally:
+        con.close()
+
+
 def ingest_predictions(
     store: Store, signer: Signer, model: str, path: Path, *, stage: str | None = None
 ) -> IngestResult:
@@ -171,6 +207,8 @@ def ingest_predictions(
 
     (raw, plan, stored), digest, staged = stage_artifact(store, work)
     with recording_artifact(store, signer, digest, staged) as session:
+        if plan.with_request_ids:
+            _refuse_ids_logged_meanwhile(store, session, model, earlier, digest, path.name)
         same = session.exec(
             select(PredictionLog).where(
                 PredictionLog.model == model, PredictionLog.artifact_sha256 == digest
