@@ -575,6 +575,7 @@ def test_item1_verify_names_the_row_whose_artifact_is_missing_or_altered(
     assert any("version tumour:2 does not match its digest" in p for p in problems), problems
 
 
+@pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
 def test_item1_gc_removes_only_old_unreferenced_blobs_and_staging_folders(
     team: Team, signoff: Runner
 ) -> None:
