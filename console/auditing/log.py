@@ -13,6 +13,7 @@ from audit.chain import event_instant
 from audit.entry import GENESIS_PREV, EventRecord, build_entry, entry_hash, signing_message
 from audit.keys import Signer
 from console.auditing.catalogue import check_event
+from console.store.backend import announce_change
 from console.store.models import AuditEvent
 
 _HEAD_KEY = "signoff.audit_head"
@@ -126,6 +127,7 @@ def append_uncatalogued_event(
     )
     session.add(event)
     session.flush()
+    announce_change(session.connection())
     session.info[_HEAD_KEY] = (seq, event.entry_hash, ts)
     return event
 

@@ -8,8 +8,10 @@ into one of ours. The analytic work over artifact files is in-process DuckDB on 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -21,6 +23,16 @@ from console.errors import BadInput, SignoffError, StoreBusy, StoreError
 from console.store.location import DB_FILE, refuse_foreign_file, require_store
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# The channel on which a PostgreSQL store says "the log grew" when a transaction commits.
+CHANGES_CHANNEL = "signoff_log"
+
+
+def announce_change(connection: Connection) -> None:
+    """Tell listening consoles that the log grew once this transaction commits (PostgreSQL)."""
+    # pg_notify is transactional: sent on commit, dropped on rollback, and repeats of the same
+    # payload within one transaction reach a listener once.
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_notify('{CHANGES_CHANNEL}', '')")
 
 
 class Backend(ABC):
@@ -79,6 +91,13 @@ class Backend(ABC):
 
     @abstractmethod
     def server_version(self, connection: Connection) -> str: ...
+
+    def watch(self, stop: threading.Event, changed: Callable[[], None]) -> bool:
+        """Call `changed` whenever another client may have written, until `stop` is set.
+
+        Returns False at once when the store cannot announce its changes (the caller polls).
+        """
+        return False
 
 
 def backend_for(url: str | None, home: Path) -> Backend:

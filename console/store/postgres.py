@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -12,12 +14,14 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from console.errors import BadInput, SignoffError, StoreBusy, StoreError
-from console.store.backend import Backend
+from console.store.backend import CHANGES_CHANNEL, Backend
 
 # pg_advisory_xact_lock's key for "the store's writer": any constant works, this one spells it.
 WRITE_LOCK_KEY = 0x5169_0FF0
 RETRIED = {"40001", "40P01", "53300"}  # serialization failure, deadlock, too many connections
 CONNECT_ATTEMPTS = 6
+LISTEN_WINDOW = 0.5  # seconds: how often a listener gathers the notifications that arrived
+RELISTEN_MAX = 8.0  # seconds: the longest wait before a lost listener connects again
 
 
 def parse_url(url: str) -> dict[str, str]:
@@ -175,6 +179,32 @@ class PostgresDatabase(Backend):
 
     def server_version(self, connection: Connection) -> str:
         return f"PostgreSQL {connection.exec_driver_sql('SHOW server_version').scalar()}"
+
+    def watch(self, stop: threading.Event, changed: Callable[[], None]) -> bool:
+        """LISTEN for committed audit events until `stop`; a lost connection is made again.
+
+        The listening connection is in autocommit: it holds no transaction, snapshot or lock,
+        so it never delays a writer or a vacuum. While it is down, `changed` is called at each
+        attempt to reconnect, which makes the caller poll.
+        """
+        import psycopg
+
+        conninfo = psycopg.conninfo.make_conninfo(**self.params)
+        delay = LISTEN_WINDOW
+        while not stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as listener:
+                    listener.execute(f"LISTEN {CHANGES_CHANNEL}")
+                    changed()  # whatever was written while nobody listened
+                    delay = LISTEN_WINDOW
+                    while not stop.is_set():
+                        if any(True for _ in listener.notifies(timeout=LISTEN_WINDOW)):
+                            changed()
+            except psycopg.Error:
+                changed()
+                stop.wait(delay)
+                delay = min(delay * 2, RELISTEN_MAX)
+        return True
 
 
 def _original(exc: BaseException) -> BaseException:

@@ -7,6 +7,7 @@ Other screens import when first shown.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import threading
@@ -116,6 +117,7 @@ class SignoffApp(App[None]):
         else:
             self.home, self._store = store.home, store
         self._opening = threading.Lock()
+        self._watch_stop = threading.Event()  # set when the app ends: the store watcher stops
         self._screen_styles = False
         self._entering: str | None = None  # the mode `switch_mode` is switching to
         self._css_generation = 0  # how many times the theme (or palette) restyled the app
@@ -184,7 +186,7 @@ class SignoffApp(App[None]):
         self.call_after_refresh(self.add_screen_styles)
         self.switch_mode(FIRST_MODE)
         self.call_after_refresh(self.poll_store)
-        self.set_interval(POLL_SECONDS, self.poll_store)
+        self.watch_store()
 
     def notify(
         self,
@@ -247,6 +249,20 @@ class SignoffApp(App[None]):
         action(signer)
 
     # ---- change detection and worker errors --------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="watch")
+    def watch_store(self) -> None:
+        """Learn of other clients' actions: told by a PostgreSQL store, else by polling."""
+        if not self.store.backend.watch(self._watch_stop, self._told_of_change):
+            self.call_from_thread(self.set_interval, POLL_SECONDS, self.poll_store)
+
+    def _told_of_change(self) -> None:
+        if not self._watch_stop.is_set():
+            with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+                self.call_from_thread(self.poll_store)
+
+    def on_unmount(self) -> None:
+        self._watch_stop.set()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def poll_store(self) -> None:
