@@ -42,7 +42,9 @@ def test_a_listener_hears_committed_events_and_not_rolled_back_ones(
         with pytest.raises(RuntimeError), other.session() as session:
             from console.auditing.log import append_uncatalogued_event
 
-            append_uncatalogued_event(session, team["dana"], "test.noted", "tumour:1", {}, ts=other.clock())
+            append_uncatalogued_event(
+                session, team["dana"], "test.noted", "tumour:1", {}, ts=other.clock()
+            )
             raise RuntimeError("the command failed after its event")
         assert not heard.acquire(timeout=1.5)
         request_promotion(other, team["dana"], "tumour", 1, "dev", "ready")
