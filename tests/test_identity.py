@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSPHRASE, Runner, Team, one_line_error
+from tests.conftest import BACKENDS, PASSPHRASE, Runner, Team, one_line_error
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """These tests run on the DuckDB file and on a PostgreSQL team store."""
+    return str(request.param)
 
 
 def test_keys_create_writes_encrypted_key_with_private_mode(

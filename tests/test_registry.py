@@ -11,11 +11,18 @@ import pandas as pd
 import pytest
 import skops.io as sio
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sqlalchemy import text
 
 from console import api
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
-from tests.conftest import PASSPHRASE, Runner, Team, one_line_error
+from tests.conftest import BACKENDS, PASSPHRASE, Runner, Team, one_line_error
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """These tests run on the DuckDB file and on a PostgreSQL team store."""
+    return str(request.param)
 
 
 @pytest.fixture
@@ -264,6 +271,7 @@ def test_missing_store_and_unwritable_store(signoff: Runner, tmp_path: Path) -> 
     assert "no signoff store" in one_line_error(signoff("models", "--home", tmp_path / "nowhere"))
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # edits the DuckDB file
 def test_store_from_a_newer_schema_is_refused(team: Team, signoff: Runner, unchanged) -> None:  # type: ignore[no-untyped-def]
     import duckdb
 
@@ -277,6 +285,7 @@ def test_store_from_a_newer_schema_is_refused(team: Team, signoff: Runner, uncha
     check()
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # the DuckDB file's own lock
 def test_busy_store_exits_2(team: Team, tmp_path: Path) -> None:
     """Another process holding the DuckDB file: the writer backs off, then says it is busy."""
     import sys
@@ -309,6 +318,7 @@ def test_busy_store_exits_2(team: Team, tmp_path: Path) -> None:
         holder.wait()
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # api.open_store takes a home
 def test_python_api_registers_in_process(team: Team, training: dict[str, Path]) -> None:
     store = api.open_store(team.home)
     me = api.unlock(store, "dana", passphrase=PASSPHRASE, keys_dir=team.keys)
@@ -330,6 +340,7 @@ def test_python_api_registers_in_process(team: Team, training: dict[str, Path]) 
     assert verify_store(Store(team.home)).ok
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # api.open_store takes a home
 def test_python_api_refuses_non_frames(team: Team) -> None:
     from console.errors import BadInput
 
@@ -350,10 +361,12 @@ def _bare_models(team: Team, owners: dict[str, str]) -> None:
     """Registry rows only (the model list reads nothing else), written straight to the table."""
     with team.store.session() as session:
         for name, owner in owners.items():
-            session.connection().exec_driver_sql(
-                "INSERT INTO models VALUES (?, ?, '', 'low', '', '2026-01-01T00:00:00.000000Z', "
-                "'dana')",
-                (name, owner),
+            session.connection().execute(
+                text(
+                    "INSERT INTO models VALUES (:name, :owner, '', 'low', '', "
+                    "'2026-01-01T00:00:00.000000Z', 'dana')"
+                ),
+                {"name": name, "owner": owner},
             )
 
 

@@ -9,9 +9,16 @@ from console.auditing.log import append_uncatalogued_event
 from console.store.db import open_store
 from console.store.migrations import SCHEMA_VERSION
 from console.store.models import StoreInfo
-from tests.conftest import Team, store_fingerprint
+from tests.conftest import BACKENDS, Team, store_fingerprint
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """These tests run on the DuckDB file and on a PostgreSQL team store."""
+    return str(request.param)
+
+
+@pytest.mark.parametrize("backend", ["duckdb"])  # edits the DuckDB file
 def test_an_older_store_is_migrated_forward(team: Team) -> None:
     team.store.dispose()
     con = duckdb.connect(str(team.home / "signoff.duckdb"))
