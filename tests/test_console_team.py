@@ -1,0 +1,78 @@
+"""The console on a team store shows what it shows on the DuckDB file, screen for screen."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from console.store.db import Store
+from console.tui.app import SignoffApp, make_app
+from fixtures.demo import DEMO_PASSPHRASE
+from tests.conftest import Runner, fixed_clock
+
+SCREENS = ["d", "m", "i", "a", "e", "l", "u", "o"]
+
+
+@pytest.fixture
+def backend() -> str:
+    return "postgresql"
+
+
+@pytest.fixture
+def team_copy(demo_home: Path, pg_url: str, signoff: Runner, tmp_path: Path) -> str:
+    """The demo moved into a PostgreSQL database, as a team moving its store would."""
+    moved = signoff(
+        "store", "copy", "--home", demo_home, "--to", pg_url, "--artifacts", tmp_path / "shared"
+    )
+    assert moved.exit_code == 0, moved.output
+    return pg_url
+
+
+def console_on(home: Path, url: str | None) -> SignoffApp:
+    store = Store(home, url=url)
+    store.clock = fixed_clock("2026-11-04T10:00:00")
+    return make_app(store, user="rita", passphrase=lambda _n: DEMO_PASSPHRASE.encode())
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait for the loads to finish; the store watcher runs for the whole session, so not it."""
+    for _ in range(3):
+        loads = [w for w in pilot.app.workers if w.group != "watch"]
+        if loads:  # (an empty list would mean "every worker", the watcher included)
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await pilot.app.workers.wait_for_complete(loads)
+        await pilot.pause()
+
+
+def visible_text(app: SignoffApp) -> str:
+    """The screen's characters, without styling or the parts that name where the store is."""
+    svg = app.export_screenshot()
+    words = re.findall(r">([^<>]+)</text>", svg)
+    text = " ".join(w.replace("&#160;", " ") for w in words)
+    return re.sub(r"\s+", " ", text)
+
+
+async def screens_of(app: SignoffApp) -> dict[str, str]:
+    shown: dict[str, str] = {}
+    async with app.run_test(size=(140, 44)) as pilot:
+        await settle(pilot)
+        for key in SCREENS:
+            await pilot.press(key)
+            await settle(pilot)
+            shown[key] = visible_text(app)
+    return shown
+
+
+async def test_every_screen_shows_the_same_on_postgresql_as_on_the_duckdb_file(
+    demo_home: Path, team_copy: str
+) -> None:
+    on_file = await screens_of(console_on(demo_home, None))
+    on_server = await screens_of(console_on(demo_home, team_copy))
+    for key in SCREENS:
+        assert on_server[key] == on_file[key], key
+        assert len(on_server[key]) > 200, key  # a screen with its data, not an empty frame
