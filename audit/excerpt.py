@@ -24,6 +24,8 @@ from audit.note import NoteError, parse_checkpoint, verify_note
 
 __all__ = ["ExcerptCheck", "inclusion_proofs", "verify_excerpt"]
 
+_UNPROVEN = "it is not proven to be in the log of"
+
 
 def inclusion_proofs(leaf_hashes: Sequence[bytes], seqs: Iterable[int]) -> dict[int, list[bytes]]:
     """The RFC 9162 audit path of each chosen event in the tree of `leaf_hashes`."""
@@ -72,19 +74,40 @@ def verify_excerpt(
     if not ordered or ordered[0].seq != 0:
         check.problems.append("the excerpt lacks the log's genesis event (sequence 0)")
         return check
+    _check_origin(ordered[0], check)
     previous: EventRecord | None = None
+    found: list[str] = []
+    unproven = 0
     for record in ordered:
         if previous is not None and previous.seq == record.seq:
-            check.problems.append(f"event {record.seq} appears twice")
+            found.append(f"event {record.seq} appears twice")
             continue
         problem = _record_problem(record, previous, proofs.get(record.seq), check)
         if problem is None:
             check.records[record.seq] = record
         else:
-            check.problems.append(f"event {record.seq} ({record.action}): {problem}")
+            unproven += problem.startswith(_UNPROVEN)
+            found.append(f"event {record.seq} ({record.action}): {problem}")
         previous = record
+    if unproven == len(ordered):  # one line for a checkpoint of another log, not one per event
+        found = [
+            f"none of its {len(ordered)} events is proven to be in the log of {check.size} "
+            "events the checkpoint signs"
+        ]
+    check.problems.extend(found)
     _check_checkpoint(note, trusted, check)
     return check
+
+
+def _check_origin(genesis: EventRecord, check: ExcerptCheck) -> None:
+    """The checkpoint must name the log whose genesis event the excerpt starts with."""
+    try:
+        payload = json.loads(genesis.payload.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return  # the record's own check names it
+    origin = payload.get("origin") if isinstance(payload, dict) else None
+    if genesis.action == "store.created" and origin != check.origin:
+        check.problems.append(f"the checkpoint is for another log ({check.origin}), not {origin}")
 
 
 def _record_problem(
@@ -117,7 +140,7 @@ def _record_problem(
     if leaf.hex() != record.entry_hash:
         return "its entry hash does not match the entry"
     if proof is None or not verify_inclusion(leaf, record.seq, check.size, proof, check.root):
-        return f"it is not proven to be in the log of {check.size} events the checkpoint signs"
+        return f"{_UNPROVEN} {check.size} events the checkpoint signs"
     # Key events replay in order, as the full verifier does: genesis registers its own key.
     history = check.history
     if record.seq == 0:
@@ -144,11 +167,6 @@ def _record_problem(
 def _check_checkpoint(
     note: str, trusted: Sequence[Ed25519PublicKey] | None, check: ExcerptCheck
 ) -> None:
-    genesis_origin = check.history.origin
-    if genesis_origin is not None and check.origin != genesis_origin:
-        check.problems.append(
-            f"the checkpoint is for another log ({check.origin}), not {genesis_origin}"
-        )
     if trusted is None:
         try:
             *_, check.checkpoint_signer = read_checkpoint(note, check.history)

@@ -92,7 +92,7 @@ def verify_package(
     recorded: bool | None = None
     files: dict[str, str] = {}
     carried: GovernanceCheck | None = None
-    trust = "store" if store is not None else "pubkey"
+    trust = "pubkey" if public_keys is not None else "store"
     if read is not None:
         top, members = read
         files = {name: sha256_hex(data) for name, data in sorted(members.items())}
@@ -109,7 +109,7 @@ def verify_package(
                 "verifying a package needs a store or a public key: pass --pubkey FILE "
                 f"(this package carries no {GOVERNANCE} to take the packager's key from)"
             )
-        _check_contents(top, members, trusted, with_store, problems, facts)
+        _check_contents(top, members, trusted, trust, problems, facts)
         if store is not None and with_store:
             problems.extend(recorded_mismatches(store, facts, members))
         carried = _check_carried(governance, facts, trust_keys, store, problems)
@@ -215,7 +215,7 @@ def _check_contents(
     top: str,
     members: Mapping[str, bytes],
     trusted: Mapping[str, _TrustedKey],
-    with_store: bool,
+    keys_from: str,
     problems: list[str],
     facts: dict[str, object],
 ) -> None:
@@ -227,7 +227,7 @@ def _check_contents(
             f"top folder {top}/ does not match the manifest's "
             f"{facts.get('model')}-v{facts.get('version')}"
         )
-    _check_attestation(members, trusted, with_store, problems, facts)
+    _check_attestation(members, trusted, keys_from, problems, facts)
 
 
 def _check_manifest(
@@ -269,7 +269,7 @@ def _check_manifest(
 def _check_attestation(
     members: Mapping[str, bytes],
     trusted: Mapping[str, _TrustedKey],
-    with_store: bool,
+    keys_from: str,
     problems: list[str],
     facts: dict[str, object],
 ) -> None:
@@ -291,7 +291,7 @@ def _check_attestation(
     try:
         payload, verified = verify_envelope(envelope, [t.key for t in trusted.values()])
     except EnvelopeError as exc:
-        problems.append(_signature_problem(envelope, trusted, with_store, exc))
+        problems.append(_signature_problem(envelope, trusted, keys_from, exc))
         return
     try:
         body = json.loads(payload)
@@ -364,7 +364,7 @@ def _check_subjects(subject: object, members: Mapping[str, bytes], problems: lis
 def _signature_problem(
     envelope: Mapping[str, object],
     trusted: Mapping[str, _TrustedKey],
-    with_store: bool,
+    keys_from: str,
     exc: EnvelopeError,
 ) -> str:
     signatures = envelope.get("signatures")
@@ -378,8 +378,10 @@ def _signature_problem(
     if any(k in trusted for k in keyids):
         return "attestation signature does not verify"
     shown = ", ".join(k[:16] + "…" for k in keyids) or "none"
-    if with_store:
+    if keys_from == "store":
         return f"attestation is signed by a key this store does not hold as valid (keyid {shown})"
+    if keys_from == "package":
+        return f"attestation is not signed by a packager key its {GOVERNANCE} registers ({shown})"
     return f"attestation is not signed by the given public key(s) (keyid {shown})"
 
 
