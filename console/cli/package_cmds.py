@@ -78,11 +78,10 @@ def verify_package_cmd(
     require_stage: str | None,
     **kwargs: Any,
 ) -> None:
-    """Check a package: safe members, MANIFEST digests, the signed attestation, and the
-    governance it carries (its version's signed decisions and stage history, each event
-    proven to be in the log a checkpoint signs).
+    """Check a package: safe members, MANIFEST digests, attestation and carried approvals.
 
-    Nothing is extracted. With a store (--home), the signer must be a key the store
+    The approvals are its version's signed decisions and stage history, each event proven
+    to be in the log a checkpoint signs. Nothing is extracted. With a store (--home), the signer must be a key the store
     registered; on a machine without the store, pass the packager's public key, or rely on
     the keys the package's governance registers. --trust-key pins the key that must sign the
     checkpoint; without it the package vouches for itself, and the output says so.
