@@ -58,33 +58,59 @@ def package_cmd(ref: str, output: Path | None, **kwargs: Any) -> None:
     type=click.Path(path_type=Path),
     help="Trust this packager's public key (PEM) instead of a store's keys; repeatable.",
 )
+@click.option(
+    "--trust-key",
+    "trust_keys",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Pin the key (PEM) that must sign the package's checkpoint; repeatable.",
+)
+@click.option(
+    "--require-stage",
+    metavar="STAGE",
+    help="Fail unless the package proves its version approved for and serving STAGE.",
+)
 @common(json_output=True)
-def verify_package_cmd(file: Path, pubkeys: tuple[Path, ...], **kwargs: Any) -> None:
-    """Check a package: safe members, MANIFEST digests and the signed attestation.
+def verify_package_cmd(
+    file: Path,
+    pubkeys: tuple[Path, ...],
+    trust_keys: tuple[Path, ...],
+    require_stage: str | None,
+    **kwargs: Any,
+) -> None:
+    """Check a package: safe members, MANIFEST digests, attestation and carried approvals.
 
-    Nothing is extracted. With a store (--home), the signer must be a key the store
-    registered; on a machine without the store, pass the packager's public key. Exit 0 when
-    everything verifies, 1 naming each problem.
+    The approvals are its version's signed decisions and stage history, each event proven
+    to be in the log a checkpoint signs. Nothing is extracted. With a store (--home), the signer must be a key the store
+    registered; on a machine without the store, pass the packager's public key, or rely on
+    the keys the package's governance registers. --trust-key pins the key that must sign the
+    checkpoint; without it the package vouches for itself, and the output says so.
+    --require-stage STAGE fails unless a promotion of this version to STAGE, with every
+    approval it counted, is in the package and the version still held STAGE when packaged.
+    Exit 0 when everything verifies, 1 naming each problem.
 
     \b
     Example:
         signoff verify-package credit-risk-v2.tar.gz
         signoff verify-package credit-risk-v2.tar.gz --pubkey rel.pub   # no store needed
+        signoff verify-package credit-risk-v2.tar.gz --require-stage production \\
+            --trust-key rel.pub   # on the serving machine, before loading the model
     """
     from console.errors import BadInput
     from console.packaging.verify import load_public_keys, verify_package
     from console.store.db import Store
 
     run = invocation(kwargs)
+    if require_stage is not None and not require_stage.strip():
+        raise BadInput("--require-stage needs a stage name, e.g. --require-stage production")
+    pinned = load_public_keys(trust_keys, "--trust-key") if trust_keys else None
+    options: dict[str, Any] = {"trust_keys": pinned, "require_stage": require_stage}
     if pubkeys:
-        result = verify_package(file, public_keys=load_public_keys(pubkeys))
-    else:
-        if not Store(run.home, url=run.db).exists():
-            raise BadInput(
-                f"no signoff store at {run.home} to take the keys from; pass --pubkey FILE "
-                "(the packager's public key) to verify without a store"
-            )
-        result = verify_package(file, store=run.store())
+        result = verify_package(file, public_keys=load_public_keys(pubkeys), **options)
+    elif Store(run.home, url=run.db).exists():
+        result = verify_package(file, store=run.store(), **options)
+    else:  # no store here: the package's own governance names its packager's key
+        result = verify_package(file, **options)
     if run.as_json:
         print_json(result.as_dict())
     elif result.ok:
@@ -94,12 +120,43 @@ def verify_package_cmd(file: Path, pubkeys: tuple[Path, ...], **kwargs: Any) -> 
             f"signed by {result.packager} (keyid {result.keyid}){recorded}"
         )
         click.echo(f"  sha256 {result.sha256}")
+        _echo_governance(result.governance, result.trust)
     else:
         click.echo(f"FAILED: {file} does not verify")
         for problem in result.problems:
             click.echo(f"  - {problem}")
     if not result.ok:
         raise SystemExit(1)
+
+
+def _echo_governance(governance: dict[str, Any] | None, trust: str) -> None:
+    if governance is None:
+        click.echo("  governance: none carried (no request or stage change names this version)")
+        return
+    checkpoint = governance["checkpoint"]
+    for approval in governance["approvals"]:
+        click.echo(
+            f"  decision: {approval['approver']} ({approval['role']}) {approval['decision']}d "
+            f"request {approval['request']} for {approval['stage']} (event {approval['seq']})"
+        )
+    for change in governance["stages"]:
+        click.echo(
+            f"  stage: {change['action']} {change['stage']} v{change['version']} "
+            f"(event {change['seq']})"
+        )
+    if governance["required_stage"]:
+        click.echo(f"  approved for and serving {governance['required_stage']}")
+    click.echo(
+        f"  checkpoint: {checkpoint['size']} events of {checkpoint['origin']}, "
+        f"signed by {checkpoint['signer']}"
+    )
+    if trust == "package":
+        click.echo(
+            "  trust: the keys are the package's own; pin the checkpoint signer's key "
+            "with --trust-key"
+        )
+    elif trust == "pinned":
+        click.echo("  trust: the checkpoint is signed by a key you pinned (--trust-key)")
 
 
 def register(cli: click.Group) -> None:

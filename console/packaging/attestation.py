@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from audit.canonical import canonical_json, sha256_hex
 from audit.keys import Signer
 from console.errors import NotFound
+from console.packaging.governance import GOVERNANCE, governance_member
 from console.registry.formats import FILE_NAMES, version_libraries
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
@@ -49,6 +50,9 @@ def package_contents(
     files["input_schema.json"] = canonical_json(
         {"features": view.input_schema, "target": view.target, "task_type": view.task_type}
     )
+    governance = governance_member(store, signer, model, version)
+    if governance is not None:  # the version's decisions and stages, provable offline
+        files[GOVERNANCE] = governance
     files[MANIFEST] = canonical_json(
         {
             "format": MANIFEST_FORMAT,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from audit.canonical import sha256_hex
+from audit.excerpt import ExcerptCheck
+from audit.merkle import root_from_leaf_hashes
 from console.packaging.attestation import ARTIFACT_NAMES
 from console.store.db import Store
-from console.store.models import ModelVersion, RegisteredModel, ValidationRun
+from console.store.models import AuditEvent, ModelVersion, RegisteredModel, ValidationRun
 
 VALIDATION_REPORT = "validation_report.json"
 
@@ -61,3 +63,20 @@ def recorded_mismatches(
     if report is not None and sha256_hex(report) not in reports:
         problems.append(f"{VALIDATION_REPORT} is not a report the store recorded for {ref}")
     return problems
+
+
+def checkpoint_mismatches(store: Store, excerpt: ExcerptCheck) -> list[str]:
+    """Is the package's checkpoint one of this store's log (its root over as many events)?"""
+    with store.session() as session:
+        hashes = session.exec(
+            select(AuditEvent.entry_hash)
+            .where(AuditEvent.seq < excerpt.size)
+            .order_by(col(AuditEvent.seq))
+        ).all()
+    if len(hashes) != excerpt.size:
+        return [
+            f"the package's checkpoint covers {excerpt.size} events; this store has {len(hashes)}"
+        ]
+    if root_from_leaf_hashes([bytes.fromhex(h) for h in hashes]) != excerpt.root:
+        return ["the package's checkpoint is not of this store's log (another Merkle root)"]
+    return []

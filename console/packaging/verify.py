@@ -18,12 +18,19 @@ from audit.dsse import (
     sslib_keyid,
     verify_envelope,
 )
-from audit.keys import load_public_pem
+from audit.keys import load_public_pem, public_from_raw
 from console.errors import BadInput
 from console.files import file_sha256
 from console.identity.permissions import Permission, may, roles_with
 from console.packaging.attestation import ATTESTATION, MANIFEST, PREDICATE_TYPE
-from console.packaging.recorded import recorded_mismatches
+from console.packaging.governance import GOVERNANCE
+from console.packaging.governance_check import (
+    GovernanceCheck,
+    check_governance,
+    listed_but_not_carried,
+    stage_problems,
+)
+from console.packaging.recorded import checkpoint_mismatches, recorded_mismatches
 from console.packaging.tarball import read_members
 from console.store.db import Store
 from console.store.models import PackageRecord, User, UserKey
@@ -43,6 +50,9 @@ class PackageVerification:
     files: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     recorded: bool | None = None  # with a store: whether the store recorded this package
+    governance: dict[str, object] | None = None  # what governance.json proves, when carried
+    # Whose keys vouch: "store", "pubkey", "pinned" (--trust-key) or "package" (its own).
+    trust: str = "store"
 
     @property
     def ok(self) -> bool:
@@ -59,14 +69,18 @@ def verify_package(
     *,
     store: Store | None = None,
     public_keys: list[Ed25519PublicKey] | None = None,
+    trust_keys: list[Ed25519PublicKey] | None = None,
+    require_stage: str | None = None,
 ) -> PackageVerification:
-    """Check a package without extracting it: safe members, MANIFEST digests, attestation.
+    """Check a package without extracting it: safe members, MANIFEST digests, attestation,
+    and the governance it carries (its version's decisions and stages under a checkpoint).
 
     The attestation must be signed by a key the store registered to the packager (valid now,
-    or when the store recorded the package), or by one of `public_keys` when given.
+    or when the store recorded the package), or by one of `public_keys` when given; with
+    neither, by the packager's key as the package's own governance registers it. The
+    checkpoint must be signed by one of `trust_keys` when given. `require_stage` fails unless
+    the governance shows the version approved for and serving that stage.
     """
-    if store is None and public_keys is None:
-        raise BadInput("verifying a package needs a store or a public key: pass --pubkey FILE")
     try:
         size = path.stat().st_size
         digest = file_sha256(path)
@@ -77,18 +91,32 @@ def verify_package(
     facts: dict[str, object] = {}
     recorded: bool | None = None
     files: dict[str, str] = {}
+    carried: GovernanceCheck | None = None
+    trust = "pubkey" if public_keys is not None else "store"
     if read is not None:
         top, members = read
         files = {name: sha256_hex(data) for name, data in sorted(members.items())}
-        with_store = public_keys is None
+        with_store = public_keys is None and store is not None
+        governance = members.get(GOVERNANCE)
         if public_keys is not None:
             trusted = _given_keys(public_keys)
-        else:
-            assert store is not None
+        elif store is not None:
             recorded, trusted = _store_keys(store, digest)
-        _check_contents(top, members, trusted, with_store, problems, facts)
+        elif governance is not None:
+            trusted, trust = _carried_keys(governance, trust_keys), "package"
+        else:
+            raise BadInput(
+                "verifying a package needs a store or a public key: pass --pubkey FILE "
+                f"(this package carries no {GOVERNANCE} to take the packager's key from)"
+            )
+        _check_contents(top, members, trusted, trust, problems, facts)
         if store is not None and with_store:
             problems.extend(recorded_mismatches(store, facts, members))
+        carried = _check_carried(governance, facts, trust_keys, store, problems)
+        if require_stage is not None:
+            problems.extend(stage_problems(carried or GovernanceCheck(), facts, require_stage))
+    elif store is None and public_keys is None and trust_keys is None:
+        raise BadInput("verifying a package needs a store or a public key: pass --pubkey FILE")
     return PackageVerification(
         path=str(path),
         sha256=digest,
@@ -100,6 +128,8 @@ def verify_package(
         files=files,
         problems=problems,
         recorded=recorded,
+        governance=None if carried is None else carried.as_dict(),
+        trust="pinned" if carried and carried.excerpt and carried.excerpt.pinned else trust,
     )
 
 
@@ -108,6 +138,47 @@ class _TrustedKey:
     key: Ed25519PublicKey
     user: str | None  # the store's user the key belongs to; None for a key file
     may_package: bool = True
+
+
+def _carried_keys(
+    governance: bytes, trust_keys: list[Ed25519PublicKey] | None
+) -> dict[str, _TrustedKey]:
+    """Packager keys as the package's own governance registers them (valid at its checkpoint)."""
+    excerpt = check_governance(governance, {}, trust_keys).excerpt
+    trusted: dict[str, _TrustedKey] = {}
+    for key in excerpt.history.keys.values() if excerpt is not None else []:
+        if key.revoked_at is None:
+            role = excerpt.history.role_of(key.user) if excerpt is not None else None
+            public = public_from_raw(key.public_key)
+            trusted[key.keyid] = _TrustedKey(public, key.user, may(role, Permission.PACKAGE))
+    return trusted
+
+
+def _check_carried(
+    governance: bytes | None,
+    facts: dict[str, object],
+    trust_keys: list[Ed25519PublicKey] | None,
+    store: Store | None,
+    problems: list[str],
+) -> GovernanceCheck | None:
+    """Check governance.json; a package whose attestation lists decisions must carry it."""
+    predicate = facts.get("predicate")
+    listed = isinstance(predicate, dict) and bool(
+        predicate.get("approvals") or predicate.get("stage_history")
+    )
+    if governance is None:
+        if listed:
+            problems.append(
+                f"the attestation lists approvals or stage changes, but {GOVERNANCE} is missing"
+            )
+        return None
+    carried = check_governance(governance, facts, trust_keys)
+    problems.extend(carried.problems)
+    if isinstance(predicate, dict):
+        problems.extend(listed_but_not_carried(predicate, carried))
+    if store is not None and carried.excerpt is not None and not carried.excerpt.problems:
+        problems.extend(checkpoint_mismatches(store, carried.excerpt))
+    return carried
 
 
 def _given_keys(public_keys: list[Ed25519PublicKey]) -> dict[str, _TrustedKey]:
@@ -144,7 +215,7 @@ def _check_contents(
     top: str,
     members: Mapping[str, bytes],
     trusted: Mapping[str, _TrustedKey],
-    with_store: bool,
+    keys_from: str,
     problems: list[str],
     facts: dict[str, object],
 ) -> None:
@@ -156,7 +227,7 @@ def _check_contents(
             f"top folder {top}/ does not match the manifest's "
             f"{facts.get('model')}-v{facts.get('version')}"
         )
-    _check_attestation(members, trusted, with_store, problems, facts)
+    _check_attestation(members, trusted, keys_from, problems, facts)
 
 
 def _check_manifest(
@@ -198,7 +269,7 @@ def _check_manifest(
 def _check_attestation(
     members: Mapping[str, bytes],
     trusted: Mapping[str, _TrustedKey],
-    with_store: bool,
+    keys_from: str,
     problems: list[str],
     facts: dict[str, object],
 ) -> None:
@@ -220,7 +291,7 @@ def _check_attestation(
     try:
         payload, verified = verify_envelope(envelope, [t.key for t in trusted.values()])
     except EnvelopeError as exc:
-        problems.append(_signature_problem(envelope, trusted, with_store, exc))
+        problems.append(_signature_problem(envelope, trusted, keys_from, exc))
         return
     try:
         body = json.loads(payload)
@@ -228,6 +299,7 @@ def _check_attestation(
         problems.append("attestation payload is not JSON")
         return
     predicate = body.get("predicate") if isinstance(body, dict) else None
+    facts["predicate"] = predicate
     if (
         not isinstance(body, dict)
         or body.get("_type") != STATEMENT_TYPE
@@ -292,7 +364,7 @@ def _check_subjects(subject: object, members: Mapping[str, bytes], problems: lis
 def _signature_problem(
     envelope: Mapping[str, object],
     trusted: Mapping[str, _TrustedKey],
-    with_store: bool,
+    keys_from: str,
     exc: EnvelopeError,
 ) -> str:
     signatures = envelope.get("signatures")
@@ -306,8 +378,10 @@ def _signature_problem(
     if any(k in trusted for k in keyids):
         return "attestation signature does not verify"
     shown = ", ".join(k[:16] + "…" for k in keyids) or "none"
-    if with_store:
+    if keys_from == "store":
         return f"attestation is signed by a key this store does not hold as valid (keyid {shown})"
+    if keys_from == "package":
+        return f"attestation is not signed by a packager key its {GOVERNANCE} registers ({shown})"
     return f"attestation is not signed by the given public key(s) (keyid {shown})"
 
 
@@ -319,13 +393,13 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def load_public_keys(paths: Iterable[Path]) -> list[Ed25519PublicKey]:
+def load_public_keys(paths: Iterable[Path], option: str = "--pubkey") -> list[Ed25519PublicKey]:
     """Public key files (PEM) for verifying packages on a machine without the store."""
     keys: list[Ed25519PublicKey] = []
     for path in paths:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise BadInput(f"cannot read --pubkey {path}: {exc.strerror or exc}") from exc
+            raise BadInput(f"cannot read {option} {path}: {exc.strerror or exc}") from exc
         keys.append(load_public_pem(data, str(path)))
     return keys
