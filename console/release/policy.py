@@ -77,14 +77,15 @@ def load_policy(store: Store) -> Policy:
             "the store's policy is missing; restore the store from a backup (the policy's "
             "text is in the log's policy events)"
         )
-    policy = parse_policy(text, "the store's policy")
-    if policy.digest != expected:
+    # The digest first: an edited text is a forgery even when it would not parse.
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if digest != expected:
         raise IntegrityError(
             f"the store's policy was changed outside `signoff policy set` (sha256 "
-            f"{policy.digest[:16]}…, the log says {expected[:16]}…); restore it, or apply the "
+            f"{digest[:16]}…, the log says {expected[:16]}…); restore it, or apply the "
             "change with `signoff policy set FILE`"
         )
-    return policy
+    return parse_policy(text, "the store's policy")
 
 
 def _refuse_dropping_held_stages(session: Session, policy: Policy) -> None:
@@ -120,14 +121,17 @@ def set_policy(store: Store, signer: Signer, text: str, source: str) -> Policy:
     from console.auditing.log import append_event
     from console.identity.actor import require_actor
     from console.identity.permissions import Permission
+    from console.release.policy_checks import refuse_dropping_held_tiers, refuse_weak_rules
     from console.store.models import PolicyText, StoreInfo
 
     policy = parse_policy(text, source)
     _require_stated_stages(text, source)
+    refuse_weak_rules(policy, source)
     old = load_policy(store)
     with store.session() as session:
         require_actor(session, signer, Permission.SET_POLICY)
         _refuse_dropping_held_stages(session, policy)
+        refuse_dropping_held_tiers(session, policy)
         in_force = session.get(StoreInfo, "policy_sha256")
         if in_force is None or in_force.value != old.digest:
             raise BadInput("the policy changed while this command ran; run it again")

@@ -10,7 +10,7 @@ from typing import Any
 
 from console.errors import BadInput
 from console.identity.actor import ROLES
-from console.release.policy_rules import Policy, StagePolicy
+from console.release.policy_rules import DEFAULT_TIERS, Policy, StagePolicy
 
 KNOWN_GATES = (
     "validation.passed",
@@ -28,7 +28,11 @@ STAGE_KEYS = {
     "approval_ttl_hours",
     "canary_steps",
     "may_skip",
+    "independent_validation",
 }
+# A tier rule overrides the workflow of a stage; validation compares against the champion
+# before any request names a tier, so the tolerance stays per stage.
+TIER_STAGE_KEYS = STAGE_KEYS - {"champion_tolerance"}
 VALIDATION_KEYS = {
     "min_accuracy",
     "min_roc_auc",
@@ -62,7 +66,7 @@ MONITORING_UNBOUNDED_KEYS = {"max_psi", "max_prediction_psi", "max_model_age_day
 MONITORING_KEYS = MONITORING_NUMBER_KEYS | MONITORING_COUNT_KEYS | {"window", "retrain_triggers"}
 RETRAIN_TRIGGERS = ("drift_alert", "decay_alert", "model_age")
 WINDOW_PATTERN = re.compile(r"([1-9][0-9]{0,3})([hdw])")
-TOP_KEYS = {"version", "stages", "stage", "rollback", "validation", "monitoring"}
+TOP_KEYS = {"version", "stages", "stage", "rollback", "validation", "monitoring", "tiers", "tier"}
 
 
 def _line_of(text: str, key: str, section: str | None = None) -> int:
@@ -121,6 +125,8 @@ def parse_policy(text: str, source: str) -> Policy:
         if name not in names:
             raise fail(f"[stage.{name}] is not in stages = {names}", f"stage.{name}")
     stages = tuple(_stage(name, tables.get(name, {}), fail) for name in names)
+    tiers = _tiers(data.get("tiers", list(DEFAULT_TIERS)), fail)
+    tier_stages = _tier_stages(data.get("tier", {}), tiers, names, tables, fail)
     rollback = data.get("rollback", {})
     if not isinstance(rollback, dict):
         raise fail("[rollback] must be a table", "rollback")
@@ -145,7 +151,59 @@ def parse_policy(text: str, source: str) -> Policy:
         thresholds[key] = float(value)
     monitoring = _monitoring(data.get("monitoring", {}), fail)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Policy(stages, tuple(roles), thresholds, digest, text, monitoring)
+    return Policy(stages, tuple(roles), thresholds, digest, text, monitoring, tiers, tier_stages)
+
+
+def _tiers(names: Any, fail: Any) -> tuple[str, ...]:
+    """The risk tiers a model may have (`tiers = [...]`), in the order people rank them."""
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise fail("tiers must be a non-empty list of risk tier names", "tiers")
+    if len(set(names)) != len(names) or not all(_is_stage_name(n) for n in names):
+        raise fail("tiers must not repeat, be empty, padded or hold control characters", "tiers")
+    return tuple(names)
+
+
+def _tier_stages(
+    table: Any, tiers: tuple[str, ...], names: list[str], stage_tables: dict[str, Any], fail: Any
+) -> tuple[StagePolicy, ...]:
+    """Each `[tier.T.stage.S]`: its keys over the stage's own, for models of tier T."""
+    if not isinstance(table, dict):
+        raise fail("[tier.TIER.stage.STAGE] tables expected", "tier")
+    rules: list[StagePolicy] = []
+    for tier, body in table.items():
+        if tier not in tiers:
+            raise fail(
+                f"[tier.{tier}] names a tier no model can have; tiers = {list(tiers)}",
+                f"tier.{tier}",
+            )
+        if not isinstance(body, dict) or set(body) - {"stage"}:
+            raise fail(f"[tier.{tier}] holds only [tier.{tier}.stage.STAGE] tables", f"tier.{tier}")
+        stages = body.get("stage", {})
+        if not isinstance(stages, dict):
+            raise fail(f"[tier.{tier}.stage.STAGE] tables expected", f"tier.{tier}")
+        for name, override in stages.items():
+            section = f"tier.{tier}.stage.{name}"
+            if name not in names:
+                raise fail(f"[{section}] names a stage not in stages = {names}", section)
+            if not isinstance(override, dict):
+                raise fail(f"[{section}] must be a table", section)
+            for key in override:
+                if key not in TIER_STAGE_KEYS:
+                    why = " (it is set per stage)" if key in STAGE_KEYS else ""
+                    raise fail(
+                        f"key {key!r} cannot be set in [{section}]{why}; allowed: "
+                        f"{', '.join(sorted(TIER_STAGE_KEYS))}",
+                        key,
+                        section,
+                    )
+            base = dict(stage_tables.get(name, {}))
+            if isinstance(override.get("approvals"), dict):
+                base.pop("approver_roles", None)  # a per-role quorum names its own roles
+            merged = {**base, **override}
+            sources = {key: f"[stage.{name}]" for key in base}
+            sources.update({key: f"[{section}]" for key in override})
+            rules.append(_stage(name, merged, fail, section, tier, sources))
+    return tuple(rules)
 
 
 def _is_stage_name(name: str) -> bool:
@@ -204,8 +262,15 @@ def _check_roles(roles: Any, key: str, fail: Any, section: str) -> None:
             )
 
 
-def _stage(name: str, table: Any, fail: Any) -> StagePolicy:
-    section = f"stage.{name}"
+def _stage(
+    name: str,
+    table: Any,
+    fail: Any,
+    section: str | None = None,
+    tier: str | None = None,
+    sources: dict[str, str] | None = None,
+) -> StagePolicy:
+    section = section or f"stage.{name}"
     if not isinstance(table, dict):
         raise fail(f"[{section}] must be a table", section)
     for key in table:
@@ -216,10 +281,20 @@ def _stage(name: str, table: Any, fail: Any) -> StagePolicy:
                 section,
             )
     approvals = table.get("approvals", 1)
-    if not isinstance(approvals, int) or isinstance(approvals, bool) or approvals < 0:
-        raise fail("approvals must be a whole number >= 0", "approvals", section)
-    roles = table.get("approver_roles", ["reviewer", "risk-officer"])
-    _check_roles(roles, "approver_roles", fail, section)
+    role_quorum = _role_quorum(approvals, table, fail, section)
+    if role_quorum:
+        roles = [role for role, _ in role_quorum]
+        approvals = sum(count for _, count in role_quorum)
+    elif not isinstance(approvals, int) or isinstance(approvals, bool) or approvals < 0:
+        raise fail(
+            "approvals must be a whole number >= 0 or a table of roles, e.g. "
+            "{ reviewer = 1, risk-officer = 1 }",
+            "approvals",
+            section,
+        )
+    else:
+        roles = table.get("approver_roles", ["reviewer", "risk-officer"])
+        _check_roles(roles, "approver_roles", fail, section)
     gates = table.get("gates", [])
     if not isinstance(gates, list):
         raise fail("gates must be a list", "gates", section)
@@ -246,7 +321,11 @@ def _stage(name: str, table: Any, fail: Any) -> StagePolicy:
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             raise fail(f"{key} must be a number >= 0", key, section)
     flags = {}
-    for key, default in (("separation_of_duties", True), ("may_skip", False)):
+    for key, default in (
+        ("separation_of_duties", True),
+        ("may_skip", False),
+        ("independent_validation", False),
+    ):
         value = table.get(key, default)
         if not isinstance(value, bool):
             raise fail(f"{key} must be true or false", key, section)
@@ -261,7 +340,32 @@ def _stage(name: str, table: Any, fail: Any) -> StagePolicy:
         approval_ttl_hours=float(ttl),
         canary_steps=tuple(steps),
         may_skip=flags["may_skip"],
+        role_quorum=role_quorum,
+        independent_validation=flags["independent_validation"],
+        tier=tier,
+        sources=tuple(sorted((sources or {k: f"[{section}]" for k in table}).items())),
     )
+
+
+def _role_quorum(
+    approvals: Any, table: Any, fail: Any, section: str
+) -> tuple[tuple[str, int], ...]:
+    """`approvals = { reviewer = 1, risk-officer = 1 }`: how many of each role; () for a count."""
+    if not isinstance(approvals, dict):
+        return ()
+    if "approver_roles" in table:
+        raise fail(
+            "a per-role quorum names its roles: drop approver_roles, or give approvals as a number",
+            "approver_roles",
+            section,
+        )
+    if not approvals:
+        raise fail("approvals = {} names no role; give each role its count", "approvals", section)
+    _check_roles(list(approvals), "approvals", fail, section)
+    for role, count in approvals.items():
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise fail(f"approvals of {role} must be a whole number >= 1", "approvals", section)
+    return tuple(approvals.items())
 
 
 def _require_stated_stages(text: str, source: str) -> None:
