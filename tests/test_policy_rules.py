@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -320,3 +321,29 @@ def test_policy_explain_names_each_rule_and_its_source(bank: Team, signoff: Runn
     ):
         line = one_line_error(signoff("policy", "explain", *args, "--home", bank.home))
         assert expected in line, line
+
+
+async def test_the_review_screen_shows_missing_roles_and_the_rules(
+    bank: Team, signoff: Runner
+) -> None:
+    from textual.worker import WorkerFailed
+
+    from console.tui.app import make_app
+    from console.tui.screens.review import ReviewScreen
+
+    _set_tier(bank, signoff)
+    record_validation(bank, "tumour", 1, actor="rita")
+    view = request_promotion(bank.store, bank["dana"], "tumour", 1, "production", "ship")
+    decide(bank.store, bank["rosa"], view.id, "approve", "ok")
+    app = make_app(bank.store, user="raj")
+    async with app.run_test(size=(120, 60)) as pilot:
+        app.push_screen(ReviewScreen(view.id))
+        for _ in range(3):
+            with contextlib.suppress(WorkerFailed):  # the assertions below name what failed
+                await app.workers.wait_for_complete()
+            await pilot.pause()
+        body = str(app.screen.query_one("#evidence-body").render())
+    assert "missing: 1 more approval(s) from risk-officer" in body
+    assert "tier rule: [tier.high.stage.production] over [stage.production]" in body
+    assert "1 reviewer and 1 risk-officer  <- [tier.high.stage.production]" in body
+    assert "independent_validation" in body and "by rita (pass)" in body
