@@ -33,6 +33,20 @@ class ReviewLoaded(Message):
 _MARKS = {"pass": "✓", "fail": "✗", "warn": "!"}
 
 
+def _explanation(explained: PolicyExplanation) -> list[Text | str]:
+    """`policy explain` for the panel: each rule, then where it comes from (dimmed)."""
+    tier = explained.tier_rule or f"none for tier {explained.tier}; [stage.{explained.stage}]"
+    items: list[Text | str] = [
+        line(("Policy that applies", "bold"), f"  risk tier {explained.tier}"),
+        line("  tier rule: ", tier),
+    ]
+    for rule in explained.rules:
+        items.append(line(f"  {rule.key}: {rule.value}  ", (f"← {rule.source}", "dim")))
+        if rule.why:
+            items.append(line(("    " + rule.why, "dim")))
+    return items
+
+
 class ReviewScreen(SignoffScreen):
     """What a reviewer reads before signing."""
 
@@ -111,8 +125,7 @@ class ReviewScreen(SignoffScreen):
                 f" {len(r.counted)} of {r.required} counted ({', '.join(r.approver_roles)})",
             ),
         ]
-        if r.status == "open" and r.missing_approvals:
-            items.append(line(("  missing: ", "red"), "; ".join(r.missing_approvals)))
+
         for approval in r.approvals:
             void = (f" (void: {approval.void_reason})", "red") if approval.void else ""
             items.append(
@@ -130,8 +143,7 @@ class ReviewScreen(SignoffScreen):
             else:
                 items.append(line(("Ready to promote.", "green bold")))
         if message.explanation is not None:
-            items += ["", line(("Policy that applies", "bold"))]
-            items.extend(f"  {text}" for text in message.explanation.lines())
+            items += ["", *_explanation(message.explanation)]
         self.query_one("#evidence-body", Static).update(lines(items))
         self.query_one("#champion-body", Static).update(self._comparison(data))
 
