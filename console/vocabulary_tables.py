@@ -20,7 +20,8 @@ COMMAND = "python -m console.vocabulary_tables"
 OTHER_RIGHTS = (
     (
         "approve or reject a request",
-        "the stage's `approver_roles` in the policy; never the version's author or the requester",
+        "the roles of the stage's quorum in the policy (`approver_roles`, or a per-role `approvals`; "
+        "the model's tier rule when it has one); never the version's author or the requester",
     ),
     ("break-glass rollback", "the policy's `[rollback] break_glass_roles`"),
     ("withdraw a request", "the requester"),

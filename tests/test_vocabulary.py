@@ -46,6 +46,7 @@ RIGHTS_BEFORE = {
     Permission.RETRAIN: {"author", "admin"},
     Permission.MANAGE_USERS: {"admin"},
     Permission.SET_POLICY: {"admin"},
+    Permission.SET_TIER: {"risk-officer", "admin"},  # new with tier rules (issue 13)
 }
 
 

@@ -19,6 +19,7 @@ USER_REVOKED: Final = "user.revoked"
 KEY_ROTATED: Final = "key.rotated"
 POLICY_CHANGED: Final = "policy.changed"
 MODEL_CREATED: Final = "model.created"
+MODEL_TIER_CHANGED: Final = "model.tier_changed"
 DATASET_REGISTERED: Final = "dataset.registered"
 VERSION_REGISTERED: Final = "version.registered"
 CARD_EDITED: Final = "card.edited"
@@ -105,6 +106,12 @@ _ACTIONS = (
         "a model, with owner, risk tier and intended use",
         p.ModelCreated,
         Permission.REGISTER,
+    ),
+    Action(
+        MODEL_TIER_CHANGED,
+        "a model's risk tier, and so the policy's tier rules that apply to it, with the reason",
+        p.ModelTierChanged,
+        Permission.SET_TIER,
     ),
     Action(
         DATASET_REGISTERED,

@@ -62,6 +62,13 @@ class ModelCreated(TypedDict):
     intended_use: str
 
 
+class ModelTierChanged(TypedDict):
+    model: str
+    tier: str
+    previous_tier: str
+    reason: str
+
+
 class DatasetRegistered(TypedDict):
     sha256: str
     name: str

@@ -35,8 +35,15 @@ from console.store.models import Checkpoint, PromotionRequest
 
 
 def models_from(events: list[Event]) -> dict[str, ModelEntry]:
+    from dataclasses import replace
+
     models: dict[str, ModelEntry] = {}
     for e in events:
+        if e.action == "model.tier_changed":
+            name = str(e.payload.get("model", e.subject))
+            if name in models:
+                models[name] = replace(models[name], risk_tier=str(e.payload.get("tier", "")))
+            continue
         if e.action != "model.created":
             continue
         p = e.payload

@@ -21,6 +21,7 @@ from console.cli import (
     request_cmds,
     stage_cmds,
     store_cmds,
+    tier_cmds,
     users_cmds,
     validate_cmds,
 )
@@ -105,6 +106,7 @@ for module in (
     monitor_cmds,
     store_cmds,
     gc_cmds,
+    tier_cmds,
 ):
     module.register(cli)
 

@@ -33,6 +33,8 @@ def policy_show(**kwargs: Any) -> None:
             {
                 "sha256": current.digest,
                 "stages": [s.__dict__ for s in current.stages],
+                "tiers": list(current.tiers),
+                "tier_stages": [s.__dict__ for s in current.tier_stages],
                 "break_glass_roles": list(current.break_glass_roles),
                 "validation": current.validation,
                 "monitoring": current.monitoring,
@@ -56,6 +58,7 @@ def policy_set(file: Path, **kwargs: Any) -> None:
     """
     from console.errors import BadInput
     from console.release.policy import set_policy
+    from console.release.policy_checks import unmet_quorums
 
     run = invocation(kwargs)
     try:
@@ -65,6 +68,36 @@ def policy_set(file: Path, **kwargs: Any) -> None:
     store = run.store()
     new = set_policy(store, run.signer(store), text, str(file))
     click.echo(f"policy in force: sha256 {new.digest}; open requests now need new approvals")
+    for line in unmet_quorums(store, new):
+        click.echo(f"warning: {line}; add the people (`signoff users add`)", err=True)
+
+
+@policy.command("explain")
+@click.argument("ref")
+@click.option("--to", "stage", required=True, help="The target stage.")
+@common(json_output=True)
+def policy_explain(ref: str, stage: str, **kwargs: Any) -> None:
+    """Say which approvals and gates apply to MODEL:VERSION moving to STAGE, and why.
+
+    Each rule names where it comes from: the model's tier rule ([tier.T.stage.S]), the
+    stage's own table ([stage.S]) or signoff's default.
+
+    \b
+    Example:
+        signoff policy explain credit-pd:3 --to production
+    """
+    from console.registry.refs import parse_ref
+    from console.release.explain import explain_promotion
+
+    run = invocation(kwargs)
+    model, version = parse_ref(ref, version_required=True)
+    assert version is not None
+    explanation = explain_promotion(run.store(), model, version, stage)
+    if run.as_json:
+        print_json(explanation.as_dict())
+        return
+    for line in explanation.lines():
+        click.echo(line)
 
 
 def register(cli: click.Group) -> None:

@@ -41,7 +41,12 @@ def _parse_tags(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--owner", help="Owner of a new model (default: you).")
 @click.option("--description", default="", help="Description of a new model.")
 @click.option(
-    "--risk-tier", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True
+    "--tier",
+    "--risk-tier",
+    "risk_tier",
+    default="medium",
+    show_default=True,
+    help="Risk tier of a new model, one of the policy's tiers (its tier rules then apply).",
 )
 @click.option("--intended-use", default="", help="Intended use of a new model.")
 @common(json_output=True)

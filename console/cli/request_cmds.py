@@ -30,7 +30,13 @@ def _print_request(view: RequestView) -> None:
         click.echo(f"    {'PASS' if gate.passed else 'FAIL'}  {gate.name}: {gate.detail}")
     if not view.gates:
         click.echo("    (none for this stage)")
-    click.echo(f"  approvals    {len(view.counted)} of {view.required} counted")
+    tier = f", risk tier {view.tier}" if view.tier else ""
+    click.echo(
+        f"  approvals    {len(view.counted)} of {view.required} counted "
+        f"(quorum: {view.quorum}{tier})"
+    )
+    if view.status == "open" and view.missing_approvals:
+        click.echo(f"  missing      {'; '.join(view.missing_approvals)}")
     for approval in view.approvals:
         mark = " (void: " + approval.void_reason + ")" if approval.void else ""
         click.echo(

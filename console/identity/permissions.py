@@ -28,6 +28,7 @@ class Permission(StrEnum):
     RETRAIN = "retrain"
     MANAGE_USERS = "manage-users"
     SET_POLICY = "set-policy"
+    SET_TIER = "set-tier"
 
 
 # What each right lets its holder do, in the words the README and the console use.
@@ -46,6 +47,7 @@ MEANING: Mapping[Permission, str] = {
     Permission.RETRAIN: "retrain a model from an open retraining job or new data",
     Permission.MANAGE_USERS: "add and revoke users, rotate another user's key",
     Permission.SET_POLICY: "replace the promotion policy",
+    Permission.SET_TIER: "change a model's risk tier (and so which tier rules apply to it)",
 }
 
 # The table. Roles are listed in the order messages name them: admin, who holds every right,
@@ -85,6 +87,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
             Permission.CHECKPOINT,
             Permission.EVALUATE,
             Permission.RESOLVE_ALERT,
+            Permission.SET_TIER,
         }
     ),
     "auditor": frozenset({Permission.REPORT, Permission.CHECKPOINT}),

@@ -70,10 +70,11 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
     """Check everything, store the artifact, then record model, data and version in one transaction."""
     from console.files import input_sha256
     from console.registry.profiling import profile_dataset
+    from console.release.policy import load_policy
+    from console.release.tiers import check_tier
 
     check_model_name(request.model)
-    if request.info.risk_tier not in RISK_TIERS:
-        raise BadInput(f"unknown risk tier {request.info.risk_tier!r}; use {', '.join(RISK_TIERS)}")
+    check_tier(load_policy(store), request.info.risk_tier)  # a tier the policy declares
     _check_free_text(request)
     loaded = load_artifact(
         request.artifact,

@@ -22,6 +22,7 @@ from console.release.requests import (
     load_request,
     request_view,
 )
+from console.release.tiers import stage_rules
 from console.store.db import Store
 from console.store.keys import next_id
 from console.store.models import ModelVersion
@@ -44,7 +45,7 @@ def decide(
     with store.session() as session:
         row = load_request(session, request_id)
         prove_model(session, row.model)  # the request's status and earlier decisions
-        stage = policy.stage(row.stage)
+        stage = stage_rules(session, policy, row.model, row.stage)
         actor = require_actor(session, signer)
         now = event_time(session, store.clock())
         status = effective_status(row, now)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import takewhile
 
 from sqlmodel import Session, col, select
 
-from console.release.evidence import ValidationView, latest_validation_in
+from console.release.evidence import ValidationView, latest_validation_in, validation_view
 from console.release.policy import StagePolicy
 from console.store.db import Store
-from console.store.models import PackageRecord
+from console.store.models import ModelVersion, PackageRecord, ValidationRun
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,12 @@ class GateResult:
         return {"name": self.name, "passed": self.passed, "detail": self.detail}
 
 
-def _validation_passed(run: ValidationView | None) -> GateResult:
+def _validation_passed(run: ValidationView | None, independent: bool = False) -> GateResult:
     if run is None:
-        return GateResult("validation.passed", False, "no validation run; run `signoff validate`")
+        who = "someone other than the version's author must run" if independent else "run"
+        return GateResult(
+            "validation.passed", False, f"no validation run; {who} `signoff validate`"
+        )
     if not run.passed:
         failed = [c.name for c in run.checks if c.status == "fail"]
         return GateResult(
@@ -86,15 +90,51 @@ def _package_verified(session: Session, model: str, version: int) -> GateResult:
     return GateResult("package.verified", True, f"package {row.sha256[:16]}… verified")
 
 
+def independent_validation_in(
+    session: Session, model: str, version: int
+) -> tuple[ValidationView | None, str]:
+    """The newest run by someone other than the version's author (SR 11-7), and why the newer
+    runs did not count ("" when none was set aside)."""
+    author_row = session.get(ModelVersion, (model, version))
+    author = author_row.author if author_row is not None else ""
+    runs = session.exec(
+        select(ValidationRun)
+        .where(ValidationRun.model == model, ValidationRun.version == version)
+        .order_by(col(ValidationRun.id).desc())
+    ).all()
+    skipped = list(takewhile(lambda r: r.actor == author, runs))
+    counted = runs[len(skipped)] if len(skipped) < len(runs) else None
+    why = ""
+    if skipped:
+        numbers = ", ".join(str(r.id) for r in skipped)
+        runs_by = (
+            f"run {numbers} by {author} does"
+            if len(skipped) == 1
+            else f"runs {numbers} by {author} do"
+        )
+        why = f"{runs_by} not count: the version's author ran it and the stage requires independent validation"
+    if counted is None:
+        return None, why
+    return validation_view(session, counted), why
+
+
 def evaluate_gates(
     store: Store, session: Session, stage: StagePolicy, model: str, version: int
 ) -> list[GateResult]:
-    """Every gate of the stage, evaluated now against the version's latest evidence."""
-    run = latest_validation_in(session, model, version)
+    """Every gate of the stage, evaluated now against the version's latest evidence (its latest
+    independent run, when the stage asks for independent validation)."""
+    discounted = ""
+    if stage.independent_validation:
+        run, discounted = independent_validation_in(session, model, version)
+    else:
+        run = latest_validation_in(session, model, version)
     results: list[GateResult] = []
     for gate in stage.gates:
         if gate == "validation.passed":
-            results.append(_validation_passed(run))
+            result = _validation_passed(run, stage.independent_validation)
+            if discounted:
+                result = GateResult(result.name, result.passed, f"{result.detail}; {discounted}")
+            results.append(result)
         elif gate == "champion.not_worse":
             results.append(_champion_not_worse(run, stage.champion_tolerance))
         elif gate == "fairness.passed":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
@@ -40,6 +41,37 @@ def counted_approvers(
         if approval.approver not in people:
             people.append(approval.approver)
     return people
+
+
+@dataclass(frozen=True)
+class QuorumCount:
+    """Who counts toward a stage's quorum now, and which approvals are still missing."""
+
+    counted: list[str]
+    missing: list[tuple[str, int]]  # (role, or "reviewer or risk-officer", how many more)
+
+    @property
+    def missing_text(self) -> list[str]:
+        return [f"{count} more approval(s) from {role}" for role, count in self.missing]
+
+
+def count_quorum(
+    approvals: list[ApprovalView], row: PromotionRequest, stage: StagePolicy, author: str
+) -> QuorumCount:
+    """Per-role quorums count each approver for the role they held when they decided; a plain
+    quorum counts any approver role."""
+    counted = counted_approvers(approvals, row, stage, author)
+    if not stage.role_quorum:
+        short = stage.approvals - len(counted)
+        either = " or ".join(stage.approver_roles)
+        return QuorumCount(counted, [(either, short)] if short > 0 else [])
+    role_of = {a.approver: a.role for a in approvals if a.approver in counted}
+    missing = []
+    for role, count in stage.role_quorum:
+        short = count - sum(1 for person in counted if role_of[person] == role)
+        if short > 0:
+            missing.append((role, short))
+    return QuorumCount(counted, missing)
 
 
 def voided(approval: ApprovalView, reason: str) -> ApprovalView:

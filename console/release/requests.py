@@ -21,8 +21,9 @@ from console.registry.refs import check_model_name
 from console.release.evidence import ApprovalView, approvals_for, evidence_digest, evidence_for
 from console.release.gates import GateResult, evaluate_gates
 from console.release.policy import Policy, StagePolicy, load_policy
-from console.release.quorum import counted_approvers, may_decide, voided
+from console.release.quorum import count_quorum, may_decide, voided
 from console.release.stage_order import check_stage_order
+from console.release.tiers import model_tier, stage_rules
 from console.store.db import Store
 from console.store.keys import next_id
 from console.store.models import ModelVersion, PromotionRequest, User
@@ -80,6 +81,10 @@ class RequestView:
     required: int
     approver_roles: list[str]
     needed: list[str]
+    tier: str = ""
+    quorum: str = ""
+    # What the quorum still lacks, per role ("1 more approval(s) from risk-officer").
+    missing_approvals: tuple[str, ...] = ()
 
     @property
     def evidence_changed(self) -> bool:
@@ -112,7 +117,7 @@ def request_view(
 ) -> RequestView:
     # The log's time, not the raw clock: a clock set back cannot revive an expired request.
     now = event_time(session, store.clock())
-    stage = policy.stage(row.stage)
+    stage = stage_rules(session, policy, row.model, row.stage)
     plan = json.loads(row.canary_plan)
     current = evidence_digest(
         evidence_for(session, policy, row.model, row.version, row.stage, plan)
@@ -124,7 +129,7 @@ def request_view(
         a if a.approver not in revoked or a.void else voided(a, "approver revoked")
         for a in approvals
     ]
-    counted = counted_approvers(approvals, row, stage, version.author if version else "")
+    quorum = count_quorum(approvals, row, stage, version.author if version else "")
     gates = evaluate_gates(store, session, stage, row.model, row.version)
     status = effective_status(row, now)
     needed: list[str] = []
@@ -133,9 +138,7 @@ def request_view(
             needed.append(
                 "the evidence changed since the request (approvals void): open a new request"
             )
-        missing = stage.approvals - len(counted)
-        if missing > 0:
-            needed.append(f"{missing} more approval(s) from {' or '.join(stage.approver_roles)}")
+        needed.extend(quorum.missing_text)
         needed.extend(f"gate {g.name}: {g.detail}" for g in gates if not g.passed)
     return RequestView(
         id=row.id,
@@ -153,10 +156,13 @@ def request_view(
         current_digest=current,
         gates=gates,
         approvals=approvals,
-        counted=counted,
+        counted=quorum.counted,
         required=stage.approvals,
         approver_roles=list(stage.approver_roles),
         needed=needed,
+        tier=model_tier(session, row.model) or "",
+        quorum=stage.quorum_text,
+        missing_approvals=tuple(quorum.missing_text),
     )
 
 
@@ -174,13 +180,17 @@ def request_promotion(
     if not comment.strip():
         raise BadInput("a request needs --comment saying why this version should move")
     check_text("the comment", comment, multiline=True)
+    from console.auditing.state_check import prove_model  # it imports this module
+
     policy = load_policy(store)
-    stage = policy.stage(stage_name)
-    plan = canary_plan(stage, canary)
+    policy.stage(stage_name)  # BadInput naming the policy's stages
     with store.session() as session:
         require_actor(session, signer, Permission.REQUEST)
         if session.get(ModelVersion, (model, version)) is None:
             raise NotFound(f"model {model!r} has no version {version}; see `signoff show {model}`")
+        prove_model(session, model)  # the tier whose rules bind the request is the log's
+        stage = stage_rules(session, policy, model, stage_name)
+        plan = canary_plan(stage, canary)
         check_stage_order(session, policy, model, version, stage.name)
         now = event_time(session, store.clock())
         for other in session.exec(

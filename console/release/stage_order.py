@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from console.errors import BadInput, Refused
 from console.release.policy import Policy
+from console.release.tiers import model_tier
 from console.store.models import StageAssignment
 
 
@@ -21,12 +22,13 @@ def check_stage_order(
     names = policy.stage_names
     index = names.index(policy.stage(stage).name)
     held = set(stages_held(session, model, version))
+    tier = model_tier(session, model)
     if stage in held:
         raise BadInput(f"{model}:{version} already holds {stage}")
     for earlier in reversed(names[:index]):
         if earlier in held:
             return
-        if not policy.stage(earlier).may_skip:
+        if not policy.stage_for(earlier, tier).may_skip:
             raise Refused(
                 f"{model}:{version} must hold {earlier} before {stage}; the policy does not "
                 f"allow skipping {earlier}"

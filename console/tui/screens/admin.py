@@ -120,8 +120,13 @@ class AdminScreen(SignoffScreen):
         )
         stages = [
             line(
-                (s.name, "bold"),
-                f": {s.approvals} of {', '.join(s.approver_roles)}"
+                (f"{s.name} · tier {s.tier}" if s.tier else s.name, "bold"),
+                (
+                    f": {s.quorum_text}"
+                    if s.role_quorum
+                    else f": {s.approvals} of {', '.join(s.approver_roles)}"
+                )
+                + ("; independent validation" if s.independent_validation else "")
                 + (f"; gates {', '.join(s.gates)}" if s.gates else "")
                 + (
                     f"; canary {'→'.join(str(c) for c in s.canary_steps)}%"
@@ -129,7 +134,7 @@ class AdminScreen(SignoffScreen):
                     else ""
                 ),
             )
-            for s in policy.stages
+            for s in (*policy.stages, *policy.tier_stages)
         ]
         stages.append(line(("break-glass", "bold"), f": {', '.join(policy.break_glass_roles)}"))
         self.query_one("#admin-stages", Static).update(lines(stages))

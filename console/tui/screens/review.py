@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from audit.keys import Signer
 from console.release.decisions import decide
+from console.release.explain import PolicyExplanation, explain_promotion
 from console.release.requests import RequestView
 from console.release.review import ReviewEvidence, review_evidence
 from console.tui.screens.base import SignoffScreen, reads_store
@@ -26,9 +27,24 @@ from console.tui.widgets.titlebar import TitleBar
 @dataclass
 class ReviewLoaded(Message):
     evidence: ReviewEvidence
+    explanation: PolicyExplanation | None = None
 
 
 _MARKS = {"pass": "✓", "fail": "✗", "warn": "!"}
+
+
+def _explanation(explained: PolicyExplanation) -> list[Text | str]:
+    """`policy explain` for the panel: each rule, then where it comes from (dimmed)."""
+    tier = explained.tier_rule or f"none for tier {explained.tier}; [stage.{explained.stage}]"
+    items: list[Text | str] = [
+        line(("Policy that applies", "bold"), f"  risk tier {explained.tier}"),
+        line("  tier rule: ", tier),
+    ]
+    for rule in explained.rules:
+        items.append(line(f"  {rule.key}: {rule.value}  ", (f"← {rule.source}", "dim")))
+        if rule.why:
+            items.append(line(("    " + rule.why, "dim")))
+    return items
 
 
 class ReviewScreen(SignoffScreen):
@@ -68,7 +84,10 @@ class ReviewScreen(SignoffScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="review")
     @reads_store
     def load(self) -> None:
-        self.post_message(ReviewLoaded(review_evidence(self.store, self.request_id)))
+        evidence = review_evidence(self.store, self.request_id)
+        r = evidence.request
+        explanation = explain_promotion(self.store, r.model, r.version, r.stage)
+        self.post_message(ReviewLoaded(evidence, explanation))
 
     @on(ReviewLoaded)
     def show(self, message: ReviewLoaded) -> None:
@@ -106,6 +125,7 @@ class ReviewScreen(SignoffScreen):
                 f" {len(r.counted)} of {r.required} counted ({', '.join(r.approver_roles)})",
             ),
         ]
+
         for approval in r.approvals:
             void = (f" (void: {approval.void_reason})", "red") if approval.void else ""
             items.append(
@@ -122,6 +142,8 @@ class ReviewScreen(SignoffScreen):
                 items.extend(f"  • {item}" for item in r.needed)
             else:
                 items.append(line(("Ready to promote.", "green bold")))
+        if message.explanation is not None:
+            items += ["", *_explanation(message.explanation)]
         self.query_one("#evidence-body", Static).update(lines(items))
         self.query_one("#champion-body", Static).update(self._comparison(data))
 
