@@ -45,7 +45,8 @@ class ScoreSeparation(CheckDetail):
 
 @dataclass(frozen=True, kw_only=True)
 class CalibrationFit(CheckDetail):
-    """performance.calibration_slope, .calibration_intercept: outcome ~ a + b logit(score)."""
+    """performance.calibration_slope_deviation, .calibration_intercept_deviation: the fit of
+    outcome ~ a + b logit(score) (the checks' values are |b - 1| and |a|)."""
 
     slope: float | None = None
     intercept: float | None = None
