@@ -131,9 +131,11 @@ def requests_cmd(
 @click.argument("request")
 @common(json_output=True)
 def show_request_cmd(request: str, **kwargs: Any) -> None:
-    """Show a request: evidence, gates, approvals so far, what is still needed, and the review:
-    the paired comparison with the champion, every check of the run, metric deltas read each
-    metric's way (flagged when the two runs used different data) and the earlier runs.
+    """Show a request: evidence, gates, approvals so far, what is still needed, and its review.
+
+    The review puts the paired comparison with the champion first (same rows), then every check
+    of the run, the metric deltas read each metric's way (flagged when the two runs used
+    different data) and the version's earlier runs.
 
     \b
     Example:
