@@ -106,7 +106,9 @@ def calibration_fit(positive: NDArray[np.bool_], score: Floats) -> tuple[float, 
     logit = np.log(clipped / (1.0 - clipped))[:, None]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(logit, positive.astype(int))
+        fitted = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(
+            logit, positive.astype(int)
+        )
     return float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
 
 
