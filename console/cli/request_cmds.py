@@ -137,20 +137,29 @@ def requests_cmd(
 @click.argument("request")
 @common(json_output=True)
 def show_request_cmd(request: str, **kwargs: Any) -> None:
-    """Show a request: evidence, gates, approvals so far, and what is still needed.
+    """Show a request: evidence, gates, approvals so far, what is still needed, and its review.
+
+    The review puts the paired comparison with the champion first (same rows), then every check
+    of the run, the metric deltas read each metric's way (flagged when the two runs used
+    different data) and the version's earlier runs.
 
     \b
     Example:
         signoff show-request 3
     """
+    from console.cli.review_text import review_lines
     from console.release.requests import get_request, parse_request_id
+    from console.release.review import review_evidence
 
     run = invocation(kwargs)
-    view = get_request(run.store(), parse_request_id(request))
+    store = run.store()
+    view = get_request(store, parse_request_id(request))
     if run.as_json:
         print_json(view.as_dict())
         return
     _print_request(view)
+    for line in review_lines(review_evidence(store, view.id)):
+        click.echo(line)
 
 
 def _decision(request: str, comment: str, decision: str, kwargs: dict[str, Any]) -> None:

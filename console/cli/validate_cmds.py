@@ -33,7 +33,22 @@ _COUNT_FROM_BYTES = 1 << 20
 @click.option("--target", required=True, help="The label column in --data.")
 @click.option(
     "--sensitive",
-    help="A group column (e.g. gender) for fairness checks; it need not be a model input.",
+    multiple=True,
+    help="A group column (e.g. gender) for fairness checks; repeat it for several attributes "
+    "(each is reported, the fairness gate covers all). It need not be a model input.",
+)
+@click.option(
+    "--intersect",
+    is_flag=True,
+    help="Also compare the groups of the --sensitive columns' intersection (e.g. female & <30).",
+)
+@click.option(
+    "--threshold",
+    "decision_threshold",
+    type=float,
+    help="Decision threshold of the use case: a binary classifier's row is positive when its "
+    "score exceeds it (default: the policy's decision_threshold, 0.5). Threshold metrics and "
+    "fairness use it; it is recorded in the run.",
 )
 @click.option(
     "--stage",
@@ -44,21 +59,23 @@ def validate_cmd(
     ref: str,
     data: Path,
     target: str,
-    sensitive: str | None,
+    sensitive: tuple[str, ...],
+    intersect: bool,
+    decision_threshold: float | None,
     stage: str | None,
     **kwargs: Any,
 ) -> None:
     """Validate MODEL:VERSION on a dataset and record the run; exit 1 if a check fails.
 
-    Runs performance (with bootstrap intervals), data, drift (PSI and KS against the
-    training profile), fairness (with --sensitive), champion/challenger, reproducibility,
-    robustness and latency checks, stores the JSON report by digest and signs a
-    `validation.completed` event.
+    Runs performance (with bootstrap intervals; for binary scores also Gini, KS, calibration
+    and score PSI), data, drift (PSI and KS against the training profile), fairness (with
+    --sensitive), champion/challenger, reproducibility, robustness and latency checks, stores
+    the JSON report by digest and signs a `validation.completed` event.
 
     \b
     Example:
         signoff validate credit-risk:2 --data holdout.csv --target default \\
-            --sensitive gender --as dana
+            --sensitive gender --sensitive age_band --threshold 0.3 --as dana
     """
     from console.registry.refs import parse_ref
     from console.validation import run_validation
@@ -76,9 +93,11 @@ def validate_cmd(
             number,
             data,
             target,
-            sensitive=sensitive,
+            sensitive=list(sensitive),
             stage=stage,
             progress=progress,
+            intersect=intersect,
+            decision_threshold=decision_threshold,
         )
     if run.as_json:
         print_json(view.as_dict())
@@ -124,6 +143,11 @@ def _print_run(view: ValidationView) -> None:
         f"{view.model}:{view.version} on {view.dataset_name} "
         f"({view.summary.get('rows', '?')} rows, target {view.target}"
         + (f", sensitive {view.sensitive}" if view.sensitive else "")
+        + (
+            f", threshold {cut:g}"
+            if isinstance(cut := view.summary.get("decision_threshold"), float)
+            else ""
+        )
         + f"): {view.status.upper()}"
     )
     click.echo(

@@ -7,7 +7,7 @@ and stratified (75% to fit, 25% to validate), so the same file always gives the 
 Then, each through its own audited service:
 1. register_version: the candidate, with the parent as lineage and tags naming the trigger (the
    retraining job, or "manual"), the data file's sha256 and the split;
-2. run_validation on the holdout, with the sensitive column of the parent's latest validation;
+2. run_validation on the holdout, with the sensitive columns of the parent's latest validation;
 3. request_promotion to the policy's first stage, for people to review and approve;
 4. the retraining job, if there is one, is closed with the candidate (`monitoring.retrained`).
 Nothing is promoted here. The inputs are checked before anything is written; should a later
@@ -109,7 +109,7 @@ def _read(path: Path) -> Any:
 
 
 def _check_frame(
-    frame: Any, name: str, features: list[str], target: str, sensitive: str | None, source: str
+    frame: Any, name: str, features: list[str], target: str, sensitive: list[str], source: str
 ) -> None:
     columns = [str(c) for c in frame.columns]
     missing = [c for c in [*features, target] if c not in columns]
@@ -118,9 +118,9 @@ def _check_frame(
             f"{name} lacks {source}'s column(s) {', '.join(missing[:8])}; retraining needs "
             "every feature and the target"
         )
-    if sensitive is not None and sensitive not in columns:
+    for column in (c for c in sensitive if c not in columns):
         raise BadInput(
-            f"{name} lacks the column {sensitive!r}: {source}'s last validation checked fairness "
+            f"{name} lacks the column {column!r}: {source}'s last validation checked fairness "
             "by it, and so will the candidate's (it is not a model input)"
         )
     gaps = int(frame[target].isna().sum())
@@ -223,13 +223,15 @@ def retrain(
     features = [str(c["name"]) for c in parent.input_schema]
     target = parent.target
     last = latest_validation(store, model, parent.number)
-    sensitive = last.sensitive if last is not None else None
+    from console.validation.dataset import sensitive_columns
+
+    sensitive = sensitive_columns(last.sensitive) if last is not None else []
     policy = load_policy(store)
     first_stage = policy.stage_names[0]
 
     data_digest = input_sha256(data)
     frame = _read(data)
-    _check_frame(frame, data.name, features, target, None if holdout else sensitive, source)
+    _check_frame(frame, data.name, features, target, [] if holdout else sensitive, source)
     weights = _weights(frame, data.name, sample_weight, [*features, target])
     classification = parent.task_type == "classification"
     if holdout is None:
@@ -278,7 +280,7 @@ def retrain(
         train_path = Path(scratch) / f"{stem}-train.parquet"
         holdout_path = Path(scratch) / f"{stem}-holdout.parquet"
         train[[*features, target]].to_parquet(train_path, index=False)
-        keep = [*features, target, *([sensitive] if sensitive else [])]
+        keep = [*features, target, *sensitive]
         test[list(dict.fromkeys(keep))].to_parquet(holdout_path, index=False)
         registered = register_version(
             store,

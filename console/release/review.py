@@ -1,17 +1,28 @@
-"""What a reviewer weighs before signing a request: the candidate beside the stage's champion."""
+"""What a reviewer weighs before signing a request: the candidate beside the stage's champion.
+
+The like-for-like number is the paired comparison the validation run computed (candidate and
+champion on the same rows, `champion.not_worse`); the metric table beside it compares each
+version's latest run, which may be on different data, and says so (`same_dataset`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from console.registry.cards import card_fields
 from console.registry.views import VersionView, get_model, get_version
-from console.release.evidence import CheckView, ValidationView, latest_validation
+from console.release.evidence import (
+    CheckView,
+    ValidationView,
+    latest_validation,
+    validation_runs,
+)
 from console.release.requests import RequestView, get_request
 from console.store.db import Store
 from console.validation.check_detail import Interval
-from console.validation.details import details_of
-from console.validation.metrics import improves
+from console.validation.details import details_as, details_of
+from console.validation.metrics import direction, improves
+from console.validation.run_details import ChampionComparison
 
 
 @dataclass(frozen=True)
@@ -19,7 +30,7 @@ class MetricComparison:
     """One validated metric of the candidate, against the champion's latest run when it has one.
 
     `improves` says whether the difference goes the metric's good way (a smaller error is
-    better); None when the champion has no value to compare with.
+    better, `direction` in words); None when the champion has no value to compare with.
     """
 
     check: str  # performance.<metric>
@@ -30,6 +41,22 @@ class MetricComparison:
     champion_value: float | None
     delta: float | None
     improves: bool | None
+    direction: str = "higher is better"
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """The candidate's champion check: both versions scored on the run's rows, paired.
+
+    `champion_version` is the version the run compared with; `current` says whether it still
+    holds the request's stage (a run against another version is not this review's comparison).
+    """
+
+    run_id: int
+    dataset_name: str
+    status: str
+    detail: ChampionComparison
+    current: bool
 
 
 @dataclass(frozen=True)
@@ -59,6 +86,15 @@ class ReviewEvidence:
     training: list[TrainingComparison]
     failed_checks: list[str]
     card_changes: list[str]
+    paired: PairedComparison | None = None
+    # Whether both latest runs read the same file (by digest); None without a champion run.
+    same_dataset: bool | None = None
+    earlier_runs: list[ValidationView] = field(default_factory=list)
+
+    @property
+    def checks(self) -> list[CheckView]:
+        """Every check of the candidate's latest run, with its status."""
+        return self.candidate_run.checks if self.candidate_run is not None else []
 
 
 def _measured(run: ValidationView | None) -> dict[str, CheckView]:
@@ -88,6 +124,7 @@ def compare_metrics(
                 champion_value=other_value,
                 delta=delta,
                 improves=improves(name, delta) if delta is not None else None,
+                direction=direction(name),
             )
         )
     return rows
@@ -97,6 +134,22 @@ def changed_card_fields(store: Store, model: str, version: int, other: int) -> l
     """The card fields whose text differs between two versions of a model, by name."""
     mine, theirs = card_fields(store, model, version), card_fields(store, model, other)
     return sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+
+
+def paired_comparison(
+    run: ValidationView | None, champion: VersionView | None
+) -> PairedComparison | None:
+    """The run's `champion.not_worse` check as a paired comparison (None when it has none)."""
+    check = run.check("champion.not_worse") if run is not None else None
+    if run is None or check is None:
+        return None
+    detail = details_as(check, ChampionComparison)
+    if detail is None:
+        return None
+    held = champion.number if champion is not None else None
+    return PairedComparison(
+        run.id, run.dataset_name, check.status, detail, detail.champion_version == held
+    )
 
 
 def review_evidence(store: Store, request_id: int) -> ReviewEvidence:
@@ -131,4 +184,13 @@ def review_evidence(store: Store, request_id: int) -> ReviewEvidence:
         card_changes=changed_card_fields(store, request.model, request.version, champion.number)
         if champion is not None
         else [],
+        paired=paired_comparison(candidate_run, champion),
+        same_dataset=candidate_run.dataset_sha256 == champion_run.dataset_sha256
+        if candidate_run is not None and champion_run is not None
+        else None,
+        earlier_runs=[
+            run
+            for run in validation_runs(store, request.model, request.version)
+            if candidate_run is None or run.id != candidate_run.id
+        ],
     )

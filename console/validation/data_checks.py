@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from console.validation.checks import FAIL, INFO, PASS, WARN, Check, at_most
 from console.validation.data_details import (
     ColumnList,
@@ -23,7 +25,7 @@ def data_checks(
     *,
     features: list[str],
     target: str,
-    sensitive: str | None,
+    sensitive: Sequence[str],
     thresholds: dict[str, float],
 ) -> list[Check]:
     """data.missing_columns, data.extra_columns, data.type_changes, data.null_rate,
@@ -53,11 +55,14 @@ def _missing(trained: list[str], present: set[str], features: list[str]) -> Chec
     return Check("data.missing_columns", "data", status, float(len(missing)), None, detail)
 
 
-def _extra(columns: list[str], trained: set[str], target: str, sensitive: str | None) -> Check:
+def _extra(columns: list[str], trained: set[str], target: str, sensitive: Sequence[str]) -> Check:
     extra = [c for c in columns if c not in trained and c != target]
     note = "no columns beyond the training data" if not extra else ", ".join(extra[:6])
-    if sensitive in extra:
-        note += f" ({sensitive} is the sensitive column)"
+    named = [c for c in sensitive if c in extra]
+    if len(named) == 1:
+        note += f" ({named[0]} is the sensitive column)"
+    elif named:
+        note += f" ({', '.join(named)} are the sensitive columns)"
     detail = ColumnList(columns=extra, note=note)
     return Check("data.extra_columns", "data", INFO, float(len(extra)), None, detail)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def read_validation_data(
     *,
     features: list[str],
     target: str,
-    sensitive: str | None,
+    sensitive: Sequence[str],
     source: str,
     optional: tuple[str, ...] = (),
 ) -> ValidationData:
@@ -79,16 +80,17 @@ def read_validation_data(
             f"{path.name} lacks {source}'s feature columns {_listing(missing, 8)}; "
             "validate on data with every feature the model was trained on"
         )
-    if sensitive is not None:
-        if sensitive not in columns:
+    for column in sensitive:
+        if column not in columns:
             raise BadInput(
-                f"sensitive column {sensitive!r} is not in {path.name} "
-                f"(columns: {_listing(columns)})"
+                f"sensitive column {column!r} is not in {path.name} (columns: {_listing(columns)})"
             )
-        if sensitive == target:
-            raise BadInput(f"--sensitive {sensitive!r} is the target; name a group column")
+        if column == target:
+            raise BadInput(f"--sensitive {column!r} is the target; name a group column")
+    if len(set(sensitive)) != len(sensitive):
+        raise BadInput("--sensitive names the same column twice; name each attribute once")
     extra = [c for c in optional if c in columns]
-    wanted = list(dict.fromkeys([*features, target, *([sensitive] if sensitive else []), *extra]))
+    wanted = list(dict.fromkeys([*features, target, *sensitive, *extra]))
     frame = _read(path, fmt, wanted)
     return ValidationData(path, path.name, fmt, digest, columns, frame)
 
@@ -135,7 +137,32 @@ def check_target(
 def sensitive_groups(frame: pd.DataFrame, sensitive: str) -> pd.Series:
     """The sensitive column as group labels (missing values form their own group)."""
     column = frame[sensitive]
-    groups = column.astype(str).where(column.notna(), MISSING_GROUP)
+    return _distinct_enough(column.astype(str).where(column.notna(), MISSING_GROUP), sensitive)
+
+
+def intersection_groups(frame: pd.DataFrame, sensitive: Sequence[str]) -> pd.Series:
+    """Each row's groups of every sensitive column joined (`female & <30`): the intersection."""
+    labels = [
+        frame[c].astype(str).where(frame[c].notna(), MISSING_GROUP).to_numpy(dtype=str)
+        for c in sensitive
+    ]
+    joined = pd.Series(
+        [" & ".join(parts) for parts in zip(*labels, strict=True)], index=frame.index
+    )
+    return _distinct_enough(joined, intersection_name(sensitive))
+
+
+def intersection_name(sensitive: Sequence[str]) -> str:
+    """How the intersection of several attributes is named in checks and reports."""
+    return "&".join(sensitive)
+
+
+def sensitive_columns(recorded: str | None) -> list[str]:
+    """The attributes a run recorded in its `sensitive` field (comma-separated when several)."""
+    return [c.strip() for c in recorded.split(",") if c.strip()] if recorded else []
+
+
+def _distinct_enough(groups: pd.Series, sensitive: str) -> pd.Series:
     distinct = groups.unique()
     if len(distinct) < 2:
         only = distinct[0] if len(distinct) else "nothing"

@@ -30,6 +30,13 @@ from console.validation.check_detail import (
     number_or,
     text,
 )
+from console.validation.credit_details import (
+    CalibrationBins,
+    CalibrationFit,
+    ResidualCheck,
+    ScoreDistribution,
+    ScoreSeparation,
+)
 from console.validation.data_details import (
     ColumnList,
     DistributionTest,
@@ -260,9 +267,18 @@ _BY_NAME: dict[str, type[CheckDetail]] = {
     "data.unseen_categories": UnseenCategories,
     "fairness.demographic_parity": FairnessGap,
     "fairness.equal_opportunity": FairnessGap,
+    "performance.ks_statistic": ScoreSeparation,
+    "performance.calibration_slope_deviation": CalibrationFit,
+    "performance.calibration_intercept_deviation": CalibrationFit,
+    "performance.expected_calibration_error": CalibrationBins,
+    "performance.hosmer_lemeshow": CalibrationBins,
+    "performance.score_psi": ScoreDistribution,
+    "performance.residual_bias": ResidualCheck,
 }
 # Checks named by a prefix; other fairness checks are tables of per-group results.
 _BY_PREFIX: tuple[tuple[str, type[CheckDetail]], ...] = (
+    ("fairness.demographic_parity.", FairnessGap),
+    ("fairness.equal_opportunity.", FairnessGap),
     ("performance.", MetricEstimate),
     ("drift.psi.", PopulationStability),
     ("drift.ks.", DistributionTest),

@@ -76,8 +76,10 @@ def classification_fairness(
     plan: BootstrapPlan,
     thresholds: dict[str, float],
     column: str,
+    name_suffix: str = "",
 ) -> list[Check]:
-    """fairness.groups, fairness.demographic_parity and fairness.equal_opportunity."""
+    """fairness.groups, fairness.demographic_parity and fairness.equal_opportunity (each with
+    `name_suffix`, `.<column>`, when a run compares groups of several attributes)."""
     labels, inverse = np.unique(groups.to_numpy(dtype=str), return_inverse=True)
     group = np.asarray(inverse, dtype=np.intp)
     n_groups = labels.size
@@ -118,7 +120,7 @@ def classification_fairness(
 
     checks = [
         Check(
-            "fairness.groups",
+            f"fairness.groups{name_suffix}",
             "fairness",
             INFO,
             float(n_groups),
@@ -164,13 +166,15 @@ def classification_fairness(
                 ],
             )
         checks.append(
-            at_most(f"fairness.{metric}", "fairness", value, thresholds[limit_key], detail)
+            at_most(
+                f"fairness.{metric}{name_suffix}", "fairness", value, thresholds[limit_key], detail
+            )
         )
     return checks
 
 
 def regression_fairness(
-    y: Floats, predicted: Floats, groups: pd.Series, column: str
+    y: Floats, predicted: Floats, groups: pd.Series, column: str, name_suffix: str = ""
 ) -> list[Check]:
     """fairness.groups for a regressor: count, mean target and prediction, MAE, RMSE per group."""
     per_group: dict[str, dict[str, Any]] = {}
@@ -189,7 +193,7 @@ def regression_fairness(
     gap = max(maes) - min(maes) if len(maes) >= 2 else None
     return [
         Check(
-            "fairness.groups",
+            f"fairness.groups{name_suffix}",
             "fairness",
             INFO,
             gap,

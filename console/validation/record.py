@@ -53,6 +53,8 @@ def summarize(checks: list[Check], rows: int, settings: dict[str, Any]) -> dict[
         if champion is not None
         else None,
         "fairness": fairness or None,
+        # The cut-off that made a binary score a decision (None where none applies).
+        "decision_threshold": settings.get("decision_threshold"),
     }
 
 

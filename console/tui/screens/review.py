@@ -31,6 +31,53 @@ class ReviewLoaded(Message):
 
 
 _MARKS = {"pass": "✓", "fail": "✗", "warn": "!"}
+_COLOURS = {"pass": "green", "fail": "red", "warn": "yellow"}
+
+
+def _paired(data: ReviewEvidence) -> list[Text | str]:
+    """The like-for-like number: the run's paired comparison with the champion."""
+    paired = data.paired
+    if paired is None:
+        return []
+    detail = paired.detail
+    heading = line(
+        ("Paired with champion", "bold"),
+        f" (same rows of {paired.dataset_name}, run {paired.run_id}) ",
+        (paired.status.upper(), _COLOURS.get(paired.status, "")),
+    )
+    if detail.primary is None:
+        return [heading, f"  {detail.note}", ""]
+    items: list[Text | str] = [heading]
+    for delta in (detail.primary, detail.secondary):
+        if delta is None:
+            continue
+        found = delta.interval
+        bounds = f" [{found.low:+.4f}, {found.high:+.4f}]" if found else ""
+        colour = "green" if delta.delta >= 0 else "red"
+        items.append(
+            line(
+                f"  {delta.metric} v{data.candidate.number} − v{detail.champion_version}: ",
+                (f"{delta.delta:+.4f}", colour),
+                f"{bounds}  ({delta.challenger:.4f} vs {delta.champion:.4f})",
+            )
+        )
+    items.append(f"  passes when the lower end ≥ −{detail.tolerance or 0:g}")
+    if not paired.current:
+        items.append(line(("  compared with another version than the stage's holder", "red")))
+    return [*items, ""]
+
+
+def _metrics_heading(data: ReviewEvidence) -> Text:
+    if data.same_dataset is False and data.champion_run is not None:
+        return line(
+            ("Validation metrics", "bold"),
+            " (candidate vs champion's latest run) ",
+            (
+                f"different datasets: {data.champion_run.dataset_name}, not like-for-like",
+                "yellow",
+            ),
+        )
+    return line(("Validation metrics", "bold"), " (candidate vs champion, 95% interval; ↑↓ better)")
 
 
 def _explanation(explained: PolicyExplanation) -> list[Text | str]:
@@ -165,10 +212,9 @@ class ReviewScreen(SignoffScreen):
                 line(("Champion", "bold"), f" v{champion.number} · {held} · by {champion.author}")
             )
         items.append("")
+        items += _paired(data)
         if data.metrics:
-            items.append(
-                line(("Validation metrics", "bold"), " (candidate vs champion, 95% interval)")
-            )
+            items.append(_metrics_heading(data))
             for row in data.metrics:
                 delta: list[Part] = []
                 if row.delta is not None and row.champion_value is not None:
@@ -177,7 +223,10 @@ class ReviewScreen(SignoffScreen):
                 interval = row.interval
                 bounds = f" [{interval.low:.3f}, {interval.high:.3f}]" if interval else ""
                 mark = _MARKS.get(row.status, " ")
-                items.append(line(f"  {mark} {row.metric}: {row.value:.4f}{bounds}", *delta))
+                arrow = "↓" if row.direction == "lower is better" else "↑"
+                items.append(
+                    line(f"  {mark} {row.metric} {arrow}: {row.value:.4f}{bounds}", *delta)
+                )
         else:
             items.append(line(("Training metrics", "bold"), " (no validation run yet)"))
             for metric in data.training:
@@ -191,6 +240,16 @@ class ReviewScreen(SignoffScreen):
             ]
             if data.failed_checks:
                 items.append("  failed: " + ", ".join(data.failed_checks))
+            for check in data.checks:
+                value = f" {check.value:.4g}" if check.value is not None else ""
+                colour = _COLOURS.get(check.status, "")
+                items.append(line("  ", (f"{check.status:4}", colour), f" {check.name}{value}"))
+        if data.earlier_runs:
+            items += ["", line(("Earlier runs", "bold"), f" of v{candidate.number}")]
+            items += [
+                f"  run {r.id} {r.status} on {r.dataset_name} · {r.finished_at[:16]}"
+                for r in data.earlier_runs
+            ]
         if data.card_changes:
             items += [
                 "",
