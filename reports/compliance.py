@@ -37,7 +37,9 @@ from reports.report_model import (
     cover,
     findings,
     summary,
+    version_decisions,
 )
+from reports.report_monitoring import monitoring_section
 from reports.report_registry import RegistryScope, registry_story
 from reports.report_text import integrity_findings, pdf_date, when
 from reports.report_trail import (
@@ -136,26 +138,27 @@ def build_report(
     results = evaluate(chosen, find_evidence(snapshot, model, number))
     found = findings(scope, integrity_findings(snapshot))
     events = [e for e in snapshot.model_events(model) if snapshot.in_period(e.ts)]
-    decisions = [
-        d
-        for d in snapshot.decisions
-        if d.model == model and snapshot.in_period(d.approval.decided_at)
-    ]
 
     story = Story(make_styles())
     cover(story, scope, _command(model, number, framework, period, snapshot.size))
     summary(story, scope, found, results)
     card_section(story, scope)
     validation_section(story, scope)
-    story.heading("4. Approvals")
-    approvals_section(story, snapshot, decisions)
-    story.heading("5. Timeline of requests and stage changes")
+    monitoring_section(story, scope, "4")
+    story.heading("5. Approvals")
+    story.subheading(f"Decisions on v{number}")
+    approvals_section(story, snapshot, version_decisions(scope), f"on v{number}")
+    others = version_decisions(scope, this_version=False)
+    if others:  # listed apart, so that no count of this version's decisions includes them
+        story.subheading(f"Decisions on other versions of {model}")
+        approvals_section(story, snapshot, others, f"on other versions of {model}", note=False)
+    story.heading("6. Timeline of requests and stage changes")
     timeline_section(story, snapshot, events)
-    story.heading("6. Audit trail")
+    story.heading("7. Audit trail")
     verification_section(story, snapshot)
     story.subheading(f"Events of {model}")
     events_section(story, events, f"of {model}" + (f" since {period}" if period else ""))
-    checklist_section(story, scope, results, "7")
+    checklist_section(story, scope, results, "8")
 
     text = PageText(
         header_left=f"{model} v{number} · {chosen.short} compliance report",

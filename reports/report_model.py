@@ -1,4 +1,4 @@
-"""The sections of a model report: cover, summary, card and lineage, validation, checklist."""
+"""The sections of a model report: cover, summary and findings, card and lineage, checklist."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ from console.registry.cards import FIELDS
 from console.release.evidence import ValidationView
 from reports.checklist import GAP, MET, PARTIAL, ItemResult
 from reports.framework_catalog import EVIDENCE_KINDS, Framework
+from reports.monitoring_rows import (
+    alert_rows,
+    day,
+    failing_windows,
+    monitored_versions,
+    window_alerts,
+)
 from reports.pdf_layout import (
     ALERT_FILL,
     WARN_FILL,
@@ -20,7 +27,7 @@ from reports.pdf_layout import (
     status_markup,
 )
 from reports.report_text import Finding, number, when
-from reports.snapshot import Snapshot, VersionEntry
+from reports.snapshot import DecisionEntry, Snapshot, VersionEntry
 
 CARD_TEXT_LIMIT = 1500
 
@@ -123,11 +130,13 @@ def findings(scope: ModelScope, integrity: list[Finding]) -> list[Finding]:
         if d.model == scope.model and d.break_glass and snap.in_period(d.occurred_at):
             found.append(
                 Finding(
-                    "BREAK-GLASS",
+                    # a canary step taken against the comparison's advice is an override
+                    "OVERRIDE" if d.kind.startswith("canary.") else "BREAK-GLASS",
                     f"{d.kind} of {d.stage} to v{d.version} by {d.actor}: {d.reason}",
                     f"#{d.event_seq}, {when(d.occurred_at)}",
                 )
             )
+    found += monitoring_findings(scope)
     for decision in snap.decisions:
         if decision.model == scope.model and not decision.sound:
             found.append(
@@ -138,6 +147,45 @@ def findings(scope: ModelScope, integrity: list[Finding]) -> list[Finding]:
                 )
             )
     return integrity + found
+
+
+def monitoring_findings(scope: ModelScope) -> list[Finding]:
+    """Open alerts, then failing windows (in the period), of the versions monitoring shows."""
+    snap = scope.snapshot
+    summary = snap.monitoring(scope.model)
+    versions = monitored_versions(summary, snap.serving_versions(scope.model), scope.version)
+    found = [
+        Finding("ALERT", row.what, row.ref)
+        for version in versions
+        for row in alert_rows(summary, version, open_only=True)
+    ]
+    for version in versions:
+        for window in failing_windows(summary, version):
+            if not snap.in_period(window.end):
+                continue
+            alerts = window_alerts(summary, window)
+            still = [a for a in alerts if a.is_open]
+            found.append(
+                Finding(
+                    "WINDOW",
+                    f"v{version} {window.kind} window {day(window.start)} to {day(window.end)} "
+                    f"failed on {window.rows:,} rows: {len(alerts)} alert(s), {len(still)} open",
+                    f"window {window.id}, #{window.event_seq}",
+                )
+            )
+    return found
+
+
+def version_decisions(scope: ModelScope, *, this_version: bool = True) -> list[DecisionEntry]:
+    """Decisions on the report's version (or on the model's other versions) in the period."""
+    snap = scope.snapshot
+    return [
+        d
+        for d in snap.decisions
+        if d.model == scope.model
+        and (d.version == scope.version) == this_version
+        and snap.in_period(d.approval.decided_at)
+    ]
 
 
 def summary(
@@ -160,7 +208,14 @@ def summary(
         if st.canary_version is not None
     ]
     run = scope.run
-    decisions = [d for d in snap.decisions if d.model == scope.model and d.version == scope.version]
+    decisions = version_decisions(scope)
+    monitoring = snap.monitoring(scope.model)
+    watched = monitored_versions(monitoring, snap.serving_versions(scope.model), scope.version)
+    production = [
+        f"v{v}: {len(alert_rows(monitoring, v, open_only=True))} open alert(s), "
+        f"{len(failing_windows(monitoring, v))} failing window(s)"
+        for v in watched
+    ]
     counts = {
         status: sum(1 for r in results if r.status == status) for status in (MET, PARTIAL, GAP)
     }
@@ -179,9 +234,12 @@ def summary(
             ),
             (
                 "Signed decisions",
-                f"{len(decisions)} on this version, "
+                f"{len(decisions)} on this version"
+                + (f" since {snap.since}" if snap.since else "")
+                + ", "
                 + ("all verify" if all(d.sound for d in decisions) else "SOME DO NOT VERIFY"),
             ),
+            ("Production monitoring", "; ".join(production) or "no version serves"),
             (
                 "Audit log",
                 f"verified, {snap.size} events"
@@ -210,10 +268,11 @@ def summary(
     if not found:
         story.para(
             "No open findings: no failed check in the latest validation run, no failing "
-            "gate on an open request, no break-glass use in the period, and the log and "
-            "every signature verify."
+            "gate on an open request, no break-glass use or override in the period, no open "
+            "monitoring alert or failing window, and the log and every signature verify."
         )
     else:
+        story.para(f"{len(found)} open finding(s).", s.small)
         story.grid(
             ["Type", "Finding", "Reference"],
             [[status_cell(s, f.kind), f.what, f.ref] for f in found],
