@@ -4,7 +4,9 @@
 kind, concrete references (event sequence numbers `#n`, run ids, digests) or why there is
 none. An item is MET when each of its kinds has evidence, PARTIAL when some has, GAP when
 none has. Evidence that exists but shows a problem (a failed check, a log that does not
-verify) is still cited, with the problem, so that a reader sees it rather than a silence.
+verify) is still cited, with the problem, so that a reader sees it rather than a silence;
+evidence that must hold now (production monitoring) names what does not (its open alerts),
+and its item is then PARTIAL, never MET.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reports.evidence_base import Evidence, num, short
+from reports.evidence_monitoring import MonitoringEvidence
 from reports.evidence_registry import RegistryEvidence
 from reports.evidence_release import ReleaseEvidence
 from reports.framework_catalog import EVIDENCE_KINDS, Framework, FrameworkItem
@@ -28,17 +31,20 @@ class ItemResult:
 
     @property
     def status(self) -> str:
-        found = sum(1 for e in self.evidence if e.found)
-        if found == len(self.evidence):
+        if all(e.holds for e in self.evidence):
             return MET
-        return PARTIAL if found else GAP
+        return PARTIAL if any(e.found for e in self.evidence) else GAP
 
     @property
     def missing_kinds(self) -> list[str]:
         return [e.kind for e in self.evidence if not e.found]
 
+    @property
+    def problems(self) -> list[str]:
+        return [problem for e in self.evidence for problem in e.problems]
 
-class _Finder(RegistryEvidence, ReleaseEvidence):
+
+class _Finder(RegistryEvidence, ReleaseEvidence, MonitoringEvidence):
     """Every finder, looked up by the evidence kind's name."""
 
 

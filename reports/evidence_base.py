@@ -12,10 +12,15 @@ class Evidence:
     kind: str
     refs: tuple[str, ...]
     missing: str = ""  # why there is no evidence (empty when there is)
+    problems: tuple[str, ...] = ()  # what does not hold now (open alerts): never MET
 
     @property
     def found(self) -> bool:
         return not self.missing
+
+    @property
+    def holds(self) -> bool:
+        return self.found and not self.problems
 
 
 def short(digest: str) -> str:

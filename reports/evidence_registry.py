@@ -145,11 +145,6 @@ class RegistryEvidence(EvidenceFinder):
             return self.none(kind, why)
         return self.ok(kind, *(f"#{e.seq} {e.action} {e.subject}" for e in found[:8]))
 
-    def monitoring_plan(self, kind: str) -> Evidence:
-        return self._actions(
-            kind, ("monitor",), "no monitoring records for this model in the store"
-        )
-
     def decommission_record(self, kind: str) -> Evidence:
         return self._actions(
             kind,

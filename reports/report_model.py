@@ -20,6 +20,7 @@ from reports.monitoring_rows import (
 )
 from reports.pdf_layout import (
     ALERT_FILL,
+    FAIL_HEX,
     WARN_FILL,
     Story,
     markup,
@@ -285,18 +286,24 @@ def summary(
         story.para("Every item of the framework has evidence in the store.")
     else:
         story.grid(
-            ["Item", "Title", "Status", "Evidence missing"],
+            ["Item", "Title", "Status", "Evidence missing, or not holding now"],
             [
                 [
                     r.item.id,
                     r.item.title,
                     status_cell(s, r.status),
-                    "; ".join(EVIDENCE_KINDS[k] for k in r.missing_kinds),
+                    "; ".join([EVIDENCE_KINDS[k] for k in r.missing_kinds] + _named(r.problems)),
                 ]
                 for r in open_items
             ],
             [0.13, 0.35, 0.1, 0.42],
         )
+
+
+def _named(problems: list[str], shown: int = 3) -> list[str]:
+    """The first few problems of an item, and how many more the checklist names."""
+    more = [f"{len(problems) - shown} more in the checklist"] if len(problems) > shown else []
+    return problems[:shown] + more
 
 
 def card_section(story: Story, scope: ModelScope) -> None:
@@ -390,8 +397,9 @@ def checklist_section(
         f"Each item of {scope.framework.title} ({scope.framework.source}), in signoff's own "
         "words, with the evidence in the store that speaks to it: event sequence numbers "
         "(#n), validation run ids and digests. MET: every kind of evidence the item needs is "
-        "present. PARTIAL: some is. GAP: none is; the item needs evidence from outside "
-        "signoff, or work still to do."
+        "present and holds now. PARTIAL: some is, or it shows what does not hold now (an "
+        "open monitoring alert, a failing window), named in red. GAP: none is; the item "
+        "needs evidence from outside signoff, or work still to do."
     )
     rows = []
     fills = {}
@@ -402,6 +410,7 @@ def checklist_section(
             if evidence.found:
                 refs = "<br/>".join(markup(r) for r in evidence.refs)
                 lines.append(f"<b>{label}</b><br/>{refs}")
+                lines += [f'<font color="{FAIL_HEX}">{markup(p)}</font>' for p in evidence.problems]
             else:
                 lines.append(f"<b>{label}</b>: {status_markup('GAP')} {markup(evidence.missing)}")
         rows.append(
