@@ -27,6 +27,7 @@ from console.store.db import Store
 from console.store.models import User
 from console.store.staged_output import StagedOutput, staged_output
 from reports.checklist import evaluate, find_evidence
+from reports.document_control import classification_at
 from reports.framework_catalog import load_framework
 from reports.pdf_document import PageText, render
 from reports.pdf_layout import Story, make_styles
@@ -41,7 +42,7 @@ from reports.report_model import (
 )
 from reports.report_monitoring import monitoring_section
 from reports.report_registry import RegistryScope, registry_story
-from reports.report_text import integrity_findings, pdf_date, when
+from reports.report_text import Finding, integrity_findings, pdf_date, when
 from reports.report_trail import (
     approvals_section,
     events_section,
@@ -66,6 +67,14 @@ class ReportResult:
     framework: str | None = None
     since: str | None = None
     event_seq: int | None = None  # the `report.generated` event, when one was recorded
+    findings: tuple[Finding, ...] = ()  # the executive summary's open findings (model reports)
+
+    def finding_counts(self) -> str:
+        """E.g. "12 ALERT, 6 WINDOW, 1 GATE", in the order the summary lists them."""
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.kind] = counts.get(finding.kind, 0) + 1
+        return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
 
 def _reader_role(store: Store, name: str) -> str:
@@ -103,6 +112,13 @@ def _layout_progress(progress: Progress | None, total: int) -> Callable[[int], N
             progress(f"laying out (pass {state['pass'] + 1})", 0.5 + 0.49 * share)
 
     return step
+
+
+def _header_right(snapshot: Snapshot) -> str:
+    """The classification, when one is set, beside the log size on every page."""
+    classification = classification_at(snapshot)
+    size = f"audit log size {snapshot.size}"
+    return f"{classification} · {size}" if classification else size
 
 
 def _command(model: str, version: int, framework: str, since: str | None, size: int) -> str:
@@ -162,7 +178,7 @@ def build_report(
 
     text = PageText(
         header_left=f"{model} v{number} · {chosen.short} compliance report",
-        header_right=f"audit log size {snapshot.size}",
+        header_right=_header_right(snapshot),
         footer_left=f"signoff · as of log size {snapshot.size}, {when(snapshot.as_of_ts)}",
         pdf_date=pdf_date(snapshot.as_of_ts),
     )
@@ -186,6 +202,7 @@ def build_report(
         number,
         chosen.id,
         period,
+        findings=tuple(found),
     )
 
 
@@ -208,7 +225,7 @@ def build_registry_report(
     registry_story(story, scope, f"{command} --as-of {snapshot.size} -o FILE.pdf")
     text = PageText(
         header_left="Registry report" + (f" since {period}" if period else ""),
-        header_right=f"audit log size {snapshot.size}",
+        header_right=_header_right(snapshot),
         footer_left=f"signoff · as of log size {snapshot.size}, {when(snapshot.as_of_ts)}",
         pdf_date=pdf_date(snapshot.as_of_ts),
     )

@@ -10,6 +10,7 @@ from reportlab.platypus import NextPageTemplate, PageBreak, Paragraph
 from console.registry.cards import FIELDS
 from console.release.evidence import ValidationView
 from reports.checklist import GAP, MET, PARTIAL, ItemResult
+from reports.document_control import control_rows
 from reports.framework_catalog import EVIDENCE_KINDS, Framework
 from reports.monitoring_rows import (
     alert_rows,
@@ -83,7 +84,9 @@ def cover(story: Story, scope: ModelScope, command: str) -> None:
         ],
         mono=("Merkle root at size N",),
     )
-    story.gap(8)
+    story.raw("<b>Document control</b>")  # not a heading: the outline starts after the cover
+    story.facts(control_rows(snap, scope.generated_by, scope.role))
+    story.gap(4)
     story.para(
         "Everything in this report comes from the store as it stood when its audit log held "
         f"{snap.size} events; nothing depends on when it was printed. Running `{command}` "
