@@ -183,7 +183,7 @@ def _alerts(story: Story, scope: ModelScope, alerts: list[AlertRow], version: in
             ]
             for a in alerts
         ],
-        [0.07, 0.15, 0.16, 0.15, 0.08, 0.09, 0.22, 0.08],
+        [0.08, 0.15, 0.16, 0.15, 0.08, 0.09, 0.21, 0.08],
         fills={i: ALERT_FILL for i, a in enumerate(alerts) if a.is_open},
     )
 

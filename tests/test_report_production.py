@@ -59,14 +59,14 @@ def test_every_stated_count_equals_the_rows_it_lists(home: Path, signoff: Runner
     table = after(text, "signed decision(s) on v2, oldest first", "Signed statements on v2")
     assert stated(r"(\d+) signed decision\(s\) on v2", text) == (decided,)
     assert count(table, r"VALID|INVALID") == decided
-    assert count(table, r"v\d+ to \w+") == count(table, r"v2 to \w+") == decided
+    assert count(table, r"v\d+ to.*") == count(table, r"v2 to.*") == decided
     statements = after(text, "signed statement(s), to compare", "Decisions on other versions")
     assert stated(r"each of the (\d+) signed statement", text) == (decided,)
     assert count(statements, r"#\d+") == decided
     (others,) = stated(r"(\d+) signed decision\(s\) on other versions of credit-risk", text)
     table = after(text, "on other versions of credit-risk, oldest first", "6. Timeline")
     assert count(table, r"VALID|INVALID") == others >= 1
-    assert count(table, r"v2 to \w+") == 0
+    assert count(table, r"v2 to.*") == 0
 
     # Findings: the stated number, and each kind, are the rows of the findings table.
     (found,) = stated(r"(\d+) open finding\(s\)\.", text)
