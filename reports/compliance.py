@@ -31,17 +31,10 @@ from reports.document_control import classification_at
 from reports.framework_catalog import load_framework
 from reports.pdf_document import PageText, render
 from reports.pdf_layout import Story, make_styles
-from reports.report_model import (
-    ModelScope,
-    card_section,
-    checklist_section,
-    cover,
-    findings,
-    summary,
-    version_decisions,
-)
+from reports.report_model import ModelScope, card_section, checklist_section, cover
 from reports.report_monitoring import monitoring_section
 from reports.report_registry import RegistryScope, registry_story
+from reports.report_summary import findings, summary, version_decisions
 from reports.report_text import Finding, integrity_findings, pdf_date, when
 from reports.report_trail import (
     approvals_section,
