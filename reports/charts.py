@@ -1,10 +1,11 @@
-"""Charts of a validation run, drawn with reportlab.graphics (vector, embedded in the PDF).
+"""Charts of validation runs and of production monitoring, drawn with reportlab.graphics (vector).
 
 - `metrics_chart`: each performance metric as a bar coloured by its check's status, its 95%
   interval as a whisker, and its threshold as a red mark;
 - `psi_chart`: the population stability index of each feature, with the policy's failure
   line and the conventional 0.1 "watch" line;
-- `group_chart`: per-group rates (selection rate, true-positive rate) side by side.
+- `group_chart`: per-group rates (selection rate, true-positive rate) side by side;
+- `window_chart`: a production statistic (PSI, KS) per feature over monitoring windows.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, Line, String
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Circle, Drawing, Line, String
 from reportlab.lib import colors
 from reportlab.lib.colors import Color
 
@@ -219,4 +221,101 @@ def group_chart(
     legend.strokeColor = None
     legend.colorNamePairs = [(SERIES[i % len(SERIES)], name) for i, (name, _) in enumerate(series)]
     drawing.add(legend)
+    return drawing
+
+
+PALETTE = (
+    "#486581",
+    "#d9a441",
+    "#2f7d32",
+    "#8e44ad",
+    "#0b7285",
+    "#c2410c",
+    "#9fb3c8",
+    "#5c940d",
+    "#a61e4d",
+    "#1f2933",
+)
+
+
+def window_chart(
+    windows: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None], Sequence[bool]]],
+    threshold: float | None,
+    what: str,
+    width: float,
+) -> Drawing:
+    """One statistic (PSI or KS) per feature over the monitoring windows, one line per feature.
+
+    `series` holds (feature, value per window, alerted per window); an alerted point is ringed
+    in red, and the policy's threshold is a dashed red line.
+    """
+    register_fonts()
+    height = 150.0
+    drawing = Drawing(width, height + 62)
+    chart = HorizontalLineChart()
+    chart.x = 40
+    chart.y = 52
+    chart.width = width - 170
+    chart.height = height
+    chart.data = [[v if v is not None else None for v in values] for _, values, _ in series]
+    chart.categoryAxis.categoryNames = list(windows)
+    chart.categoryAxis.labels.fontName = SANS
+    chart.categoryAxis.labels.fontSize = 6.5
+    chart.categoryAxis.labels.fillColor = INK
+    chart.categoryAxis.labels.angle = 30
+    chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.categoryAxis.strokeColor = RULE
+    measured = [v for _, vs, _ in series for v in vs if v is not None]
+    top = max([*measured, threshold or 0.0, 0.05]) * 1.1
+    chart.valueAxis.valueMin = 0.0
+    chart.valueAxis.valueMax = top
+    chart.valueAxis.labels.fontName = SANS
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fillColor = MUTED
+    chart.valueAxis.strokeColor = RULE
+    chart.valueAxis.visibleGrid = 1
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#e4e7eb")
+    chart.valueAxis.gridStrokeWidth = 0.4
+    tones = [colors.HexColor(PALETTE[i % len(PALETTE)]) for i in range(len(series))]
+    for i, tone in enumerate(tones):
+        chart.lines[i].strokeColor = tone
+        chart.lines[i].strokeWidth = 1.2
+    drawing.add(chart)
+    span = chart.width / max(len(windows), 1)
+    for values, alerted in ((vs, al) for _, vs, al in series):
+        for j, (value, alert) in enumerate(zip(values, alerted, strict=True)):
+            if alert and value is not None:
+                x = chart.x + (j + 0.5) * span
+                y = chart.y + min(value, top) / top * chart.height
+                drawing.add(Circle(x, y, 2.6, strokeColor=FAIL, fillColor=None, strokeWidth=1))
+    if threshold is not None and threshold <= top:
+        y = chart.y + threshold / top * chart.height
+        drawing.add(
+            Line(
+                chart.x,
+                y,
+                chart.x + chart.width,
+                y,
+                strokeColor=FAIL,
+                strokeWidth=1,
+                strokeDashArray=[4, 2],
+            )
+        )
+    legend = Legend()
+    legend.x = chart.x + chart.width + 14
+    legend.y = chart.y + chart.height
+    legend.fontName = SANS
+    legend.fontSize = 7
+    legend.fillColor = INK
+    legend.alignment = "right"
+    legend.boxAnchor = "nw"
+    legend.dx = legend.dy = 6
+    legend.deltay = 10
+    legend.columnMaximum = len(series)  # one column, beside the plot
+    legend.strokeColor = None
+    legend.colorNamePairs = [(tones[i], name) for i, (name, _, _) in enumerate(series)]
+    drawing.add(legend)
+    limit = f"dashed red: fails above {threshold:g}; " if threshold is not None else ""
+    _label(drawing, chart.x, 2, f"{what} per window; {limit}red ring: an alert was opened")
     return drawing

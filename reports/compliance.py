@@ -27,19 +27,15 @@ from console.store.db import Store
 from console.store.models import User
 from console.store.staged_output import StagedOutput, staged_output
 from reports.checklist import evaluate, find_evidence
+from reports.document_control import classification_at
 from reports.framework_catalog import load_framework
 from reports.pdf_document import PageText, render
 from reports.pdf_layout import Story, make_styles
-from reports.report_model import (
-    ModelScope,
-    card_section,
-    checklist_section,
-    cover,
-    findings,
-    summary,
-)
+from reports.report_model import ModelScope, card_section, checklist_section, cover
+from reports.report_monitoring import monitoring_section
 from reports.report_registry import RegistryScope, registry_story
-from reports.report_text import integrity_findings, pdf_date, when
+from reports.report_summary import findings, summary, version_decisions
+from reports.report_text import Finding, integrity_findings, pdf_date, when
 from reports.report_trail import (
     approvals_section,
     events_section,
@@ -64,6 +60,14 @@ class ReportResult:
     framework: str | None = None
     since: str | None = None
     event_seq: int | None = None  # the `report.generated` event, when one was recorded
+    findings: tuple[Finding, ...] = ()  # the executive summary's open findings (model reports)
+
+    def finding_counts(self) -> str:
+        """E.g. "12 ALERT, 6 WINDOW, 1 GATE", in the order the summary lists them."""
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.kind] = counts.get(finding.kind, 0) + 1
+        return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
 
 def _reader_role(store: Store, name: str) -> str:
@@ -103,6 +107,13 @@ def _layout_progress(progress: Progress | None, total: int) -> Callable[[int], N
     return step
 
 
+def _header_right(snapshot: Snapshot) -> str:
+    """The classification, when one is set, beside the log size on every page."""
+    classification = classification_at(snapshot)
+    size = f"audit log size {snapshot.size}"
+    return f"{classification} · {size}" if classification else size
+
+
 def _command(model: str, version: int, framework: str, since: str | None, size: int) -> str:
     period = f" --since {since}" if since else ""
     return (
@@ -136,30 +147,31 @@ def build_report(
     results = evaluate(chosen, find_evidence(snapshot, model, number))
     found = findings(scope, integrity_findings(snapshot))
     events = [e for e in snapshot.model_events(model) if snapshot.in_period(e.ts)]
-    decisions = [
-        d
-        for d in snapshot.decisions
-        if d.model == model and snapshot.in_period(d.approval.decided_at)
-    ]
 
     story = Story(make_styles())
     cover(story, scope, _command(model, number, framework, period, snapshot.size))
     summary(story, scope, found, results)
     card_section(story, scope)
     validation_section(story, scope)
-    story.heading("4. Approvals")
-    approvals_section(story, snapshot, decisions)
-    story.heading("5. Timeline of requests and stage changes")
+    monitoring_section(story, scope, "4")
+    story.heading("5. Approvals")
+    story.subheading(f"Decisions on v{number}")
+    approvals_section(story, snapshot, version_decisions(scope), f"on v{number}")
+    others = version_decisions(scope, this_version=False)
+    if others:  # listed apart, so that no count of this version's decisions includes them
+        story.subheading(f"Decisions on other versions of {model}")
+        approvals_section(story, snapshot, others, f"on other versions of {model}", note=False)
+    story.heading("6. Timeline of requests and stage changes")
     timeline_section(story, snapshot, events)
-    story.heading("6. Audit trail")
+    story.heading("7. Audit trail")
     verification_section(story, snapshot)
     story.subheading(f"Events of {model}")
     events_section(story, events, f"of {model}" + (f" since {period}" if period else ""))
-    checklist_section(story, scope, results, "7")
+    checklist_section(story, scope, results, "8")
 
     text = PageText(
         header_left=f"{model} v{number} · {chosen.short} compliance report",
-        header_right=f"audit log size {snapshot.size}",
+        header_right=_header_right(snapshot),
         footer_left=f"signoff · as of log size {snapshot.size}, {when(snapshot.as_of_ts)}",
         pdf_date=pdf_date(snapshot.as_of_ts),
     )
@@ -183,6 +195,7 @@ def build_report(
         number,
         chosen.id,
         period,
+        findings=tuple(found),
     )
 
 
@@ -205,7 +218,7 @@ def build_registry_report(
     registry_story(story, scope, f"{command} --as-of {snapshot.size} -o FILE.pdf")
     text = PageText(
         header_left="Registry report" + (f" since {period}" if period else ""),
-        header_right=f"audit log size {snapshot.size}",
+        header_right=_header_right(snapshot),
         footer_left=f"signoff · as of log size {snapshot.size}, {when(snapshot.as_of_ts)}",
         pdf_date=pdf_date(snapshot.as_of_ts),
     )

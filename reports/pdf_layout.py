@@ -55,6 +55,7 @@ LABEL_FILL = colors.HexColor("#f0f4f8")
 ZEBRA = colors.HexColor("#f7f9fb")
 PASS = colors.HexColor("#2f7d32")
 FAIL = colors.HexColor("#b42318")
+FAIL_HEX = "#b42318"  # the same, for paragraph markup
 WARN = colors.HexColor("#b54708")
 INFO = colors.HexColor("#486581")
 ALERT_FILL = colors.HexColor("#fde8e8")
@@ -394,6 +395,10 @@ def status_markup(status: str, *, upper: bool = True) -> str:
         "INVALID": FAIL,
         "NO": FAIL,
         "BREAK-GLASS": FAIL,
+        "OVERRIDE": FAIL,
+        "ALERT": FAIL,
+        "WINDOW": FAIL,
+        "OPEN": FAIL,
         "WARN": WARN,
         "PARTIAL": WARN,
         "APPROVE": PASS,

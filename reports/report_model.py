@@ -1,4 +1,4 @@
-"""The sections of a model report: cover, summary, card and lineage, validation, checklist."""
+"""The sections of a model report: its scope, cover, card and lineage, and checklist."""
 
 from __future__ import annotations
 
@@ -9,17 +9,19 @@ from reportlab.platypus import NextPageTemplate, PageBreak, Paragraph
 
 from console.registry.cards import FIELDS
 from console.release.evidence import ValidationView
-from reports.checklist import GAP, MET, PARTIAL, ItemResult
+from reports.checklist import GAP, PARTIAL, ItemResult
+from reports.document_control import control_rows
 from reports.framework_catalog import EVIDENCE_KINDS, Framework
 from reports.pdf_layout import (
     ALERT_FILL,
+    FAIL_HEX,
     WARN_FILL,
     Story,
     markup,
     status_cell,
     status_markup,
 )
-from reports.report_text import Finding, number, when
+from reports.report_text import when
 from reports.snapshot import Snapshot, VersionEntry
 
 CARD_TEXT_LIMIT = 1500
@@ -75,7 +77,9 @@ def cover(story: Story, scope: ModelScope, command: str) -> None:
         ],
         mono=("Merkle root at size N",),
     )
-    story.gap(8)
+    story.raw("<b>Document control</b>")  # not a heading: the outline starts after the cover
+    story.facts(control_rows(snap, scope.generated_by, scope.role))
+    story.gap(4)
     story.para(
         "Everything in this report comes from the store as it stood when its audit log held "
         f"{snap.size} events; nothing depends on when it was printed. Running `{command}` "
@@ -89,155 +93,6 @@ def cover(story: Story, scope: ModelScope, command: str) -> None:
     story.para("Contents", s.h1)
     story.toc()
     story.add(PageBreak())
-
-
-def findings(scope: ModelScope, integrity: list[Finding]) -> list[Finding]:
-    snap = scope.snapshot
-    found: list[Finding] = []
-    run = scope.run
-    if run is not None:
-        for check in run.checks:
-            if check.status == "fail":
-                found.append(
-                    Finding(
-                        "FAIL",
-                        f"{check.name} = {number(check.value)}"
-                        + (f" (threshold {number(check.threshold)})" if check.threshold else ""),
-                        f"run {run.id}, #{run.event_seq}",
-                    )
-                )
-    for request in snap.requests.values():
-        if request.model != scope.model or request.status != "open":
-            continue
-        for gate in request.gates:
-            if not gate.get("passed"):
-                found.append(
-                    Finding(
-                        "GATE",
-                        f"request {request.id} (v{request.version} to {request.stage}): "
-                        f"{gate.get('name')}: {gate.get('detail')}",
-                        f"promotion.requested #{request.event_seq}",
-                    )
-                )
-    for d in snap.deployments:
-        if d.model == scope.model and d.break_glass and snap.in_period(d.occurred_at):
-            found.append(
-                Finding(
-                    "BREAK-GLASS",
-                    f"{d.kind} of {d.stage} to v{d.version} by {d.actor}: {d.reason}",
-                    f"#{d.event_seq}, {when(d.occurred_at)}",
-                )
-            )
-    for decision in snap.decisions:
-        if decision.model == scope.model and not decision.sound:
-            found.append(
-                Finding(
-                    "SIGNATURE",
-                    f"decision by {decision.approval.approver}: {decision.problem}",
-                    f"#{decision.approval.event_seq}",
-                )
-            )
-    return integrity + found
-
-
-def summary(
-    story: Story, scope: ModelScope, found: list[Finding], results: list[ItemResult]
-) -> None:
-    snap, s = scope.snapshot, story.s
-    story.heading("1. Executive summary")
-    story.para(
-        f"This report documents {scope.model} version {scope.version} against "
-        f"{scope.framework.short}, from the store as it stood at audit log size {snap.size} "
-        f"({when(snap.as_of_ts)})."
-    )
-    stages = [
-        f"{st.stage}: v{st.version}" if st.version is not None else f"{st.stage}: none"
-        for st in snap.stages_of(scope.model)
-    ]
-    canaries = [
-        f"canary v{st.canary_version} at {st.canary_share}% in {st.stage}"
-        for st in snap.stages_of(scope.model)
-        if st.canary_version is not None
-    ]
-    run = scope.run
-    decisions = [d for d in snap.decisions if d.model == scope.model and d.version == scope.version]
-    counts = {
-        status: sum(1 for r in results if r.status == status) for status in (MET, PARTIAL, GAP)
-    }
-    story.facts(
-        [
-            ("Stages of the model", "; ".join(stages + canaries) or "no stage holds a version"),
-            (
-                "This version serves",
-                ", ".join(snap.held_by(scope.model, scope.version)) or "no stage",
-            ),
-            (
-                "Latest validation",
-                f"run {run.id}: {run.status.upper()} on {run.dataset_name}, {when(run.finished_at)}"
-                if run
-                else "none recorded",
-            ),
-            (
-                "Signed decisions",
-                f"{len(decisions)} on this version, "
-                + ("all verify" if all(d.sound for d in decisions) else "SOME DO NOT VERIFY"),
-            ),
-            (
-                "Audit log",
-                f"verified, {snap.size} events"
-                if snap.verified
-                else f"FAILS at event {snap.first_bad_seq}",
-            ),
-            (
-                "Checkpoint",
-                f"{snap.checkpoint.id} at size {snap.checkpoint.size}"
-                + (
-                    " holds"
-                    if snap.checkpoint.signature_ok and snap.checkpoint.matches_log
-                    else " DOES NOT HOLD"
-                )
-                if snap.checkpoint
-                else "none issued yet",
-            ),
-            (
-                f"{scope.framework.short} items",
-                f"{counts[MET]} met, {counts[PARTIAL]} partial, {counts[GAP]} gaps "
-                f"of {len(results)}",
-            ),
-        ]
-    )
-    story.subheading("Open findings")
-    if not found:
-        story.para(
-            "No open findings: no failed check in the latest validation run, no failing "
-            "gate on an open request, no break-glass use in the period, and the log and "
-            "every signature verify."
-        )
-    else:
-        story.grid(
-            ["Type", "Finding", "Reference"],
-            [[status_cell(s, f.kind), f.what, f.ref] for f in found],
-            [0.14, 0.64, 0.22],
-            fills={i: ALERT_FILL for i, f in enumerate(found) if f.kind != "GATE"},
-        )
-    story.subheading("Gaps against the framework")
-    open_items = [r for r in results if r.status != MET]
-    if not open_items:
-        story.para("Every item of the framework has evidence in the store.")
-    else:
-        story.grid(
-            ["Item", "Title", "Status", "Evidence missing"],
-            [
-                [
-                    r.item.id,
-                    r.item.title,
-                    status_cell(s, r.status),
-                    "; ".join(EVIDENCE_KINDS[k] for k in r.missing_kinds),
-                ]
-                for r in open_items
-            ],
-            [0.13, 0.35, 0.1, 0.42],
-        )
 
 
 def card_section(story: Story, scope: ModelScope) -> None:
@@ -331,8 +186,9 @@ def checklist_section(
         f"Each item of {scope.framework.title} ({scope.framework.source}), in signoff's own "
         "words, with the evidence in the store that speaks to it: event sequence numbers "
         "(#n), validation run ids and digests. MET: every kind of evidence the item needs is "
-        "present. PARTIAL: some is. GAP: none is; the item needs evidence from outside "
-        "signoff, or work still to do."
+        "present and holds now. PARTIAL: some is, or it shows what does not hold now (an "
+        "open monitoring alert, a failing window), named in red. GAP: none is; the item "
+        "needs evidence from outside signoff, or work still to do."
     )
     rows = []
     fills = {}
@@ -343,6 +199,7 @@ def checklist_section(
             if evidence.found:
                 refs = "<br/>".join(markup(r) for r in evidence.refs)
                 lines.append(f"<b>{label}</b><br/>{refs}")
+                lines += [f'<font color="{FAIL_HEX}">{markup(p)}</font>' for p in evidence.problems]
             else:
                 lines.append(f"<b>{label}</b>: {status_markup('GAP')} {markup(evidence.missing)}")
         rows.append(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from reportlab.platypus import NextPageTemplate, PageBreak
 
+from reports.document_control import control_rows
 from reports.pdf_layout import ALERT_FILL, Story, status_cell
 from reports.report_text import Finding, integrity_findings, when
 from reports.report_trail import approvals_section, timeline_section, verification_section
@@ -58,6 +59,8 @@ def registry_story(story: Story, scope: RegistryScope, command: str) -> None:
         ],
         mono=("Merkle root at size N",),
     )
+    story.raw("<b>Document control</b>")  # not a heading: the outline starts after the cover
+    story.facts(control_rows(snap, scope.generated_by, scope.role))
     story.para(
         f"Everything here comes from the store as it stood at audit log size {snap.size}. "
         f"Running `{command}` again gives this file byte for byte; its sha256 is recorded in a "

@@ -37,9 +37,10 @@ def as_float(value: object) -> float | None:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something an auditor must look at: a failed check, a failing gate, a break-glass use."""
+    """Something an auditor must look at: a failed check, a failing gate, a break-glass use,
+    an overridden canary step, an open monitoring alert, a failing monitoring window."""
 
-    kind: str  # FAIL, GATE, BREAK-GLASS, INTEGRITY, SIGNATURE
+    kind: str  # FAIL, GATE, BREAK-GLASS, OVERRIDE, INTEGRITY, SIGNATURE, ALERT, WINDOW
     what: str
     ref: str
 

@@ -23,11 +23,23 @@ DECISION_NOTE = (
 )
 
 
-def approvals_section(story: Story, snapshot: Snapshot, decisions: Sequence[DecisionEntry]) -> None:
-    story.para(DECISION_NOTE)
+def approvals_section(
+    story: Story,
+    snapshot: Snapshot,
+    decisions: Sequence[DecisionEntry],
+    what: str = "",
+    *,
+    note: bool = True,
+) -> None:
+    """The decisions given, each with its signature checked again; `what` says whose they are."""
+    if note:
+        story.para(DECISION_NOTE)
     if not decisions:
-        story.para("No decision was recorded in the period.", story.s.note)
+        story.para(
+            f"No decision {what} was recorded in the period.".replace("  ", " "), story.s.note
+        )
         return
+    story.para(f"{len(decisions)} signed decision(s) {what}, oldest first.".replace(" ,", ","))
     rows = []
     fills = {}
     for i, d in enumerate(decisions):
@@ -68,10 +80,10 @@ def approvals_section(story: Story, snapshot: Snapshot, decisions: Sequence[Deci
             f"Decision #{d.approval.event_seq} by {d.approval.approver} does not hold: {d.problem}.",
             story.s.body,
         )
-    story.subheading("Signed statements")
+    story.subheading("Signed statements" + (f" {what}" if what else ""))
     story.para(
-        "The sha256 of each signed statement, to compare with the `statement_sha256` of its "
-        "event in an export of the log:",
+        f"The sha256 of each of the {len(decisions)} signed statement(s), to compare with the "
+        "`statement_sha256` of its event in an export of the log:",
         story.s.small,
     )
     story.grid(

@@ -101,7 +101,12 @@ def validation_section(story: Story, scope: ModelScope) -> None:
         )
     psi = [c for c in run.by_category("drift") if c.name.startswith("drift.psi.")]
     if psi:
-        story.subheading("Drift against the training data (PSI per feature)")
+        story.subheading("Holdout drift against the training data (PSI per feature)")
+        story.para(
+            "The validation data compared with the training data, before release; production "
+            "drift is in the monitoring section.",
+            s.note,
+        )
         threshold = next((as_float(c.threshold) for c in psi if c.threshold is not None), None)
         story.add(
             psi_chart(

@@ -44,6 +44,7 @@ from console.auditing.replay_entries import (
     to_event,
 )
 from console.errors import BadInput, NotFound
+from console.monitoring.views import MonitoringSummary, monitoring_summary
 from console.release.evidence import ValidationView
 from console.release.history import DeploymentView
 from console.release.policy import policy_text
@@ -83,7 +84,9 @@ class Snapshot:
     keys: list[KeyEntry]
     users: dict[str, str]  # name -> role at N
     since: str | None = None
+    read_monitoring: Callable[[str], MonitoringSummary] | None = None  # a model's, as of N
     _by_model: dict[str, list[Event]] = field(default_factory=dict)
+    _monitoring: dict[str, MonitoringSummary] = field(default_factory=dict)
 
     def model_events(self, model: str) -> list[Event]:
         if not self._by_model:
@@ -91,6 +94,21 @@ class Snapshot:
                 if event.model:
                     self._by_model.setdefault(event.model, []).append(event)
         return self._by_model.get(model, [])
+
+    def monitoring(self, model: str) -> MonitoringSummary:
+        """Logs, windows, alerts and jobs of a model recorded by the first N events."""
+        if model not in self._monitoring:
+            if self.read_monitoring is None:
+                raise RuntimeError("this snapshot was made without its store")
+            self._monitoring[model] = self.read_monitoring(model)
+        return self._monitoring[model]
+
+    def serving_versions(self, model: str) -> list[int]:
+        """The versions holding a stage of the model at N, canaries included."""
+        held = set()
+        for state in self.stages_of(model):
+            held |= {v for v in (state.version, state.canary_version) if v is not None}
+        return sorted(held)
 
     def model_versions(self, model: str) -> list[VersionEntry]:
         return sorted(
@@ -199,6 +217,7 @@ def take_snapshot(
         ],
         users={name: user.role for name, user in history.users.items()},
         since=since,
+        read_monitoring=lambda model: monitoring_summary(store, model, upto_seq=size),
     )
     registered = {
         (str(e.payload.get("model")), int(str(e.payload.get("version")))): e.seq

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,11 @@ async def test_an_auditor_writes_a_signed_report_by_keyboard(
         await settle(pilot)
         shown = _shown(app)
         assert "done" in static_text(app, "#reports-stage")
+        panel = static_text(app, "#reports-result")
+
+    # v2 serves production with open alerts: the panel names the report's findings.
+    assert re.fullmatch(r"\d+ open: .*\d+ ALERT, \d+ WINDOW.*", shown["findings"])
+    assert "ALERT v2 drift." in panel and "more in the PDF" in panel
 
     assert shown["written"] == str(output)
     data = output.read_bytes()

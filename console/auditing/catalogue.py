@@ -37,6 +37,7 @@ CANARY_ABORTED: Final = "canary.aborted"
 ROLLBACK_EXECUTED: Final = "rollback.executed"
 AUDIT_CHECKPOINT: Final = "audit.checkpoint"
 REPORT_GENERATED: Final = "report.generated"
+SETTINGS_CHANGED: Final = "settings.changed"
 MONITORING_INGESTED: Final = "monitoring.ingested"
 MONITORING_LABELS_INGESTED: Final = "monitoring.labels_ingested"
 MONITORING_DRIFT_EVALUATED: Final = "monitoring.drift_evaluated"
@@ -215,6 +216,12 @@ _ACTIONS = (
         "a PDF compliance report and its sha256",
         p.ReportGenerated,
         Permission.REPORT,
+    ),
+    Action(
+        SETTINGS_CHANGED,
+        "a store setting (the reports' owner, classification or distribution) changed",
+        p.SettingChanged,
+        Permission.SET_POLICY,
     ),
     Action(
         MONITORING_INGESTED,

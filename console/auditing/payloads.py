@@ -236,6 +236,12 @@ class ReportGenerated(TypedDict):
     bytes: int
 
 
+class SettingChanged(TypedDict):
+    key: str  # one of reports.document_control.SETTINGS
+    value: str  # empty: cleared
+    previous: str
+
+
 # Monitoring
 
 

@@ -1,4 +1,4 @@
-"""`signoff report`: a PDF compliance report of a model version, or of the whole registry."""
+"""`signoff report` (a PDF compliance report of a version or the registry) and its `settings`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from console.cli.options import common, invocation, print_json, stage_progress
+from console.cli.options import SignoffGroup, common, invocation, print_json, stage_progress
 
 if TYPE_CHECKING:
     from reports.compliance import ReportResult
@@ -148,6 +148,9 @@ def _print(result: ReportResult, output: Path, as_json: bool) -> None:
                 "framework": result.framework,
                 "since": result.since,
                 "event_seq": result.event_seq,
+                "findings": [
+                    {"kind": f.kind, "what": f.what, "ref": f.ref} for f in result.findings
+                ],
             }
         )
         return
@@ -165,7 +168,65 @@ def _print(result: ReportResult, output: Path, as_json: bool) -> None:
         else f"; remade with --as-of {result.log_size}, nothing recorded"
     )
     click.echo(f"  as of audit log size {result.log_size}{recorded}")
+    if result.model:
+        found = len(result.findings)
+        click.echo(f"  {found} open finding(s)" + (f": {result.finding_counts()}" if found else ""))
+
+
+@click.group("settings", cls=SignoffGroup)
+def settings() -> None:
+    """The reports' document control: owner, classification, distribution."""
+
+
+@settings.command("show")
+@common(json_output=True)
+def settings_show(**kwargs: Any) -> None:
+    """Print each setting, and the event that set it.
+
+    \b
+    Example:
+        signoff settings show
+    """
+    from reports.document_control import SETTINGS, current_settings
+
+    run = invocation(kwargs)
+    held = current_settings(run.store())
+    if run.as_json:
+        print_json(
+            {
+                key: {"value": s.value, "set_by": s.set_by, "event_seq": s.event_seq}
+                for key, s in held.items()
+            }
+        )
+        return
+    for key, setting in held.items():
+        source = f" (#{setting.event_seq} by {setting.set_by})" if setting.event_seq else ""
+        click.echo(f"{key:<22} {setting.shown}{source}")
+        click.echo(f"{'':<22} {SETTINGS[key]}")
+
+
+@settings.command("set")
+@click.argument("key", metavar="KEY")
+@click.argument("value", metavar="TEXT")
+@common()
+def settings_set(key: str, value: str, **kwargs: Any) -> None:
+    """Set KEY to TEXT ("" clears it): signed and audited; every report prints it.
+
+    KEY is report.owner, report.classification or report.distribution. For admins.
+
+    \b
+    Example:
+        signoff settings set report.owner "Model Risk Office" --as ada
+        signoff settings set report.classification Confidential --as ada
+    """
+    from reports.document_control import set_setting
+
+    run = invocation(kwargs)
+    store = run.store()
+    done = set_setting(store, run.signer(store), key, value)
+    click.echo(f"{done.key} is now {done.shown!r} (settings.changed #{done.event_seq})")
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(report_cmd)
+    cli.add_command(settings)

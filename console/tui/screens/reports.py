@@ -35,6 +35,7 @@ from reports.output import default_file_name
 if TYPE_CHECKING:
     from reports.compliance import ReportResult
 
+FINDINGS_SHOWN = 5  # findings named in the result panel; the PDF lists them all
 EVERY_MODEL = "*"  # the registry report's option id: no model name can contain "*"
 HINT = (
     "The PDF's path, pages and sha256 show here. Each report is signed with your key and "
@@ -70,17 +71,29 @@ class VersionsListed(Message):
 
 
 def _result_text(result: ReportResult, path: Path) -> Text:
-    """The result panel: where the PDF went, what it covers, its digest and its event."""
+    """The result panel: where the PDF went, what it covers, its digest, its event, and the
+    open findings of its executive summary (the first few named)."""
     what = f"{result.model} v{result.version}, {result.framework}" if result.model else ""
-    rows = {
-        "written": str(path),
-        "report": f"{what or 'every model'} · {result.pages} pages",
-        "sha256": result.sha256,
-        "recorded": f"event #{result.event_seq} (report.generated), as of log size "
-        f"{result.log_size}",
-    }
+    rows: list[tuple[str, str, str]] = [
+        ("written", str(path), ""),
+        ("report", f"{what or 'every model'} · {result.pages} pages", ""),
+        ("sha256", result.sha256, ""),
+        (
+            "recorded",
+            f"event #{result.event_seq} (report.generated), as of log size {result.log_size}",
+            "",
+        ),
+    ]
+    if result.model:
+        counts = result.finding_counts()
+        rows.append(
+            ("findings", f"{len(result.findings)} open: {counts}" if counts else "none", "")
+        )
+        rows += [("", f"{f.kind} {f.what}", "red") for f in result.findings[:FINDINGS_SHOWN]]
+        if len(result.findings) > FINDINGS_SHOWN:
+            rows.append(("", f"… {len(result.findings) - FINDINGS_SHOWN} more in the PDF", ""))
     return Text("\n").join(
-        Text.assemble((f"{label:<9}", "bold"), value) for label, value in rows.items()
+        Text.assemble((f"{label:<9}", "bold"), (value, style)) for label, value, style in rows
     )
 
 

@@ -1,0 +1,111 @@
+"""Evidence from production monitoring, for checklist items: it holds only while nothing is open.
+
+Holdout drift (validation.drift) compares validation data with training data before release;
+these finders read what monitoring recorded in production, and an open alert or a failing
+latest window is named as a problem, so the item cannot be MET until it is dealt with.
+"""
+
+from __future__ import annotations
+
+from console.monitoring.settings import monitoring_settings
+from reports.evidence_base import Evidence, EvidenceFinder, num, short
+from reports.monitoring_rows import (
+    FAILING,
+    alert_rows,
+    day,
+    feature_drift,
+    performance_rows,
+    windows_of,
+)
+
+# Open alerts named one by one in a checklist cell; the rest are counted (section 4 lists all).
+NAMED_ALERTS = 6
+
+
+class MonitoringEvidence(EvidenceFinder):
+    def _production_problems(self) -> list[str]:
+        """What does not hold now: each open alert, and a latest window that failed."""
+        summary = self.s.monitoring(self.model)
+        opened = alert_rows(summary, self.version, open_only=True)
+        problems = [f"alert {a.id} is OPEN: {a.what}" for a in opened[:NAMED_ALERTS]]
+        if len(opened) > NAMED_ALERTS:
+            problems.append(
+                f"and {len(opened) - NAMED_ALERTS} more open alert(s) "
+                f"(alerts {', '.join(str(a.id) for a in opened[NAMED_ALERTS:])})"
+            )
+        for kind in ("drift", "performance"):
+            windows = windows_of(summary, self.version, kind)
+            if windows and windows[-1].status == FAILING:
+                latest = windows[-1]
+                problems.append(
+                    f"the latest {kind} window ({day(latest.start)} to {day(latest.end)}, "
+                    f"#{latest.event_seq}) FAILED"
+                )
+        return problems
+
+    def monitoring_plan(self, kind: str) -> Evidence:
+        settings = monitoring_settings(self.s.policy.policy)
+        summary = self.s.monitoring(self.model)
+        logs = [b for b in summary.logs if self.version in b.versions]
+        if not logs:
+            why = (
+                f"no prediction log of v{self.version} was ingested: its production is not "
+                "monitored"
+            )
+            return self.none(kind, why)
+        rows = sum(b.versions[self.version] for b in logs)
+        return self.ok(
+            kind,
+            f"thresholds of the policy sha256 {short(settings.policy_sha256)}: window "
+            f"{settings.window.text}, PSI {num(settings.max_psi)}, KS "
+            f"{num(settings.max_ks_statistic)}, decay tolerance {num(settings.decay_tolerance)}",
+            f"{rows:,} predictions of v{self.version} in {len(logs)} ingested log(s) "
+            f"(monitoring.ingested #{logs[0].event_seq} to #{logs[-1].event_seq})",
+        )
+
+    def monitoring_production(self, kind: str) -> Evidence:
+        summary = self.s.monitoring(self.model)
+        windows, features = feature_drift(summary, self.version)
+        performance = performance_rows(summary, self.version)
+        if not windows and not performance:
+            return self.none(
+                kind, f"no production drift or performance window of v{self.version} recorded"
+            )
+        refs = []
+        if windows:
+            largest = max(
+                ((v, f.feature, windows[i]) for f in features for i, v in enumerate(f.psi) if v),
+                key=lambda found: found[0],
+                default=None,
+            )
+            refs.append(
+                f"{len(windows)} production drift window(s), {day(windows[0].start)} to "
+                f"{day(windows[-1].end)} (monitoring.drift_evaluated #{windows[-1].event_seq})"
+                + (
+                    f"; largest production PSI {num(largest[0])} ({largest[1]}, window "
+                    f"{day(largest[2].start)})"
+                    if largest
+                    else ""
+                )
+            )
+        if performance:
+            latest = performance[-1]
+            measured = "; ".join(
+                f"{name} {num(m.value)} [{num(m.low)}, {num(m.high)}]"
+                for name, m in sorted(latest.metrics.items())
+            )
+            refs.append(
+                f"{len(performance)} performance window(s); the latest "
+                f"({day(latest.window.start)}, {latest.labelled:,} labelled rows): {measured}"
+            )
+        jobs = [j for j in summary.jobs if j.version == self.version]
+        if jobs:
+            refs.append(
+                "retraining: "
+                + "; ".join(
+                    f"job {j.id} {j.status}"
+                    + (f" as v{j.result_version}" if j.result_version is not None else "")
+                    for j in jobs
+                )
+            )
+        return Evidence(kind, tuple(refs), problems=tuple(self._production_problems()))

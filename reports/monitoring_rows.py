@@ -1,0 +1,208 @@
+"""Production monitoring as a report lists it: alerts, windows and jobs of one version, as rows.
+
+Every section, finding and checklist item that speaks of production reads these functions, so a
+count in one place is the number of rows in another. `alert_rows` is the one listing of alerts
+(grouping them into incidents belongs here too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console.monitoring.views import AlertView, MonitoringSummary, WindowView
+from reports.report_text import as_float, number, when
+
+FAILING = "alert"  # the status of a window that crossed a threshold
+PSI_KINDS = ("drift.psi", "drift.prediction")  # alerts raised by a PSI
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """One monitoring alert: what crossed which threshold in which window, and its state at N."""
+
+    id: int
+    version: int
+    kind: str
+    feature: str
+    window_start: str
+    window_end: str
+    value: float | None
+    threshold: float | None
+    state: str  # "open" or "resolved" as of the report's log size
+    resolution: str  # who resolved it, when and why; empty while open
+    event_seq: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def what(self) -> str:
+        """One line: kind, feature, value against threshold, window."""
+        return (
+            f"v{self.version} {self.kind} {self.feature} = {number(self.value)} "
+            f"(threshold {number(self.threshold)}) in the window {day(self.window_start)} to "
+            f"{day(self.window_end)}"
+        )
+
+    @property
+    def ref(self) -> str:
+        return f"alert {self.id}, monitoring.alert_opened #{self.event_seq}"
+
+
+def day(ts: str) -> str:
+    return ts.partition("T")[0]
+
+
+def _alert_row(alert: AlertView) -> AlertRow:
+    resolution = ""
+    if not alert.is_open:
+        resolution = (
+            f"resolved by {alert.resolved_by} at {when(alert.resolved_at)} "
+            f"(#{alert.resolved_seq}): {alert.resolution}"
+        )
+    return AlertRow(
+        alert.id,
+        alert.version,
+        alert.kind,
+        alert.subject,
+        alert.window_start,
+        alert.window_end,
+        alert.value,
+        alert.threshold,
+        alert.status,
+        resolution,
+        alert.event_seq,
+    )
+
+
+def alert_rows(
+    summary: MonitoringSummary, version: int, *, open_only: bool = False
+) -> list[AlertRow]:
+    """The alerts of one version, oldest first (only those still open at N with `open_only`)."""
+    rows = [_alert_row(a) for a in summary.alerts if a.version == version]
+    return [r for r in rows if r.is_open or not open_only]
+
+
+def windows_of(summary: MonitoringSummary, version: int, kind: str) -> list[WindowView]:
+    """The recorded drift or performance windows of one version, oldest first."""
+    found = summary.drift_windows if kind == "drift" else summary.performance_windows
+    return [w for w in found if w.version == version]
+
+
+def failing_windows(summary: MonitoringSummary, version: int) -> list[WindowView]:
+    """Windows of one version that crossed a threshold, drift and performance, by start."""
+    windows = windows_of(summary, version, "drift") + windows_of(summary, version, "performance")
+    return sorted(
+        (w for w in windows if w.status == FAILING), key=lambda w: (w.start, w.kind, w.id)
+    )
+
+
+def window_alerts(summary: MonitoringSummary, window: WindowView) -> list[AlertRow]:
+    return [
+        r
+        for r in alert_rows(summary, window.version)
+        if r.window_start == window.start
+        and r.kind.startswith(("drift.", "quality.") if window.kind == "drift" else "performance.")
+    ]
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """One feature's production PSI and KS statistic per drift window (None: not measured)."""
+
+    feature: str
+    psi: list[float | None]
+    ks: list[float | None]
+    psi_alert: list[bool]  # a PSI alert (drift.psi, drift.prediction) opened in that window
+    ks_alert: list[bool]  # a KS alert opened in that window
+
+    @property
+    def alerting(self) -> list[bool]:
+        """Any drift alert on this feature, per window."""
+        return [a or b for a, b in zip(self.psi_alert, self.ks_alert, strict=True)]
+
+
+def feature_drift(
+    summary: MonitoringSummary, version: int
+) -> tuple[list[WindowView], list[FeatureDrift]]:
+    """The drift windows of a version and, per feature (and the prediction), PSI and KS."""
+    windows = windows_of(summary, version, "drift")
+    alerted = {(r.window_start, r.feature, r.kind) for r in alert_rows(summary, version)}
+    features: dict[str, FeatureDrift] = {}
+    for i, window in enumerate(windows):
+        stats: dict[str, object] = {}
+        listed = window.result.get("features")
+        if isinstance(listed, dict):
+            stats.update(listed)
+        if isinstance(window.result.get("prediction"), dict):
+            stats["prediction"] = window.result["prediction"]
+        for name, values in stats.items():
+            entry = features.setdefault(
+                name, FeatureDrift(name, [None] * i, [None] * i, [False] * i, [False] * i)
+            )
+            measured = values if isinstance(values, dict) else {}
+            entry.psi.append(as_float(measured.get("psi")))
+            entry.ks.append(as_float(measured.get("ks_statistic")))
+            entry.psi_alert.append(bool({(window.start, name, k) for k in PSI_KINDS} & alerted))
+            entry.ks_alert.append((window.start, name, "drift.ks") in alerted)
+        for entry in features.values():  # a feature missing from this window
+            while len(entry.psi) < i + 1:
+                entry.psi.append(None)
+                entry.ks.append(None)
+                entry.psi_alert.append(False)
+                entry.ks_alert.append(False)
+    return windows, list(features.values())
+
+
+@dataclass(frozen=True)
+class MetricInWindow:
+    value: float | None
+    low: float | None
+    high: float | None
+    baseline: float | None
+
+
+@dataclass(frozen=True)
+class PerformanceRow:
+    """A performance window: labelled rows, each metric with its 95% interval and baseline."""
+
+    window: WindowView
+    labelled: int
+    metrics: dict[str, MetricInWindow]
+
+
+def performance_rows(summary: MonitoringSummary, version: int) -> list[PerformanceRow]:
+    rows = []
+    for window in windows_of(summary, version, "performance"):
+        result = window.result
+        baseline = result.get("baseline")
+        baseline = baseline if isinstance(baseline, dict) else {}
+        metrics: dict[str, MetricInWindow] = {}
+        listed = result.get("metrics")
+        for name, measured in (listed if isinstance(listed, dict) else {}).items():
+            measured = measured if isinstance(measured, dict) else {}
+            ci = measured.get("ci95")
+            low, high = (ci[0], ci[1]) if isinstance(ci, list) and len(ci) == 2 else (None, None)
+            metrics[str(name)] = MetricInWindow(
+                as_float(measured.get("value")),
+                as_float(low),
+                as_float(high),
+                as_float(baseline.get(name)),
+            )
+        labelled = result.get("labelled")
+        rows.append(
+            PerformanceRow(window, labelled if isinstance(labelled, int) else window.rows, metrics)
+        )
+    return rows
+
+
+def monitored_versions(summary: MonitoringSummary, serving: list[int], version: int) -> list[int]:
+    """The versions a report shows monitoring for: its own (when it has records) and those serving."""
+    recorded = (
+        {b for log in summary.logs for b in log.versions}
+        | {w.version for w in summary.drift_windows + summary.performance_windows}
+        | {a.version for a in summary.alerts}
+    )
+    wanted = set(serving) | ({version} & recorded)
+    return sorted(wanted, key=lambda v: (v != version, v))
