@@ -16,6 +16,7 @@ from console.identity.permissions import Permission
 STORE_CREATED: Final = "store.created"
 USER_ADDED: Final = "user.added"
 USER_REVOKED: Final = "user.revoked"
+USER_ROLE_CHANGED: Final = "user.role_changed"
 KEY_ROTATED: Final = "key.rotated"
 POLICY_CHANGED: Final = "policy.changed"
 MODEL_CREATED: Final = "model.created"
@@ -77,7 +78,7 @@ _ACTIONS = (
     ),
     Action(
         USER_ADDED,
-        "a user and their key, valid from the next event",
+        "a user and their key, valid from the next event (a revoked name: a new generation)",
         p.UserAdded,
         Permission.MANAGE_USERS,
     ),
@@ -86,6 +87,13 @@ _ACTIONS = (
         "a user and every key of theirs stop signing",
         p.UserRevoked,
         Permission.MANAGE_USERS,
+    ),
+    Action(
+        USER_ROLE_CHANGED,
+        "a user's role changes, with the reason; their key and history stay",
+        p.UserRoleChanged,
+        Permission.MANAGE_USERS,
+        "a holder of manage-users; never demoting the last active admin",
     ),
     Action(
         KEY_ROTATED,

@@ -30,10 +30,20 @@ class UserAdded(TypedDict):
     role: str
     public_key: str
     keyid: str
+    # Which identity of this name: 1, then 2, 3, … for a revoked name registered again
+    # (absent in logs written before it was recorded).
+    generation: int
 
 
 class UserRevoked(TypedDict):
     name: str
+
+
+class UserRoleChanged(TypedDict):
+    name: str
+    role: str
+    previous_role: str
+    reason: str
 
 
 class KeyRotated(TypedDict):

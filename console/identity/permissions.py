@@ -44,7 +44,7 @@ MEANING: Mapping[Permission, str] = {
     Permission.EVALUATE: "record monitoring windows, open alerts and retraining jobs",
     Permission.RESOLVE_ALERT: "close a monitoring alert with a reason",
     Permission.RETRAIN: "retrain a model from an open retraining job or new data",
-    Permission.MANAGE_USERS: "add and revoke users, rotate another user's key",
+    Permission.MANAGE_USERS: "add and revoke users, change their roles, rotate another user's key",
     Permission.SET_POLICY: "replace the promotion policy",
 }
 

@@ -107,6 +107,14 @@ def effective_status(row: PromotionRequest, now: str) -> str:
     return row.status
 
 
+def _unless_revoked(session: Session, approval: ApprovalView) -> ApprovalView:
+    """A pending request's approval stops counting once the identity that gave it is revoked."""
+    user = session.get(User, approval.approver)
+    if approval.void or (user is not None and user.active and user.added_seq < approval.event_seq):
+        return approval
+    return voided(approval, "approver revoked")
+
+
 def request_view(
     store: Store, session: Session, policy: Policy, row: PromotionRequest
 ) -> RequestView:
@@ -119,14 +127,11 @@ def request_view(
     )
     version = session.get(ModelVersion, (row.model, row.version))
     approvals = approvals_for(session, row.id)
-    revoked = {u.name for u in session.exec(select(User).where(col(User.active).is_(False))).all()}
-    approvals = [
-        a if a.approver not in revoked or a.void else voided(a, "approver revoked")
-        for a in approvals
-    ]
+    status = effective_status(row, now)
+    if status == OPEN:  # once executed, a decision stays what it was when made
+        approvals = [_unless_revoked(session, a) for a in approvals]
     counted = counted_approvers(approvals, row, stage, version.author if version else "")
     gates = evaluate_gates(store, session, stage, row.model, row.version)
-    status = effective_status(row, now)
     needed: list[str] = []
     if status == OPEN:
         if current != row.evidence_digest:
