@@ -99,6 +99,9 @@ class VersionRegistered(TypedDict):
     parent: int | None
     code_ref: str | None  # git commit of --code-dir, "+dirty" when it had changes
     tags: dict[str, str]
+    # The version already holding this artifact, registered again with --allow-duplicate;
+    # null otherwise (absent in logs written before it was recorded).
+    duplicate_of: int | None
 
 
 class CardFieldChange(TypedDict):

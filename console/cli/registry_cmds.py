@@ -37,7 +37,17 @@ def _parse_tags(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--parent", type=int, help="The version this one derives from.")
 @click.option("--tag", "tags", multiple=True, help="KEY=VALUE, repeatable.")
 @click.option("--trust-pickle", is_flag=True, help="Accept a pickle/joblib file (runs its code!).")
-@click.option("--trust-type", "trust_types", multiple=True, help="A skops type you have reviewed.")
+@click.option(
+    "--trust-type",
+    "trust_types",
+    multiple=True,
+    help="A type skops cannot vet that you have reviewed (repeatable; recorded).",
+)
+@click.option(
+    "--allow-duplicate",
+    is_flag=True,
+    help="Register an artifact the model already holds as a new version (recorded).",
+)
 @click.option("--owner", help="Owner of a new model (default: you).")
 @click.option("--description", default="", help="Description of a new model.")
 @click.option(
@@ -55,6 +65,7 @@ def register_cmd(
     tags: tuple[str, ...],
     trust_pickle: bool,
     trust_types: tuple[str, ...],
+    allow_duplicate: bool,
     owner: str | None,
     description: str,
     risk_tier: str,
@@ -62,6 +73,10 @@ def register_cmd(
     **kwargs: Any,
 ) -> None:
     """Register a new immutable version of MODEL from a fitted estimator.
+
+    A skops file may hold only types skops trusts, plus those you name with --trust-type
+    (scikit-learn's tree internals among them). An artifact the model already holds is
+    refused, naming its version, unless --allow-duplicate.
 
     \b
     Example:
@@ -92,6 +107,7 @@ def register_cmd(
         trust_pickle=trust_pickle,
         trust_types=trust_types,
         info=ModelInfo(owner, description, risk_tier, intended_use),
+        allow_duplicate=allow_duplicate,
     )
     store = run.store()
     result = register_version(store, run.signer(store), request)

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
-from console.errors import BadInput, NotFound
+from console.errors import BadInput, NotFound, Refused
 from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
@@ -53,6 +53,7 @@ class RegisterRequest:
     info: ModelInfo = ModelInfo()
     description: str = ""
     train_data_name: str | None = None
+    allow_duplicate: bool = False  # register an artifact the model already holds, recorded
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,12 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
                 },
                 ts=now,
             )
+        duplicate_of = _holder_of(session, request.model, digest)
+        if duplicate_of is not None and not request.allow_duplicate:
+            raise Refused(
+                f"{request.model}:{duplicate_of} already holds this artifact (sha256 "
+                f"{digest[:16]}…); pass --allow-duplicate to register it again"
+            )
         number = _next_version(session, request.model)
         if (
             request.parent is not None
@@ -184,6 +191,7 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
                 "parent": request.parent,
                 "code_ref": code_ref,
                 "tags": request.tags,
+                "duplicate_of": duplicate_of,
             },
             ts=now,
             model=request.model,
@@ -241,6 +249,15 @@ def _create_model(
         model=request.model,
     )
     return model
+
+
+def _holder_of(session: Session, model: str, digest: str) -> int | None:
+    """The first version of `model` whose artifact has this digest, if any."""
+    return session.exec(
+        select(ModelVersion.number)
+        .where(ModelVersion.model == model, ModelVersion.artifact_sha256 == digest)
+        .order_by(col(ModelVersion.number))
+    ).first()
 
 
 def _next_version(session: Session, model: str) -> int:
