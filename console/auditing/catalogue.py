@@ -35,6 +35,9 @@ CANARY_STEP: Final = "canary.step"
 CANARY_COMPLETED: Final = "canary.completed"
 CANARY_ABORTED: Final = "canary.aborted"
 ROLLBACK_EXECUTED: Final = "rollback.executed"
+STAGE_RETIRED: Final = "stage.retired"
+VERSION_RETIRED: Final = "version.retired"
+MODEL_RETIRED: Final = "model.retired"
 AUDIT_CHECKPOINT: Final = "audit.checkpoint"
 REPORT_GENERATED: Final = "report.generated"
 MONITORING_INGESTED: Final = "monitoring.ingested"
@@ -204,6 +207,24 @@ _ACTIONS = (
         p.RollbackExecuted,
         None,
         "the break-glass roles (policy `[rollback] break_glass_roles`)",
+    ),
+    Action(
+        STAGE_RETIRED,
+        "a stage stops serving a version being retired; it serves none until a new promotion",
+        p.StageRetired,
+        Permission.PROMOTE,
+    ),
+    Action(
+        VERSION_RETIRED,
+        "a version is decommissioned, with the reason: no new requests or promotions",
+        p.VersionRetired,
+        Permission.PROMOTE,
+    ),
+    Action(
+        MODEL_RETIRED,
+        "a model and all its versions are decommissioned, with the reason",
+        p.ModelRetired,
+        Permission.PROMOTE,
     ),
     Action(
         AUDIT_CHECKPOINT,

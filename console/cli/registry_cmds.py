@@ -144,7 +144,8 @@ def models_cmd(**kwargs: Any) -> None:
     rows = []
     for view in views:
         stages = ", ".join(f"{s}=v{v}" for s, v in sorted(view.stages.items()) if v) or "-"
-        rows.append([view.name, view.risk_tier, view.owner, str(len(view.versions)), stages])
+        name = f"{view.name} (retired)" if view.retired else view.name
+        rows.append([name, view.risk_tier, view.owner, str(len(view.versions)), stages])
     click.echo(table(rows, ["MODEL", "RISK", "OWNER", "VERSIONS", "STAGES"]))
 
 
@@ -169,7 +170,8 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
         if run.as_json:
             print_json(view.as_dict())
             return
-        click.echo(f"{view.name}  (risk {view.risk_tier}, owner {view.owner})")
+        retired = ", retired" if view.retired else ""
+        click.echo(f"{view.name}  (risk {view.risk_tier}, owner {view.owner}{retired})")
         if view.description:
             click.echo(view.description)
         if view.intended_use:
@@ -180,7 +182,7 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
                 v.estimator_class.rsplit(".", 1)[-1],
                 v.author,
                 v.created_at[:19],
-                ", ".join(v.stages) or "-",
+                ", ".join(v.stages) or ("retired" if v.retired else "-"),
                 " ".join(f"{k}={val:.3f}" for k, val in sorted(v.metrics.items())[:3]),
             ]
             for v in view.versions
@@ -199,6 +201,11 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
     )
     click.echo(f"  parent       {version.parent or '-'}   code {version.code_ref or '-'}")
     click.echo(f"  stages       {', '.join(version.stages) or '-'}")
+    if version.retired:
+        click.echo("  status       retired: no new requests or promotions")
+    if version.trusted_types or version.trusted_pickle:
+        trusted = [*version.trusted_types, *(["pickle"] if version.trusted_pickle else [])]
+        click.echo(f"  trusted      {', '.join(trusted)} (named at registration)")
     click.echo("  features     " + ", ".join(c["name"] for c in version.input_schema))
     click.echo(
         "  metrics      " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(version.metrics.items()))

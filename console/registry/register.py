@@ -20,6 +20,7 @@ from console.identity.permissions import Permission
 from console.registry.estimators import LoadedArtifact, describe, load_artifact
 from console.registry.native import NativeModel, check_labels
 from console.registry.refs import check_model_name
+from console.release.retire import refuse_retired
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.keys import next_key
@@ -106,6 +107,8 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
         model = session.get(RegisteredModel, request.model)
         if model is None:
             model = _create_model(session, actor, request, now)
+        else:
+            refuse_retired(session, request.model)
         if session.get(Dataset, dataset_digest) is None:
             session.add(
                 Dataset(

@@ -22,6 +22,7 @@ from console.release.evidence import ApprovalView, approvals_for, evidence_diges
 from console.release.gates import GateResult, evaluate_gates
 from console.release.policy import Policy, StagePolicy, load_policy
 from console.release.quorum import counted_approvers, may_decide, voided
+from console.release.retire import retired_in
 from console.release.stage_order import check_stage_order
 from console.store.db import Store
 from console.store.keys import next_id
@@ -138,6 +139,8 @@ def request_view(
             needed.append(
                 "the evidence changed since the request (approvals void): open a new request"
             )
+        if retired_in(session, row.model).covers(row.version):
+            needed.append(f"{row.model}:{row.version} is retired: withdraw this request")
         missing = stage.approvals - len(counted)
         if missing > 0:
             needed.append(f"{missing} more approval(s) from {' or '.join(stage.approver_roles)}")
