@@ -249,3 +249,54 @@ def test_users_list_shows_revocation_and_generation(people: Team) -> None:
     by_name = {u.name: u for u in list_users(people.store)}
     assert not by_name["rosa"].active and by_name["rosa"].generation == 1
     assert by_name["ada"].generation == 1
+
+
+# ---- the console -----------------------------------------------------------------------------
+
+
+async def test_console_shows_generations_revocations_and_a_retired_model(people: Team) -> None:
+    from textual.widgets import DataTable, Static
+
+    from console.release.retire import retire
+    from console.tui.app import make_app
+
+    revoke_user(people.store, people["ada"], "rosa")
+    revoke_user(people.store, people["ada"], "rita")
+    add_user(
+        people.store, people["ada"], "rita", "reviewer", _new_key(people, "rita", "r2").public_key
+    )
+    retire(people.store, people["rel"], MODEL, None, "withdrawn")
+    app = make_app(people.store, user="ada", passphrase=lambda _n: PASSPHRASE.encode())
+
+    def cells(selector: str, column: int) -> list[str]:
+        table = app.screen.query_one(selector, DataTable)
+        return [str(getattr(c, "plain", c)) for c in table.get_column_at(column)]
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("u")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        names = cells("#admin-users", 0)
+        rows = dict(
+            zip(
+                names,
+                zip(
+                    cells("#admin-users", 1),
+                    cells("#admin-users", 2),
+                    cells("#admin-users", 3),
+                    strict=True,
+                ),
+                strict=True,
+            )
+        )
+        assert rows["rita"] == ("reviewer", "active", "2")
+        assert rows["rosa"][1].startswith("revoked at ") and rows["rosa"][2] == "1"
+        await pilot.press("m", "enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        title = app.screen.query_one("#detail-title", Static).content
+        assert "RETIRED" in str(getattr(title, "plain", title))
+        assert cells("#detail-versions", 1) == ["retired", "retired"]

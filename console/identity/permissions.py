@@ -34,7 +34,7 @@ class Permission(StrEnum):
 MEANING: Mapping[Permission, str] = {
     Permission.REGISTER: "register models, versions and their training data",
     Permission.REQUEST: "open a promotion request for a version",
-    Permission.PROMOTE: "execute an approved request, step or abort a canary",
+    Permission.PROMOTE: "execute an approved request, step or abort a canary, retire a version",
     Permission.PACKAGE: "build a signed deployment package",
     Permission.VALIDATE: "run and record a validation suite",
     Permission.EDIT_CARD: "write the fields of a model card that people write",
