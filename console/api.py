@@ -57,12 +57,16 @@ def register_model(
     dataset_name: str = "train.parquet",
     info: ModelInfo | None = None,
     description: str = "",
+    allow_duplicate: bool = False,
 ) -> Registered:
     """Register a fitted estimator and its training DataFrame as a new version of `model`.
 
     The estimator is saved with skops (an XGBoost, LightGBM or ONNX model in its own format,
     never pickle) and the frame as Parquet, then the same service the CLI
     uses checks, profiles and records them in one transaction with their audit events.
+    The object is already in your process, so the types skops cannot vet in its dump
+    (`sklearn.tree._tree.Tree`, …) are trusted as if passed with --trust-type, and recorded.
+    `allow_duplicate` registers an artifact the model already holds as a new version.
     """
     import pandas as pd
     import skops.io as sio
@@ -72,9 +76,11 @@ def register_model(
     if train.empty:
         raise BadInput("the training DataFrame has no rows")
     artifact = native_artifact(estimator)  # XGBoost, LightGBM, ONNX: their own formats
+    trusted: tuple[str, ...] = ()
     if artifact is None:
         try:
             artifact = sio.dumps(estimator)
+            trusted = tuple(sio.get_untrusted_types(data=artifact))
         except Exception as exc:
             raise BadInput(f"cannot save the estimator with skops: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="signoff-api-") as scratch:
@@ -95,5 +101,7 @@ def register_model(
                 info=info or ModelInfo(),
                 description=description,
                 train_data_name=dataset_name,
+                trust_types=trusted,
+                allow_duplicate=allow_duplicate,
             ),
         )

@@ -146,10 +146,23 @@ class RegistryEvidence(EvidenceFinder):
         return self.ok(kind, *(f"#{e.seq} {e.action} {e.subject}" for e in found[:8]))
 
     def decommission_record(self, kind: str) -> Evidence:
-        return self._actions(
+        """`signoff retire`: this version's `version.retired`, or its model's `model.retired`."""
+        found = [
+            e
+            for e in self.s.model_events(self.model)
+            if e.action == "model.retired"
+            or (e.action == "version.retired" and e.payload.get("version") == self.version)
+        ]
+        if not found:
+            return self.none(
+                kind, "not retired; `signoff retire MODEL[:VERSION] --reason` records it"
+            )
+        return self.ok(
             kind,
-            ("model.retired", "version.retired", "model.decommissioned", "version.decommissioned"),
-            "signoff records no retirement of this model; document it outside the store",
+            *(
+                f"#{e.seq} {e.action} {e.subject} by {e.actor}: {e.payload.get('reason', '')}"
+                for e in found
+            ),
         )
 
     def conformity_declaration(self, kind: str) -> Evidence:

@@ -76,7 +76,9 @@ def test_register_show_and_models(team: Team, signoff: Runner, training: dict[st
     result = _register(signoff, team, training, "--tag", "team=oncology")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert "registered tumour:1" in result.output  # type: ignore[attr-defined]
-    second = _register(signoff, team, training, "--parent", "1", train=training["parquet"])
+    second = _register(
+        signoff, team, training, "--parent", "1", "--allow-duplicate", train=training["parquet"]
+    )
     assert second.exit_code == 0, second.output  # type: ignore[attr-defined]
     shown = signoff("show", "tumour:2", "--home", team.home, "--json")
     import json

@@ -16,6 +16,7 @@ from console.identity.permissions import Permission
 STORE_CREATED: Final = "store.created"
 USER_ADDED: Final = "user.added"
 USER_REVOKED: Final = "user.revoked"
+USER_ROLE_CHANGED: Final = "user.role_changed"
 KEY_ROTATED: Final = "key.rotated"
 POLICY_CHANGED: Final = "policy.changed"
 MODEL_CREATED: Final = "model.created"
@@ -35,6 +36,9 @@ CANARY_STEP: Final = "canary.step"
 CANARY_COMPLETED: Final = "canary.completed"
 CANARY_ABORTED: Final = "canary.aborted"
 ROLLBACK_EXECUTED: Final = "rollback.executed"
+STAGE_RETIRED: Final = "stage.retired"
+VERSION_RETIRED: Final = "version.retired"
+MODEL_RETIRED: Final = "model.retired"
 AUDIT_CHECKPOINT: Final = "audit.checkpoint"
 REPORT_GENERATED: Final = "report.generated"
 SETTINGS_CHANGED: Final = "settings.changed"
@@ -79,7 +83,7 @@ _ACTIONS = (
     ),
     Action(
         USER_ADDED,
-        "a user and their key, valid from the next event",
+        "a user and their key, valid from the next event (a revoked name: a new generation)",
         p.UserAdded,
         Permission.MANAGE_USERS,
     ),
@@ -88,6 +92,13 @@ _ACTIONS = (
         "a user and every key of theirs stop signing",
         p.UserRevoked,
         Permission.MANAGE_USERS,
+    ),
+    Action(
+        USER_ROLE_CHANGED,
+        "a user's role changes, with the reason; their key and history stay",
+        p.UserRoleChanged,
+        Permission.MANAGE_USERS,
+        "a holder of manage-users; never demoting the last active admin",
     ),
     Action(
         KEY_ROTATED,
@@ -204,6 +215,24 @@ _ACTIONS = (
         p.RollbackExecuted,
         None,
         "the break-glass roles (policy `[rollback] break_glass_roles`)",
+    ),
+    Action(
+        STAGE_RETIRED,
+        "a stage stops serving a version being retired; it serves none until a new promotion",
+        p.StageRetired,
+        Permission.PROMOTE,
+    ),
+    Action(
+        VERSION_RETIRED,
+        "a version is decommissioned, with the reason: no new requests or promotions",
+        p.VersionRetired,
+        Permission.PROMOTE,
+    ),
+    Action(
+        MODEL_RETIRED,
+        "a model and all its versions are decommissioned, with the reason",
+        p.ModelRetired,
+        Permission.PROMOTE,
     ),
     Action(
         AUDIT_CHECKPOINT,

@@ -25,15 +25,28 @@ class StoreCreated(TypedDict):
     admin: FirstAdmin
 
 
-class UserAdded(TypedDict):
+class _UserAddedKeys(TypedDict):
     name: str
     role: str
     public_key: str
     keyid: str
 
 
+class UserAdded(_UserAddedKeys, total=False):
+    # Which identity of this name: 1, then 2, 3, … for a revoked name registered again
+    # (absent in logs written before it was recorded).
+    generation: int
+
+
 class UserRevoked(TypedDict):
     name: str
+
+
+class UserRoleChanged(TypedDict):
+    name: str
+    role: str
+    previous_role: str
+    reason: str
 
 
 class KeyRotated(TypedDict):
@@ -76,7 +89,7 @@ class DatasetRegistered(TypedDict):
     profile_sha256: str
 
 
-class VersionRegistered(TypedDict):
+class _VersionRegisteredKeys(TypedDict):
     model: str
     version: int
     artifact_sha256: str
@@ -96,6 +109,12 @@ class VersionRegistered(TypedDict):
     parent: int | None
     code_ref: str | None  # git commit of --code-dir, "+dirty" when it had changes
     tags: dict[str, str]
+
+
+class VersionRegistered(_VersionRegisteredKeys, total=False):
+    # The version already holding this artifact, registered again with --allow-duplicate;
+    # null otherwise (absent in logs written before it was recorded).
+    duplicate_of: int | None
 
 
 class CardFieldChange(TypedDict):
@@ -217,6 +236,24 @@ class RollbackExecuted(StageChanged):
 
 
 # Audit and reports
+
+
+class StageRetired(StageChanged):
+    pass  # version and replaced_version: the retired version the stage stops serving
+
+
+class VersionRetired(TypedDict):
+    model: str
+    version: int
+    reason: str
+    stages: list[str]  # the stages it stopped serving, each its own stage.retired event
+
+
+class ModelRetired(TypedDict):
+    model: str
+    versions: list[int]  # the versions not retired before
+    reason: str
+    stages: list[str]
 
 
 class CheckpointSigned(TypedDict):

@@ -38,6 +38,7 @@ _DEPLOYMENT_KINDS = {
     "canary.completed": "canary.completed",
     "canary.aborted": "canary.aborted",
     "rollback.executed": "rollback",
+    "stage.retired": "retirement",
 }
 
 

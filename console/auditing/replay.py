@@ -204,6 +204,7 @@ _STAGE_ACTIONS = (
     "canary.completed",
     "canary.aborted",
     "rollback.executed",
+    "stage.retired",
 )
 
 
@@ -223,6 +224,8 @@ def stages_from(events: list[Event]) -> dict[tuple[str, str], StageState]:
             now = StageState(model, stage, number, None, None, None, e.ts)
         elif e.action == "canary.started":
             now = StageState(model, stage, now.version, number, percent, 0, e.ts)
+        elif e.action == "stage.retired":  # a retired version leaves; nothing serves
+            now = StageState(model, stage, None, None, None, None, e.ts)
         elif e.action == "canary.step":
             step = (now.canary_step or 0) + 1
             now = StageState(model, stage, now.version, number, percent, step, e.ts)

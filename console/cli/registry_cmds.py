@@ -37,7 +37,17 @@ def _parse_tags(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--parent", type=int, help="The version this one derives from.")
 @click.option("--tag", "tags", multiple=True, help="KEY=VALUE, repeatable.")
 @click.option("--trust-pickle", is_flag=True, help="Accept a pickle/joblib file (runs its code!).")
-@click.option("--trust-type", "trust_types", multiple=True, help="A skops type you have reviewed.")
+@click.option(
+    "--trust-type",
+    "trust_types",
+    multiple=True,
+    help="A type skops cannot vet that you have reviewed (repeatable; recorded).",
+)
+@click.option(
+    "--allow-duplicate",
+    is_flag=True,
+    help="Register an artifact the model already holds as a new version (recorded).",
+)
 @click.option("--owner", help="Owner of a new model (default: you).")
 @click.option("--description", default="", help="Description of a new model.")
 @click.option(
@@ -60,6 +70,7 @@ def register_cmd(
     tags: tuple[str, ...],
     trust_pickle: bool,
     trust_types: tuple[str, ...],
+    allow_duplicate: bool,
     owner: str | None,
     description: str,
     risk_tier: str,
@@ -67,6 +78,10 @@ def register_cmd(
     **kwargs: Any,
 ) -> None:
     """Register a new immutable version of MODEL from a fitted estimator.
+
+    A skops file may hold only types skops trusts, plus those you name with --trust-type
+    (scikit-learn's tree internals among them). An artifact the model already holds is
+    refused, naming its version, unless --allow-duplicate.
 
     \b
     Example:
@@ -97,6 +112,7 @@ def register_cmd(
         trust_pickle=trust_pickle,
         trust_types=trust_types,
         info=ModelInfo(owner, description, risk_tier, intended_use),
+        allow_duplicate=allow_duplicate,
     )
     store = run.store()
     result = register_version(store, run.signer(store), request)
@@ -133,7 +149,8 @@ def models_cmd(**kwargs: Any) -> None:
     rows = []
     for view in views:
         stages = ", ".join(f"{s}=v{v}" for s, v in sorted(view.stages.items()) if v) or "-"
-        rows.append([view.name, view.risk_tier, view.owner, str(len(view.versions)), stages])
+        name = f"{view.name} (retired)" if view.retired else view.name
+        rows.append([name, view.risk_tier, view.owner, str(len(view.versions)), stages])
     click.echo(table(rows, ["MODEL", "RISK", "OWNER", "VERSIONS", "STAGES"]))
 
 
@@ -158,7 +175,8 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
         if run.as_json:
             print_json(view.as_dict())
             return
-        click.echo(f"{view.name}  (risk {view.risk_tier}, owner {view.owner})")
+        retired = ", retired" if view.retired else ""
+        click.echo(f"{view.name}  (risk {view.risk_tier}, owner {view.owner}{retired})")
         if view.description:
             click.echo(view.description)
         if view.intended_use:
@@ -169,7 +187,7 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
                 v.estimator_class.rsplit(".", 1)[-1],
                 v.author,
                 v.created_at[:19],
-                ", ".join(v.stages) or "-",
+                ", ".join(v.stages) or ("retired" if v.retired else "-"),
                 " ".join(f"{k}={val:.3f}" for k, val in sorted(v.metrics.items())[:3]),
             ]
             for v in view.versions
@@ -188,6 +206,11 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
     )
     click.echo(f"  parent       {version.parent or '-'}   code {version.code_ref or '-'}")
     click.echo(f"  stages       {', '.join(version.stages) or '-'}")
+    if version.retired:
+        click.echo("  status       retired: no new requests or promotions")
+    if version.trusted_types or version.trusted_pickle:
+        trusted = [*version.trusted_types, *(["pickle"] if version.trusted_pickle else [])]
+        click.echo(f"  trusted      {', '.join(trusted)} (named at registration)")
     click.echo("  features     " + ", ".join(c["name"] for c in version.input_schema))
     click.echo(
         "  metrics      " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(version.metrics.items()))

@@ -144,6 +144,37 @@ def history_cmd(model: str, stage: str | None, **kwargs: Any) -> None:
     click.echo(table(rows, ["SEQ", "TIME (UTC)", "ACTOR", "WHAT"]))
 
 
+@click.command("retire")
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why it is decommissioned (recorded in the log).")
+@common(json_output=True)
+def retire_cmd(ref: str, reason: str, **kwargs: Any) -> None:
+    """Retire MODEL:VERSION, or MODEL with all its versions (release managers, admins).
+
+    Each stage it holds stops serving it (a signed stage change per stage; a running canary
+    must be stepped to the end or aborted first), then the retirement is recorded with its
+    reason: no new requests or promotions for it, nor new versions of a retired model. The
+    report checklists cite it as the decommissioning record.
+
+    \b
+    Example:
+        signoff retire credit-risk:1 --reason "replaced by v3; MRM-212" --as rel
+    """
+    from console.registry.refs import parse_ref
+    from console.release.retire import retire
+
+    run = invocation(kwargs)
+    name, number = parse_ref(ref)
+    store = run.store()
+    done = retire(store, run.signer(store), name, number, reason)
+    if run.as_json:
+        print_json(done.__dict__)
+        return
+    what = f"{name}:{number}" if number is not None else f"{name} (versions {done.versions})"
+    left = ", ".join(f"{stage} (v{version})" for stage, version in done.stages) or "no stage"
+    click.echo(f"retired {what}; it left {left}; recorded at log sequence {done.event_seq}")
+
+
 def register(cli: click.Group) -> None:
-    for command in (promote_cmd, canary, rollback_cmd, history_cmd):
+    for command in (promote_cmd, canary, rollback_cmd, history_cmd, retire_cmd):
         cli.add_command(command)

@@ -84,6 +84,10 @@ def users() -> None:
 def add(name: str, role: str, pubkey: Path, **kwargs: Any) -> None:
     """Register NAME with ROLE and their public key (admin only).
 
+    A revoked NAME may be registered again with a new key: a new identity (its next
+    generation); what the old key signed stays valid, and its approvals of pending requests
+    stay void.
+
     \b
     Example:
         signoff users add bob --role reviewer --pubkey bob.pub --as alice
@@ -98,7 +102,28 @@ def add(name: str, role: str, pubkey: Path, **kwargs: Any) -> None:
     public = load_public_pem(pubkey.read_bytes(), str(pubkey))
     store = run.store()
     view = add_user(store, run.signer(store), name, role, public)
-    click.echo(f"added {view.name} as {view.role}; key fingerprint {view.keyid}")
+    again = f" (generation {view.generation}, a new identity)" if view.generation > 1 else ""
+    click.echo(f"added {view.name} as {view.role}{again}; key fingerprint {view.keyid}")
+
+
+@users.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--reason", required=True, help="Why the role changes (recorded in the log).")
+@common()
+def set_role_cmd(name: str, role: str, reason: str, **kwargs: Any) -> None:
+    """Give NAME the role ROLE (admin only, signed); the last admin is never demoted.
+
+    \b
+    Example:
+        signoff users set-role bob risk-officer --reason "joined model risk" --as alice
+    """
+    from console.identity.users import set_role
+
+    run = invocation(kwargs)
+    store = run.store()
+    view = set_role(store, run.signer(store), name, role, reason)
+    click.echo(f"{view.name} is now {view.role}")
 
 
 @users.command("revoke")
@@ -138,10 +163,16 @@ def list_users_cmd(**kwargs: Any) -> None:
     click.echo(
         table(
             [
-                [v.name, v.role, "active" if v.active else "revoked", (v.keyid or "-")[:16]]
+                [
+                    v.name,
+                    v.role,
+                    "active" if v.active else f"revoked at {v.revoked_seq}",
+                    str(v.generation),
+                    (v.keyid or "-")[:16],
+                ]
                 for v in views
             ],
-            ["NAME", "ROLE", "STATUS", "KEY"],
+            ["NAME", "ROLE", "STATUS", "GENERATION", "KEY"],
         )
     )
 

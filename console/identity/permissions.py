@@ -35,7 +35,7 @@ class Permission(StrEnum):
 MEANING: Mapping[Permission, str] = {
     Permission.REGISTER: "register models, versions and their training data",
     Permission.REQUEST: "open a promotion request for a version",
-    Permission.PROMOTE: "execute an approved request, step or abort a canary",
+    Permission.PROMOTE: "execute an approved request, step or abort a canary, retire a version",
     Permission.PACKAGE: "build a signed deployment package",
     Permission.VALIDATE: "run and record a validation suite",
     Permission.EDIT_CARD: "write the fields of a model card that people write",
@@ -45,7 +45,7 @@ MEANING: Mapping[Permission, str] = {
     Permission.EVALUATE: "record monitoring windows, open alerts and retraining jobs",
     Permission.RESOLVE_ALERT: "close a monitoring alert with a reason",
     Permission.RETRAIN: "retrain a model from an open retraining job or new data",
-    Permission.MANAGE_USERS: "add and revoke users, rotate another user's key",
+    Permission.MANAGE_USERS: "add and revoke users, change their roles, rotate another user's key",
     Permission.SET_POLICY: "replace the promotion policy",
     Permission.SET_TIER: "change a model's risk tier (and so which tier rules apply to it)",
 }

@@ -298,6 +298,8 @@ def retrain(
                     "hyperparameters, seeded."
                 ),
                 train_data_name=train_path.name,
+                # The refit is the parent's class: the types its registration named, no more.
+                trust_types=tuple(parent.trusted_types),
             ),
         )
         number = registered.version

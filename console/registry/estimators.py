@@ -11,9 +11,10 @@ from console.errors import BadInput
 from console.registry import formats
 from console.registry.native import NativeModel
 
-# Types signoff trusts in a skops file beyond skops' own defaults: scikit-learn's classes
-# (code the user already runs) and numpy dtypes. Anything else must be trusted by name.
-TRUSTED_PREFIXES = ("sklearn.",)
+# The one type signoff trusts in a skops file beyond skops' own defaults: a numpy dtype is
+# data. Every other type skops reports as untrusted, scikit-learn's own internals included
+# (`sklearn.tree._tree.Tree`, histogram boosting's `TreePredictor`, rebuilt from state that
+# skops cannot vet), must be named with --trust-type and is recorded with the version.
 TRUSTED_TYPES = frozenset({"numpy.dtype"})
 PICKLE_HINT = (
     "pickles run arbitrary code when loaded: save the model with skops (skops.io.dump) "
@@ -81,12 +82,10 @@ def _load_skops(data: bytes, source: str, trust_types: tuple[str, ...]) -> Loade
     except Exception as exc:
         raise BadInput(f"{source} is a corrupt skops file ({type(exc).__name__})") from exc
     accepted = set(trust_types) | TRUSTED_TYPES
-    refused = sorted(
-        t for t in untrusted if t not in accepted and not t.startswith(TRUSTED_PREFIXES)
-    )
+    refused = sorted(t for t in untrusted if t not in accepted)
     if refused:
         raise BadInput(
-            f"{source} contains types signoff does not trust: {', '.join(refused)}; "
+            f"{source} contains types that skops does not trust: {', '.join(refused)}; "
             "pass --trust-type NAME for each one you have reviewed"
         )
     try:

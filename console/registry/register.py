@@ -7,19 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from audit.canonical import canonical_json
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
-from console.errors import BadInput, NotFound
+from console.errors import BadInput, NotFound, Refused
 from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.registry.estimators import LoadedArtifact, describe, load_artifact
 from console.registry.native import NativeModel, check_labels
 from console.registry.refs import check_model_name
+from console.release.retire import refuse_retired
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.keys import next_key
@@ -53,6 +54,7 @@ class RegisterRequest:
     info: ModelInfo = ModelInfo()
     description: str = ""
     train_data_name: str | None = None
+    allow_duplicate: bool = False  # register an artifact the model already holds, recorded
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
         model = session.get(RegisteredModel, request.model)
         if model is None:
             model = _create_model(session, actor, request, now)
+        else:
+            refuse_retired(session, request.model)
         if session.get(Dataset, dataset_digest) is None:
             session.add(
                 Dataset(
@@ -131,6 +135,12 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
                     "profile_sha256": _sha(canonical_json(profile)),
                 },
                 ts=now,
+            )
+        duplicate_of = _holder_of(session, request.model, digest)
+        if duplicate_of is not None and not request.allow_duplicate:
+            raise Refused(
+                f"{request.model}:{duplicate_of} already holds this artifact (sha256 "
+                f"{digest[:16]}…); pass --allow-duplicate to register it again"
             )
         number = _next_version(session, request.model)
         if (
@@ -185,6 +195,7 @@ def register_version(store: Store, actor: Signer, request: RegisterRequest) -> R
                 "parent": request.parent,
                 "code_ref": code_ref,
                 "tags": request.tags,
+                "duplicate_of": duplicate_of,
             },
             ts=now,
             model=request.model,
@@ -242,6 +253,15 @@ def _create_model(
         model=request.model,
     )
     return model
+
+
+def _holder_of(session: Session, model: str, digest: str) -> int | None:
+    """The first version of `model` whose artifact has this digest, if any."""
+    return session.exec(
+        select(ModelVersion.number)
+        .where(ModelVersion.model == model, ModelVersion.artifact_sha256 == digest)
+        .order_by(col(ModelVersion.number))
+    ).first()
 
 
 def _next_version(session: Session, model: str) -> int:

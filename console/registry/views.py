@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from console.errors import NotFound
 from console.registry.refs import check_model_name
+from console.release.retire import retired_in, retirements
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.models import Dataset, ModelVersion, RegisteredModel, StageAssignment
@@ -40,6 +41,7 @@ class VersionView:
     description: str
     framework: str = "scikit-learn"
     framework_version: str | None = None
+    retired: bool = False  # a signed version.retired or model.retired event says so
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -55,6 +57,7 @@ class ModelView:
     created_at: str
     versions: list[VersionView]
     stages: dict[str, int | None]
+    retired: bool = False  # the whole model was retired (`signoff retire MODEL`)
 
     @property
     def latest(self) -> VersionView | None:
@@ -68,7 +71,7 @@ class ModelView:
         return data
 
 
-def _version_view(row: ModelVersion, stages: list[str]) -> VersionView:
+def _version_view(row: ModelVersion, stages: list[str], retired: bool = False) -> VersionView:
     return VersionView(
         model=row.model,
         number=row.number,
@@ -92,6 +95,7 @@ def _version_view(row: ModelVersion, stages: list[str]) -> VersionView:
         description=row.description,
         framework=row.framework,
         framework_version=row.framework_version,
+        retired=retired,
     )
 
 
@@ -111,6 +115,7 @@ def _model_view(session: Session, model: RegisteredModel) -> ModelView:
         .where(ModelVersion.model == model.name)
         .order_by(col(ModelVersion.number))
     ).all()
+    gone = retired_in(session, model.name)
     return ModelView(
         name=model.name,
         owner=model.owner,
@@ -118,8 +123,11 @@ def _model_view(session: Session, model: RegisteredModel) -> ModelView:
         risk_tier=model.risk_tier,
         intended_use=model.intended_use,
         created_at=model.created_at,
-        versions=[_version_view(v, held.get(v.number, [])) for v in versions],
+        versions=[
+            _version_view(v, held.get(v.number, []), gone.covers(v.number)) for v in versions
+        ],
         stages=stages,
+        retired=gone.model_retired,
     )
 
 
@@ -132,6 +140,7 @@ class ModelSummary:
     risk_tier: str
     versions: int
     stages: dict[str, int]
+    retired: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,8 +188,16 @@ def model_page(
                 {"first": page.rows[0][0], "last": page.rows[-1][0]},
             ).all():
                 stages.setdefault(model, {})[stage] = int(version)
+        gone = retirements(session, [str(row[0]) for row in page.rows])
     summaries = [
-        ModelSummary(name, owner, risk, int(count), stages.get(name, {}))
+        ModelSummary(
+            name,
+            owner,
+            risk,
+            int(count),
+            stages.get(name, {}),
+            name in gone and gone[name].model_retired,
+        )
         for name, owner, risk, count in page.rows
     ]
     return ModelPage(page.offset, page.total, summaries)

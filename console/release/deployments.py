@@ -19,6 +19,7 @@ from console.registry.refs import check_model_name
 from console.release.history import SERVING_KINDS
 from console.release.policy import load_policy
 from console.release.requests import CANARY, OPEN, load_request, request_view
+from console.release.retire import refuse_retired
 from console.release.stage_order import check_stage_order
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
@@ -345,6 +346,7 @@ def rollback(
                 )
             target = to_version
         assert target is not None
+        refuse_retired(session, model, target)
         _verify_artifact(store, session, model, target)
         now = store.clock()
         aborted = assignment.canary_version if assignment else None

@@ -21,7 +21,8 @@ class DeploymentView:
     id: int
     model: str
     stage: str
-    kind: str  # promotion | canary.started | canary.step | canary.completed | canary.aborted | rollback
+    kind: str  # promotion | canary.started | canary.step | canary.completed | canary.aborted
+    # | rollback | retirement
     version: int
     replaced_version: int | None
     request_id: int | None
@@ -138,5 +139,6 @@ def _deployment_entry(d: DeploymentView) -> HistoryEntry:
         "canary.completed": f"canary v{d.version} completed: now {d.stage}{replaced}",
         "canary.aborted": f"canary v{d.version} aborted in {d.stage}: {d.reason}",
         "rollback": f"ROLLBACK {d.stage} to v{d.version}{replaced}: {d.reason}",
+        "retirement": f"v{d.version} retired from {d.stage}: {d.reason}",
     }.get(d.kind, f"{d.kind} v{d.version} in {d.stage}")
     return HistoryEntry(d.event_seq, d.occurred_at, d.actor, d.kind, label, d.break_glass)

@@ -22,6 +22,7 @@ from console.release.evidence import ApprovalView, approvals_for, evidence_diges
 from console.release.gates import GateResult, evaluate_gates
 from console.release.policy import Policy, StagePolicy, load_policy
 from console.release.quorum import count_quorum, may_decide, voided
+from console.release.retire import retired_in
 from console.release.stage_order import check_stage_order
 from console.release.tiers import model_tier, stage_rules
 from console.store.db import Store
@@ -112,6 +113,14 @@ def effective_status(row: PromotionRequest, now: str) -> str:
     return row.status
 
 
+def _unless_revoked(session: Session, approval: ApprovalView) -> ApprovalView:
+    """A pending request's approval stops counting once the identity that gave it is revoked."""
+    user = session.get(User, approval.approver)
+    if approval.void or (user is not None and user.active and user.added_seq < approval.event_seq):
+        return approval
+    return voided(approval, "approver revoked")
+
+
 def request_view(
     store: Store, session: Session, policy: Policy, row: PromotionRequest
 ) -> RequestView:
@@ -124,20 +133,19 @@ def request_view(
     )
     version = session.get(ModelVersion, (row.model, row.version))
     approvals = approvals_for(session, row.id)
-    revoked = {u.name for u in session.exec(select(User).where(col(User.active).is_(False))).all()}
-    approvals = [
-        a if a.approver not in revoked or a.void else voided(a, "approver revoked")
-        for a in approvals
-    ]
+    status = effective_status(row, now)
+    if status == OPEN:  # once executed, a decision stays what it was when made
+        approvals = [_unless_revoked(session, a) for a in approvals]
     quorum = count_quorum(approvals, row, stage, version.author if version else "")
     gates = evaluate_gates(store, session, stage, row.model, row.version)
-    status = effective_status(row, now)
     needed: list[str] = []
     if status == OPEN:
         if current != row.evidence_digest:
             needed.append(
                 "the evidence changed since the request (approvals void): open a new request"
             )
+        if retired_in(session, row.model).covers(row.version):
+            needed.append(f"{row.model}:{row.version} is retired: withdraw this request")
         needed.extend(quorum.missing_text)
         needed.extend(f"gate {g.name}: {g.detail}" for g in gates if not g.passed)
     return RequestView(

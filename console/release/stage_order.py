@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from console.errors import BadInput, Refused
 from console.release.policy import Policy
+from console.release.retire import refuse_retired
 from console.release.tiers import model_tier
 from console.store.models import StageAssignment
 
@@ -18,7 +19,8 @@ def stages_held(session: Session, model: str, version: int) -> list[str]:
 def check_stage_order(
     session: Session, policy: Policy, model: str, version: int, stage: str
 ) -> None:
-    """Refuse skipping a stage the policy does not allow to skip."""
+    """Refuse skipping a stage the policy does not allow to skip, and a retired version."""
+    refuse_retired(session, model, version)
     names = policy.stage_names
     index = names.index(policy.stage(stage).name)
     held = set(stages_held(session, model, version))

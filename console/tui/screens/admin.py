@@ -24,7 +24,8 @@ from console.tui.widgets.titlebar import TitleBar
 
 CLI_NOTE = (
     "You are an admin. Users and the policy change only through the CLI, each change signed "
-    "and logged: `signoff users add|revoke`, `signoff keys rotate`, `signoff policy set FILE`."
+    "and logged: `signoff users add|revoke|set-role`, `signoff keys rotate`, "
+    "`signoff policy set FILE`."
 )
 READ_ONLY_NOTE = "Read-only: who may act, with which key, and the policy every promotion meets."
 
@@ -72,7 +73,7 @@ class AdminScreen(SignoffScreen):
 
     def on_mount(self) -> None:
         self.query_one("#admin-users", DataTable).add_columns(
-            "Name", "Role", "Status", "Key fingerprint"
+            "Name", "Role", "Status", "Gen", "Key fingerprint"
         )
         super().on_mount()
 
@@ -111,7 +112,14 @@ class AdminScreen(SignoffScreen):
                 if user.active
                 else Text(f"revoked at {user.revoked_seq}", "red")
             )
-            table.add_row(user.name, user.role, status, fingerprint(user.keyid), key=user.name)
+            table.add_row(
+                user.name,
+                user.role,
+                status,
+                str(user.generation),
+                fingerprint(user.keyid),
+                key=user.name,
+            )
         if data.users:
             table.move_cursor(row=min(max(row, 0), len(data.users) - 1))
         policy = data.policy
@@ -146,4 +154,5 @@ class AdminScreen(SignoffScreen):
             user = self.users[event.cursor_row]
             self.query_one("#admin-key", Static).update(
                 f"{user.name}: key {user.keyid or 'none'} · added at event {user.added_seq}"
+                + (f" · identity {user.generation} of this name" if user.generation > 1 else "")
             )

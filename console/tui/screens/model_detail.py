@@ -156,8 +156,12 @@ class ModelDetailScreen(SignoffScreen):
         self.runs = data.runs
         self.versions = list(reversed(model.versions))
         stages = ", ".join(f"{s} v{v}" for s, v in sorted(model.stages.items()) if v) or "no stage"
+        retired = "  ·  RETIRED" if model.retired else ""
         self.query_one("#detail-title", Static).update(
-            line(f"{model.name}  ·  {stages}  ·  {model.risk_tier} risk  ·  owner {model.owner}")
+            line(
+                f"{model.name}{retired}  ·  {stages}  ·  {model.risk_tier} risk  ·  "
+                f"owner {model.owner}"
+            )
         )
         table = self.query_one("#detail-versions", DataTable)
         table.clear()
@@ -166,7 +170,7 @@ class ModelDetailScreen(SignoffScreen):
             verdict = status_text(run.status) + f" run {run.id}" if run else Text("not run", "dim")
             table.add_row(
                 f"v{version.number}",
-                ", ".join(version.stages) or "-",
+                ", ".join(version.stages) or (Text("retired", "red") if version.retired else "-"),
                 key_metrics(version, run),
                 verdict,
                 version.estimator_class.rsplit(".", 1)[-1],
