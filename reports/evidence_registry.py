@@ -155,7 +155,7 @@ class RegistryEvidence(EvidenceFinder):
         ]
         if not found:
             return self.none(
-                kind, "not retired; `signoff retire MODEL[:VERSION] --reason` records it"
+                kind, "not retired; signoff retire MODEL[:VERSION] --reason records it"
             )
         return self.ok(
             kind,
