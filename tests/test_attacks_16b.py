@@ -39,7 +39,7 @@ from console.packaging.build import build_package
 from console.packaging.tarball import MAX_HEADER_BYTES
 from console.packaging.verify import verify_package
 from console.registry.register import ModelInfo, RegisterRequest, register_version
-from console.release.deployments import canary_abort
+from console.release.canary import canary_abort
 from console.release.requests import request_promotion
 from console.store.artifacts import ArtifactStore
 from console.store.models import ModelVersion

@@ -28,6 +28,7 @@ CORE_MODULES = [
     "console.files",
     "console.release.requests",
     "console.release.deployments",
+    "console.release.canary",
     "console.release.decisions",
     "console.release.history",
     "console.release.status",

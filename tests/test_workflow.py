@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from console.errors import BadInput, IntegrityError, Refused
+from console.release.canary import canary_abort, canary_step
 from console.release.decisions import decide
-from console.release.deployments import canary_abort, canary_step, promote, rollback
+from console.release.deployments import promote, rollback
 from console.release.history import history
 from console.release.requests import get_request, request_promotion, withdraw
 from tests.conftest import BACKENDS, Runner, Team, one_line_error, store_fingerprint

@@ -54,7 +54,7 @@ def canary_step_cmd(model: str, stage: str, **kwargs: Any) -> None:
     Example:
         signoff canary step credit-risk --stage production --as rel
     """
-    from console.release.deployments import canary_step
+    from console.release.canary import canary_step
 
     run = invocation(kwargs)
     store = run.store()
@@ -79,7 +79,7 @@ def canary_abort_cmd(model: str, stage: str, reason: str, **kwargs: Any) -> None
     Example:
         signoff canary abort credit-risk --stage production --reason "latency" --as rel
     """
-    from console.release.deployments import canary_abort
+    from console.release.canary import canary_abort
 
     run = invocation(kwargs)
     store = run.store()

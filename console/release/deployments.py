@@ -1,8 +1,7 @@
-"""Stage changes: promotion when quorum and gates hold, canary steps, and break-glass rollback."""
+"""Stage changes: promotion when quorum and gates hold, and break-glass rollback."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -44,7 +43,7 @@ class StageChange:
     event_seq: int
 
 
-def _verify_artifact(store: Store, session: Session, model: str, version: int) -> None:
+def verify_artifact(store: Store, session: Session, model: str, version: int) -> None:
     row = session.get(ModelVersion, (model, version))
     if row is None:
         raise NotFound(f"model {model!r} has no version {version}")
@@ -60,7 +59,7 @@ def _assignment(session: Session, model: str, stage: str, now: str) -> StageAssi
     return row if row is not None else StageAssignment(model=model, stage=stage, updated_at=now)
 
 
-def _record(
+def record_stage_change(
     session: Session,
     signer: Signer,
     *,
@@ -113,7 +112,7 @@ def _record(
     return event.seq
 
 
-def _clear_canary(assignment: StageAssignment) -> None:
+def clear_canary(assignment: StageAssignment) -> None:
     """No canary runs in the stage any more."""
     assignment.canary_version = None
     assignment.canary_share = None
@@ -133,7 +132,7 @@ def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
         if view.needed:
             raise Refused(f"request {request_id} cannot execute: " + "; ".join(view.needed))
         check_stage_order(session, policy, row.model, row.version, row.stage)
-        _verify_artifact(store, session, row.model, row.version)
+        verify_artifact(store, session, row.model, row.version)
         now = store.clock()
         assignment = _assignment(session, row.model, row.stage, now)
         if assignment.canary_version is not None:
@@ -156,7 +155,7 @@ def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
             row.closed_by = signer.name
             action, kind, share = actions.PROMOTION_EXECUTED, "promotion", None
         assignment.updated_at = now
-        seq = _record(
+        seq = record_stage_change(
             session,
             signer,
             action=action,
@@ -174,7 +173,7 @@ def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
         return StageChange(row.model, row.stage, kind, row.version, replaced, share, seq)
 
 
-def _canary_request(session: Session, model: str, stage: str, version: int) -> PromotionRequest:
+def canary_request(session: Session, model: str, stage: str, version: int) -> PromotionRequest:
     row = session.exec(
         select(PromotionRequest)
         .where(
@@ -188,102 +187,6 @@ def _canary_request(session: Session, model: str, stage: str, version: int) -> P
     if row is None:
         raise NotFound(f"no canary request found for {model}:{version} in {stage}")
     return row
-
-
-def _running_canary(session: Session, model: str, stage: str) -> StageAssignment:
-    check_model_name(model)
-    if session.get(RegisteredModel, model) is None:
-        raise NotFound(f"no model {model!r} in this store")
-    row = session.get(StageAssignment, (model, stage))
-    if row is None or row.canary_version is None:
-        raise BadInput(f"no canary runs for {model} in {stage}")
-    return row
-
-
-def _acting_on_canary(
-    session: Session, signer: Signer, model: str, stage: str
-) -> tuple[StageAssignment, int, PromotionRequest]:
-    """Who may move a canary, its rows proven by the log, and the canary with its request."""
-    require_actor(session, signer, Permission.PROMOTE)
-    prove_model(session, model)  # the canary's share and step, its request, the holder
-    assignment = _running_canary(session, model, stage)
-    version = assignment.canary_version
-    assert version is not None
-    return assignment, version, _canary_request(session, model, stage, version)
-
-
-def canary_step(store: Store, signer: Signer, model: str, stage: str) -> StageChange:
-    """Move the canary to its next share; the last step makes it the stage's version."""
-    load_policy(store).stage(stage)
-    with store.session() as session:
-        assignment, version, request = _acting_on_canary(session, signer, model, stage)
-        plan: list[int] = json.loads(request.canary_plan)
-        step = (assignment.canary_step or 0) + 1
-        now = store.clock()
-        if step >= len(plan) - 1 or plan[step] >= 100:
-            _verify_artifact(store, session, model, version)
-            replaced = assignment.version
-            assignment.version = version
-            _clear_canary(assignment)
-            request.status = "promoted"
-            request.closed_at = now
-            request.closed_by = signer.name
-            action, kind, share = actions.CANARY_COMPLETED, "canary.completed", 100
-        else:
-            replaced = None
-            assignment.canary_share = plan[step]
-            assignment.canary_step = step
-            action, kind, share = actions.CANARY_STEP, "canary.step", plan[step]
-        assignment.updated_at = now
-        seq = _record(
-            session,
-            signer,
-            action=action,
-            kind=kind,
-            model=model,
-            stage=stage,
-            version=version,
-            replaced=replaced,
-            now=now,
-            request_id=request.id,
-            extra={"canary_share": share},
-        )
-        session.add(assignment)
-        session.add(request)
-        return StageChange(model, stage, kind, version, replaced, share, seq)
-
-
-def canary_abort(store: Store, signer: Signer, model: str, stage: str, reason: str) -> StageChange:
-    """Stop a canary: all traffic returns to the stage's champion."""
-    if not reason.strip():
-        raise BadInput("an abort needs --reason")
-    check_text("the reason", reason, multiline=True)
-    load_policy(store).stage(stage)
-    with store.session() as session:
-        assignment, version, request = _acting_on_canary(session, signer, model, stage)
-        now = store.clock()
-        seq = _record(
-            session,
-            signer,
-            action=actions.CANARY_ABORTED,
-            kind="canary.aborted",
-            model=model,
-            stage=stage,
-            version=version,
-            replaced=None,
-            now=now,
-            request_id=request.id,
-            reason=reason,
-            extra={"champion": assignment.version},
-        )
-        _clear_canary(assignment)
-        assignment.updated_at = now
-        request.status = "aborted"
-        request.closed_at = now
-        request.closed_by = signer.name
-        session.add(assignment)
-        session.add(request)
-        return StageChange(model, stage, "canary.aborted", version, None, None, seq)
 
 
 def _previous_holders(session: Session, model: str, stage: str) -> list[Deployment]:
@@ -347,10 +250,10 @@ def rollback(
             target = to_version
         assert target is not None
         refuse_retired(session, model, target)
-        _verify_artifact(store, session, model, target)
+        verify_artifact(store, session, model, target)
         now = store.clock()
         aborted = assignment.canary_version if assignment else None
-        seq = _record(
+        seq = record_stage_change(
             session,
             signer,
             action=actions.ROLLBACK_EXECUTED,
@@ -367,12 +270,12 @@ def rollback(
         assert assignment is not None
         assignment.version = target
         if aborted is not None:
-            request = _canary_request(session, model, stage, aborted)
+            request = canary_request(session, model, stage, aborted)
             request.status = "aborted"
             request.closed_at = now
             request.closed_by = signer.name
             session.add(request)
-            _clear_canary(assignment)
+            clear_canary(assignment)
         assignment.updated_at = now
         session.add(assignment)
         return StageChange(model, stage, "rollback", target, current, None, seq)

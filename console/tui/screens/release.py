@@ -17,7 +17,8 @@ from textual.worker import get_current_worker
 
 from audit.keys import Signer
 from console.identity.permissions import Permission, roles_with
-from console.release.deployments import canary_abort, canary_step, promote, rollback
+from console.release.canary import canary_abort, canary_step
+from console.release.deployments import promote, rollback
 from console.release.policy import load_policy
 from console.release.requests import RequestView, list_requests
 from console.tui.messages import ActionDone
