@@ -51,7 +51,13 @@ def findings(scope: ModelScope, integrity: list[Finding]) -> list[Finding]:
                 Finding(
                     # a canary step taken against the comparison's advice is an override
                     "OVERRIDE" if d.kind.startswith("canary.") else "BREAK-GLASS",
-                    f"{d.kind} of {d.stage} to v{d.version} by {d.actor}: {d.reason}",
+                    f"{d.kind} of {d.stage} to v{d.version} by {d.actor}"
+                    + (
+                        " past an inconclusive canary comparison"
+                        if d.kind.startswith("canary.")
+                        else ""
+                    )
+                    + f": {d.reason}",
                     f"#{d.event_seq}, {when(d.occurred_at)}",
                 )
             )

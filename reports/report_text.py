@@ -113,10 +113,13 @@ def describe(event: Event, snapshot: Snapshot) -> tuple[str, bool]:
         return f"promoted v{version} to {stage}{instead}", False
     if action == "canary.started":
         return f"canary of v{version} started in {stage} at {p.get('canary_share')}%", False
+    override = bool(p.get("break_glass"))  # a step past an inconclusive comparison
+    why = f" (OVERRIDE: {p.get('reason', '')})" if override else ""
     if action == "canary.step":
-        return f"canary of v{version} in {stage} stepped to {p.get('canary_share')}%", False
+        return f"canary of v{version} in {stage} stepped to {p.get('canary_share')}%{why}", override
     if action == "canary.completed":
-        return f"canary of v{version} completed: v{version} now serves {stage}{instead}", False
+        done = f"canary of v{version} completed: v{version} now serves {stage}{instead}"
+        return done + why, override
     if action == "canary.aborted":
         return f"canary of v{version} in {stage} aborted: {p.get('reason', '')}", False
     if action == "rollback.executed":

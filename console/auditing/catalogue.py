@@ -195,11 +195,15 @@ _ACTIONS = (
         Permission.PROMOTE,
     ),
     Action(
-        CANARY_STEP, "a canary moves to its next traffic share", p.CanaryStepped, Permission.PROMOTE
+        CANARY_STEP,
+        "a canary moves to its next traffic share, with the comparison it was held to; past an "
+        "inconclusive comparison only with an override reason, flagged `break_glass`",
+        p.CanaryStepped,
+        Permission.PROMOTE,
     ),
     Action(
         CANARY_COMPLETED,
-        "a canary reached full traffic: the stage now serves it",
+        "a canary's last step: the stage now serves it (held to the comparison as a step is)",
         p.CanaryStepped,
         Permission.PROMOTE,
     ),

@@ -223,8 +223,21 @@ class PromotionExecuted(StageChanged):
     approvers: list[str]
 
 
+class CanaryComparison(TypedDict):
+    """What `monitor compare` said when the step was taken (console.release.canary)."""
+
+    recommendation: str  # step | wait | abort
+    metric: str | None
+    reason: str
+    difference: float | None
+    ci95: list[float] | None
+    champion_rows: int
+    canary_rows: int
+
+
 class CanaryStepped(StageChanged):
     canary_share: int
+    comparison: NotRequired[CanaryComparison]  # absent before steps were held to the comparison
 
 
 class CanaryAborted(StageChanged):

@@ -215,7 +215,11 @@ def compare_cmd(model: str, stage: str, **kwargs: Any) -> None:
         share = f" at {result.canary_share}%" if result.canary_share is not None else ""
         click.echo(
             f"{model} {stage}: champion v{result.champion.version} vs canary "
-            f"v{result.canary.version}{share}, since {result.since[:19]} ({result.metric})"
+            f"v{result.canary.version}{share}, since {result.since[:19]}"
+        )
+        click.echo(
+            f"metric: {result.metric} "
+            + (f"({result.metric_note})" if result.metric_note else "(the stage's primary metric)")
         )
         for label, arm in (("champion", result.champion), ("canary", result.canary)):
             click.echo(f"  {label:9} v{arm.version}: {fmt(arm.value, 4)} on {arm.rows} outcomes")

@@ -46,25 +46,39 @@ def canary() -> None:
 @canary.command("step")
 @click.argument("model")
 @click.option("--stage", required=True, help="The stage whose canary moves.")
+@click.option(
+    "--override",
+    metavar="REASON",
+    help="Step although `monitor compare` is inconclusive (signed, flagged in every report).",
+)
 @common(json_output=True)
-def canary_step_cmd(model: str, stage: str, **kwargs: Any) -> None:
+def canary_step_cmd(model: str, stage: str, override: str | None, **kwargs: Any) -> None:
     """Move the canary to its next traffic share; the last step completes the promotion.
+
+    Held to `signoff monitor compare` on the stage's primary metric: refused (exit 3) when it
+    recommends abort, or when newer evidence (a validation run, the policy) voided the
+    request's approvals; an inconclusive comparison needs --override REASON.
 
     \b
     Example:
         signoff canary step credit-risk --stage production --as rel
+        signoff canary step credit-risk --stage production --override "CAB-77: deadline" --as rel
     """
     from console.release.canary import canary_step
 
     run = invocation(kwargs)
     store = run.store()
-    change = canary_step(store, run.signer(store), model, stage)
+    change = canary_step(store, run.signer(store), model, stage, override)
     if run.as_json:
         print_json(change.__dict__)
-    elif change.kind == "canary.completed":
+        return
+    click.echo(f"compare: {change.comparison}")
+    if change.kind == "canary.completed":
         click.echo(f"{model}:{change.version} now holds {stage} (canary complete)")
     else:
         click.echo(f"{model}:{change.version} canary in {stage} at {change.canary_share}%")
+    if change.override:
+        click.echo("recorded as an override of an inconclusive comparison (flagged in reports)")
 
 
 @canary.command("abort")

@@ -1,9 +1,14 @@
 """`compare_canary`: the champion against the canary of a stage, on the outcomes that came in.
 
 Rows are the stage's logged predictions since the canary started, served by the champion or
-the canary, that have an outcome. The arms are different requests, so the test is unpaired:
-- classifiers: accuracy per arm, the difference (canary minus champion) with a 95% Wald
-  interval, and a two-proportion z-test (pooled) for equal accuracy;
+the canary, that have an outcome. The arms are different requests, so the test is unpaired. The
+metric is the stage's primary metric (policy `primary_metric`, default ROC AUC):
+- classifiers, ROC AUC (when every labelled row of both arms carries a score and each arm has
+  both classes): each arm's AUC from its rank sum (Mann-Whitney) with the Hanley-McNeil
+  variance, the difference (canary minus champion) with a 95% interval and a z-test on it;
+- classifiers, accuracy (the primary metric, or ROC AUC's fallback, which the result states):
+  accuracy per arm, the difference with a 95% Wald interval, and a two-proportion z-test
+  (pooled) for equal accuracy;
 - regressors: mean squared error per arm, the improvement (champion minus canary) with a 95%
   interval from the arms' variances, and a two-sample z-test on it.
 p-values come from the normal distribution (math.erfc); no scipy.
@@ -14,7 +19,7 @@ MSE) and the policy's min_compare_rows and compare_alpha:
 - abort: the canary is worse by more than t with 95% confidence (the interval lies below -t)
   and the test rejects equality at compare_alpha;
 - step: the interval's lower end is at least -t: the canary is not worse beyond tolerance.
-It is advice for the release engineer, who acts with `signoff canary step` or `abort`.
+`signoff canary step` holds to it: refused on abort, and on wait only with a recorded override.
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from console.analytics import connect, parquet_source, rows
+from console.analytics import connect, literal, parquet_source, rows
 from console.errors import BadInput, NotFound
 from console.monitoring.logs import (
     OUTCOME,
     PREDICTION,
     REQUEST_ID,
+    SCORE,
     TS,
     VERSION,
     log_batches,
@@ -40,7 +46,7 @@ from console.monitoring.logs import (
 from console.monitoring.settings import monitoring_settings
 from console.monitoring.windows import parse_store_time
 from console.registry.refs import check_model_name
-from console.registry.views import get_model
+from console.registry.views import ModelView, get_model
 from console.release.policy import load_policy
 from console.store.db import Store
 from console.store.models import AuditEvent, Deployment
@@ -53,8 +59,8 @@ WAIT, STEP, ABORT = "wait", "step", "abort"
 class Arm:
     version: int
     rows: int  # labelled rows
-    value: float | None  # accuracy, or mean squared error
-    variance: float | None  # of the per-row quantity
+    value: float | None  # the metric: ROC AUC, accuracy, or mean squared error
+    variance: float | None  # of the per-row quantity (accuracy, MSE); of the AUC itself
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -68,7 +74,9 @@ class CompareResult:
     canary: Arm
     canary_share: int | None
     since: str
-    metric: str  # accuracy | mse
+    metric: str  # roc_auc | accuracy | mse: the one compared
+    primary_metric: str  # the stage's (policy), for regressors mse
+    metric_note: str  # why the metric compared is not the primary one ("" when it is)
     difference: float | None  # positive: the canary is better
     ci95: list[float] | None
     z: float | None
@@ -147,6 +155,8 @@ def compare_canary(
     if not labels:
         raise NotFound(f"no outcomes for {model} yet; ingest them with `signoff monitor labels`")
     regression = view.versions[-1].task_type == "regression"
+    primary = "mse" if regression else policy.stage(stage).primary_metric
+    positive = _positive_label(store, view, state) if primary == "roc_auc" else None
     logs = parquet_source(verified_paths(store, [b.artifact_sha256 for b in batches]))
     outcomes = parquet_source(verified_paths(store, [b.artifact_sha256 for b in labels]))
     since = parse_store_time(state.started_at)
@@ -156,23 +166,41 @@ def compare_canary(
         else f"CASE WHEN CAST(l.{PREDICTION} AS VARCHAR) = CAST(o.{OUTCOME} AS VARCHAR) "
         "THEN 1.0 ELSE 0.0 END"
     )
+    hit = (
+        f"CASE WHEN CAST(o.{OUTCOME} AS VARCHAR) = {literal(positive)} THEN 1 ELSE 0 END"
+        if positive is not None
+        else "0"
+    )
+    # Mid-ranks of the scores per arm: the positives' rank sum gives the Mann-Whitney AUC.
     sql = (
-        f"SELECT l.{VERSION}, count(*), avg({per_row}), var_samp({per_row}) "
-        f"FROM {logs} l JOIN {outcomes} o ON l.{REQUEST_ID} = o.{REQUEST_ID} "
+        f"WITH j AS (SELECT l.{VERSION} AS v, {per_row} AS q, CAST(l.{SCORE} AS DOUBLE) AS s, "
+        f"{hit} AS y FROM {logs} l JOIN {outcomes} o ON l.{REQUEST_ID} = o.{REQUEST_ID} "
         f"WHERE l.{VERSION} IN ({state.champion}, {state.canary}) "
-        f"AND l.{TS} >= TIMESTAMP '{since.isoformat(sep=' ')}' GROUP BY 1"
+        f"AND l.{TS} >= TIMESTAMP '{since.isoformat(sep=' ')}'), "
+        "r AS (SELECT *, rank() OVER (PARTITION BY v ORDER BY s) "
+        "+ (count(*) OVER (PARTITION BY v, s) - 1) / 2.0 AS rk FROM j) "
+        "SELECT v, count(*), avg(q), var_samp(q), count(*) FILTER (WHERE isfinite(s)), sum(y), "
+        "sum(CASE WHEN y = 1 THEN rk ELSE 0 END) FROM r GROUP BY v"
     )
     con = connect()
     try:
         found = rows(con, sql, f"comparing {model}:{state.champion} and :{state.canary}")
     finally:
         con.close()
-    arms = {
-        int(str(r[0])): Arm(
-            int(str(r[0])), int(str(r[1])), _float(r[2]), _float(r[3]) if r[3] is not None else 0.0
-        )
-        for r in found
-    }
+    plain = {int(str(r[0])): _arm(r) for r in found}
+    ranked = {int(str(r[0])): _auc_arm(r) for r in found}
+    metric, note = primary, ""
+    arms = plain
+    if primary == "roc_auc":
+        wanted = (state.champion, state.canary)
+        if positive is None:
+            note = "no validation run names the positive class"
+        elif any(ranked.get(v) is None for v in wanted):
+            note = "an arm has labelled rows without a score, or only one class"
+        else:
+            arms = {v: a for v, a in ranked.items() if a is not None}
+        if note:
+            metric, note = "accuracy", f"roc_auc not computable ({note}); compared accuracy"
     champion = arms.get(state.champion, Arm(state.champion, 0, None, None))
     canary = arms.get(state.canary, Arm(state.canary, 0, None, None))
     return _decide(
@@ -182,11 +210,47 @@ def compare_canary(
         canary,
         share,
         state.started_at,
-        "mse" if regression else "accuracy",
+        metric,
         tolerance,
         settings.min_compare_rows,
         settings.compare_alpha,
+        primary=primary,
+        note=note,
     )
+
+
+def _positive_label(store: Store, view: ModelView, state: CanaryState) -> str | None:
+    """The class the logged score is the probability of, as the arms' validation runs name it."""
+    from console.monitoring.performance import validation_baseline
+
+    for number in (state.canary, state.champion):
+        version = next((v for v in view.versions if v.number == number), None)
+        if version is not None:
+            positive = validation_baseline(store, version).positive_label
+            if positive is not None:
+                return positive
+    return None
+
+
+def _arm(row: tuple[object, ...]) -> Arm:
+    variance = _float(row[3]) if row[3] is not None else 0.0
+    return Arm(int(str(row[0])), int(str(row[1])), _float(row[2]), variance)
+
+
+def _auc_arm(row: tuple[object, ...]) -> Arm | None:
+    """ROC AUC with its Hanley-McNeil (1982) variance; None without a score on every row or
+    without both classes."""
+    rows_, scored, positives = int(str(row[1])), int(str(row[4])), int(str(row[5] or 0))
+    negatives = rows_ - positives
+    if scored != rows_ or positives == 0 or negatives == 0:
+        return None
+    rank_sum = float(str(row[6]))
+    auc = (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    variance = (
+        auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)
+    ) / (positives * negatives)
+    return Arm(int(str(row[0])), rows_, auc, max(variance, 0.0))
 
 
 def _float(value: object) -> float | None:
@@ -222,12 +286,19 @@ def _decide(
     tolerance: float,
     min_rows: int,
     alpha: float,
+    *,
+    primary: str | None = None,
+    note: str = "",  # why `metric` is not the primary one
 ) -> CompareResult:
     difference = ci = z = p_value = None
     margin = tolerance
     if champion.value is not None and canary.value is not None and champion.rows and canary.rows:
         n1, n2 = champion.rows, canary.rows
-        if metric == "accuracy":
+        if metric == "roc_auc":
+            difference = canary.value - champion.value
+            se = math.sqrt((champion.variance or 0.0) + (canary.variance or 0.0))
+            se0 = se
+        elif metric == "accuracy":
             p1, p2 = champion.value, canary.value
             difference = p2 - p1
             se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
@@ -281,6 +352,8 @@ def _decide(
         canary_share=share,
         since=since,
         metric=metric,
+        primary_metric=primary or metric,
+        metric_note=note,
         difference=difference,
         ci95=ci,
         z=z,

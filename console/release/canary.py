@@ -1,15 +1,17 @@
-"""Canary steps and aborts: moving a running canary's traffic share, or stopping it."""
+"""Canary steps and aborts: a step goes on only while the request's approvals stand and the
+canary's comparison with the champion does not say abort (inconclusive: a recorded override)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.state_check import prove_model
-from console.errors import BadInput, NotFound
+from console.errors import BadInput, NotFound, Refused
 from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
@@ -21,7 +23,8 @@ from console.release.deployments import (
     record_stage_change,
     verify_artifact,
 )
-from console.release.policy import load_policy
+from console.release.evidence import evidence_digest, evidence_for, latest_validation_in
+from console.release.policy import Policy, load_policy
 from console.store.db import Store
 from console.store.models import PromotionRequest, RegisteredModel, StageAssignment
 
@@ -48,11 +51,116 @@ def _acting_on_canary(
     return assignment, version, canary_request(session, model, stage, version)
 
 
-def canary_step(store: Store, signer: Signer, model: str, stage: str) -> StageChange:
-    """Move the canary to its next share; the last step makes it the stage's version."""
-    load_policy(store).stage(stage)
+STEP, WAIT, ABORT = "step", "wait", "abort"  # as `monitor compare` recommends
+
+
+@dataclass(frozen=True)
+class StepAdvice:
+    """What `monitor compare` says of a running canary, as a step must respect it."""
+
+    recommendation: str  # step | wait (inconclusive, or no outcomes to compare) | abort
+    metric: str | None  # the metric compared; None when nothing could be compared
+    reason: str
+    difference: float | None  # canary minus champion (MSE: champion minus canary)
+    ci95: list[float] | None
+    champion_rows: int
+    canary_rows: int
+
+    @property
+    def needs_override(self) -> bool:
+        return self.recommendation == WAIT
+
+    def summary(self) -> str:
+        on = f" on {self.metric}" if self.metric else ""
+        return f"{self.recommendation.upper()}{on}: {self.reason}"
+
+    def as_payload(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def step_advice(store: Store, model: str, stage: str) -> StepAdvice:
+    """The comparison a step of the stage's canary is held to (the console shows it first)."""
+    from console.monitoring.compare import compare_canary
+
+    try:
+        result = compare_canary(store, model, stage)
+    except (BadInput, NotFound) as exc:
+        # No champion, no logs or no outcomes yet: nothing shows the canary is safe.
+        return StepAdvice(WAIT, None, f"nothing to compare: {exc}", None, None, 0, 0)
+    note = f" ({result.metric_note})" if result.metric_note else ""
+    return StepAdvice(
+        result.recommendation,
+        result.metric,
+        result.reason + note,
+        result.difference,
+        result.ci95,
+        result.champion.rows,
+        result.canary.rows,
+    )
+
+
+def _refuse_void_approvals(session: Session, policy: Policy, request: PromotionRequest) -> None:
+    """A step goes on the request's approvals: refused once newer evidence voided them."""
+    plan = json.loads(request.canary_plan)
+    now = evidence_for(session, policy, request.model, request.version, request.stage, plan)
+    if evidence_digest(now) == request.evidence_digest:
+        return
+    then = json.loads(request.evidence)
+    why: list[str] = []
+    validation = ("validation_run", "validation_report_sha256")
+    if any(now[key] != then.get(key) for key in validation):
+        run = latest_validation_in(session, request.model, request.version)
+        why.append(
+            f"validation run {run.id} ({run.status}) came after them" if run else "no validation"
+        )
+    if now["policy_sha256"] != then.get("policy_sha256"):
+        why.append("the policy changed")
+    raise Refused(
+        f"the approvals of request {request.id} are void: "
+        f"{' and '.join(why) or 'its evidence changed'}; abort the canary (`signoff canary "
+        f"abort {request.model} --stage {request.stage} --reason TEXT`) and file a new request"
+    )
+
+
+def _held_to(advice: StepAdvice, override: str | None, model: str, stage: str) -> bool:
+    """Whether the step goes on an override (flagged); refused when the comparison forbids it."""
+    if advice.recommendation == ABORT:
+        raise Refused(
+            f"`monitor compare` recommends abort ({advice.summary()}); stop the canary with "
+            f"`signoff canary abort {model} --stage {stage} --reason TEXT`"
+        )
+    if advice.recommendation == WAIT and override is None:
+        raise Refused(
+            f"the canary comparison is inconclusive ({advice.summary()}); wait for more "
+            "outcomes, or step with --override REASON (signed and flagged in every report)"
+        )
+    if advice.recommendation == STEP and override is not None:
+        raise BadInput(
+            f"`monitor compare` recommends the step ({advice.summary()}); --override is only "
+            "for an inconclusive comparison"
+        )
+    return override is not None
+
+
+def canary_step(
+    store: Store, signer: Signer, model: str, stage: str, override: str | None = None
+) -> StageChange:
+    """Move the canary to its next share; the last step makes it the stage's version.
+
+    Refused when newer evidence voided the request's approvals or `monitor compare` recommends
+    abort; an inconclusive comparison needs `override` (a reason), recorded as break-glass is.
+    """
+    if override is not None:
+        if not override.strip():
+            raise BadInput("--override needs a reason saying why the canary steps anyway")
+        check_text("the override reason", override, multiline=True)
+    policy = load_policy(store)
+    policy.stage(stage)
     with store.session() as session:
         assignment, version, request = _acting_on_canary(session, signer, model, stage)
+        _refuse_void_approvals(session, policy, request)
+        advice = step_advice(store, model, stage)  # joins this transaction: what it read holds
+        overridden = _held_to(advice, override, model, stage)
         plan: list[int] = json.loads(request.canary_plan)
         step = (assignment.canary_step or 0) + 1
         now = store.clock()
@@ -82,11 +190,15 @@ def canary_step(store: Store, signer: Signer, model: str, stage: str) -> StageCh
             replaced=replaced,
             now=now,
             request_id=request.id,
-            extra={"canary_share": share},
+            break_glass=overridden,
+            reason=override or "",
+            extra={"canary_share": share, "comparison": advice.as_payload()},
         )
         session.add(assignment)
         session.add(request)
-        return StageChange(model, stage, kind, version, replaced, share, seq)
+        return StageChange(
+            model, stage, kind, version, replaced, share, seq, overridden, advice.summary()
+        )
 
 
 def canary_abort(store: Store, signer: Signer, model: str, stage: str, reason: str) -> StageChange:

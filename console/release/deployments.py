@@ -41,6 +41,8 @@ class StageChange:
     replaced: int | None
     canary_share: int | None
     event_seq: int
+    override: bool = False  # a canary step past an inconclusive comparison, flagged
+    comparison: str = ""  # what `monitor compare` said, for a canary step
 
 
 def verify_artifact(store: Store, session: Session, model: str, version: int) -> None:
@@ -141,6 +143,11 @@ def promote(store: Store, signer: Signer, request_id: int) -> StageChange:
                 "step it to the end or abort it first"
             )
         plan = view.canary_plan
+        if plan and assignment.version is None:
+            raise Refused(
+                f"{row.stage} of {row.model} holds no version: a canary needs a champion to "
+                "compare with; open a new request (the first deployment is direct)"
+            )
         replaced = assignment.version
         if plan:
             assignment.canary_version = row.version

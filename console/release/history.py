@@ -141,4 +141,6 @@ def _deployment_entry(d: DeploymentView) -> HistoryEntry:
         "rollback": f"ROLLBACK {d.stage} to v{d.version}{replaced}: {d.reason}",
         "retirement": f"v{d.version} retired from {d.stage}: {d.reason}",
     }.get(d.kind, f"{d.kind} v{d.version} in {d.stage}")
+    if d.break_glass and d.kind.startswith("canary."):
+        label += f" (OVERRIDE of an inconclusive comparison: {d.reason})"
     return HistoryEntry(d.event_seq, d.occurred_at, d.actor, d.kind, label, d.break_glass)

@@ -29,10 +29,13 @@ STAGE_KEYS = {
     "canary_steps",
     "may_skip",
     "independent_validation",
+    "primary_metric",
 }
-# A tier rule overrides the workflow of a stage; validation compares against the champion
-# before any request names a tier, so the tolerance stays per stage.
-TIER_STAGE_KEYS = STAGE_KEYS - {"champion_tolerance"}
+# What a canary's champion and challenger are compared on (classifiers; regressors use MSE).
+PRIMARY_METRICS = ("roc_auc", "accuracy")
+# A tier rule overrides the workflow of a stage; validation and canary comparisons measure
+# against the champion whatever the tier, so the tolerance and the metric stay per stage.
+TIER_STAGE_KEYS = STAGE_KEYS - {"champion_tolerance", "primary_metric"}
 VALIDATION_KEYS = {
     "min_accuracy",
     "min_balanced_accuracy",
@@ -342,6 +345,11 @@ def _stage(
         if not isinstance(value, bool):
             raise fail(f"{key} must be true or false", key, section)
         flags[key] = value
+    metric = table.get("primary_metric", "roc_auc")
+    if metric not in PRIMARY_METRICS:
+        raise fail(
+            f"primary_metric must be one of {', '.join(PRIMARY_METRICS)}", "primary_metric", section
+        )
     return StagePolicy(
         name=name,
         approvals=approvals,
@@ -354,6 +362,7 @@ def _stage(
         may_skip=flags["may_skip"],
         role_quorum=role_quorum,
         independent_validation=flags["independent_validation"],
+        primary_metric=str(metric),
         tier=tier,
         sources=tuple(sorted((sources or {k: f"[{section}]" for k in table}).items())),
     )

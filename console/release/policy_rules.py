@@ -26,6 +26,8 @@ class StagePolicy:
     role_quorum: tuple[tuple[str, int], ...] = ()
     # SR 11-7: only validation runs by someone other than the version's author count.
     independent_validation: bool = False
+    # The metric a canary is compared with its champion on (`monitor compare`, `canary step`).
+    primary_metric: str = "roc_auc"
     # The risk tier whose rule this is, or None for the stage's own rules.
     tier: str | None = None
     # Where each key's value comes from: "[stage.S]", "[tier.T.stage.S]" or "default".

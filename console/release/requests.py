@@ -27,7 +27,7 @@ from console.release.stage_order import check_stage_order
 from console.release.tiers import model_tier, stage_rules
 from console.store.db import Store
 from console.store.keys import next_id
-from console.store.models import ModelVersion, PromotionRequest, User
+from console.store.models import ModelVersion, PromotionRequest, StageAssignment, User
 
 OPEN, CANARY = "open", "canary"
 
@@ -214,6 +214,7 @@ def request_promotion(
                     f"request {other.id} for {model}:{version} to {stage.name} is already "
                     f"{other.status}; withdraw it first or act on it"
                 )
+        plan = _first_deployment(session, model, stage.name, plan, asked=canary is not None)
         evidence = evidence_for(session, policy, model, version, stage.name, plan)
         digest = evidence_digest(evidence)
         gates = evaluate_gates(store, session, stage, model, version)
@@ -259,6 +260,21 @@ def request_promotion(
         session.add(row)
         session.flush()
         return request_view(store, session, policy, row)
+
+
+def _first_deployment(
+    session: Session, model: str, stage: str, plan: list[int], *, asked: bool
+) -> list[int]:
+    """A stage holding no version has no champion to compare a canary with: it goes direct."""
+    holder = session.get(StageAssignment, (model, stage))
+    if not plan or (holder is not None and holder.version is not None):
+        return plan
+    if asked:
+        raise Refused(
+            f"{stage} of {model} holds no version: a canary needs a champion to compare with; "
+            "the first deployment is direct (request it without --canary)"
+        )
+    return []
 
 
 def load_request(session: Session, request_id: int) -> PromotionRequest:
