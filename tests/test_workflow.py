@@ -57,6 +57,26 @@ def test_full_scenario_from_the_cli(flow: Team, signoff: Runner) -> None:
         rid = json.loads(request.output)["id"]
         assert run("approve", str(rid), "--comment", "fine", "--as", "rita").exit_code == 0
         assert run("promote", str(rid), "--as", "rel").exit_code == 0
+        if version == 2:
+            continue
+        # v1 is the first version of staging and production: direct (a canary needs a champion)
+        for stage, approvers in (("staging", ("rita", "raj")), ("production", ("rita", "rosa"))):
+            first = run(
+                "request",
+                "tumour:1",
+                "--to",
+                stage,
+                "--comment",
+                "baseline",
+                "--as",
+                "dana",
+                "--json",
+            )
+            assert json.loads(first.output)["canary_plan"] == []
+            rid = json.loads(first.output)["id"]
+            for name in approvers:
+                assert run("approve", str(rid), "--comment", "ok", "--as", name).exit_code == 0
+            assert "now holds" in run("promote", str(rid), "--as", "rel").output
     staged = run(
         "request", "tumour:2", "--to", "staging", "--comment", "better", "--as", "dana", "--json"
     )
@@ -75,8 +95,10 @@ def test_full_scenario_from_the_cli(flow: Team, signoff: Runner) -> None:
     run("approve", str(rid), "--comment", "ok", "--as", "rosa")
     started = run("promote", str(rid), "--as", "rel")
     assert started.exit_code == 0 and "canary at 10%" in started.output
-    assert "50%" in run("canary", "step", "tumour", "--stage", "production", "--as", "rel").output
-    done = run("canary", "step", "tumour", "--stage", "production", "--as", "rel")
+    # no outcomes are logged here, so each step is an override of an inconclusive comparison
+    step = ("canary", "step", "tumour", "--stage", "production", "--override", "test traffic")
+    assert "50%" in run(*step, "--as", "rel").output
+    done = run(*step, "--as", "rel")
     assert "now holds production" in done.output
     # a second version reaches production, then an incident rolls it back
     staged3 = run("request", "tumour:3", "--to", "dev", "--comment", "v3", "--as", "dana", "--json")
@@ -274,13 +296,22 @@ def test_withdraw_and_reject(flow: Team) -> None:
         decide(flow.store, flow["rita"], again.id, "approve", "ok")
 
 
+def _serving(team: Team, version: int, *stages: str, canary: int | None = None) -> int:
+    """Request, approve (rita and raj) and promote the version through each stage in turn."""
+    request = 0
+    for stage in stages:
+        view = request_promotion(team.store, team["dana"], "tumour", version, stage, "go", canary)
+        for name in ("rita", "raj")[: view.required]:
+            decide(team.store, team[name], view.id, "approve", "ok")
+        promote(team.store, team["rel"], view.id)
+        request = view.id
+    return request
+
+
 def test_canary_abort_returns_to_champion(flow: Team) -> None:
-    _to_dev(flow, 1)
-    staged = request_promotion(flow.store, flow["dana"], "tumour", 1, "staging", "go")
-    decide(flow.store, flow["rita"], staged.id, "approve", "ok")
-    decide(flow.store, flow["raj"], staged.id, "approve", "ok")
-    promote(flow.store, flow["rel"], staged.id)
-    prod = request_promotion(flow.store, flow["dana"], "tumour", 1, "production", "go", canary=20)
+    _serving(flow, 1, "dev", "staging", "production")
+    _serving(flow, 2, "dev", "staging")
+    prod = request_promotion(flow.store, flow["dana"], "tumour", 2, "production", "go", canary=20)
     assert prod.canary_plan == [20, 50, 100]
     decide(flow.store, flow["rita"], prod.id, "approve", "ok")
     decide(flow.store, flow["raj"], prod.id, "approve", "ok")
@@ -294,6 +325,89 @@ def test_canary_abort_returns_to_champion(flow: Team) -> None:
     kinds = [e.what for e in history(flow.store, "tumour", "production").entries]
     assert kinds[-2:] == ["canary.started", "canary.aborted"]
     assert get_request(flow.store, prod.id).status == "aborted"
+
+
+def test_a_first_deployment_is_direct_and_a_canary_needs_a_champion(
+    flow: Team,
+    signoff: Runner,
+    unchanged,  # type: ignore[no-untyped-def]
+) -> None:
+    _serving(flow, 1, "dev", "staging")
+    check = unchanged(flow.home)
+    asked = signoff(
+        "request", "tumour:1", "--to", "production", "--canary", "10", "--comment", "go",
+        "--as", "dana", "--home", flow.home,
+    )  # fmt: skip
+    assert "production of tumour holds no version: a canary needs a champion" in one_line_error(
+        asked, code=3
+    )
+    check()
+    view = request_promotion(flow.store, flow["dana"], "tumour", 1, "production", "first")
+    assert view.canary_plan == []  # the policy's 10/50/100 needs a champion: direct
+    decide(flow.store, flow["rita"], view.id, "approve", "ok")
+    decide(flow.store, flow["raj"], view.id, "approve", "ok")
+    change = promote(flow.store, flow["rel"], view.id)
+    assert (change.kind, change.version, change.replaced) == ("promotion", 1, None)
+
+
+def test_a_canary_onto_an_empty_stage_cannot_start(
+    flow: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request an older signoff opened with a canary onto an empty stage is refused at promote."""
+    from console.release import requests
+
+    _serving(flow, 1, "dev")
+    monkeypatch.setattr(requests, "_first_deployment", lambda _s, _m, _st, plan, asked: plan)
+    old = request_promotion(flow.store, flow["dana"], "tumour", 1, "staging", "old", canary=50)
+    assert old.canary_plan == [50, 100]
+    decide(flow.store, flow["rita"], old.id, "approve", "ok")
+    decide(flow.store, flow["raj"], old.id, "approve", "ok")
+    with pytest.raises(Refused, match="staging of tumour holds no version"):
+        promote(flow.store, flow["rel"], old.id)
+    assert get_request(flow.store, old.id).status == "open"
+
+
+def test_a_canary_step_rechecks_the_requests_evidence(
+    flow: Team,
+    signoff: Runner,
+    tmp_path: Path,
+    unchanged,  # type: ignore[no-untyped-def]
+) -> None:
+    _serving(flow, 1, "dev", "staging", "production")
+    _serving(flow, 2, "dev", "staging")
+    request = _serving(flow, 2, "production")
+    assert get_request(flow.store, request).status == "canary"
+    home = ("--home", flow.home)
+    step = ("canary", "step", "tumour", "--stage", "production", "--as", "rel", *home)
+    # No outcomes logged: inconclusive, so a step needs an override reason.
+    assert "inconclusive" in one_line_error(signoff(*step), code=3)
+    assert "--override" in one_line_error(signoff(*step), code=3)
+    one_line_error(signoff(*step, "--override", "  "), code=2)
+    assert signoff(*step, "--override", "CAB-7 approved the ramp").exit_code == 0
+    # A new (failing) validation run voids the approvals: the next step is refused.
+    run = record_validation(flow, "tumour", 2, passed=False)
+    check = unchanged(flow.home)
+    line = one_line_error(signoff(*step, "--override", "anyway"), code=3)
+    assert f"approvals of request {request} are void" in line
+    assert f"validation run {run} (fail)" in line and "canary abort" in line
+    with pytest.raises(Refused, match="void"):
+        canary_step(flow.store, flow["rel"], "tumour", "production", "anyway")
+    check()
+    # Aborting stays possible, and a new request can follow.
+    canary_abort(flow.store, flow["rel"], "tumour", "production", "evidence changed")
+    assert get_request(flow.store, request).status == "aborted"
+
+
+def test_a_policy_change_voids_a_running_canary(flow: Team, tmp_path: Path) -> None:
+    from console.release.policy import set_policy
+
+    _serving(flow, 1, "dev", "staging", "production")
+    _serving(flow, 2, "dev", "staging")
+    _serving(flow, 2, "production")
+    stricter = TEST_POLICY.replace("approval_ttl_hours = 24", "approval_ttl_hours = 12")
+    set_policy(flow.store, flow["ada"], stricter, "stricter.toml")
+    with pytest.raises(Refused, match="the policy changed"):
+        canary_step(flow.store, flow["rel"], "tumour", "production", "ramp")
 
 
 def test_cli_bad_inputs_are_one_line(flow: Team, signoff: Runner, unchanged) -> None:  # type: ignore[no-untyped-def]
