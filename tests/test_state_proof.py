@@ -28,17 +28,20 @@ MODEL = "tumour"
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Team:
-    """v2 holds dev (it replaced v1), a canary of v2 runs at 10% in staging, v3 is validated."""
+    """v2 holds dev (it replaced v1), a canary of v2 runs at 10% in staging over v1 (its first,
+    direct deployment), v3 is validated."""
     base = tmp_path_factory.mktemp("served")
     team = make_team(base / "home", base / "keys")
     register_versions(team, 3)
     use_policy(team, base)
     for version in (1, 2, 3):
         record_validation(team, MODEL, version)
-    for version in (1, 2):
-        view = request_promotion(team.store, team["dana"], MODEL, version, "dev", "look")
-        decide(team.store, team["rita"], view.id, "approve", "ok")
-        promote(team.store, team["rel"], view.id)
+    for version, stages in ((1, ("dev", "staging")), (2, ("dev",))):
+        for stage in stages:
+            view = request_promotion(team.store, team["dana"], MODEL, version, stage, "look")
+            for name in ("rita", "raj")[: view.required]:
+                decide(team.store, team[name], view.id, "approve", "ok")
+            promote(team.store, team["rel"], view.id)
     view = request_promotion(team.store, team["dana"], MODEL, 2, "staging", "go", canary=10)
     decide(team.store, team["rita"], view.id, "approve", "ok")
     decide(team.store, team["raj"], view.id, "approve", "ok")
@@ -112,6 +115,17 @@ def test_a_forged_stage_holder(served: Team, signoff: Runner, tmp_path: Path) ->
     assert "table stages, key tumour/dev, field version" in out
     assert not (tmp_path / "p.tgz").exists()
     refused(signoff, served, "rollback", MODEL, "--stage", "dev", "--reason", "x", "--as", "rel")
+
+
+def test_a_forged_override_of_a_canary_step(served: Team, signoff: Runner) -> None:
+    from console.release.canary import canary_step
+
+    # No outcomes are logged: the comparison is inconclusive, so the step is an override.
+    step = canary_step(served.store, served["rel"], MODEL, "staging", "CAB-7 ramp")
+    assert step.override and step.kind == "canary.completed"  # staging: 10% then 100%
+    sql(served, f"UPDATE deployments SET break_glass = false WHERE event_seq = {step.event_seq}")
+    verify_names(signoff, served, "deployments", str(step.event_seq), "break_glass")
+    refused(signoff, served, "canary", "step", MODEL, "--stage", "staging", "--as", "rel")
 
 
 def test_a_forged_canary_share(served: Team, signoff: Runner) -> None:
