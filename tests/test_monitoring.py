@@ -453,6 +453,7 @@ def test_compare_champion_and_canary(
     pooled = correct.mean()
     z = (p2 - p1) / math.sqrt(pooled * (1 - pooled) * (2 / 600))
     assert data["champion"]["rows"] == 600 and data["canary"]["rows"] == 600
+    assert data["metric"] == "accuracy" and "roc_auc not computable" in data["metric_note"]
     assert data["difference"] == pytest.approx(p2 - p1, abs=1e-12)
     assert data["z"] == pytest.approx(z, rel=1e-9)
     assert data["p_value"] == pytest.approx(math.erfc(abs(z) / math.sqrt(2)), rel=1e-9)

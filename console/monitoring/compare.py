@@ -313,6 +313,8 @@ def _decide(
         if se0 > 0:
             z = difference / se0
             p_value = _z_sf(z)
+        elif difference:
+            z, p_value = None, 0.0  # no spread in either arm: the difference is not sampling
         else:
             z, p_value = 0.0, 1.0
     if min(champion.rows, canary.rows) < min_rows:
