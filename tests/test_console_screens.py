@@ -202,13 +202,28 @@ async def test_a_reviewer_is_refused_with_a_notification_and_nothing_changes(
         assert get_model(store, BCC).stages["dev"] == 3
 
 
+def bcc_canary_ready(store: Store) -> None:
+    """BCC v1 holds production (its first deployment, direct) and v3 staging; a request for v3
+    to production, approved, would start a canary over v1."""
+    from console.release.deployments import promote
+    from console.release.requests import list_requests, withdraw
+
+    rel = demo_signer(store.home, "rel")
+    promote(store, rel, request_approved(store, BCC, 1, "production", 2))
+    (staging,) = [r for r in list_requests(store, pending=True, model=BCC) if r.stage == "staging"]
+    withdraw(store, demo_signer(store.home, "dana"), staging.id, "the policy changed")
+    promote(store, rel, request_approved(store, BCC, 3, "staging", 1))
+    request_approved(store, BCC, 3, "production", 2)
+
+
 async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) -> None:
     from console.registry.views import get_model
     from console.release.history import history
+    from console.release.policy import set_policy
 
     store = clocked_store(demo_home)
     no_gates_policy(store)
-    request_approved(store, BCC, 1, "production", 2)  # v1 holds staging
+    bcc_canary_ready(store)
     app = console(demo_home, "rel")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -218,16 +233,32 @@ async def test_canary_step_and_abort_from_the_release_screen(demo_home: Path) ->
         await settle(pilot)
         row = stage_row(app, BCC, "production")
         stages = screen_table(app, "#release-stages")
-        assert "v1" in cell_text(stages, row, 3) and "10%" in cell_text(stages, row, 3)
+        assert "v3" in cell_text(stages, row, 3) and "10%" in cell_text(stages, row, 3)
         stages.move_cursor(row=row)
-        await pilot.press("s", "enter")
+        # No outcomes are logged: compare is inconclusive, so the step asks for an override.
+        await pilot.press("s")
+        await settle(pilot)
+        detail = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "Compare: WAIT" in detail and "override reason" in detail
+        await pilot.press(*"CAB-9 ramp", "enter")
         await settle(pilot)
         assert "50%" in cell_text(screen_table(app, "#release-stages"), row, 3)
+        last = history(store, BCC, "production").changes[-1]
+        assert (last.kind, last.break_glass, last.reason) == ("canary.step", True, "CAB-9 ramp")
+        # A policy change voids the request's approvals: the console's step is refused too.
+        set_policy(store, demo_signer(demo_home, "ada"), NO_GATES_POLICY + "\n", "edited.toml")
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press(*"again", "enter")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("are void: the policy changed" in m for m in messages), messages
+        assert history(store, BCC, "production").changes[-1].event_seq == last.event_seq
         await pilot.press("x", *"latency", "enter")
         await settle(pilot)
         last = history(store, BCC, "production").changes[-1]
         assert (last.kind, last.reason) == ("canary.aborted", "latency")
-        assert get_model(store, BCC).stages.get("production") is None
+        assert get_model(store, BCC).stages.get("production") == 1  # the champion again
         assert cell_text(screen_table(app, "#release-stages"), row, 3) == "-"
 
 

@@ -206,3 +206,15 @@ def test_an_inconclusive_comparison_needs_a_signed_flagged_override(
         for page in PdfReader(io.BytesIO(report.read_bytes())).pages
     )
     assert "OVERRIDE" in text and "past an inconclusive canary comparison" in text
+
+
+def test_the_release_screen_refuses_a_step_compare_says_to_abort() -> None:
+    from console.release.canary import ABORT, WAIT, StepAdvice
+    from console.tui.release_data import StageRow, step_prompt
+
+    row = StageRow(MODEL, "production", 1, "", "rel", "", None, 2, 10, [10, 50, 100])
+    advice = StepAdvice(ABORT, "roc_auc", "worse", -0.2, [-0.3, -0.1], 400, 400)
+    title, detail = step_prompt(row, advice)
+    assert "cannot step" in title and "ABORT on roc_auc: worse" in detail and "x" in detail
+    title, detail = step_prompt(row, StepAdvice(WAIT, None, "no outcomes", None, None, 0, 0))
+    assert title.startswith("Step the canary") and "override reason" in detail

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
+
+from console.release.canary import ABORT, StepAdvice
 from console.release.deployments import StageChange
 from console.release.policy import load_policy
-from console.release.requests import list_requests
+from console.release.requests import RequestView, list_requests
 from console.release.status import StagePage, stage_page, stage_status
 from console.store.db import Store
+from console.tui.widgets.bars import share_bar
 
 
 @dataclass(frozen=True)
@@ -132,3 +136,64 @@ def describe(change: StageChange, what: str = "") -> str:
         "rollback": f"Rolled back {where} to v{change.version} (break-glass)",
     }.get(change.kind, f"{change.kind} {where}")
     return f"{text} (event {change.event_seq}{', ' + what if what else ''})."
+
+
+def stage_cells(item: StageRow) -> tuple[str | Text, ...]:
+    """One row of the stages table: holder (rolled back in red), canary with its share."""
+    canary: Text | str = "-"
+    if item.canary is not None:
+        canary = Text(f"v{item.canary} ") + share_bar(item.share or 0, 8)
+    how = Text(item.how, style="bold red" if item.how.startswith("ROLLBACK") else "")
+    holds = Text("-", style="dim")
+    if item.version is not None:
+        rolled_back = item.how.startswith("ROLLBACK")
+        holds = Text(f"v{item.version}" + (" ↩" if rolled_back else ""))
+        holds.stylize("bold red" if rolled_back else "")
+    return (item.model, item.stage, holds, canary, item.by, item.since, how)
+
+
+def request_cells(view: RequestView) -> tuple[str | Text, ...]:
+    """One row of the open requests table: ready ones show their plan, others what they need."""
+    plan = " → ".join(f"{p}%" for p in view.canary_plan) or "direct"
+    return (
+        str(view.id),
+        f"{view.model}:{view.version}",
+        view.stage,
+        f"{len(view.counted)}/{view.required}",
+        Text("✓ ready", "green") if view.ready else Text("waiting", "yellow"),
+        view.requester,
+        plan if view.ready else "; ".join(view.needed),
+    )
+
+
+def step_prompt(row: StageRow, advice: StepAdvice) -> tuple[str, str]:
+    """The title and text of a canary step's confirmation, with what `monitor compare` says."""
+    if advice.recommendation == ABORT:
+        return (
+            f"The canary of {row.model}:{row.canary} in {row.stage} cannot step:",
+            f"compare says {advice.summary()}. Abort it with x.",
+        )
+    plan = " → ".join(f"{p}%" for p in row.plan)
+    detail = (
+        f"It serves {row.share}% now (plan {plan}); the last step makes v{row.canary} the "
+        f"version of {row.stage}. Compare: {advice.summary()}."
+    )
+    if advice.needs_override:
+        detail += (
+            " The comparison is inconclusive: the step needs an override reason, signed and "
+            "flagged in every report."
+        )
+    return f"Step the canary of {row.model}:{row.canary} in {row.stage}?", detail
+
+
+def page_status(stages: StagesRead | None, match: str) -> str:
+    """Which models the stages table shows, and the keys that page or filter it."""
+    if stages is None:
+        return ""
+    page = stages.page
+    if not page.models:
+        return f"no model matches {match!r} · /: filter" if match else "no stage holds a version"
+    first, last = page.offset + 1, page.offset + len(page.models)
+    keys = [k for k, ok in (("[", page.has_before), ("]", page.has_after)) if ok]
+    where = f"models {first}–{last} of {page.total:,}"
+    return where + (f" · {' '.join(keys)}: page" if keys else "") + " · /: filter"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,14 +16,23 @@ from textual.worker import get_current_worker
 
 from audit.keys import Signer
 from console.identity.permissions import Permission, roles_with
-from console.release.canary import canary_abort, canary_step
+from console.release.canary import ABORT, StepAdvice, canary_abort, canary_step, step_advice
 from console.release.deployments import promote, rollback
 from console.release.policy import load_policy
 from console.release.requests import RequestView, list_requests
 from console.tui.messages import ActionDone
-from console.tui.release_data import ReleaseCommand, StageRow, StagesRead, describe, read_stages
+from console.tui.release_data import (
+    ReleaseCommand,
+    StageRow,
+    StagesRead,
+    describe,
+    page_status,
+    read_stages,
+    request_cells,
+    stage_cells,
+    step_prompt,
+)
 from console.tui.screens.base import SignoffScreen, reads_store
-from console.tui.widgets.bars import share_bar
 from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.modals import ConfirmModal
 from console.tui.widgets.model_list import FILTER_DELAY
@@ -32,6 +40,12 @@ from console.tui.widgets.text import PlainTable
 from console.tui.widgets.titlebar import TitleBar
 
 STAGE_PAGE = 50  # models per page of the stages table
+
+
+@dataclass
+class StepAdvised(Message):
+    row: StageRow
+    advice: StepAdvice
 
 
 @dataclass
@@ -150,22 +164,13 @@ class ReleaseScreen(SignoffScreen):
             return  # the filter changed since: a newer page is on its way
         self.stages, self.rows, self.requests = data.stages, data.stages.rows, data.requests
         self._applied = data.match
-        self.query_one("#release-page", Static).update(self._status())
+        self.query_one("#release-page", Static).update(page_status(self.stages, self._match()))
         self.query_one("#release-who", Static).update(data.who)
         stages = self.query_one("#release-stages", DataTable)
         row = stages.cursor_row
         stages.clear()
         for item in self.rows:
-            canary: Text | str = "-"
-            if item.canary is not None:
-                canary = Text(f"v{item.canary} ") + share_bar(item.share or 0, 8)
-            how = Text(item.how, style="bold red" if item.how.startswith("ROLLBACK") else "")
-            holds = Text("-", style="dim")
-            if item.version is not None:
-                rolled_back = item.how.startswith("ROLLBACK")
-                holds = Text(f"v{item.version}" + (" ↩" if rolled_back else ""))
-                holds.stylize("bold red" if rolled_back else "")
-            stages.add_row(item.model, item.stage, holds, canary, item.by, item.since, how)
+            stages.add_row(*stage_cells(item))
         places = [(r.model, r.stage) for r in self.rows]
         if data.focus in places:
             stages.move_cursor(row=places.index(data.focus))
@@ -175,16 +180,7 @@ class ReleaseScreen(SignoffScreen):
         row = requests.cursor_row
         requests.clear()
         for view in data.requests:
-            plan = " → ".join(f"{p}%" for p in view.canary_plan) or "direct"
-            requests.add_row(
-                str(view.id),
-                f"{view.model}:{view.version}",
-                view.stage,
-                f"{len(view.counted)}/{view.required}",
-                Text("✓ ready", "green") if view.ready else Text("waiting", "yellow"),
-                view.requester,
-                plan if view.ready else "; ".join(view.needed),
-            )
+            requests.add_row(*request_cells(view))
         if not data.requests:
             requests.add_row("-", "no open request", "", "", "", "", "")
         else:
@@ -192,20 +188,6 @@ class ReleaseScreen(SignoffScreen):
         if self.pending is not None:
             command, self.pending = self.pending, None
             self._run_command(command)
-
-    def _status(self) -> str:
-        if self.stages is None:
-            return ""
-        page = self.stages.page
-        if not page.models:
-            match = self._match()
-            return (
-                f"no model matches {match!r} · /: filter" if match else "no stage holds a version"
-            )
-        first, last = page.offset + 1, page.offset + len(page.models)
-        keys = [k for k, ok in (("[", page.has_before), ("]", page.has_after)) if ok]
-        where = f"models {first}–{last} of {page.total:,}"
-        return where + (f" · {' '.join(keys)}: page" if keys else "") + " · /: filter"
 
     def action_next_page(self) -> None:
         if self.stages is not None and self.stages.page.has_after:
@@ -332,14 +314,26 @@ class ReleaseScreen(SignoffScreen):
         if row is None or row.canary is None:
             self.notify("Select a stage with a running canary.", timeout=3)
             return
-        plan = " → ".join(f"{p}%" for p in row.plan)
+        self.advise_step(row)  # the comparison first: a step is held to it
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
+    @reads_store
+    def advise_step(self, row: StageRow) -> None:
+        self.post_message(StepAdvised(row, step_advice(self.store, row.model, row.stage)))
+
+    @on(StepAdvised)
+    def confirm_step(self, message: StepAdvised) -> None:
+        row, advice = message.row, message.advice
+        title, detail = step_prompt(row, advice)
+        if advice.recommendation == ABORT:
+            self.notify(f"{title} {detail}", severity="error", timeout=8)
+            return
+        override = advice.needs_override
         self._confirmed(
-            ConfirmModal(
-                f"Step the canary of {row.model}:{row.canary} in {row.stage}?",
-                f"It serves {row.share}% now (plan {plan}); the last step makes "
-                f"v{row.canary} the version of {row.stage}.",
+            ConfirmModal(title, detail, ask_reason=override),
+            lambda signer, reason: self.run_step(
+                signer, row.model, row.stage, reason if override else None
             ),
-            lambda signer, _reason: self.run_step(signer, row.model, row.stage),
         )
 
     def action_abort(self) -> None:
@@ -382,8 +376,8 @@ class ReleaseScreen(SignoffScreen):
         self.post_message(ActionDone(describe(change, f"request {request_id}"), change.event_seq))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
-    def run_step(self, signer: Signer, model: str, stage: str) -> None:
-        change = canary_step(self.store, signer, model, stage)
+    def run_step(self, signer: Signer, model: str, stage: str, override: str | None) -> None:
+        change = canary_step(self.store, signer, model, stage, override)
         self.post_message(ActionDone(describe(change), change.event_seq))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-act")
