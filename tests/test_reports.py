@@ -38,8 +38,8 @@ def signers(home: Path) -> dict[str, Signer]:
 
 @pytest.fixture
 def home(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The demo store: credit-risk v1 rejected, v2 through dev and staging to production by a
-    10/50/100 canary and packaged; a break-glass rollback of breast-cancer-classifier in
+    """The demo store: credit-risk v1 rejected, v2 through dev and staging to production (its
+    first deployment, direct) and packaged; a break-glass rollback of breast-cancer-classifier in
     staging; a checkpoint by aud."""
     monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
     return demo_home
@@ -107,7 +107,7 @@ def test_the_report_names_the_model_every_approver_and_the_checkpoint(
         "checklist",
     ):
         assert section in text, section
-    assert "canary.completed" in text and "package.built" in flat
+    assert "promotion.executed" in text and "package.built" in flat
     assert "Page 3 of" in text
     # Every decision's key fingerprint is printed in full.
     decided = query(
@@ -167,7 +167,7 @@ def test_the_registry_report_lists_every_stage_change_and_break_glass_use(
     for model in ("credit-risk", "breast-cancer-classifier"):
         assert model in text
     assert "BREAK-GLASS" in text and "INC-2041" in text
-    assert "canary.completed" in text and "rita" in text and "raj" in text and "rosa" in text
+    assert "promotion.executed" in text and "rita" in text and "raj" in text and "rosa" in text
     early = pdf_text(report(signoff, home, "--all", "--since", "2030-01-01"))
     assert "No stage changed in the period" in early
 
