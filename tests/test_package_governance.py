@@ -21,7 +21,7 @@ from console.packaging.build import build_package
 from console.packaging.governance import GOVERNANCE
 from console.packaging.verify import verify_package
 from console.release.decisions import decide
-from console.release.deployments import canary_step, promote
+from console.release.deployments import promote
 from console.release.requests import request_promotion
 from console.store.db import Store
 from console.store.models import StoreInfo
@@ -35,7 +35,7 @@ Members = dict[str, bytes]
 @dataclass(frozen=True)
 class Released:
     team: Team
-    v1: Path  # tumour:1, in dev and then production through a canary
+    v1: Path  # tumour:1, in dev and then production (its first deployment: direct)
     v2: Path  # tumour:2, in dev only
     rel_pub: Path
 
@@ -50,9 +50,7 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Released:
         record_validation(team, "tumour", version)
     _approved(team, 1, "dev", "rita")  # request 1
     _approved(team, 1, "staging", "rita", "raj")  # request 2
-    _approved(team, 1, "production", "rita", "raj")  # request 3: a canary at 10%
-    canary_step(team.store, team["rel"], "tumour", "production")
-    canary_step(team.store, team["rel"], "tumour", "production")  # 100%: production serves v1
+    _approved(team, 1, "production", "rita", "raj")  # request 3: production was empty: direct
     _approved(team, 2, "dev", "rita")  # request 4: tumour:2 replaces tumour:1 in dev
     v1 = build_package(team.store, team["rel"], "tumour", 1, root / "v1.tar.gz").path
     v2 = build_package(team.store, team["rel"], "tumour", 2, root / "v2.tar.gz").path
@@ -122,7 +120,7 @@ def test_the_package_carries_decisions_stages_keys_and_a_checkpoint(released: Re
     actions = [e["action"] for e in document["events"]]
     assert actions[0] == "store.created"
     assert actions.count("promotion.approved") == 5  # dev: rita; staging, production: rita, raj
-    for action in ("version.registered", "canary.started", "canary.completed", "user.added"):
+    for action in ("version.registered", "promotion.executed", "user.added"):
         assert action in actions
     assert {k["name"] for k in document["keys"]} >= {"ada", "dana", "rita", "raj", "rel"}
     assert set(document["statements"]) == {
@@ -293,16 +291,16 @@ def test_an_event_dropped_from_the_proof_is_named(
     released: Released, signoff: Runner, tmp_path: Path
 ) -> None:
     def drop(document: dict[str, Any]) -> None:
-        events(document, "canary.completed")[0]["inclusion"].pop()
+        events(document, "promotion.executed")[0]["inclusion"].pop()
 
     result = offline(signoff, tampered(released, tmp_path, drop), tmp_path)
     assert result.exit_code == 1
-    assert "(canary.completed): it is not proven to be in the log of" in result.output
+    assert "(promotion.executed): it is not proven to be in the log of" in result.output
 
 
 def test_an_edited_payload_is_named(released: Released, signoff: Runner, tmp_path: Path) -> None:
     def edit(document: dict[str, Any]) -> None:
-        event = events(document, "canary.completed")[0]
+        event = events(document, "promotion.executed")[0]
         payload = json.loads(base64.b64decode(event["payload_b64"]))
         payload["version"] = 2
         event["payload_b64"] = base64.b64encode(canonical_json(payload)).decode()
