@@ -206,15 +206,23 @@ def test_retire_refuses_while_a_canary_runs(served: Team, signoff: Runner, uncha
     from console.release.deployments import promote
     from console.release.requests import request_promotion
 
-    view = request_promotion(
-        served.store, served["dana"], "tumour", 1, "production", "go", canary=10
-    )
-    decide(served.store, served["rita"], view.id, "approve", "ok")
-    decide(served.store, served["raj"], view.id, "approve", "ok")
-    promote(served.store, served["rel"], view.id)
+    # v1's first production deployment is direct; v2 then runs as its canary (a canary needs a
+    # champion).
+    for version, stage, canary in (
+        (1, "production", None),
+        (2, "dev", None),
+        (2, "staging", None),
+        (2, "production", 10),
+    ):
+        view = request_promotion(
+            served.store, served["dana"], "tumour", version, stage, "go", canary=canary
+        )
+        for name in ("rita", "raj")[: view.required]:
+            decide(served.store, served[name], view.id, "approve", "ok")
+        promote(served.store, served["rel"], view.id)
     check = unchanged(served.home)
     line = one_line_error(
-        signoff("retire", "tumour:1", "--reason", "x", "--home", served.home, "--as", "rel"),
+        signoff("retire", "tumour:2", "--reason", "x", "--home", served.home, "--as", "rel"),
         code=3,
     )
     assert "canary" in line and "abort" in line
