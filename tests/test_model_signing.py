@@ -341,3 +341,20 @@ async def test_the_admin_screen_shows_a_users_release_key(team: Team) -> None:
         table.move_cursor(row=table.get_row_index("rita"))
         await pilot.pause()
         assert "release key" not in str(app.screen.query_one("#admin-key", Static).content)
+
+
+def test_release_keys_on_postgresql(
+    pg_url: str, tmp_path: Path, isolated_env: Path, signoff: Runner
+) -> None:
+    team = make_team(tmp_path / "home", isolated_env, url=pg_url)
+    register_versions(team, 1)
+    ReleaseKeyStore(isolated_env).create("rel-release", PASSPHRASE.encode())
+    public = ReleaseKeyStore(isolated_env).public_key("rel-release")
+    register_release_key(team.store, team["ada"], "rel", public)
+    built = build_package(
+        team.store, team["rel"], "tumour", 1, tmp_path / "p.tar.gz", release=_release(team)
+    )
+    assert built.release_keyid is not None
+    assert verify_package(built.path, store=team.store).release_keyid == built.release_keyid
+    verified = signoff("audit", "verify", "--db", pg_url)
+    assert verified.exit_code == 0, verified.output
