@@ -25,6 +25,7 @@ SHIPPED_STEPS = {
     "v3_monitoring": "6ed28fdf706a78b0b5d5a316743c5f606f6ab7691ddb6ea8c7d19b8aa4b9d11b",
     "v4_policy_in_store": "0a22ea3bd416bf1aa0344a2a0ec02b9b18b3e599eab711417cc396caa9963de3",
     "v5_framework_version": "da410dbb27a4a6e2fe8724b07125f746f5f22c26ba7ee8bd44b59c24ba947703",
+    "v6_release_keys": "767c8e011c61647c66b320ceaf13cdbf7b625a396b8c020a892486ae8bc7e93d",
 }
 
 

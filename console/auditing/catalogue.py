@@ -18,6 +18,7 @@ USER_ADDED: Final = "user.added"
 USER_REVOKED: Final = "user.revoked"
 USER_ROLE_CHANGED: Final = "user.role_changed"
 KEY_ROTATED: Final = "key.rotated"
+RELEASE_KEY_REGISTERED: Final = "release_key.registered"
 POLICY_CHANGED: Final = "policy.changed"
 MODEL_CREATED: Final = "model.created"
 MODEL_TIER_CHANGED: Final = "model.tier_changed"
@@ -106,6 +107,12 @@ _ACTIONS = (
         p.KeyRotated,
         Permission.MANAGE_USERS,
         "the user, with their current key; or a holder of manage-users",
+    ),
+    Action(
+        RELEASE_KEY_REGISTERED,
+        "a user's ECDSA P-256 release key for OpenSSF Model Signing; replaces their previous one",
+        p.ReleaseKeyRegistered,
+        Permission.MANAGE_USERS,
     ),
     Action(
         POLICY_CHANGED,

@@ -57,6 +57,13 @@ class KeyRotated(TypedDict):
     endorsed_by: str  # "self" or "admin"
 
 
+class ReleaseKeyRegistered(TypedDict):
+    name: str  # the user whose release key it is
+    keyid: str  # sha256 of the SubjectPublicKeyInfo PEM (the OMS bundle's key hint)
+    public_key: str  # ECDSA P-256 public key, SubjectPublicKeyInfo PEM
+    retired_keyid: str | None  # the user's release key this one replaces
+
+
 class PolicyChanged(TypedDict):
     sha256: str
     previous_sha256: str

@@ -3,7 +3,7 @@
 `project(events)` builds, from events only, the rows of every table a service derives from its
 own events (stages, deployments, requests and decisions, users and keys, models and versions,
 card fields, validation runs and checks, monitoring windows, alerts and jobs, packages,
-checkpoints). `console/auditing/state_check.py` compares them with the tables. Fed the events
+checkpoints, release keys). `console/auditing/state_check.py` compares them with the tables. Fed the events
 of one model (with the key-management events), it yields that model's rows only.
 """
 
@@ -279,6 +279,22 @@ def _dataset(p: Projection, e: Event) -> None:
     }
 
 
+def _release_key(p: Projection, e: Event) -> None:
+    """A release key registered; the user's previous one is retired by this event."""
+    payload = e.payload
+    keys = p.table("release_keys")
+    for row in keys.values():
+        if row["user"] == payload.get("name") and row["retired_seq"] is None:
+            row["retired_seq"] = e.seq
+    keys[(payload.get("keyid"),)] = {
+        "user": payload.get("name"),
+        "public_key_pem": payload.get("public_key"),
+        "registered_seq": e.seq,
+        "registered_by": e.actor,
+        "retired_seq": None,
+    }
+
+
 def _checkpoint(p: Projection, e: Event) -> None:
     number = e.subject.removeprefix("checkpoint:")
     p.table("checkpoints")[(int(number) if number.isdigit() else number,)] = {
@@ -302,6 +318,7 @@ _HANDLERS: dict[str, Callable[[Projection, Event], None]] = {
     "version.registered": _version,
     "dataset.registered": _dataset,
     "audit.checkpoint": _checkpoint,
+    "release_key.registered": _release_key,
     **dict.fromkeys(_DEPLOYMENT_KINDS, _deployment),
 }
 

@@ -50,7 +50,7 @@ MODEL_TABLES = (
     "retraining_jobs",
     "packages",
 )
-ALL_TABLES = (*MODEL_TABLES, "users", "user_keys", "datasets", "checkpoints")
+ALL_TABLES = (*MODEL_TABLES, "users", "user_keys", "datasets", "checkpoints", "release_keys")
 # Primary key of each table as the projection keys it: deployments and decisions by their event.
 KEYS: dict[str, tuple[str, ...]] = {
     "models": ("name",),
@@ -70,6 +70,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "user_keys": ("keyid",),
     "datasets": ("sha256",),
     "checkpoints": ("id",),
+    "release_keys": ("keyid",),
 }
 
 
@@ -317,3 +318,20 @@ def prove_user(session: Session, name: str) -> None:
     p.tables["user_keys"] = {k: v for k, v in p.table("user_keys").items() if v["user"] == name}
     scopes = {"users": ("name = :n", {"n": name}), "user_keys": ('"user" = :n', {"n": name})}
     _refuse(compare_tables(session, p, ("users", "user_keys"), scopes), f"user {name!r}")
+
+
+def prove_release_keys(session: Session, name: str) -> None:
+    """Before NAME's release key signs: their release keys are what the signed events say."""
+    actions = ", ".join(f"'{a}'" for a in (*KEY_ACTIONS, "release_key.registered"))
+    ordered = sorted(_records(session, f"action IN ({actions})", {}), key=lambda r: r.seq)
+    p = project(to_event(r) for r in ordered)
+    for record in ordered:
+        if record.action == "release_key.registered" and (problem := _unsound(record, p)):
+            raise StateForged(
+                f"event {record.seq} ({record.action}) fails its own check: {problem}; "
+                "run `signoff audit verify`"
+            )
+    keys = p.table("release_keys")
+    p.tables["release_keys"] = {k: v for k, v in keys.items() if v["user"] == name}
+    scope = {"release_keys": ('"user" = :n', {"n": name})}
+    _refuse(compare_tables(session, p, ("release_keys",), scope), f"{name!r}'s release keys")

@@ -1,4 +1,4 @@
-"""`signoff keys …`: create, list, export and rotate Ed25519 keys."""
+"""`signoff keys …`: create, list, export and rotate Ed25519 keys, and P-256 release keys."""
 
 from __future__ import annotations
 
@@ -126,6 +126,80 @@ def rotate(target: str | None, new_key: str | None, pubkey: Path | None, **kwarg
     signer = run.signer(store)
     kid = rotate_key(store, signer, target or signer.name, public)
     click.echo(f"rotated {target or signer.name}'s key; new fingerprint {kid}")
+
+
+@keys.group("release-key", cls=SignoffGroup)
+def release_key() -> None:
+    """ECDSA P-256 release keys, which sign packages for OpenSSF Model Signing."""
+
+
+@release_key.command("create")
+@click.argument("name")
+@common()
+def release_key_create(name: str, **kwargs: Any) -> None:
+    """Make a P-256 release key pair release/NAME.key (encrypted, mode 0600) and NAME.pub.
+
+    An admin then registers NAME.pub with `signoff users register-release-key`.
+
+    \b
+    Example:
+        signoff keys release-key create rel-release
+    """
+    from audit.keys import check_name
+    from audit.release_keys import ReleaseKeyStore
+
+    run = invocation(kwargs)
+    check_name(name, "key name")
+    store = ReleaseKeyStore(run.keys())
+    if store.key_path(name).exists() or store.pub_path(name).exists():
+        from console.errors import BadInput
+
+        raise BadInput(f"a release key named {name!r} already exists in {store.directory}")
+    passphrase = read_passphrase(name, run.passphrase_file, confirm=True)
+    private, public, kid = store.create(name, passphrase)
+    click.echo(f"private key: {private}")
+    click.echo(f"public key:  {public}")
+    click.echo(f"release keyid: {kid}")
+
+
+@release_key.command("list")
+@common(json_output=True)
+def release_key_list(**kwargs: Any) -> None:
+    """Names and keyids of the release keys in your key directory.
+
+    \b
+    Example:
+        signoff keys release-key list
+    """
+    from audit.release_keys import ReleaseKeyStore
+
+    run = invocation(kwargs)
+    rows = ReleaseKeyStore(run.keys()).listing()
+    if run.as_json:
+        print_json([{"name": n, "keyid": k, "private": p} for n, k, p in rows])
+        return
+    if not rows:
+        click.echo(f"no release keys in {ReleaseKeyStore(run.keys()).directory}")
+        return
+    click.echo(
+        table([[n, k, "yes" if p else "no"] for n, k, p in rows], ["NAME", "KEYID", "PRIVATE"])
+    )
+
+
+@release_key.command("export")
+@click.argument("name")
+@common()
+def release_key_export(name: str, **kwargs: Any) -> None:
+    """Print the release public key NAME as PEM (for an admin, or `model_signing verify key`).
+
+    \b
+    Example:
+        signoff keys release-key export rel-release > rel-release.pub
+    """
+    from audit.release_keys import ReleaseKeyStore, release_public_pem
+
+    run = invocation(kwargs)
+    click.echo(release_public_pem(ReleaseKeyStore(run.keys()).public_key(name)), nl=False)
 
 
 def register(cli: click.Group) -> None:

@@ -24,12 +24,16 @@ def package_cmd(ref: str, output: Path | None, **kwargs: Any) -> None:
 
     The .tar.gz holds the artifact, its model card, the latest validation report, the input
     schema, an environment lock, a MANIFEST of digests and a DSSE attestation (in-toto
-    Statement) signed by you. The same store state always gives the same bytes.
+    Statement) signed by you. With a registered release key, model.sig signs the model files
+    in the OpenSSF Model Signing format (`model_signing verify key` checks it). The same store
+    state always gives the same bytes.
 
     \b
     Example:
         signoff package credit-risk:2 -o credit-risk-v2.tar.gz --as rel
     """
+    from console.identity.actor import key_dirs
+    from console.identity.release_keys import unlock_release_key
     from console.packaging.build import build_package
     from console.registry.refs import parse_ref
 
@@ -37,7 +41,9 @@ def package_cmd(ref: str, output: Path | None, **kwargs: Any) -> None:
     model, version = parse_ref(ref, version_required=True)
     assert version is not None
     store = run.store()
-    result = build_package(store, run.signer(store), model, version, output)
+    signer = run.signer(store)
+    release = unlock_release_key(store, signer.name, key_dirs(store, run.keys()), run.passphrase)
+    result = build_package(store, signer, model, version, output, release=release)
     if run.as_json:
         print_json(result.as_dict())
         return
@@ -47,6 +53,13 @@ def package_cmd(ref: str, output: Path | None, **kwargs: Any) -> None:
     )
     click.echo(f"  sha256 {result.sha256}")
     click.echo(f"  signed by {result.packager} (keyid {result.keyid})")
+    if result.release_keyid is not None:
+        click.echo(f"  model.sig (OpenSSF Model Signing) by release key {result.release_keyid}")
+    else:
+        click.echo(
+            f"  no model.sig: {result.packager} has no registered release key "
+            "(`signoff keys release-key create`, then `signoff users register-release-key`)"
+        )
 
 
 @click.command("verify-package")
@@ -120,6 +133,10 @@ def verify_package_cmd(
             f"signed by {result.packager} (keyid {result.keyid}){recorded}"
         )
         click.echo(f"  sha256 {result.sha256}")
+        if result.release_keyid is not None:
+            click.echo(
+                f"  model.sig (OpenSSF Model Signing) verifies: release key {result.release_keyid}"
+            )
         _echo_governance(result.governance, result.trust)
     else:
         click.echo(f"FAILED: {file} does not verify")

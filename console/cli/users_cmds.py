@@ -177,6 +177,69 @@ def list_users_cmd(**kwargs: Any) -> None:
     )
 
 
+@users.command("register-release-key")
+@click.argument("name")
+@click.option(
+    "--pubkey",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The release public key (PEM from `signoff keys release-key export`).",
+)
+@common()
+def register_release_key_cmd(name: str, pubkey: Path, **kwargs: Any) -> None:
+    """Register NAME's P-256 release key, which signs their packages' model.sig (admin only).
+
+    It replaces NAME's previous release key; packages signed before stay verifiable.
+
+    \b
+    Example:
+        signoff users register-release-key rel --pubkey rel-release.pub --as alice
+    """
+    from audit.release_keys import load_release_public_pem
+    from console.errors import BadInput
+    from console.identity.release_keys import register_release_key
+
+    run = invocation(kwargs)
+    if not pubkey.is_file():
+        raise BadInput(f"--pubkey {pubkey} does not exist")
+    public = load_release_public_pem(pubkey.read_bytes(), str(pubkey))
+    store = run.store()
+    view = register_release_key(store, run.signer(store), name, public)
+    click.echo(
+        f"registered {view.user}'s release key {view.keyid} at log sequence {view.registered_seq}"
+    )
+
+
+@users.command("release-keys")
+@common(json_output=True)
+def release_keys_cmd(**kwargs: Any) -> None:
+    """Registered release keys: whose, keyid, and whether current or retired.
+
+    \b
+    Example:
+        signoff users release-keys
+    """
+    from console.identity.release_keys import list_release_keys
+
+    run = invocation(kwargs)
+    views = list_release_keys(run.store())
+    if run.as_json:
+        print_json([{**v.__dict__, "current": v.current} for v in views])
+        return
+    if not views:
+        click.echo("no release keys registered; see `signoff users register-release-key`")
+        return
+    click.echo(
+        table(
+            [
+                [v.user, v.keyid[:16], "current" if v.current else f"retired at {v.retired_seq}"]
+                for v in views
+            ],
+            ["USER", "KEYID", "STATUS"],
+        )
+    )
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(init)
     cli.add_command(users)

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 from audit.canonical import canonical_json, sha256_hex
 from audit.keys import Signer
+from audit.release_keys import ReleaseSigner
 from console.errors import NotFound
 from console.packaging.governance import GOVERNANCE, governance_member
+from console.packaging.oms import MODEL_SIGNATURE, oms_predicate, oms_signature
 from console.registry.formats import FILE_NAMES, version_libraries
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
@@ -27,9 +29,12 @@ ENVIRONMENT_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops")
 
 
 def package_contents(
-    store: Store, signer: Signer, view: VersionView
+    store: Store, signer: Signer, view: VersionView, release: ReleaseSigner | None = None
 ) -> tuple[dict[str, bytes], dict[str, object]]:
-    """Every file of the package but the attestation, and the attestation's predicate."""
+    """Every file of the package but the attestation, and the attestation's predicate.
+
+    With a release key, `model.sig` signs the model files in the OpenSSF Model Signing format.
+    """
     from console.registry.views import get_dataset
     from console.release.evidence import latest_validation, model_approvals
     from console.release.history import history
@@ -53,6 +58,8 @@ def package_contents(
     governance = governance_member(store, signer, model, version)
     if governance is not None:  # the version's decisions and stages, provable offline
         files[GOVERNANCE] = governance
+    if release is not None:
+        files[MODEL_SIGNATURE] = oms_signature(f"{model}-v{version}", files, release)
     files[MANIFEST] = canonical_json(
         {
             "format": MANIFEST_FORMAT,
@@ -128,6 +135,8 @@ def package_contents(
         "policy_sha256": load_policy(store).digest,
         "packager": {"name": signer.name, "keyid": signer.keyid},
     }
+    if release is not None:  # binds the OMS signature's release key to the packager's signature
+        predicate["model_signing"] = oms_predicate(release)
     return files, predicate
 
 

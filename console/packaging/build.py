@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlmodel import Session
+
 from audit.canonical import canonical_json, sha256_hex
 from audit.dsse import sign_envelope, statement
 from audit.keys import Signer
+from audit.release_keys import ReleaseSigner
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
 from console.auditing.state_check import prove_model
-from console.errors import IntegrityError
+from console.errors import IntegrityError, Refused
 from console.files import check_output, publish, write_temp
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
@@ -42,6 +45,7 @@ class PackageResult:
     packager: str
     keyid: str
     event_seq: int
+    release_keyid: str | None = None  # the OMS signature's key, when model.sig was written
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -54,19 +58,30 @@ def default_package_name(model: str, version: int) -> str:
 
 
 def build_package(
-    store: Store, signer: Signer, model: str, version: int, output: Path | None
+    store: Store,
+    signer: Signer,
+    model: str,
+    version: int,
+    output: Path | None,
+    *,
+    release: ReleaseSigner | None = None,
 ) -> PackageResult:
-    """Write MODEL:VERSION's signed package, verify it, then record it and its event."""
+    """Write MODEL:VERSION's signed package, verify it, then record it and its event.
+
+    With `release` (the packager's registered release key), the package also holds `model.sig`.
+    """
     from console.registry.views import get_version
 
     view = get_version(store, model, version)
     with store.session() as session:
         require_actor(session, signer, Permission.PACKAGE)
         prove_model(session, model)  # stages, validation and decisions the attestation states
+        if release is not None:
+            _check_release_key(session, signer.name, release)
     target = output if output is not None else Path(default_package_name(model, version))
     check_output(target, example="model-v1.tar.gz")
 
-    files, predicate = package_contents(store, signer, view)
+    files, predicate = package_contents(store, signer, view, release)
     subjects = {name: sha256_hex(data) for name, data in files.items()}
     statement_bytes = canonical_json(statement(subjects, PREDICATE_TYPE, predicate))
     envelope = sign_envelope(statement_bytes, signer.private_key)
@@ -144,4 +159,19 @@ def build_package(
         packager=signer.name,
         keyid=signer.keyid,
         event_seq=event.seq,
+        release_keyid=release.keyid if release is not None else None,
     )
+
+
+def _check_release_key(session: Session, name: str, release: ReleaseSigner) -> None:
+    """Only the packager's current registered release key signs the OMS signature."""
+    from console.auditing.state_check import prove_release_keys
+    from console.identity.release_keys import current_release_key
+
+    prove_release_keys(session, name)
+    current = current_release_key(session, name)
+    if current is None or current.keyid != release.keyid:
+        raise Refused(
+            f"release key {release.keyid[:16]}… is not {name}'s registered release key; "
+            "an admin registers it with `signoff users register-release-key`"
+        )

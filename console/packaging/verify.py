@@ -30,6 +30,7 @@ from console.packaging.governance_check import (
     listed_but_not_carried,
     stage_problems,
 )
+from console.packaging.oms import check_oms_member
 from console.packaging.recorded import checkpoint_mismatches, recorded_mismatches
 from console.packaging.tarball import read_members
 from console.store.db import Store
@@ -51,6 +52,7 @@ class PackageVerification:
     problems: list[str] = field(default_factory=list)
     recorded: bool | None = None  # with a store: whether the store recorded this package
     governance: dict[str, object] | None = None  # what governance.json proves, when carried
+    release_keyid: str | None = None  # the release key model.sig (OMS) verified with
     # Whose keys vouch: "store", "pubkey", "pinned" (--trust-key) or "package" (its own).
     trust: str = "store"
 
@@ -110,6 +112,10 @@ def verify_package(
                 f"(this package carries no {GOVERNANCE} to take the packager's key from)"
             )
         _check_contents(top, members, trusted, trust, problems, facts)
+        if isinstance(facts.get("predicate"), dict):  # model.sig, by the attested release key
+            facts["release_keyid"] = check_oms_member(
+                store if with_store else None, members, facts, problems
+            )
         if store is not None and with_store:
             problems.extend(recorded_mismatches(store, facts, members))
         carried = _check_carried(governance, facts, trust_keys, store, problems)
@@ -129,6 +135,7 @@ def verify_package(
         problems=problems,
         recorded=recorded,
         governance=None if carried is None else carried.as_dict(),
+        release_keyid=_str(facts.get("release_keyid")),
         trust="pinned" if carried and carried.excerpt and carried.excerpt.pinned else trust,
     )
 

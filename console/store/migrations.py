@@ -22,6 +22,7 @@ MIGRATIONS: list[str] = [
     "v3_monitoring",
     "v4_policy_in_store",
     "v5_framework_version",
+    "v6_release_keys",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

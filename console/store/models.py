@@ -48,6 +48,18 @@ class UserKey(SQLModel, table=True):
     revoked_at_seq: int | None = None
 
 
+class ReleaseKey(SQLModel, table=True):
+    """A user's ECDSA P-256 release key (schema v6), signing packages' OMS signatures."""
+
+    __tablename__ = "release_keys"
+    keyid: str = Field(primary_key=True)
+    user: str = Field(index=True)
+    public_key_pem: str
+    registered_seq: int
+    registered_by: str
+    retired_seq: int | None = None
+
+
 class RegisteredModel(SQLModel, table=True):
     """A named line of versions (`credit-risk`)."""
 

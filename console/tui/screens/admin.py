@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from console.identity.permissions import Permission, may
+from console.identity.release_keys import list_release_keys
 from console.identity.users import UserView, list_users
 from console.release.policy import Policy, load_policy
 from console.tui.screens.base import SignoffScreen, reads_store
@@ -35,6 +36,7 @@ class AdminLoaded(Message):
     users: list[UserView]
     policy: Policy
     policy_text: Text  # highlighted in the worker: lexing TOML on the UI thread stalled it
+    release_keys: dict[str, str] = field(default_factory=dict)  # user -> current release keyid
 
 
 def fingerprint(keyid: str | None, width: int = 16) -> str:
@@ -54,6 +56,7 @@ class AdminScreen(SignoffScreen):
     def __init__(self) -> None:
         super().__init__()
         self.users: list[UserView] = []
+        self.release_keys: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -92,12 +95,14 @@ class AdminScreen(SignoffScreen):
     def load(self) -> None:
         users, policy = list_users(self.store), load_policy(self.store)
         highlighted = Syntax(policy.text, "toml", background_color="default").highlight(policy.text)
+        release = {k.user: k.keyid for k in list_release_keys(self.store) if k.current}
         if not get_current_worker().is_cancelled:  # a newer load replaced this one
-            self.post_message(AdminLoaded(users, policy, highlighted))
+            self.post_message(AdminLoaded(users, policy, highlighted, release))
 
     @on(AdminLoaded)
     def show(self, data: AdminLoaded) -> None:
         self.users = data.users
+        self.release_keys = data.release_keys
         me = next((u for u in data.users if u.name == self.signoff.user), None)
         admin = me is not None and may(me.role, Permission.MANAGE_USERS) and me.active
         note = self.query_one("#admin-note", Static)
@@ -152,7 +157,9 @@ class AdminScreen(SignoffScreen):
     def user_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self.users):
             user = self.users[event.cursor_row]
+            release = self.release_keys.get(user.name)
             self.query_one("#admin-key", Static).update(
                 f"{user.name}: key {user.keyid or 'none'} · added at event {user.added_seq}"
                 + (f" · identity {user.generation} of this name" if user.generation > 1 else "")
+                + (f" · release key (OpenSSF Model Signing) {release}" if release else "")
             )
