@@ -8,12 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from array import array
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import accumulate
 from operator import attrgetter
 
 from cryptography.exceptions import InvalidSignature
@@ -28,6 +26,10 @@ from audit.entry import (
 from audit.merkle import leaf_hashes, root_from_leaf_hashes
 
 ADMIN_ROLE = "admin"
+# The only actions `KeyHistory.apply` acts on after the genesis event; the rest it passes.
+KEY_ACTIONS = frozenset(
+    ("store.created", "user.added", "user.revoked", "user.role_changed", "key.rotated")
+)
 # Below this many events a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 4000
 CHUNK_SIZE = 4000
@@ -202,8 +204,6 @@ def first_finding(findings: list[Finding]) -> Finding | None:
 
 
 SignatureJob = tuple[int, bytes, bytes, bytes]  # seq, raw public key, message, signature
-# A chunk of jobs as a few flat byte strings: far cheaper to send to a worker than tuples.
-PackedJobs = tuple[bytes, list[bytes], bytes, bytes, bytes, bytes, bytes]
 
 
 def verify_signatures(jobs: list[SignatureJob]) -> list[int]:
@@ -219,41 +219,6 @@ def verify_signatures(jobs: list[SignatureJob]) -> list[int]:
         except InvalidSignature:
             bad.append(seq)
     return bad
-
-
-def pack_jobs(jobs: list[SignatureJob]) -> PackedJobs:
-    """Sequence numbers, key indexes and end offsets as arrays; messages and signatures joined."""
-    keys: dict[bytes, int] = {}
-    index = array("I", [keys.setdefault(raw, len(keys)) for _, raw, _, _ in jobs])
-    messages = [message for _, _, message, _ in jobs]
-    signatures = [signature for _, _, _, signature in jobs]
-    return (
-        array("q", [seq for seq, _, _, _ in jobs]).tobytes(),
-        list(keys),
-        index.tobytes(),
-        b"".join(messages),
-        array("Q", accumulate(map(len, messages))).tobytes(),
-        b"".join(signatures),
-        array("Q", accumulate(map(len, signatures))).tobytes(),
-    )
-
-
-def unpack_jobs(packed: PackedJobs) -> list[SignatureJob]:
-    seq_bytes, keys, index_bytes, messages, message_ends, signatures, signature_ends = packed
-    seqs, index = array("q", seq_bytes), array("I", index_bytes)
-    ends, signature_stops = array("Q", message_ends), array("Q", signature_ends)
-    jobs: list[SignatureJob] = []
-    append = jobs.append
-    start = signature_start = 0
-    for seq, key, end, signature_end in zip(seqs, index, ends, signature_stops, strict=True):
-        append((seq, keys[key], messages[start:end], signatures[signature_start:signature_end]))
-        start, signature_start = end, signature_end
-    return jobs
-
-
-def verify_packed(packed: PackedJobs) -> list[int]:
-    """A worker's task: unpack a chunk and check it with `verify_signatures`."""
-    return verify_signatures(unpack_jobs(packed))
 
 
 def first_broken_link(records: list[EventRecord], leaves: list[bytes], prev: str) -> int | None:
@@ -334,7 +299,7 @@ def verify_records(
         if not pending:
             return
         if pool is not None:
-            futures.append((pool.submit(verify_packed, pack_jobs(pending)), pending))
+            futures.append((pool.submit(verify_signatures, pending), pending))
         else:
             findings.extend(
                 Finding(s, "signature does not verify") for s in verify_signatures(pending)
@@ -452,7 +417,7 @@ def _check_record(
         invalid = history.check_signer(0, record.actor, record.keyid)
     else:
         invalid = history.check_signer(record.seq, record.actor, record.keyid)
-        if invalid is None:
+        if invalid is None and record.action in KEY_ACTIONS:
             invalid = history.apply(record.seq, record.actor, record.action, payload)
     if invalid:
         return invalid
