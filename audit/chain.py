@@ -23,7 +23,7 @@ from audit.entry import (
     EventRecord,
     signing_message,
 )
-from audit.merkle import leaf_hashes, root_from_leaf_hashes
+from audit.merkle import leaf_hashes, root_from_computed_hashes
 
 ADMIN_ROLE = "admin"
 # The only actions `KeyHistory.apply` acts on after the genesis event; the rest it passes.
@@ -348,7 +348,7 @@ def verify_records(
             pool.shutdown(cancel_futures=True)
     if progress is not None:
         progress(len(leaves))
-    return VerifyResult(len(leaves), root_from_leaf_hashes(leaves), findings, history, leaves)
+    return VerifyResult(len(leaves), root_from_computed_hashes(leaves), findings, history, leaves)
 
 
 def _check_time(ts: str, when: datetime | None, last: datetime | None) -> str | None:

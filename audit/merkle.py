@@ -13,6 +13,7 @@ __all__ = [
     "leaf_hash",
     "leaf_hashes",
     "node_hash",
+    "root_from_computed_hashes",
     "root_from_leaf_hashes",
     "verify_consistency",
     "verify_inclusion",
@@ -87,6 +88,11 @@ def _root(level: list[bytes]) -> bytes:
 def root_from_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
     """Merkle tree hash (RFC 9162 MTH) of a list of leaf hashes; EMPTY_ROOT for none."""
     return _root(_checked_leaves(leaf_hashes))
+
+
+def root_from_computed_hashes(leaf_hashes: list[bytes]) -> bytes:
+    """Root of leaf hashes this process made with `leaf_hashes`: their type and size are known."""
+    return _root(leaf_hashes)
 
 
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:

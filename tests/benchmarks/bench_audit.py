@@ -42,7 +42,7 @@ from audit.entry import (  # noqa: E402
     signing_message,
 )
 from audit.keys import public_raw  # noqa: E402
-from audit.merkle import root_from_leaf_hashes  # noqa: E402
+from audit.merkle import root_from_computed_hashes  # noqa: E402
 
 EVENTS = 100_000
 BULK_EVENTS = 20_000
@@ -226,7 +226,7 @@ def chain_links(records: list[EventRecord]) -> list[bytes]:
 
 def chain_and_merkle(records: list[EventRecord]) -> bytes:
     """The hashing verify does: every entry hash, every prev link, then the Merkle root."""
-    return root_from_leaf_hashes(chain_links(records))
+    return root_from_computed_hashes(chain_links(records))
 
 
 def raw_chaining(entries: list[bytes]) -> bytes:
@@ -252,7 +252,7 @@ def bench_chain(records: list[EventRecord], repeat: int) -> dict[str, float]:
         ours = min(ours, _seconds(lambda: chain_and_merkle(records)))
         raw = min(raw, _seconds(lambda: raw_chaining(entries)))
         links = min(links, _seconds(lambda: chain_links(records)))
-        merkle = min(merkle, _seconds(lambda: root_from_leaf_hashes(leaves)))
+        merkle = min(merkle, _seconds(lambda: root_from_computed_hashes(leaves)))
     ratio = raw / ours
     print(
         f"chain+merkle {_short(count)}: {count / ours:.0f}/s vs raw sha256 chaining "
