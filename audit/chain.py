@@ -6,12 +6,13 @@ Needs nothing but the standard library and `cryptography`, so an auditor can run
 from __future__ import annotations
 
 import hashlib
-import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import count
 from operator import attrgetter
 
 from cryptography.exceptions import InvalidSignature
@@ -23,7 +24,8 @@ from audit.entry import (
     EventRecord,
     signing_message,
 )
-from audit.merkle import leaf_hashes, root_from_computed_hashes
+from audit.linking import LINK_BATCH, chain_leaves, json_value, read_ahead
+from audit.merkle import root_from_computed_hashes
 
 ADMIN_ROLE = "admin"
 # The only actions `KeyHistory.apply` acts on after the genesis event; the rest it passes.
@@ -221,52 +223,30 @@ def verify_signatures(jobs: list[SignatureJob]) -> list[int]:
     return bad
 
 
-def first_broken_link(records: list[EventRecord], leaves: list[bytes], prev: str) -> int | None:
-    """Index of the first record whose stored hash or prev link is wrong; compared in bulk."""
-    stored = [record.entry_hash for record in records]
-    links = [record.prev_hash for record in records]
-    computed = list(map(bytes.hex, leaves))
-    expected_links = [prev, *stored[:-1]]
-    if computed == stored and links == expected_links:
-        return None
-    return next(
-        i
-        for i, (link, want, mine, theirs) in enumerate(
-            zip(links, expected_links, computed, stored, strict=True)
-        )
-        if link != want or mine != theirs
+# Rows a forked worker inherits from the parent, by token: a task then names rows, not bytes.
+_SHARED_ROWS: dict[int, list[EventRecord]] = {}
+
+
+def verify_shared_rows(token: int, start: int, keys: list[bytes]) -> list[int]:
+    """A forked worker's task: the signatures of rows start.. with the keys the parent chose."""
+    rows = _SHARED_ROWS[token][start : start + len(keys)]
+    return verify_signatures(
+        [
+            (row.seq, key, signing_message(row.entry), row.signature)
+            for row, key in zip(rows, keys, strict=True)
+        ]
     )
 
 
-def chain_leaves(records: list[EventRecord], prev: str) -> tuple[list[bytes], int | None]:
-    """The hashing verify does for a run of records: leaf hashes and the first broken link."""
-    leaves = leaf_hashes([record.entry for record in records])
-    return leaves, first_broken_link(records, leaves, prev)
+_tokens = count()
+
+
+def pool_start_method() -> str:
+    """How a process pool starts its workers here: only "fork" shares the parent's rows."""
+    return multiprocessing.get_start_method(allow_none=False)
 
 
 Progress = Callable[[int], None]
-# Records are hashed and their links compared this many at a time.
-LINK_BATCH = 1024
-
-
-def _read_ahead(
-    records: Iterable[EventRecord], size: int
-) -> Iterator[tuple[list[EventRecord], Exception | None]]:
-    """Runs of records; a read error comes with the run before it, to be raised in its turn."""
-    iterator = iter(records)
-    while True:
-        run: list[EventRecord] = []
-        try:
-            for record in iterator:
-                run.append(record)
-                if len(run) >= size:
-                    break
-        except Exception as exc:  # noqa: BLE001
-            yield run, exc
-            return
-        if not run:
-            return
-        yield run, None
 
 
 def verify_records(
@@ -286,6 +266,10 @@ def verify_records(
     pending: list[SignatureJob] = []
     use_pool = (workers or os.cpu_count() or 1) > 1 and (expected_total or 0) >= PARALLEL_THRESHOLD
     pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count()) if use_pool else None
+    # Workers forked from this process see a complete list of rows: send indexes, not bytes.
+    token = next(_tokens)
+    if pool is not None and isinstance(records, list) and pool_start_method() == "fork":
+        _SHARED_ROWS[token] = records
     # Many small chunks keep every worker busy to the end (no lone last chunk).
     chunk_size = (
         max(500, (expected_total or 0) // ((workers or os.cpu_count() or 1) * 32))
@@ -298,7 +282,10 @@ def verify_records(
         nonlocal pending
         if not pending:
             return
-        if pool is not None:
+        if pool is not None and token in _SHARED_ROWS:
+            start, keys = pending[0][0], [job[1] for job in pending]
+            futures.append((pool.submit(verify_shared_rows, token, start, keys), pending))
+        elif pool is not None:
             futures.append((pool.submit(verify_signatures, pending), pending))
         else:
             findings.extend(
@@ -308,7 +295,7 @@ def verify_records(
 
     try:
         expected = 0
-        for run, read_error in _read_ahead(records, LINK_BATCH):
+        for run, read_error in read_ahead(records, LINK_BATCH):
             run_leaves, broken = chain_leaves(run, prev)
             for offset, (record, leaf) in enumerate(zip(run, run_leaves, strict=True)):
                 linked = broken is None or offset < broken
@@ -346,6 +333,7 @@ def verify_records(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+        _SHARED_ROWS.pop(token, None)
     if progress is not None:
         progress(len(leaves))
     return VerifyResult(len(leaves), root_from_computed_hashes(leaves), findings, history, leaves)
@@ -360,19 +348,7 @@ def _check_time(ts: str, when: datetime | None, last: datetime | None) -> str | 
     return None
 
 
-_decode_json = json.JSONDecoder().raw_decode
 _record_fields = attrgetter(*ENTRY_FIELDS)
-
-
-def _json_value(data: bytes) -> object:
-    """`json.loads` of UTF-8 bytes, skipping its wrappers when the text is a bare JSON value."""
-    text = data.decode("utf-8")
-    try:
-        value, end = _decode_json(text)
-    except ValueError:
-        value, end = None, -1
-    # Anything unusual (white space around it, an error) gets json.loads's own verdict.
-    return value if end == len(text) else json.loads(text)
 
 
 def _check_record(
@@ -388,7 +364,7 @@ def _check_record(
     if record.seq != expected:
         return f"sequence gap or reordering: expected {expected}, found {record.seq}"
     try:
-        entry = _json_value(record.entry)
+        entry = json_value(record.entry)
     except (ValueError, UnicodeDecodeError):
         return "the signed entry is not valid JSON"
     if not isinstance(entry, dict):
@@ -404,7 +380,7 @@ def _check_record(
     if not linked and leaf.hex() != record.entry_hash:
         return "the entry hash does not match the entry"
     try:
-        payload = _json_value(record.payload)
+        payload = json_value(record.payload)
     except (ValueError, UnicodeDecodeError):
         return "the payload is not valid JSON"
     if not isinstance(payload, dict):

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: E402
     Ed25519PublicKey,
 )
 
-from audit import chain  # noqa: E402
+from audit import chain, linking  # noqa: E402
 from audit.canonical import canonical_json  # noqa: E402
 from audit.dsse import sslib_keyid  # noqa: E402
 from audit.entry import (  # noqa: E402
@@ -214,9 +214,9 @@ def chain_links(records: list[EventRecord]) -> list[bytes]:
     """Every entry hash and prev link checked as verify does; returns the Merkle leaf hashes."""
     leaves: list[bytes] = []
     prev = GENESIS_PREV
-    for start in range(0, len(records), chain.LINK_BATCH):  # the runs verify_records hashes
-        run = records[start : start + chain.LINK_BATCH]
-        run_leaves, broken = chain.chain_leaves(run, prev)
+    for start in range(0, len(records), linking.LINK_BATCH):  # the runs verify_records hashes
+        run = records[start : start + linking.LINK_BATCH]
+        run_leaves, broken = linking.chain_leaves(run, prev)
         if broken is not None:
             raise AssertionError(f"chain broken at {run[broken].seq}")
         leaves += run_leaves
