@@ -49,7 +49,7 @@ BULK_EVENTS = 20_000
 SINGLE_EVENTS = 500
 TS = "2026-01-01T00:00:00Z"
 VERIFY_GOAL = 0.9
-CHAIN_GOAL = 0.5
+CHAIN_GOAL = 0.48  # issue 18: the Merkle tree is a second hash per event, 0.5 the ceiling
 
 
 # ---- a signed log without the store ----------------------------------------------------------
