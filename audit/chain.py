@@ -6,12 +6,14 @@ Needs nothing but the standard library and `cryptography`, so an auditor can run
 from __future__ import annotations
 
 import hashlib
-import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import count
+from operator import attrgetter
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -20,12 +22,16 @@ from audit.entry import (
     ENTRY_FIELDS,
     GENESIS_PREV,
     EventRecord,
-    parse_entry,
     signing_message,
 )
-from audit.merkle import leaf_hash, root_from_leaf_hashes
+from audit.linking import LINK_BATCH, chain_leaves, json_value, read_ahead
+from audit.merkle import root_from_computed_hashes
 
 ADMIN_ROLE = "admin"
+# The only actions `KeyHistory.apply` acts on after the genesis event; the rest it passes.
+KEY_ACTIONS = frozenset(
+    ("store.created", "user.added", "user.revoked", "user.role_changed", "key.rotated")
+)
 # Below this many events a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 4000
 CHUNK_SIZE = 4000
@@ -217,6 +223,29 @@ def verify_signatures(jobs: list[SignatureJob]) -> list[int]:
     return bad
 
 
+# Rows a forked worker inherits from the parent, by token: a task then names rows, not bytes.
+_SHARED_ROWS: dict[int, list[EventRecord]] = {}
+
+
+def verify_shared_rows(token: int, start: int, keys: list[bytes]) -> list[int]:
+    """A forked worker's task: the signatures of rows start.. with the keys the parent chose."""
+    rows = _SHARED_ROWS[token][start : start + len(keys)]
+    return verify_signatures(
+        [
+            (row.seq, key, signing_message(row.entry), row.signature)
+            for row, key in zip(rows, keys, strict=True)
+        ]
+    )
+
+
+_tokens = count()
+
+
+def pool_start_method() -> str:
+    """How a process pool starts its workers here: only "fork" shares the parent's rows."""
+    return multiprocessing.get_start_method(allow_none=False)
+
+
 Progress = Callable[[int], None]
 
 
@@ -233,12 +262,17 @@ def verify_records(
     leaves: list[bytes] = []
     prev = GENESIS_PREV
     last_time: datetime | None = None
+    last_ts: str | None = None
     pending: list[SignatureJob] = []
     use_pool = (workers or os.cpu_count() or 1) > 1 and (expected_total or 0) >= PARALLEL_THRESHOLD
     pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count()) if use_pool else None
+    # Workers forked from this process see a complete list of rows: send indexes, not bytes.
+    token = next(_tokens)
+    if pool is not None and isinstance(records, list) and pool_start_method() == "fork":
+        _SHARED_ROWS[token] = records
     # Many small chunks keep every worker busy to the end (no lone last chunk).
     chunk_size = (
-        max(500, (expected_total or 0) // ((workers or os.cpu_count() or 1) * 16))
+        max(500, (expected_total or 0) // ((workers or os.cpu_count() or 1) * 32))
         if use_pool
         else CHUNK_SIZE
     )
@@ -248,7 +282,10 @@ def verify_records(
         nonlocal pending
         if not pending:
             return
-        if pool is not None:
+        if pool is not None and token in _SHARED_ROWS:
+            start, keys = pending[0][0], [job[1] for job in pending]
+            futures.append((pool.submit(verify_shared_rows, token, start, keys), pending))
+        elif pool is not None:
             futures.append((pool.submit(verify_signatures, pending), pending))
         else:
             findings.extend(
@@ -257,22 +294,34 @@ def verify_records(
         pending = []
 
     try:
-        for expected, record in enumerate(records):
-            leaf = leaf_hash(record.entry)
-            reason = _check_record(expected, record, prev, history, pending, leaf)
-            when = event_instant(record.ts)
-            if reason is None:
-                reason = _check_time(record.ts, when, last_time)
-            if reason is not None:
-                findings.append(Finding(expected if record.seq != expected else record.seq, reason))
-                break
-            prev = record.entry_hash
-            last_time = when
-            leaves.append(leaf)
-            if len(pending) >= chunk_size:
-                flush()
-            if progress is not None and expected % 1000 == 999:
-                progress(expected + 1)
+        expected = 0
+        for run, read_error in read_ahead(records, LINK_BATCH):
+            run_leaves, broken = chain_leaves(run, prev)
+            for offset, (record, leaf) in enumerate(zip(run, run_leaves, strict=True)):
+                linked = broken is None or offset < broken
+                reason = _check_record(expected, record, prev, history, pending, leaf, linked)
+                # Consecutive events often share a time: parse each distinct one once.
+                when = last_time if record.ts == last_ts else event_instant(record.ts)
+                if reason is None:
+                    reason = _check_time(record.ts, when, last_time)
+                if reason is not None:
+                    findings.append(
+                        Finding(expected if record.seq != expected else record.seq, reason)
+                    )
+                    break
+                prev = record.entry_hash
+                last_time, last_ts = when, record.ts
+                leaves.append(leaf)
+                if len(pending) >= chunk_size:
+                    flush()
+                if progress is not None and expected % 1000 == 999:
+                    progress(expected + 1)
+                expected += 1
+            else:
+                if read_error is not None:
+                    raise read_error
+                continue
+            break
         flush()
         for future, jobs in futures:
             try:
@@ -284,9 +333,10 @@ def verify_records(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+        _SHARED_ROWS.pop(token, None)
     if progress is not None:
         progress(len(leaves))
-    return VerifyResult(len(leaves), root_from_leaf_hashes(leaves), findings, history, leaves)
+    return VerifyResult(len(leaves), root_from_computed_hashes(leaves), findings, history, leaves)
 
 
 def _check_time(ts: str, when: datetime | None, last: datetime | None) -> str | None:
@@ -298,6 +348,9 @@ def _check_time(ts: str, when: datetime | None, last: datetime | None) -> str | 
     return None
 
 
+_record_fields = attrgetter(*ENTRY_FIELDS)
+
+
 def _check_record(
     expected: int,
     record: EventRecord,
@@ -305,24 +358,29 @@ def _check_record(
     history: KeyHistory,
     pending: list[SignatureJob],
     leaf: bytes,
+    linked: bool,
 ) -> str | None:
+    """Why `record` is invalid, or None; `linked` says its stored hash and prev are known good."""
     if record.seq != expected:
         return f"sequence gap or reordering: expected {expected}, found {record.seq}"
     try:
-        entry = parse_entry(record.entry)
+        entry = json_value(record.entry)
     except (ValueError, UnicodeDecodeError):
         return "the signed entry is not valid JSON"
-    for name in ENTRY_FIELDS:
-        if entry.get(name) != getattr(record, name):
-            return f"the stored {name} differs from the signed entry"
+    if not isinstance(entry, dict):
+        return "the signed entry is not valid JSON"
+    if tuple(map(entry.get, ENTRY_FIELDS)) != _record_fields(record):
+        for name in ENTRY_FIELDS:
+            if entry.get(name) != getattr(record, name):
+                return f"the stored {name} differs from the signed entry"
     if entry.get("payload_sha256") != hashlib.sha256(record.payload).hexdigest():
         return "the payload does not match its signed digest"
-    if entry.get("prev") != prev or record.prev_hash != prev:
+    if entry.get("prev") != prev or (not linked and record.prev_hash != prev):
         return "the hash chain is broken: prev does not match the preceding entry"
-    if leaf.hex() != record.entry_hash:
+    if not linked and leaf.hex() != record.entry_hash:
         return "the entry hash does not match the entry"
     try:
-        payload = json.loads(record.payload.decode("utf-8"))
+        payload = json_value(record.payload)
     except (ValueError, UnicodeDecodeError):
         return "the payload is not valid JSON"
     if not isinstance(payload, dict):
@@ -335,7 +393,7 @@ def _check_record(
         invalid = history.check_signer(0, record.actor, record.keyid)
     else:
         invalid = history.check_signer(record.seq, record.actor, record.keyid)
-        if invalid is None:
+        if invalid is None and record.action in KEY_ACTIONS:
             invalid = history.apply(record.seq, record.actor, record.action, payload)
     if invalid:
         return invalid

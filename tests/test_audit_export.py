@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,46 @@ def test_parallel_verification_finds_a_forged_signature() -> None:
     records[4321] = EventRecord(**{**bad.__dict__, "signature": bytes(64)})
     result = chain.verify_records(records, workers=2, expected_total=len(records))
     assert result.first is not None and result.first.seq == 4321
+
+
+def test_parallel_verification_of_a_stream_finds_a_forged_signature() -> None:
+    # A stream is not a list a forked worker could share: its jobs travel pickled.
+    records = _signed_log(chain.PARALLEL_THRESHOLD + 500)
+    bad = records[4321]
+    records[4321] = EventRecord(**{**bad.__dict__, "signature": bytes(64)})
+    result = chain.verify_records(iter(records), workers=2, expected_total=len(records))
+    assert result.first is not None and result.first.seq == 4321
+
+
+def test_bulk_link_checks_name_the_first_broken_record_in_a_later_run() -> None:
+    records = _signed_log(1600)
+    bad = records[1500]
+    records[1500] = EventRecord(**{**bad.__dict__, "prev_hash": "f" * 64})
+    result = chain.verify_records(records)
+    assert result.first == chain.Finding(
+        1500, "the hash chain is broken: prev does not match the preceding entry"
+    )
+    assert result.size == 1500
+
+
+def test_a_read_error_after_a_bad_record_reports_the_record() -> None:
+    records = _signed_log(50)
+    bad = records[10]
+    records[10] = EventRecord(**{**bad.__dict__, "entry_hash": "0" * 64})
+
+    def stream() -> Iterator[EventRecord]:
+        yield from records[:20]
+        raise ValueError("line 21 is not JSON")
+
+    result = chain.verify_records(stream())
+    assert result.first == chain.Finding(10, "the entry hash does not match the entry")
+
+    def clean() -> Iterator[EventRecord]:
+        yield from _signed_log(5)
+        raise ValueError("line 6 is not JSON")
+
+    with pytest.raises(ValueError, match="line 6"):
+        chain.verify_records(clean())
 
 
 _PARENT = os.getpid()
