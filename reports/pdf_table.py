@@ -22,7 +22,7 @@ class PagedTable(LongTable):  # type: ignore[misc]
 
     def _measure(self, start: int, stop: int, available_width: float, widths: Any) -> list[float]:
         """Heights of rows start..stop-1, measured by reportlab itself on that slice alone."""
-        saved = {
+        saved: dict[str, Any] = {
             name: getattr(self, name, None)
             for name in (
                 "_argH",
@@ -37,14 +37,16 @@ class PagedTable(LongTable):  # type: ignore[misc]
             )
         }
         try:
-            self._argH = [None] * (stop - start)
+            unknown: list[float | None] = [None] * (stop - start)
+            self._argH = unknown
             self._cellvalues = saved["_cellvalues"][start:stop]
             self._cellStyles = saved["_cellStyles"][start:stop]
             minimum = saved["_minRowHeights"]
             self._minRowHeights = minimum[start:stop] if minimum else minimum
             self._longTableOptimize = 0  # measure the whole window
             super()._calc_height(UNBOUNDED, available_width, W=widths)
-            return list(self._rowHeights)
+            measured: list[float] = [height or 0.0 for height in self._rowHeights]
+            return measured
         finally:
             for name, value in saved.items():
                 setattr(self, name, value)
@@ -56,7 +58,7 @@ class PagedTable(LongTable):  # type: ignore[misc]
         if self._spanCmds or None not in heights:
             super()._calc_height(availHeight, availWidth, H, W)
             return
-        known = list(heights)
+        known: list[float | None] = list(heights)
         rows, total, filled = len(known), 0.0, 0
         while filled < rows and total <= availHeight:
             if known[filled] is None:
@@ -64,7 +66,7 @@ class PagedTable(LongTable):  # type: ignore[misc]
                 for offset, height in enumerate(self._measure(filled, stop, availWidth, W)):
                     if known[filled + offset] is None:
                         known[filled + offset] = height
-            total += known[filled]
+            total += known[filled] or 0.0
             filled += 1
         # reportlab lays out the measured rows; the rest stay unknown until a later page.
         self._argH = known[:filled]
