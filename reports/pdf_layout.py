@@ -27,7 +27,6 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
     HRFlowable,
-    LongTable,
     Paragraph,
     Preformatted,
     Spacer,
@@ -37,6 +36,7 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from console.freetext import shown
+from reports.pdf_table import PagedTable
 
 SANS = "SignoffReport"
 MONO = "SignoffMono"
@@ -316,7 +316,7 @@ class Story:
     ) -> None:
         """A table whose header row repeats on every page; `shares` of the text width.
 
-        A LongTable measures rows only until a page is full, so splitting a table of
+        A PagedTable measures rows only until a page is full, so splitting a table of
         thousands of rows stays linear instead of re-measuring the rest at every page.
         """
         if not rows:
@@ -327,7 +327,7 @@ class Story:
             [self._grid_cell(value, i in mono, widths[i]) for i, value in enumerate(row)]
             for row in rows
         ]
-        table = LongTable([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        table = PagedTable([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
         style: list[tuple[Any, ...]] = [
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
             ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
