@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from audit.dsse import sslib_keyid
 from audit.errors import BadInput, Refused
@@ -112,7 +113,7 @@ class KeyStore:
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(passphrase),
         )
-        _write_private(self.key_path(name), pem)
+        write_private(self.key_path(name), pem)
         self.pub_path(name).write_text(public_pem(private_key.public_key()), encoding="ascii")
         return self.key_path(name), self.pub_path(name), keyid(private_key.public_key())
 
@@ -149,21 +150,25 @@ class KeyStore:
         path = self.key_path(name)
         if not path.is_file():
             raise BadInput(f"no private key {path}; create one with `signoff keys create {name}`")
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise Refused(
-                f"{path} is readable by other users (mode {mode:o}); run `chmod 600 {path}`"
-            )
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
-        except (ValueError, TypeError) as exc:
-            raise BadInput(f"wrong passphrase for key {name!r} (or {path} is damaged)") from exc
+        key = read_private_pem(path, passphrase, f"key {name!r}")
         if not isinstance(key, Ed25519PrivateKey):
             raise BadInput(f"{path} is not an Ed25519 key")
         return key
 
 
-def _write_private(path: Path, pem: bytes) -> None:
+def read_private_pem(path: Path, passphrase: bytes, what: str) -> PrivateKeyTypes:
+    """A passphrase-protected private key file, refused when other users may read it."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise Refused(f"{path} is readable by other users (mode {mode:o}); run `chmod 600 {path}`")
+    try:
+        return serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
+    except (ValueError, TypeError) as exc:
+        raise BadInput(f"wrong passphrase for {what} (or {path} is damaged)") from exc
+
+
+def write_private(path: Path, pem: bytes) -> None:
+    """Write a new private key file readable by its owner only (never over an existing one)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     fd = os.open(path, flags, 0o600)
     try:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,8 +11,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from audit.errors import BadInput, Refused
-from audit.keys import check_name
+from audit.errors import BadInput
+from audit.keys import check_name, read_private_pem, write_private
 
 __all__ = [
     "RELEASE_DIR",
@@ -107,7 +105,7 @@ class ReleaseKeyStore:
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(passphrase),
         )
-        _write_private(self.key_path(name), pem)
+        write_private(self.key_path(name), pem)
         public = release_public_pem(private_key.public_key())
         self.pub_path(name).write_text(public, encoding="ascii")
         return self.key_path(name), self.pub_path(name), release_keyid(private_key.public_key())
@@ -145,28 +143,8 @@ class ReleaseKeyStore:
         path = self.key_path(name)
         if not path.is_file():
             raise BadInput(f"no private release key {path}")
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise Refused(
-                f"{path} is readable by other users (mode {mode:o}); run `chmod 600 {path}`"
-            )
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
-        except (ValueError, TypeError) as exc:
-            raise BadInput(
-                f"wrong passphrase for release key {name!r} (or {path} is damaged)"
-            ) from exc
+        key = read_private_pem(path, passphrase, f"release key {name!r}")
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise BadInput(f"{path} is not an ECDSA key")
         _check_p256(key.public_key(), str(path))
         return ReleaseSigner(name, key)
-
-
-def _write_private(path: Path, pem: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(path, 0o600)
