@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import sys
 import tarfile
 from pathlib import Path
@@ -23,30 +22,15 @@ from sklearn.linear_model import LogisticRegression
 from console import api
 from console.registry.views import get_version
 from tests.conftest import Runner, Team, one_line_error
+from tests.workflow_helpers import tolerate_uncalibrated_models
 
 
 @pytest.fixture(autouse=True)
 def _uncalibrated_models_allowed(request: pytest.FixtureRequest) -> None:
     """The small test models here are overfit, so not calibrated: these tests are about each
-    framework's path through signoff, so the team's policy tolerates their calibration."""
-    if "team" not in request.fixturenames:
-        return
-    from console.release.policy import default_policy_text, set_policy
-
-    team = request.getfixturevalue("team")
-    text = default_policy_text()
-    for key in (
-        "max_calibration_slope_deviation",
-        "max_calibration_intercept_deviation",
-        "max_expected_calibration_error",
-    ):
-        text = re.sub(
-            rf"^{key} = .*$",
-            f"{key} = 1.0" if key.endswith("error") else f"{key} = 100.0",
-            text,
-            flags=re.M,
-        )
-    set_policy(team.store, team["ada"], text, "loose-calibration.toml")
+    framework's path through signoff."""
+    if "team" in request.fixturenames:
+        tolerate_uncalibrated_models(request.getfixturevalue("team"))
 
 
 FEATURES = ["radius", "texture", "perimeter", "area"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -148,3 +149,18 @@ def use_policy(team: Team, tmp_path: Path, text: str = TEST_POLICY) -> None:
     path = tmp_path / "policy.toml"
     path.write_text(text)
     set_policy(team.store, team["ada"], text, str(path))
+
+
+def tolerate_uncalibrated_models(team: Team) -> None:
+    """Give the team the default policy with calibration limits wide enough for small, overfit
+    test models (the credit checks fail them by design; some tests are about other paths)."""
+    from console.release.policy import default_policy_text, set_policy
+
+    text = default_policy_text()
+    for key, limit in (
+        ("max_calibration_slope_deviation", "100.0"),
+        ("max_calibration_intercept_deviation", "100.0"),
+        ("max_expected_calibration_error", "1.0"),
+    ):
+        text = re.sub(rf"^{key} = .*$", f"{key} = {limit}", text, flags=re.M)
+    set_policy(team.store, team["ada"], text, "loose-calibration.toml")
