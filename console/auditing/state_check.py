@@ -308,17 +308,12 @@ def _compare_model(session: Session, p: Projection, model: str, skip: Sequence[s
     _refuse(compare_tables(session, p, tables, scopes), f"model {model!r}")
 
 
-def prove_model_state(store: Store, model: str, *, skip: Sequence[str] = ()) -> None:
-    """`prove_model` in a read-only unit of work of its own, for services that only read."""
-    with store.session() as session:
-        prove_model(session, model, skip=skip)
-
-
 def prove_model_after(
     store: Store, model: str, verified: Sequence[EventRecord], *, skip: Sequence[str] = ()
 ) -> None:
-    """`prove_model_state` for a reader that has just verified the log's first events (a report):
-    those are taken as verified; only the events appended since are checked here, one by one."""
+    """`prove_model` for a reader that has just verified the log's first events (a report), in a
+    unit of work of its own: those are taken as verified; the events appended since are checked
+    here, one by one."""
     with store.session() as session:
         later = list(iter_records(session, after=len(verified) - 1))
         ordered = [r for r in (*verified, *later) if r.action in KEY_ACTIONS or r.model == model]
