@@ -90,18 +90,18 @@ def printed_role(snapshot: Snapshot, name: str, current: str) -> str:
 
 
 def _layout_progress(progress: Progress | None, total: int) -> Callable[[int], None] | None:
-    """Map layout passes (usually three, each over every flowable) onto 0.5..0.99."""
+    """Map the layout passes (two: one finds the pages, one draws them) onto 0.5..0.99."""
     if progress is None:
         return None
-    state = {"pass": -1, "last": 0}
+    state = {"pass": 1, "last": 0}
 
     def step(done: int) -> None:
         if done <= state["last"]:
             state["pass"] += 1
         state["last"] = done
-        share = min(1.0, (max(state["pass"], 0) + done / max(total, 1)) / 3)
+        share = min(1.0, (state["pass"] - 1 + done / max(total, 1)) / 2)
         if done % 25 == 0 or done == total:
-            progress(f"laying out (pass {state['pass'] + 1})", 0.5 + 0.49 * share)
+            progress(f"laying out (pass {state['pass']})", 0.5 + 0.49 * share)
 
     return step
 
