@@ -19,7 +19,6 @@ from pathlib import Path
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
-from console.auditing.state_check import prove_model_state
 from console.errors import NotFound, Refused
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission, may, roles_with
@@ -91,18 +90,18 @@ def printed_role(snapshot: Snapshot, name: str, current: str) -> str:
 
 
 def _layout_progress(progress: Progress | None, total: int) -> Callable[[int], None] | None:
-    """Map layout passes (usually three, each over every flowable) onto 0.5..0.99."""
+    """Map the layout passes (two: one finds the pages, one draws them) onto 0.5..0.99."""
     if progress is None:
         return None
-    state = {"pass": -1, "last": 0}
+    state = {"pass": 1, "last": 0}
 
     def step(done: int) -> None:
         if done <= state["last"]:
             state["pass"] += 1
         state["last"] = done
-        share = min(1.0, (max(state["pass"], 0) + done / max(total, 1)) / 3)
+        share = min(1.0, (state["pass"] - 1 + done / max(total, 1)) / 2)
         if done % 25 == 0 or done == total:
-            progress(f"laying out (pass {state['pass'] + 1})", 0.5 + 0.49 * share)
+            progress(f"laying out (pass {state['pass']})", 0.5 + 0.49 * share)
 
     return step
 
@@ -137,10 +136,11 @@ def build_report(
     chosen = load_framework(framework)
     period = parse_since(since)
     role = _reader_role(store, generated_by)
-    snapshot = take_snapshot(store, as_of=as_of, since=period, progress=progress)
-    if snapshot.verified:  # a failing log is the report's finding; forged rows are refused
-        # Decisions are re-verified by the report itself and printed INVALID when forged.
-        prove_model_state(store, model, skip=("approvals",))
+    # A failing log is the report's finding; forged rows are refused. Decisions are
+    # re-verified by the report itself and printed INVALID when forged.
+    snapshot = take_snapshot(
+        store, as_of=as_of, since=period, progress=progress, prove=model, prove_skip=("approvals",)
+    )
     role = printed_role(snapshot, generated_by, role)
     number = check_model(snapshot, model, version)
     scope = ModelScope(snapshot, model, number, chosen, generated_by, role, period)

@@ -3,7 +3,8 @@ table of contents and PDF outline, "Page X of Y", and an invariant build.
 
 `render` lays the story out with `multiBuild` (as many passes as the table of contents needs)
 under reportlab's invariant mode, with the PDF creation date set from the store's time, so
-the same story always gives the same bytes.
+the same story always gives the same bytes. The first pass only finds where each heading
+falls, so it lays out on a canvas that draws nothing; the pages kept are those of a later pass.
 """
 
 from __future__ import annotations
@@ -60,6 +61,17 @@ class NumberedCanvas(Canvas):  # type: ignore[misc]
         super().save()
 
 
+class SketchCanvas(Canvas):  # type: ignore[misc]
+    """A canvas for a layout-only pass: pages break where they will, nothing is drawn."""
+
+    def _nothing(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+    drawString = drawRightString = drawCentredString = drawText = _nothing
+    line = lines = rect = roundRect = circle = ellipse = grid = drawPath = _nothing
+    drawImage = drawInlineImage = _nothing
+
+
 @dataclass(frozen=True)
 class PageText:
     """What the running header and footer say."""
@@ -101,6 +113,8 @@ class ReportDocument(BaseDocTemplate):  # type: ignore[misc]
         self.text = text
         self.on_flowable = on_flowable
         self._done = 0
+        self._passes = 0
+        self._sketching = False
         frame = Frame(
             MARGIN_X,
             MARGIN_BOTTOM,
@@ -149,6 +163,18 @@ class ReportDocument(BaseDocTemplate):  # type: ignore[misc]
         canvas.line(MARGIN_X, MARGIN_BOTTOM - 3 * mm, PAGE[0] - MARGIN_X, MARGIN_BOTTOM - 3 * mm)
         canvas.drawString(MARGIN_X, MARGIN_BOTTOM / 2, drawable(self.text.footer_left))
         canvas.restoreState()
+
+    def build(
+        self, flowables: list[Flowable], filename: Any = None, canvasmaker: Any = Canvas
+    ) -> None:
+        """One pass of `multiBuild`: the first only sketches, the later ones draw."""
+        self._sketching = self._passes == 0
+        self._passes += 1
+        super().build(flowables, filename, SketchCanvas if self._sketching else canvasmaker)
+
+    def _allSatisfied(self) -> bool:
+        """A sketched pass is never the last: its pages are not kept."""
+        return not self._sketching and bool(super()._allSatisfied())
 
     def beforeDocument(self) -> None:
         self._done = 0

@@ -9,6 +9,7 @@ builds with reportlab's invariant mode so that the same story always gives the s
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,7 +99,17 @@ def _escaped(char: str) -> str:
     return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
 
+_PRINTABLE_ASCII = frozenset(range(0x20, 0x7F))
+
+
+@functools.lru_cache(maxsize=4)
+def _draws_ascii(glyphs: frozenset[int]) -> bool:
+    return glyphs >= _PRINTABLE_ASCII
+
+
 def _draw_with(text: str, glyphs: frozenset[int]) -> str:
+    if text.isascii() and text.isprintable() and _draws_ascii(glyphs):
+        return text  # the common case: nothing to escape, nothing missing
     out = []
     for char in shown(text):  # control characters as the terminal shows them: \x1b, \u202e
         if char in _FALLBACKS:

@@ -4,7 +4,11 @@ rows lays out in linear time with the same row heights (and bytes) as reportlab'
 reportlab 5.1's `LongTable` measures every remaining row at each page (its early stop only
 applies to tables with spanned cells), and re-finds the next row with a linear search: laying
 out N rows cost O(N^2). `PagedTable` measures rows in windows, stops once the page is full,
-and keeps the heights it measured, which depend only on the fixed column widths.
+and keeps the heights it measured, which depend only on the fixed column widths. Each page
+also makes a table of the rows left over, whose constructor checks every row's width in
+Python, and carries each style command over by building the set of every row it spans; the
+rows of a grid all have the same width, so the leftover table skips the check, and a command
+is carried over by comparing its two ends with the header rows.
 """
 
 from __future__ import annotations
@@ -19,6 +23,34 @@ UNBOUNDED = float(0x7FFFFFFF)  # the height reportlab passes when it only wants 
 
 class PagedTable(LongTable):  # type: ignore[misc]
     """A `LongTable` (header rows repeat on every page) for tables without spanned cells."""
+
+    def __init__(self, data: list[list[Any]], *args: Any, **kwargs: Any) -> None:
+        heights, styles = kwargs.get("rowHeights"), kwargs.get("cellStyles")
+        leftover = (
+            kwargs.get("normalizedData")
+            and len(data) > 1
+            and isinstance(heights, list)
+            and isinstance(styles, list)
+            and len(heights) == len(styles) == len(data)
+            and "style" not in kwargs
+            and not args
+        )
+        if not leftover:  # a table made by a report: reportlab checks every row
+            super().__init__(data, *args, **kwargs)
+            return
+        # A part made by reportlab's own split, from rows it has already checked: build it on
+        # the first row, then hand it every row, as its constructor would have stored them.
+        assert heights is not None and styles is not None
+        super().__init__(
+            data[:1], **{**kwargs, "rowHeights": heights[:1], "cellStyles": styles[:1]}
+        )
+        self._nrows = len(data)
+        self._cellvalues = data
+        self._rowHeights = self._argH = heights
+        self._cellStyles = styles
+        minimum = kwargs.get("minRowHeights")
+        if minimum:
+            self._minRowHeights = minimum
 
     def _measure(self, start: int, stop: int, available_width: float, widths: Any) -> list[float]:
         """Heights of rows start..stop-1, measured by reportlab itself on that slice alone."""
@@ -75,3 +107,31 @@ class PagedTable(LongTable):  # type: ignore[misc]
         finally:
             self._argH = known
         self._rowHeights = known
+
+    def _cr_1_1(
+        self,
+        n: int,
+        nRows: int,
+        repeatRows: list[int],
+        cmds: list[tuple[Any, ...]],
+        doInRowSplit: int,
+        _srflMode: bool = False,
+    ) -> None:
+        """Carry `cmds` of the table split at row `n` over to this leftover part (its header
+        rows `repeatRows`, then rows n..), as reportlab does, in time independent of the rows."""
+        special = any(isinstance(c[1][1], str) or isinstance(c[2][1], str) for c in cmds)
+        if special or self._rowSplitRange:  # split-first/last markers: reportlab's own way
+            super()._cr_1_1(n, nRows, repeatRows, cmds, doInRowSplit, _srflMode)
+            return
+        header = len(repeatRows)
+        for command in cmds:
+            (first_col, first), (last_col, last) = command[1:3]
+            first, last = first + nRows if first < 0 else first, last + nRows if last < 0 else last
+            repeated = [row for row in repeatRows if first <= row <= last]
+            if repeated:  # the command also styles header rows: it follows them to the top
+                top, bottom = repeatRows.index(min(repeated)), repeatRows.index(max(repeated))
+                self._addCommand((command[0], (first_col, top), (last_col, bottom), *command[3:]))
+            if last < n:
+                continue
+            top, bottom = max(first - n, 0) + header, max(last - n, 0) + header
+            self._addCommand((command[0], (first_col, top), (last_col, bottom), *command[3:]))

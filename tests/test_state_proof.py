@@ -295,3 +295,41 @@ def test_a_log_cut_below_the_stores_own_checkpoint(served: Team, signoff: Runner
     result = signoff("audit", "verify", "--home", served.home)
     assert result.exit_code == 1
     assert f"FAILED at sequence {size - 2}" in result.output and "truncated" in result.output
+
+
+def test_a_report_refuses_a_forged_row_at_any_log_size(
+    served: Team, signoff: Runner, tmp_path: Path
+) -> None:
+    """The report proves the model's rows from the events it has just verified (and checks the
+    events after --as-of itself): a forged stage holder is refused either way, no file written."""
+    sql(served, f"UPDATE stages SET version = 3 WHERE model = '{MODEL}' AND stage = 'dev'")
+    target = tmp_path / "r.pdf"
+    out = refused(signoff, served, "report", f"{MODEL}:2", "-o", target, "--as", "aud")
+    assert "table stages, key tumour/dev, field version" in out
+    refused(signoff, served, "report", f"{MODEL}:2", "--as-of", "6", "-o", target, "--as", "aud")
+    assert not target.exists()
+
+
+def test_a_report_refuses_a_forged_event_after_its_as_of(
+    served: Team, signoff: Runner, tmp_path: Path
+) -> None:
+    """Events after --as-of are outside the verified prefix; their signatures are still checked
+    before the model's rows are trusted."""
+    last = scalar(served, f"SELECT max(seq) FROM audit_events WHERE model = '{MODEL}'")
+    sql(served, f"UPDATE audit_events SET signature = repeat('\\x00', 64)::BLOB WHERE seq = {last}")
+    served.store.dispose()
+    result = signoff(
+        "report",
+        f"{MODEL}:2",
+        "--as-of",
+        "6",
+        "-o",
+        tmp_path / "r.pdf",
+        "--home",
+        served.home,
+        "--as",
+        "aud",
+    )
+    assert result.exit_code == 1, result.output
+    assert f"event {last} " in result.output and "signature does not verify" in result.output
+    assert not (tmp_path / "r.pdf").exists()

@@ -285,7 +285,10 @@ def _refuse(found: list[Difference], what: str) -> None:
 
 def prove_model(session: Session, model: str, *, skip: Sequence[str] = ()) -> None:
     """Before acting on MODEL: every row it owns is what its signed events say (StateForged)."""
-    p = _signed_events(session, model)
+    _compare_model(session, _signed_events(session, model), model, skip)
+
+
+def _compare_model(session: Session, p: Projection, model: str, skip: Sequence[str]) -> None:
     by_model = ("model = :m", {"m": model})
     requests = sorted({k[0] for k in p.table("promotion_requests") if isinstance(k[0], int)})
     runs = sorted({k[0] for k in p.table("validation_runs") if isinstance(k[0], int)})
@@ -305,10 +308,24 @@ def prove_model(session: Session, model: str, *, skip: Sequence[str] = ()) -> No
     _refuse(compare_tables(session, p, tables, scopes), f"model {model!r}")
 
 
-def prove_model_state(store: Store, model: str, *, skip: Sequence[str] = ()) -> None:
-    """`prove_model` in a read-only unit of work of its own, for services that only read."""
+def prove_model_after(
+    store: Store, model: str, verified: Sequence[EventRecord], *, skip: Sequence[str] = ()
+) -> None:
+    """`prove_model` for a reader that has just verified the log's first events (a report), in a
+    unit of work of its own: those are taken as verified; the events appended since are checked
+    here, one by one."""
     with store.session() as session:
-        prove_model(session, model, skip=skip)
+        later = list(iter_records(session, after=len(verified) - 1))
+        ordered = [r for r in (*verified, *later) if r.action in KEY_ACTIONS or r.model == model]
+        p = project(to_event(r) for r in ordered)
+        for record in later:
+            wanted = record.action in KEY_ACTIONS or record.model == model
+            if wanted and (problem := _unsound(record, p)):
+                raise StateForged(
+                    f"event {record.seq} ({record.action}) fails its own check: {problem}; "
+                    "run `signoff audit verify`"
+                )
+        _compare_model(session, p, model, skip)
 
 
 def prove_user(session: Session, name: str) -> None:
