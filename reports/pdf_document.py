@@ -32,6 +32,7 @@ from reports.pdf_layout import (
     WIDTH,
     drawable,
 )
+from reports.pdf_table import PagedTable
 
 
 class NumberedCanvas(Canvas):  # type: ignore[misc]
@@ -167,10 +168,29 @@ class ReportDocument(BaseDocTemplate):  # type: ignore[misc]
     def build(
         self, flowables: list[Flowable], filename: Any = None, canvasmaker: Any = Canvas
     ) -> None:
-        """One pass of `multiBuild`: the first only sketches, the later ones draw."""
+        """One pass of `multiBuild`: the first only sketches, the later ones draw.
+
+        reportlab notes how to undo the marks it leaves on a flowable put off to the next page,
+        and keeps those notes until the pass ends. A long table's leftover part is put off at
+        every page end and made afresh by each pass: its notes are not kept, or each page
+        would hold its rows until the end (memory quadratic in the rows).
+        """
         self._sketching = self._passes == 0
         self._passes += 1
-        super().build(flowables, filename, SketchCanvas if self._sketching else canvasmaker)
+        note: Callable[[tuple[Any, ...]], None] | None = getattr(self, "_multiBuildEdits", None)
+        story = {id(flowable) for flowable in flowables}
+        if note is not None:
+
+            def kept(edit: tuple[Any, ...]) -> None:
+                if not (isinstance(edit[1], PagedTable) and id(edit[1]) not in story):
+                    note(edit)
+
+            self._multiBuildEdits: Callable[[tuple[Any, ...]], None] = kept
+        try:
+            super().build(flowables, filename, SketchCanvas if self._sketching else canvasmaker)
+        finally:
+            if note is not None:
+                self._multiBuildEdits = note
 
     def _allSatisfied(self) -> bool:
         """A sketched pass is never the last: its pages are not kept."""
