@@ -55,6 +55,8 @@ QUANTILES: dict[str, float] = {
 BASE_MEMORY_BYTES = MEMORY_LIMIT_BYTES
 _QUANTILE_BYTES_PER_ROW = 24
 _HISTOGRAM_TERMS = 256
+# Up to this many rows the columns are profiled one after another, on one cursor.
+SERIAL_ROWS = 50_000
 
 T = TypeVar("T")
 
@@ -143,7 +145,13 @@ def _run_parallel(
     tasks: Sequence[Callable[[duckdb.DuckDBPyConnection], T]],
     workers: int,
 ) -> list[T]:
-    """Run each task on its own cursor of `con`, a few at a time; results in task order."""
+    """Run each task on its own cursor of `con`, a few at a time; results in task order.
+
+    With one worker they run one after another on `con` itself (a new cursor costs a
+    connection and its settings, more than a small dataset's query).
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        return [task(con) for task in tasks]
 
     def run(task: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         cursor = quiet(con.cursor())
@@ -152,8 +160,6 @@ def _run_parallel(
         finally:
             cursor.close()
 
-    if workers <= 1 or len(tasks) <= 1:
-        return [run(task) for task in tasks]
     with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
         return list(pool.map(run, tasks))
 
@@ -205,6 +211,8 @@ def profile_dataset(
             )
         else:
             workers = max(1, threads)
+        if row_count <= SERIAL_ROWS:
+            workers = 1  # a thread pool costs more than scanning a small dataset
         profiles = _profile_columns(db, path, source, columns, row_count, bins, top_k, workers)
     return {"format": fmt, "row_count": row_count, "columns": profiles}
 
