@@ -177,6 +177,10 @@ def test_serial_and_parallel_profiles_are_the_same(
     path = tmp_path / "train.parquet"
     frame = _frame(rows=3000)
     frame["kind"] = np.where(frame["a"] > 0, "up", "down")
+    frame["constant"] = 1.0
+    frame["wild"] = frame["b"].where(frame["c"] > -1)  # NaN, counted as null
+    frame.loc[::50, "wild"] = np.inf
+    frame["whole"] = np.arange(len(frame)) % 7
     frame.to_parquet(path, index=False)
     serial = profiling.profile_dataset(path)
     con = connect(tmp_path / "spill")
@@ -184,5 +188,5 @@ def test_serial_and_parallel_profiles_are_the_same(
         shared = profiling.profile_dataset(path, con=con)
     finally:
         con.close()
-    monkeypatch.setattr(profiling, "SERIAL_ROWS", 0)
+    monkeypatch.setattr(profiling, "SERIAL_ROWS", 0)  # a thread pool, a query per column
     assert profiling.profile_dataset(path) == serial == shared

@@ -326,6 +326,10 @@ def training_metrics(
     from sklearn import metrics as skm
 
     x, y = frame[features], frame[target]
+    if isinstance(y.dtype, np.dtype) and y.dtype.kind in "biuf":
+        # The array sklearn would convert the column to: handed over as is, it spares each metric
+        # re-inspecting a pandas column (a third of their time on a small frame).
+        y = y.to_numpy()
     try:
         predicted = loaded.estimator.predict(x)
     except Exception as exc:
