@@ -122,6 +122,7 @@ def session(
     signed events and every check. While the block runs, a DuckDB store's file is held by this
     process: other signoff commands wait for it (up to SIGNOFF_LOCK_TIMEOUT) until it ends.
     """
+    opened = not isinstance(store, Store)
     if not isinstance(store, Store):
         text = str(store)
         if text.startswith(("postgresql://", "postgres://")):
@@ -129,6 +130,8 @@ def session(
         else:
             store = open_store(text)
     with ExitStack() as stack:
+        if opened:
+            stack.callback(store.dispose)  # ours: its engine goes with the session
         stack.enter_context(store.reading())  # one connection for every unit of work below
         if isinstance(actor, Signer):
             signer = actor
