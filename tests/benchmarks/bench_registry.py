@@ -45,6 +45,7 @@ class PhaseTimer:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
+        self._open: set[str] = set()
 
     def wrap(self, phase: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -60,15 +61,25 @@ class PhaseTimer:
     def wrap_context(
         self, phase: str, factory: Callable[[], AbstractContextManager[Any]]
     ) -> Callable[[], AbstractContextManager[Any]]:
-        """Time a context manager from entering to leaving (for a transaction: through commit)."""
+        """Time a context manager from entering to leaving (for a transaction: through commit).
+
+        One nested in another of the same phase (a unit of work joining the outer one) is
+        counted once, in the outer.
+        """
 
         @contextmanager
         def timed() -> Iterator[Any]:
+            if phase in self._open:
+                with factory() as value:
+                    yield value
+                return
+            self._open.add(phase)
             started = time.perf_counter()
             try:
                 with factory() as value:
                     yield value
             finally:
+                self._open.discard(phase)
                 self.seconds[phase] += time.perf_counter() - started
                 self.calls[phase] += 1
 
@@ -123,6 +134,7 @@ PHASES = (
     "dataset sha256",
     "read frame back",
     "training metrics",
+    "DuckDB connect (profiling)",
     "store connect",
     "transaction",
 )
@@ -133,6 +145,7 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
     import pandas as pd
     import skops.io
 
+    import console.analytics
     import console.files
     import console.registry.profiling
     import console.registry.register
@@ -149,6 +162,7 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
         console.registry.profiling, "profile_dataset", "profile_dataset (DuckDB)"
     )  # imported at call
     wrap(console.files, "input_sha256", "dataset sha256")
+    wrap(console.analytics, "connect", "DuckDB connect (profiling)")  # api imports it at call
     wrap(console.registry.register, "_read_frame", "read frame back")
     wrap(console.registry.register, "training_metrics", "training metrics")
     wrap(console.store.artifacts.ArtifactStore, "put_bytes", "artifact put")
