@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import io
 import json
@@ -96,7 +97,10 @@ def require(module: str, source: str) -> ModuleType:
         ) from exc
 
 
+@functools.cache
 def library_version(module: str) -> str:
+    """The installed distribution's version (read from its metadata once per process: the
+    modules already imported do not change with it)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -55,6 +55,9 @@ QUANTILES: dict[str, float] = {
 BASE_MEMORY_BYTES = MEMORY_LIMIT_BYTES
 _QUANTILE_BYTES_PER_ROW = 24
 _HISTOGRAM_TERMS = 256
+# Up to this many rows the dataset is profiled on one cursor, without a thread pool, and the
+# numeric columns' statistics in one query (their quantile buffers are small together).
+SERIAL_ROWS = 50_000
 
 T = TypeVar("T")
 
@@ -119,6 +122,28 @@ def _numeric_stats_sql(column: _Column, source: str, levels: Sequence[float]) ->
     )
 
 
+def _numeric_stats_many_sql(
+    columns: Sequence[_Column], source: str, levels: Sequence[float]
+) -> str:
+    """`_numeric_stats_sql` of several columns in one scan: the same aggregates side by side."""
+    level_list = "[" + ", ".join(repr(level) for level in levels) + "]"
+    inner, outer = [], []
+    for i, column in enumerate(columns):
+        x = f"CAST({column.ident} AS DOUBLE)"
+        inner.append(f"{x} AS x{i}, CASE WHEN isfinite({x}) THEN {x} END AS v{i}")
+        outer.append(
+            f"count(x{i}), count_if(isnan(x{i})), count(v{i}), min(v{i}), max(v{i}), avg(v{i}), "
+            f"stddev_samp(v{i}), quantile_cont(v{i}, {level_list})"
+        )
+    return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {source})"
+
+
+def _split_stats(rows: list[tuple[object, ...]], count: int) -> list[tuple[object, ...]]:
+    """The one row of `_numeric_stats_many_sql` as one 8-value row per column."""
+    row = rows[0]
+    return [tuple(row[8 * i : 8 * i + 8]) for i in range(count)]
+
+
 def _categorical_sql(column: _Column, source: str, top_k: int) -> str:
     ident = column.ident
     return (
@@ -143,7 +168,13 @@ def _run_parallel(
     tasks: Sequence[Callable[[duckdb.DuckDBPyConnection], T]],
     workers: int,
 ) -> list[T]:
-    """Run each task on its own cursor of `con`, a few at a time; results in task order."""
+    """Run each task on its own cursor of `con`, a few at a time; results in task order.
+
+    With one worker they run one after another on `con` itself (a new cursor costs a
+    connection and its settings, more than a small dataset's query).
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        return [task(con) for task in tasks]
 
     def run(task: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         cursor = quiet(con.cursor())
@@ -152,8 +183,6 @@ def _run_parallel(
         finally:
             cursor.close()
 
-    if workers <= 1 or len(tasks) <= 1:
-        return [run(task) for task in tasks]
     with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
         return list(pool.map(run, tasks))
 
@@ -195,16 +224,22 @@ def profile_dataset(
         )
         if row_count == 0:
             raise no_rows(path)
-        threads = count_of(
-            dataset_rows(db, "SELECT current_setting('threads')", path, "settings")[0][0]
-        )
-        workers, memory = _quantile_plan(row_count, max(1, threads))
-        if con is None:
-            dataset_rows(
-                db, f"SET memory_limit = '{mib(memory)}'", path, "setting DuckDB's memory limit"
-            )
+        if row_count <= SERIAL_ROWS:
+            workers = 1  # a thread pool costs more than scanning a small dataset
         else:
-            workers = max(1, threads)
+            threads = count_of(
+                dataset_rows(db, "SELECT current_setting('threads')", path, "settings")[0][0]
+            )
+            workers, memory = _quantile_plan(row_count, max(1, threads))
+            if con is None:
+                dataset_rows(
+                    db,
+                    f"SET memory_limit = '{mib(memory)}'",
+                    path,
+                    "setting DuckDB's memory limit",
+                )
+            else:
+                workers = max(1, threads)
         profiles = _profile_columns(db, path, source, columns, row_count, bins, top_k, workers)
     return {"format": fmt, "row_count": row_count, "columns": profiles}
 
@@ -229,9 +264,16 @@ def _profile_columns(
     def task(sql: str, doing: str) -> Callable[[duckdb.DuckDBPyConnection], Rows]:
         return lambda cursor: dataset_rows(cursor, sql, path, doing)
 
-    tasks = [
-        task(_numeric_stats_sql(c, source, levels), f"profiling column {c.name!r}") for c in numeric
-    ] + [
+    if row_count <= SERIAL_ROWS and len(numeric) > 1:
+        stats_sql = _numeric_stats_many_sql(numeric, source, levels)
+        together = task(stats_sql, "profiling the numeric columns")
+        numeric_tasks = [lambda cursor: _split_stats(together(cursor), len(numeric))]
+    else:
+        numeric_tasks = [
+            task(_numeric_stats_sql(c, source, levels), f"profiling column {c.name!r}")
+            for c in numeric
+        ]
+    tasks = [*numeric_tasks] + [
         task(_categorical_sql(c, source, top_k), f"counting values of {c.name!r}") for c in counted
     ]
     if dated:
@@ -241,6 +283,8 @@ def _profile_columns(
         )
         tasks.append(task(f"SELECT {dated_sql} FROM {source}", "profiling datetime columns"))
     results = _run_parallel(con, tasks, workers=workers)
+    if len(numeric_tasks) == 1 and len(numeric) > 1:
+        results = [[row] for row in results[0]] + results[1:]
 
     out: dict[str, dict[str, object]] = {}
     histogram_parts: list[tuple[_Column, list[float], int]] = []

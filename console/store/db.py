@@ -104,7 +104,8 @@ class Store:
 
         For a screen's load: five reads open the store once, not five times (each opening is
         20 ms or more on a big DuckDB file). Keep the block short: while it is open, other
-        processes wait for a DuckDB file.
+        processes wait for a DuckDB file. A batch of writes (`console.api.session`) uses it too:
+        each unit of work still commits or rolls back on its own.
         """
         if getattr(self._local, "connection", None) is not None:
             yield

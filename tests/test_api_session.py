@@ -1,0 +1,192 @@
+"""The batch form of the Python API: many registrations on one connection, each its own unit."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sqlmodel import col, func, select
+
+from console import api
+from console.auditing import catalogue as actions
+from console.errors import BadInput, NotFound
+from console.store.db import Store
+from console.store.models import AuditEvent, Dataset, ModelVersion
+from tests.conftest import BACKENDS, PASSPHRASE, Runner, Team
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """These tests run on the DuckDB file and on a PostgreSQL team store."""
+    return str(request.param)
+
+
+def _frame(rows: int = 120, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(rows, 3)), columns=["a", "b", "c"])
+    frame["label"] = (frame["a"] + rng.normal(scale=0.3, size=rows) > 0).astype(int)
+    return frame
+
+
+def _fitted(frame: pd.DataFrame, c: float = 1.0) -> LogisticRegression:
+    return LogisticRegression(C=c).fit(frame.drop(columns="label"), frame["label"])
+
+
+def _where(team: Team) -> tuple[str | Path, dict[str, Any]]:
+    """What a training script passes to `api.session` for this team's store."""
+    if team.store.kind == "duckdb":
+        return team.home, {}
+    return os.environ["SIGNOFF_DB"], {"home": team.home}  # the `team` fixture's database
+
+
+def _state(store: Store) -> tuple[int, int, int, list[str]]:
+    """Events, versions, datasets and blobs: what a registration leaves behind."""
+    with store.session() as session:
+        events = session.exec(select(func.count()).select_from(AuditEvent)).one()
+        versions = session.exec(select(func.count()).select_from(ModelVersion)).one()
+        datasets = session.exec(select(func.count()).select_from(Dataset)).one()
+    blobs = sorted(p.name for p in store.artifacts_dir.rglob("*") if p.is_file())
+    return int(events), int(versions), int(datasets), blobs
+
+
+def test_a_session_registers_many_versions_each_signed(team: Team, signoff: Runner) -> None:
+    where, options = _where(team)
+    frame = _frame()
+    with api.session(where, "dana", passphrase=PASSPHRASE, keys_dir=team.keys, **options) as s:
+        done = [
+            s.register_model("churn", _fitted(frame, c), frame, target="label", tags={"c": str(c)})
+            for c in (0.1, 0.5, 1.0, 2.0, 5.0)
+        ]
+    assert [r.version for r in done] == [1, 2, 3, 4, 5]
+    assert len({r.artifact_sha256 for r in done}) == 5
+    with team.store.session() as session:
+        registered = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.action == actions.VERSION_REGISTERED)
+            .order_by(col(AuditEvent.seq))
+        ).all()
+    assert [e.subject for e in registered] == [f"churn:{n}" for n in range(1, 6)]
+    assert [e.seq for e in registered] == [r.event_seq for r in done]
+    assert {e.actor for e in registered} == {"dana"}
+    verified = signoff("audit", "verify", "--home", team.home)
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_failure_mid_session_keeps_the_earlier_and_leaves_nothing_of_itself(
+    team: Team, signoff: Runner
+) -> None:
+    frame = _frame()
+    with api.session(team.store, team["dana"]) as s:
+        s.register_model("churn", _fitted(frame, 0.5), frame, target="label")
+        s.register_model("churn", _fitted(frame, 1.0), frame, target="label")
+        before = _state(team.store)
+        with pytest.raises(BadInput):  # a bad artifact: refused before the transaction
+            s.register_model("churn", LogisticRegression(), frame, target="label")
+        assert _state(team.store) == before
+        with pytest.raises(NotFound):  # fails inside the transaction, after the blob was put
+            s.register_model("churn", _fitted(frame, 2.0), _frame(seed=9), target="label", parent=9)
+        assert _state(team.store) == before
+        after = s.register_model("churn", _fitted(frame, 3.0), frame, target="label")
+    assert after.version == 3  # the failed ones took no number
+    events, versions, datasets, blobs = _state(team.store)
+    assert (events, versions, datasets) == (before[0] + 1, before[1] + 1, before[2])
+    assert len(blobs) == len(before[3]) + 1
+    verified = signoff("audit", "verify", "--home", team.home)
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_closed_session_refuses_to_register(team: Team) -> None:
+    frame = _frame()
+    with api.session(team.store, team["dana"]) as s:
+        s.register_model("churn", _fitted(frame), frame, target="label")
+    before = _state(team.store)
+    with pytest.raises(BadInput, match="closed"):
+        s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
+    assert _state(team.store) == before
+
+
+def test_a_session_checks_the_actor_on_every_registration(team: Team, signoff: Runner) -> None:
+    """The signer is unlocked once, but each unit re-checks it: revoked mid-session, refused."""
+    from console.errors import Refused
+
+    frame = _frame()
+    with api.session(team.store, team["dana"]) as s:
+        s.register_model("churn", _fitted(frame), frame, target="label")
+        from console.identity.users import revoke_user
+
+        revoke_user(team.store, team["ada"], "dana")
+        before = _state(team.store)
+        with pytest.raises(Refused):
+            s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
+        assert _state(team.store) == before
+
+
+def test_a_session_needs_a_passphrase_for_a_name(team: Team) -> None:
+    with pytest.raises(BadInput, match="passphrase"), api.session(team.store, "dana"):
+        pass
+
+
+@pytest.mark.parametrize("backend", ["duckdb"])
+def test_the_profile_and_digest_are_the_ones_a_file_gives(team: Team, tmp_path: Path) -> None:
+    """A frame profiled in a session gets the very profile and digest that profiling its
+    Parquet file on its own connection (the one-call way, and the CLI's) gives."""
+    from audit.canonical import canonical_json
+    from console.files import input_sha256
+    from console.registry.profiling import profile_dataset
+
+    rng = np.random.default_rng(3)
+    rows = 400
+    frame = pd.DataFrame(
+        {
+            "amount": rng.gamma(2.0, 100.0, size=rows),
+            "count": rng.integers(0, 50, size=rows),
+            "region": rng.choice(
+                np.array(["north", "south", "east", None], dtype=object), size=rows
+            ),
+            "flag": rng.random(size=rows) > 0.3,
+            "seen": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 90, rows), "D"),
+        }
+    )
+    frame.loc[::17, "amount"] = np.nan
+    frame.loc[5, "amount"] = np.inf
+    frame["label"] = (frame["amount"].fillna(0) > 200).astype(int)
+    model = LogisticRegression().fit(frame[["count"]], frame["label"])
+    with api.session(team.store, team["dana"]) as s:
+        done = s.register_model("mixed", model, frame, target="label")
+    path = tmp_path / "train.parquet"
+    frame.to_parquet(path, index=False)
+    assert done.dataset_sha256 == input_sha256(path)
+    with team.store.session() as session:
+        stored = session.get(Dataset, done.dataset_sha256)
+        assert stored is not None
+    assert stored.profile == canonical_json(profile_dataset(path)).decode()
+
+
+def test_serial_and_parallel_profiles_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small datasets are profiled one query after another; the profile does not change."""
+    import console.registry.profiling as profiling
+    from console.analytics import connect
+
+    path = tmp_path / "train.parquet"
+    frame = _frame(rows=3000)
+    frame["kind"] = np.where(frame["a"] > 0, "up", "down")
+    frame["constant"] = 1.0
+    frame["wild"] = frame["b"].where(frame["c"] > -1)  # NaN, counted as null
+    frame.loc[::50, "wild"] = np.inf
+    frame["whole"] = np.arange(len(frame)) % 7
+    frame.to_parquet(path, index=False)
+    serial = profiling.profile_dataset(path)
+    con = connect(tmp_path / "spill")
+    try:
+        shared = profiling.profile_dataset(path, con=con)
+    finally:
+        con.close()
+    monkeypatch.setattr(profiling, "SERIAL_ROWS", 0)  # a thread pool, a query per column
+    assert profiling.profile_dataset(path) == serial == shared
