@@ -37,8 +37,16 @@ def monitor() -> None:
     help="CSV, Parquet or JSON lines: timestamp, version, prediction, features[, request_id, score].",
 )
 @click.option("--stage", help="The stage that served them (default: the last stage serving one).")
+@click.option(
+    "--sensitive",
+    multiple=True,
+    help="A group column to keep for fairness monitoring, not a model input (repeatable; "
+    "default: the attributes of the model's latest validation that the file has).",
+)
 @common(json_output=True)
-def ingest_cmd(path: Path, model: str, stage: str | None, **kwargs: Any) -> None:
+def ingest_cmd(
+    path: Path, model: str, stage: str | None, sensitive: tuple[str, ...], **kwargs: Any
+) -> None:
     """Store a prediction log (release managers, authors, admins; audited).
 
     Every row names the version that served it; rows with versions the store does not know,
@@ -53,7 +61,9 @@ def ingest_cmd(path: Path, model: str, stage: str | None, **kwargs: Any) -> None
 
     run = invocation(kwargs)
     store = run.store()
-    result = ingest_predictions(store, run.signer(store), model, path, stage=stage)
+    result = ingest_predictions(
+        store, run.signer(store), model, path, stage=stage, sensitive=list(sensitive) or None
+    )
     if run.as_json:
         print_json(result.as_dict())
         return
@@ -67,6 +77,8 @@ def ingest_cmd(path: Path, model: str, stage: str | None, **kwargs: Any) -> None
         f"  stored as Parquet {result.artifact_sha256[:16]}…; {result.with_request_ids} rows "
         "carry a request id for outcomes"
     )
+    if result.sensitive_columns:
+        click.echo(f"  sensitive columns kept: {', '.join(result.sensitive_columns)}")
     if result.ignored_columns:
         click.echo(f"  ignored columns: {', '.join(result.ignored_columns)}")
 
