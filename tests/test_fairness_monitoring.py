@@ -112,10 +112,12 @@ def run(signoff: Runner, home: Path, *args: object) -> tuple[int, str]:
 
 
 def ingest(signoff: Runner, home: Path, log: Path, *extra: str) -> tuple[int, str]:
-    return run(signoff, home, "monitor", "ingest", MODEL, "--predictions", log, *extra, "--as", "rel")
+    return run(
+        signoff, home, "monitor", "ingest", MODEL, "--predictions", log, *extra, "--as", "rel"
+    )
 
 
-def stored_columns(home: Path) -> list[str]:
+def stored_columns(home: Path) -> dict[str, str]:
     (batch,) = log_batches(Store(home), MODEL)
     path = ArtifactStore(Store(home).artifacts_dir).path_for(batch.artifact_sha256)
     con = duckdb.connect()
@@ -123,7 +125,7 @@ def stored_columns(home: Path) -> list[str]:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
     finally:
         con.close()
-    return {str(r[0]): str(r[1]) for r in described}  # type: ignore[return-value]
+    return {str(r[0]): str(r[1]) for r in described}
 
 
 # ---- slice 1: ingest keeps sensitive columns ----------------------------------------------------
@@ -149,28 +151,19 @@ def test_ingest_keeps_the_validated_attributes_by_default(
 def test_ingest_sensitive_named_explicitly_and_refusals(
     home: Path, data: Path, signoff: Runner, unchanged: Unchanged, tmp_path: Path
 ) -> None:
+    def refused(log: Path, *extra: str) -> str:
+        args = ("monitor", "ingest", MODEL, "--predictions", log, *extra, "--as", "rel")
+        return one_line_error(signoff(*args, "--home", home))
+
     check = unchanged(home)
-    assert "has no column 'ethnicity' for --sensitive" in one_line_error(
-        signoff("monitor", "ingest", MODEL, "--predictions", data / "log.csv",
-                "--sensitive", "ethnicity", "--as", "rel", "--home", home)  # fmt: skip
-    )
-    result = signoff(
-        "monitor", "ingest", MODEL, "--predictions", data / "log.csv",
-        "--sensitive", "prediction", "--as", "rel", "--home", home,
-    )  # fmt: skip
-    assert "reserves" in one_line_error(result)
-    result = signoff(
-        "monitor", "ingest", MODEL, "--predictions", data / "log.csv",
-        "--sensitive", "gender", "--sensitive", "gender", "--as", "rel", "--home", home,
-    )  # fmt: skip
-    assert "twice" in one_line_error(result)
-    banded = pd.read_csv(data / "log.csv").assign(age_band=lambda f: range(len(f)))
+    log = data / "log.csv"
+    assert "has no column 'ethnicity' for --sensitive" in refused(log, "--sensitive", "ethnicity")
+    assert "reserves" in refused(log, "--sensitive", "prediction")
+    assert "twice" in refused(log, "--sensitive", "gender", "--sensitive", "gender")
+    banded = pd.read_csv(log).assign(age_band=lambda f: range(len(f)))
     banded.to_csv(tmp_path / "unbanded.csv", index=False)
-    result = signoff(
-        "monitor", "ingest", MODEL, "--predictions", tmp_path / "unbanded.csv",
-        "--sensitive", "age_band", "--as", "rel", "--home", home,
-    )  # fmt: skip
-    assert "band it into at most 50 groups" in one_line_error(result)
+    message = refused(tmp_path / "unbanded.csv", "--sensitive", "age_band")
+    assert "band it into at most 50 groups" in message
     check()
 
     code, out = ingest(signoff, home, data / "log.csv", "--sensitive", "gender")
@@ -191,3 +184,106 @@ def test_a_sensitive_column_that_is_a_feature_is_allowed_and_kept_once(
     assert log_batches(Store(home), MODEL)[0].sensitive == ["employment_type", "gender"]
     columns = stored_columns(home)
     assert "employment_type" in columns and "age_band" not in columns
+
+
+# ---- slice 2: fairness per window ---------------------------------------------------------------
+
+
+def test_fairness_per_window_recorded_with_alerts(
+    home: Path, data: Path, signoff: Runner, unchanged: Unchanged
+) -> None:
+    assert ingest(signoff, home, data / "log.csv")[0] == 0
+    code, out = run(
+        signoff, home, "monitor", "labels", MODEL, "--file", data / "labels-gap.csv", "--as", "rel"
+    )
+    assert code == 0, out
+    check = unchanged(home)
+    code, out = run(signoff, home, "monitor", "fairness", MODEL)  # nobody acts: nothing written
+    print(out)
+    assert "fairness per 7d window over gender, age_band" in out
+    assert "not recorded" in out
+    check()
+    assert code == 1, out  # crossings not recorded yet count as alerting
+    code, out = run(signoff, home, "monitor", "fairness", MODEL, "--as", "raj", "--json")
+    assert code == 1, out
+    result = json.loads(out)
+    windows = result["evaluation"]["windows"]
+    assert [w["start"][:10] for w in windows] == [
+        "2026-09-07", "2026-09-14", "2026-09-21", "2026-09-28",
+    ]  # fmt: skip
+    gap = windows[1]  # the week without outcomes: insufficient, nothing compared, no alert
+    assert gap["status"] == "insufficient" and gap["rows"] == 0 and not gap["crossings"]
+    assert gap["result"]["attributes"]["gender"]["labelled"] == 0
+    assert set(windows[0]["result"]["attributes"]) == {"gender", "age_band"}
+    alerts = list_alerts(Store(home), MODEL)
+    assert alerts and all(a.kind.startswith("fairness.") for a in alerts)
+    assert {a.subject for a in alerts} <= {"gender", "age_band"}
+    assert "2026-09-14" not in {a.window_start[:10] for a in alerts}
+    assert len(alerts) == len(result["recorded"]["alerts"])
+
+    # The same numbers validation's function gives: selection rate per gender at score > 0.5.
+    log = pd.read_csv(data / "log.csv").merge(pd.read_csv(data / "labels-gap.csv"))
+    first = log[log["request_id"].str.startswith("w0-")]
+    rates = (first["score"] > 0.5).groupby(first["gender"]).mean()
+    entry = windows[0]["result"]["attributes"]["gender"]
+    assert entry["decision"] == "score > 0.5"
+    assert entry["demographic_parity"]["value"] == pytest.approx(rates.max() - rates.min())
+
+    check = unchanged(home)  # nothing new: no write, not even an event
+    code, out = run(signoff, home, "monitor", "fairness", MODEL, "--as", "raj")
+    assert code == 1 and "nothing new to record" in out
+    check()
+    code, out = run(signoff, home, "monitor", "alerts", MODEL)
+    assert "fairness.demographic_parity" in out
+    result = signoff("monitor", "fairness", MODEL, "--sensitive", "region", "--home", home)
+    assert "keeps the sensitive column 'region'" in one_line_error(result)
+    code, out = run(
+        signoff, home, "monitor", "fairness", MODEL, "--sensitive", "age_band", "--json"
+    )
+    assert json.loads(out)["evaluation"]["attributes"] == ["age_band"]
+    assert run(signoff, home, "audit", "verify")[0] == 0  # replay proves windows and alerts
+
+
+def test_no_sensitive_column_logged_is_one_clear_line(
+    home: Path, data: Path, signoff: Runner, tmp_path: Path
+) -> None:
+    bare = pd.read_csv(data / "log.csv").drop(columns=["gender", "age_band"])
+    bare.to_csv(tmp_path / "bare.csv", index=False)
+    assert ingest(signoff, home, tmp_path / "bare.csv")[0] == 0
+    result = signoff("monitor", "fairness", MODEL, "--home", home)
+    assert "keeps a sensitive column; ingest logs with" in one_line_error(result)
+
+
+def test_a_single_group_attribute_has_nothing_to_compare_and_never_alerts(
+    home: Path, data: Path, signoff: Runner, tmp_path: Path
+) -> None:
+    single = pd.read_csv(data / "log.csv").assign(region="north")
+    single.to_csv(tmp_path / "single.csv", index=False)
+    assert ingest(signoff, home, tmp_path / "single.csv", "--sensitive", "region")[0] == 0
+    run(signoff, home, "monitor", "labels", MODEL, "--file", data / "labels.csv", "--as", "rel")
+    code, out = run(signoff, home, "monitor", "fairness", MODEL, "--as", "raj", "--json")
+    assert code == 0, out
+    for window in json.loads(out)["evaluation"]["windows"]:
+        entry = window["result"]["attributes"]["region"]
+        assert entry["demographic_parity"]["value"] is None
+        assert not window["crossings"] and window["status"] == "ok"
+    assert list_alerts(Store(home), MODEL) == []
+
+
+def test_control_characters_in_group_values_are_kept_and_shown_escaped(
+    home: Path, data: Path, signoff: Runner, tmp_path: Path
+) -> None:
+    """Values are data: stored as they are; every face escapes them."""
+    hostile = pd.read_csv(data / "log.csv")
+    hostile["gender"] = hostile["gender"].map({"female": "fe\x1b[2Jmale", "male": "male\u202e"})
+    hostile.to_csv(tmp_path / "hostile.csv", index=False)
+    assert ingest(signoff, home, tmp_path / "hostile.csv", "--sensitive", "gender")[0] == 0
+    run(signoff, home, "monitor", "labels", MODEL, "--file", data / "labels.csv", "--as", "rel")
+    code, out = run(signoff, home, "monitor", "fairness", MODEL, "--as", "raj")
+    assert code == 1, out
+    assert "\x1b" not in out and "\u202e" not in out
+    code, out = run(signoff, home, "monitor", "fairness", MODEL, "--json")
+    assert "\x1b" not in out and "\u202e" not in out
+    groups = json.loads(out)["evaluation"]["windows"][0]["result"]["attributes"]["gender"]
+    assert set(groups["demographic_parity"]["detail"]["rates"]) == {"fe\x1b[2Jmale", "male\u202e"}
+    assert run(signoff, home, "audit", "verify")[0] == 0

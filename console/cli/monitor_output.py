@@ -130,6 +130,60 @@ def print_performance(result: MonitorRun) -> None:
     _print_footer(result)
 
 
+def _gap(entry: object) -> str:
+    """A gap metric of one attribute in one window: its value and interval, or '-'."""
+    if not isinstance(entry, dict):
+        return "-"
+    detail = entry.get("detail")
+    ci = detail.get("ci95") if isinstance(detail, dict) else None
+    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if isinstance(ci, list) else ""
+    return f"{fmt(entry.get('value'))}{interval}"
+
+
+def _groups(entry: dict[str, Any]) -> str:
+    groups = entry.get("groups")
+    detail = groups.get("detail") if isinstance(groups, dict) else None
+    found = detail.get("groups") if isinstance(detail, dict) else None
+    return str(len(found)) if isinstance(found, dict) else "-"
+
+
+def print_fairness(result: MonitorRun) -> None:
+    from console.monitoring.fairness import FairnessEvaluation
+
+    evaluation = result.evaluation
+    assert isinstance(evaluation, FairnessEvaluation)
+    bounds = ", ".join(f"{k} <= {v:g}" for k, v in evaluation.thresholds.items())
+    click.echo(
+        f"{evaluation.model}: fairness per {evaluation.window} window over "
+        f"{', '.join(evaluation.attributes)} (decision threshold "
+        f"{evaluation.decision_threshold:g}; {bounds})"
+    )
+    for note in evaluation.notes:
+        click.echo(f"  {note}")
+    rows: list[list[str]] = []
+    for w in evaluation.windows:
+        attributes = w.result.get("attributes")
+        assert isinstance(attributes, dict)
+        crossed = {(c.subject, c.kind) for c in w.crossings}
+        for name, entry in attributes.items():
+            alerting = [k.split(".", 1)[1] for s, k in sorted(crossed) if s == name]
+            rows.append(
+                [
+                    w.start[:10],
+                    f"v{w.version}",
+                    name,
+                    f"{entry.get('labelled', 0)}/{w.result.get('rows')}",
+                    _groups(entry),
+                    _gap(entry.get("demographic_parity")),
+                    _gap(entry.get("equal_opportunity")),
+                    w.status if not alerting else f"alert: {', '.join(alerting)}",
+                ]
+            )
+    headers = ["WINDOW", "VERSION", "ATTRIBUTE", "LABELLED", "GROUPS", "DP DIFF (95% CI)"]
+    click.echo(table(rows, [*headers, "EO DIFF (95% CI)", "STATUS"]))
+    _print_footer(result)
+
+
 def alert_row(alert: AlertView) -> list[str]:
     return [
         str(alert.id),
