@@ -287,3 +287,34 @@ def test_control_characters_in_group_values_are_kept_and_shown_escaped(
     groups = json.loads(out)["evaluation"]["windows"][0]["result"]["attributes"]["gender"]
     assert set(groups["demographic_parity"]["detail"]["rates"]) == {"fe\x1b[2Jmale", "male\u202e"}
     assert run(signoff, home, "audit", "verify")[0] == 0
+
+
+# ---- slice 3: faces ----------------------------------------------------------------------------
+
+
+def test_reports_show_production_fairness_and_the_checklist_cites_it(
+    home: Path, data: Path, signoff: Runner
+) -> None:
+    from reports.checklist import find_evidence
+    from reports.snapshot import take_snapshot
+    from tests.test_reports import pdf_text, squeeze
+
+    assert ingest(signoff, home, data / "log.csv")[0] == 0
+    run(signoff, home, "monitor", "labels", MODEL, "--file", data / "labels-gap.csv", "--as", "rel")
+    run(signoff, home, "monitor", "fairness", MODEL, "--as", "raj")
+    out = home.parent / "report.pdf"
+    result = signoff(
+        "report", f"{MODEL}:1", "--framework", "nist-ai-rmf", "-o", out, "--home", home,
+        "--as", "aud",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = squeeze(pdf_text(out.read_bytes()))
+    assert "fairnesswindows" in text and "Demographicparity" in text
+    assert "productionfairnesswindow(s)(monitoring.fairness_evaluated#" in text
+    assert "fairness.demographic_parity" in text  # its alerts, in the alert table
+
+    fairness = find_evidence(take_snapshot(Store(home), as_of=None), MODEL, 1)[
+        "validation.fairness"
+    ]
+    assert any("production fairness window(s)" in r for r in fairness.refs)
+    assert fairness.problems and all("fairness." in p for p in fairness.problems)  # open alerts

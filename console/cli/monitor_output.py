@@ -130,25 +130,14 @@ def print_performance(result: MonitorRun) -> None:
     _print_footer(result)
 
 
-def _gap(entry: object) -> str:
-    """A gap metric of one attribute in one window: its value and interval, or '-'."""
-    if not isinstance(entry, dict):
-        return "-"
-    detail = entry.get("detail")
-    ci = detail.get("ci95") if isinstance(detail, dict) else None
-    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if isinstance(ci, list) else ""
-    return f"{fmt(entry.get('value'))}{interval}"
-
-
-def _groups(entry: dict[str, Any]) -> str:
-    groups = entry.get("groups")
-    detail = groups.get("detail") if isinstance(groups, dict) else None
-    found = detail.get("groups") if isinstance(detail, dict) else None
-    return str(len(found)) if isinstance(found, dict) else "-"
+def _interval(value: float | None, low: float | None, high: float | None) -> str:
+    interval = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
+    return f"{fmt(value)}{interval}"
 
 
 def print_fairness(result: MonitorRun) -> None:
     from console.monitoring.fairness import FairnessEvaluation
+    from console.monitoring.fairness_rows import fairness_rows
 
     evaluation = result.evaluation
     assert isinstance(evaluation, FairnessEvaluation)
@@ -160,25 +149,21 @@ def print_fairness(result: MonitorRun) -> None:
     )
     for note in evaluation.notes:
         click.echo(f"  {note}")
-    rows: list[list[str]] = []
-    for w in evaluation.windows:
-        attributes = w.result.get("attributes")
-        assert isinstance(attributes, dict)
-        crossed = {(c.subject, c.kind) for c in w.crossings}
-        for name, entry in attributes.items():
-            alerting = [k.split(".", 1)[1] for s, k in sorted(crossed) if s == name]
-            rows.append(
-                [
-                    w.start[:10],
-                    f"v{w.version}",
-                    name,
-                    f"{entry.get('labelled', 0)}/{w.result.get('rows')}",
-                    _groups(entry),
-                    _gap(entry.get("demographic_parity")),
-                    _gap(entry.get("equal_opportunity")),
-                    w.status if not alerting else f"alert: {', '.join(alerting)}",
-                ]
-            )
+    rows = [
+        [
+            r.start[:10],
+            f"v{r.version}",
+            r.attribute,
+            f"{r.labelled}/{r.logged}",
+            str(r.groups) if r.groups is not None else "-",
+            *(
+                _interval(g.value, g.low, g.high)
+                for g in (r.gaps["demographic_parity"], r.gaps["equal_opportunity"])
+            ),
+            f"alert: {', '.join(r.failed)}" if r.failed else r.status,
+        ]
+        for r in fairness_rows(evaluation.windows)
+    ]
     headers = ["WINDOW", "VERSION", "ATTRIBUTE", "LABELLED", "GROUPS", "DP DIFF (95% CI)"]
     click.echo(table(rows, [*headers, "EO DIFF (95% CI)", "STATUS"]))
     _print_footer(result)
