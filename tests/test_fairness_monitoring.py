@@ -318,3 +318,20 @@ def test_reports_show_production_fairness_and_the_checklist_cites_it(
     ]
     assert any("production fairness window(s)" in r for r in fairness.refs)
     assert fairness.problems and all("fairness." in p for p in fairness.problems)  # open alerts
+
+
+# ---- slice 4: the demo --------------------------------------------------------------------------
+
+
+def test_the_demo_monitors_two_sensitive_attributes(demo_template: Path) -> None:
+    from console.monitoring import monitoring_summary
+    from console.monitoring.fairness_rows import fairness_rows
+
+    summary = monitoring_summary(Store(demo_template), MODEL)
+    assert all(b.sensitive == ["gender", "age_band"] for b in summary.logs)
+    assert len(summary.fairness_windows) == 8
+    rows = fairness_rows(summary.fairness_windows)
+    assert {r.attribute for r in rows} == {"gender", "age_band"}
+    assert all(r.labelled > 0 and r.gaps["demographic_parity"].value is not None for r in rows)
+    fairness = [a for a in summary.alerts if a.kind.startswith("fairness.")]
+    assert {(a.version, a.subject) for a in fairness} <= {(2, "gender"), (2, "age_band")}
