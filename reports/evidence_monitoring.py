@@ -8,11 +8,13 @@ latest window is named as a problem, so the item cannot be MET until it is dealt
 from __future__ import annotations
 
 from console.monitoring.settings import monitoring_settings
+from console.monitoring.views import MonitoringSummary
 from reports.evidence_base import Evidence, EvidenceFinder, num, short
 from reports.monitoring_rows import (
     FAILING,
     alert_rows,
     day,
+    fairness_of,
     feature_drift,
     performance_rows,
     windows_of,
@@ -33,7 +35,7 @@ class MonitoringEvidence(EvidenceFinder):
                 f"and {len(opened) - NAMED_ALERTS} more open alert(s) "
                 f"(alerts {', '.join(str(a.id) for a in opened[NAMED_ALERTS:])})"
             )
-        for kind in ("drift", "performance"):
+        for kind in ("drift", "performance", "fairness"):
             windows = windows_of(summary, self.version, kind)
             if windows and windows[-1].status == FAILING:
                 latest = windows[-1]
@@ -67,7 +69,8 @@ class MonitoringEvidence(EvidenceFinder):
         summary = self.s.monitoring(self.model)
         windows, features = feature_drift(summary, self.version)
         performance = performance_rows(summary, self.version)
-        if not windows and not performance:
+        fairness = production_fairness(summary, self.version)
+        if not windows and not performance and not fairness:
             return self.none(
                 kind, f"no production drift or performance window of v{self.version} recorded"
             )
@@ -98,6 +101,7 @@ class MonitoringEvidence(EvidenceFinder):
                 f"{len(performance)} performance window(s); the latest "
                 f"({day(latest.window.start)}, {latest.labelled:,} labelled rows): {measured}"
             )
+        refs += fairness
         jobs = [j for j in summary.jobs if j.version == self.version]
         if jobs:
             refs.append(
@@ -109,3 +113,32 @@ class MonitoringEvidence(EvidenceFinder):
                 )
             )
         return Evidence(kind, tuple(refs), problems=tuple(self._production_problems()))
+
+
+def production_fairness(summary: MonitoringSummary, version: int) -> list[str]:
+    """The latest fairness window per attribute, cited (empty when none was recorded)."""
+    rows = fairness_of(summary, version)
+    if not rows:
+        return []
+    windows = windows_of(summary, version, "fairness")
+    latest = {r.attribute: r for r in rows if not r.insufficient}
+    measured = "; ".join(
+        f"{name} ({day(r.start)}): parity {num(r.gaps['demographic_parity'].value)}, "
+        f"opportunity {num(r.gaps['equal_opportunity'].value)}"
+        + (f" FAILED {', '.join(r.failed)}" if r.failed else "")
+        for name, r in latest.items()
+    )
+    return [
+        f"{len(windows)} production fairness window(s) "
+        f"(monitoring.fairness_evaluated #{windows[-1].event_seq})"
+        + (f"; latest per attribute: {measured}" if measured else "")
+    ]
+
+
+def fairness_problems(summary: MonitoringSummary, version: int) -> list[str]:
+    """Open production fairness alerts: the fairness item cannot hold while one is open."""
+    return [
+        f"alert {a.id} is OPEN: {a.what}"
+        for a in alert_rows(summary, version, open_only=True)
+        if a.kind.startswith("fairness.")
+    ][:NAMED_ALERTS]

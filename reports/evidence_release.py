@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from console.validation.details import details_of
 from reports.evidence_base import Evidence, EvidenceFinder, num, short
+from reports.evidence_monitoring import fairness_problems, production_fairness
 from reports.report_text import when
 
 
@@ -34,9 +37,19 @@ class ReleaseEvidence(EvidenceFinder):
         return self._checks(kind, "performance.", "performance")
 
     def validation_fairness(self, kind: str) -> Evidence:
+        """Validation's fairness checks, and production fairness when monitoring recorded it."""
         if self.run is not None and not self.run.sensitive:
             return self.none(kind, f"run {self.run.id} named no sensitive attribute")
-        return self._checks(kind, "fairness.", "fairness")
+        found = self._checks(kind, "fairness.", "fairness")
+        summary = self.s.monitoring(self.model)
+        production = production_fairness(summary, self.version)
+        if not found.found or not production:
+            return found
+        return replace(
+            found,
+            refs=(*found.refs, *production),
+            problems=(*found.problems, *fairness_problems(summary, self.version)),
+        )
 
     def validation_robustness(self, kind: str) -> Evidence:
         return self._checks(kind, "robustness.", "robustness")

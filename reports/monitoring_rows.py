@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.monitoring.fairness_rows import FairnessRow, fairness_rows
 from console.monitoring.views import AlertView, MonitoringSummary, WindowView
 from reports.report_text import as_float, number, when
 
 FAILING = "alert"  # the status of a window that crossed a threshold
+# The alert kinds each kind of window opens.
+FAMILIES = {
+    "drift": ("drift.", "quality."),
+    "performance": ("performance.",),
+    "fairness": ("fairness.",),
+}
 PSI_KINDS = ("drift.psi", "drift.prediction")  # alerts raised by a PSI
 
 
@@ -85,14 +92,18 @@ def alert_rows(
 
 
 def windows_of(summary: MonitoringSummary, version: int, kind: str) -> list[WindowView]:
-    """The recorded drift or performance windows of one version, oldest first."""
-    found = summary.drift_windows if kind == "drift" else summary.performance_windows
+    """The recorded drift, performance or fairness windows of one version, oldest first."""
+    found = {
+        "drift": summary.drift_windows,
+        "performance": summary.performance_windows,
+        "fairness": summary.fairness_windows,
+    }[kind]
     return [w for w in found if w.version == version]
 
 
 def failing_windows(summary: MonitoringSummary, version: int) -> list[WindowView]:
-    """Windows of one version that crossed a threshold, drift and performance, by start."""
-    windows = windows_of(summary, version, "drift") + windows_of(summary, version, "performance")
+    """Windows of one version that crossed a threshold, of every kind, by start."""
+    windows = [w for kind in FAMILIES for w in windows_of(summary, version, kind)]
     return sorted(
         (w for w in windows if w.status == FAILING), key=lambda w: (w.start, w.kind, w.id)
     )
@@ -103,7 +114,7 @@ def window_alerts(summary: MonitoringSummary, window: WindowView) -> list[AlertR
         r
         for r in alert_rows(summary, window.version)
         if r.window_start == window.start
-        and r.kind.startswith(("drift.", "quality.") if window.kind == "drift" else "performance.")
+        and r.kind.startswith(FAMILIES.get(window.kind, ("performance.",)))
     ]
 
 
@@ -197,11 +208,19 @@ def performance_rows(summary: MonitoringSummary, version: int) -> list[Performan
     return rows
 
 
+def fairness_of(summary: MonitoringSummary, version: int) -> list[FairnessRow]:
+    """The fairness windows of one version, one row per window and sensitive attribute."""
+    return fairness_rows(windows_of(summary, version, "fairness"))
+
+
 def monitored_versions(summary: MonitoringSummary, serving: list[int], version: int) -> list[int]:
     """The versions a report shows monitoring for: its own (when it has records) and those serving."""
     recorded = (
         {b for log in summary.logs for b in log.versions}
-        | {w.version for w in summary.drift_windows + summary.performance_windows}
+        | {
+            w.version
+            for w in summary.drift_windows + summary.performance_windows + summary.fairness_windows
+        }
         | {a.version for a in summary.alerts}
     )
     wanted = set(serving) | ({version} & recorded)

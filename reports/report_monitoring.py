@@ -1,7 +1,9 @@
-"""The production monitoring section of a model report: drift, performance, alerts and jobs."""
+"""The production monitoring section of a model report: drift, performance, fairness, alerts
+and jobs."""
 
 from __future__ import annotations
 
+from console.monitoring.fairness_rows import FairnessRow, Gap
 from console.monitoring.settings import monitoring_settings
 from console.monitoring.views import MonitoringSummary
 from reports.charts import window_chart
@@ -12,6 +14,7 @@ from reports.monitoring_rows import (
     alert_rows,
     day,
     failing_windows,
+    fairness_of,
     feature_drift,
     monitored_versions,
     performance_rows,
@@ -21,6 +24,15 @@ from reports.pdf_layout import ALERT_FILL, WIDTH, Story, status_cell
 from reports.report_model import ModelScope
 from reports.report_text import number, when
 
+FAIRNESS_HEADERS = (
+    "Window",
+    "Attribute",
+    "Labelled",
+    "Groups",
+    "Demographic parity",
+    "Equal opportunity",
+    "Status",
+)
 # Windows shown side by side in the drift table: more would not fit the page's width.
 DRIFT_COLUMNS = 8
 
@@ -32,7 +44,8 @@ def monitoring_section(story: Story, scope: ModelScope, number_: str) -> None:
         f"What monitoring recorded of {scope.model} in production before log size {snap.size}: "
         "prediction logs, drift windows (PSI and KS statistic of each feature in production "
         "against the training data), performance windows on labelled outcomes with 95% "
-        "intervals, alerts with their state at that size, and retraining jobs. The holdout "
+        "intervals, fairness windows (the gaps between the groups of each sensitive attribute "
+        "the logs kept, measured as validation measures them), alerts with their state at that size, and retraining jobs. The holdout "
         "drift of section 3 compares validation data with training data before release; only "
         "this section speaks of production."
     )
@@ -57,6 +70,7 @@ def _version_monitoring(
     logged = sum(b.versions[version] for b in logs)
     drift = windows_of(summary, version, "drift")
     performance = performance_rows(summary, version)
+    fairness = fairness_of(summary, version)
     failing = failing_windows(summary, version)
     alerts = alert_rows(summary, version)
     opened = [a for a in alerts if a.is_open]
@@ -78,7 +92,9 @@ def _version_monitoring(
             ),
             (
                 "Windows",
-                f"{len(drift)} drift, {len(performance)} performance; {len(failing)} failing",
+                f"{len(drift)} drift, {len(performance)} performance, "
+                f"{len(windows_of(summary, version, 'fairness'))} fairness; "
+                f"{len(failing)} failing",
             ),
             ("Open alerts", f"{len(opened)} of {len(alerts)}"),
         ]
@@ -127,6 +143,7 @@ def _version_monitoring(
             s.small,
         )
     _performance(story, performance, version)
+    _fairness(story, fairness, version)
     _alerts(story, scope, alerts, version)
     _jobs(story, summary, version)
 
@@ -152,6 +169,41 @@ def _performance(story: Story, rows: list[PerformanceRow], version: int) -> None
         [0.18, 0.1, *([share] * len(names)), 0.12],
         fills={i: ALERT_FILL for i, r in enumerate(rows) if r.window.status == "alert"},
     )
+
+
+def _fairness(story: Story, rows: list[FairnessRow], version: int) -> None:
+    s = story.s
+    attributes = sorted({r.attribute for r in rows})
+    story.para(
+        f"Fairness of v{version} in {len({r.start for r in rows})} window(s)"
+        + (f" over {', '.join(attributes)}" if attributes else "")
+        + ": demographic parity and equal opportunity differences [95% interval].",
+        s.small,
+    )
+    if not rows:
+        return
+    story.grid(
+        [*FAIRNESS_HEADERS],
+        [
+            [
+                f"{day(r.start)} to {day(r.end)}",
+                r.attribute,
+                f"{r.labelled:,}",
+                str(r.groups) if r.groups is not None else "-",
+                _gap(r.gaps["demographic_parity"]),
+                _gap(r.gaps["equal_opportunity"]),
+                status_cell(s, "FAIL" if r.failed else r.status),
+            ]
+            for r in rows
+        ],
+        [0.2, 0.14, 0.1, 0.08, 0.17, 0.17, 0.14],
+        fills={i: ALERT_FILL for i, r in enumerate(rows) if r.failed},
+    )
+
+
+def _gap(gap: Gap) -> str:
+    interval = f" [{number(gap.low)}, {number(gap.high)}]" if gap.low is not None else ""
+    return f"{number(gap.value)}{interval}"
 
 
 def _metric(metric: MetricInWindow | None) -> str:

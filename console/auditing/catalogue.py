@@ -47,6 +47,7 @@ MONITORING_INGESTED: Final = "monitoring.ingested"
 MONITORING_LABELS_INGESTED: Final = "monitoring.labels_ingested"
 MONITORING_DRIFT_EVALUATED: Final = "monitoring.drift_evaluated"
 MONITORING_PERFORMANCE_EVALUATED: Final = "monitoring.performance_evaluated"
+MONITORING_FAIRNESS_EVALUATED: Final = "monitoring.fairness_evaluated"
 MONITORING_ALERT_OPENED: Final = "monitoring.alert_opened"
 MONITORING_ALERT_RESOLVED: Final = "monitoring.alert_resolved"
 MONITORING_RETRAINING_REQUESTED: Final = "monitoring.retraining_requested"
@@ -56,6 +57,7 @@ MONITORING_RETRAINED: Final = "monitoring.retrained"
 EVALUATED: Mapping[str, str] = {
     "drift": MONITORING_DRIFT_EVALUATED,
     "performance": MONITORING_PERFORMANCE_EVALUATED,
+    "fairness": MONITORING_FAIRNESS_EVALUATED,
 }
 
 
@@ -284,6 +286,12 @@ _ACTIONS = (
     Action(
         MONITORING_PERFORMANCE_EVALUATED,
         "performance windows recorded (new or changed statistics)",
+        p.WindowsEvaluated,
+        Permission.EVALUATE,
+    ),
+    Action(
+        MONITORING_FAIRNESS_EVALUATED,
+        "fairness windows recorded: gaps per sensitive attribute (new or changed statistics)",
         p.WindowsEvaluated,
         Permission.EVALUATE,
     ),

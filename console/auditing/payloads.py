@@ -315,7 +315,7 @@ class EvaluatedWindow(TypedDict):
 
 class WindowsEvaluated(TypedDict):
     model: str
-    kind: str  # "drift" or "performance"
+    kind: str  # "drift", "performance" or "fairness"
     window: str  # its length, e.g. "7d"
     policy_sha256: str
     windows: list[EvaluatedWindow]
@@ -342,7 +342,7 @@ class AlertResolved(TypedDict):
     role: str
 
 
-class PredictionsIngested(TypedDict):
+class _PredictionsIngestedKeys(TypedDict):
     log: int
     model: str
     stage: str
@@ -356,6 +356,12 @@ class PredictionsIngested(TypedDict):
     last_ts: str
     with_request_ids: int
     ignored_columns: list[str]
+
+
+class PredictionsIngested(_PredictionsIngestedKeys, total=False):
+    # Group columns kept in the log for fairness monitoring, not model inputs (absent in logs
+    # ingested before they were kept).
+    sensitive_columns: list[str]
 
 
 class OutcomesIngested(TypedDict):

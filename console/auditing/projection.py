@@ -311,6 +311,7 @@ _HANDLERS: dict[str, Callable[[Projection, Event], None]] = {
     "validation.completed": _validation,
     "monitoring.drift_evaluated": _windows,
     "monitoring.performance_evaluated": _windows,
+    "monitoring.fairness_evaluated": _windows,
     "monitoring.alert_opened": _alert_opened,
     "monitoring.alert_resolved": _alert_resolved,
     "monitoring.retraining_requested": _job_requested,

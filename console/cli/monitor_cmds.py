@@ -14,6 +14,7 @@ from console.cli.monitor_output import (
     job_row,
     print_check,
     print_drift,
+    print_fairness,
     print_performance,
 )
 from console.cli.options import SignoffGroup, common, invocation, print_json, table
@@ -37,8 +38,16 @@ def monitor() -> None:
     help="CSV, Parquet or JSON lines: timestamp, version, prediction, features[, request_id, score].",
 )
 @click.option("--stage", help="The stage that served them (default: the last stage serving one).")
+@click.option(
+    "--sensitive",
+    multiple=True,
+    help="A group column to keep for fairness monitoring, not a model input (repeatable; "
+    "default: the attributes of the model's latest validation that the file has).",
+)
 @common(json_output=True)
-def ingest_cmd(path: Path, model: str, stage: str | None, **kwargs: Any) -> None:
+def ingest_cmd(
+    path: Path, model: str, stage: str | None, sensitive: tuple[str, ...], **kwargs: Any
+) -> None:
     """Store a prediction log (release managers, authors, admins; audited).
 
     Every row names the version that served it; rows with versions the store does not know,
@@ -53,7 +62,9 @@ def ingest_cmd(path: Path, model: str, stage: str | None, **kwargs: Any) -> None
 
     run = invocation(kwargs)
     store = run.store()
-    result = ingest_predictions(store, run.signer(store), model, path, stage=stage)
+    result = ingest_predictions(
+        store, run.signer(store), model, path, stage=stage, sensitive=list(sensitive) or None
+    )
     if run.as_json:
         print_json(result.as_dict())
         return
@@ -67,6 +78,8 @@ def ingest_cmd(path: Path, model: str, stage: str | None, **kwargs: Any) -> None
         f"  stored as Parquet {result.artifact_sha256[:16]}…; {result.with_request_ids} rows "
         "carry a request id for outcomes"
     )
+    if result.sensitive_columns:
+        click.echo(f"  sensitive columns kept: {', '.join(result.sensitive_columns)}")
     if result.ignored_columns:
         click.echo(f"  ignored columns: {', '.join(result.ignored_columns)}")
 
@@ -129,14 +142,16 @@ def _signer_if_acting(run: Any, store: Any) -> Any:
     return run.signer(store) if run.user else None
 
 
-def _window_command(kind: str, help_text: str, show: Callable[[MonitorRun], None]) -> None:
-    """`monitor drift` or `monitor performance`: evaluate, record with --as, exit 1 on alerts."""
+_SENSITIVE = click.option(
+    "--sensitive",
+    multiple=True,
+    help="Only this sensitive attribute (repeatable; default: every one the logs kept).",
+)
 
-    @monitor.command(kind, help=help_text)
-    @click.argument("model")
-    @click.option("--window", help="Window length, e.g. 7d, 24h, 2w (default: the policy's).")
-    @click.option("--since", help="Only windows from this date (UTC), e.g. 2026-09-01.")
-    @common(json_output=True)
+
+def _window_command(kind: str, help_text: str, show: Callable[[MonitorRun], None]) -> None:
+    """`monitor drift|performance|fairness`: evaluate, record with --as, exit 1 on alerts."""
+
     def command(model: str, window: str | None, since: str | None, **kwargs: Any) -> None:
         from console.monitoring.runs import monitor as evaluate
         from console.monitoring.settings import parse_window
@@ -150,6 +165,7 @@ def _window_command(kind: str, help_text: str, show: Callable[[MonitorRun], None
             kind,
             window=parse_window(window) if window else None,
             since=since,
+            sensitive=list(kwargs.pop("sensitive", ())) or None,
         )
         if run.as_json:
             print_json(result.as_dict())
@@ -157,6 +173,17 @@ def _window_command(kind: str, help_text: str, show: Callable[[MonitorRun], None
             show(result)
         if result.alerting:
             raise click.exceptions.Exit(1)
+
+    decorated = common(json_output=True)(command)
+    if kind == "fairness":
+        decorated = _SENSITIVE(decorated)
+    decorated = click.option("--since", help="Only windows from this date (UTC), e.g. 2026-09-01.")(
+        decorated
+    )
+    decorated = click.option(
+        "--window", help="Window length, e.g. 7d, 24h, 2w (default: the policy's)."
+    )(decorated)
+    monitor.command(kind, help=help_text)(click.argument("model")(decorated))
 
 
 _window_command(
@@ -188,6 +215,25 @@ _window_command(
         signoff monitor performance credit-risk --window 7d --as raj
     """,
     print_performance,
+)
+_window_command(
+    "fairness",
+    """Fairness per window and sensitive attribute on the outcomes that arrived, as validation
+    measures it.
+
+    The demographic parity and equal opportunity differences (95% bootstrap intervals), at the
+    policy's decision threshold, over the group columns the logs kept (`monitor ingest
+    --sensitive`).
+
+    A difference above the policy's bound opens a `fairness.<metric>` alert for that attribute
+    when you act with --as USER; windows with too few outcomes never alert. Exits 1 while such
+    an alert is open for an evaluated window.
+
+    \b
+    Example:
+        signoff monitor fairness credit-risk --sensitive gender --sensitive age_band --as raj
+    """,
+    print_fairness,
 )
 
 

@@ -130,6 +130,45 @@ def print_performance(result: MonitorRun) -> None:
     _print_footer(result)
 
 
+def _interval(value: float | None, low: float | None, high: float | None) -> str:
+    interval = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
+    return f"{fmt(value)}{interval}"
+
+
+def print_fairness(result: MonitorRun) -> None:
+    from console.monitoring.fairness import FairnessEvaluation
+    from console.monitoring.fairness_rows import fairness_rows
+
+    evaluation = result.evaluation
+    assert isinstance(evaluation, FairnessEvaluation)
+    bounds = ", ".join(f"{k} <= {v:g}" for k, v in evaluation.thresholds.items())
+    click.echo(
+        f"{evaluation.model}: fairness per {evaluation.window} window over "
+        f"{', '.join(evaluation.attributes)} (decision threshold "
+        f"{evaluation.decision_threshold:g}; {bounds})"
+    )
+    for note in evaluation.notes:
+        click.echo(f"  {note}")
+    rows = [
+        [
+            r.start[:10],
+            f"v{r.version}",
+            r.attribute,
+            f"{r.labelled}/{r.logged}",
+            str(r.groups) if r.groups is not None else "-",
+            *(
+                _interval(g.value, g.low, g.high)
+                for g in (r.gaps["demographic_parity"], r.gaps["equal_opportunity"])
+            ),
+            f"alert: {', '.join(r.failed)}" if r.failed else r.status,
+        ]
+        for r in fairness_rows(evaluation.windows)
+    ]
+    headers = ["WINDOW", "VERSION", "ATTRIBUTE", "LABELLED", "GROUPS", "DP DIFF (95% CI)"]
+    click.echo(table(rows, [*headers, "EO DIFF (95% CI)", "STATUS"]))
+    _print_footer(result)
+
+
 def alert_row(alert: AlertView) -> list[str]:
     return [
         str(alert.id),

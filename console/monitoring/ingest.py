@@ -14,7 +14,7 @@ again if the transaction fails.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -46,9 +46,11 @@ from console.monitoring.logs import (
     TS,
     VERSION,
     LogBatch,
+    columns_record,
     log_batches_in,
     verified_paths,
 )
+from console.monitoring.sensitive import sensitive_plan, sensitive_sql, validated_attributes
 from console.monitoring.uploads import (
     RawFile,
     integer_sql,
@@ -84,6 +86,7 @@ class IngestResult:
     with_request_ids: int
     ignored_columns: list[str]
     event_seq: int
+    sensitive_columns: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         data = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -94,8 +97,16 @@ class IngestResult:
 # ---- writing ---------------------------------------------------------------------------------
 
 
-def copy_log(con: Connection, raw: RawFile, plan: LogPlan, task: str, target: Path) -> None:
-    """Write the normalised log: fixed leading columns, then the typed features."""
+def copy_log(
+    con: Connection,
+    raw: RawFile,
+    plan: LogPlan,
+    task: str,
+    target: Path,
+    extra: Sequence[str] = (),
+) -> None:
+    """Write the normalised log: fixed leading columns, the typed features, then `extra` (the
+    select items of the sensitive columns)."""
     prediction = (
         f"TRY_CAST({ident(PREDICTION)} AS DOUBLE)"
         if task == "regression"
@@ -123,6 +134,7 @@ def copy_log(con: Connection, raw: RawFile, plan: LogPlan, task: str, target: Pa
             columns.append(ident(feature))
         else:
             columns.append(f"CAST({ident(feature)} AS VARCHAR) AS {ident(feature)}")
+    columns += extra
     try:
         con.execute(
             # No ORDER BY: every query aggregates, and sorting ten million rows doubles the cost.
@@ -166,9 +178,19 @@ def _refuse_ids_logged_meanwhile(
 
 
 def ingest_predictions(
-    store: Store, signer: Signer, model: str, path: Path, *, stage: str | None = None
+    store: Store,
+    signer: Signer,
+    model: str,
+    path: Path,
+    *,
+    stage: str | None = None,
+    sensitive: Sequence[str] | None = None,
 ) -> IngestResult:
-    """Check, normalise and store a prediction log; BadInput leaves the store as it was."""
+    """Check, normalise and store a prediction log; BadInput leaves the store as it was.
+
+    `sensitive` names the group columns to keep for fairness monitoring (None: the attributes
+    the model's latest validation compared, those the file has; see console.monitoring.sensitive).
+    """
     check_model_name(model)
     path = Path(path)
     view = get_model(store, model)
@@ -180,6 +202,7 @@ def ingest_predictions(
         require_actor(session, signer, Permission.INGEST)  # refuse before any heavy work
         earlier = log_batches_in(session, model)
         classes = known_classes(session, view)
+        validated = validated_attributes(session, view)
     policy = load_policy(store)
     if stage is not None:
         stage = policy.stage(stage).name
@@ -192,20 +215,25 @@ def ingest_predictions(
             )
     earlier_paths = verified_paths(store, [b.artifact_sha256 for b in earlier])
 
-    def work(con: Connection, scratch: Path) -> tuple[tuple[RawFile, LogPlan, list[str]], Path]:
+    def work(
+        con: Connection, scratch: Path
+    ) -> tuple[tuple[RawFile, LogPlan, list[str], list[str]], Path]:
         raw = read_raw(con, path, scratch, text=(PREDICTION, REQUEST_ID))
         plan = check_log(con, raw, path.name, view, earlier_paths)
         check_classes(con, raw, path.name, plan.rows, classes)
+        kept = sensitive_plan(con, raw, path.name, sensitive, validated)
+        plan = replace(plan, ignored=[c for c in plan.ignored if c not in kept])
         target = scratch / "log.parquet"
-        copy_log(con, raw, plan, view.versions[-1].task_type, target)
+        extra = sensitive_sql(kept, [f for f, _ in plan.features])
+        copy_log(con, raw, plan, view.versions[-1].task_type, target, extra)
         described = rows(
             con,
             f"DESCRIBE SELECT * FROM read_parquet({path_literal(target)})",
             "reading back the log",
         )
-        return (raw, plan, [str(r[0]) for r in described]), target
+        return (raw, plan, [str(r[0]) for r in described], kept), target
 
-    (raw, plan, stored), digest, staged = stage_artifact(store, work)
+    (raw, plan, stored, kept), digest, staged = stage_artifact(store, work)
     with recording_artifact(store, signer, digest, staged) as session:
         if plan.with_request_ids:
             _refuse_ids_logged_meanwhile(store, session, model, earlier, digest, path.name)
@@ -236,6 +264,7 @@ def ingest_predictions(
             "last_ts": plan.last_ts,
             "with_request_ids": plan.with_request_ids,
             "ignored_columns": plan.ignored,
+            "sensitive_columns": kept,
         }
         event = append_event(
             session,
@@ -259,7 +288,7 @@ def ingest_predictions(
                 versions=canonical_json(payload["versions"]).decode(),
                 first_ts=plan.first_ts,
                 last_ts=plan.last_ts,
-                columns=canonical_json(stored).decode(),
+                columns=canonical_json(columns_record(stored, kept)).decode(),
                 ingested_at=now,
                 ingested_by=signer.name,
                 event_seq=event.seq,
@@ -278,6 +307,7 @@ def ingest_predictions(
             with_request_ids=plan.with_request_ids,
             ignored_columns=plan.ignored,
             event_seq=event.seq,
+            sensitive_columns=kept,
         )
 
 

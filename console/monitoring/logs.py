@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -44,11 +45,29 @@ class LogBatch:
     ingested_at: str
     ingested_by: str
     event_seq: int
+    # Columns kept for fairness monitoring, not model inputs (console.monitoring.sensitive).
+    sensitive: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         data = {k: getattr(self, k) for k in self.__dataclass_fields__}
         data["versions"] = {str(k): v for k, v in self.versions.items()}
         return data
+
+
+def columns_record(stored: Sequence[str], sensitive: Sequence[str]) -> dict[str, list[str]]:
+    """What `PredictionLog.columns` holds: the stored columns and which of them are sensitive."""
+    return {"stored": list(stored), "sensitive": list(sensitive)}
+
+
+def sensitive_of(columns: str) -> list[str]:
+    """The sensitive columns a log recorded (none in logs stored before they were kept, whose
+    `columns` is a plain list)."""
+    try:
+        data = json.loads(columns)
+    except ValueError:
+        return []
+    found = data.get("sensitive") if isinstance(data, dict) else None
+    return [str(c) for c in found] if isinstance(found, list) else []
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,7 @@ def _log_view(row: PredictionLog) -> LogBatch:
         ingested_at=row.ingested_at,
         ingested_by=row.ingested_by,
         event_seq=row.event_seq,
+        sensitive=sensitive_of(row.columns),
     )
 
 

@@ -1,12 +1,14 @@
-"""What `signoff monitor drift` and `performance` do: evaluate, record (when someone acts), and
+"""What `signoff monitor drift`, `performance` and `fairness` do: evaluate, record (when someone acts), and
 say which alerts are open for the windows evaluated."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from audit.keys import Signer
 from console.monitoring.drift import DriftEvaluation, evaluate_drift
+from console.monitoring.fairness import FairnessEvaluation, evaluate_fairness
 from console.monitoring.performance import PerformanceEvaluation, evaluate_performance
 from console.monitoring.record import Recorded, record_windows
 from console.monitoring.settings import Window, monitoring_settings
@@ -15,7 +17,12 @@ from console.monitoring.windows import Crossing, WindowResult
 from console.release.policy import load_policy
 from console.store.db import Store
 
-_FAMILIES = {"drift": ("drift.", "quality."), "performance": ("performance.",)}
+_FAMILIES = {
+    "drift": ("drift.", "quality."),
+    "performance": ("performance.",),
+    "fairness": ("fairness.",),
+}
+Evaluation = DriftEvaluation | PerformanceEvaluation | FairnessEvaluation
 
 
 @dataclass(frozen=True)
@@ -23,7 +30,7 @@ class MonitorRun:
     """An evaluation, what was recorded of it (None: nobody acted), and its open alerts."""
 
     kind: str
-    evaluation: DriftEvaluation | PerformanceEvaluation
+    evaluation: Evaluation
     recorded: Recorded | None
     open_alerts: list[AlertView]
     unrecorded: list[tuple[WindowResult, Crossing]] = field(default_factory=list)
@@ -53,11 +60,17 @@ def monitor(
     *,
     window: Window | None = None,
     since: str | None = None,
+    sensitive: Sequence[str] | None = None,
 ) -> MonitorRun:
-    """Evaluate drift or performance; record new windows and alerts when `signer` is given."""
-    evaluation: DriftEvaluation | PerformanceEvaluation
+    """Evaluate drift, performance or fairness (over the `sensitive` attributes, default every
+    one the logs kept); record new windows and alerts when `signer` is given."""
+    evaluation: Evaluation
     if kind == "drift":
         evaluation = evaluate_drift(store, model, window=window, since=since)
+    elif kind == "fairness":
+        evaluation = evaluate_fairness(
+            store, model, window=window, since=since, sensitive=sensitive
+        )
     else:
         evaluation = evaluate_performance(store, model, window=window, since=since)
     recorded: Recorded | None = None

@@ -268,7 +268,7 @@ def recorded_windows(
     upto_seq: int | None = None,
     latest_only: bool = True,
 ) -> list[WindowView]:
-    """The recorded drift/performance windows of a model (the latest record of each window)."""
+    """The recorded drift/performance/fairness windows of a model (the latest record of each window)."""
     with store.session() as session:
         return windows_in(session, model, kind=kind, upto_seq=upto_seq, latest_only=latest_only)
 
@@ -327,6 +327,7 @@ class MonitoringSummary:
     alerts: list[AlertView]
     jobs: list[JobView]
     series: list[FeatureSeries] = field(default_factory=list)
+    fairness_windows: list[WindowView] = field(default_factory=list)
 
     @property
     def open_alerts(self) -> list[AlertView]:
@@ -352,6 +353,7 @@ class MonitoringSummary:
             "outcomes": [b.as_dict() for b in self.outcomes],
             "drift_windows": [w.as_dict() for w in self.drift_windows],
             "performance_windows": [w.as_dict() for w in self.performance_windows],
+            "fairness_windows": [w.as_dict() for w in self.fairness_windows],
             "alerts": [a.as_dict() for a in self.alerts],
             "jobs": [j.as_dict() for j in self.jobs],
         }
@@ -364,9 +366,10 @@ def monitoring_summary(store: Store, model: str, upto_seq: int | None = None) ->
         outcomes = outcome_batches_in(session, model, upto_seq=upto_seq)
         drift = windows_in(session, model, kind="drift", upto_seq=upto_seq)
         performance = windows_in(session, model, kind="performance", upto_seq=upto_seq)
+        fairness = windows_in(session, model, kind="fairness", upto_seq=upto_seq)
         alerts = alerts_in(session, model, upto_seq=upto_seq)
         jobs = jobs_in(session, model, upto_seq=upto_seq)
     series = drift_series(store, model, upto_seq=upto_seq)
     return MonitoringSummary(
-        model, upto_seq, logs, outcomes, drift, performance, alerts, jobs, series
+        model, upto_seq, logs, outcomes, drift, performance, alerts, jobs, series, fairness
     )

@@ -306,7 +306,9 @@ class PredictionLog(SQLModel, table=True):
     versions: str  # canonical JSON {version: rows}
     first_ts: str
     last_ts: str
-    columns: str  # canonical JSON list of the stored columns
+    # canonical JSON {"stored": [columns], "sensitive": [kept for fairness]}; a plain list of the
+    # stored columns in logs ingested before sensitive columns were kept
+    columns: str
     ingested_at: str
     ingested_by: str
     event_seq: int

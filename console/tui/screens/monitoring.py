@@ -1,4 +1,5 @@
-"""Monitoring: drift per feature over time, open alerts, retraining jobs, a running canary."""
+"""Monitoring: drift per feature over time, open alerts, fairness per window, retraining jobs,
+a running canary."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from console.tui.widgets.titlebar import TitleBar
 
 if TYPE_CHECKING:
     from console.monitoring.compare import CompareResult
+    from console.monitoring.fairness_rows import FairnessRow
     from console.monitoring.views import AlertView, FeatureSeries, JobView
 
 
@@ -50,6 +52,7 @@ class MonitoringLoaded(Message):
     canary: list[str]
     unmonitored: int
     max_psi: float
+    fairness: list[FairnessRow]
 
 
 def _canary_lines(result: CompareResult) -> list[str]:
@@ -138,6 +141,11 @@ class MonitoringScreen(SignoffScreen):
         )
         side = Vertical(
             panel("monitoring-alerts", "Open alerts", "monitoring-alert-table"),
+            panel(
+                "monitoring-fairness",
+                "Fairness per window (newest first)",
+                "monitoring-fairness-table",
+            ),
             panel("monitoring-jobs", "Retraining jobs", "monitoring-job-table"),
             id="monitoring-side",
         )
@@ -162,6 +170,9 @@ class MonitoringScreen(SignoffScreen):
         self.query_one("#monitoring-alert-table", DataTable).add_columns(
             "#", "Window", "Kind", "Subject", "Value"
         )
+        self.query_one("#monitoring-fairness-table", DataTable).add_columns(
+            "Window", "Attribute", "DP diff", "EO diff", "Status"
+        )
         self.query_one("#monitoring-job-table", DataTable).add_columns(
             "Job", "Version", "Triggers", "Status", "Candidate"
         )
@@ -185,6 +196,7 @@ class MonitoringScreen(SignoffScreen):
     def load(self, model: str | None) -> None:
         # Imported here, in the worker: DuckDB's Parquet readers stay off the first frame.
         from console.monitoring.compare import canary_state, compare_canary
+        from console.monitoring.fairness_rows import fairness_rows
         from console.monitoring.overview import monitoring_overview
         from console.monitoring.settings import monitoring_settings
         from console.monitoring.views import monitoring_summary
@@ -212,9 +224,11 @@ class MonitoringScreen(SignoffScreen):
         series: list[FeatureSeries] = []
         alerts: list[AlertView] = []
         jobs: list[JobView] = []
+        fairness: list[FairnessRow] = []
         if model is not None:
             summary = monitoring_summary(store, model)
             series, alerts, jobs = summary.series, summary.open_alerts, summary.jobs
+            fairness = fairness_rows(summary.fairness_windows)[::-1]
             for stage in policy.stage_names:
                 if canary_state(store, model, stage) is None:
                     continue
@@ -225,7 +239,15 @@ class MonitoringScreen(SignoffScreen):
         max_psi = monitoring_settings(policy).max_psi
         self.post_message(
             MonitoringLoaded(
-                rows, model, series, alerts, jobs, canary, overview.unmonitored_serving, max_psi
+                rows,
+                model,
+                series,
+                alerts,
+                jobs,
+                canary,
+                overview.unmonitored_serving,
+                max_psi,
+                fairness,
             )
         )
 
@@ -267,6 +289,7 @@ class MonitoringScreen(SignoffScreen):
             )
         if not data.alerts:
             alerts.add_row("-", "", "no open alerts", "", "")
+        self._show_fairness(data.fairness)
         jobs = self.query_one("#monitoring-job-table", DataTable)
         jobs.clear()
         for job in data.jobs:
@@ -289,6 +312,27 @@ class MonitoringScreen(SignoffScreen):
         self.query_one("#monitoring-canary-text", Static).update(canary)
         title = f"monitoring · {data.model}" if data.model else "monitoring"
         self.sub_title = title
+
+    def _show_fairness(self, rows: list[FairnessRow]) -> None:
+        table = self.query_one("#monitoring-fairness-table", DataTable)
+        table.clear()
+        several = len({r.version for r in rows}) > 1
+        for row in rows:
+            gaps = [row.gaps["demographic_parity"], row.gaps["equal_opportunity"]]
+            table.add_row(
+                row.start[:10] + (f" v{row.version}" if several else ""),
+                row.attribute,
+                *(
+                    Text(
+                        f"{g.value:.3f}" if g.value is not None else "-",
+                        style="bold red" if g.failed and not row.insufficient else "",
+                    )
+                    for g in gaps
+                ),
+                Text(row.status, style="bold red" if row.failed else ""),
+            )
+        if not rows:
+            table.add_row("-", "no fairness recorded", "`signoff monitor fairness`", "", "")
 
     def _show_features(self, data: MonitoringLoaded) -> None:
         table = self.query_one("#monitoring-features", DataTable)
