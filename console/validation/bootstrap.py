@@ -125,7 +125,6 @@ def auc_of(positive: NDArray[np.bool_], scores: Floats) -> Statistic:
     wide = 2 * np.asarray(rank, dtype=np.int64).reshape(-1) + np.asarray(positive, dtype=np.int64)
     # 32-bit keys sort about twice as fast; they hold up to 2**30 distinct scores.
     key = wide.astype(np.int32) if wide.size < 2**30 else wide
-    span = 2 * int(key.max(initial=0)) + 4  # keys of one resample stay below this
 
     def auc(index: Indices) -> Floats:
         c, m = index.shape
@@ -135,21 +134,17 @@ def auc_of(positive: NDArray[np.bool_], scores: Floats) -> Statistic:
         n_pos = pos.sum(axis=1)
         rank_sum = pos @ np.arange(1, m + 1, dtype=np.float64)
         at_or_below = rank_sum - n_pos * (n_pos + 1.0) / 2.0
-        step = ordered[:, 1:] - ordered[:, :-1]
-        opens = np.flatnonzero((step == 1) & ((ordered[:, 1:] & 1) == 1))
-        tied: Floats = np.zeros(c, dtype=np.float64)
-        if opens.size:
-            rows, cols = np.divmod(opens, m - 1)
-            offsets = np.arange(c, dtype=np.int64) * span
-            flat = (ordered.astype(np.int64) + offsets[:, None]).ravel()  # sorted throughout
-            first_pos = rows * m + cols + 1
-            negative_key = flat[first_pos] - 1
-            low = np.searchsorted(flat, negative_key, side="left")
-            high = np.searchsorted(flat, negative_key + 2, side="left")
-            pairs = (first_pos - low) * (high - first_pos)
-            tied = np.bincount(rows, weights=pairs.astype(np.float64), minlength=c).astype(
-                np.float64
-            )
+        # 2L directly followed by 2L + 1: a negative, then a positive, of the same score.
+        rows, cols = np.nonzero((ordered[:, 1:] ^ ordered[:, :-1]) == 1)
+        tied = np.zeros(c, dtype=np.float64)
+        if rows.size:
+            cols += 1  # the first positive of each such score
+            bounds = np.searchsorted(rows, np.arange(c + 1))
+            for r in np.flatnonzero(np.diff(bounds)):
+                line, first = ordered[r], cols[bounds[r] : bounds[r + 1]]
+                low = np.searchsorted(line, line[first] - 1, side="left")
+                high = np.searchsorted(line, line[first], side="right")
+                tied[r] = float(((first - low) * (high - first)).sum())
         with np.errstate(invalid="ignore", divide="ignore"):
             value = (at_or_below - 0.5 * tied) / (n_pos * (m - n_pos))
         return np.asarray(value, dtype=np.float64)
