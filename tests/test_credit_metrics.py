@@ -46,6 +46,30 @@ def _by_name(checks: list[Check]) -> dict[str, Check]:
     return {c.name: c for c in checks}
 
 
+def test_roc_auc_and_gini_read_one_auc_computation_with_the_numbers_each_made_alone() -> None:
+    """The run computes the AUC and its draws once (binary_roc_auc); performance.roc_auc and
+    performance.gini given it record exactly what each recorded computing its own."""
+    from console.validation.performance import binary_roc_auc
+
+    score, positive = _scores(n=3000, seed=5)
+    score = np.round(score, 2)  # ties
+    plan = BootstrapPlan(score.size)
+    shared = binary_roc_auc(positive, score, plan)
+    assert shared is not None
+    y = positive.astype(int)
+    predictions = Predictions((score > 0.5).astype(int), np.column_stack([1 - score, score]), None)
+    alone = [c.as_dict() for c in classification_checks(y, predictions, [0, 1], plan, DEFAULTS)]
+    given = classification_checks(y, predictions, [0, 1], plan, DEFAULTS, shared)
+    assert [c.as_dict() for c in given] == alone
+    own = binary_score_checks(positive, score, True, plan, DEFAULTS, None)
+    reused = binary_score_checks(positive, score, True, plan, DEFAULTS, None, shared)
+    assert [c.as_dict() for c in reused] == [c.as_dict() for c in own]
+    roc = _by_name(given)["performance.roc_auc"]
+    assert _by_name(reused)["performance.gini"].value == 2 * roc.value - 1  # type: ignore[operator]
+    # One class only: no AUC, and Gini says why instead of failing on a missing number.
+    assert binary_roc_auc(np.ones(10, bool), np.linspace(0, 1, 10), BootstrapPlan(10)) is None
+
+
 def test_gini_and_ks_equal_their_library_values() -> None:
     score, positive = _scores()
     checks = _by_name(

@@ -304,3 +304,38 @@ def test_detection_reads_content_not_names(models: dict[str, Path]) -> None:
     assert found == {key: fmt for key, (_, _, _, fmt, _) in CASES.items()}
     assert detect_format(b"\x80\x04\x95") == "pickle"
     assert detect_format(io.BytesIO(b"hello").read()) == "unknown"
+
+
+@pytest.mark.parametrize("key", ["xgb_json", "xgb_ubj", "lgb", "onnx"])
+def test_one_pass_scoring_gives_what_predict_and_predict_proba_give(
+    key: str, models: dict[str, Path]
+) -> None:
+    """Validation scores a native classifier once (predict_scored): the labels must be the
+    model's own `predict` and the probabilities its `predict_proba`, byte for byte."""
+    from console.registry.estimators import load_artifact
+    from console.validation.prediction import array_sha256, predict
+
+    model = load_artifact(models[key].read_bytes(), source=key).estimator
+    frame = pd.read_csv(models["csv"])
+    x = frame[FEATURES]
+    labels, proba = model.predict_scored(x)
+    assert array_sha256(labels) == array_sha256(np.asarray(model.predict(x)))
+    assert array_sha256(proba) == array_sha256(np.asarray(model.predict_proba(x), np.float64))
+    found = predict(model, frame, FEATURES, source=key, data_name="train.csv")
+    assert found.proba is not None and found.scores is None
+    assert found.digest().predictions_sha256 == array_sha256(np.asarray(model.predict(x)))
+
+
+@pytest.mark.parametrize("key", ["xgb_reg", "lgb_reg", "onnx_reg"])
+def test_a_native_regressor_has_no_one_pass_scores(key: str, models: dict[str, Path]) -> None:
+    from console.registry.estimators import load_artifact
+    from console.validation.prediction import predict
+
+    model = load_artifact(models[key].read_bytes(), source=key).estimator
+    frame = pd.read_csv(models["reg_csv"])
+    features = ["radius", "texture", "perimeter"]
+    with pytest.raises(AttributeError):
+        model.predict_scored(frame[features])
+    found = predict(model, frame, features, source=key, data_name="reg.csv")
+    assert found.proba is None and found.scores is None
+    assert found.predicted.shape == (len(frame),)

@@ -390,6 +390,29 @@ def test_bootstrap_statistics_equal_sklearn_on_the_full_sample() -> None:
     assert (n.high - n.low) < (w.high - w.low) * 0.5
 
 
+def test_bootstrap_auc_counts_every_pair_exactly_ties_and_repeats_included() -> None:
+    """Each resample's AUC is the pair count itself: (positive above negative) + half of each
+    tie, over the rows drawn with their repeats, divided by positives x negatives, to the bit."""
+    from console.validation.bootstrap import auc_of
+
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        n = int(rng.integers(1, 60))
+        scores = [rng.random(n), np.round(rng.random(n), 1), np.full(n, 0.5)][trial % 3]
+        positive = rng.random(n) < rng.random()
+        index = rng.integers(0, n, size=(int(rng.integers(1, 6)), int(rng.integers(1, 80))))
+        found = auc_of(positive, scores)(index.astype(np.intp))
+        for row, value in zip(index, found, strict=True):
+            s, p = scores[row], positive[row]
+            above = (s[p][:, None] > s[~p][None, :]).sum()
+            tied = (s[p][:, None] == s[~p][None, :]).sum()
+            pairs = float(p.sum()) * float((~p).sum())
+            if pairs == 0:
+                assert np.isnan(value)
+            else:
+                assert value == (float(2 * above + tied) * 0.5) / pairs, (trial, value)
+
+
 # ---- champion / challenger ------------------------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 Validation, champion/challenger, fairness, robustness, latency, monitoring and cards call
 `predict`, `predict_proba` (classifiers only: `hasattr` must be false for a regressor),
-`classes_` and `feature_names_in_`, as they would on a scikit-learn estimator.
+`classes_` and `feature_names_in_`, as they would on a scikit-learn estimator; validation asks a
+classifier for both outputs at once (`predict_scored`), so a large file is scored once.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ class NativeModel:
             proba = self._probabilities(x)
             return np.asarray(self.classes_[np.argmax(proba, axis=1)])
         return np.asarray(self._values(x), dtype=np.float64).reshape(-1)
+
+    def predict_scored(self, x: Any) -> tuple[NDArray[Any], NDArray[np.float64]]:
+        """A classifier's labels and class probabilities from one pass of the model over `x`:
+        the labels `predict` gives (the most probable class) and what `predict_proba` gives."""
+        if self.task_type != CLASSIFICATION:
+            raise AttributeError("a regressor has no class probabilities")
+        proba = self._probabilities(x)
+        return np.asarray(self.classes_[np.argmax(proba, axis=1)]), proba
 
     def params(self) -> dict[str, object]:
         """The hyperparameters the file records (JSON-ready), used again by retraining."""

@@ -90,6 +90,16 @@ class OnnxModel(NativeModel):
 
     def _probabilities(self, x: Any) -> NDArray[np.float64]:
         (raw,) = self._session.run([self._proba_output], self._feed(x))
+        return self._as_matrix(raw)
+
+    def predict_scored(self, x: Any) -> tuple[NDArray[Any], NDArray[np.float64]]:
+        """The graph's own labels and its probabilities, from one run of the session."""
+        if self.task_type != CLASSIFICATION:
+            raise AttributeError("a regressor has no class probabilities")
+        labels, raw = self._session.run([self._label_output, self._proba_output], self._feed(x))
+        return np.asarray(labels).reshape(-1), self._as_matrix(raw)
+
+    def _as_matrix(self, raw: Any) -> NDArray[np.float64]:
         classes = self.classes_.tolist()
         if isinstance(raw, list):  # ZipMap: one {label: probability} per row
             return np.asarray([[row[c] for c in classes] for row in raw], dtype=np.float64)

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 
 from console.store.db import Store
 from console.store.models import ValidationCheck, ValidationRun
-from console.validation.bootstrap import BootstrapPlan, Floats, auc_of
+from console.validation.bootstrap import BootstrapPlan, Floats
 from console.validation.check_detail import mapping
 from console.validation.checks import Check, at_least, at_most, finite
 from console.validation.credit_details import (
@@ -35,6 +35,7 @@ from console.validation.credit_details import (
 )
 from console.validation.details import MetricEstimate
 from console.validation.drift import psi
+from console.validation.performance import RocAuc, binary_roc_auc
 
 CALIBRATION_BINS = 10
 HL_GROUPS = 10
@@ -50,27 +51,25 @@ def binary_score_checks(
     plan: BootstrapPlan,
     thresholds: dict[str, float],
     baseline: tuple[int, ScoreDistribution] | None,
+    roc_auc: RocAuc | None = None,
 ) -> list[Check]:
-    """gini, ks_statistic and (for probabilities) calibration and score PSI checks."""
-    checks = [_gini(positive, score, plan, thresholds), _ks(positive, score, thresholds)]
+    """gini, ks_statistic and (for probabilities) calibration and score PSI checks; `roc_auc`
+    is the run's (binary_roc_auc), computed here when not given."""
+    auc = roc_auc if roc_auc is not None else binary_roc_auc(positive, score, plan)
+    checks = [_gini(auc, plan, thresholds), _ks(positive, score, thresholds)]
     if probability:
         checks += _calibration(positive, score, thresholds)
         checks.append(_score_psi(score, thresholds, baseline))
     return checks
 
 
-def _gini(
-    positive: NDArray[np.bool_], score: Floats, plan: BootstrapPlan, thresholds: dict[str, float]
-) -> Check:
-    from sklearn.metrics import roc_auc_score
-
+def _gini(auc: RocAuc | None, plan: BootstrapPlan, thresholds: dict[str, float]) -> Check:
     name = "performance.gini"
-    if positive.all() or not positive.any():
+    if auc is None:
         detail = MetricEstimate(note="the data holds a single class; Gini needs two")
         return at_least(name, "performance", None, thresholds["min_gini"], detail)
-    gini = 2.0 * float(roc_auc_score(positive, score)) - 1.0
-    draws = plan.run({"auc": auc_of(positive, score)})["auc"]
-    found = plan.interval(gini, 2.0 * draws - 1.0)
+    gini = 2.0 * auc.value - 1.0
+    found = plan.interval(gini, 2.0 * auc.draws - 1.0)
     note = f"2 AUC - 1; 95% CI {found.low:.4f} to {found.high:.4f}" if found else "2 AUC - 1"
     detail = MetricEstimate(interval=found, note=note)
     return at_least(name, "performance", gini, thresholds["min_gini"], detail)

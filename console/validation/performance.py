@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,32 @@ def positive_scores(predictions: Predictions) -> Floats | None:
     return predictions.scores
 
 
+@dataclass(frozen=True)
+class RocAuc:
+    """A binary classifier's ROC AUC on all rows and on each of the plan's resamples."""
+
+    value: float
+    draws: Floats
+
+
+def binary_roc_auc(
+    positive: NDArray[np.bool_], score: Floats, plan: BootstrapPlan
+) -> RocAuc | None:
+    """ROC AUC (scikit-learn) and its bootstrap draws, or None when a class is missing.
+
+    Computed once per run: performance.roc_auc and performance.gini (2 AUC - 1) read the same
+    numbers, which the plan's seeded resamples make what each would have computed alone.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    if positive.all() or not positive.any():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = float(roc_auc_score(positive, score))
+    return RocAuc(value, plan.run({"roc_auc": auc_of(positive, score)})["roc_auc"])
+
+
 def _from_confusion(kind: str, k: int, counts: Callable[[Indices], Floats]) -> Statistic:
     """accuracy, balanced_accuracy, precision, recall or f1 from resampled confusion matrices."""
 
@@ -76,9 +102,11 @@ def classification_checks(
     classes: list[Any],
     plan: BootstrapPlan,
     thresholds: dict[str, float],
+    roc_auc: RocAuc | None = None,
 ) -> list[Check]:
     """performance.{accuracy, balanced_accuracy, precision, recall, f1, roc_auc, log_loss,
-    brier_score, confusion_matrix}."""
+    brier_score, confusion_matrix}; a binary classifier's `roc_auc` (binary_roc_auc) is used
+    as given."""
     from sklearn import metrics as skm
 
     k = len(classes)
@@ -106,9 +134,11 @@ def classification_checks(
             )
         for name in ("accuracy", "balanced_accuracy", "precision", "recall", "f1"):
             statistics[name] = _from_confusion(name, k, counts)
-        _probabilistic(y, true, labels, predictions, values, statistics, reasons)
+        _probabilistic(y, true, labels, predictions, values, statistics, reasons, roc_auc)
         matrix = skm.confusion_matrix(y, predictions.predicted, labels=labels)
     draws = plan.run(statistics)
+    if roc_auc is not None and "roc_auc" in values and "roc_auc" not in statistics:
+        draws["roc_auc"] = roc_auc.draws
     checks: list[Check] = []
     bounds = _classification_bounds(true, k, thresholds)
     for name in CLASSIFICATION:
@@ -171,6 +201,7 @@ def _probabilistic(
     values: dict[str, float | None],
     statistics: dict[str, Statistic],
     reasons: dict[str, str],
+    roc_auc: RocAuc | None,
 ) -> None:
     """roc_auc, log_loss and brier_score, where the estimator gives scores or probabilities."""
     from sklearn import metrics as skm
@@ -181,6 +212,8 @@ def _probabilistic(
     scores = positive_scores(predictions)
     if present.size < 2:
         reasons["roc_auc"] = "the data holds a single class; ROC AUC needs two"
+    elif k == 2 and roc_auc is not None:
+        values["roc_auc"] = roc_auc.value
     elif k == 2 and scores is not None:
         values["roc_auc"] = skm.roc_auc_score(true == 1, scores)
         statistics["roc_auc"] = auc_of(true == 1, scores)

@@ -55,18 +55,38 @@ def predict(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            predicted = np.asarray(estimator.predict(x))
-            proba = scores = None
-            if with_proba and hasattr(estimator, "predict_proba"):
-                proba = np.asarray(estimator.predict_proba(x), dtype=np.float64)
-            elif with_proba and hasattr(estimator, "decision_function"):
-                raw = np.asarray(estimator.decision_function(x), dtype=np.float64)
-                scores = raw if raw.ndim == 1 else None
+            predicted, proba, scores = _outputs(estimator, x, with_proba)
     except Exception as exc:  # sklearn raises ValueError/TypeError; any failure is the input's
         raise _explain(exc, x, source, data_name) from exc
     if predicted.shape[0] != len(frame):
         raise BadInput(f"{source} returned {predicted.shape[0]} predictions for {len(frame)} rows")
     return Predictions(predicted, proba, scores)
+
+
+def _outputs(
+    estimator: Any, x: pd.DataFrame, with_proba: bool
+) -> tuple[NDArray[Any], NDArray[np.float64] | None, NDArray[np.float64] | None]:
+    """(labels or values, probabilities, decision scores), the last two None when not asked
+    for or not given."""
+    if with_proba and _scores_in_one_pass(estimator):
+        labels, proba = estimator.predict_scored(x)
+        return np.asarray(labels), np.asarray(proba, dtype=np.float64), None
+    predicted = np.asarray(estimator.predict(x))
+    if with_proba and hasattr(estimator, "predict_proba"):
+        return predicted, np.asarray(estimator.predict_proba(x), dtype=np.float64), None
+    if with_proba and hasattr(estimator, "decision_function"):
+        raw = np.asarray(estimator.decision_function(x), dtype=np.float64)
+        return predicted, None, raw if raw.ndim == 1 else None
+    return predicted, None, None
+
+
+def _scores_in_one_pass(estimator: Any) -> bool:
+    """A native classifier gives its labels and probabilities from one pass (predict_scored);
+    a scikit-learn estimator's own `predict` may differ from the argmax of its probabilities
+    (SVC), so it is called for each."""
+    from console.registry.native import CLASSIFICATION, NativeModel
+
+    return isinstance(estimator, NativeModel) and estimator.task_type == CLASSIFICATION
 
 
 _NOT_A_NUMBER = re.compile(r"could not convert string to float: (['\"])(.*)\1", re.DOTALL)

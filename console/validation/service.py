@@ -33,6 +33,7 @@ from console.validation.drift import drift_checks
 from console.validation.fairness import classification_fairness, regression_fairness
 from console.validation.latency import latency_check
 from console.validation.performance import (
+    binary_roc_auc,
     classification_checks,
     codes,
     positive_scores,
@@ -133,16 +134,20 @@ def run_validation(
         step("performance", 0.30)
         decisions, cut = decide(predictions, classes, thresholds["decision_threshold"])
         if classes is not None:
-            checks += classification_checks(y, decisions, classes, plan, thresholds)
             score = positive_scores(predictions)
-            if len(classes) == 2 and score is not None:
+            positive = codes(y, classes) == 1
+            scored = score if len(classes) == 2 else None
+            auc = binary_roc_auc(positive, scored, plan) if scored is not None else None
+            checks += classification_checks(y, decisions, classes, plan, thresholds, auc)
+            if scored is not None:
                 checks += binary_score_checks(
-                    codes(y, classes) == 1,
-                    score,
+                    positive,
+                    scored,
                     predictions.proba is not None,
                     plan,
                     thresholds,
                     score_baseline(store, model, version),
+                    auc,
                 )
         else:
             y_float = y.astype(np.float64)
