@@ -11,6 +11,7 @@ valid work: rosa approves an open request, dana edits a card field. Nothing asse
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -116,10 +117,8 @@ def bench_cli(pristine: Path, scratch: Path, runs: int = RUNS) -> dict[str, floa
         ratio = medians[name] / floor
         met = "yes" if ratio <= goal else "no"
         print(f"{name:<20} {medians[name]:>9.3f} {ratio:>6.1f}x {goal:>5.0f}x  {met}")
-    try:
+    with contextlib.suppress(OSError):
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    except OSError:
-        pass
     return medians
 
 
