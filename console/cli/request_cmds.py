@@ -174,7 +174,9 @@ def _decision(request: str, comment: str, decision: str, kwargs: dict[str, Any])
     run = invocation(kwargs)
     request_id = parse_request_id(request)
     store = run.store()
-    view = decide(store, run.signer(store), request_id, decision, comment)
+    signer = run.signer(store)  # outside the block below: a passphrase prompt holds no store
+    with store.reading():  # the policy and the decision's transaction: one opening of the store
+        view = decide(store, signer, request_id, decision, comment)
     if run.as_json:
         print_json(view.as_dict())
         return
