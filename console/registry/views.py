@@ -133,24 +133,25 @@ def _version_view(row: Row, stages: list[str], retired: bool = False) -> Version
 
 
 def _model_views(rows: Rows, models: list[Row], gone: dict[str, Retirements]) -> list[ModelView]:
-    """The views of `models` (rows of MODEL_COLUMNS), in three queries however many there are."""
+    """The views of one model or of every model (rows of MODEL_COLUMNS), in two more queries
+    however many there are (no list of names as parameters: a registry may hold 100,000)."""
     if not models:
         return []
     names = [str(m[0]) for m in models]
-    where = "model IN (" + ", ".join(f":m{i}" for i in range(len(names))) + ")"
-    params = {f"m{i}": name for i, name in enumerate(names)}
+    where, params = ("WHERE model = :model", {"model": names[0]}) if len(names) == 1 else ("", {})
     stage_rows = rows.all(
-        f"SELECT model, stage, version, canary_version FROM stages WHERE {where}",
-        params,
+        f"SELECT model, stage, version, canary_version FROM stages {where}", params
     )
     version_rows = rows.all(
-        f"SELECT {VERSION_COLUMNS}, {VERSION_EXTRA_COLUMNS} FROM model_versions WHERE {where} "
+        f"SELECT {VERSION_COLUMNS}, {VERSION_EXTRA_COLUMNS} FROM model_versions {where} "
         "ORDER BY model, number",
         params,
     )
     stages: dict[str, dict[str, int | None]] = {name: {} for name in names}
     held: dict[tuple[str, int], list[str]] = {}
     for model, stage, version, canary in stage_rows:
+        if model not in stages:
+            continue
         stages[model][stage] = version
         if version is not None:
             held.setdefault((model, version), []).append(stage)
@@ -159,6 +160,8 @@ def _model_views(rows: Rows, models: list[Row], gone: dict[str, Retirements]) ->
     versions: dict[str, list[VersionView]] = {name: [] for name in names}
     for row in version_rows:
         model, number = row[0], int(row[1])
+        if model not in versions:
+            continue
         state = gone.get(model, Retirements())
         versions[model].append(
             _version_view(row, held.get((model, number), []), state.covers(number))
