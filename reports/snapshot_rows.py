@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from console.auditing.replay_entries import DatasetEntry, Event, VersionEntry
-from console.release.evidence import ApprovalView, ValidationView, approvals_for, validation_view
+from console.release.approvals import ApprovalView
+from console.release.evidence import ValidationView, approvals_for, validation_view
 from console.release.history import DeploymentView
 from console.store.models import (
     Checkpoint,

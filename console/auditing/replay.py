@@ -28,8 +28,8 @@ from console.auditing.replay_entries import (
     StageState,
 )
 from console.errors import BadInput
+from console.release.approvals import ApprovalView
 from console.release.decisions import DECISION_DOMAIN
-from console.release.evidence import ApprovalView
 from console.release.policy import default_policy_text, parse_policy
 from console.store.models import Checkpoint, PromotionRequest
 

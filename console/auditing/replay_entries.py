@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from audit.entry import EventRecord
-from console.release.evidence import ApprovalView
+from console.release.approvals import ApprovalView
 from console.release.policy import Policy
 
 

@@ -21,16 +21,17 @@ from audit.export_format import (
 from audit.keys import Signer
 from audit.note import NoteError
 from console.auditing import catalogue as actions
+from console.auditing.events import EventView, read_events
 from console.auditing.log import append_event, iter_records, log_size
 from console.auditing.state_check import Difference, state_differences
 from console.errors import BadInput
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
-from console.registry.lookup import require_model
 from console.store.db import Store
 from console.store.keys import next_id
-from console.store.models import AuditEvent, Checkpoint, StoreInfo
+from console.store.models import Checkpoint, StoreInfo
 from console.store.references import artifact_problems
+from console.store.rows import SessionRows
 from console.store.staged_output import StagedOutput, staged_output
 
 
@@ -201,20 +202,6 @@ def export_log(store: Store, directory: Path) -> tuple[int, Path]:
     return len(records), directory
 
 
-@dataclass(frozen=True)
-class EventView:
-    seq: int
-    ts: str
-    actor: str
-    action: str
-    subject: str
-    model: str | None
-    payload: dict[str, object]
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
 def list_events(
     store: Store,
     *,
@@ -226,32 +213,18 @@ def list_events(
     limit: int = 50,
     newest_first: bool = True,
 ) -> list[EventView]:
-    """A page of the log (keyset pagination on seq), filtered; never loads the whole log.
-
-    `action` keeps actions starting with it; `actions`, those equal to one of them.
-    """
+    """A page of the log (keyset pagination on seq), filtered: `read_events` in a unit of work."""
     with store.session() as session:
-        if model is not None:
-            require_model(session, model)
-        query = select(AuditEvent)
-        if actions:
-            query = query.where(col(AuditEvent.action).in_(list(actions)))
-        if model:
-            query = query.where(AuditEvent.model == model)
-        if actor:
-            query = query.where(AuditEvent.actor == actor)
-        if action:
-            query = query.where(col(AuditEvent.action).startswith(action))
-        if before is not None:
-            query = query.where(AuditEvent.seq < before)
-        order = col(AuditEvent.seq).desc() if newest_first else col(AuditEvent.seq)
-        rows = session.exec(query.order_by(order).limit(limit)).all()
-        return [
-            EventView(
-                r.seq, r.ts, r.actor, r.action, r.subject, r.model, json.loads(bytes(r.payload))
-            )
-            for r in rows
-        ]
+        return read_events(
+            SessionRows(session.connection()),
+            model=model,
+            actor=actor,
+            action=action,
+            actions=actions,
+            before=before,
+            limit=limit,
+            newest_first=newest_first,
+        )
 
 
 def audit_size(store: Store) -> int:

@@ -2,36 +2,106 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from console.cli import (
-    audit_cmds,
-    card_cmds,
-    gc_cmds,
-    import_cmds,
-    keys_cmds,
-    monitor_cmds,
-    package_cmds,
-    policy_cmds,
-    registry_cmds,
-    report_cmds,
-    request_cmds,
-    stage_cmds,
-    store_cmds,
-    tier_cmds,
-    users_cmds,
-    validate_cmds,
-)
 from console.cli.options import DEFAULT_HOME, SignoffGroup, db_option, escape_stdout
 
 if TYPE_CHECKING:
     from console.store.db import Store
 
 
-@click.group(cls=SignoffGroup, invoke_without_command=True)
+# Each command's module, imported only when the command runs (or help lists them all): a read
+# command does not pay for the imports of the other modules. tests/test_cli_imports.py checks
+# the table against what each module registers.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {  # in the order `signoff --help` lists them
+    "registry_cmds": ("register", "models", "show", "demo"),
+    "import_cmds": ("import",),
+    "keys_cmds": ("keys",),
+    "users_cmds": ("init", "users"),
+    "audit_cmds": ("audit",),
+    "policy_cmds": ("policy",),
+    "request_cmds": (
+        "request",
+        "requests",
+        "show-request",
+        "approve",
+        "reject",
+        "withdraw",
+    ),
+    "stage_cmds": ("promote", "canary", "rollback", "history", "retire"),
+    "card_cmds": ("card",),
+    "validate_cmds": ("validate", "validations"),
+    "package_cmds": ("package", "verify-package"),
+    "report_cmds": ("report", "settings"),
+    "monitor_cmds": ("monitor", "retrain"),
+    "store_cmds": ("store",),
+    "gc_cmds": ("gc",),
+    "tier_cmds": ("model",),
+}
+_MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
+
+
+class LazySignoffGroup(SignoffGroup):
+    """The top-level group: a subcommand's module is imported when the command is looked up.
+
+    `commands` (the whole mapping, as the docs generator and the tests read it) imports every
+    module; `get_command` imports only the one it names, and `list_commands` none.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._loaded: dict[str, click.Command] = {}
+        self._imported: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        if len(self._imported) < len(COMMAND_MODULES):
+            for module in COMMAND_MODULES:
+                self._import(module)
+            # In the table's order whichever was imported first; commands added later go last.
+            order = list(COMMAND_MODULES)
+            ranked = sorted(
+                self._loaded.items(),
+                key=lambda item: (
+                    order.index(_MODULE_OF.get(item[0], ""))
+                    if item[0] in _MODULE_OF
+                    else len(order)
+                ),
+            )
+            self._loaded.clear()
+            self._loaded.update(ranked)
+        return self._loaded
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._loaded = dict(value)
+
+    def _import(self, module: str) -> None:
+        if module not in self._imported:
+            self._imported.add(module)
+            importlib.import_module(f"console.cli.{module}").register(self)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self._loaded[name] = cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _MODULE_OF.get(cmd_name)
+        if cmd_name not in self._loaded and module is not None:
+            self._import(module)
+        return self._loaded.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(_MODULE_OF) | set(self._loaded))
+
+
+@click.group(cls=LazySignoffGroup, invoke_without_command=True)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -59,7 +129,9 @@ def cli(ctx: click.Context, home: Path, db: str | None, user: str | None) -> Non
         if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
     }
     if given and ctx.invoked_subcommand is not None:
-        ctx.default_map = _defaults_for(cli, given)
+        command = cli.get_command(ctx, ctx.invoked_subcommand)
+        if command is not None:  # only the command that runs: the others stay unimported
+            ctx.default_map = {ctx.invoked_subcommand: _defaults_for(command, given)}
     if ctx.invoked_subcommand is not None:
         escape_stdout(ctx)  # stored text cannot drive the terminal (the console draws its own)
     if ctx.invoked_subcommand is None:
@@ -90,32 +162,10 @@ def cli(ctx: click.Context, home: Path, db: str | None, user: str | None) -> Non
             raise SystemExit(app.return_code)
 
 
-for module in (
-    registry_cmds,
-    import_cmds,
-    keys_cmds,
-    users_cmds,
-    audit_cmds,
-    policy_cmds,
-    request_cmds,
-    stage_cmds,
-    card_cmds,
-    validate_cmds,
-    package_cmds,
-    report_cmds,
-    monitor_cmds,
-    store_cmds,
-    gc_cmds,
-    tier_cmds,
-):
-    module.register(cli)
-
-
-def _defaults_for(group: click.Group, values: dict[str, str | None]) -> dict[str, object]:
-    return {
-        name: _defaults_for(command, values) if isinstance(command, click.Group) else dict(values)
-        for name, command in group.commands.items()
-    }
+def _defaults_for(command: click.Command, values: dict[str, str | None]) -> object:
+    if not isinstance(command, click.Group):
+        return dict(values)
+    return {name: _defaults_for(sub, values) for name, sub in command.commands.items()}
 
 
 def main() -> None:

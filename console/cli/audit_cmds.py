@@ -133,12 +133,13 @@ def log(
     Example:
         signoff audit log --model credit-risk --action promotion.
     """
-    from console.auditing.trail import list_events
+    from console.auditing.events import read_events
 
     run = invocation(kwargs)
-    events = list_events(
-        run.store(), model=model, actor=actor, action=action, before=before, limit=limit
-    )
+    with run.rows() as store:
+        events = read_events(
+            store, model=model, actor=actor, action=action, before=before, limit=limit
+        )
     if run.as_json:
         print_json([e.as_dict() for e in events])
         return

@@ -178,12 +178,14 @@ def edit_cmd(ref: str, sets: tuple[str, ...], from_file: Path | None, **kwargs: 
         normalize_value(field, value)  # bad input is reported before any key is unlocked
     store = run.store()
     get_version(store, name, number)
-    changed = set_card_fields(store, run.signer(store), name, number, fields)
+    signer = run.signer(store)  # outside the block below: a passphrase prompt holds no store
+    with store.reading():  # the edit's transaction, then the card's state: one opening
+        changed = set_card_fields(store, signer, name, number, fields)
+        missing = card_completeness(store, name, number)
     if changed:
         click.echo(f"updated the card of {name}:{number}: {', '.join(changed)}")
     else:
         click.echo(f"nothing changed: the card of {name}:{number} already says that")
-    missing = card_completeness(store, name, number)
     if missing:
         click.echo(f"still missing: {', '.join(missing)}")
     else:

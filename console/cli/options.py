@@ -19,6 +19,7 @@ from console.freetext import shown
 if TYPE_CHECKING:
     from audit.keys import Signer
     from console.store.db import Store
+    from console.store.rows import Rows
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_HOME = ".signoff"
@@ -134,6 +135,27 @@ class Invocation:
         from console.store.db import open_store
 
         return open_store(self.home, url=self.db, must_exist=must_exist)
+
+    @contextmanager
+    def rows(self) -> Iterator[Rows]:
+        """Plain reads for a read command, inside one consistent read.
+
+        A DuckDB store is opened read-only by the driver alone (no ORM imported, the file free
+        for writers again when the block ends: print after it); a team store, or one whose
+        schema must be upgraded or refused first, is read through `Store` as every command does.
+        """
+        if not self.db:
+            from console.store.rows import lock_timeout_from_env, read_only_rows
+
+            with read_only_rows(self.home, lock_timeout_from_env()) as fast:
+                if fast is not None:
+                    yield fast
+                    return
+        from console.store.rows import SessionRows
+
+        store = self.store()
+        with store.snapshot(), store.session() as session:
+            yield SessionRows(session.connection())
 
     def keys(self) -> Path:
         from console.identity.keydir import default_keys_dir

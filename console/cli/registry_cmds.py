@@ -136,10 +136,11 @@ def models_cmd(**kwargs: Any) -> None:
     Example:
         signoff models --json
     """
-    from console.registry.views import list_models
+    from console.registry.views import read_models
 
     run = invocation(kwargs)
-    views = list_models(run.store())
+    with run.rows() as store:
+        views = read_models(store)
     if run.as_json:
         print_json([v.as_dict() for v in views])
         return
@@ -164,14 +165,16 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
     Example:
         signoff show credit-risk:2
     """
-    from console.registry.refs import parse_ref
-    from console.registry.views import get_model, get_version
+    from console.registry.refs import check_model_name, parse_ref
+    from console.registry.views import read_model, read_version
 
     run = invocation(kwargs)
     name, number = parse_ref(ref)
-    store = run.store()
-    if number is None:
-        view = get_model(store, name)
+    check_model_name(name)
+    with run.rows() as store:
+        view = read_model(store, name) if number is None else None
+        version = read_version(store, name, number) if number is not None else None
+    if view is not None:
         if run.as_json:
             print_json(view.as_dict())
             return
@@ -194,7 +197,7 @@ def show_cmd(ref: str, **kwargs: Any) -> None:
         ]
         click.echo(table(rows, ["VERSION", "ESTIMATOR", "AUTHOR", "CREATED", "STAGES", "METRICS"]))
         return
-    version = get_version(store, name, number)
+    assert version is not None
     if run.as_json:
         print_json(version.as_dict())
         return

@@ -100,13 +100,15 @@ def requests_cmd(
     run = invocation(kwargs)
     if (mine or awaiting_me) and not run.user:
         raise BadInput("--mine and --awaiting-me need --as USER (or SIGNOFF_USER)")
-    views = list_requests(
-        run.store(),
-        mine=run.user if mine else None,
-        pending=pending,
-        awaiting=run.user if awaiting_me else None,
-        model=model,
-    )
+    store = run.store()
+    with store.reading():  # the policy and the requests: one opening of the store, not two
+        views = list_requests(
+            store,
+            mine=run.user if mine else None,
+            pending=pending,
+            awaiting=run.user if awaiting_me else None,
+            model=model,
+        )
     if run.as_json:
         print_json([v.as_dict() for v in views])
         return
@@ -153,12 +155,15 @@ def show_request_cmd(request: str, **kwargs: Any) -> None:
 
     run = invocation(kwargs)
     store = run.store()
-    view = get_request(store, parse_request_id(request))
+    with store.reading():  # the request and its review: one opening of the store
+        view = get_request(store, parse_request_id(request))
+        review = None if run.as_json else review_evidence(store, view.id)
     if run.as_json:
         print_json(view.as_dict())
         return
     _print_request(view)
-    for line in review_lines(review_evidence(store, view.id)):
+    assert review is not None
+    for line in review_lines(review):
         click.echo(line)
 
 
@@ -169,7 +174,9 @@ def _decision(request: str, comment: str, decision: str, kwargs: dict[str, Any])
     run = invocation(kwargs)
     request_id = parse_request_id(request)
     store = run.store()
-    view = decide(store, run.signer(store), request_id, decision, comment)
+    signer = run.signer(store)  # outside the block below: a passphrase prompt holds no store
+    with store.reading():  # the policy and the decision's transaction: one opening of the store
+        view = decide(store, signer, request_id, decision, comment)
     if run.as_json:
         print_json(view.as_dict())
         return

@@ -141,10 +141,11 @@ def history_cmd(model: str, stage: str | None, **kwargs: Any) -> None:
     Example:
         signoff history credit-risk --stage production
     """
-    from console.release.history import history
+    from console.release.history import read_history
 
     run = invocation(kwargs)
-    entries = history(run.store(), model, stage).entries
+    with run.rows() as store:
+        entries = read_history(store, model, stage).entries
     if run.as_json:
         print_json([e.as_dict() for e in entries])
         return

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
-
-from sqlmodel import Session, col, select
+from typing import TYPE_CHECKING, Any
 
 from console.errors import NotFound
 from console.registry.refs import check_model_name
-from console.release.retire import retired_in, retirements
-from console.store.artifacts import ArtifactStore
-from console.store.db import Store
-from console.store.models import Dataset, ModelVersion, RegisteredModel, StageAssignment
-from console.store.paging import Paged, name_page
+from console.release.retired import Retirements, retirements_in
+from console.store.paging import Paged
+from console.store.rows import Row, Rows
+
+if TYPE_CHECKING:  # the ORM is imported by the functions given a Store; a read command passes Rows
+    from console.store.db import Store
+    from console.store.models import Dataset
 
 
 @dataclass(frozen=True)
@@ -71,64 +71,115 @@ class ModelView:
         return data
 
 
-def _version_view(row: ModelVersion, stages: list[str], retired: bool = False) -> VersionView:
+# The columns a VersionView is built from, in its fields' order.
+VERSION_COLUMNS = (
+    "model, number, artifact_sha256, artifact_format, trusted_pickle, trusted_types, "
+    "estimator_class, task_type, target, input_schema, params, metrics, train_dataset_sha256, "
+    "parent_number, code_ref, author, created_at, tags"
+)
+VERSION_EXTRA_COLUMNS = "description, framework, framework_version"
+MODEL_COLUMNS = "name, owner, description, risk_tier, intended_use, created_at"
+
+
+def _version_view(row: Row, stages: list[str], retired: bool = False) -> VersionView:
+    (
+        model,
+        number,
+        artifact_sha256,
+        artifact_format,
+        trusted_pickle,
+        trusted_types,
+        estimator_class,
+        task_type,
+        target,
+        input_schema,
+        params,
+        metrics,
+        train_dataset_sha256,
+        parent,
+        code_ref,
+        author,
+        created_at,
+        tags,
+        description,
+        framework,
+        framework_version,
+    ) = row
     return VersionView(
-        model=row.model,
-        number=row.number,
-        artifact_sha256=row.artifact_sha256,
-        artifact_format=row.artifact_format,
-        trusted_pickle=row.trusted_pickle,
-        trusted_types=json.loads(row.trusted_types),
-        estimator_class=row.estimator_class,
-        task_type=row.task_type,
-        target=row.target,
-        input_schema=json.loads(row.input_schema),
-        params=json.loads(row.params),
-        metrics=json.loads(row.metrics),
-        train_dataset_sha256=row.train_dataset_sha256,
-        parent=row.parent_number,
-        code_ref=row.code_ref,
-        author=row.author,
-        created_at=row.created_at,
-        tags=json.loads(row.tags),
+        model=model,
+        number=int(number),
+        artifact_sha256=artifact_sha256,
+        artifact_format=artifact_format,
+        trusted_pickle=bool(trusted_pickle),
+        trusted_types=json.loads(trusted_types),
+        estimator_class=estimator_class,
+        task_type=task_type,
+        target=target,
+        input_schema=json.loads(input_schema),
+        params=json.loads(params),
+        metrics=json.loads(metrics),
+        train_dataset_sha256=train_dataset_sha256,
+        parent=parent,
+        code_ref=code_ref,
+        author=author,
+        created_at=created_at,
+        tags=json.loads(tags),
         stages=stages,
-        description=row.description,
-        framework=row.framework,
-        framework_version=row.framework_version,
+        description=description,
+        framework=framework,
+        framework_version=framework_version,
         retired=retired,
     )
 
 
-def _model_view(session: Session, model: RegisteredModel) -> ModelView:
-    stage_rows = session.exec(
-        select(StageAssignment).where(StageAssignment.model == model.name)
-    ).all()
-    stages = {s.stage: s.version for s in stage_rows}
-    held: dict[int, list[str]] = {}
-    for stage_row in stage_rows:
-        if stage_row.version is not None:
-            held.setdefault(stage_row.version, []).append(stage_row.stage)
-        if stage_row.canary_version is not None:
-            held.setdefault(stage_row.canary_version, []).append(f"{stage_row.stage} (canary)")
-    versions = session.exec(
-        select(ModelVersion)
-        .where(ModelVersion.model == model.name)
-        .order_by(col(ModelVersion.number))
-    ).all()
-    gone = retired_in(session, model.name)
-    return ModelView(
-        name=model.name,
-        owner=model.owner,
-        description=model.description,
-        risk_tier=model.risk_tier,
-        intended_use=model.intended_use,
-        created_at=model.created_at,
-        versions=[
-            _version_view(v, held.get(v.number, []), gone.covers(v.number)) for v in versions
-        ],
-        stages=stages,
-        retired=gone.model_retired,
+def _model_views(rows: Rows, models: list[Row], gone: dict[str, Retirements]) -> list[ModelView]:
+    """The views of one model or of every model (rows of MODEL_COLUMNS), in two more queries
+    however many there are (no list of names as parameters: a registry may hold 100,000)."""
+    if not models:
+        return []
+    names = [str(m[0]) for m in models]
+    where, params = ("WHERE model = :model", {"model": names[0]}) if len(names) == 1 else ("", {})
+    stage_rows = rows.all(
+        f"SELECT model, stage, version, canary_version FROM stages {where}", params
     )
+    version_rows = rows.all(
+        f"SELECT {VERSION_COLUMNS}, {VERSION_EXTRA_COLUMNS} FROM model_versions {where} "
+        "ORDER BY model, number",
+        params,
+    )
+    stages: dict[str, dict[str, int | None]] = {name: {} for name in names}
+    held: dict[tuple[str, int], list[str]] = {}
+    for model, stage, version, canary in stage_rows:
+        if model not in stages:
+            continue
+        stages[model][stage] = version
+        if version is not None:
+            held.setdefault((model, version), []).append(stage)
+        if canary is not None:
+            held.setdefault((model, canary), []).append(f"{stage} (canary)")
+    versions: dict[str, list[VersionView]] = {name: [] for name in names}
+    for row in version_rows:
+        model, number = row[0], int(row[1])
+        if model not in versions:
+            continue
+        state = gone.get(model, Retirements())
+        versions[model].append(
+            _version_view(row, held.get((model, number), []), state.covers(number))
+        )
+    return [
+        ModelView(
+            name=name,
+            owner=owner,
+            description=description,
+            risk_tier=risk_tier,
+            intended_use=intended_use,
+            created_at=created_at,
+            versions=versions[name],
+            stages=stages[name],
+            retired=gone.get(name, Retirements()).model_retired,
+        )
+        for name, owner, description, risk_tier, intended_use, created_at in models
+    ]
 
 
 @dataclass(frozen=True)
@@ -173,6 +224,9 @@ def model_page(
     queries whatever the registry's size; `match` keeps names or owners containing it."""
     from sqlalchemy import text
 
+    from console.release.retire import retirements
+    from console.store.paging import name_page
+
     with store.session() as session:
         connection = session.connection()
         page = name_page(
@@ -203,33 +257,56 @@ def model_page(
     return ModelPage(page.offset, page.total, summaries)
 
 
-def list_models(store: Store) -> list[ModelView]:
-    with store.session() as session:
-        models = session.exec(select(RegisteredModel).order_by(RegisteredModel.name)).all()
-        return [_model_view(session, m) for m in models]
+def read_models(rows: Rows) -> list[ModelView]:
+    """Every model with its versions and stages, by name."""
+    models = rows.all(f"SELECT {MODEL_COLUMNS} FROM models ORDER BY name")
+    return _model_views(rows, models, retirements_in(rows))
 
 
-def get_model(store: Store, name: str) -> ModelView:
+def read_model(rows: Rows, name: str) -> ModelView:
     check_model_name(name)
-    with store.session() as session:
-        model = session.get(RegisteredModel, name)
-        if model is None:
-            raise NotFound(f"no model {name!r} in this store; see `signoff models`")
-        return _model_view(session, model)
+    models = rows.all(f"SELECT {MODEL_COLUMNS} FROM models WHERE name = :name", {"name": name})
+    if not models:
+        raise NotFound(f"no model {name!r} in this store; see `signoff models`")
+    return _model_views(rows, models, retirements_in(rows, [name]))[0]
 
 
-def get_version(store: Store, name: str, number: int) -> VersionView:
-    model = get_model(store, name)
+def read_version(rows: Rows, name: str, number: int) -> VersionView:
+    return _version_of(read_model(rows, name), number)
+
+
+def _version_of(model: ModelView, number: int) -> VersionView:
     for version in model.versions:
         if version.number == number:
             return version
     raise NotFound(
-        f"model {name!r} has no version {number}"
+        f"model {model.name!r} has no version {number}"
         + (f"; its versions are 1..{len(model.versions)}" if model.versions else "")
     )
 
 
+def list_models(store: Store) -> list[ModelView]:
+    from console.store.rows import SessionRows
+
+    with store.session() as session:
+        return read_models(SessionRows(session.connection()))
+
+
+def get_model(store: Store, name: str) -> ModelView:
+    from console.store.rows import SessionRows
+
+    check_model_name(name)
+    with store.session() as session:
+        return read_model(SessionRows(session.connection()), name)
+
+
+def get_version(store: Store, name: str, number: int) -> VersionView:
+    return _version_of(get_model(store, name), number)
+
+
 def get_dataset(store: Store, digest: str) -> Dataset:
+    from console.store.models import Dataset
+
     with store.session() as session:
         dataset = session.get(Dataset, digest)
         if dataset is None:
@@ -242,6 +319,7 @@ def load_version_estimator(store: Store, version: VersionView) -> Any:
     """The version's estimator, read from the store with its digest verified."""
     # Imported here: loading pulls in numpy, which the console's read screens never need.
     from console.registry.estimators import load_artifact
+    from console.store.artifacts import ArtifactStore
 
     data = ArtifactStore(store.artifacts_dir).read_verified(version.artifact_sha256)
     loaded = load_artifact(

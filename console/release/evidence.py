@@ -11,16 +11,17 @@ from sqlmodel import Session, col, func, select
 
 from audit.canonical import canonical_json
 from console.errors import NotFound
+from console.release.approvals import ApprovalView, read_model_approvals
 from console.release.policy import Policy
 from console.store.db import Store
 from console.store.models import (
     Approval,
     ModelVersion,
     PackageRecord,
-    PromotionRequest,
     ValidationCheck,
     ValidationRun,
 )
+from console.store.rows import SessionRows
 
 
 @dataclass(frozen=True)
@@ -150,33 +151,6 @@ def validation_runs(store: Store, model: str, version: int | None = None) -> lis
         return [validation_view(session, r) for r in runs]
 
 
-@dataclass(frozen=True)
-class ApprovalView:
-    id: int
-    request_id: int
-    approver: str
-    role: str
-    decision: str
-    comment: str
-    evidence_digest: str
-    decided_at: str
-    keyid: str
-    statement: bytes
-    signature: bytes
-    void: bool
-    void_reason: str
-    event_seq: int
-
-    def as_dict(self) -> dict[str, object]:
-        data = {
-            k: getattr(self, k)
-            for k in self.__dataclass_fields__
-            if k not in ("statement", "signature")
-        }
-        data["signature"] = self.signature.hex()
-        return data
-
-
 def approvals_for(session: Session, request_id: int) -> list[ApprovalView]:
     rows = session.exec(
         select(Approval).where(Approval.request_id == request_id).order_by(col(Approval.id))
@@ -206,15 +180,7 @@ def _approval_view(a: Approval) -> ApprovalView:
 def model_approvals(store: Store, model: str, version: int | None = None) -> list[ApprovalView]:
     """Every decision on requests of a model (or one version), oldest first, in one query."""
     with store.session() as session:
-        query = (
-            select(Approval)
-            .join(PromotionRequest, col(PromotionRequest.id) == col(Approval.request_id))
-            .where(PromotionRequest.model == model)
-        )
-        if version is not None:
-            query = query.where(PromotionRequest.version == version)
-        rows = session.exec(query.order_by(col(Approval.request_id), col(Approval.id))).all()
-        return [_approval_view(a) for a in rows]
+        return read_model_approvals(SessionRows(session.connection()), model, version)
 
 
 def latest_package(store: Store, model: str, version: int) -> PackageRecord | None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlmodel import col, select
+from typing import TYPE_CHECKING
 
 from console.errors import NotFound
-from console.registry.lookup import require_stage
+from console.registry.lookup import check_stage
 from console.registry.refs import check_model_name
-from console.store.db import Store
-from console.store.models import Deployment, PromotionRequest, RegisteredModel
+from console.release.approvals import read_model_approvals
+from console.release.policy import read_policy
+
+if TYPE_CHECKING:
+    from console.store.db import Store
+    from console.store.rows import Rows
 
 # Deployment kinds after which the stage serves the deployment's version.
 SERVING_KINDS = ("promotion", "canary.completed", "rollback")
@@ -57,63 +60,92 @@ class ModelHistory:
     changes: list[DeploymentView]  # the stage changes alone, oldest first
 
 
+DEPLOYMENT_COLUMNS = (
+    "id, model, stage, kind, version, replaced_version, request_id, actor, occurred_at, "
+    "break_glass, reason, event_seq"
+)
+REQUEST_COLUMNS = "id, version, stage, requester, comment, created_at, status, closed_at, closed_by"
+
+
 def history(store: Store, model: str, stage: str | None = None) -> ModelHistory:
     """Requests, decisions, promotions, canary steps and rollbacks of a model (or one stage)."""
-    from console.release.evidence import model_approvals
-    from console.release.policy import load_policy
+    from console.store.rows import SessionRows
 
     check_model_name(model)
-    stages = load_policy(store).stage_names
     with store.session() as session:
-        if session.get(RegisteredModel, model) is None:
-            raise NotFound(f"no model {model!r} in this store")
-        if stage is not None:
-            require_stage(session, model, stage, stages)
-        query = select(PromotionRequest).where(PromotionRequest.model == model)
-        deployments = select(Deployment).where(Deployment.model == model)
-        if stage:
-            query = query.where(PromotionRequest.stage == stage)
-            deployments = deployments.where(Deployment.stage == stage)
-        requests = {r.id: r for r in session.exec(query).all()}
-        changes = [
-            DeploymentView(
-                r.id,
-                r.model,
-                r.stage,
-                r.kind,
-                r.version,
-                r.replaced_version,
-                r.request_id,
-                r.actor,
-                r.occurred_at,
-                r.break_glass,
-                r.reason,
-                r.event_seq,
-            )
-            for r in session.exec(deployments.order_by(col(Deployment.id))).all()
-        ]
+        return read_history(SessionRows(session.connection()), model, stage)
+
+
+def read_history(rows: Rows, model: str, stage: str | None = None) -> ModelHistory:
+    """`history` on plain rows, in one read: the policy (its digest checked), then the model's."""
+    check_model_name(model)
+    stages = read_policy(rows).stage_names
+    if not rows.all("SELECT 1 FROM models WHERE name = :model", {"model": model}):
+        raise NotFound(f"no model {model!r} in this store")
+    if stage is not None:
+        check_stage(rows, model, stage, stages)
+    where = "model = :model" + (" AND stage = :stage" if stage else "")
+    params = {"model": model, "stage": stage}
+    requests = {
+        int(row[0]): row
+        for row in rows.all(
+            f"SELECT {REQUEST_COLUMNS}, event_seq FROM promotion_requests WHERE {where}", params
+        )
+    }
+    changes = [
+        DeploymentView(
+            int(id_),
+            about,
+            at_stage,
+            kind,
+            int(version),
+            replaced,
+            request_id,
+            actor,
+            occurred_at,
+            bool(break_glass),
+            reason,
+            int(event_seq),
+        )
+        for (
+            id_,
+            about,
+            at_stage,
+            kind,
+            version,
+            replaced,
+            request_id,
+            actor,
+            occurred_at,
+            break_glass,
+            reason,
+            event_seq,
+        ) in rows.all(
+            f"SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE {where} ORDER BY id", params
+        )
+    ]
     entries: list[HistoryEntry] = []
     for request in requests.values():
+        id_, version, at_stage, requester, comment, created_at, status, closed_at, closed_by = (
+            request[:9]
+        )
+        seq = int(request[9])
         entries.append(
             HistoryEntry(
-                request.event_seq,
-                request.created_at,
-                request.requester,
+                seq,
+                created_at,
+                requester,
                 "requested",
-                f"requested {request.id}: v{request.version} -> {request.stage} ({request.comment})",
+                f"requested {id_}: v{version} -> {at_stage} ({comment})",
             )
         )
-        if request.status == "withdrawn" and request.closed_at:
+        if status == "withdrawn" and closed_at:
             entries.append(
                 HistoryEntry(
-                    request.event_seq,
-                    request.closed_at,
-                    request.closed_by or "",
-                    "withdrawn",
-                    f"withdrew request {request.id}",
+                    seq, closed_at, closed_by or "", "withdrawn", f"withdrew request {id_}"
                 )
             )
-    for approval in model_approvals(store, model):
+    for approval in read_model_approvals(rows, model):
         if approval.request_id not in requests:
             continue
         entries.append(

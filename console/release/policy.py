@@ -15,13 +15,14 @@ from console.release.policy_parsing import (
     parse_policy,
 )
 from console.release.policy_rules import Policy, StagePolicy
-from console.store.db import Store
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from audit.keys import Signer
+    from console.store.db import Store
     from console.store.models import PolicyText
+    from console.store.rows import Rows
 
 # Re-exported: the services and tests read the policy's names from here.
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "load_policy",
     "parse_policy",
     "policy_text",
+    "read_policy",
     "set_policy",
 ]
 
@@ -64,14 +66,22 @@ def policy_text(store: Store) -> str | None:
 
 def load_policy(store: Store) -> Policy:
     """The policy in force; one changed in the store outside `signoff policy set` is refused."""
-    from console.errors import IntegrityError
-    from console.store.models import PolicyText, StoreInfo
+    from console.store.rows import SessionRows
 
     with store.session() as session:
-        recorded = session.get(StoreInfo, "policy_sha256")
-        expected = recorded.value if recorded is not None else None
-        row = session.get(PolicyText, expected) if expected is not None else None
-        text = row.text if row is not None else None
+        return read_policy(SessionRows(session.connection()))
+
+
+def read_policy(rows: Rows) -> Policy:
+    """`load_policy` on plain rows (a read command's connection): the same digest check."""
+    from console.errors import IntegrityError
+
+    found = rows.all(
+        "SELECT i.value, p.text FROM store_info i LEFT JOIN policies p ON p.sha256 = i.value "
+        "WHERE i.key = 'policy_sha256'"
+    )
+    expected = found[0][0] if found else None
+    text = found[0][1] if found else None
     if expected is None or text is None:
         raise IntegrityError(
             "the store's policy is missing; restore the store from a backup (the policy's "

@@ -9,7 +9,7 @@ import unicodedata
 from typing import Any
 
 from console.errors import BadInput
-from console.identity.actor import ROLES
+from console.identity.permissions import ROLES
 from console.release.policy_rules import DEFAULT_TIERS, Policy, StagePolicy
 
 KNOWN_GATES = (

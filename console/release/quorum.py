@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from console.release.evidence import ApprovalView
+from console.release.approvals import ApprovalView
 from console.release.policy import StagePolicy
 from console.store.models import ModelVersion, PromotionRequest, User
 

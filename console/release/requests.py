@@ -18,7 +18,8 @@ from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.registry.lookup import require_model
 from console.registry.refs import check_model_name
-from console.release.evidence import ApprovalView, approvals_for, evidence_digest, evidence_for
+from console.release.approvals import ApprovalView
+from console.release.evidence import approvals_for, evidence_digest, evidence_for
 from console.release.gates import GateResult, evaluate_gates
 from console.release.policy import Policy, StagePolicy, load_policy
 from console.release.quorum import count_quorum, may_decide, voided

@@ -9,10 +9,8 @@ cite. Whether a version is retired is read from those signed events, never from 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from audit.keys import Signer
@@ -23,23 +21,13 @@ from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.registry.refs import check_model_name
+from console.release.retired import Retirements, retirements_in
 from console.store.db import Store
 from console.store.keys import next_id
 from console.store.models import Deployment, ModelVersion, RegisteredModel, StageAssignment
+from console.store.rows import SessionRows
 
 RETIREMENT = "retirement"  # the deployment kind: the stage stops serving a retired version
-RETIRED_ACTIONS = (actions.VERSION_RETIRED, actions.MODEL_RETIRED)
-
-
-@dataclass(frozen=True)
-class Retirements:
-    """What the log says is retired in one model: the whole model, or some of its versions."""
-
-    model_retired: bool = False
-    versions: frozenset[int] = frozenset()
-
-    def covers(self, version: int) -> bool:
-        return self.model_retired or version in self.versions
 
 
 @dataclass(frozen=True)
@@ -54,29 +42,7 @@ class Retired:
 
 def retirements(session: Session, models: list[str] | None = None) -> dict[str, Retirements]:
     """Per model, what its signed retirement events retired (all models, or those named)."""
-    where = "action IN (:version, :model)"
-    params: dict[str, object] = {
-        "version": actions.VERSION_RETIRED,
-        "model": actions.MODEL_RETIRED,
-    }
-    if models is not None:
-        if not models:
-            return {}
-        where += " AND model IN (" + ", ".join(f":m{i}" for i in range(len(models))) + ")"
-        params.update({f"m{i}": name for i, name in enumerate(models)})
-    found: dict[str, Retirements] = {}
-    rows = session.connection().execute(
-        text(f"SELECT model, action, payload FROM audit_events WHERE {where} ORDER BY seq"), params
-    )
-    for model, action, payload in rows:
-        now = found.get(str(model), Retirements())
-        if action == actions.MODEL_RETIRED:
-            found[str(model)] = Retirements(True, now.versions)
-            continue
-        number = json.loads(bytes(payload)).get("version")
-        if isinstance(number, int):
-            found[str(model)] = Retirements(now.model_retired, now.versions | {number})
-    return found
+    return retirements_in(SessionRows(session.connection()), models)
 
 
 def retired_in(session: Session, model: str) -> Retirements:

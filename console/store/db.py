@@ -14,11 +14,11 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from console.errors import BadInput, StoreError
+from console.errors import StoreError
 from console.store.backend import Backend, backend_for
 from console.store.location import ARTIFACTS_DIR, DB_FILE
+from console.store.rows import lock_timeout_from_env
 
-DEFAULT_LOCK_TIMEOUT = 15.0
 ARTIFACTS_KEY = "artifacts_dir"  # store_info key: the shared artifacts directory of a team store
 _SNAPSHOT = "signoff.snapshot"
 
@@ -26,22 +26,6 @@ _SNAPSHOT = "signoff.snapshot"
 def utc_now() -> str:
     """The store's time format: ISO 8601 UTC with microseconds and a Z."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _lock_timeout_from_env() -> float:
-    """SIGNOFF_LOCK_TIMEOUT in seconds; a value that is not a number is the user's to fix."""
-    text = os.environ.get("SIGNOFF_LOCK_TIMEOUT", "").strip()
-    if not text:
-        return DEFAULT_LOCK_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):  # also refuses nan
-        raise BadInput(
-            f"SIGNOFF_LOCK_TIMEOUT={text!r} is not a number of seconds (e.g. 15); fix or unset it"
-        )
-    return value
 
 
 class Store:
@@ -54,7 +38,7 @@ class Store:
         self.home = home
         self.backend: Backend = backend_for(url, home)
         self.db_path = home / DB_FILE  # the DuckDB backend's file
-        self.lock_timeout = lock_timeout if lock_timeout is not None else _lock_timeout_from_env()
+        self.lock_timeout = lock_timeout if lock_timeout is not None else lock_timeout_from_env()
         # Time comes from here so tests can move it; the CLI never overrides it.
         self.clock: Callable[[], str] = utc_now
         self._artifacts: Path | None = None

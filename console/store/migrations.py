@@ -7,12 +7,16 @@ import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-
-from sqlalchemy import Connection, inspect, text
+from typing import TYPE_CHECKING
 
 from console.errors import StoreError
-from console.store.db import Store, utc_now
 from console.store.location import POLICY_FILE
+
+if TYPE_CHECKING:  # SQLAlchemy is imported by the functions that run SQL: a read command that
+    # only asks for SCHEMA_VERSION (console/store/rows.py) does not load it
+    from sqlalchemy import Connection
+
+    from console.store.db import Store
 
 # Each step is frozen DDL in console/store/schema/, not `create_all()` of today's models, so a
 # shipped step never changes. Append new steps; never edit or reorder one that has shipped.
@@ -50,6 +54,8 @@ def for_dialect(statement: str, dialect: str) -> str:
 
 
 def stored_version(connection: Connection) -> int:
+    from sqlalchemy import inspect, text
+
     if not inspect(connection).has_table("schema_version"):
         return 0
     value = connection.execute(text("SELECT max(version) FROM schema_version")).scalar()
@@ -80,6 +86,10 @@ def import_policy_file(connection: Connection, home: Path | None) -> None:
     path = home / POLICY_FILE if home is not None else None
     if path is None or not path.is_file():
         return  # a new store, or one whose file is lost: load_policy says what to restore
+    from sqlalchemy import text
+
+    from console.store.db import utc_now
+
     policy_text = path.read_text(encoding="utf-8")
     digest = hashlib.sha256(policy_text.encode("utf-8")).hexdigest()
     connection.execute(
@@ -100,6 +110,10 @@ def migrate(
     home: Path | None = None,
 ) -> None:
     """Apply the steps after version `current` up to `target`, recording each."""
+    from sqlalchemy import text
+
+    from console.store.db import utc_now
+
     dialect = connection.dialect.name
     for number, step in enumerate(MIGRATIONS[current:target], start=current + 1):
         for statement in step_statements(step):

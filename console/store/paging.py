@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, text
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def name_page(
     """
     if sum(key is not None for key in (after, before, at)) > 1:
         raise ValueError("give at most one of after, before and at")
+    from sqlalchemy import text
+
     size = max(1, int(limit))
     params: dict[str, object] = {"match": match.strip().lower(), "limit": size}
     condition, order = "TRUE", "ASC"

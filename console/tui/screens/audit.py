@@ -17,8 +17,8 @@ from textual.widgets import DataTable, Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from audit.keys import Signer
+from console.auditing.events import EventView
 from console.auditing.trail import (
-    EventView,
     audit_size,
     issue_checkpoint,
     latest_checkpoint,

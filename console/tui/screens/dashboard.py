@@ -18,7 +18,7 @@ from console.tui.widgets.text import PlainTable
 from console.tui.widgets.titlebar import TitleBar
 
 if TYPE_CHECKING:
-    from console.auditing.trail import EventView
+    from console.auditing.events import EventView
     from console.identity.users import UserView
     from console.monitoring.views import AlertView
     from console.release.evidence import FailingRun

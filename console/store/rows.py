@@ -1,0 +1,138 @@
+"""Plain SQL reads that run on a raw DuckDB connection or a SQLAlchemy one: read commands skip the ORM.
+
+A read model written against `Rows` (SQL with `:name` parameters, rows as tuples) serves both the
+console, inside a `Store.session()`, and a read command, which opens the DuckDB file read-only with
+the driver alone (`read_only_rows`): no SQLAlchemy, no SQLModel, the file's lock held only while
+the command reads. A store this path cannot serve as it is (an older schema to upgrade, a newer one
+to refuse, PostgreSQL) is read through `Store` as before.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from console.errors import BadInput, StoreBusy, StoreError
+from console.store.location import DB_FILE, require_store
+
+if TYPE_CHECKING:
+    import duckdb
+    from sqlalchemy import Connection
+
+Row = tuple[Any, ...]
+DEFAULT_LOCK_TIMEOUT = 15.0
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def lock_timeout_from_env() -> float:
+    """SIGNOFF_LOCK_TIMEOUT in seconds; a value that is not a number is the user's to fix."""
+    text = os.environ.get("SIGNOFF_LOCK_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):  # also refuses nan
+        raise BadInput(
+            f"SIGNOFF_LOCK_TIMEOUT={text!r} is not a number of seconds (e.g. 15); fix or unset it"
+        )
+    return value
+
+
+class Rows(Protocol):
+    """Runs one SELECT with `:name` parameters and returns its rows."""
+
+    def all(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]: ...
+
+
+class SessionRows:
+    """`Rows` on the connection of a SQLAlchemy session (the console, the services' units)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def all(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
+        from sqlalchemy import text
+
+        return [tuple(row) for row in self.connection.execute(text(sql), dict(params or {}))]
+
+
+class DuckDBRows:
+    """`Rows` on a raw DuckDB connection (`:name` becomes DuckDB's `$name`)."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    def all(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
+        if params:
+            used = set(_PARAMETER.findall(sql))
+            return self.connection.execute(
+                _PARAMETER.sub(r"$\1", sql), {k: v for k, v in params.items() if k in used}
+            ).fetchall()
+        return self.connection.execute(sql).fetchall()
+
+
+@contextmanager
+def read_only_rows(home: Path, lock_timeout: float) -> Iterator[DuckDBRows | None]:
+    """The DuckDB store in `home` opened read-only, or None when it needs `Store` (see above).
+
+    Read-only: other readers may open it at the same time, and a writer waits only while this
+    block runs (keep it to the reads; print after it). A store held by a writer is retried with
+    backoff for `lock_timeout` seconds, as `Store` does.
+    """
+    import duckdb
+
+    from console.analytics import OFFLINE
+    from console.store.migrations import SCHEMA_VERSION
+
+    require_store(home)  # no file, or not a DuckDB file: refused before DuckDB opens it
+    path = home / DB_FILE
+    deadline = time.monotonic() + lock_timeout
+    delay = 0.02
+    while True:
+        try:
+            connection = duckdb.connect(
+                str(path), read_only=True, config={**OFFLINE, "threads": 1}
+            )
+            break
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise StoreError(f"cannot open the store at {path}: {_first_line(exc)}") from exc
+            if time.monotonic() >= deadline:
+                raise StoreBusy(
+                    f"the store at {home} is busy (another signoff process holds it); "
+                    "try again in a moment"
+                ) from exc
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.5)
+        except duckdb.Error:
+            connection = None  # whatever else: the full path opens it, and says what is wrong
+            break
+    if connection is None:
+        yield None
+        return
+    try:
+        rows = DuckDBRows(connection)
+        try:
+            version = rows.all("SELECT max(version) FROM schema_version")[0][0]
+        except duckdb.Error:
+            version = None
+        yield rows if version == SCHEMA_VERSION else None
+    finally:
+        connection.close()
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
