@@ -181,3 +181,37 @@ def test_a_registration_that_breaks_a_rule_fails_offline(
     export = _export(team, signoff, tmp_path / "export")
     code, out = _verify(capsys, export)
     assert code == 1 and f"FAILED at sequence {seq}: " in out and expected in out, out
+
+
+def test_the_demo_packages_with_a_registered_release_key(
+    demo_home: Path,
+    signoff: Runner,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fixtures.demo import DEMO_PASSPHRASE
+
+    monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
+    keys = signoff("users", "release-keys", "--home", demo_home, "--json")
+    assert [(k["user"], k["current"]) for k in json.loads(keys.output)] == [("rel", True)]
+    with tarfile.open(demo_home / "packages" / "credit-risk-v2.tar.gz") as tar:
+        assert any(n.endswith("/" + MODEL_SIGNATURE) for n in tar.getnames())
+    archive = tmp_path / "again.tar.gz"
+    built = signoff("package", "credit-risk:2", "-o", archive, "--home", demo_home, "--as", "rel")
+    assert built.exit_code == 0, built.output
+    assert "model.sig (OpenSSF Model Signing) by release key" in built.output
+    checked = signoff("verify-package", archive, "--home", demo_home)
+    assert checked.exit_code == 0 and "model.sig (OpenSSF Model Signing) verifies" in checked.output
+    export = _export_home(demo_home, signoff, tmp_path / "export")
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    (folder,) = (tmp_path / "unpacked").iterdir()
+    code, out = _verify(capsys, export, "--package", folder)
+    assert code == 0 and "model.sig verified: rel's release key" in out, out
+
+
+def _export_home(home: Path, signoff: Runner, target: Path) -> Path:
+    result = signoff("audit", "export", target, "--home", home)
+    assert result.exit_code == 0, result.output
+    return target
