@@ -23,6 +23,8 @@ from audit.release_keys import load_release_public_pem, release_keyid
 RELEASE_KEY_REGISTERED = "release_key.registered"
 RELEASE_KIND = "release"  # keys.json entries of release keys carry "kind": "release"
 MODEL_SIGNATURE = "model.sig"
+# The actions the replay reads: who is an admin when, and the registrations.
+REPLAYED = frozenset(("store.created", "user.added", "user.role_changed", RELEASE_KEY_REGISTERED))
 
 
 @dataclass
@@ -52,12 +54,7 @@ def registered_release_keys(
     current: dict[str, RegisteredReleaseKey] = {}
     findings: list[Finding] = []
     for record in records:
-        if record.action not in (
-            "store.created",
-            "user.added",
-            "user.role_changed",
-            RELEASE_KEY_REGISTERED,
-        ):
+        if record.action not in REPLAYED:
             continue
         payload = _payload(record)
         if record.action == "store.created":
