@@ -24,7 +24,7 @@ from console.registry.views import ModelView
 CAPTURE_FORMATS = ("sagemaker", "kserve")
 FILE_FORMATS = ("csv", "parquet", "json")
 FORMATS = (*FILE_FORMATS, *CAPTURE_FORMATS)
-_SNIFF = 1 << 20  # the first line of a capture file, however long its payload
+_SNIFF = 1 << 24  # the first line of a capture file: a batch payload can be long
 
 
 class Record:
@@ -71,7 +71,7 @@ class Schemas:
 
 def _version_number(named: object) -> int | None:
     text = str(named).strip().lower().removeprefix("v") if named is not None else ""
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 # ---- detecting and claiming a format -----------------------------------------------------------
