@@ -89,7 +89,13 @@ class ReleaseKeyStore:
     def pub_path(self, name: str) -> Path:
         return self.directory / f"{name}.pub"
 
-    def create(self, name: str, passphrase: bytes) -> tuple[Path, Path, str]:
+    def create(
+        self,
+        name: str,
+        passphrase: bytes,
+        private_key: ec.EllipticCurvePrivateKey | None = None,
+    ) -> tuple[Path, Path, str]:
+        """A new key pair (`private_key`: a given one, as the reproducible demo's)."""
         check_name(name, "key name")
         if not passphrase:
             raise BadInput("the passphrase is empty; a private key must be encrypted")
@@ -99,7 +105,9 @@ class ReleaseKeyStore:
                 "choose another name"
             )
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        private_key = ec.generate_private_key(ec.SECP256R1())
+        if private_key is None:
+            private_key = ec.generate_private_key(ec.SECP256R1())
+        _check_p256(private_key.public_key(), name)
         pem = private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,

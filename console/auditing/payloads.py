@@ -345,7 +345,7 @@ class AlertResolved(TypedDict):
 class _PredictionsIngestedKeys(TypedDict):
     log: int
     model: str
-    stage: str
+    stage: str | None  # None: no stage held a version that served (and --stage was not given)
     artifact_sha256: str
     source_name: str
     source_sha256: str

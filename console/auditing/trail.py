@@ -15,11 +15,11 @@ from audit.export_format import (
     CHECKPOINT_FILE,
     EVENTS_FILE,
     KEYS_FILE,
-    keys_document,
     record_to_json,
 )
 from audit.keys import Signer
 from audit.note import NoteError
+from audit.release_registry import export_keys_document, registered_release_keys
 from console.auditing import catalogue as actions
 from console.auditing.events import EventView, read_events
 from console.auditing.log import append_event, iter_records, log_size
@@ -180,7 +180,8 @@ def read_checkpoint_file(path: Path) -> str:
 
 
 def export_log(store: Store, directory: Path) -> tuple[int, Path]:
-    """Write events.jsonl, keys.json and the latest checkpoint for an offline verifier."""
+    """Write events.jsonl, keys.json (users' keys, then release keys) and the latest checkpoint
+    for an offline verifier."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -193,9 +194,8 @@ def export_log(store: Store, directory: Path) -> tuple[int, Path]:
     with (directory / EVENTS_FILE).open("w", encoding="utf-8") as handle:
         for record in records:
             handle.write(record_to_json(record) + "\n")
-    (directory / KEYS_FILE).write_text(
-        json.dumps(keys_document(result.history), indent=2, sort_keys=True), encoding="utf-8"
-    )
+    keys = export_keys_document(result.history, registered_release_keys(records)[0])
+    (directory / KEYS_FILE).write_text(json.dumps(keys, indent=2, sort_keys=True), encoding="utf-8")
     latest = latest_checkpoint(store)
     if latest is not None:
         (directory / CHECKPOINT_FILE).write_text(latest.note, encoding="utf-8")

@@ -35,7 +35,20 @@ def monitor() -> None:
     "path",
     required=True,
     type=click.Path(path_type=Path),
-    help="CSV, Parquet or JSON lines: timestamp, version, prediction, features[, request_id, score].",
+    help="CSV, Parquet or JSON lines: timestamp, version, prediction, features[, request_id, score];"
+    " or a SageMaker data capture or KServe request/response log.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet", "json", "sagemaker", "kserve"]),
+    help="The file's format (default: detected from its content).",
+)
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    help="sagemaker/kserve: the version behind the endpoint (kserve: else its model_version).",
 )
 @click.option("--stage", help="The stage that served them (default: the last stage serving one).")
 @click.option(
@@ -46,24 +59,39 @@ def monitor() -> None:
 )
 @common(json_output=True)
 def ingest_cmd(
-    path: Path, model: str, stage: str | None, sensitive: tuple[str, ...], **kwargs: Any
+    path: Path,
+    model: str,
+    fmt: str | None,
+    version: int | None,
+    stage: str | None,
+    sensitive: tuple[str, ...],
+    **kwargs: Any,
 ) -> None:
     """Store a prediction log (release managers, authors, admins; audited).
 
     Every row names the version that served it; rows with versions the store does not know,
     missing feature columns, unparseable timestamps or an empty file are refused with a count
-    and examples, and nothing is stored.
+    and examples, and nothing is stored. A capture record that cannot be read is refused
+    with its line number.
 
     \b
     Example:
         signoff monitor ingest credit-risk --predictions week-44.csv --stage production --as rel
+        signoff monitor ingest credit-risk --predictions capture.jsonl --version 3 --as rel
     """
     from console.monitoring.ingest import ingest_predictions
 
     run = invocation(kwargs)
     store = run.store()
     result = ingest_predictions(
-        store, run.signer(store), model, path, stage=stage, sensitive=list(sensitive) or None
+        store,
+        run.signer(store),
+        model,
+        path,
+        stage=stage,
+        sensitive=list(sensitive) or None,
+        fmt=fmt,
+        version=version,
     )
     if run.as_json:
         print_json(result.as_dict())

@@ -2,13 +2,14 @@
 
 The file (CSV, Parquet or JSON lines) holds `timestamp`, `version`, `prediction`, the features
 of the versions that served, and optionally `request_id` and `score` (the positive class's
-probability). It is parsed once into a scratch Parquet file, checked with a few aggregate
-queries (no row reaches Python), and written by DuckDB COPY as the normalised log: `ts`
-(TIMESTAMP, UTC), `version`, `request_id`, `prediction`, `score`, then the features (numeric
-ones as DOUBLE, the rest as text), in no particular order (every query aggregates). Any
-problem is one BadInput with a count and examples, and nothing is stored; the log's artifact,
-its row and its `monitoring.ingested` event are written together, and the artifact is removed
-again if the transaction fails.
+probability); SageMaker and KServe capture logs are first turned into those columns
+(`console.monitoring.capture_formats`). It is parsed once into a scratch Parquet file, checked
+with a few aggregate queries (no row reaches Python), and written by DuckDB COPY as the
+normalised log: `ts` (TIMESTAMP, UTC), `version`, `request_id`, `prediction`, `score`, then
+the features (numeric ones as DOUBLE, the rest as text), in no particular order (every query
+aggregates). Any problem is one BadInput with a count and examples, and nothing is stored;
+the log's artifact, its row and its `monitoring.ingested` event are written together, and the
+artifact is removed again if the transaction fails.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from console.errors import BadInput, NotFound
 from console.files import input_sha256
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
+from console.monitoring.capture_formats import log_format, read_log
 from console.monitoring.class_labels import label_text
 from console.monitoring.log_checks import LogPlan, check_classes, check_log
 from console.monitoring.logs import (
@@ -54,7 +56,6 @@ from console.monitoring.sensitive import sensitive_plan, sensitive_sql, validate
 from console.monitoring.uploads import (
     RawFile,
     integer_sql,
-    read_raw,
     recording_artifact,
     refuse_known_ids,
     stage_artifact,
@@ -68,8 +69,6 @@ from console.store.artifacts import ArtifactStore
 from console.store.db import Store
 from console.store.keys import next_id
 from console.store.models import PredictionLog, StageAssignment
-
-FORMATS = ("csv", "parquet", "json")
 
 
 @dataclass(frozen=True)
@@ -185,14 +184,19 @@ def ingest_predictions(
     *,
     stage: str | None = None,
     sensitive: Sequence[str] | None = None,
+    fmt: str | None = None,
+    version: int | None = None,
 ) -> IngestResult:
     """Check, normalise and store a prediction log; BadInput leaves the store as it was.
 
     `sensitive` names the group columns to keep for fairness monitoring (None: the attributes
     the model's latest validation compared, those the file has; see console.monitoring.sensitive).
+    `fmt` (console.monitoring.capture_formats.FORMATS) is detected when not given; `version`
+    names the version behind a sagemaker or kserve log's endpoint.
     """
     check_model_name(model)
     path = Path(path)
+    fmt = log_format(path, fmt, version)
     view = get_model(store, model)
     if not view.versions:
         raise NotFound(f"model {model!r} has no versions yet; nothing can have served")
@@ -218,7 +222,7 @@ def ingest_predictions(
     def work(
         con: Connection, scratch: Path
     ) -> tuple[tuple[RawFile, LogPlan, list[str], list[str]], Path]:
-        raw = read_raw(con, path, scratch, text=(PREDICTION, REQUEST_ID))
+        raw = read_log(con, path, fmt, scratch, view, version, (PREDICTION, REQUEST_ID))
         plan = check_log(con, raw, path.name, view, earlier_paths)
         check_classes(con, raw, path.name, plan.rows, classes)
         kept = sensitive_plan(con, raw, path.name, sensitive, validated)

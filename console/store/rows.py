@@ -98,9 +98,7 @@ def read_only_rows(home: Path, lock_timeout: float) -> Iterator[DuckDBRows | Non
     delay = 0.02
     while True:
         try:
-            connection = duckdb.connect(
-                str(path), read_only=True, config={**OFFLINE, "threads": 1}
-            )
+            connection = duckdb.connect(str(path), read_only=True, config={**OFFLINE, "threads": 1})
             break
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
