@@ -15,7 +15,7 @@ from console import api
 from console.registry.card_inheritance import field_origins, unconfirmed_fields
 from console.registry.cards import card_fields, set_card_fields
 from console.store.models import AuditEvent
-from tests.conftest import Runner, Team, one_line_error, store_fingerprint
+from tests.conftest import Runner, Team, demo_store, one_line_error, store_fingerprint
 
 PARENT_CARD = {
     "intended_use.primary_uses": "Triage of FNA samples for a second reading.",
@@ -272,3 +272,77 @@ def test_readme_documents_the_new_commands() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for words in ("card confirm", "card diff", "card.inherited", "card.confirmed"):
         assert words in readme
+
+
+# ---- slice 4: the faces, on the demo (credit-risk:3 retrained from v2, card not confirmed) ----
+
+
+@pytest.fixture
+def demo(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from fixtures.demo import DEMO_PASSPHRASE
+
+    monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
+    return demo_home
+
+
+def test_the_demo_versions_after_the_first_inherit(demo: Path) -> None:
+    store = demo_store(demo)
+    assert field_origins(store, "credit-risk", 1)["license"].label() == "written by dana"
+    assert field_origins(store, "credit-risk", 2)["license"].label() == (
+        "inherited from v1, confirmed by dana"
+    )
+    caveats = field_origins(store, "credit-risk", 2)["caveats_and_recommendations"]
+    assert caveats.label() == "written by dana"  # v2's author rewrote what differs
+    waiting = unconfirmed_fields(store, "credit-risk", 3)
+    assert {o.label() for o in waiting} == {"inherited from v2, not confirmed"}
+    assert len(waiting) == 9
+
+
+def test_show_request_warns_of_unconfirmed_inherited_fields(demo: Path, signoff: Runner) -> None:
+    result = signoff("show-request", "15", "--home", demo)  # credit-risk:3 to dev
+    assert result.exit_code == 0, result.output
+    assert "card against v2: no field changed" in result.output
+    assert (
+        "warning: card fields inherited from v2 and not confirmed: intended_use.primary_uses"
+        in result.output
+    )
+    assert "(signoff card confirm credit-risk:3, or card edit)" in result.output
+
+
+def test_rendered_cards_label_inherited_fields_with_their_origin(
+    demo: Path, signoff: Runner
+) -> None:
+    card = signoff("card", "credit-risk:3", "--home", demo)
+    assert card.exit_code == 0, card.output
+    assert "(Inherited from v2, not confirmed.)" in card.output
+    assert "inherited, not confirmed: intended_use.primary_uses" in card.output
+    changes = card.output[card.output.index("Changes from v2") :]
+    assert "inherited-unconfirmed" in changes and "edited" not in changes.split("###")[0]
+    two = signoff("card", "credit-risk:2", "--home", demo, "--format", "json")
+    fields = json.loads(two.output)["model_details"]["signoff"]["card_fields"]
+    assert fields["license"]["origin"] == "inherited from v1, confirmed by dana"
+    assert fields["caveats_and_recommendations"]["origin"] == "written by dana"
+    signoff("card", "confirm", "credit-risk:3", "--home", demo, "--as", "dana")
+    again = signoff("card", "credit-risk:3", "--home", demo)
+    assert "(Inherited from v2, confirmed by dana.)" in again.output
+    assert "not confirmed" not in again.output
+
+
+def test_checklist_evidence_names_the_origin_and_holds_back_unconfirmed_fields(
+    demo: Path,
+) -> None:
+    from reports.checklist import find_evidence
+    from reports.snapshot import take_snapshot
+
+    store = demo_store(demo)
+    evidence = find_evidence(take_snapshot(store, as_of=None), "credit-risk", 3)
+    uses = evidence["card.intended_use"]
+    assert uses.found and not uses.holds
+    assert any("inherited from v2, not confirmed (card.inherited #" in r for r in uses.refs)
+    assert not any("card.edited" in r for r in uses.refs)
+    confirmed = find_evidence(take_snapshot(store, as_of=None), "credit-risk", 2)
+    contact = confirmed["card.contact"]
+    assert contact.holds
+    assert contact.refs[0].startswith(
+        "contact inherited from v1, confirmed by dana (card.confirmed #"
+    )

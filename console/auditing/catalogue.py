@@ -162,7 +162,7 @@ _ACTIONS = (
     ),
     Action(
         CARD_CONFIRMED,
-        "inherited card fields an author read and confirmed as true of the new version",
+        "inherited card fields a card editor confirmed as true of the new version",
         p.CardConfirmed,
         Permission.EDIT_CARD,
     ),

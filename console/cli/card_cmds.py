@@ -303,7 +303,7 @@ def diff_cmd(ref: str, against: int | None, **kwargs: Any) -> None:
         click.echo("  neither card has a field written")
     for change in diff.fields:
         click.echo(f"  {change.field}: {change.state} ({change.origin})")
-        if change.state == "unchanged":
+        if change.old == change.new:  # unchanged, or inherited as it was
             for line in _indented("      text: ", change.new):
                 click.echo(line)
             continue
