@@ -346,3 +346,22 @@ def test_checklist_evidence_names_the_origin_and_holds_back_unconfirmed_fields(
     assert contact.refs[0].startswith(
         "contact inherited from v1, confirmed by dana (card.confirmed #"
     )
+
+
+async def test_the_review_screen_shows_the_card_against_its_source(demo: Path) -> None:
+    from rich.text import Text
+    from textual.widgets import Static
+
+    from console.tui.screens.review import ReviewScreen
+    from tests.test_console_screens import console, settle
+
+    app = console(demo, "rita")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_review(15)  # credit-risk:3, retrained from v2, its card inherited
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        content = app.screen.query_one("#champion-body", Static).content
+        text_shown = content.plain if isinstance(content, Text) else str(content)
+        assert "Card against v2 no field changed" in text_shown
+        assert "not confirmed (inherited from v2): intended_use.primary_uses" in text_shown
