@@ -12,6 +12,8 @@ says that they are in-sample.
 from __future__ import annotations
 
 from console.errors import NotFound
+from console.registry.card_diff import source_diff
+from console.registry.card_inheritance import field_origins
 from console.registry.cards import FIELDS, card_completeness, card_field_views
 from console.registry.views import VersionView, get_model
 from console.release.evidence import latest_validation, model_approvals
@@ -33,6 +35,7 @@ def build_card(store: Store, model: str, version: int) -> CardData:
         )
     run = latest_validation(store, model, version)
     views = {v.field: v for v in card_field_views(store, model, version)}
+    origins = field_origins(store, model, version)
     human = {
         spec.name: HumanField(
             spec.name,
@@ -41,10 +44,12 @@ def build_card(store: Store, model: str, version: int) -> CardData:
             views[spec.name].updated_at if spec.name in views else None,
             views[spec.name].updated_by if spec.name in views else None,
             views[spec.name].event_seq if spec.name in views else None,
+            origins[spec.name].label() if spec.name in origins else None,
         )
         for spec in FIELDS
     }
     metrics, source = card_metrics(row, run)
+    diff = source_diff(store, model, version)
     return CardData(
         model=model,
         version=version,
@@ -111,6 +116,8 @@ def build_card(store: Store, model: str, version: int) -> CardData:
         ],
         human=human,
         missing=card_completeness(store, model, version),
+        changes_against=diff.against if diff is not None else None,
+        changes=tuple((f.field, f.state) for f in diff.fields) if diff is not None else (),
     )
 
 

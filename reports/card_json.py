@@ -202,6 +202,7 @@ def _governance(card: CardData) -> dict[str, JsonValue]:
                 "updated_at": f.updated_at,
                 "updated_by": f.updated_by,
                 "event_seq": f.event_seq,
+                "origin": f.origin,
             }
             for f in card.human.values()
         },

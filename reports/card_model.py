@@ -144,6 +144,13 @@ class HumanField:
     updated_at: str | None
     updated_by: str | None
     event_seq: int | None
+    # How the value came to be here: "written by dana", "inherited from v2, not confirmed",
+    # "inherited from v2, confirmed by dana"; None while the field is empty.
+    origin: str | None = None
+
+    @property
+    def inherited(self) -> bool:
+        return self.origin is not None and self.origin.startswith("inherited")
 
     @property
     def text(self) -> str:
@@ -189,6 +196,10 @@ class CardData:
     approvals: list[ApprovalRow]
     human: dict[str, HumanField]
     missing: list[str]
+    # The card against the version it inherited from (or its parent): (field, state) pairs,
+    # states as `signoff card diff` names them; None for a version with no earlier one.
+    changes_against: int | None = None
+    changes: tuple[tuple[str, str], ...] = ()
 
     @property
     def title(self) -> str:

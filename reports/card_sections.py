@@ -100,6 +100,15 @@ class CardOutline:
     sections: list[Section]
 
 
+def _human(card: CardData, name: str) -> list[Block]:
+    """A person-written field, and where it came from when an earlier version's card gave it."""
+    field = card.human[name]
+    blocks: list[Block] = [Prose(field.value)]
+    if field.inherited and field.origin is not None:
+        blocks.append(Paragraph(f"({field.origin[0].upper()}{field.origin[1:]}.)"))
+    return blocks
+
+
 def card_outline(card: CardData) -> CardOutline:
     """The card's sections, in order; the same card always gives the same outline."""
     summary = [
@@ -115,7 +124,7 @@ def card_outline(card: CardData) -> CardOutline:
         Section(
             "Factors",
             [
-                Subsection("Relevant factors", [Prose(card.field_value("factors"))]),
+                Subsection("Relevant factors", _human(card, "factors")),
                 Subsection("Evaluation factors", [Paragraph(evaluation_factors_text(card))]),
             ],
         ),
@@ -126,15 +135,11 @@ def card_outline(card: CardData) -> CardOutline:
         Section(
             "Ethical Considerations",
             [
-                Subsection("Risks", [Prose(card.field_value("ethical_considerations.risks"))]),
-                Subsection(
-                    "Mitigations", [Prose(card.field_value("ethical_considerations.mitigations"))]
-                ),
+                Subsection("Risks", _human(card, "ethical_considerations.risks")),
+                Subsection("Mitigations", _human(card, "ethical_considerations.mitigations")),
             ],
         ),
-        Section(
-            "Caveats and Recommendations", [Prose(card.field_value("caveats_and_recommendations"))]
-        ),
+        Section("Caveats and Recommendations", [*_human(card, "caveats_and_recommendations")]),
         _governance(card),
     ]
     return CardOutline(card.title, card.model_description, summary, sections)
@@ -194,7 +199,7 @@ def _intended_use(card: CardData) -> Section:
         "intended_use.primary_users",
         "intended_use.out_of_scope",
     ):
-        blocks.append(Subsection(card.human[name].title, [Prose(card.field_value(name))]))
+        blocks.append(Subsection(card.human[name].title, _human(card, name)))
     return Section("Intended Use", blocks)
 
 
@@ -285,23 +290,36 @@ def _governance(card: CardData) -> Section:
                 "Card fields",
                 [
                     Table(
-                        ["Field", "Last edited by", "When", "Audit event"],
+                        ["Field", "Origin", "When", "Audit event"],
                         [
                             [
                                 f.name,
-                                f.updated_by or "not filled",
+                                f.origin or "not filled",
                                 when(f.updated_at),
                                 f.event_seq if f.event_seq is not None else "-",
                             ]
                             for f in card.human.values()
                         ],
-                        [0.4, 0.18, 0.27, 0.15],
+                        [0.32, 0.33, 0.2, 0.15],
                     )
                 ],
             ),
+            *_changes(card),
             Subsection("Completeness", _completeness(card)),
         ],
     )
+
+
+def _changes(card: CardData) -> list[Subsection]:
+    """What the card says differently from the version it started from (none for a first)."""
+    if card.changes_against is None:
+        return []
+    title = f"Changes from v{card.changes_against}"
+    if not card.changes:
+        return [Subsection(title, [Paragraph("Neither card has a field written.")])]
+    return [
+        Subsection(title, [Table(["Field", "Change"], [list(c) for c in card.changes], [0.5, 0.5])])
+    ]
 
 
 def _validation_record(card: CardData) -> list[Block]:

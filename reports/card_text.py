@@ -83,9 +83,13 @@ def validation_line(card: CardData) -> str:
 
 
 def completeness_line(card: CardData) -> str:
+    waiting = [
+        f.name for f in card.human.values() if f.origin and f.origin.endswith("not confirmed")
+    ]
+    unconfirmed = f"; inherited, not confirmed: {', '.join(waiting)}" if waiting else ""
     if not card.missing:
-        return "complete"
-    return "incomplete — missing " + ", ".join(card.missing)
+        return "complete" + unconfirmed
+    return "incomplete — missing " + ", ".join(card.missing) + unconfirmed
 
 
 def evaluation_factors_text(card: CardData) -> str:

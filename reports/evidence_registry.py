@@ -88,13 +88,19 @@ class RegistryEvidence(EvidenceFinder):
         if not filled:
             return self.none(kind, "not written on the model card")
         refs = [
-            f"{n} by {self.card[n].updated_by} (card.edited #{self.card[n].event_seq})"
+            f"{n} {self.card[n].origin()} ({self.card[n].action} #{self.card[n].event_seq})"
             for n in filled
         ]
         empty = [n for n in names if n not in self.card]
         if empty:
             refs.append(f"still empty: {', '.join(empty)}")
-        return self.ok(kind, *refs)
+        # A field copied from an earlier version says nothing of this one until confirmed.
+        unconfirmed = tuple(
+            f"{n} {self.card[n].origin()}"
+            for n in filled
+            if self.card[n].action == "card.inherited"
+        )
+        return Evidence(kind, tuple(refs), problems=unconfirmed)
 
     def card_intended_use(self, kind: str) -> Evidence:
         names = tuple(f.name for f in FIELDS if f.name.startswith("intended_use."))

@@ -25,6 +25,8 @@ MODEL_TIER_CHANGED: Final = "model.tier_changed"
 DATASET_REGISTERED: Final = "dataset.registered"
 VERSION_REGISTERED: Final = "version.registered"
 CARD_EDITED: Final = "card.edited"
+CARD_INHERITED: Final = "card.inherited"
+CARD_CONFIRMED: Final = "card.confirmed"
 VALIDATION_COMPLETED: Final = "validation.completed"
 PACKAGE_BUILT: Final = "package.built"
 PROMOTION_REQUESTED: Final = "promotion.requested"
@@ -150,6 +152,18 @@ _ACTIONS = (
         CARD_EDITED,
         "model card fields written by people, old and new digests",
         p.CardEdited,
+        Permission.EDIT_CARD,
+    ),
+    Action(
+        CARD_INHERITED,
+        "a new version's card fields copied from its parent's (or the previous version's) card",
+        p.CardInherited,
+        Permission.REGISTER,
+    ),
+    Action(
+        CARD_CONFIRMED,
+        "inherited card fields a card editor confirmed as true of the new version",
+        p.CardConfirmed,
         Permission.EDIT_CARD,
     ),
     Action(

@@ -136,6 +136,20 @@ class CardEdited(TypedDict):
     fields: dict[str, CardFieldChange]
 
 
+class CardInherited(TypedDict):
+    model: str
+    version: int  # the new version, whose card starts from `from_version`'s
+    from_version: int  # its parent, or else the version registered before it
+    fields: dict[str, str]  # each human-written field copied, with its value
+
+
+class CardConfirmed(TypedDict):
+    model: str
+    version: int
+    from_version: int  # the version the confirmed fields were inherited from
+    fields: dict[str, str]  # each inherited field the author confirmed, with its value's sha256
+
+
 class ValidationCompleted(TypedDict):
     run_id: int
     model: str

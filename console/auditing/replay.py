@@ -84,22 +84,36 @@ def policy_from(events: list[Event], store_text: str | None) -> PolicyState:
 
 
 def cards_from(events: list[Event]) -> dict[tuple[str, int], dict[str, CardValue]]:
+    """Card fields as edited (`card.edited`), copied at registration (`card.inherited`) and
+    confirmed (`card.confirmed`: the value stays, the row then names the confirming event)."""
     cards: dict[tuple[str, int], dict[str, CardValue]] = {}
     for e in events:
-        if e.action != "card.edited":
+        if e.action not in _CARD_ACTIONS:
             continue
         key = (str(e.payload.get("model")), int(str(e.payload.get("version"))))
         fields = e.payload.get("fields")
         card = cards.setdefault(key, {})
         if not isinstance(fields, dict):
             continue
+        source = e.payload.get("from_version")
+        source = source if isinstance(source, int) else None
         for name, change in fields.items():
-            value = change.get("value") if isinstance(change, dict) else None
+            if e.action == "card.confirmed":
+                kept = card.get(str(name))
+                if kept is not None:
+                    card[str(name)] = CardValue(kept.value, e.ts, e.actor, e.seq, e.action, source)
+                continue
+            value = change if e.action == "card.inherited" else None
+            if isinstance(change, dict):
+                value = change.get("value")
             if isinstance(value, str) and value:
-                card[str(name)] = CardValue(value, e.ts, e.actor, e.seq)
+                card[str(name)] = CardValue(value, e.ts, e.actor, e.seq, e.action, source)
             else:
                 card.pop(str(name), None)
     return cards
+
+
+_CARD_ACTIONS = frozenset({"card.edited", "card.inherited", "card.confirmed"})
 
 
 def packages_from(events: list[Event]) -> list[PackageEntry]:

@@ -145,6 +145,16 @@ class CardValue:
     updated_at: str
     updated_by: str
     event_seq: int
+    action: str = "card.edited"  # or card.inherited (not confirmed yet), card.confirmed
+    from_version: int | None = None  # the version an inherited or confirmed value came from
+
+    def origin(self) -> str:
+        """How the value came to be on this card, for a report or a checklist."""
+        if self.action == "card.inherited":
+            return f"inherited from v{self.from_version}, not confirmed"
+        if self.action == "card.confirmed":
+            return f"inherited from v{self.from_version}, confirmed by {self.updated_by}"
+        return f"by {self.updated_by}"
 
 
 @dataclass(frozen=True)

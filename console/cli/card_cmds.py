@@ -23,7 +23,9 @@ class CardGroup(SignoffGroup):
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(ctx.command_path, "MODEL:VERSION [--format md|json|pdf] [-o FILE]")
         formatter.write_usage(
-            ctx.command_path, "edit|check MODEL:VERSION [OPTIONS]", prefix="   or: "
+            ctx.command_path,
+            "edit|check|confirm|diff MODEL:VERSION [OPTIONS]",
+            prefix="   or: ",
         )
 
 
@@ -38,6 +40,8 @@ def card() -> None:
         signoff card credit-risk:2 --format pdf -o credit-risk-v2-card.pdf
         signoff card edit credit-risk:2 --set license=apache-2.0 --as dana
         signoff card check credit-risk:2
+        signoff card diff credit-risk:3
+        signoff card confirm credit-risk:3 --as dana
     """
 
 
@@ -218,6 +222,100 @@ def check_cmd(ref: str, **kwargs: Any) -> None:
         click.echo(f"the card of {name}:{number} is complete")
     if missing:
         raise SystemExit(1)
+
+
+@card.command("confirm")
+@click.argument("ref", metavar="MODEL:VERSION")
+@click.option(
+    "--field",
+    "names",
+    multiple=True,
+    metavar="FIELD",
+    help="Confirm this inherited field (repeatable); without it, every one awaiting confirmation.",
+)
+@common()
+def confirm_cmd(ref: str, names: tuple[str, ...], **kwargs: Any) -> None:
+    """Confirm the fields MODEL:VERSION's card inherited, as one signed event.
+
+    A new version's card starts from its parent's (or the previous version's); each inherited
+    field reads "not confirmed" until you confirm it here or change it with `card edit`.
+
+    \b
+    Example:
+        signoff card confirm credit-risk:3 --as dana
+        signoff card confirm credit-risk:3 --field license --field contact --as dana
+    """
+    from console.registry.card_inheritance import confirm_card_fields, unconfirmed_fields
+    from console.registry.cards import field_spec
+    from console.registry.views import get_version
+
+    run = invocation(kwargs)
+    name, number = _ref(ref)
+    for field in names:
+        field_spec(field)  # bad input is reported before any key is unlocked
+    store = run.store()
+    get_version(store, name, number)
+    confirmed = confirm_card_fields(store, run.signer(store), name, number, names)
+    click.echo(f"confirmed on the card of {name}:{number}: {', '.join(confirmed)}")
+    waiting = unconfirmed_fields(store, name, number)
+    if waiting:
+        click.echo(f"still not confirmed: {', '.join(o.field for o in waiting)}")
+
+
+def _indented(label: str, text: str) -> list[str]:
+    from console.freetext import shown
+
+    lines = shown(text).splitlines() or [""]
+    pad = " " * len(label)
+    return [f"{label}{lines[0]}", *(f"{pad}{line}" for line in lines[1:])]
+
+
+@card.command("diff")
+@click.argument("ref", metavar="MODEL:VERSION")
+@click.option(
+    "--against",
+    type=int,
+    metavar="VERSION",
+    help="Compare with this version (default: the one the card inherited from, else the parent).",
+)
+@common(json_output=True)
+def diff_cmd(ref: str, against: int | None, **kwargs: Any) -> None:
+    """Show what MODEL:VERSION's card says differently from its parent's, field by field.
+
+    Each field is unchanged, edited, new, or inherited-unconfirmed (copied at registration and
+    not yet confirmed by its author), with the old and the new text.
+
+    \b
+    Example:
+        signoff card diff credit-risk:3
+        signoff card diff credit-risk:3 --against 1 --json
+    """
+    from console.registry.card_diff import card_diff
+
+    run = invocation(kwargs)
+    name, number = _ref(ref)
+    diff = card_diff(run.store(), name, number, against)
+    if run.as_json:
+        print_json(diff.as_dict())
+        return
+    click.echo(f"the card of {name}:{number} against {name}:{diff.against}")
+    if not diff.fields:
+        click.echo("  neither card has a field written")
+    for change in diff.fields:
+        click.echo(f"  {change.field}: {change.state} ({change.origin})")
+        if change.old == change.new:  # unchanged, or inherited as it was
+            for line in _indented("      text: ", change.new):
+                click.echo(line)
+            continue
+        for line in _indented("      was:  ", change.old):
+            click.echo(line)
+        for line in _indented("      now:  ", change.new):
+            click.echo(line)
+    if diff.unconfirmed:
+        click.echo(
+            f"not confirmed: {', '.join(diff.unconfirmed)} "
+            f"(signoff card confirm {name}:{number}, or card edit)"
+        )
 
 
 def register(cli: click.Group) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from console.registry.card_diff import CardDiff
     from console.release.review import MetricComparison, PairedComparison, ReviewEvidence
     from console.validation.run_details import MetricDelta
 
@@ -51,8 +52,31 @@ def _metric(row: MetricComparison, like_for_like: bool) -> str:
     return f"{text}  {shown} vs {row.champion_value:.4f}{marker} ({row.direction})"
 
 
+def card_lines(diff: CardDiff | None, ref: str) -> list[str]:
+    """The candidate's card against its source, and a warning for each unconfirmed field."""
+    if diff is None:
+        return []
+    changed = [f for f in diff.fields if f.state in ("edited", "new")]
+    lines = [
+        f"    card against v{diff.against}: "
+        + (", ".join(f"{f.field} {f.state}" for f in changed) if changed else "no field changed")
+    ]
+    if diff.unconfirmed:
+        lines.append(
+            f"  warning: card fields inherited from v{diff.against} and not confirmed: "
+            f"{', '.join(diff.unconfirmed)} (signoff card confirm {ref}, or card edit)"
+        )
+    return lines
+
+
 def review_lines(evidence: ReviewEvidence) -> list[str]:
     """What a reviewer reads before signing, as `show-request` prints it."""
+    candidate = evidence.candidate
+    ref = f"{candidate.model}:{candidate.number}"
+    return _run_lines(evidence) + card_lines(evidence.card_diff, ref)
+
+
+def _run_lines(evidence: ReviewEvidence) -> list[str]:
     champion = evidence.champion
     holder = f"v{champion.number}" if champion is not None else "no version"
     lines = [

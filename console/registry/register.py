@@ -17,6 +17,7 @@ from console.errors import BadInput, NotFound, Refused
 from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
+from console.registry.card_inheritance import inherit_card_in
 from console.registry.estimators import LoadedArtifact, describe, load_artifact
 from console.registry.native import NativeModel, check_labels
 from console.registry.refs import check_model_name
@@ -214,6 +215,7 @@ def register_version(
             ts=now,
             model=request.model,
         )
+        inherit_card_in(session, actor, request.model, number, request.parent, now)
         return Registered(
             request.model, number, digest, dataset_digest, info.task_type, metrics, event.seq
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from console.registry.card_diff import CardDiff, source_diff
 from console.registry.cards import card_fields
 from console.registry.views import VersionView, get_model, get_version
 from console.release.evidence import (
@@ -90,6 +91,9 @@ class ReviewEvidence:
     # Whether both latest runs read the same file (by digest); None without a champion run.
     same_dataset: bool | None = None
     earlier_runs: list[ValidationView] = field(default_factory=list)
+    # The candidate's card against the version it inherited from (or its parent): None for a
+    # first version.
+    card_diff: CardDiff | None = None
 
     @property
     def checks(self) -> list[CheckView]:
@@ -193,4 +197,5 @@ def review_evidence(store: Store, request_id: int) -> ReviewEvidence:
             for run in validation_runs(store, request.model, request.version)
             if candidate_run is None or run.id != candidate_run.id
         ],
+        card_diff=source_diff(store, request.model, request.version),
     )

@@ -257,6 +257,23 @@ class ReviewScreen(SignoffScreen):
                     ("Card fields changed vs champion", "bold"), " " + ", ".join(data.card_changes)
                 ),
             ]
+        diff = data.card_diff
+        if diff is not None:
+            changed = [f"{f.field} {f.state}" for f in diff.fields if f.state in ("edited", "new")]
+            items += [
+                "",
+                line(
+                    (f"Card against v{diff.against}", "bold"),
+                    " " + (", ".join(changed) or "no field changed"),
+                ),
+            ]
+            if diff.unconfirmed:
+                items.append(
+                    line(
+                        ("  not confirmed", "bold yellow"),
+                        f" (inherited from v{diff.against}): {', '.join(diff.unconfirmed)}",
+                    )
+                )
         return lines(items)
 
     def action_decide(self, verdict: str) -> None:
