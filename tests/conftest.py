@@ -131,6 +131,44 @@ def team(
     return make_team(tmp_path / "home", isolated_env, url=url)
 
 
+def store_at(home: Path) -> Store:
+    """The test's store in `home`: the team database when SIGNOFF_DB names one (as the CLI
+    reads it), else the DuckDB file there."""
+    return Store(home, url=os.environ.get("SIGNOFF_DB") or None)
+
+
+@pytest.fixture
+def on_backend(
+    backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Path], Path]:
+    """`home = on_backend(home)` puts a built DuckDB store on the test's backend.
+
+    On PostgreSQL its rows move into a database of the test's own (the blobs stay in
+    `home/artifacts`, where the database says they are), the DuckDB file is removed so nothing
+    can read it by mistake, and SIGNOFF_DB sends the CLI (and `store_at`) to the database.
+    """
+
+    def move(home: Path) -> Path:
+        if backend == "duckdb":
+            return home
+        from console.store.transfer import copy_rows
+
+        url: str = request.getfixturevalue("pg_url")
+        source, target = Store(home), Store(home, url=url)
+        target.artifacts_dir = home / "artifacts"
+        try:
+            copy_rows(source, target)
+        finally:
+            source.dispose()
+            target.dispose()
+        for path in home.glob("signoff.duckdb*"):
+            path.unlink()
+        monkeypatch.setenv("SIGNOFF_DB", url)
+        return home
+
+    return move
+
+
 Runner = Callable[..., Result]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -11,15 +13,52 @@ import pytest
 from audit.keys import KeyStore, Signer
 from console.auditing.log import append_uncatalogued_event
 from console.identity.users import revoke_user
-from tests.conftest import PASSPHRASE, Runner, Team
+from tests.conftest import BACKENDS, PASSPHRASE, Runner, Team
 
 
-def _db(team: Team) -> duckdb.DuckDBPyConnection:
-    team.store.dispose()
-    return duckdb.connect(str(team.home / "signoff.duckdb"))
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The log is attacked on the DuckDB file and in a PostgreSQL team store."""
+    return str(request.param)
 
 
-def _verify(signoff: Runner, team: Team, *extra: str) -> tuple[int, str]:
+class _Tables:
+    """The store's tables reached past signoff, as an attacker with the file or a database
+    login would: `?` parameters on both backends."""
+
+    def __init__(self, team: Team) -> None:
+        team.store.dispose()
+        self.url = os.environ.get("SIGNOFF_DB")
+        self.con: Any
+        if self.url:
+            import psycopg
+
+            self.con = psycopg.connect(self.url, autocommit=True)
+        else:
+            self.con = duckdb.connect(str(team.home / "signoff.duckdb"))
+
+    def execute(self, statement: str, params: Any = ()) -> Any:
+        if self.url:
+            statement = statement.replace("?", "%s")
+        return self.con.execute(statement, params)
+
+    def columns(self, table: str) -> list[str]:
+        rows = self.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _db(team: Team) -> _Tables:
+    return _Tables(team)
+
+
+def _verify(signoff: Runner, team: Team, *extra: str | Path) -> tuple[int, str]:
     result = signoff("audit", "verify", "--home", team.home, *extra)
     return result.exit_code, result.output
 
@@ -27,7 +66,7 @@ def _verify(signoff: Runner, team: Team, *extra: str) -> tuple[int, str]:
 def _size(team: Team) -> int:
     con = _db(team)
     try:
-        return int(con.execute("SELECT count(*) FROM audit_events").fetchone()[0])  # type: ignore[index]
+        return int(con.execute("SELECT count(*) FROM audit_events").fetchone()[0])
     finally:
         con.close()
 
@@ -40,10 +79,11 @@ def test_untouched_log_verifies(team: Team, signoff: Runner) -> None:
 
 def test_modified_payload_is_named(team: Team, signoff: Runner) -> None:
     con = _db(team)
-    con.execute(
-        "UPDATE audit_events SET payload = replace(payload::VARCHAR, 'reviewer', 'admin')::BLOB "
-        "WHERE seq = 2"
-    )
+    if con.url:
+        edited = "convert_to(replace(convert_from(payload, 'UTF8'), 'reviewer', 'admin'), 'UTF8')"
+    else:
+        edited = "replace(payload::VARCHAR, 'reviewer', 'admin')::BLOB"
+    con.execute(f"UPDATE audit_events SET payload = {edited} WHERE seq = 2")
     con.close()
     code, output = _verify(signoff, team)
     assert code == 1
@@ -68,9 +108,14 @@ def test_deleted_row_is_named(team: Team, signoff: Runner) -> None:
 
 def test_inserted_row_is_named(team: Team, signoff: Runner) -> None:
     con = _db(team)
-    con.execute("UPDATE audit_events SET seq = seq + 1 WHERE seq >= 3")
+    # Through negative numbers: PostgreSQL checks the key row by row.
+    con.execute("UPDATE audit_events SET seq = -seq WHERE seq >= 3")
+    con.execute("UPDATE audit_events SET seq = 1 - seq WHERE seq < 0")
+    columns = con.columns("audit_events")
+    picked = ", ".join("3" if c == "seq" else c for c in columns)
     con.execute(
-        "INSERT INTO audit_events SELECT * REPLACE (3 AS seq) FROM audit_events WHERE seq = 2"
+        f"INSERT INTO audit_events ({', '.join(columns)}) "
+        f"SELECT {picked} FROM audit_events WHERE seq = 2"
     )
     con.close()
     code, output = _verify(signoff, team)
@@ -89,7 +134,7 @@ def test_swapped_rows_are_named(team: Team, signoff: Runner) -> None:
 
 def test_forged_signature_is_named(team: Team, signoff: Runner) -> None:
     con = _db(team)
-    con.execute("UPDATE audit_events SET signature = ?::BLOB WHERE seq = 4", [b"\x01" * 64])
+    con.execute("UPDATE audit_events SET signature = ?::BYTEA WHERE seq = 4", [b"\x01" * 64])
     con.close()
     code, output = _verify(signoff, team)
     assert code == 1 and "FAILED at sequence 4" in output and "signature" in output
@@ -194,6 +239,7 @@ def test_truncated_tail_is_caught_against_a_kept_checkpoint(
     assert code == 1 and f"FAILED at sequence {size - 2}" in output and "truncated" in output
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # copies the DuckDB file (pg_dump: README)
 def test_store_replaced_by_an_older_copy_is_caught(
     team: Team, signoff: Runner, tmp_path: Path
 ) -> None:

@@ -16,7 +16,7 @@ import audit.chain as chain
 from audit.canonical import canonical_json
 from audit.entry import GENESIS_PREV, EventRecord, build_entry, entry_hash, signing_message
 from audit.keys import public_raw
-from tests.conftest import Runner, Team
+from tests.conftest import BACKENDS, Runner, Team
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,6 +51,7 @@ def _offline_verify(directory: Path, *extra: str) -> subprocess.CompletedProcess
     )
 
 
+@pytest.mark.parametrize("backend", BACKENDS)  # the rest work on the exported files
 def test_export_verifies_offline(team: Team, signoff: Runner, tmp_path: Path) -> None:
     assert signoff("audit", "checkpoint", "--home", team.home, "--as", "aud").exit_code == 0
     directory = _export(team, signoff, tmp_path / "export")

@@ -48,7 +48,15 @@ from console.store.db import Store, open_store
 from console.store.models import RetrainingJob, StageAssignment
 from console.validation.reference import parse_profile
 from fixtures.credit import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, make_credit_drifted
-from tests.conftest import PASSPHRASE, Runner, demo_store, make_team, one_line_error
+from tests.conftest import (
+    BACKENDS,
+    PASSPHRASE,
+    Runner,
+    demo_store,
+    make_team,
+    one_line_error,
+    store_at,
+)
 
 Unchanged = Callable[[Path], Callable[[], None]]
 MODEL = "credit-risk"
@@ -170,12 +178,21 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield root
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Monitoring runs on the DuckDB file and on a PostgreSQL team store."""
+    return str(request.param)
+
+
 @pytest.fixture
-def home(template: Path, tmp_path: Path, isolated_env: Path) -> Path:
-    """A copy of the template store; its team's keys in this test's key directory."""
+def home(
+    template: Path, tmp_path: Path, isolated_env: Path, on_backend: Callable[[Path], Path]
+) -> Path:
+    """A copy of the template store on the test's backend; its team's keys in this test's key
+    directory."""
     shutil.copytree(template / "home", tmp_path / "home")
     shutil.copytree(template / "keys", isolated_env, dirs_exist_ok=True)
-    return tmp_path / "home"
+    return on_backend(tmp_path / "home")
 
 
 @pytest.fixture
@@ -191,7 +208,7 @@ def signer(home: Path, name: str) -> Signer:
 
 @pytest.fixture
 def store(home: Path) -> Store:
-    return open_store(home)
+    return store_at(home)
 
 
 def ingested(store: Store, files: Files) -> Store:
@@ -233,7 +250,7 @@ def test_ingest_labels_and_drift_from_the_cli(
     code, out = run(signoff, home, "monitor", "drift", MODEL, "--as", "raj")
     assert code == 1, out
     assert "recorded 4 window(s)" in out
-    alerts = list_alerts(Store(home), MODEL)
+    alerts = list_alerts(store_at(home), MODEL)
     assert alerts and {a.kind for a in alerts} >= {"drift.psi", "drift.ks"}
     assert {a.window_start[:10] for a in alerts} <= {"2026-09-21", "2026-09-28"}  # drifted weeks
     assert all(a.status == "open" and a.opened_by == "raj" for a in alerts)
@@ -242,7 +259,7 @@ def test_ingest_labels_and_drift_from_the_cli(
     code, out = run(signoff, home, "monitor", "drift", MODEL, "--as", "raj")
     assert code == 1 and "nothing new to record" in out
     check()
-    assert len(list_alerts(Store(home), MODEL)) == len(alerts)
+    assert len(list_alerts(store_at(home), MODEL)) == len(alerts)
 
     code, out = run(signoff, home, "monitor", "drift", MODEL, "--since", "2026-09-14", "--json")
     data = json.loads(out)
@@ -266,7 +283,7 @@ def test_ingest_labels_and_drift_from_the_cli(
 def test_performance_decay_and_alert_resolution(
     home: Path, files: Files, signoff: Runner, unchanged: Unchanged
 ) -> None:
-    ingested(Store(home), files)
+    ingested(store_at(home), files)
     code, out = run(signoff, home, "monitor", "performance", MODEL, "--as", "raj")
     assert "baseline v1 (validation run 1): accuracy" in out
     data = json.loads(run(signoff, home, "monitor", "performance", MODEL, "--json")[1])
@@ -278,14 +295,14 @@ def test_performance_decay_and_alert_resolution(
         accuracy = window["result"]["metrics"]["accuracy"]
         low, high = accuracy["ci95"]
         assert low <= accuracy["value"] <= high
-    decayed = [a for a in list_alerts(Store(home), MODEL) if a.kind == "performance.decay"]
+    decayed = [a for a in list_alerts(store_at(home), MODEL) if a.kind == "performance.decay"]
     assert code == (1 if decayed else 0)
     for alert in decayed:  # a decay alert: beyond tolerance, the whole interval below baseline
         assert alert.value is not None and alert.value > DEFAULTS["decay_tolerance"]  # type: ignore[operator]
         assert alert.detail["ci95"][1] < alert.detail["baseline"]  # type: ignore[index]
 
     run(signoff, home, "monitor", "drift", MODEL, "--as", "raj")
-    first = list_alerts(Store(home), MODEL)[0]
+    first = list_alerts(store_at(home), MODEL)[0]
     check = unchanged(home)
     result = signoff("monitor", "resolve", first.id, "--reason", "x", "--as", "rel", "--home", home)
     assert "needs the role risk-officer or admin" in one_line_error(result, 3)
@@ -294,7 +311,7 @@ def test_performance_decay_and_alert_resolution(
         signoff, home, "monitor", "resolve", first.id, "--reason", "pipeline fixed", "--as", "raj"
     )
     assert code == 0, out
-    assert list_alerts(Store(home), MODEL, status="resolved")[0].id == first.id
+    assert list_alerts(store_at(home), MODEL, status="resolved")[0].id == first.id
     check = unchanged(home)  # a resolved alert is not reopened for the same window
     run(signoff, home, "monitor", "drift", MODEL, "--as", "raj")
     check()
@@ -304,7 +321,7 @@ def test_performance_decay_and_alert_resolution(
 def test_check_is_idempotent_and_retrain_opens_a_request_without_promoting(
     home: Path, files: Files, signoff: Runner, unchanged: Unchanged
 ) -> None:
-    ingested(Store(home), files)
+    ingested(store_at(home), files)
     code, out = run(signoff, home, "monitor", "check", "--as", "rel")
     assert code == 0, out
     assert "opened retraining job 1 for v1" in out and "drift_alert" in out
@@ -312,7 +329,7 @@ def test_check_is_idempotent_and_retrain_opens_a_request_without_promoting(
     code, out = run(signoff, home, "monitor", "check", "--as", "rel")  # cron runs it again
     assert code == 0 and "retraining job 1 for v1 is already open" in out
     check()
-    store = Store(home)
+    store = store_at(home)
     with store.session() as session:
         assert len(session.exec(select(RetrainingJob)).all()) == 1
     [job] = list_jobs(store, MODEL)
@@ -386,7 +403,7 @@ def test_check_is_idempotent_and_retrain_opens_a_request_without_promoting(
 def test_compare_champion_and_canary(
     home: Path, files: Files, signoff: Runner, tmp_path: Path
 ) -> None:
-    store = Store(home)
+    store = store_at(home)
     state = canary_state(store, MODEL, "production")
     assert state is not None and (state.champion, state.canary) == (1, 2)
     started = datetime.strptime(state.started_at, "%Y-%m-%dT%H:%M:%S.%fZ")
@@ -479,8 +496,11 @@ def test_compare_recommendations() -> None:
     assert decide(0.85, 0.60, 50) == WAIT  # too few outcomes to say anything
 
 
+@pytest.mark.parametrize(
+    "backend", ["duckdb"]
+)  # computation over the logs, in-process DuckDB on both
 def test_drift_in_duckdb_agrees_with_numpy(home: Path, files: Files) -> None:
-    store = ingested(Store(home), files)
+    store = ingested(store_at(home), files)
     evaluation = evaluate_drift(store, MODEL)
     window = evaluation.windows[3]  # the fourth week, drifted
     assert window.start.startswith("2026-09-28") and window.rows == ROWS_PER_WEEK
@@ -552,6 +572,9 @@ def _bad_log(files: Files, tmp_path: Path, change: str) -> Path:
 
 
 @pytest.mark.parametrize(
+    "backend", ["duckdb"]
+)  # the files fail before the store; a refused second log is on both
+@pytest.mark.parametrize(
     ("change", "expected"),
     [
         (
@@ -591,7 +614,7 @@ def test_bad_prediction_logs_are_refused_whole(
 def test_a_log_ingested_twice_or_overlapping_is_refused(
     home: Path, files: Files, signoff: Runner, unchanged: Unchanged, tmp_path: Path
 ) -> None:
-    ingested(Store(home), files)
+    ingested(store_at(home), files)
     check = unchanged(home)
     result = signoff(
         "monitor", "ingest", MODEL, "--predictions", files.log, "--as", "rel", "--home", home
@@ -609,7 +632,7 @@ def test_a_log_ingested_twice_or_overlapping_is_refused(
 def test_labels_for_ids_never_logged_are_reported_not_dropped(
     home: Path, files: Files, signoff: Runner, unchanged: Unchanged, tmp_path: Path
 ) -> None:
-    store = Store(home)
+    store = store_at(home)
     ingest_predictions(store, signer(home, "rel"), MODEL, files.log)
     labels = pd.read_csv(files.labels).head(30)
     labels.loc[labels.index[:2], "request_id"] = ["ghost-1", "ghost-2"]
@@ -658,7 +681,7 @@ def test_roles_and_a_swapped_log(
     result = signoff("monitor", "check", "--as", "aud", "--home", home)
     one_line_error(result, 3)
     check()
-    store = ingested(Store(home), files)
+    store = ingested(store_at(home), files)
     [log] = monitoring_summary(store, MODEL).logs
     from console.store.artifacts import ArtifactStore
 
@@ -698,7 +721,7 @@ def test_the_monitoring_policy_is_strict_and_its_defaults_are_the_default_policy
 
 
 def test_summary_as_of_a_log_size(home: Path, files: Files) -> None:
-    store = ingested(Store(home), files)
+    store = ingested(store_at(home), files)
     raj = signer(home, "raj")
     before = monitoring_summary(store, MODEL)
     from console.monitoring.runs import monitor
@@ -723,6 +746,7 @@ def test_summary_as_of_a_log_size(home: Path, files: Files) -> None:
     json.dumps(now.as_dict())
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # edits the DuckDB file
 def test_an_older_store_gets_the_monitoring_tables(home: Path) -> None:
     con = duckdb.connect(str(home / "signoff.duckdb"))
     for table in (
@@ -809,6 +833,7 @@ async def test_the_monitoring_screen_shows_drift_alerts_and_jobs(monitored_demo:
         assert names[2] in label
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # computation over the log file
 def test_window_counts_equal_the_validation_scan_with_nan_and_infinities(
     home: Path, files: Files, tmp_path: Path
 ) -> None:
@@ -823,7 +848,7 @@ def test_window_counts_equal_the_validation_scan_with_nan_and_infinities(
     log.loc[log.index[4:9], "loan_amount"] = [1e9, -5.0, np.nan, 1e9, 3.0]
     path = tmp_path / "odd.csv"
     log.to_csv(path, index=False)
-    store = Store(home)
+    store = store_at(home)
     ingest_predictions(store, signer(home, "rel"), MODEL, path)
     [window] = evaluate_drift(store, MODEL).windows
     profile = parse_profile(
@@ -868,14 +893,16 @@ def test_bad_retraining_data_is_refused_before_anything_is_written(
         signoff, home, "retrain", MODEL, "--data", path, "--sample-weight", "w", "--as", "dana"
     )
     assert code == 0, out
-    assert get_version(Store(home), MODEL, 3).tags["retrain.sample_weight"] == "w"
+    assert get_version(store_at(home), MODEL, 3).tags["retrain.sample_weight"] == "w"
 
 
-def test_the_overview_lists_monitored_models_in_one_read(demo_home: Path) -> None:
+def test_the_overview_lists_monitored_models_in_one_read(
+    demo_home: Path, on_backend: Callable[[Path], Path]
+) -> None:
     from console.monitoring.overview import monitoring_overview
     from console.registry.views import list_models
 
-    store = Store(demo_home)  # a copy: this test resolves the alerts
+    store = store_at(on_backend(demo_home))  # a copy: this test resolves the alerts
     overview = monitoring_overview(store, "production")
     listed = {m.name: m for m in overview.models}
     assert list(listed) == [MODEL]  # the demo logs predictions of credit-risk only

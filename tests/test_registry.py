@@ -400,3 +400,21 @@ def test_the_model_list_pages_by_name_and_filters(team: Team) -> None:
     assert (nothing.models, nothing.total, nothing.has_after) == ([], 0, False)
     with pytest.raises(ValueError):
         model_page(store, after="a", before="b")
+
+
+def test_a_versions_stages_read_in_the_order_reached_whatever_the_rows_order(team: Team) -> None:
+    """The stages rows stored in another order than reached (as PostgreSQL leaves an updated
+    row): a version's stages still read dev, staging, production, on both backends."""
+    from console.registry.views import get_model
+    from console.store.models import StageAssignment
+    from tests.workflow_helpers import register_versions
+
+    register_versions(team, 1)
+    reached = {"dev": "2026-01-01", "staging": "2026-01-02", "production": "2026-01-03"}
+    with team.store.session() as session:
+        for stage in ("production", "dev", "staging"):
+            session.add(
+                StageAssignment(model="tumour", stage=stage, version=1, updated_at=reached[stage])
+            )
+    [version] = get_model(team.store, "tumour").versions
+    assert version.stages == ["dev", "staging", "production"]

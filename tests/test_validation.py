@@ -14,10 +14,9 @@ import pytest
 from click.testing import Result
 from sklearn import metrics as skm
 
-from console.store.db import Store, open_store
 from console.store.models import StageAssignment
 from fixtures.demo import DEMO_PASSPHRASE
-from tests.conftest import Runner, Team, one_line_error
+from tests.conftest import BACKENDS, Runner, Team, one_line_error, store_at
 
 Unchanged = Callable[[Path], Callable[[], None]]
 CLASSIFICATION = {
@@ -45,8 +44,16 @@ ALWAYS = {
 }
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The tests that read or write the store run on the DuckDB file and on PostgreSQL."""
+    return str(request.param)
+
+
 @pytest.fixture
-def demo(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def demo(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch, on_backend: Callable[[Path], Path]
+) -> Path:
     """A copy of the demo store, its users' keys unlocked by the demo passphrase."""
     monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
     # These tests want the versions as registered, before the demo's promotions: no stage is
@@ -58,7 +65,7 @@ def demo(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         con.execute("DELETE FROM stages")
     finally:
         con.close()
-    return demo_home
+    return on_backend(demo_home)
 
 
 def holdout(home: Path, model: str, version: int) -> Path:
@@ -100,7 +107,7 @@ def report_of(home: Path, run: dict[str, Any]) -> dict[str, Any]:
 def estimator_of(home: Path, model: str, version: int) -> Any:
     from console.registry.views import get_version, load_version_estimator
 
-    store = open_store(home)
+    store = store_at(home)
     try:
         view = get_version(store, model, version)
         return load_version_estimator(store, view), [c["name"] for c in view.input_schema]
@@ -111,6 +118,7 @@ def estimator_of(home: Path, model: str, version: int) -> Any:
 # ---- classification, regression, the record ------------------------------------------------
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # computation; recording a run is tested on both
 def test_classification_values_match_sklearn(demo: Path, signoff: Runner) -> None:
     model, data = "breast-cancer-classifier", holdout(demo, "breast-cancer-classifier", 3)
     result = validate(signoff, demo, f"{model}:3", data, "malignant", "--json")
@@ -148,6 +156,7 @@ def test_classification_values_match_sklearn(demo: Path, signoff: Runner) -> Non
     assert matrix == skm.confusion_matrix(y, predicted).tolist()
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # computation; recording a run is tested on both
 def test_regression_values_match_sklearn(demo: Path, signoff: Runner) -> None:
     model, data = "diabetes-regressor", holdout(demo, "diabetes-regressor", 2)
     result = validate(signoff, demo, f"{model}:2", data, "progression", "--json")
@@ -175,10 +184,12 @@ def test_regression_values_match_sklearn(demo: Path, signoff: Runner) -> None:
 
 
 @pytest.fixture
-def demo_as_built(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def demo_as_built(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch, on_backend: Callable[[Path], Path]
+) -> Path:
     """A copy of the demo store with its stages as the log says (the log verifies in full)."""
     monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
-    return demo_home
+    return on_backend(demo_home)
 
 
 def test_the_run_is_recorded_with_its_report_and_event(
@@ -220,6 +231,7 @@ def test_the_run_is_recorded_with_its_report_and_event(
     assert text.exit_code == 0 and "drift.psi.income" in text.output and "PASS" in text.output
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # computation over the data file, the same on both
 def test_fairness_fails_for_credit_risk_v1(demo: Path, signoff: Runner) -> None:
     data = holdout(demo, "credit-risk", 1)
     result = validate(signoff, demo, "credit-risk:1", data, "default", "--sensitive", "gender")
@@ -253,6 +265,7 @@ def test_fairness_fails_for_credit_risk_v1(demo: Path, signoff: Runner) -> None:
 # ---- drift ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # computation over the data files
 def test_shifted_income_drifts_and_an_unshifted_copy_does_not(
     demo: Path, signoff: Runner, tmp_path: Path
 ) -> None:
@@ -302,6 +315,7 @@ def _numpy_reference(
     return ref.tolist(), cur.tolist(), psi, d
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # in-process DuckDB on both stores
 def test_duckdb_drift_agrees_with_a_numpy_reference(demo: Path, tmp_path: Path) -> None:
     from scipy import stats
 
@@ -310,7 +324,7 @@ def test_duckdb_drift_agrees_with_a_numpy_reference(demo: Path, tmp_path: Path) 
     from console.validation.reference import measure_file, parse_profile
     from console.validation.thresholds import DEFAULTS
 
-    store = open_store(demo)
+    store = store_at(demo)
     view = get_version(store, "credit-risk", 1)
     profile = parse_profile(get_dataset(store, view.train_dataset_sha256).profile)
     store.dispose()
@@ -417,7 +431,7 @@ def test_bootstrap_auc_counts_every_pair_exactly_ties_and_repeats_included() -> 
 
 
 def _assign(home: Path, model: str, **stages: int) -> None:
-    store = Store(home)
+    store = store_at(home)
     with store.session() as session:
         for stage, version in stages.items():
             session.add(
@@ -484,6 +498,7 @@ def test_champion_missing_features_fails_the_comparison(demo: Path, signoff: Run
 # ---- reproducibility, progress ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # computation over the data file
 def test_reproducibility_digest_is_stable_across_runs(demo: Path, signoff: Runner) -> None:
     data = holdout(demo, "breast-cancer-classifier", 2)
     digests = []
@@ -504,6 +519,7 @@ def test_reproducibility_digest_is_stable_across_runs(demo: Path, signoff: Runne
     assert array_sha256(predicted) == digests[0]
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # progress output, not the store
 def test_large_files_show_progress_on_stderr(
     demo: Path, signoff: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -668,6 +684,7 @@ BAD_CASES = [
 ]
 
 
+@pytest.mark.parametrize("backend", ["duckdb"])  # the inputs fail before the store; see below
 @pytest.mark.parametrize("case", BAD_CASES)
 def test_bad_input_is_one_line_and_stores_nothing(
     case: str, demo: Path, signoff: Runner, tmp_path: Path, unchanged: Unchanged
@@ -677,6 +694,20 @@ def test_bad_input_is_one_line_and_stores_nothing(
     result = signoff("validate", *args, "--home", demo, "--as", "dana")
     line = one_line_error(result)
     assert needle in line, line
+    check()
+
+
+STORE_CASES = ["unknown model", "unknown version", "no version", "unknown stage"]
+
+
+def test_bad_references_are_one_line_and_store_nothing_on_every_backend(
+    demo: Path, signoff: Runner, tmp_path: Path, unchanged: Unchanged
+) -> None:
+    check = unchanged(demo)
+    for case in STORE_CASES:
+        args, needle = _bad_case(case, demo, tmp_path)
+        line = one_line_error(signoff("validate", *args, "--home", demo, "--as", "dana"))
+        assert needle in line, (case, line)
     check()
 
 
@@ -696,7 +727,7 @@ def test_only_validating_roles_may_validate(
 
 
 def _artifact(home: Path, model: str, version: int) -> Path:
-    store = open_store(home)
+    store = store_at(home)
     from console.registry.views import get_version
 
     digest = get_version(store, model, version).artifact_sha256
@@ -755,7 +786,7 @@ def test_a_failed_transaction_leaves_no_report_behind(
     monkeypatch.setattr(ArtifactStore, "put_bytes", spy)
     monkeypatch.setattr(record, "append_event", broken)
     check = unchanged(demo)
-    store = open_store(demo)
+    store = store_at(demo)
     data = holdout(demo, "diabetes-regressor", 1)
     with pytest.raises(RuntimeError, match="disk is full"):
         run_validation(store, signer, "diabetes-regressor", 1, data, "progression")

@@ -139,8 +139,12 @@ def _model_views(rows: Rows, models: list[Row], gone: dict[str, Retirements]) ->
         return []
     names = [str(m[0]) for m in models]
     where, params = ("WHERE model = :model", {"model": names[0]}) if len(names) == 1 else ("", {})
+    # In the order the stages were reached, not the rows' storage order, which differs between
+    # backends (PostgreSQL moves an updated row): a version's "dev, staging" reads the same on both.
     stage_rows = rows.all(
-        f"SELECT model, stage, version, canary_version FROM stages {where}", params
+        f"SELECT model, stage, version, canary_version FROM stages {where} "
+        "ORDER BY updated_at, stage",
+        params,
     )
     version_rows = rows.all(
         f"SELECT {VERSION_COLUMNS}, {VERSION_EXTRA_COLUMNS} FROM model_versions {where} "
