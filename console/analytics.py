@@ -63,6 +63,14 @@ def connect(temp_dir: Path | None = None) -> Connection:
     return con
 
 
+def open_read_only(path: Path) -> Connection:
+    """A store's DuckDB file opened read-only for a read command: offline, one thread.
+
+    DuckDB's own errors (a lock held by a writer, a damaged file) reach the caller as raised.
+    """
+    return duckdb.connect(str(path), read_only=True, config={**OFFLINE, "threads": 1})
+
+
 def quiet(cursor: Connection) -> Connection:
     """The cursor, with DuckDB's progress bar (printed to stdout on slow queries) turned off."""
     with suppress(duckdb.Error):  # an old DuckDB without the setting

@@ -89,7 +89,7 @@ def read_only_rows(home: Path, lock_timeout: float) -> Iterator[DuckDBRows | Non
     """
     import duckdb
 
-    from console.analytics import OFFLINE
+    from console.analytics import open_read_only
     from console.store.migrations import SCHEMA_VERSION
 
     require_store(home)  # no file, or not a DuckDB file: refused before DuckDB opens it
@@ -98,7 +98,7 @@ def read_only_rows(home: Path, lock_timeout: float) -> Iterator[DuckDBRows | Non
     delay = 0.02
     while True:
         try:
-            connection = duckdb.connect(str(path), read_only=True, config={**OFFLINE, "threads": 1})
+            connection = open_read_only(path)
             break
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
