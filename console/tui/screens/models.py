@@ -40,6 +40,12 @@ class ModelsScreen(SignoffScreen):
 
     AUTO_FOCUS = "#models"
 
+    def __init__(self) -> None:
+        super().__init__()
+        # The model whose versions were last asked for: a new page announces its highlighted
+        # model twice (the table's cursor, then the page), and one read is enough.
+        self._versions_of: str | None = None
+
     def compose(self) -> ComposeResult:
         yield TitleBar()
         with Horizontal():
@@ -67,6 +73,7 @@ class ModelsScreen(SignoffScreen):
 
     def reload(self) -> None:
         super().reload()
+        self._versions_of = None  # a reload reads the highlighted model's versions again
         self.model_list.reload()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="model-versions")
@@ -79,7 +86,10 @@ class ModelsScreen(SignoffScreen):
 
     @on(ModelList.Highlighted)
     def model_highlighted(self, event: ModelList.Highlighted) -> None:
-        self.load_versions(event.summary.name)
+        name = event.summary.name
+        if name != self._versions_of:
+            self._versions_of = name
+            self.load_versions(name)
 
     @on(ModelList.Chosen)
     def model_chosen(self, event: ModelList.Chosen) -> None:
