@@ -45,7 +45,8 @@ async def test_the_models_screen_reads_a_models_versions_once_per_highlight(
     demo_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A page announces its highlighted model twice (the table's cursor, then the page):
-    its versions are read once; moving away and back, or reloading, reads them again."""
+    its versions are read once (with the page, in its worker); moving away and back, or
+    reloading, reads them again."""
     import console.tui.screens.models as models_screen
     from console.tui.widgets.model_list import ModelList
 
