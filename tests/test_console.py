@@ -41,6 +41,45 @@ async def test_models_screen_lists_the_demo_models(demo_home: Path) -> None:
         assert models.row_count == 4
 
 
+async def test_the_models_screen_reads_a_models_versions_once_per_highlight(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page announces its highlighted model twice (the table's cursor, then the page):
+    its versions are read once (with the page, in its worker); moving away and back, or
+    reloading, reads them again."""
+    import console.tui.screens.models as models_screen
+    from console.tui.widgets.model_list import ModelList
+
+    read: list[str] = []
+    get_model = models_screen.get_model
+
+    def counted(store: Any, name: str) -> Any:
+        read.append(name)
+        return get_model(store, name)
+
+    monkeypatch.setattr(models_screen, "get_model", counted)
+    app = make_app(demo_store(demo_home), user="rita")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("m")
+        await _settle(pilot)
+        names = [m.name for m in app.screen.query_one(ModelList).models]
+        first = names[0]
+        assert read == [first]
+        versions = app.screen.query_one("#versions", DataTable)
+        assert versions.row_count == 3
+        await pilot.press("down")
+        await _settle(pilot)
+        await pilot.press("up")
+        await _settle(pilot)
+        assert read[1:] == [names[1], first]
+        assert versions.row_count == 3
+        await pilot.press("r")
+        await _settle(pilot)
+        assert read[3:] == [first]
+        assert versions.row_count == 3
+
+
 async def test_the_model_list_pages_and_filters_by_keys(
     demo_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from console.registry.views import ModelView, VersionView, get_model, model_page
+from console.registry.views import ModelPage, ModelView, VersionView, get_model, model_page
 from console.tui.screens.base import SignoffScreen, reads_store
 from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.model_list import ModelList
@@ -40,12 +40,21 @@ class ModelsScreen(SignoffScreen):
 
     AUTO_FOCUS = "#models"
 
+    def __init__(self) -> None:
+        super().__init__()
+        # The model whose versions were last asked for: a new page announces its highlighted
+        # model twice (the table's cursor, then the page), and one read is enough.
+        self._versions_of: str | None = None
+        # The first model of the page just read, with its versions, read in the same worker
+        # and connection as the page: where the cursor lands on a new page, shown at once.
+        self._first: ModelView | None = None
+
     def compose(self) -> ComposeResult:
         yield TitleBar()
         with Horizontal():
             with Vertical(id="models-pane"):
                 yield Static("Models", classes="pane-title")
-                yield ModelList(self.reader(model_page), id="model-list")
+                yield ModelList(self._read_page, id="model-list")
             with Vertical(id="versions-pane"):
                 yield Static("", id="model-title", classes="pane-title", markup=False)
                 yield Static("", id="model-info", markup=False)
@@ -67,7 +76,18 @@ class ModelsScreen(SignoffScreen):
 
     def reload(self) -> None:
         super().reload()
+        self._versions_of = None  # a reload reads the highlighted model's versions again
         self.model_list.reload()
+
+    def _read_page(
+        self, *, match: str, after: str | None, before: str | None, at: str | None, limit: int
+    ) -> ModelPage:
+        """The model list's loader (in its worker): the page, and its first model's versions."""
+        store = self.store
+        with store.reading():
+            page = model_page(store, match=match, after=after, before=before, at=at, limit=limit)
+            self._first = get_model(store, page.models[0].name) if page.models else None
+        return page
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="model-versions")
     @reads_store
@@ -79,7 +99,15 @@ class ModelsScreen(SignoffScreen):
 
     @on(ModelList.Highlighted)
     def model_highlighted(self, event: ModelList.Highlighted) -> None:
-        self.load_versions(event.summary.name)
+        name = event.summary.name
+        first, self._first = self._first, None
+        if name == self._versions_of:
+            return
+        self._versions_of = name
+        if first is not None and first.name == name:
+            self.show_versions(first)
+        else:
+            self.load_versions(name)
 
     @on(ModelList.Chosen)
     def model_chosen(self, event: ModelList.Chosen) -> None:
