@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from console.monitoring.record import resolve_alert
+from console.monitoring.resolution import resolve_alert
 from console.monitoring.views import list_alerts, recorded_windows
 from console.store.db import Store
 from reports.checklist import MET, PARTIAL, evaluate, find_evidence

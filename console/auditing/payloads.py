@@ -356,6 +356,14 @@ class AlertResolved(TypedDict):
     role: str
 
 
+class AlertsResolved(TypedDict):
+    alerts: list[int]  # every alert closed, ascending
+    incident: int | None  # the incident resolved with --incident (its lowest alert id), or null
+    model: str
+    reason: str
+    role: str
+
+
 class _PredictionsIngestedKeys(TypedDict):
     log: int
     model: str

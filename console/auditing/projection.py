@@ -206,8 +206,8 @@ def _alert_opened(p: Projection, e: Event) -> None:
     }
 
 
-def _alert_resolved(p: Projection, e: Event) -> None:
-    row = p.table("monitoring_alerts").get((_int(e.payload.get("alert")),))
+def _close_alert(p: Projection, e: Event, alert: object) -> None:
+    row = p.table("monitoring_alerts").get((_int(alert),))
     if row is not None:
         row.update(
             status="resolved",
@@ -216,6 +216,16 @@ def _alert_resolved(p: Projection, e: Event) -> None:
             resolution=e.payload.get("reason", ""),
             resolved_seq=e.seq,
         )
+
+
+def _alert_resolved(p: Projection, e: Event) -> None:
+    _close_alert(p, e, e.payload.get("alert"))
+
+
+def _alerts_resolved(p: Projection, e: Event) -> None:
+    alerts = e.payload.get("alerts")
+    for alert in alerts if isinstance(alerts, list) else []:
+        _close_alert(p, e, alert)
 
 
 def _job_requested(p: Projection, e: Event) -> None:
@@ -314,6 +324,7 @@ _HANDLERS: dict[str, Callable[[Projection, Event], None]] = {
     "monitoring.fairness_evaluated": _windows,
     "monitoring.alert_opened": _alert_opened,
     "monitoring.alert_resolved": _alert_resolved,
+    "monitoring.alerts_resolved": _alerts_resolved,
     "monitoring.retraining_requested": _job_requested,
     "monitoring.retrained": _job_closed,
     "version.registered": _version,

@@ -375,25 +375,6 @@ def alerts_cmd(model: str | None, show_all: bool, **kwargs: Any) -> None:
         click.echo("no open retraining jobs" if not show_all else "no retraining jobs")
 
 
-@monitor.command("resolve")
-@click.argument("alert", type=int)
-@click.option("--reason", required=True, help="What was found or done.")
-@common()
-def resolve_cmd(alert: int, reason: str, **kwargs: Any) -> None:
-    """Resolve an open alert with a reason (risk officers, admins; audited).
-
-    \b
-    Example:
-        signoff monitor resolve 4 --reason "upstream income field fixed (INC-5120)" --as raj
-    """
-    from console.monitoring.record import resolve_alert
-
-    run = invocation(kwargs)
-    store = run.store()
-    view = resolve_alert(store, run.signer(store), alert, reason)
-    click.echo(f"resolved alert {view.id} ({view.kind} {view.subject} of {view.model})")
-
-
 @click.command("retrain")
 @click.argument("model")
 @click.option(
@@ -463,5 +444,9 @@ def retrain_cmd(
 
 
 def register(cli: click.Group) -> None:
+    from console.cli.incident_cmds import incidents_cmd, resolve_cmd
+
+    monitor.add_command(incidents_cmd)
+    monitor.add_command(resolve_cmd)
     cli.add_command(monitor)
     cli.add_command(retrain_cmd)
