@@ -364,6 +364,12 @@ class AlertsResolved(TypedDict):
     role: str
 
 
+class Backfill(TypedDict):
+    reason: str  # why rows outside the serving range belong (--allow-backfill)
+    before_serving: int  # rows dated before their version first served the stage
+    after_now: int  # rows dated after the clock (plus its skew) at ingest
+
+
 class _PredictionsIngestedKeys(TypedDict):
     log: int
     model: str
@@ -384,6 +390,8 @@ class PredictionsIngested(_PredictionsIngestedKeys, total=False):
     # Group columns kept in the log for fairness monitoring, not model inputs (absent in logs
     # ingested before they were kept).
     sensitive_columns: list[str]
+    # Present when the log was ingested with --allow-backfill (absent in logs written before).
+    backfill: Backfill
 
 
 class OutcomesIngested(TypedDict):

@@ -57,6 +57,12 @@ def monitor() -> None:
     help="A group column to keep for fairness monitoring, not a model input (repeatable; "
     "default: the attributes of the model's latest validation that the file has).",
 )
+@click.option(
+    "--allow-backfill",
+    "backfill",
+    metavar="REASON",
+    help="Accept rows dated before their version served the stage or after now; recorded.",
+)
 @common(json_output=True)
 def ingest_cmd(
     path: Path,
@@ -65,14 +71,16 @@ def ingest_cmd(
     version: int | None,
     stage: str | None,
     sensitive: tuple[str, ...],
+    backfill: str | None,
     **kwargs: Any,
 ) -> None:
     """Store a prediction log (release managers, authors, admins; audited).
 
     Every row names the version that served it; rows with versions the store does not know,
-    missing feature columns, unparseable timestamps or an empty file are refused with a count
-    and examples, and nothing is stored. A capture record that cannot be read is refused
-    with its line number.
+    missing feature columns, unparseable timestamps, times before the version served the
+    stage or after now (5 minutes of clock skew allowed; a backfill says why with
+    --allow-backfill) or an empty file are refused with a count and examples, and nothing is
+    stored. A capture record that cannot be read is refused with its line number.
 
     \b
     Example:
@@ -92,6 +100,7 @@ def ingest_cmd(
         sensitive=list(sensitive) or None,
         fmt=fmt,
         version=version,
+        allow_backfill=backfill,
     )
     if run.as_json:
         print_json(result.as_dict())
@@ -110,6 +119,11 @@ def ingest_cmd(
         click.echo(f"  sensitive columns kept: {', '.join(result.sensitive_columns)}")
     if result.ignored_columns:
         click.echo(f"  ignored columns: {', '.join(result.ignored_columns)}")
+    if result.backfill is not None:
+        click.echo(
+            f"  backfill: {result.backfill['before_serving']} rows before serving, "
+            f"{result.backfill['after_now']} after now, accepted: {result.backfill['reason']}"
+        )
 
 
 @monitor.command("labels")
