@@ -62,10 +62,24 @@ def sql(home: Path, statement: str) -> object:
         con.close()
 
 
-def cli_json(signoff: Runner, home: Path, *args: object) -> dict[str, object]:
+def last_event(home: Path) -> tuple[str, dict[str, Any]]:
+    """The action and payload of the newest audit event."""
+    con = duckdb.connect(str(home / "signoff.duckdb"), read_only=True)
+    try:
+        row = con.execute(
+            "SELECT action, payload FROM audit_events ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    payload: dict[str, Any] = json.loads(bytes(row[1]))
+    return str(row[0]), payload
+
+
+def cli_json(signoff: Runner, home: Path, *args: object) -> dict[str, Any]:
     result = signoff(*args, "--json", "--home", home)
     assert result.exit_code == 0, result.output
-    data: dict[str, object] = json.loads(result.output)
+    data: dict[str, Any] = json.loads(result.output)
     return data
 
 
@@ -135,9 +149,8 @@ def test_an_incident_is_resolved_with_one_signed_event(home: Path, signoff: Runn
     assert result.exit_code == 0, result.output
     assert f"resolved incident {incident.id}: {len(incident.alerts)} alert(s)" in result.output
     assert sql(home, "SELECT count(*) FROM audit_events") == events + 1  # type: ignore[operator]
-    last = "FROM audit_events ORDER BY seq DESC LIMIT 1"
-    assert sql(home, f"SELECT action {last}") == "monitoring.alerts_resolved"
-    payload = json.loads(bytes(sql(home, f"SELECT payload {last}")))  # type: ignore[arg-type]
+    action, payload = last_event(home)
+    assert action == "monitoring.alerts_resolved"
     assert payload["alerts"] == incident.alert_ids and payload["incident"] == incident.id
     assert payload["reason"] == "income field fixed (INC-7)" and payload["role"] == "risk-officer"
     after = {i.id: i for i in list_incidents(Store(home), MODEL)}
@@ -157,7 +170,7 @@ def test_several_ids_are_resolved_together_and_the_log_proves_them(
     data = cli_json(
         signoff, home, "monitor", "resolve", *ids, "--reason", "seasonal", "--as", "raj"
     )
-    assert data["incident"] is None and [a["id"] for a in data["alerts"]] == ids  # type: ignore[union-attr]
+    assert data["incident"] is None and [a["id"] for a in data["alerts"]] == ids
     assert signoff("audit", "verify", "--home", home).exit_code == 0
     # A resolved alert set open again in the table is a difference the log names.
     sql(
@@ -236,7 +249,7 @@ async def test_the_console_shows_incidents_not_alert_rows(home: Path) -> None:
         listed = [row for row in failing if row[1].startswith("incident ")]
         assert [row[1] for row in listed] == [f"incident {i.id}" for i in reversed(incidents)]
         for row, incident in zip(listed, reversed(incidents), strict=True):
-            assert row[2].startswith(f"{len(incident.alerts)} alerts: {incident.subjects[0]}")
+            assert row[2].startswith(f"{len(incident.alerts)} alert(s): {incident.subjects[0]}")
         assert not [row for row in failing if row[1] == "alert"]
         await pilot.press("o")
         await _settle(pilot)
@@ -296,11 +309,10 @@ def test_rows_before_the_version_served_or_in_the_future_are_refused(
     # Inside the range: stored with no backfill; outside it with a reason, recorded.
     good = _week_log(home, tmp_path, [fine], "-good")
     assert signoff(*ingest, "--predictions", good).exit_code == 0
-    last = "FROM audit_events ORDER BY seq DESC LIMIT 1"
-    assert "backfill" not in json.loads(bytes(sql(home, f"SELECT payload {last}")))  # type: ignore[arg-type]
+    assert "backfill" not in last_event(home)[1]
     result = signoff(*ingest, "--predictions", old, "--allow-backfill", "replayed from the archive")
     assert result.exit_code == 0 and "backfill: 200 rows before serving" in result.output
-    payload = json.loads(bytes(sql(home, f"SELECT payload {last}")))  # type: ignore[arg-type]
+    payload = last_event(home)[1]
     assert payload["backfill"] == {
         "reason": "replayed from the archive",
         "before_serving": 200,

@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidSignature
 from audit.canonical import canonical_json
 from audit.chain import KeyHistory
 from audit.keys import public_from_raw
+from console.auditing import catalogue as actions
 from console.auditing.replay import (
     cards_from,
     models_from,
@@ -323,8 +324,8 @@ _HANDLERS: dict[str, Callable[[Projection, Event], None]] = {
     "monitoring.performance_evaluated": _windows,
     "monitoring.fairness_evaluated": _windows,
     "monitoring.alert_opened": _alert_opened,
-    "monitoring.alert_resolved": _alert_resolved,
-    "monitoring.alerts_resolved": _alerts_resolved,
+    actions.MONITORING_ALERT_RESOLVED: _alert_resolved,  # logs written before alerts_resolved
+    actions.MONITORING_ALERTS_RESOLVED: _alerts_resolved,
     "monitoring.retraining_requested": _job_requested,
     "monitoring.retrained": _job_closed,
     "version.registered": _version,

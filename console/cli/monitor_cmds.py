@@ -372,12 +372,16 @@ def alerts_cmd(model: str | None, show_all: bool, **kwargs: Any) -> None:
         print_json({"alerts": [a.as_dict() for a in alerts], "jobs": [j.as_dict() for j in jobs]})
         return
     if alerts:
+        from console.monitoring.incidents import group_incidents
+
         click.echo(
             table(
                 [alert_row(a) for a in alerts],
                 ["ALERT", "VERSION", "WINDOW", "KIND", "SUBJECT", "VALUE", "STATUS"],
             )
         )
+        grouped = len(group_incidents(alerts))
+        click.echo(f"{len(alerts)} alert(s) in {grouped} incident(s): `signoff monitor incidents`")
     else:
         click.echo("no open alerts" if not show_all else "no alerts")
     click.echo("")

@@ -54,7 +54,8 @@ def _check_reason(reason: str) -> None:
 
 
 def _rows(session: Session, ids: Sequence[int]) -> list[MonitoringAlert]:
-    """The alert rows, or BadInput naming every id that is unknown, resolved or of another model."""
+    """The alert rows, their model proven from the log; or BadInput naming every id that is
+    unknown, of another model or resolved already."""
     if not ids:
         raise BadInput("name the alerts to resolve (ids, or --incident N)")
     unique = sorted(set(ids))
@@ -71,6 +72,7 @@ def _rows(session: Session, ids: Sequence[int]) -> list[MonitoringAlert]:
             f"the alerts belong to several models ({', '.join(models)}); "
             "resolve each model's alerts with its own reason"
         )
+    prove_model(session, models[0])  # the alerts' state is the log's, not an edit
     done = [f"{row.id} (by {row.resolved_by})" for row in found if row.status == RESOLVED]
     if done:
         raise BadInput(
@@ -123,7 +125,6 @@ def resolve_alerts(
     with store.session() as session:
         actor = require_actor(session, signer, Permission.RESOLVE_ALERT)
         rows = _rows(session, ids)
-        prove_model(session, rows[0].model)  # the alerts' state is the log's, not an edit
         return _resolve_in(session, signer, store.clock(), actor.role, rows, None, reason)
 
 

@@ -166,7 +166,7 @@ class DashboardScreen(SignoffScreen):
             failing.add_row(
                 f"{incident.model}:{incident.version}",
                 f"incident {incident.id}",
-                f"{len(incident.alerts)} alerts: {', '.join(incident.subjects)}",
+                f"{len(incident.alerts)} alert(s): {', '.join(incident.subjects)}",
             )
         for run in data.failing:
             failing.add_row(
