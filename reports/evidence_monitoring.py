@@ -138,9 +138,11 @@ def production_fairness(summary: MonitoringSummary, version: int) -> list[str]:
 
 
 def fairness_problems(summary: MonitoringSummary, version: int) -> list[str]:
-    """Open production fairness alerts: the fairness item cannot hold while one is open."""
+    """Open production fairness alerts, each named with its incident: the fairness item cannot
+    hold while one is open."""
     return [
-        f"alert {a.id} is OPEN: {a.what}"
-        for a in alert_rows(summary, version, open_only=True)
+        f"incident {incident.id} is OPEN: fairness alert {a.id}: {a.what}"
+        for incident in incident_rows(alert_rows(summary, version), open_only=True)
+        for a in incident.open_alerts
         if a.kind.startswith("fairness.")
-    ][:NAMED_ALERTS]
+    ][:NAMED_INCIDENTS]

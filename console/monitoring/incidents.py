@@ -1,8 +1,9 @@
 """Incidents: the alerts of one version and window read as one thing to work on, not 29 rows.
 
 An incident is derived, never stored: the alerts of one model version over one window (same
-model, version, window start and end), drift, quality and performance together. Its number is
-its lowest alert id, so `incident 12` stays the same however many alerts join it later; it is
+model, version, window start and end), drift, quality, performance and fairness together. Its
+number is its lowest alert id, so `incident 12` stays the same however many alerts join it
+later; it is
 open while any of its alerts is open. Alert rows stay the audited record; this module only
 groups them (and reads them as of a log size, like every monitoring view).
 """
@@ -70,7 +71,7 @@ class Incident:
 
     @property
     def kinds(self) -> list[str]:
-        """The tests that fired (drift.psi, drift.ks, performance.decay, ...), sorted."""
+        """The tests that fired (drift.psi, performance.decay, fairness.demographic_parity, ...), sorted."""
         return sorted({a.kind for a in self.alerts})
 
     @property
