@@ -829,9 +829,17 @@ async def test_the_monitoring_screen_shows_drift_alerts_and_jobs(monitored_demo:
         assert "debt_to_income" in names and "prediction" in names
         alerts = screen.query_one("#monitoring-alert-table", DataTable)
         # One row per incident (version and window), the latest first, its worst alert last.
+        # The demo's drifting weeks also breach fairness: those alerts join the week's incident.
         latest = [str(cell) for cell in alerts.get_row_at(0)]
-        assert alerts.row_count >= 1 and latest[4].startswith("drift.")
+        assert alerts.row_count >= 1 and latest[4].startswith(("drift.", "fairness."))
         assert "debt_to_income" in latest[3]
+        from console.monitoring.incidents import list_incidents
+
+        opened = list_incidents(demo_store(monitored_demo), MODEL, status="open")
+        newest = max(opened, key=lambda i: i.window_start)
+        assert latest[0] == str(newest.id)
+        assert any(k.startswith("drift.") for k in newest.kinds)
+        assert any(k.startswith("fairness.") for k in newest.kinds)
         jobs = screen.query_one("#monitoring-job-table", DataTable)
         assert "v3 (request" in str(jobs.get_row_at(0)[4])
         assert len(screen.query_one("#monitoring-trend", Sparkline).data or []) == 8

@@ -285,7 +285,10 @@ class MonitoringScreen(SignoffScreen):
         self._show_features(data)
         alerts = self.query_one("#monitoring-alert-table", DataTable)
         alerts.clear()
-        for incident in reversed(data.incidents):  # the latest window first
+        # The latest window first, not by number: an incident is numbered by its first alert,
+        # and fairness alerts recorded after later weeks' drift alerts number older windows.
+        latest_first = sorted(data.incidents, key=lambda i: (i.window_start, i.id), reverse=True)
+        for incident in latest_first:
             worst = incident.worst
             alerts.add_row(
                 str(incident.id),
