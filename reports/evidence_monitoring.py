@@ -16,24 +16,26 @@ from reports.monitoring_rows import (
     day,
     fairness_of,
     feature_drift,
+    incident_rows,
     performance_rows,
     windows_of,
 )
 
-# Open alerts named one by one in a checklist cell; the rest are counted (section 4 lists all).
-NAMED_ALERTS = 6
+# Open incidents named one by one in a checklist cell; the rest are counted (section 4 lists
+# all their alerts).
+NAMED_INCIDENTS = 6
 
 
 class MonitoringEvidence(EvidenceFinder):
     def _production_problems(self) -> list[str]:
-        """What does not hold now: each open alert, and a latest window that failed."""
+        """What does not hold now: each open incident, and a latest window that failed."""
         summary = self.s.monitoring(self.model)
-        opened = alert_rows(summary, self.version, open_only=True)
-        problems = [f"alert {a.id} is OPEN: {a.what}" for a in opened[:NAMED_ALERTS]]
-        if len(opened) > NAMED_ALERTS:
+        opened = incident_rows(alert_rows(summary, self.version), open_only=True)
+        problems = [f"incident {i.id} is OPEN: {i.what}" for i in opened[:NAMED_INCIDENTS]]
+        if len(opened) > NAMED_INCIDENTS:
             problems.append(
-                f"and {len(opened) - NAMED_ALERTS} more open alert(s) "
-                f"(alerts {', '.join(str(a.id) for a in opened[NAMED_ALERTS:])})"
+                f"and {len(opened) - NAMED_INCIDENTS} more open incident(s) "
+                f"(incidents {', '.join(str(i.id) for i in opened[NAMED_INCIDENTS:])})"
             )
         for kind in ("drift", "performance", "fairness"):
             windows = windows_of(summary, self.version, kind)
@@ -136,9 +138,11 @@ def production_fairness(summary: MonitoringSummary, version: int) -> list[str]:
 
 
 def fairness_problems(summary: MonitoringSummary, version: int) -> list[str]:
-    """Open production fairness alerts: the fairness item cannot hold while one is open."""
+    """Open production fairness alerts, each named with its incident: the fairness item cannot
+    hold while one is open."""
     return [
-        f"alert {a.id} is OPEN: {a.what}"
-        for a in alert_rows(summary, version, open_only=True)
+        f"incident {incident.id} is OPEN: fairness alert {a.id}: {a.what}"
+        for incident in incident_rows(alert_rows(summary, version), open_only=True)
+        for a in incident.open_alerts
         if a.kind.startswith("fairness.")
-    ][:NAMED_ALERTS]
+    ][:NAMED_INCIDENTS]

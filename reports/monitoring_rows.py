@@ -1,8 +1,9 @@
 """Production monitoring as a report lists it: alerts, windows and jobs of one version, as rows.
 
 Every section, finding and checklist item that speaks of production reads these functions, so a
-count in one place is the number of rows in another. `alert_rows` is the one listing of alerts
-(grouping them into incidents belongs here too).
+count in one place is the number of rows in another. `alert_rows` is the one listing of alerts,
+and `incident_rows` groups those rows as `console.monitoring.incidents` does (one version, one
+window), so the summary's incidents and section 4's alert tables are the same alerts.
 """
 
 from __future__ import annotations
@@ -89,6 +90,79 @@ def alert_rows(
     """The alerts of one version, oldest first (only those still open at N with `open_only`)."""
     rows = [_alert_row(a) for a in summary.alerts if a.version == version]
     return [r for r in rows if r.is_open or not open_only]
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """The alerts of one version over one window, as at N; numbered by its lowest alert id."""
+
+    alerts: tuple[AlertRow, ...]  # oldest first
+
+    @property
+    def id(self) -> int:
+        return self.alerts[0].id
+
+    @property
+    def version(self) -> int:
+        return self.alerts[0].version
+
+    @property
+    def window(self) -> str:
+        first = self.alerts[0]
+        return f"{day(first.window_start)} to {day(first.window_end)}"
+
+    @property
+    def open_alerts(self) -> list[AlertRow]:
+        return [a for a in self.alerts if a.is_open]
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self.open_alerts)
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({a.kind for a in self.alerts})
+
+    @property
+    def features(self) -> list[str]:
+        return list(dict.fromkeys(a.feature for a in self.alerts))
+
+    @property
+    def worst(self) -> AlertRow:
+        """The alert furthest past its threshold (value / threshold), the oldest among equals."""
+
+        def past(a: AlertRow) -> float:
+            if a.value is None or a.threshold is None:
+                return 0.0
+            return abs(a.value / a.threshold) if a.threshold else abs(a.value)
+
+        return max(self.alerts, key=lambda a: (past(a), -a.id))
+
+    @property
+    def what(self) -> str:
+        """One line: how many alerts, which tests on which features, the worst, the window."""
+        worst = self.worst
+        return (
+            f"v{self.version} incident {self.id}: {len(self.alerts)} alert(s) "
+            f"({len(self.open_alerts)} open) of {', '.join(self.kinds)} on "
+            f"{', '.join(self.features)} in the window {self.window}; worst {worst.kind} "
+            f"{worst.feature} = {number(worst.value)} (threshold {number(worst.threshold)})"
+        )
+
+    @property
+    def ref(self) -> str:
+        events = ", ".join(f"#{a.event_seq}" for a in self.alerts)
+        ids = ", ".join(str(a.id) for a in self.alerts)
+        return f"alerts {ids}; monitoring.alert_opened {events}"
+
+
+def incident_rows(alerts: list[AlertRow], *, open_only: bool = False) -> list[IncidentRow]:
+    """These alert rows grouped by version and window, by lowest alert id (open ones only)."""
+    groups: dict[tuple[int, str, str], list[AlertRow]] = {}
+    for row in sorted(alerts, key=lambda a: a.id):
+        groups.setdefault((row.version, row.window_start, row.window_end), []).append(row)
+    found = sorted((IncidentRow(tuple(g)) for g in groups.values()), key=lambda i: i.id)
+    return [i for i in found if i.is_open or not open_only]
 
 
 def windows_of(summary: MonitoringSummary, version: int, kind: str) -> list[WindowView]:

@@ -408,6 +408,7 @@ def status_markup(status: str, *, upper: bool = True) -> str:
         "BREAK-GLASS": FAIL,
         "OVERRIDE": FAIL,
         "ALERT": FAIL,
+        "INCIDENT": FAIL,
         "WINDOW": FAIL,
         "OPEN": FAIL,
         "WARN": WARN,

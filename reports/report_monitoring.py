@@ -16,6 +16,7 @@ from reports.monitoring_rows import (
     failing_windows,
     fairness_of,
     feature_drift,
+    incident_rows,
     monitored_versions,
     performance_rows,
     windows_of,
@@ -215,29 +216,41 @@ def _metric(metric: MetricInWindow | None) -> str:
 
 
 def _alerts(story: Story, scope: ModelScope, alerts: list[AlertRow], version: int) -> None:
+    """The alerts of a version grouped by incident (one window each), a table per incident."""
     s, size = story.s, scope.snapshot.size
     opened = sum(1 for a in alerts if a.is_open)
-    story.para(f"{len(alerts)} alert(s) on v{version}, {opened} open at log size {size}.", s.small)
-    if not alerts:
-        return
-    story.grid(
-        ["Alert", "Kind", "Feature", "Window", "Value", "Threshold", "State", "Event"],
-        [
-            [
-                f"alert {a.id}",
-                a.kind,
-                a.feature,
-                f"{day(a.window_start)} to {day(a.window_end)}",
-                number(a.value),
-                number(a.threshold),
-                status_cell(s, "OPEN") if a.is_open else a.resolution,
-                f"#{a.event_seq}",
-            ]
-            for a in alerts
-        ],
-        [0.08, 0.15, 0.16, 0.15, 0.08, 0.09, 0.21, 0.08],
-        fills={i: ALERT_FILL for i, a in enumerate(alerts) if a.is_open},
+    incidents = incident_rows(alerts)
+    story.para(
+        f"{len(alerts)} alert(s) on v{version}, {opened} open at log size {size}, in "
+        f"{len(incidents)} incident(s) (the alerts of one window; "
+        "`signoff monitor resolve --incident N` closes one with a single reason).",
+        s.small,
     )
+    for incident in incidents:
+        still = len(incident.open_alerts)
+        story.para(
+            f"Incident {incident.id}, window {incident.window}: {len(incident.alerts)} "
+            f"alert(s), {still} open; {', '.join(incident.kinds)}.",
+            s.small,
+        )
+        rows = list(incident.alerts)
+        story.grid(
+            ["Alert", "Kind", "Feature", "Value", "Threshold", "State", "Event"],
+            [
+                [
+                    f"alert {a.id}",
+                    a.kind,
+                    a.feature,
+                    number(a.value),
+                    number(a.threshold),
+                    status_cell(s, "OPEN") if a.is_open else a.resolution,
+                    f"#{a.event_seq}",
+                ]
+                for a in rows
+            ],
+            [0.09, 0.17, 0.19, 0.09, 0.1, 0.27, 0.09],
+            fills={i: ALERT_FILL for i, a in enumerate(rows) if a.is_open},
+        )
 
 
 def _jobs(story: Story, summary: MonitoringSummary, version: int) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from console.monitoring.views import MonitoringSummary
 from reports.checklist import GAP, MET, PARTIAL, ItemResult
 from reports.framework_catalog import EVIDENCE_KINDS
 from reports.monitoring_rows import (
     alert_rows,
     day,
     failing_windows,
+    incident_rows,
     monitored_versions,
     window_alerts,
 )
@@ -75,14 +77,15 @@ def findings(scope: ModelScope, integrity: list[Finding]) -> list[Finding]:
 
 
 def monitoring_findings(scope: ModelScope) -> list[Finding]:
-    """Open alerts, then failing windows (in the period), of the versions monitoring shows."""
+    """Open incidents (one per version and window, however many alerts), then failing
+    windows (in the period), of the versions monitoring shows."""
     snap = scope.snapshot
     summary = snap.monitoring(scope.model)
     versions = monitored_versions(summary, snap.serving_versions(scope.model), scope.version)
     found = [
-        Finding("ALERT", row.what, row.ref)
+        Finding("INCIDENT", incident.what, incident.ref)
         for version in versions
-        for row in alert_rows(summary, version, open_only=True)
+        for incident in incident_rows(alert_rows(summary, version), open_only=True)
     ]
     for version in versions:
         for window in failing_windows(summary, version):
@@ -136,11 +139,7 @@ def summary(
     decisions = version_decisions(scope)
     monitoring = snap.monitoring(scope.model)
     watched = monitored_versions(monitoring, snap.serving_versions(scope.model), scope.version)
-    production = [
-        f"v{v}: {len(alert_rows(monitoring, v, open_only=True))} open alert(s), "
-        f"{len(failing_windows(monitoring, v))} failing window(s)"
-        for v in watched
-    ]
+    production = [_production(monitoring, v) for v in watched]
     counts = {
         status: sum(1 for r in results if r.status == status) for status in (MET, PARTIAL, GAP)
     }
@@ -194,7 +193,7 @@ def summary(
         story.para(
             "No open findings: no failed check in the latest validation run, no failing "
             "gate on an open request, no break-glass use or override in the period, no open "
-            "monitoring alert or failing window, and the log and every signature verify."
+            "monitoring incident or failing window, and the log and every signature verify."
         )
     else:
         story.para(f"{len(found)} open finding(s).", s.small)
@@ -222,6 +221,14 @@ def summary(
             ],
             [0.13, 0.35, 0.1, 0.42],
         )
+
+
+def _production(monitoring: MonitoringSummary, version: int) -> str:
+    opened = alert_rows(monitoring, version, open_only=True)
+    return (
+        f"v{version}: {len(incident_rows(opened))} open incident(s) of {len(opened)} open "
+        f"alert(s), {len(failing_windows(monitoring, version))} failing window(s)"
+    )
 
 
 def _named(problems: list[str], shown: int = 3) -> list[str]:

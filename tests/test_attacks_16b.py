@@ -656,7 +656,10 @@ def test_item8_a_stored_far_future_row_does_not_break_the_reads(
     monkeypatch.setattr(log_checks, "_refuse_out_of_range", lambda *args: None)
     path = dated_log(demo_home, tmp_path, {0: "9999-12-31T00:00:00Z"})
     home = ["--home", demo_home]
-    ingested = signoff("monitor", "ingest", CREDIT, "--predictions", path, *home, "--as", "rel")
+    ingested = signoff(
+        "monitor", "ingest", CREDIT, "--predictions", path, *home, "--as", "rel",
+        "--allow-backfill", "a log stored before the rule existed",
+    )  # fmt: skip
     assert ingested.exit_code == 0, ingested.output
     monkeypatch.undo()
     monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
@@ -697,7 +700,9 @@ def test_item9_a_log_with_ids_committed_meanwhile_is_refused_under_the_lock(
         # The second log passed its checks before the lock; the first one commits now.
         if not raced:
             raced.append(0)
-            raced.append(ingest.ingest_predictions(store, rel, CREDIT, first).log_id)
+            raced.append(
+                ingest.ingest_predictions(store, rel, CREDIT, first, allow_backfill="race").log_id
+            )
         return real_digest(path)
 
     monkeypatch.setattr(uploads, "file_sha256", another_ingest_lands_first)

@@ -70,9 +70,9 @@ async def test_an_auditor_writes_a_signed_report_by_keyboard(
         assert "done" in static_text(app, "#reports-stage")
         panel = static_text(app, "#reports-result")
 
-    # v2 serves production with open alerts: the panel names the report's findings.
-    assert re.fullmatch(r"\d+ open: .*\d+ ALERT, \d+ WINDOW.*", shown["findings"])
-    assert "ALERT v2 drift." in panel and "more in the PDF" in panel
+    # v2 serves production with open incidents: the panel names the report's findings.
+    assert re.fullmatch(r"\d+ open: .*\d+ INCIDENT, \d+ WINDOW.*", shown["findings"])
+    assert "INCIDENT v2 incident " in panel and "more in the PDF" in panel
 
     assert shown["written"] == str(output)
     data = output.read_bytes()

@@ -111,10 +111,15 @@ def run(signoff: Runner, home: Path, *args: object) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+# The fixture's weeks of traffic are dated before its promotion to production.
+BACKFILL = ("--allow-backfill", "test: weeks of traffic dated before the fixture's promotion")
+
+
 def ingest(signoff: Runner, home: Path, log: Path, *extra: str) -> tuple[int, str]:
     return run(
-        signoff, home, "monitor", "ingest", MODEL, "--predictions", log, *extra, "--as", "rel"
-    )
+        signoff, home, "monitor", "ingest", MODEL, "--predictions", log, *extra, *BACKFILL,
+        "--as", "rel",
+    )  # fmt: skip
 
 
 def stored_columns(home: Path) -> dict[str, str]:
@@ -152,7 +157,7 @@ def test_ingest_sensitive_named_explicitly_and_refusals(
     home: Path, data: Path, signoff: Runner, unchanged: Unchanged, tmp_path: Path
 ) -> None:
     def refused(log: Path, *extra: str) -> str:
-        args = ("monitor", "ingest", MODEL, "--predictions", log, *extra, "--as", "rel")
+        args = ("monitor", "ingest", MODEL, "--predictions", log, *extra, *BACKFILL, "--as", "rel")
         return one_line_error(signoff(*args, "--home", home))
 
     check = unchanged(home)

@@ -63,6 +63,8 @@ MODEL = "credit-risk"
 FEATURES = [*NUMERIC_COLUMNS, *CATEGORICAL_COLUMNS]
 WEEK_ONE = datetime(2026, 9, 7)  # a Monday: windows start on Mondays
 ROWS_PER_WEEK = 300
+# The weeks of logged traffic are dated before the template promotes v1 (at the test's clock).
+BACKFILL = "test: weeks of traffic dated before the template's promotion"
 POLICY = """\
 version = 1
 stages = ["dev", "production"]
@@ -213,7 +215,7 @@ def store(home: Path) -> Store:
 
 def ingested(store: Store, files: Files) -> Store:
     me = signer(store.home, "rel")
-    ingest_predictions(store, me, MODEL, files.log, stage="production")
+    ingest_predictions(store, me, MODEL, files.log, stage="production", allow_backfill=BACKFILL)
     ingest_outcomes(store, me, MODEL, files.labels)
     return store
 
@@ -230,8 +232,9 @@ def test_ingest_labels_and_drift_from_the_cli(
     home: Path, files: Files, signoff: Runner, unchanged: Unchanged
 ) -> None:
     code, out = run(
-        signoff, home, "monitor", "ingest", MODEL, "--predictions", files.log, "--as", "rel"
-    )
+        signoff, home, "monitor", "ingest", MODEL, "--predictions", files.log, "--as", "rel",
+        "--allow-backfill", BACKFILL,
+    )  # fmt: skip
     assert code == 0, out
     assert "log 1: 1200 predictions of credit-risk (v1: 1200)" in out
     assert "in production" in out  # the last stage serving v1
@@ -445,6 +448,8 @@ def test_compare_champion_and_canary(
             tmp_path / "canary.parquet",
             "--as",
             "rel",
+            "--allow-backfill",
+            "test: canary traffic simulated ahead of the clock",
         )[0]
         == 0
     )
@@ -633,7 +638,7 @@ def test_labels_for_ids_never_logged_are_reported_not_dropped(
     home: Path, files: Files, signoff: Runner, unchanged: Unchanged, tmp_path: Path
 ) -> None:
     store = store_at(home)
-    ingest_predictions(store, signer(home, "rel"), MODEL, files.log)
+    ingest_predictions(store, signer(home, "rel"), MODEL, files.log, allow_backfill=BACKFILL)
     labels = pd.read_csv(files.labels).head(30)
     labels.loc[labels.index[:2], "request_id"] = ["ghost-1", "ghost-2"]
     path = tmp_path / "labels.csv"
@@ -823,7 +828,18 @@ async def test_the_monitoring_screen_shows_drift_alerts_and_jobs(monitored_demo:
         names = [str(features.get_row_at(i)[0]) for i in range(features.row_count)]
         assert "debt_to_income" in names and "prediction" in names
         alerts = screen.query_one("#monitoring-alert-table", DataTable)
-        assert alerts.row_count >= 1 and str(alerts.get_row_at(0)[2]).startswith("drift.")
+        # One row per incident (version and window), the latest first, its worst alert last.
+        # The demo's drifting weeks also breach fairness: those alerts join the week's incident.
+        latest = [str(cell) for cell in alerts.get_row_at(0)]
+        assert alerts.row_count >= 1 and latest[4].startswith(("drift.", "fairness."))
+        assert "debt_to_income" in latest[3]
+        from console.monitoring.incidents import list_incidents
+
+        opened = list_incidents(demo_store(monitored_demo), MODEL, status="open")
+        newest = max(opened, key=lambda i: i.window_start)
+        assert latest[0] == str(newest.id)
+        assert any(k.startswith("drift.") for k in newest.kinds)
+        assert any(k.startswith("fairness.") for k in newest.kinds)
         jobs = screen.query_one("#monitoring-job-table", DataTable)
         assert "v3 (request" in str(jobs.get_row_at(0)[4])
         assert len(screen.query_one("#monitoring-trend", Sparkline).data or []) == 8
@@ -849,7 +865,7 @@ def test_window_counts_equal_the_validation_scan_with_nan_and_infinities(
     path = tmp_path / "odd.csv"
     log.to_csv(path, index=False)
     store = store_at(home)
-    ingest_predictions(store, signer(home, "rel"), MODEL, path)
+    ingest_predictions(store, signer(home, "rel"), MODEL, path, allow_backfill=BACKFILL)
     [window] = evaluate_drift(store, MODEL).windows
     profile = parse_profile(
         get_dataset(store, get_version(store, MODEL, 1).train_dataset_sha256).profile

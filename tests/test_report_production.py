@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from console.monitoring.record import resolve_alert
+from console.monitoring.incidents import list_incidents
+from console.monitoring.resolution import resolve_alert
 from console.monitoring.views import list_alerts, recorded_windows
 from console.store.db import Store
 from reports.checklist import MET, PARTIAL, evaluate, find_evidence
@@ -21,7 +22,7 @@ from tests.test_reports import log_size, pdf_text, report, signers
 
 Unchanged = Callable[[Path], Callable[[], None]]
 MODEL = "credit-risk"
-KINDS = {"FAIL", "GATE", "BREAK-GLASS", "OVERRIDE", "INTEGRITY", "SIGNATURE", "ALERT", "WINDOW"}
+KINDS = {"FAIL", "GATE", "BREAK-GLASS", "OVERRIDE", "INTEGRITY", "SIGNATURE", "INCIDENT", "WINDOW"}
 
 
 @pytest.fixture
@@ -73,25 +74,45 @@ def test_every_stated_count_equals_the_rows_it_lists(home: Path, signoff: Runner
     table = after(text, "open finding(s).", "Gaps against the framework")
     kinds = [line.strip() for line in table if line.strip() in KINDS]
     assert len(kinds) == found
-    opened, failing = stated(
-        r"Production monitoring\nv2: (\d+) open alert\(s\), (\d+) failing window\(s\)", text
+    incidents, opened, failing = stated(
+        r"Production monitoring\nv2: (\d+) open incident\(s\) of (\d+) open alert\(s\), "
+        r"(\d+) failing window\(s\)",
+        text,
     )
-    assert kinds.count("ALERT") == opened and kinds.count("WINDOW") == failing
+    assert kinds.count("INCIDENT") == incidents and kinds.count("WINDOW") == failing
+    # Each open incident is one finding whose alert count is the alerts it lists.
+    flat = re.sub(r"\s+", " ", "\n".join(table))
+    listed = re.findall(
+        r"incident (\d+): (\d+) alert\(s\) \((\d+) open\).*?alerts ([\d, ]+);", flat
+    )
+    assert len(listed) == incidents and sum(int(o) for _, _, o, _ in listed) == opened
+    for number, total, _, ids in listed:
+        assert len(ids.split(",")) == int(total) and ids.split(",")[0] == number
 
     # Monitoring: alerts, open alerts, performance windows, retraining jobs.
     alerts, still = stated(r"(\d+) alert\(s\) on v2, (\d+) open at log size", text)
     table = after(text, "alert(s) on v2, ", "retraining job(s) for v2")
     assert count(table, r"alert \d+") == alerts and count(table, "OPEN") == still == opened
+    # Section 4 groups them: one table per incident, each stating its own counts.
+    (grouped,) = stated(r"open at log size \d+, in (\d+) incident\(s\)", text)
+    blocks = re.split(r"\nIncident \d+, window ", "\n".join(table))[1:]
+    assert len(blocks) == grouped >= incidents
+    for block in blocks:
+        total, still_open = stated(r": (\d+) alert\(s\), (\d+) open;", block)
+        lines = block.splitlines()
+        assert count(lines, r"alert \d+") == total and count(lines, "OPEN") == still_open
     assert stated(r"Open alerts\n(\d+) of (\d+)", text) == (still, alerts)
     (windows,) = stated(r"(\d+) performance window\(s\) of v2\.", text)
-    table = after(text, "performance window(s) of v2.", "alert(s) on v2, ")
+    # The performance table ends where the fairness section (when the log keeps sensitive
+    # columns) or the alerts begin.
+    end = "Fairness of v2 in" if "Fairness of v2 in" in text else "alert(s) on v2, "
+    table = after(text, "performance window(s) of v2.", end)
     assert count(table, r"\d{4}-\d\d-\d\d to") == windows
     (drift,) = stated(r"Drift in (\d+) window\(s\) of v2\.", text)
-    assert stated(r"Windows\n(\d+) drift, (\d+) performance; (\d+) failing", text) == (
-        drift,
-        windows,
-        failing,
-    )
+    fair = re.search(r"Fairness of v2 in (\d+) window\(s\)", text)
+    assert stated(
+        r"Windows\n(\d+) drift, (\d+) performance, (\d+) fairness; (\d+) failing", text
+    ) == (drift, windows, int(fair.group(1)) if fair else 0, failing)
     (jobs,) = stated(r"(\d+) retraining job\(s\) for v2\.", text)
     assert count(after(text, "retraining job(s) for v2.", "5. Approvals"), r"job \d+") == jobs
 
@@ -125,12 +146,19 @@ def test_the_serving_version_lists_its_open_alerts_and_monitoring_is_not_met(
     store = Store(home)
     opened = list_alerts(store, MODEL, status="open")
     assert len(opened) >= 10 and {a.version for a in opened} == {2}
+    incidents = list_incidents(store, MODEL, status="open")
+    assert 1 < len(incidents) < len(opened)
     text = pdf_text(report(signoff, home, MODEL))
     findings = "\n".join(after(text, "open finding(s).", "Gaps against the framework"))
     flat = re.sub(r"\s+", " ", findings)
-    for alert in opened:
-        assert f"alert {alert.id}, monitoring.alert_opened #{alert.event_seq}" in flat
-        assert f"v2 {alert.kind} {alert.subject} =" in flat
+    assert flat.count("INCIDENT") == len(incidents)  # one finding per incident, not per alert
+    for incident in incidents:
+        ids = ", ".join(str(a) for a in incident.alert_ids)
+        assert f"v2 incident {incident.id}: {len(incident.alerts)} alert(s)" in flat
+        assert f"alerts {ids}; monitoring.alert_opened" in flat
+        for alert in incident.alerts:
+            assert alert.subject in flat and alert.kind in flat
+    assert "alert(s) (" in flat and " ALERT " not in flat
     assert "WINDOW" in findings and "drift window" in flat and "performance window" in flat
 
     # The production items name the open alerts; holdout drift is not cited for them.
@@ -148,11 +176,11 @@ def test_the_serving_version_lists_its_open_alerts_and_monitoring_is_not_met(
         assert item.status == PARTIAL, (framework, item_id)
         assert "validation.drift" not in item.item.evidence
         named = " ".join(item.problems)
-        assert f"alert {opened[0].id} is OPEN" in named
+        assert f"incident {incidents[0].id} is OPEN" in named
     production = find_evidence(snapshot, MODEL, 2)["monitoring.production"]
     assert "largest production PSI" in production.refs[0]
     checklist = re.sub(r"\s+", " ", text[text.rindex("8. EU AI Act Annex IV checklist") :])
-    assert f"alert {opened[0].id} is OPEN" in checklist
+    assert f"incident {incidents[0].id} is OPEN" in checklist
     store.dispose()
 
 
@@ -175,9 +203,9 @@ def test_an_item_is_met_only_when_its_evidence_holds_now(home: Path) -> None:
     again = build_report(store, MODEL, 2, "eu-ai-act", since=None, as_of=before, generated_by="aud")
     assert old.pdf_bytes == again.pdf_bytes
     assert "is OPEN" in pdf_text(old.pdf_bytes)
-    assert [f.kind for f in old.findings].count("ALERT") >= 10
+    assert [f.kind for f in old.findings].count("INCIDENT") >= 2
     now = build_report(store, MODEL, 2, "eu-ai-act", since=None, as_of=None, generated_by="aud")
-    assert [f.kind for f in now.findings].count("ALERT") == 0
+    assert [f.kind for f in now.findings].count("INCIDENT") == 0
     assert "resolved by raj" in pdf_text(now.pdf_bytes)
     # A version never served has no production evidence at all: a gap, not a pass.
     gap = find_evidence(snapshot, MODEL, 1)["monitoring.production"]

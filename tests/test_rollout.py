@@ -72,7 +72,10 @@ def traffic(home: Path, *, canary: str, rows: int = 400, scores: bool = True) ->
         home.parent / "outcomes.jsonl", orient="records", lines=True
     )
     me = signer(home, "rel")
-    ingest_predictions(store, me, MODEL, home.parent / "canary.parquet", stage="production")
+    ingest_predictions(
+        store, me, MODEL, home.parent / "canary.parquet", stage="production",
+        allow_backfill="test: canary traffic simulated ahead of the clock",
+    )  # fmt: skip
     ingest_outcomes(store, me, MODEL, home.parent / "outcomes.jsonl")
     store.dispose()
     return logged

@@ -52,6 +52,7 @@ MONITORING_PERFORMANCE_EVALUATED: Final = "monitoring.performance_evaluated"
 MONITORING_FAIRNESS_EVALUATED: Final = "monitoring.fairness_evaluated"
 MONITORING_ALERT_OPENED: Final = "monitoring.alert_opened"
 MONITORING_ALERT_RESOLVED: Final = "monitoring.alert_resolved"
+MONITORING_ALERTS_RESOLVED: Final = "monitoring.alerts_resolved"
 MONITORING_RETRAINING_REQUESTED: Final = "monitoring.retraining_requested"
 MONITORING_RETRAINED: Final = "monitoring.retrained"
 
@@ -317,8 +318,14 @@ _ACTIONS = (
     ),
     Action(
         MONITORING_ALERT_RESOLVED,
-        "an alert is closed with a reason",
+        "an alert closed with a reason (logs before `monitoring.alerts_resolved`)",
         p.AlertResolved,
+        Permission.RESOLVE_ALERT,
+    ),
+    Action(
+        MONITORING_ALERTS_RESOLVED,
+        "alerts of one model (one or several, or an incident) closed together with one reason",
+        p.AlertsResolved,
         Permission.RESOLVE_ALERT,
     ),
     Action(

@@ -356,6 +356,20 @@ class AlertResolved(TypedDict):
     role: str
 
 
+class AlertsResolved(TypedDict):
+    alerts: list[int]  # every alert closed, ascending
+    incident: int | None  # the incident resolved with --incident (its lowest alert id), or null
+    model: str
+    reason: str
+    role: str
+
+
+class Backfill(TypedDict):
+    reason: str  # why rows outside the serving range belong (--allow-backfill)
+    before_serving: int  # rows dated before their version first served the stage
+    after_now: int  # rows dated after the clock (plus its skew) at ingest
+
+
 class _PredictionsIngestedKeys(TypedDict):
     log: int
     model: str
@@ -376,6 +390,8 @@ class PredictionsIngested(_PredictionsIngestedKeys, total=False):
     # Group columns kept in the log for fairness monitoring, not model inputs (absent in logs
     # ingested before they were kept).
     sensitive_columns: list[str]
+    # Present when the log was ingested with --allow-backfill (absent in logs written before).
+    backfill: Backfill
 
 
 class OutcomesIngested(TypedDict):

@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidSignature
 from audit.canonical import canonical_json
 from audit.chain import KeyHistory
 from audit.keys import public_from_raw
+from console.auditing import catalogue as actions
 from console.auditing.replay import (
     cards_from,
     models_from,
@@ -206,8 +207,8 @@ def _alert_opened(p: Projection, e: Event) -> None:
     }
 
 
-def _alert_resolved(p: Projection, e: Event) -> None:
-    row = p.table("monitoring_alerts").get((_int(e.payload.get("alert")),))
+def _close_alert(p: Projection, e: Event, alert: object) -> None:
+    row = p.table("monitoring_alerts").get((_int(alert),))
     if row is not None:
         row.update(
             status="resolved",
@@ -216,6 +217,16 @@ def _alert_resolved(p: Projection, e: Event) -> None:
             resolution=e.payload.get("reason", ""),
             resolved_seq=e.seq,
         )
+
+
+def _alert_resolved(p: Projection, e: Event) -> None:
+    _close_alert(p, e, e.payload.get("alert"))
+
+
+def _alerts_resolved(p: Projection, e: Event) -> None:
+    alerts = e.payload.get("alerts")
+    for alert in alerts if isinstance(alerts, list) else []:
+        _close_alert(p, e, alert)
 
 
 def _job_requested(p: Projection, e: Event) -> None:
@@ -313,7 +324,8 @@ _HANDLERS: dict[str, Callable[[Projection, Event], None]] = {
     "monitoring.performance_evaluated": _windows,
     "monitoring.fairness_evaluated": _windows,
     "monitoring.alert_opened": _alert_opened,
-    "monitoring.alert_resolved": _alert_resolved,
+    actions.MONITORING_ALERT_RESOLVED: _alert_resolved,  # logs written before alerts_resolved
+    actions.MONITORING_ALERTS_RESOLVED: _alerts_resolved,
     "monitoring.retraining_requested": _job_requested,
     "monitoring.retrained": _job_closed,
     "version.registered": _version,

@@ -57,6 +57,12 @@ def monitor() -> None:
     help="A group column to keep for fairness monitoring, not a model input (repeatable; "
     "default: the attributes of the model's latest validation that the file has).",
 )
+@click.option(
+    "--allow-backfill",
+    "backfill",
+    metavar="REASON",
+    help="Accept rows dated before their version served the stage or after now; recorded.",
+)
 @common(json_output=True)
 def ingest_cmd(
     path: Path,
@@ -65,14 +71,16 @@ def ingest_cmd(
     version: int | None,
     stage: str | None,
     sensitive: tuple[str, ...],
+    backfill: str | None,
     **kwargs: Any,
 ) -> None:
     """Store a prediction log (release managers, authors, admins; audited).
 
     Every row names the version that served it; rows with versions the store does not know,
-    missing feature columns, unparseable timestamps or an empty file are refused with a count
-    and examples, and nothing is stored. A capture record that cannot be read is refused
-    with its line number.
+    missing feature columns, unparseable timestamps, times before the version served the
+    stage or after now (5 minutes of clock skew allowed; a backfill says why with
+    --allow-backfill) or an empty file are refused with a count and examples, and nothing is
+    stored. A capture record that cannot be read is refused with its line number.
 
     \b
     Example:
@@ -92,6 +100,7 @@ def ingest_cmd(
         sensitive=list(sensitive) or None,
         fmt=fmt,
         version=version,
+        allow_backfill=backfill,
     )
     if run.as_json:
         print_json(result.as_dict())
@@ -110,6 +119,11 @@ def ingest_cmd(
         click.echo(f"  sensitive columns kept: {', '.join(result.sensitive_columns)}")
     if result.ignored_columns:
         click.echo(f"  ignored columns: {', '.join(result.ignored_columns)}")
+    if result.backfill is not None:
+        click.echo(
+            f"  backfill: {result.backfill['before_serving']} rows before serving, "
+            f"{result.backfill['after_now']} after now, accepted: {result.backfill['reason']}"
+        )
 
 
 @monitor.command("labels")
@@ -358,12 +372,16 @@ def alerts_cmd(model: str | None, show_all: bool, **kwargs: Any) -> None:
         print_json({"alerts": [a.as_dict() for a in alerts], "jobs": [j.as_dict() for j in jobs]})
         return
     if alerts:
+        from console.monitoring.incidents import group_incidents
+
         click.echo(
             table(
                 [alert_row(a) for a in alerts],
                 ["ALERT", "VERSION", "WINDOW", "KIND", "SUBJECT", "VALUE", "STATUS"],
             )
         )
+        grouped = len(group_incidents(alerts))
+        click.echo(f"{len(alerts)} alert(s) in {grouped} incident(s): `signoff monitor incidents`")
     else:
         click.echo("no open alerts" if not show_all else "no alerts")
     click.echo("")
@@ -373,25 +391,6 @@ def alerts_cmd(model: str | None, show_all: bool, **kwargs: Any) -> None:
         )
     else:
         click.echo("no open retraining jobs" if not show_all else "no retraining jobs")
-
-
-@monitor.command("resolve")
-@click.argument("alert", type=int)
-@click.option("--reason", required=True, help="What was found or done.")
-@common()
-def resolve_cmd(alert: int, reason: str, **kwargs: Any) -> None:
-    """Resolve an open alert with a reason (risk officers, admins; audited).
-
-    \b
-    Example:
-        signoff monitor resolve 4 --reason "upstream income field fixed (INC-5120)" --as raj
-    """
-    from console.monitoring.record import resolve_alert
-
-    run = invocation(kwargs)
-    store = run.store()
-    view = resolve_alert(store, run.signer(store), alert, reason)
-    click.echo(f"resolved alert {view.id} ({view.kind} {view.subject} of {view.model})")
 
 
 @click.command("retrain")
@@ -463,5 +462,9 @@ def retrain_cmd(
 
 
 def register(cli: click.Group) -> None:
+    from console.cli.incident_cmds import incidents_cmd, resolve_cmd
+
+    monitor.add_command(incidents_cmd)
+    monitor.add_command(resolve_cmd)
     cli.add_command(monitor)
     cli.add_command(retrain_cmd)

@@ -14,11 +14,18 @@ from console.lazy import lazy_exports
 if TYPE_CHECKING:
     from console.monitoring.compare import CompareResult, canary_state, compare_canary
     from console.monitoring.drift import DriftEvaluation, evaluate_drift
+    from console.monitoring.incidents import Incident, list_incidents
     from console.monitoring.ingest import IngestResult, ingest_predictions
     from console.monitoring.labels import OutcomeResult, ingest_outcomes
     from console.monitoring.logs import LogBatch, OutcomeBatchView, log_batches, outcome_batches
     from console.monitoring.performance import PerformanceEvaluation, evaluate_performance
-    from console.monitoring.record import Recorded, record_windows, resolve_alert
+    from console.monitoring.record import Recorded, record_windows
+    from console.monitoring.resolution import (
+        Resolution,
+        resolve_alert,
+        resolve_alerts,
+        resolve_incident,
+    )
     from console.monitoring.retrain import RetrainResult, retrain
     from console.monitoring.settings import MonitoringSettings, monitoring_settings, parse_window
     from console.monitoring.triggers import CheckResult, ModelCheck, run_check
@@ -44,6 +51,8 @@ __getattr__ = lazy_exports(
         "compare_canary": "console.monitoring.compare",
         "DriftEvaluation": "console.monitoring.drift",
         "evaluate_drift": "console.monitoring.drift",
+        "Incident": "console.monitoring.incidents",
+        "list_incidents": "console.monitoring.incidents",
         "IngestResult": "console.monitoring.ingest",
         "ingest_predictions": "console.monitoring.ingest",
         "OutcomeResult": "console.monitoring.labels",
@@ -56,7 +65,10 @@ __getattr__ = lazy_exports(
         "evaluate_performance": "console.monitoring.performance",
         "Recorded": "console.monitoring.record",
         "record_windows": "console.monitoring.record",
-        "resolve_alert": "console.monitoring.record",
+        "Resolution": "console.monitoring.resolution",
+        "resolve_alert": "console.monitoring.resolution",
+        "resolve_alerts": "console.monitoring.resolution",
+        "resolve_incident": "console.monitoring.resolution",
         "RetrainResult": "console.monitoring.retrain",
         "retrain": "console.monitoring.retrain",
         "MonitoringSettings": "console.monitoring.settings",
@@ -87,6 +99,7 @@ __all__ = [
     "Crossing",
     "DriftEvaluation",
     "FeatureSeries",
+    "Incident",
     "IngestResult",
     "JobView",
     "LogBatch",
@@ -97,6 +110,7 @@ __all__ = [
     "OutcomeResult",
     "PerformanceEvaluation",
     "Recorded",
+    "Resolution",
     "RetrainResult",
     "WindowResult",
     "WindowView",
@@ -108,6 +122,7 @@ __all__ = [
     "ingest_outcomes",
     "ingest_predictions",
     "list_alerts",
+    "list_incidents",
     "list_jobs",
     "log_batches",
     "monitoring_settings",
@@ -117,6 +132,8 @@ __all__ = [
     "record_windows",
     "recorded_windows",
     "resolve_alert",
+    "resolve_alerts",
+    "resolve_incident",
     "retrain",
     "run_check",
 ]

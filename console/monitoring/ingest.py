@@ -33,6 +33,7 @@ from console.analytics import (
 )
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
+from console.auditing.payloads import Backfill
 from console.errors import BadInput, NotFound
 from console.files import input_sha256
 from console.identity.actor import require_actor
@@ -53,6 +54,7 @@ from console.monitoring.logs import (
     verified_paths,
 )
 from console.monitoring.sensitive import sensitive_plan, sensitive_sql, validated_attributes
+from console.monitoring.serving_dates import check_backfill_reason, checked_dates
 from console.monitoring.uploads import (
     RawFile,
     integer_sql,
@@ -86,6 +88,7 @@ class IngestResult:
     ignored_columns: list[str]
     event_seq: int
     sensitive_columns: list[str] = field(default_factory=list)
+    backfill: Backfill | None = None  # the reason and counts of --allow-backfill
 
     def as_dict(self) -> dict[str, object]:
         data = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -186,15 +189,19 @@ def ingest_predictions(
     sensitive: Sequence[str] | None = None,
     fmt: str | None = None,
     version: int | None = None,
+    allow_backfill: str | None = None,
 ) -> IngestResult:
     """Check, normalise and store a prediction log; BadInput leaves the store as it was.
 
     `sensitive` names the group columns to keep for fairness monitoring (None: the attributes
     the model's latest validation compared, those the file has; see console.monitoring.sensitive).
     `fmt` (console.monitoring.capture_formats.FORMATS) is detected when not given; `version`
-    names the version behind a sagemaker or kserve log's endpoint.
+    names the version behind a sagemaker or kserve log's endpoint. Rows dated before their
+    version served the stage, or after now, are refused unless `allow_backfill` says why
+    (`console.monitoring.serving_dates`).
     """
     check_model_name(model)
+    check_backfill_reason(allow_backfill)
     path = Path(path)
     fmt = log_format(path, fmt, version)
     view = get_model(store, model)
@@ -252,8 +259,13 @@ def ingest_predictions(
                 f"({same.source_name}); nothing to do"
             )
         where = stage or _stage_order_default(session, policy.stage_names, model, plan)
-        log_id = next_id(session, PredictionLog)
         now = store.clock()
+        stored_log = ArtifactStore(store.artifacts_dir).path_for(digest)
+        backfill = checked_dates(
+            session, stored_log, model, where, plan.versions, plan.rows, now, path.name,
+            allow_backfill,
+        )  # fmt: skip
+        log_id = next_id(session, PredictionLog)
         payload: dict[str, object] = {
             "log": log_id,
             "model": model,
@@ -270,6 +282,8 @@ def ingest_predictions(
             "ignored_columns": plan.ignored,
             "sensitive_columns": kept,
         }
+        if backfill is not None:
+            payload["backfill"] = backfill
         event = append_event(
             session,
             signer,
@@ -312,6 +326,7 @@ def ingest_predictions(
             ignored_columns=plan.ignored,
             event_seq=event.seq,
             sensitive_columns=kept,
+            backfill=backfill,
         )
 
 

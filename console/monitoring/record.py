@@ -18,12 +18,9 @@ from audit.canonical import canonical_json
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
-from console.auditing.state_check import prove_model
-from console.errors import BadInput, NotFound, Refused
-from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
-from console.monitoring.views import RESOLVED, AlertView, alert_view
+from console.monitoring.views import AlertView, alert_view
 from console.monitoring.windows import WindowResult
 from console.store.db import Store
 from console.store.keys import next_id
@@ -194,36 +191,3 @@ def record_windows(
         return record_windows_in(
             session, signer, store.clock(), model, kind, window, policy_sha256, windows
         )
-
-
-def resolve_alert(store: Store, signer: Signer, alert_id: int, reason: str) -> AlertView:
-    """Close an open alert with the reason a person gives; audited."""
-    if not reason.strip():
-        raise BadInput("resolving an alert needs --reason saying what was found or done")
-    check_text("the reason", reason, multiline=True)
-    with store.session() as session:
-        actor = require_actor(session, signer, Permission.RESOLVE_ALERT)
-        row = session.get(MonitoringAlert, alert_id)
-        if row is None:
-            raise NotFound(f"no alert {alert_id}; see `signoff monitor alerts`")
-        prove_model(session, row.model)  # the alert's state is the log's, not an edit
-        if row.status == RESOLVED:
-            raise Refused(f"alert {alert_id} was resolved by {row.resolved_by} already")
-        now = store.clock()
-        event = append_event(
-            session,
-            signer,
-            actions.MONITORING_ALERT_RESOLVED,
-            f"alert:{alert_id}",
-            {"alert": alert_id, "model": row.model, "reason": reason, "role": actor.role},
-            ts=now,
-            model=row.model,
-        )
-        row.status = RESOLVED
-        row.resolved_at = now
-        row.resolved_by = signer.name
-        row.resolution = reason
-        row.resolved_seq = event.seq
-        session.add(row)
-        session.flush()
-        return alert_view(row, None)

@@ -20,7 +20,7 @@ from console.tui.widgets.titlebar import TitleBar
 if TYPE_CHECKING:
     from console.auditing.events import EventView
     from console.identity.users import UserView
-    from console.monitoring.views import AlertView
+    from console.monitoring.incidents import Incident
     from console.release.evidence import FailingRun
     from console.release.requests import RequestView
 
@@ -40,7 +40,7 @@ class DashboardLoaded(Message):
     awaiting: list[RequestView]
     recent: list[EventView]
     failing: list[FailingRun]
-    alerts: list[AlertView]
+    incidents: list[Incident]
     checkpoint: str
     log_size: int
 
@@ -103,7 +103,7 @@ class DashboardScreen(SignoffScreen):
     def load(self) -> None:
         # The services import here, in the worker: the first frame does not wait for them.
         from console.auditing.trail import audit_size, latest_checkpoint, list_events
-        from console.monitoring.views import list_alerts
+        from console.monitoring.incidents import list_incidents
         from console.release.evidence import failing_latest_runs
         from console.release.requests import list_requests
 
@@ -111,7 +111,7 @@ class DashboardScreen(SignoffScreen):
         awaiting = list_requests(self.store, awaiting=user) if user else []
         recent = list_events(self.store, actions=STAGE_ACTIONS, limit=12)
         failing = failing_latest_runs(self.store, limit=12)
-        alerts = list_alerts(self.store, status="open")[-12:]
+        incidents = list_incidents(self.store, status="open")[-12:]
         latest = latest_checkpoint(self.store)
         checkpoint = (
             f"last checkpoint #{latest.id}: {latest.size} events, by {latest.issued_by} "
@@ -121,7 +121,7 @@ class DashboardScreen(SignoffScreen):
         )
         self.post_message(
             DashboardLoaded(
-                me, awaiting, recent, failing, alerts, checkpoint, audit_size(self.store)
+                me, awaiting, recent, failing, incidents, checkpoint, audit_size(self.store)
             )
         )
 
@@ -162,9 +162,11 @@ class DashboardScreen(SignoffScreen):
             recent.add_row(str(event.seq), event.ts[:16], event.actor, what)
         failing = self.query_one("#failing", DataTable)
         failing.clear()
-        for alert in reversed(data.alerts):
+        for incident in reversed(data.incidents):  # one row per version and window
             failing.add_row(
-                f"{alert.model}:{alert.version}", "alert", f"{alert.kind} {alert.subject}"
+                f"{incident.model}:{incident.version}",
+                f"incident {incident.id}",
+                f"{len(incident.alerts)} alert(s): {', '.join(incident.subjects)}",
             )
         for run in data.failing:
             failing.add_row(

@@ -1,5 +1,5 @@
-"""Monitoring: drift per feature over time, open alerts, fairness per window, retraining jobs,
-a running canary."""
+"""Monitoring: drift per feature over time, open incidents, fairness per window, retraining
+jobs, a running canary."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from console.tui.widgets.titlebar import TitleBar
 if TYPE_CHECKING:
     from console.monitoring.compare import CompareResult
     from console.monitoring.fairness_rows import FairnessRow
-    from console.monitoring.views import AlertView, FeatureSeries, JobView
+    from console.monitoring.incidents import Incident
+    from console.monitoring.views import FeatureSeries, JobView
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class MonitoringLoaded(Message):
     models: list[ModelRow]
     model: str | None
     series: list[FeatureSeries]
-    alerts: list[AlertView]
+    incidents: list[Incident]
     jobs: list[JobView]
     canary: list[str]
     unmonitored: int
@@ -72,6 +73,11 @@ def _canary_lines(result: CompareResult) -> list[str]:
     if result.command:
         lines.append(f"    {result.command}")
     return lines
+
+
+def _alert_count(incident: Incident) -> str:
+    total, still = len(incident.alerts), len(incident.open_alerts)
+    return f"{total}" if still == total else f"{still}/{total}"
 
 
 def _number(value: float | None) -> str:
@@ -140,7 +146,7 @@ class MonitoringScreen(SignoffScreen):
             classes="panel",
         )
         side = Vertical(
-            panel("monitoring-alerts", "Open alerts", "monitoring-alert-table"),
+            panel("monitoring-alerts", "Open incidents", "monitoring-alert-table"),
             panel(
                 "monitoring-fairness",
                 "Fairness per window (newest first)",
@@ -168,7 +174,7 @@ class MonitoringScreen(SignoffScreen):
             "Feature", "Trend", "Latest", "vs limit"
         )
         self.query_one("#monitoring-alert-table", DataTable).add_columns(
-            "#", "Window", "Kind", "Subject", "Value"
+            "#", "Window", "Alerts", "Features", "Worst"
         )
         self.query_one("#monitoring-fairness-table", DataTable).add_columns(
             "Window", "Attribute", "DP diff", "EO diff", "Status"
@@ -197,6 +203,7 @@ class MonitoringScreen(SignoffScreen):
         # Imported here, in the worker: DuckDB's Parquet readers stay off the first frame.
         from console.monitoring.compare import canary_state, compare_canary
         from console.monitoring.fairness_rows import fairness_rows
+        from console.monitoring.incidents import group_incidents
         from console.monitoring.overview import monitoring_overview
         from console.monitoring.settings import monitoring_settings
         from console.monitoring.views import monitoring_summary
@@ -222,12 +229,13 @@ class MonitoringScreen(SignoffScreen):
             model = logged[0] if logged else (names[0] if names else None)
         canary: list[str] = []
         series: list[FeatureSeries] = []
-        alerts: list[AlertView] = []
+        incidents: list[Incident] = []
         jobs: list[JobView] = []
         fairness: list[FairnessRow] = []
         if model is not None:
             summary = monitoring_summary(store, model)
-            series, alerts, jobs = summary.series, summary.open_alerts, summary.jobs
+            series, jobs = summary.series, summary.jobs
+            incidents = [i for i in group_incidents(summary.alerts) if i.is_open]
             fairness = fairness_rows(summary.fairness_windows)[::-1]
             for stage in policy.stage_names:
                 if canary_state(store, model, stage) is None:
@@ -242,7 +250,7 @@ class MonitoringScreen(SignoffScreen):
                 rows,
                 model,
                 series,
-                alerts,
+                incidents,
                 jobs,
                 canary,
                 overview.unmonitored_serving,
@@ -277,18 +285,22 @@ class MonitoringScreen(SignoffScreen):
         self._show_features(data)
         alerts = self.query_one("#monitoring-alert-table", DataTable)
         alerts.clear()
-        for alert in data.alerts:
+        # The latest window first, not by number: an incident is numbered by its first alert,
+        # and fairness alerts recorded after later weeks' drift alerts number older windows.
+        latest_first = sorted(data.incidents, key=lambda i: (i.window_start, i.id), reverse=True)
+        for incident in latest_first:
+            worst = incident.worst
             alerts.add_row(
-                str(alert.id),
-                alert.window_start[:10],
-                alert.kind,
-                f"{alert.subject} v{alert.version}",
-                f"{alert.value:.3f} > {alert.threshold:.3f}"
-                if alert.value is not None and alert.threshold is not None
-                else "-",
+                str(incident.id),
+                f"{incident.window_start[:10]} v{incident.version}",
+                Text(_alert_count(incident), style="bold red"),
+                ", ".join(incident.subjects),
+                f"{worst.kind} {worst.value:.3f} > {worst.threshold:.3f}"
+                if worst.value is not None and worst.threshold is not None
+                else worst.kind,
             )
-        if not data.alerts:
-            alerts.add_row("-", "", "no open alerts", "", "")
+        if not data.incidents:
+            alerts.add_row("-", "", "", "no open incidents", "")
         self._show_fairness(data.fairness)
         jobs = self.query_one("#monitoring-job-table", DataTable)
         jobs.clear()
