@@ -340,3 +340,74 @@ def test_the_demo_monitors_two_sensitive_attributes(demo_template: Path) -> None
     assert all(r.labelled > 0 and r.gaps["demographic_parity"].value is not None for r in rows)
     fairness = [a for a in summary.alerts if a.kind.startswith("fairness.")]
     assert {(a.version, a.subject) for a in fairness} <= {(2, "gender"), (2, "age_band")}
+
+
+# ---- slice 5: the cron check watches fairness ---------------------------------------------------
+
+
+def _policy_with_triggers(tmp_path: Path, triggers: str) -> Path:
+    path = tmp_path / "policy.toml"
+    path.write_text(POLICY + f"retrain_triggers = {triggers}\n", encoding="utf-8")
+    return path
+
+
+def test_check_records_fairness_and_a_policy_may_retrain_on_its_alerts(
+    home: Path, data: Path, signoff: Runner, unchanged: Unchanged, tmp_path: Path
+) -> None:
+    assert ingest(signoff, home, data / "log.csv")[0] == 0
+    run(signoff, home, "monitor", "labels", MODEL, "--file", data / "labels.csv", "--as", "rel")
+
+    # The default triggers: fairness is evaluated and alerts, but opens no retraining job.
+    code, out = run(signoff, home, "monitor", "check", "--as", "rel", "--json")
+    assert code == 0, out
+    (checked,) = json.loads(out)["models"]
+    assert len(checked["fairness"]["windows"]) == 4 and checked["fairness"]["event_seq"]
+    opened = checked["fairness"]["alerts"]
+    assert opened and all(a["kind"].startswith("fairness.") for a in opened)
+    assert {a["subject"] for a in opened} <= {"gender", "age_band"}
+    assert all(t["trigger"] != "fairness_alert" for t in checked["triggers"].get("1", []))
+    assert [e.actor for e in list_events(Store(home), action="monitoring.fairness_evaluated")] == [
+        "rel"
+    ]
+    check = unchanged(home)  # `monitor fairness` finds what check recorded: nothing new
+    code, out = run(signoff, home, "monitor", "fairness", MODEL, "--as", "raj")
+    assert code == 1 and "nothing new to record" in out
+    check()
+
+    # A policy that names fairness_alert: the open fairness alerts open one job.
+    policy = _policy_with_triggers(tmp_path, '["fairness_alert"]')
+    assert run(signoff, home, "policy", "set", policy, "--as", "ada")[0] == 0
+    code, out = run(signoff, home, "monitor", "check", "--as", "rel")
+    assert code == 0, out
+    assert "v1: triggers fairness_alert" in out and "opened retraining job 1 for v1" in out
+    (event,) = list_events(Store(home), action="monitoring.retraining_requested")
+    triggers = event.payload["triggers"]
+    assert isinstance(triggers, list) and len(triggers) == 1
+    trigger = triggers[0]
+    open_ids = {a.id for a in list_alerts(Store(home), MODEL) if a.status == "open"}
+    assert trigger["trigger"] == "fairness_alert" and set(trigger["alerts"]) == open_ids
+    check = unchanged(home)  # cron runs it again: the job is open, nothing is written
+    code, out = run(signoff, home, "monitor", "check", "--as", "rel")
+    assert code == 0 and "retraining job 1 for v1 is already open" in out
+    check()
+    assert run(signoff, home, "audit", "verify")[0] == 0
+
+
+def test_check_without_sensitive_logs_skips_fairness_and_a_bad_trigger_is_refused(
+    home: Path, data: Path, signoff: Runner, unchanged: Unchanged, tmp_path: Path
+) -> None:
+    bare = pd.read_csv(data / "log.csv").drop(columns=["gender", "age_band"])
+    bare.to_csv(tmp_path / "bare.csv", index=False)
+    assert ingest(signoff, home, tmp_path / "bare.csv")[0] == 0
+    code, out = run(signoff, home, "monitor", "check", "--as", "rel", "--json")
+    assert code == 0, out  # the check still runs drift and performance
+    (checked,) = json.loads(out)["models"]
+    assert checked["fairness"]["windows"] == [] and checked["fairness"]["event_seq"] is None
+    assert any("keeps a sensitive column: no fairness" in n for n in checked["notes"])
+
+    check = unchanged(home)
+    policy = _policy_with_triggers(tmp_path, '["fairness"]')
+    result = signoff("policy", "set", policy, "--as", "ada", "--home", home)
+    assert "retrain_triggers must be a list of" in one_line_error(result)
+    assert "fairness_alert" in one_line_error(result)
+    check()

@@ -329,8 +329,9 @@ def compare_cmd(model: str, stage: str, **kwargs: Any) -> None:
 @click.option("--model", help="Only this model (default: every model with a version in a stage).")
 @common(json_output=True)
 def check_cmd(model: str | None, **kwargs: Any) -> None:
-    """Evaluate drift and performance, record what is new, and open retraining jobs for the
-    policy's triggers (drift alert, decay alert, model age). Idempotent: safe from cron.
+    """Evaluate drift, performance and fairness, record what is new, and open retraining jobs
+    for the policy's triggers (drift, decay or fairness alert, model age). Idempotent: safe
+    from cron.
 
     \b
     Example:

@@ -192,8 +192,9 @@ def print_check(result: CheckResult) -> None:
     if not result.models:
         click.echo("no model has a version in a stage; nothing to check")
     for item in result.models:
-        recorded = len(item.drift.windows) + len(item.performance.windows)
-        alerts = len(item.drift.alerts) + len(item.performance.alerts)
+        families = (item.drift, item.performance, item.fairness)
+        recorded = sum(len(f.windows) for f in families)
+        alerts = sum(len(f.alerts) for f in families)
         served = ", ".join(f"v{v}" for v in item.versions) or "none"
         click.echo(
             f"{item.model} (serving {served}): {recorded} window(s) recorded, {alerts} new alert(s)"

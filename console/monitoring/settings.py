@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from console.errors import BadInput
-from console.release.policy import RETRAIN_TRIGGERS, WINDOW_PATTERN, Policy
+from console.release.policy import DEFAULT_RETRAIN_TRIGGERS, WINDOW_PATTERN, Policy
 
 # The values of console/release/default_policy.toml. A policy that omits a key gets this default, so
 # deleting a line from the policy never silently disables a check.
@@ -24,7 +24,7 @@ DEFAULTS: dict[str, object] = {
     "min_compare_rows": 200,
     "compare_alpha": 0.05,
     "max_model_age_days": 365.0,
-    "retrain_triggers": list(RETRAIN_TRIGGERS),
+    "retrain_triggers": list(DEFAULT_RETRAIN_TRIGGERS),
 }
 
 # Windows are aligned to this Monday, so the same window has the same bounds in every run.

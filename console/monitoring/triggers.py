@@ -1,11 +1,14 @@
 """`run_check`: evaluate every served model and open the retraining jobs the policy calls for.
 
-For each model with a version in a stage (or the one model named), check evaluates drift and
-performance on the policy's window, records what is new (windows and alerts), and then, for each
-version holding a stage, evaluates the policy's `retrain_triggers`:
+For each model with a version in a stage (or the one model named), check evaluates drift,
+performance and (when a log kept a sensitive column) fairness on the policy's window, records what
+is new (windows and alerts), and then, for each version holding a stage, evaluates the policy's
+`retrain_triggers`:
 - drift_alert: an open drift.* alert of the version (quality alerts point at the data pipeline,
   not at the model, and do not trigger retraining);
 - decay_alert: an open performance.decay alert of the version;
+- fairness_alert: an open fairness.* alert of the version (not in the default policy: a gap may
+  call for mitigation rather than fresh data, so a policy opts in);
 - model_age: the version was registered more than max_model_age_days ago (store clock).
 A version with a firing trigger and no open job gets one job, recorded with its triggers and a
 `monitoring.retraining_requested` event. Everything is written in one transaction, and a run
@@ -28,6 +31,7 @@ from console.auditing.log import append_event
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
 from console.monitoring.drift import evaluate_drift
+from console.monitoring.fairness import evaluate_fairness
 from console.monitoring.logs import log_batches
 from console.monitoring.performance import evaluate_performance
 from console.monitoring.record import Recorded, record_windows_in
@@ -48,6 +52,7 @@ class ModelCheck:
     versions: list[int]  # the versions holding a stage
     drift: Recorded
     performance: Recorded
+    fairness: Recorded
     triggers: dict[int, list[dict[str, object]]]  # version -> firing triggers
     opened: list[JobView]
     already_open: list[JobView]
@@ -59,6 +64,7 @@ class ModelCheck:
             "versions": self.versions,
             "drift": self.drift.as_dict(),
             "performance": self.performance.as_dict(),
+            "fairness": self.fairness.as_dict(),
             "triggers": {str(k): v for k, v in self.triggers.items()},
             "opened": [j.as_dict() for j in self.opened],
             "already_open": [j.as_dict() for j in self.already_open],
@@ -84,6 +90,7 @@ class _Planned:
     versions: dict[int, str]  # version -> the last stage (policy order) it holds
     drift: list[WindowResult]
     performance: list[WindowResult]
+    fairness: list[WindowResult]
     notes: list[str]
 
 
@@ -112,14 +119,22 @@ def run_check(store: Store, signer: Signer, model: str | None = None) -> CheckRe
         versions = _served(view, policy.stage_names)
         drift: list[WindowResult] = []
         performance: list[WindowResult] = []
+        fairness: list[WindowResult] = []
         notes: list[str] = []
-        if log_batches(store, view.name):
+        batches = log_batches(store, view.name)
+        if batches:
             drift = evaluate_drift(store, view.name).windows
             evaluated = evaluate_performance(store, view.name)
-            performance, notes = evaluated.windows, evaluated.notes
+            performance, notes = evaluated.windows, list(evaluated.notes)
+            if any(b.sensitive for b in batches):
+                fairness = evaluate_fairness(store, view.name).windows  # every kept attribute
+            else:
+                notes.append(
+                    f"no prediction log of {view.name} keeps a sensitive column: no fairness"
+                )
         else:
             notes.append(f"no prediction logs for {view.name}: only the model's age is checked")
-        planned.append(_Planned(view, versions, drift, performance, notes))
+        planned.append(_Planned(view, versions, drift, performance, fairness, notes))
 
     results: list[ModelCheck] = []
     with store.session() as session:
@@ -140,6 +155,16 @@ def run_check(store: Store, signer: Signer, model: str | None = None) -> CheckRe
                 window,
                 settings.policy_sha256,
                 plan.performance,
+            )
+            fairness_recorded = record_windows_in(
+                session,
+                signer,
+                now,
+                name,
+                "fairness",
+                window,
+                settings.policy_sha256,
+                plan.fairness,
             )
             open_alerts = alerts_in(session, name, status=OPEN)
             triggers: dict[int, list[dict[str, object]]] = {}
@@ -198,6 +223,7 @@ def run_check(store: Store, signer: Signer, model: str | None = None) -> CheckRe
                     sorted(plan.versions),
                     drift_recorded,
                     performance_recorded,
+                    fairness_recorded,
                     triggers,
                     opened,
                     already,
@@ -222,6 +248,9 @@ def _triggers(
     decay = [a.id for a in mine if a.kind == "performance.decay"]
     if decay:
         fired.append({"trigger": "decay_alert", "alerts": decay})
+    fairness = [a.id for a in mine if a.kind.startswith("fairness.")]
+    if fairness:
+        fired.append({"trigger": "fairness_alert", "alerts": fairness})
     created = next(v.created_at for v in model.versions if v.number == version)
     age = parse_store_time(now) - parse_store_time(created)
     if age > timedelta(days=settings.max_model_age_days):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from console.errors import BadInput
 from console.release.policy_parsing import (
+    DEFAULT_RETRAIN_TRIGGERS,
     KNOWN_GATES,
     RETRAIN_TRIGGERS,
     WINDOW_PATTERN,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 # Re-exported: the services and tests read the policy's names from here.
 __all__ = [
+    "DEFAULT_RETRAIN_TRIGGERS",
     "KNOWN_GATES",
     "RETRAIN_TRIGGERS",
     "WINDOW_PATTERN",

@@ -79,7 +79,9 @@ MONITORING_COUNT_KEYS = {"min_window_rows", "min_compare_rows"}
 # Numbers that are not shares or probabilities (the rest lie in [0, 1]).
 MONITORING_UNBOUNDED_KEYS = {"max_psi", "max_prediction_psi", "max_model_age_days"}
 MONITORING_KEYS = MONITORING_NUMBER_KEYS | MONITORING_COUNT_KEYS | {"window", "retrain_triggers"}
-RETRAIN_TRIGGERS = ("drift_alert", "decay_alert", "model_age")
+RETRAIN_TRIGGERS = ("drift_alert", "decay_alert", "fairness_alert", "model_age")
+# The default policy's triggers: a fairness gap opens a retraining job only when a policy says so.
+DEFAULT_RETRAIN_TRIGGERS = ("drift_alert", "decay_alert", "model_age")
 WINDOW_PATTERN = re.compile(r"([1-9][0-9]{0,3})([hdw])")
 TOP_KEYS = {"version", "stages", "stage", "rollback", "validation", "monitoring", "tiers", "tier"}
 
