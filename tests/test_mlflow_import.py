@@ -149,3 +149,27 @@ def test_bad_sources_are_refused_in_one_line(
     line = one_line_error(run_import(signoff, team, source, *extra))
     assert needle in line, line
     check()
+
+
+def test_versions_share_one_store_connection(
+    team: Team, signoff: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Importing two versions opens the store as often as importing one: the versions share a
+    connection (each still its own transaction), so an import of many stays cheap per version."""
+    from console.store.db import Store
+
+    opened: list[int] = []
+    connect = Store._connect
+
+    def counted(store: Store) -> Any:
+        opened.append(1)
+        return connect(store)
+
+    monkeypatch.setattr(Store, "_connect", counted)
+    assert run_import(signoff, team, FILE_STORE, "--model", "tumour-lr").exit_code == 0
+    one = len(opened)
+    opened.clear()
+    result = run_import(signoff, team, FILE_STORE, "--model", "tumour-xgb")
+    assert result.exit_code == 0, result.output
+    assert "as tumour-xgb:2" in result.output
+    assert len(opened) == one

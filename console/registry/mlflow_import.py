@@ -10,8 +10,12 @@ registered under the model is skipped and said so, so running the import again a
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
@@ -29,6 +33,9 @@ from console.registry.refs import check_model_name
 from console.registry.register import RegisterRequest, register_version
 from console.store.db import Store
 from console.store.models import ModelVersion
+
+if TYPE_CHECKING:
+    import duckdb
 
 # The flavors signoff loads, in the order it prefers them, and the MLmodel key naming the file.
 FLAVOR_FILES = {"sklearn": "pickled_model", "xgboost": "data", "lightgbm": "data", "onnx": "data"}
@@ -79,45 +86,57 @@ def import_mlflow(
         _plan(mlflow, found, into, train_data, target, trust_pickle, trust_types)
         for found in chosen
     ]
-    outcomes: list[ImportOutcome] = []
-    for plan in plans:
-        existing = _registered_as(store, plan.model, plan.artifact)
-        if existing is not None:
-            outcomes.append(
-                ImportOutcome(
-                    plan.found.model,
-                    plan.found.version,
-                    plan.model,
-                    None,
-                    f"skipped: already registered as {plan.model}:{existing}",
-                )
-            )
-            continue
-        registered = register_version(
-            store,
-            signer,
-            RegisterRequest(
-                model=plan.model,
-                artifact=plan.artifact,
-                artifact_source=f"MLflow {plan.found.model} v{plan.found.version}",
-                train_data=plan.train_data,
-                target=plan.target,
-                tags=plan.tags,
-                trust_pickle=trust_pickle,
-                trust_types=trust_types,
-                description=plan.description,
-            ),
-        )
-        outcomes.append(
-            ImportOutcome(
-                plan.found.model,
-                plan.found.version,
-                plan.model,
-                registered.version,
-                f"imported ({plan.flavor}) as {plan.model}:{registered.version}",
-            )
-        )
-    return outcomes
+    with _batch(store) as profiler:
+        return [
+            _import_one(store, signer, plan, trust_pickle, trust_types, profiler) for plan in plans
+        ]
+
+
+@contextmanager
+def _batch(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One store connection and one DuckDB profiler for every version, each version still its
+    own transaction: opening both again per version cost more than the rest of its work."""
+    from console.analytics import connect
+
+    with (
+        store.reading(),
+        tempfile.TemporaryDirectory(prefix="signoff-import-") as scratch,
+        closing(connect(Path(scratch) / "spill")) as profiler,
+    ):
+        yield profiler
+
+
+def _import_one(
+    store: Store,
+    signer: Signer,
+    plan: _Planned,
+    trust_pickle: bool,
+    trust_types: tuple[str, ...],
+    profiler: duckdb.DuckDBPyConnection,
+) -> ImportOutcome:
+    found = plan.found
+    existing = _registered_as(store, plan.model, plan.artifact)
+    if existing is not None:
+        note = f"skipped: already registered as {plan.model}:{existing}"
+        return ImportOutcome(found.model, found.version, plan.model, None, note)
+    registered = register_version(
+        store,
+        signer,
+        RegisterRequest(
+            model=plan.model,
+            artifact=plan.artifact,
+            artifact_source=f"MLflow {found.model} v{found.version}",
+            train_data=plan.train_data,
+            target=plan.target,
+            tags=plan.tags,
+            trust_pickle=trust_pickle,
+            trust_types=trust_types,
+            description=plan.description,
+        ),
+        profiler=profiler,
+    )
+    note = f"imported ({plan.flavor}) as {plan.model}:{registered.version}"
+    return ImportOutcome(found.model, found.version, plan.model, registered.version, note)
 
 
 def _choose(mlflow: MlflowStore, model: str | None, version: int | None) -> list[MlflowVersion]:

@@ -115,7 +115,9 @@ def _sqlite_root(db: Path) -> Path:
 def read_yaml(path: Path) -> dict[str, Any]:
     yaml = formats.require("yaml", "reading an MLflow store")
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when PyYAML has it (the same safe subset, several times faster)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise BadInput(f"{path} is not readable YAML ({type(exc).__name__})") from exc
     if not isinstance(loaded, dict):
