@@ -1,7 +1,11 @@
-"""Performance metrics from sklearn.metrics, each with a bootstrap 95% interval.
+"""Performance metrics as sklearn.metrics defines them, each with a bootstrap 95% interval.
 
-The point values come from scikit-learn on all rows; the intervals from the same quantities
-recomputed, vectorised, on the run's bootstrap resamples (console.validation.bootstrap).
+The threshold metrics (accuracy, balanced accuracy, precision, recall, F1) and the confusion
+matrix are read from one count of (true, predicted) pairs with scikit-learn's formulas, and a
+binary ROC AUC from one ranking of the scores (bootstrap.ranked_auc): the values scikit-learn
+gives, without its per-call label scans of every row. Log loss, Brier score and multiclass AUC
+are scikit-learn's. The intervals come from the same quantities recomputed, vectorised, on the
+run's bootstrap resamples (console.validation.bootstrap).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from console.validation.bootstrap import (
     confusion_counts,
     mean_of,
     r2_of,
+    ranked_auc,
 )
 from console.validation.checks import Check, at_least, at_most, finite
 from console.validation.details import ConfusionMatrix, MetricEstimate
@@ -57,43 +62,42 @@ class RocAuc:
 def binary_roc_auc(
     positive: NDArray[np.bool_], score: Floats, plan: BootstrapPlan
 ) -> RocAuc | None:
-    """ROC AUC (scikit-learn) and its bootstrap draws, or None when a class is missing.
+    """ROC AUC (sklearn's, bootstrap.ranked_auc) and its bootstrap draws, or None when a class
+    is missing.
 
     Computed once per run: performance.roc_auc and performance.gini (2 AUC - 1) read the same
     numbers, which the plan's seeded resamples make what each would have computed alone.
     """
-    from sklearn.metrics import roc_auc_score
-
     if positive.all() or not positive.any():
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = float(roc_auc_score(positive, score))
-    return RocAuc(value, plan.run({"roc_auc": auc_of(positive, score)})["roc_auc"])
+    value, statistic = ranked_auc(positive, score)
+    return RocAuc(value, plan.run({"roc_auc": statistic})["roc_auc"])
+
+
+def _confusion_metric(kind: str, k: int, cm: Floats) -> Floats:
+    """accuracy, balanced_accuracy, precision, recall or f1 of each (k, k) matrix in `cm`
+    (rows true, columns predicted), with sklearn's formulas: zero_division=0, macro averages
+    over the k classes, balanced accuracy over the classes present."""
+    diag = np.diagonal(cm, axis1=1, axis2=2)
+    actual, predicted = cm.sum(axis=2), cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if kind == "accuracy":
+            return np.asarray(diag.sum(axis=1) / cm.sum(axis=(1, 2)), dtype=np.float64)
+        recall = np.where(actual > 0, diag / actual, np.nan)
+        if kind == "balanced_accuracy":
+            return np.asarray(np.nanmean(recall, axis=1), dtype=np.float64)
+        precision = np.where(predicted > 0, diag / predicted, 0.0)
+        recall = np.nan_to_num(recall, nan=0.0)
+        f1 = np.where(actual + predicted > 0, 2 * diag / (actual + predicted), 0.0)
+        per_class = {"precision": precision, "recall": recall, "f1": f1}[kind]
+        if k == 2:
+            return np.asarray(per_class[:, 1], dtype=np.float64)
+        return np.asarray(per_class.mean(axis=1), dtype=np.float64)
 
 
 def _from_confusion(kind: str, k: int, counts: Callable[[Indices], Floats]) -> Statistic:
     """accuracy, balanced_accuracy, precision, recall or f1 from resampled confusion matrices."""
-
-    def statistic(index: Indices) -> Floats:
-        cm = counts(index)
-        diag = np.diagonal(cm, axis1=1, axis2=2)
-        actual, predicted = cm.sum(axis=2), cm.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if kind == "accuracy":
-                return np.asarray(diag.sum(axis=1) / cm.sum(axis=(1, 2)), dtype=np.float64)
-            recall = np.where(actual > 0, diag / actual, np.nan)
-            if kind == "balanced_accuracy":
-                return np.asarray(np.nanmean(recall, axis=1), dtype=np.float64)
-            precision = np.where(predicted > 0, diag / predicted, 0.0)
-            recall = np.nan_to_num(recall, nan=0.0)
-            f1 = np.where(actual + predicted > 0, 2 * diag / (actual + predicted), 0.0)
-            per_class = {"precision": precision, "recall": recall, "f1": f1}[kind]
-            if k == 2:
-                return np.asarray(per_class[:, 1], dtype=np.float64)
-            return np.asarray(per_class.mean(axis=1), dtype=np.float64)
-
-    return statistic
+    return lambda index: _confusion_metric(kind, k, counts(index))
 
 
 def classification_checks(
@@ -122,20 +126,16 @@ def classification_checks(
     counts = confusion_counts(true, np.maximum(pred, 0), k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        values["accuracy"] = skm.accuracy_score(y, predictions.predicted)
-        values["balanced_accuracy"] = skm.balanced_accuracy_score(y, predictions.predicted)
-        for name, metric in (
-            ("precision", skm.precision_score),
-            ("recall", skm.recall_score),
-            ("f1", skm.f1_score),
-        ):
-            values[name] = metric(
-                y, predictions.predicted, labels=labels, zero_division=0, **averaging
-            )
+        if (pred >= 0).all():  # every prediction is a class: one count gives every value
+            matrix = np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+            for name in ("accuracy", "balanced_accuracy", "precision", "recall", "f1"):
+                values[name] = float(_confusion_metric(name, k, matrix[None].astype(float))[0])
+        else:  # a label outside the classes: scikit-learn's own handling
+            _sklearn_threshold_metrics(y, predictions.predicted, labels, averaging, values)
+            matrix = skm.confusion_matrix(y, predictions.predicted, labels=labels)
         for name in ("accuracy", "balanced_accuracy", "precision", "recall", "f1"):
             statistics[name] = _from_confusion(name, k, counts)
         _probabilistic(y, true, labels, predictions, values, statistics, reasons, roc_auc)
-        matrix = skm.confusion_matrix(y, predictions.predicted, labels=labels)
     draws = plan.run(statistics)
     if roc_auc is not None and "roc_auc" in values and "roc_auc" not in statistics:
         draws["roc_auc"] = roc_auc.draws
@@ -170,6 +170,25 @@ def classification_checks(
         )
     )
     return checks
+
+
+def _sklearn_threshold_metrics(
+    y: NDArray[Any],
+    predicted: NDArray[Any],
+    labels: NDArray[Any],
+    averaging: dict[str, Any],
+    values: dict[str, float | None],
+) -> None:
+    from sklearn import metrics as skm
+
+    values["accuracy"] = skm.accuracy_score(y, predicted)
+    values["balanced_accuracy"] = skm.balanced_accuracy_score(y, predicted)
+    for name, metric in (
+        ("precision", skm.precision_score),
+        ("recall", skm.recall_score),
+        ("f1", skm.f1_score),
+    ):
+        values[name] = metric(y, predicted, labels=labels, zero_division=0, **averaging)
 
 
 def _rarest_share(true: Indices, k: int) -> float:
@@ -215,8 +234,7 @@ def _probabilistic(
     elif k == 2 and roc_auc is not None:
         values["roc_auc"] = roc_auc.value
     elif k == 2 and scores is not None:
-        values["roc_auc"] = skm.roc_auc_score(true == 1, scores)
-        statistics["roc_auc"] = auc_of(true == 1, scores)
+        values["roc_auc"], statistics["roc_auc"] = ranked_auc(true == 1, scores)
     elif k > 2 and proba is not None and present.size == k:
         values["roc_auc"] = skm.roc_auc_score(y, proba, multi_class="ovr", labels=labels)
         per_class = [auc_of(true == j, proba[:, j]) for j in range(k)]
