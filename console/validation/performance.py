@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -51,12 +51,32 @@ def positive_scores(predictions: Predictions) -> Floats | None:
     return predictions.scores
 
 
-@dataclass(frozen=True)
 class RocAuc:
-    """A binary classifier's ROC AUC on all rows and on each of the plan's resamples."""
+    """A binary classifier's ROC AUC on all rows and on each of the plan's resamples.
 
-    value: float
-    draws: Floats
+    The draws are computed once, when first read, or by classification_checks in the same pass
+    over the resamples as its other statistics (the plan's seeded resamples make them equal).
+    """
+
+    def __init__(self, value: float, statistic: Statistic, plan: BootstrapPlan) -> None:
+        self.value, self.statistic, self.plan = value, statistic, plan
+        self._draws: Floats | None = None
+
+    @property
+    def draws(self) -> Floats:
+        if self._draws is None:
+            self._draws = self.plan.run({"roc_auc": self.statistic})["roc_auc"]
+        return self._draws
+
+    def pending(self, plan: BootstrapPlan) -> bool:
+        """True when the draws are still to be computed, on `plan`'s resamples."""
+        return self._draws is None and plan == self.plan
+
+    def settle(self, draws: Floats | None) -> Floats:
+        """The draws, taking those computed with another run's statistics when still pending."""
+        if self._draws is None and draws is not None:
+            self._draws = draws
+        return self.draws
 
 
 def binary_roc_auc(
@@ -71,7 +91,7 @@ def binary_roc_auc(
     if positive.all() or not positive.any():
         return None
     value, statistic = ranked_auc(positive, score)
-    return RocAuc(value, plan.run({"roc_auc": statistic})["roc_auc"])
+    return RocAuc(value, statistic, plan)
 
 
 def _confusion_metric(kind: str, k: int, cm: Floats) -> Floats:
@@ -136,9 +156,12 @@ def classification_checks(
         for name in ("accuracy", "balanced_accuracy", "precision", "recall", "f1"):
             statistics[name] = _from_confusion(name, k, counts)
         _probabilistic(y, true, labels, predictions, values, statistics, reasons, roc_auc)
+    shared = roc_auc is not None and "roc_auc" in values and "roc_auc" not in statistics
+    if shared and roc_auc is not None and roc_auc.pending(plan):
+        statistics["roc_auc"] = roc_auc.statistic  # one pass over the resamples for all
     draws = plan.run(statistics)
-    if roc_auc is not None and "roc_auc" in values and "roc_auc" not in statistics:
-        draws["roc_auc"] = roc_auc.draws
+    if shared and roc_auc is not None:
+        draws["roc_auc"] = roc_auc.settle(draws.get("roc_auc"))
     checks: list[Check] = []
     bounds = _classification_bounds(true, k, thresholds)
     for name in CLASSIFICATION:
