@@ -2,9 +2,9 @@
 
 The threshold metrics (accuracy, balanced accuracy, precision, recall, F1) and the confusion
 matrix are read from one count of (true, predicted) pairs with scikit-learn's formulas, and a
-binary ROC AUC from one ranking of the scores (bootstrap.ranked_auc): the values scikit-learn
-gives, without its per-call label scans of every row. Log loss, Brier score and multiclass AUC
-are scikit-learn's. The intervals come from the same quantities recomputed, vectorised, on the
+binary ROC AUC from one ranking of the scores (bootstrap.ranked_auc), log loss and a binary
+Brier score as the means of their per-row terms: the values scikit-learn gives, without its
+per-call label scans of every row. Multiclass AUC and Brier score are scikit-learn's own. The intervals come from the same quantities recomputed, vectorised, on the
 run's bootstrap resamples (console.validation.bootstrap).
 """
 
@@ -271,13 +271,17 @@ def _probabilistic(
         return
     clipped = np.clip(proba / proba.sum(axis=1, keepdims=True), PROBA_EPS, 1.0)
     rows = np.arange(true.size)
-    values["log_loss"] = skm.log_loss(y, proba, labels=labels)
+    # sklearn's log loss: the mean of -log(probability of the true class), clipped to
+    # [eps, 1 - eps]; and its binary Brier score, the mean of (p - outcome)^2.
+    own = proba[rows, true]
+    values["log_loss"] = float(np.mean(-np.log(np.clip(own, PROBA_EPS, 1.0 - PROBA_EPS))))
     statistics["log_loss"] = mean_of(-np.log(clipped[rows, true]))
     onehot = np.zeros_like(proba)
     onehot[rows, true] = 1.0
     if k == 2:
-        values["brier_score"] = skm.brier_score_loss(true == 1, proba[:, 1])
-        statistics["brier_score"] = mean_of((proba[:, 1] - onehot[:, 1]) ** 2)
+        squared = (proba[:, 1] - onehot[:, 1]) ** 2
+        values["brier_score"] = float(np.mean(squared))
+        statistics["brier_score"] = mean_of(squared)
     else:
         per_row = ((proba - onehot) ** 2).sum(axis=1)
         try:  # scikit-learn >= 1.7 scores multiclass Brier itself
