@@ -4,7 +4,7 @@ For a binary classifier's score (probability of the positive class, e.g. default
 - Gini = 2 AUC - 1, with the AUC's bootstrap interval mapped the same way;
 - KS = the largest gap between the score CDFs of positives and negatives (scipy's ks_2samp);
 - calibration slope and intercept: the outcome regressed on logit(score) by an unpenalised
-  logistic regression (scikit-learn); a calibrated score has slope 1 and intercept 0, so the
+  logistic regression (maximum likelihood by Newton's method); a calibrated score has slope 1 and intercept 0, so the
   checks' values are |slope - 1| and |intercept| (both lower is better);
 - expected calibration error over ten equal-width score bins, and the Hosmer-Lemeshow test over
   ten equal-count groups (chi-square with 8 degrees of freedom, scipy);
@@ -15,6 +15,7 @@ For a regressor: the residual bias (mean residual over the target's standard dev
 from __future__ import annotations
 
 import json
+import math
 import warnings
 
 import numpy as np
@@ -42,6 +43,10 @@ HL_GROUPS = 10
 # Scores are clipped this far inside (0, 1) before the logit, so 0 and 1 stay finite.
 LOGIT_EPS = 1e-6
 SCORE_PSI = "performance.score_psi"
+# Newton steps for the calibration fit; it stops when a step moves the parameters this little.
+NEWTON_STEPS = 50
+NEWTON_WARM_ROWS = 100_000
+NEWTON_TOLERANCE = 1e-10
 
 
 def binary_score_checks(
@@ -96,19 +101,60 @@ def _ks(positive: NDArray[np.bool_], score: Floats, thresholds: dict[str, float]
 
 
 def calibration_fit(positive: NDArray[np.bool_], score: Floats) -> tuple[float, float] | None:
-    """(slope, intercept) of outcome ~ logit(score); None with one class or a constant score."""
-    from sklearn.linear_model import LogisticRegression
+    """(slope, intercept) of outcome ~ logit(score); None with one class or a constant score.
 
+    The unpenalised logistic maximum-likelihood fit, by Newton's method on the two parameters
+    (each step one pass of float64 sums over the rows); scikit-learn's solver only if Newton
+    does not converge (e.g. a score that separates the classes, where no finite fit exists).
+    """
     if positive.all() or not positive.any() or np.ptp(score) == 0:
         return None
     clipped = np.clip(score, LOGIT_EPS, 1.0 - LOGIT_EPS)
-    logit = np.log(clipped / (1.0 - clipped))[:, None]
+    logit = np.log(clipped / (1.0 - clipped))
+    y = positive.astype(np.float64)
+    fit = _newton_logistic(logit, y)
+    if fit is not None:
+        return fit
+    from sklearn.linear_model import LogisticRegression
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(
-            logit, positive.astype(int)
-        )
+        fitted = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(logit[:, None], y)
     return float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
+
+
+def _newton_logistic(x: Floats, y: Floats) -> tuple[float, float] | None:
+    """(slope, intercept) maximising the Bernoulli likelihood of y given a + b x: Newton's
+    method, from the fit on every tenth row when there are more than NEWTON_WARM_ROWS rows (two
+    or three steps on all rows then finish), else from (0, 1), a calibrated score. The
+    likelihood is concave, so a step that no longer moves the parameters is at its maximum;
+    None when that does not happen in NEWTON_STEPS steps (e.g. no finite maximum)."""
+    slope, intercept = 1.0, 0.0
+    if x.size > NEWTON_WARM_ROWS:
+        slope, intercept = _newton_logistic(x[::10], y[::10]) or (slope, intercept)
+    for _ in range(NEWTON_STEPS):
+        p = slope * x
+        p += intercept
+        p *= 0.5
+        np.tanh(p, out=p)
+        p += 1.0
+        p *= 0.5  # the sigmoid of intercept + slope x, overflow-free
+        w = p * (1.0 - p)
+        p -= y  # the residual
+        g0, g1 = float(p.sum()), float(p @ x)
+        w_x = w * x
+        h00, h01, h11 = float(w.sum()), float(w_x.sum()), float(w_x @ x)
+        det = h00 * h11 - h01 * h01
+        if not math.isfinite(det) or det <= 0.0:
+            return None
+        step_a = (h11 * g0 - h01 * g1) / det
+        step_b = (h00 * g1 - h01 * g0) / det
+        if not (math.isfinite(step_a) and math.isfinite(step_b)):
+            return None
+        intercept, slope = intercept - step_a, slope - step_b
+        if max(abs(step_a), abs(step_b)) < NEWTON_TOLERANCE * (1.0 + abs(slope) + abs(intercept)):
+            return slope, intercept
+    return None
 
 
 def reliability(score: Floats, positive: NDArray[np.bool_]) -> CalibrationBins:

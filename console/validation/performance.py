@@ -1,14 +1,18 @@
-"""Performance metrics from sklearn.metrics, each with a bootstrap 95% interval.
+"""Performance metrics as sklearn.metrics defines them, each with a bootstrap 95% interval.
 
-The point values come from scikit-learn on all rows; the intervals from the same quantities
-recomputed, vectorised, on the run's bootstrap resamples (console.validation.bootstrap).
+The threshold metrics (accuracy, balanced accuracy, precision, recall, F1) and the confusion
+matrix are read from one count of (true, predicted) pairs with scikit-learn's formulas, and a
+binary ROC AUC from one ranking of the scores (bootstrap.ranked_auc), log loss and a binary
+Brier score as the means of their per-row terms: the values scikit-learn gives, without its
+per-call label scans of every row. Multiclass AUC and Brier score are scikit-learn's own. The intervals come from the same quantities recomputed, vectorised, on the
+run's bootstrap resamples (console.validation.bootstrap).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +27,7 @@ from console.validation.bootstrap import (
     confusion_counts,
     mean_of,
     r2_of,
+    ranked_auc,
 )
 from console.validation.checks import Check, at_least, at_most, finite
 from console.validation.details import ConfusionMatrix, MetricEstimate
@@ -46,54 +51,73 @@ def positive_scores(predictions: Predictions) -> Floats | None:
     return predictions.scores
 
 
-@dataclass(frozen=True)
 class RocAuc:
-    """A binary classifier's ROC AUC on all rows and on each of the plan's resamples."""
+    """A binary classifier's ROC AUC on all rows and on each of the plan's resamples.
 
-    value: float
-    draws: Floats
+    The draws are computed once, when first read, or by classification_checks in the same pass
+    over the resamples as its other statistics (the plan's seeded resamples make them equal).
+    """
+
+    def __init__(self, value: float, statistic: Statistic, plan: BootstrapPlan) -> None:
+        self.value, self.statistic, self.plan = value, statistic, plan
+        self._draws: Floats | None = None
+
+    @property
+    def draws(self) -> Floats:
+        if self._draws is None:
+            self._draws = self.plan.run({"roc_auc": self.statistic})["roc_auc"]
+        return self._draws
+
+    def pending(self, plan: BootstrapPlan) -> bool:
+        """True when the draws are still to be computed, on `plan`'s resamples."""
+        return self._draws is None and plan == self.plan
+
+    def settle(self, draws: Floats | None) -> Floats:
+        """The draws, taking those computed with another run's statistics when still pending."""
+        if self._draws is None and draws is not None:
+            self._draws = draws
+        return self.draws
 
 
 def binary_roc_auc(
     positive: NDArray[np.bool_], score: Floats, plan: BootstrapPlan
 ) -> RocAuc | None:
-    """ROC AUC (scikit-learn) and its bootstrap draws, or None when a class is missing.
+    """ROC AUC (sklearn's, bootstrap.ranked_auc) and its bootstrap draws, or None when a class
+    is missing.
 
     Computed once per run: performance.roc_auc and performance.gini (2 AUC - 1) read the same
     numbers, which the plan's seeded resamples make what each would have computed alone.
     """
-    from sklearn.metrics import roc_auc_score
-
     if positive.all() or not positive.any():
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = float(roc_auc_score(positive, score))
-    return RocAuc(value, plan.run({"roc_auc": auc_of(positive, score)})["roc_auc"])
+    value, statistic = ranked_auc(positive, score)
+    return RocAuc(value, statistic, plan)
+
+
+def _confusion_metric(kind: str, k: int, cm: Floats) -> Floats:
+    """accuracy, balanced_accuracy, precision, recall or f1 of each (k, k) matrix in `cm`
+    (rows true, columns predicted), with sklearn's formulas: zero_division=0, macro averages
+    over the k classes, balanced accuracy over the classes present."""
+    diag = np.diagonal(cm, axis1=1, axis2=2)
+    actual, predicted = cm.sum(axis=2), cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if kind == "accuracy":
+            return np.asarray(diag.sum(axis=1) / cm.sum(axis=(1, 2)), dtype=np.float64)
+        recall = np.where(actual > 0, diag / actual, np.nan)
+        if kind == "balanced_accuracy":
+            return np.asarray(np.nanmean(recall, axis=1), dtype=np.float64)
+        precision = np.where(predicted > 0, diag / predicted, 0.0)
+        recall = np.nan_to_num(recall, nan=0.0)
+        f1 = np.where(actual + predicted > 0, 2 * diag / (actual + predicted), 0.0)
+        per_class = {"precision": precision, "recall": recall, "f1": f1}[kind]
+        if k == 2:
+            return np.asarray(per_class[:, 1], dtype=np.float64)
+        return np.asarray(per_class.mean(axis=1), dtype=np.float64)
 
 
 def _from_confusion(kind: str, k: int, counts: Callable[[Indices], Floats]) -> Statistic:
     """accuracy, balanced_accuracy, precision, recall or f1 from resampled confusion matrices."""
-
-    def statistic(index: Indices) -> Floats:
-        cm = counts(index)
-        diag = np.diagonal(cm, axis1=1, axis2=2)
-        actual, predicted = cm.sum(axis=2), cm.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if kind == "accuracy":
-                return np.asarray(diag.sum(axis=1) / cm.sum(axis=(1, 2)), dtype=np.float64)
-            recall = np.where(actual > 0, diag / actual, np.nan)
-            if kind == "balanced_accuracy":
-                return np.asarray(np.nanmean(recall, axis=1), dtype=np.float64)
-            precision = np.where(predicted > 0, diag / predicted, 0.0)
-            recall = np.nan_to_num(recall, nan=0.0)
-            f1 = np.where(actual + predicted > 0, 2 * diag / (actual + predicted), 0.0)
-            per_class = {"precision": precision, "recall": recall, "f1": f1}[kind]
-            if k == 2:
-                return np.asarray(per_class[:, 1], dtype=np.float64)
-            return np.asarray(per_class.mean(axis=1), dtype=np.float64)
-
-    return statistic
+    return lambda index: _confusion_metric(kind, k, counts(index))
 
 
 def classification_checks(
@@ -122,23 +146,22 @@ def classification_checks(
     counts = confusion_counts(true, np.maximum(pred, 0), k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        values["accuracy"] = skm.accuracy_score(y, predictions.predicted)
-        values["balanced_accuracy"] = skm.balanced_accuracy_score(y, predictions.predicted)
-        for name, metric in (
-            ("precision", skm.precision_score),
-            ("recall", skm.recall_score),
-            ("f1", skm.f1_score),
-        ):
-            values[name] = metric(
-                y, predictions.predicted, labels=labels, zero_division=0, **averaging
-            )
+        if (pred >= 0).all():  # every prediction is a class: one count gives every value
+            matrix = np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+            for name in ("accuracy", "balanced_accuracy", "precision", "recall", "f1"):
+                values[name] = float(_confusion_metric(name, k, matrix[None].astype(float))[0])
+        else:  # a label outside the classes: scikit-learn's own handling
+            _sklearn_threshold_metrics(y, predictions.predicted, labels, averaging, values)
+            matrix = skm.confusion_matrix(y, predictions.predicted, labels=labels)
         for name in ("accuracy", "balanced_accuracy", "precision", "recall", "f1"):
             statistics[name] = _from_confusion(name, k, counts)
         _probabilistic(y, true, labels, predictions, values, statistics, reasons, roc_auc)
-        matrix = skm.confusion_matrix(y, predictions.predicted, labels=labels)
+    shared = roc_auc is not None and "roc_auc" in values and "roc_auc" not in statistics
+    if shared and roc_auc is not None and roc_auc.pending(plan):
+        statistics["roc_auc"] = roc_auc.statistic  # one pass over the resamples for all
     draws = plan.run(statistics)
-    if roc_auc is not None and "roc_auc" in values and "roc_auc" not in statistics:
-        draws["roc_auc"] = roc_auc.draws
+    if shared and roc_auc is not None:
+        draws["roc_auc"] = roc_auc.settle(draws.get("roc_auc"))
     checks: list[Check] = []
     bounds = _classification_bounds(true, k, thresholds)
     for name in CLASSIFICATION:
@@ -170,6 +193,25 @@ def classification_checks(
         )
     )
     return checks
+
+
+def _sklearn_threshold_metrics(
+    y: NDArray[Any],
+    predicted: NDArray[Any],
+    labels: NDArray[Any],
+    averaging: dict[str, Any],
+    values: dict[str, float | None],
+) -> None:
+    from sklearn import metrics as skm
+
+    values["accuracy"] = skm.accuracy_score(y, predicted)
+    values["balanced_accuracy"] = skm.balanced_accuracy_score(y, predicted)
+    for name, metric in (
+        ("precision", skm.precision_score),
+        ("recall", skm.recall_score),
+        ("f1", skm.f1_score),
+    ):
+        values[name] = metric(y, predicted, labels=labels, zero_division=0, **averaging)
 
 
 def _rarest_share(true: Indices, k: int) -> float:
@@ -215,8 +257,7 @@ def _probabilistic(
     elif k == 2 and roc_auc is not None:
         values["roc_auc"] = roc_auc.value
     elif k == 2 and scores is not None:
-        values["roc_auc"] = skm.roc_auc_score(true == 1, scores)
-        statistics["roc_auc"] = auc_of(true == 1, scores)
+        values["roc_auc"], statistics["roc_auc"] = ranked_auc(true == 1, scores)
     elif k > 2 and proba is not None and present.size == k:
         values["roc_auc"] = skm.roc_auc_score(y, proba, multi_class="ovr", labels=labels)
         per_class = [auc_of(true == j, proba[:, j]) for j in range(k)]
@@ -230,13 +271,17 @@ def _probabilistic(
         return
     clipped = np.clip(proba / proba.sum(axis=1, keepdims=True), PROBA_EPS, 1.0)
     rows = np.arange(true.size)
-    values["log_loss"] = skm.log_loss(y, proba, labels=labels)
+    # sklearn's log loss: the mean of -log(probability of the true class), clipped to
+    # [eps, 1 - eps]; and its binary Brier score, the mean of (p - outcome)^2.
+    own = proba[rows, true]
+    values["log_loss"] = float(np.mean(-np.log(np.clip(own, PROBA_EPS, 1.0 - PROBA_EPS))))
     statistics["log_loss"] = mean_of(-np.log(clipped[rows, true]))
     onehot = np.zeros_like(proba)
     onehot[rows, true] = 1.0
     if k == 2:
-        values["brier_score"] = skm.brier_score_loss(true == 1, proba[:, 1])
-        statistics["brier_score"] = mean_of((proba[:, 1] - onehot[:, 1]) ** 2)
+        squared = (proba[:, 1] - onehot[:, 1]) ** 2
+        values["brier_score"] = float(np.mean(squared))
+        statistics["brier_score"] = mean_of(squared)
     else:
         per_row = ((proba - onehot) ** 2).sum(axis=1)
         try:  # scikit-learn >= 1.7 scores multiclass Brier itself

@@ -121,10 +121,12 @@ class PredictionDigest:
 
 @dataclass(frozen=True, kw_only=True)
 class ReproducibilityRecord(CheckDetail):
-    """reproducibility.predictions: two loads' prediction digests, and the machine's packages."""
+    """reproducibility.predictions: two loads' prediction digests over `rows` rows of the file
+    (all of them, or an evenly spaced sample of a large file), and the machine's packages."""
 
     artifact_sha256: str = ""
     loads: int = 2
+    rows: int | None = None  # rows both loads predicted; None in runs recorded before it was
     first: PredictionDigest = PredictionDigest("", None)
     second: PredictionDigest = PredictionDigest("", None)
     environment: dict[str, object] = field(default_factory=dict)
@@ -133,6 +135,7 @@ class ReproducibilityRecord(CheckDetail):
         return {
             "artifact_sha256": self.artifact_sha256,
             "loads": self.loads,
+            "rows": self.rows,
             "first": self.first.to_json(),
             "second": self.second.to_json(),
             "environment": dict(self.environment),
@@ -143,6 +146,7 @@ class ReproducibilityRecord(CheckDetail):
         return cls(
             artifact_sha256=text(data.get("artifact_sha256")) or "",
             loads=integer(data.get("loads"), 2),
+            rows=integer(data.get("rows")) if data.get("rows") is not None else None,
             first=PredictionDigest.from_json(mapping(data.get("first"))),
             second=PredictionDigest.from_json(mapping(data.get("second"))),
             environment=dict(mapping(data.get("environment"))),

@@ -211,7 +211,9 @@ def run_validation(
             )
         )
         step("reproducibility", 0.72)
-        checks.append(reproducibility_check(store, view, frame, features, predictions, loaded.name))
+        checks.append(
+            reproducibility_check(store, view, frame, features, predictions, loaded.name, estimator)
+        )
         step("robustness", 0.82)
         checks.append(
             robustness_check(
