@@ -59,6 +59,9 @@ class RegisterRequest:
     description: str = ""
     train_data_name: str | None = None
     allow_duplicate: bool = False  # register an artifact the model already holds, recorded
+    # The training data as Parquet bytes already in memory (the Python API's frame): profiled,
+    # hashed and read from memory, as the file `train_data` names would be.
+    train_parquet: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def register_version(
     registrations); without one, profiling opens its own.
     """
     from console.files import input_sha256
+    from console.registry.frame_profile import profile_parquet_bytes, read_table
     from console.registry.profiling import profile_dataset
     from console.release.policy import load_policy
     from console.release.tiers import check_tier
@@ -98,9 +102,16 @@ def register_version(
         trust_types=request.trust_types,
     )
     info = describe(loaded.estimator, request.artifact_source)
-    profile = profile_dataset(request.train_data, con=profiler)
-    dataset_digest = input_sha256(request.train_data)
-    frame = _read_frame(request.train_data, str(profile["format"]))
+    if request.train_parquet is None:
+        profile = profile_dataset(request.train_data, con=profiler)
+        dataset_digest = input_sha256(request.train_data)
+        frame = _read_frame(request.train_data, str(profile["format"]))
+    else:
+        data = request.train_parquet
+        table = read_table(data, request.train_data)
+        profile = profile_parquet_bytes(data, request.train_data, table=table, con=profiler)
+        dataset_digest = _sha(data)  # the digest the file of these bytes has
+        frame = _read_frame(request.train_data, "parquet", data)
     features = _check_columns(
         frame, info.features, info.n_features, request.target, request.train_data
     )
@@ -284,10 +295,15 @@ def _next_version(session: Session, model: str) -> int:
     return next_key(session, ModelVersion.number, col(ModelVersion.model) == model)
 
 
-def _read_frame(path: Path, fmt: str) -> Any:
+def _read_frame(path: Path, fmt: str, data: bytes | None = None) -> Any:
+    """The data as a DataFrame: the file at `path`, or its Parquet bytes `data` if given."""
+    import io
+
     import pandas as pd
 
     try:
+        if data is not None:
+            return pd.read_parquet(io.BytesIO(data))
         return pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
     except Exception as exc:
         raise BadInput(f"cannot read {path} as {fmt}: {exc}") from exc

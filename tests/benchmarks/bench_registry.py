@@ -131,6 +131,7 @@ PHASES = (
     "skops load + type check",
     "describe estimator",
     "profile_dataset (DuckDB)",
+    "read Parquet bytes (pyarrow)",
     "dataset sha256",
     "read frame back",
     "training metrics",
@@ -147,6 +148,7 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
 
     import console.analytics
     import console.files
+    import console.registry.frame_profile
     import console.registry.profiling
     import console.registry.register
     import console.store.artifacts
@@ -161,6 +163,9 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
     wrap(
         console.registry.profiling, "profile_dataset", "profile_dataset (DuckDB)"
     )  # imported at call
+    # The API's in-memory frame: its Parquet bytes are profiled from an Arrow table, no file.
+    wrap(console.registry.frame_profile, "profile_parquet_bytes", "profile_dataset (DuckDB)")
+    wrap(console.registry.frame_profile, "read_table", "read Parquet bytes (pyarrow)")
     wrap(console.files, "input_sha256", "dataset sha256")
     wrap(console.analytics, "connect", "DuckDB connect (profiling)")  # api imports it at call
     wrap(console.registry.register, "_read_frame", "read frame back")
