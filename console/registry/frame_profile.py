@@ -30,7 +30,7 @@ _names = itertools.count()
 
 def _plain(arrow_type: Any) -> bool:
     """An Arrow type DuckDB maps to the same type from an Arrow scan as from a Parquet file."""
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]
 
     return bool(
         pa.types.is_integer(arrow_type)
@@ -61,7 +61,7 @@ def _below_in(table: Any) -> Callable[[_Column, list[float]], list[int]]:
 
 def read_table(data: bytes, name: Path) -> Any:
     """The Arrow table the Parquet bytes hold, or BadInput naming the data."""
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     try:
         return pq.read_table(io.BytesIO(data))
