@@ -29,7 +29,13 @@ from console.identity.actor import key_dirs
 from console.identity.actor import unlock as _unlock
 from console.identity.keydir import default_keys_dir
 from console.registry.native import native_artifact
-from console.registry.register import ModelInfo, Registered, RegisterRequest, register_version
+from console.registry.register import (
+    ModelInfo,
+    Proven,
+    Registered,
+    RegisterRequest,
+    register_version,
+)
 from console.store.db import Store
 from console.store.db import open_store as _open_store
 
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Batch",
+    "ModelInfo",
     "Registered",
     "Signer",
     "Store",
@@ -154,6 +161,7 @@ class Batch:
         self._closed = False
         self._scratch = tempfile.TemporaryDirectory(prefix="signoff-api-")
         self._profiler: duckdb.DuckDBPyConnection | None = None
+        self._proven = Proven()  # the actor and policy proved at the head it left
 
     def _open_profiler(self) -> duckdb.DuckDBPyConnection:
         from console.analytics import connect
@@ -219,6 +227,7 @@ class Batch:
                 train_parquet=_parquet(train),
             ),
             profiler=self._open_profiler(),
+            proven=self._proven,
         )
 
 

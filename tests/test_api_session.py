@@ -270,3 +270,24 @@ def test_a_frame_refused_mid_session_leaves_nothing(team: Team) -> None:
         after = s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
     assert after.version == 2
     assert _state(team.store)[1] == before[1] + 1
+
+
+def test_a_session_reads_the_policy_again_once_another_unit_wrote(team: Team) -> None:
+    """The session keeps the policy it read while the log's head is the one it left; a policy
+    set mid-session moves the head, so the next registration checks its tier against the new
+    one (and proves the actor again)."""
+    from console.release.policy import default_policy_text, set_policy
+
+    frame = _frame()
+    critical = dict(info=api.ModelInfo(risk_tier="critical"))
+    with api.session(team.store, team["dana"]) as s:
+        s.register_model("churn", _fitted(frame), frame, target="label")
+        s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
+        with pytest.raises(BadInput, match="unknown risk tier 'critical'"):
+            s.register_model("fraud", _fitted(frame), frame, target="label", **critical)
+        text = default_policy_text().replace(
+            "version = 1\n", 'version = 1\ntiers = ["low", "medium", "high", "critical"]\n'
+        )
+        set_policy(team.store, team["ada"], text, "test")
+        done = s.register_model("fraud", _fitted(frame), frame, target="label", **critical)
+    assert (done.model, done.version) == ("fraud", 1)
