@@ -29,7 +29,13 @@ from console.identity.actor import key_dirs
 from console.identity.actor import unlock as _unlock
 from console.identity.keydir import default_keys_dir
 from console.registry.native import native_artifact
-from console.registry.register import ModelInfo, Registered, RegisterRequest, register_version
+from console.registry.register import (
+    ModelInfo,
+    Proven,
+    Registered,
+    RegisterRequest,
+    register_version,
+)
 from console.store.db import Store
 from console.store.db import open_store as _open_store
 
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Batch",
+    "ModelInfo",
     "Registered",
     "Signer",
     "Store",
@@ -82,7 +89,7 @@ def register_model(
     """Register a fitted estimator and its training DataFrame as a new version of `model`.
 
     The estimator is saved with skops (an XGBoost, LightGBM or ONNX model in its own format,
-    never pickle) and the frame as Parquet, then the same service the CLI
+    never pickle) and the frame as Parquet (in memory), then the same service the CLI
     uses checks, profiles and records them in one transaction with their audit events.
     The object is already in your process, so the types skops cannot vet in its dump
     (`sklearn.tree._tree.Tree`, …) are trusted as if passed with --trust-type, and recorded.
@@ -154,6 +161,7 @@ class Batch:
         self._closed = False
         self._scratch = tempfile.TemporaryDirectory(prefix="signoff-api-")
         self._profiler: duckdb.DuckDBPyConnection | None = None
+        self._proven = Proven()  # the actor and policy proved at the head it left
 
     def _open_profiler(self) -> duckdb.DuckDBPyConnection:
         from console.analytics import connect
@@ -197,32 +205,42 @@ class Batch:
         if train.empty:
             raise BadInput("the training DataFrame has no rows")
         artifact, trusted = _saved(estimator)
-        data_path = Path(self._scratch.name) / "data" / dataset_name
-        data_path.parent.mkdir(exist_ok=True)
-        try:
-            train.to_parquet(data_path, index=False)
-            return register_version(
-                self.store,
-                self.signer,
-                RegisterRequest(
-                    model=model,
-                    artifact=artifact,
-                    artifact_source=f"{model} (in-process estimator)",
-                    train_data=data_path,
-                    target=target,
-                    code_dir=Path(code_dir) if code_dir is not None else None,
-                    parent=parent,
-                    tags=dict(tags or {}),
-                    info=info or ModelInfo(),
-                    description=description,
-                    train_data_name=dataset_name,
-                    trust_types=trusted,
-                    allow_duplicate=allow_duplicate,
-                ),
-                profiler=self._open_profiler(),
-            )
-        finally:
-            data_path.unlink(missing_ok=True)
+        return register_version(
+            self.store,
+            self.signer,
+            RegisterRequest(
+                model=model,
+                artifact=artifact,
+                artifact_source=f"{model} (in-process estimator)",
+                train_data=Path(dataset_name),
+                target=target,
+                code_dir=Path(code_dir) if code_dir is not None else None,
+                parent=parent,
+                tags=dict(tags or {}),
+                info=info or ModelInfo(),
+                description=description,
+                train_data_name=dataset_name,
+                trust_types=trusted,
+                allow_duplicate=allow_duplicate,
+                # The bytes `to_parquet` would write to a file (so the same dataset digest),
+                # kept in memory: profiled and read back without a file.
+                train_parquet=_parquet(train),
+            ),
+            profiler=self._open_profiler(),
+            proven=self._proven,
+        )
+
+
+def _parquet(train: Any) -> bytes:
+    """The frame as the Parquet file `train.to_parquet(path, index=False)` writes, in memory."""
+    import io
+
+    buffer = io.BytesIO()
+    try:
+        train.to_parquet(buffer, index=False)
+    except Exception as exc:
+        raise BadInput(f"cannot save the training DataFrame as Parquet: {exc}") from exc
+    return buffer.getvalue()
 
 
 def _saved(estimator: Any) -> tuple[bytes, tuple[str, ...]]:

@@ -190,3 +190,104 @@ def test_serial_and_parallel_profiles_are_the_same(
         con.close()
     monkeypatch.setattr(profiling, "SERIAL_ROWS", 0)  # a thread pool, a query per column
     assert profiling.profile_dataset(path) == serial == shared
+
+
+def _plain_frame(rows: int = 500, seed: int = 11) -> pd.DataFrame:
+    """Every column type the session profiles in memory: numbers with NaN, infinities and
+    nulls, nullable and unsigned integers, float32, booleans, text with missing values."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "amount": rng.gamma(2.0, 100.0, size=rows),
+            "count": rng.integers(-20, 50, size=rows),
+            "ratio": rng.normal(size=rows).astype("float32"),
+            "visits": pd.array(rng.integers(0, 9, size=rows), dtype="Int64"),
+            "small": rng.integers(0, 250, size=rows).astype("uint8"),
+            "huge": rng.integers(2**60, 2**62, size=rows),  # not exact as doubles
+            "flag": rng.random(size=rows) > 0.3,
+            "region": rng.choice(np.array(["north", "south", None], dtype=object), size=rows),
+            "constant": np.full(rows, 2.5),
+        }
+    )
+    frame.loc[::13, "amount"] = np.nan
+    frame.loc[4, "amount"] = np.inf
+    frame.loc[6, "amount"] = -np.inf
+    frame.loc[::29, "visits"] = pd.NA
+    frame["label"] = (frame["count"] > 10).astype(int)
+    return frame
+
+
+@pytest.mark.parametrize("backend", ["duckdb"])
+def test_a_session_profiles_a_frame_as_the_cli_profiles_its_file(
+    team: Team, signoff: Runner, tmp_path: Path
+) -> None:
+    """The session profiles its frame in memory; the CLI, registering the frame's Parquet file
+    on another store, records the same dataset: digest, profile, schema and metrics."""
+    import skops.io as sio
+
+    from tests.conftest import make_team
+
+    frame = _plain_frame()
+    features = ["count", "ratio", "small", "flag"]
+    model = LogisticRegression().fit(frame[features], frame["label"])
+    data, artifact = tmp_path / "train.parquet", tmp_path / "model.skops"
+    frame.to_parquet(data, index=False)
+    artifact.write_bytes(sio.dumps(model))
+    by_cli = signoff(
+        "register", "risk", "--artifact", artifact, "--train-data", data, "--target", "label",
+        "--home", team.home, "--as", "dana",
+    )  # fmt: skip
+    assert by_cli.exit_code == 0, by_cli.output
+    other = make_team(tmp_path / "other", tmp_path / "other-keys")
+    with api.session(other.store, other["dana"]) as s:
+        s.register_model("risk", model, frame, target="label")
+
+    def recorded(store: Store) -> tuple[str, str, str, str]:
+        with store.session() as session:
+            version = session.get(ModelVersion, ("risk", 1))
+            assert version is not None
+            dataset = session.get(Dataset, version.train_dataset_sha256)
+            assert dataset is not None
+            return dataset.sha256, dataset.profile, version.input_schema, version.metrics
+
+    assert recorded(other.store) == recorded(team.store)
+    other.store.dispose()
+
+
+def test_a_frame_refused_mid_session_leaves_nothing(team: Team) -> None:
+    """A frame the checks refuse after profiling it in memory, or one Parquet cannot hold: one
+    BadInput line each, the store as it was, and the session goes on."""
+    frame = _frame()
+    with api.session(team.store, team["dana"]) as s:
+        s.register_model("churn", _fitted(frame), frame, target="label")
+        before = _state(team.store)
+        with pytest.raises(BadInput, match="target column 'outcome'"):
+            s.register_model("churn", _fitted(frame, 2.0), frame, target="outcome")
+        twice = pd.concat([frame, frame["a"]], axis=1)  # two columns named "a"
+        with pytest.raises(BadInput, match="as Parquet"):
+            s.register_model("churn", _fitted(frame, 2.0), twice, target="label")
+        assert _state(team.store) == before
+        after = s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
+    assert after.version == 2
+    assert _state(team.store)[1] == before[1] + 1
+
+
+def test_a_session_reads_the_policy_again_once_another_unit_wrote(team: Team) -> None:
+    """The session keeps the policy it read while the log's head is the one it left; a policy
+    set mid-session moves the head, so the next registration checks its tier against the new
+    one (and proves the actor again)."""
+    from console.release.policy import default_policy_text, set_policy
+
+    frame = _frame()
+    critical = dict(info=api.ModelInfo(risk_tier="critical"))
+    with api.session(team.store, team["dana"]) as s:
+        s.register_model("churn", _fitted(frame), frame, target="label")
+        s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
+        with pytest.raises(BadInput, match="unknown risk tier 'critical'"):
+            s.register_model("fraud", _fitted(frame), frame, target="label", **critical)
+        text = default_policy_text().replace(
+            "version = 1\n", 'version = 1\ntiers = ["low", "medium", "high", "critical"]\n'
+        )
+        set_policy(team.store, team["ada"], text, "test")
+        done = s.register_model("fraud", _fitted(frame), frame, target="label", **critical)
+    assert (done.model, done.version) == ("fraud", 1)

@@ -47,6 +47,12 @@ def _head(session: Session) -> tuple[int, str, str | None]:
     return head
 
 
+def log_head(session: Session) -> tuple[int, str]:
+    """The last event's seq and entry hash as this unit of work sees it (read once per unit)."""
+    seq, digest, _ts = _head(session)
+    return seq, digest
+
+
 def event_time(session: Session, proposed: str) -> str:
     """The time the next event will carry: `proposed`, or the last event's if that is later.
 

@@ -9,6 +9,7 @@ rows that model or user has in the tables with what those events prove.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -264,12 +265,24 @@ def _unsound(record: EventRecord, p: Projection) -> str | None:
     if invalid:
         return invalid
     key = p.history.keys.get(record.keyid)
-    try:
-        assert key is not None
-        public_from_raw(key.public_key).verify(record.signature, signing_message(record.entry))
-    except Exception:  # noqa: BLE001 - any failure to verify is a failure
+    if key is None or not _signature_holds(key.public_key, record.signature, record.entry):
         return "signature does not verify"
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _signature_holds(public_key: bytes, signature: bytes, entry: bytes) -> bool:
+    """Does the signature over the entry verify with the raw public key?
+
+    Remembered: Ed25519 verification depends on nothing but these bytes, and each acting
+    command checks the same key events again (a batch of registrations, hundreds of times).
+    The records are still read from the store and compared field by field every time.
+    """
+    try:
+        public_from_raw(public_key).verify(signature, signing_message(entry))
+    except Exception:  # noqa: BLE001 - any failure to verify is a failure
+        return False
+    return True
 
 
 def _refuse(found: list[Difference], what: str) -> None:

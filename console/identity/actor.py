@@ -90,14 +90,18 @@ def require_actor(
     permission: Permission | None = None,
     *,
     roles: Iterable[str] | None = None,
+    prove: bool = True,
 ) -> Actor:
     """Inside the transaction: the signer is an active user, with this key, holding `permission`.
 
     `roles` instead names the roles the policy grants a right to (break-glass rollback).
+    `prove=False` only where the caller proved this user's rows against the log at the head
+    this transaction still reads (a registration session holding the store's file).
     """
     from console.auditing.state_check import prove_user
 
-    prove_user(session, signer.name)  # the users and user_keys rows read below are the log's
+    if prove:
+        prove_user(session, signer.name)  # the users and user_keys rows read below are the log's
     user = session.get(User, signer.name)
     if user is None:
         raise NotFound(f"no user {signer.name!r} in this store")

@@ -253,7 +253,10 @@ def _profile_columns(
     bins: int,
     top_k: int,
     workers: int,
+    below: Callable[[_Column, list[float]], list[int]] | None = None,
 ) -> list[dict[str, object]]:
+    """Each column's profile; `below(column, edges)`, if given, counts the values under each edge
+    (as `_fill_histograms` does in SQL) for data the caller holds in memory."""
     levels = _levels(bins)
     numeric = [c for c in columns if c.kind == "numeric"]
     counted = [c for c in columns if c.kind in ("categorical", "boolean")]
@@ -305,7 +308,11 @@ def _profile_columns(
                 "min": None if row[3 * i + 1] is None else str(row[3 * i + 1]),
                 "max": None if row[3 * i + 2] is None else str(row[3 * i + 2]),
             }
-    _fill_histograms(con, path, source, histogram_parts, out, workers)
+    if below is None:
+        _fill_histograms(con, path, source, histogram_parts, out, workers)
+    else:
+        for column, edges, finite_count in histogram_parts:
+            _set_counts(out, column, below(column, edges[:-1]), finite_count)
     return [out[c.name] for c in columns]
 
 
@@ -404,11 +411,18 @@ def _fill_histograms(
             for column, edges, finite_count in batch:
                 below = [count_of(v) for v in row[at : at + len(edges) - 1]]
                 at += len(edges) - 1
-                cumulative = [b - below[0] for b in below] + [finite_count]
-                histogram = out[column.name]["histogram"]
-                assert isinstance(histogram, dict)
-                histogram["counts"] = [b - a for a, b in itertools.pairwise(cumulative)]
+                _set_counts(out, column, below, finite_count)
 
         return run
 
     _run_parallel(con, [count(batch) for batch in batches if batch], workers)
+
+
+def _set_counts(
+    out: dict[str, dict[str, object]], column: _Column, below: list[int], finite_count: int
+) -> None:
+    """The bins' counts from the counts of values below each edge but the last."""
+    cumulative = [b - below[0] for b in below] + [finite_count]
+    histogram = out[column.name]["histogram"]
+    assert isinstance(histogram, dict)
+    histogram["counts"] = [b - a for a, b in itertools.pairwise(cumulative)]
