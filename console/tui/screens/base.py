@@ -26,9 +26,11 @@ def reads_store(method: Callable[Concatenate[Node, P], R]) -> Callable[Concatena
 
     @functools.wraps(method)
     def load(node: Node, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        store = cast("SignoffApp", node.app).store
-        with store.reading():
-            return method(node, *args, **kwargs)
+        app = cast("SignoffApp", node.app)
+        with app.store.reading():
+            result = method(node, *args, **kwargs)
+        app.freeze_after_first(method.__qualname__)
+        return result
 
     return load
 
@@ -51,7 +53,9 @@ class SignoffScreen(Screen[None]):
         def read(*args: P.args, **kwargs: P.kwargs) -> R:
             store = self.store
             with store.reading():
-                return query(store, *args, **kwargs)
+                result = query(store, *args, **kwargs)
+            self.signoff.freeze_after_first(query.__qualname__)
+            return result
 
         return read
 
