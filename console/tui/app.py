@@ -41,6 +41,13 @@ POLL_SECONDS = 2.0
 FIRST_MODE = "dashboard"  # the first frame's screen: it needs app.tcss only
 PassphraseSource = Callable[[str], bytes]
 SCREEN_STYLES = ("screens/common.tcss", "screens/monitoring.tcss", "screens/reports.tcss")
+# What the other screens import: read in a worker once the dashboard shows its data, so that a
+# first visit does not import on the UI thread (20-50 ms each).
+SCREEN_MODULES = ("models", "inbox", "audit", "reports", "release", "admin", "monitoring")
+PRELOADED = (
+    *(f"console.tui.screens.{m}" for m in SCREEN_MODULES),
+    "console.tui.screens.model_detail",
+)
 
 
 def _screen(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -120,6 +127,7 @@ class SignoffApp(App[None]):
         self._watch_stop = threading.Event()  # set when the app ends: the store watcher stops
         self._screen_styles = False
         self._frozen_after: set[str] = set()  # the loaders whose first read froze the heap
+        self._preloading = False
         self._entering: str | None = None  # the mode `switch_mode` is switching to
         self._css_generation = 0  # how many times the theme (or palette) restyled the app
         self._styled_at: dict[str, int] = {}  # the generation each mode's screens are styled in
@@ -155,6 +163,25 @@ class SignoffApp(App[None]):
         if loader not in self._frozen_after:
             self._frozen_after.add(loader)
             gc.freeze()
+
+    def preload_screens(self) -> None:
+        """Import the other screens' modules in a worker (once): a thread's imports hand the
+        UI thread the GIL every few milliseconds, a first visit's blocked it for the whole."""
+        if not self._preloading:
+            self._preloading = True
+            self._preload()
+
+    @work(thread=True, exit_on_error=False, group="preload")
+    def _preload(self) -> None:
+        for module in PRELOADED:
+            importlib.import_module(module)
+        gc.freeze()  # they live as long as the console
+
+    @property
+    def style_epoch(self) -> tuple[int, bool]:
+        """What a widget styled now was styled against: the theme's generation, and whether
+        the other screens' styles were in the stylesheet yet."""
+        return self._css_generation, self._screen_styles
 
     def add_screen_styles(self) -> None:
         """Add the other screens' styles (once); only the new sources are parsed."""
