@@ -41,13 +41,8 @@ POLL_SECONDS = 2.0
 FIRST_MODE = "dashboard"  # the first frame's screen: it needs app.tcss only
 PassphraseSource = Callable[[str], bytes]
 SCREEN_STYLES = ("screens/common.tcss", "screens/monitoring.tcss", "screens/reports.tcss")
-# What the other screens import: read in a worker once the dashboard shows its data, so that a
-# first visit does not import on the UI thread (20-50 ms each).
-SCREEN_MODULES = ("models", "inbox", "audit", "reports", "release", "admin", "monitoring")
-PRELOADED = (
-    *(f"console.tui.screens.{m}" for m in SCREEN_MODULES),
-    "console.tui.screens.model_detail",
-)
+# Imported in a worker once the dashboard shows its data, not by a first visit on the UI thread.
+PRELOADED = "models inbox audit reports release admin monitoring model_detail".split()
 
 
 def _screen(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -156,17 +151,15 @@ class SignoffApp(App[None]):
         return self._store
 
     def freeze_after_first(self, loader: str) -> None:
-        """After a loader's first read (in its worker), freeze what is alive: the modules it
-        imported and the caches it filled live as long as the console. Unfrozen, every screen
-        visited grew the heap a full collection walks (45-70 ms stalls by the sixth screen);
-        once per loader, so little garbage is ever frozen."""
+        """After a loader's first read, freeze what it imported and cached (it lives as long as
+        the console): unfrozen, a full collection walked it (45-72 ms by the sixth screen)."""
         if loader not in self._frozen_after:
             self._frozen_after.add(loader)
             gc.freeze()
 
     def preload_screens(self) -> None:
-        """Import the other screens' modules in a worker (once): a thread's imports hand the
-        UI thread the GIL every few milliseconds, a first visit's blocked it for the whole."""
+        """Import the other screens in a worker (once): it hands the UI thread the GIL every
+        few milliseconds, where a first visit's import blocked it for 20-50 ms."""
         if not self._preloading:
             self._preloading = True
             self._preload()
@@ -174,7 +167,7 @@ class SignoffApp(App[None]):
     @work(thread=True, exit_on_error=False, group="preload")
     def _preload(self) -> None:
         for module in PRELOADED:
-            importlib.import_module(module)
+            importlib.import_module(f"console.tui.screens.{module}")
         gc.freeze()  # they live as long as the console
 
     @property
