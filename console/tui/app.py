@@ -42,7 +42,7 @@ FIRST_MODE = "dashboard"  # the first frame's screen: it needs app.tcss only
 PassphraseSource = Callable[[str], bytes]
 SCREEN_STYLES = ("screens/common.tcss", "screens/monitoring.tcss", "screens/reports.tcss")
 # Imported in a worker once the dashboard shows its data, not by a first visit on the UI thread.
-PRELOADED = "models inbox audit reports release admin monitoring model_detail".split()
+PRELOADED = ("models", "inbox", "audit", "reports", "release", "admin", "monitoring")
 
 
 def _screen(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -166,7 +166,7 @@ class SignoffApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="preload")
     def _preload(self) -> None:
-        for module in PRELOADED:
+        for module in (*PRELOADED, "model_detail"):
             importlib.import_module(f"console.tui.screens.{module}")
         gc.freeze()  # they live as long as the console
 
