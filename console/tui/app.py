@@ -41,6 +41,8 @@ POLL_SECONDS = 2.0
 FIRST_MODE = "dashboard"  # the first frame's screen: it needs app.tcss only
 PassphraseSource = Callable[[str], bytes]
 SCREEN_STYLES = ("screens/common.tcss", "screens/monitoring.tcss", "screens/reports.tcss")
+# Imported in a worker once the dashboard shows its data, not by a first visit on the UI thread.
+PRELOADED = ("models", "inbox", "audit", "reports", "release", "admin", "monitoring")
 
 
 def _screen(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -119,6 +121,8 @@ class SignoffApp(App[None]):
         self._opening = threading.Lock()
         self._watch_stop = threading.Event()  # set when the app ends: the store watcher stops
         self._screen_styles = False
+        self._frozen_after: set[str] = set()  # the loaders whose first read froze the heap
+        self._preloading = False
         self._entering: str | None = None  # the mode `switch_mode` is switching to
         self._css_generation = 0  # how many times the theme (or palette) restyled the app
         self._styled_at: dict[str, int] = {}  # the generation each mode's screens are styled in
@@ -145,6 +149,32 @@ class SignoffApp(App[None]):
                     self._store = open_store(self.home)
                     gc.freeze()
         return self._store
+
+    def freeze_after_first(self, loader: str) -> None:
+        """After a loader's first read, freeze what it imported and cached (it lives as long as
+        the console): unfrozen, a full collection walked it (45-72 ms by the sixth screen)."""
+        if loader not in self._frozen_after:
+            self._frozen_after.add(loader)
+            gc.freeze()
+
+    def preload_screens(self) -> None:
+        """Import the other screens in a worker (once): it hands the UI thread the GIL every
+        few milliseconds, where a first visit's import blocked it for 20-50 ms."""
+        if not self._preloading:
+            self._preloading = True
+            self._preload()
+
+    @work(thread=True, exit_on_error=False, group="preload")
+    def _preload(self) -> None:
+        for module in (*PRELOADED, "model_detail"):
+            importlib.import_module(f"console.tui.screens.{module}")
+        gc.freeze()  # they live as long as the console
+
+    @property
+    def style_epoch(self) -> tuple[int, bool]:
+        """What a widget styled now was styled against: the theme's generation, and whether
+        the other screens' styles were in the stylesheet yet."""
+        return self._css_generation, self._screen_styles
 
     def add_screen_styles(self) -> None:
         """Add the other screens' styles (once); only the new sources are parsed."""

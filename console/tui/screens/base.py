@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
 
 from textual.dom import DOMNode
+from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -26,15 +28,24 @@ def reads_store(method: Callable[Concatenate[Node, P], R]) -> Callable[Concatena
 
     @functools.wraps(method)
     def load(node: Node, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        store = cast("SignoffApp", node.app).store
-        with store.reading():
-            return method(node, *args, **kwargs)
+        app = cast("SignoffApp", node.app)
+        with app.store.reading():
+            result = method(node, *args, **kwargs)
+        app.freeze_after_first(method.__qualname__)
+        return result
 
     return load
 
 
 class SignoffScreen(Screen[None]):
     """A screen that (re)loads its data from the services in a worker."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Its widgets are styled as they mount, against the stylesheet of this epoch.
+        self._styled_in: tuple[int, bool] | None = None
+        with contextlib.suppress(RuntimeError):  # made outside an app: restyled on resume
+            self._styled_in = self.signoff.style_epoch
 
     @property
     def signoff(self) -> SignoffApp:
@@ -51,7 +62,9 @@ class SignoffScreen(Screen[None]):
         def read(*args: P.args, **kwargs: P.kwargs) -> R:
             store = self.store
             with store.reading():
-                return query(store, *args, **kwargs)
+                result = query(store, *args, **kwargs)
+            self.signoff.freeze_after_first(query.__qualname__)
+            return result
 
         return read
 
@@ -59,7 +72,14 @@ class SignoffScreen(Screen[None]):
         # Paint first, then read: the store is read in a worker after the first frame.
         self.call_after_refresh(self.reload)
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        # Textual restyles the whole screen on every resume (twice on a mode's first visit),
+        # and a restyle drops every DataTable's rendered cells: 40-60 ms of the UI thread on
+        # a switch. Only a stylesheet changed since the screen was styled needs it.
+        epoch = self.signoff.style_epoch
+        if epoch == self._styled_in:
+            event.refresh_styles = False
+        self._styled_in = epoch
         # The first load is on_mount's; after that, read again only if the log grew meanwhile.
         loaded_at = getattr(self, "_loaded_at", None)
         if loaded_at is not None and self.signoff.log_size != loaded_at:

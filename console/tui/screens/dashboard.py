@@ -172,6 +172,7 @@ class DashboardScreen(SignoffScreen):
             failing.add_row(
                 f"{run.model}:{run.version}", str(run.run_id), ", ".join(run.failed_checks[:4])
             )
+        self.call_after_refresh(app.preload_screens)  # once its data is painted
 
     def action_review(self) -> None:
         tables = self.query("#awaiting").results(DataTable)

@@ -87,6 +87,7 @@ class ModelsScreen(SignoffScreen):
         with store.reading():
             page = model_page(store, match=match, after=after, before=before, at=at, limit=limit)
             self._first = get_model(store, page.models[0].name) if page.models else None
+        self.signoff.freeze_after_first("ModelsScreen._read_page")
         return page
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="model-versions")
