@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
-from console.errors import SignoffError, StoreError
+from console.errors import SignoffError
 from console.tui.commands import SignoffCommands
 from console.tui.messages import StoreChanged
 from console.tui.screens.base import reads_store
@@ -104,6 +104,7 @@ class SignoffApp(App[None]):
         store: Store | Path,
         user: str | None = None,
         *,
+        url: str | None = None,
         passphrase: PassphraseSource | None = None,
         keys_dir: Path | None = None,
     ) -> None:
@@ -112,6 +113,8 @@ class SignoffApp(App[None]):
         # collection no longer walks it (that stalled frames by 100 ms or more). Again once
         # the store's modules are in (`store`).
         gc.freeze()
+        self._url = url  # a team store's: reached after the first frame, as the file is opened
+        self.open_error: SignoffError | None = None  # why the store could not be opened
         if isinstance(store, Path):
             self.home, self._store = store, None
         else:
@@ -142,7 +145,7 @@ class SignoffApp(App[None]):
                 if self._store is None:
                     from console.store.db import open_store
 
-                    self._store = open_store(self.home)
+                    self._store = open_store(self.home, url=self._url)
                     gc.freeze()
         return self._store
 
@@ -292,9 +295,12 @@ class SignoffApp(App[None]):
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error
-        if isinstance(error, StoreError) and self._store is None:
-            # The store could not be opened (newer schema, busy, unreadable): nothing to show.
-            self.exit(return_code=2, message=f"error: {error.message}")
+        if isinstance(error, SignoffError) and self._store is None:
+            # The store could not be opened (newer schema, busy, unreadable, a team store's
+            # server refusing or a bad --db URL): nothing to show. The CLI prints the error
+            # once the screen is given back, as every command prints it.
+            self.open_error = error
+            self.exit(return_code=error.exit_code)
             return
         if isinstance(error, SignoffError):
             self.notify(
@@ -375,9 +381,11 @@ def make_app(
     store: Store | Path,
     *,
     user: str | None = None,
+    url: str | None = None,
     passphrase: PassphraseSource | None = None,
     keys_dir: Path | None = None,
 ) -> SignoffApp:
-    """The app factory the CLI and the tests share: on a Store, or on the home of one to
-    open after the first frame (the CLI's way: the console appears before SQL loads)."""
-    return SignoffApp(store, user=user, passphrase=passphrase, keys_dir=keys_dir)
+    """The app factory the CLI and the tests share: on a Store, or on the home (and for a team
+    store the `--db` URL) of one to open after the first frame (the CLI's way: the console
+    appears before SQL loads or a server is reached)."""
+    return SignoffApp(store, user=user, url=url, passphrase=passphrase, keys_dir=keys_dir)
