@@ -119,6 +119,7 @@ class SignoffApp(App[None]):
             self.home, self._store = store, None
         else:
             self.home, self._store = store.home, store
+            store.hold_no_idle_connection()  # the console never holds one while idle
         self._opening = threading.Lock()
         self._watch_stop = threading.Event()  # set when the app ends: the store watcher stops
         self._screen_styles = False
@@ -145,7 +146,7 @@ class SignoffApp(App[None]):
                 if self._store is None:
                     from console.store.db import open_store
 
-                    self._store = open_store(self.home, url=self._url)
+                    self._store = open_store(self.home, url=self._url, idles=True)
                     gc.freeze()
         return self._store
 

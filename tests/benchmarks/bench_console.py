@@ -150,15 +150,17 @@ class StallWatch:
             await asyncio.sleep(0.002)
 
 
-def _console(store: Store) -> App[Any]:
-    """The console as `signoff` starts it: on the home of a DuckDB file (the store opens after
-    the first frame), on the opened store of a team database."""
-    return make_app(store.home if store.kind == "duckdb" else store, user="rita")
+def _console(store: Store, url: str | None = None) -> App[Any]:
+    """The console as `signoff` starts it: on the home of a DuckDB file, or on a home and the
+    `--db` URL of a team store (either opens after the first frame)."""
+    return make_app(store.home, user="rita", url=url)
 
 
-async def _switches(store: Store) -> list[tuple[str, str, float, float, float]]:
+async def _switches(
+    store: Store, url: str | None = None
+) -> list[tuple[str, str, float, float, float]]:
     rows = []
-    app = _console(store)
+    app = _console(store, url)
     frames = _frames(app)
     watch = StallWatch()
     async with app.run_test(size=SIZE) as pilot:
@@ -241,10 +243,11 @@ def test_console_at_scale() -> None:
 def report(store: Store, env: dict[str, str] | None = None) -> None:
     """Print first paint (in process and from a new process) against a bare Textual app, each
     screen switch, and the audit log's pages, on `store` (`env` reaches a new process's CLI)."""
+    url = (env or {}).get("SIGNOFF_DB")
     bare, ours = [], []
     for _ in range(7):  # interleaved, so both see the same machine
         bare.append(asyncio.run(_first_paint(Bare, "Screen")))
-        ours.append(asyncio.run(_first_paint(lambda: _console(store), "DashboardScreen")))
+        ours.append(asyncio.run(_first_paint(lambda: _console(store, url), "DashboardScreen")))
     o, b, r = _ratio(ours, bare)
     print(
         f"first paint in process: dashboard {o:.0f} ms vs bare Textual app {b:.0f} ms: "
@@ -259,7 +262,7 @@ def report(store: Store, env: dict[str, str] | None = None) -> None:
         f"first paint from a new process (imports included): `signoff` {o:.0f} ms vs "
         f"bare Textual app {b:.0f} ms: ratio {r:.2f}x (median of 5)"
     )
-    for key, name, shown, settled, stall in asyncio.run(_switches(store)):
+    for key, name, shown, settled, stall in asyncio.run(_switches(store, url)):
         print(
             f"switch {key} -> {name}: shown in {shown * 1000:.0f} ms (goal <= 150 ms), "
             f"settled with data in {settled * 1000:.0f} ms, longest UI stall "
