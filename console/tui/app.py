@@ -190,7 +190,9 @@ class SignoffApp(App[None]):
         self.call_after_refresh(self.add_screen_styles)
         self.switch_mode(FIRST_MODE)
         self.call_after_refresh(self.poll_store)
-        self.watch_store()
+        # After the first frame too: its thread would open the store (imports, a server's
+        # connection) while the frame is drawn, competing with it for the interpreter.
+        self.call_after_refresh(self.watch_store)
 
     def notify(
         self,
