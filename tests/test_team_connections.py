@@ -23,11 +23,11 @@ def backend() -> str:
 
 
 def _others(url: str) -> list[tuple[int, str]]:
-    """The other sessions on the test's database: (server pid, state)."""
+    """The other clients' sessions on the test's database (not autovacuum's): (pid, state)."""
     with psycopg.connect(url, autocommit=True) as con:
         return con.execute(
-            "SELECT pid, state FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid, state FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
         ).fetchall()
 
 
