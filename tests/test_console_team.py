@@ -120,3 +120,47 @@ async def test_a_team_store_the_console_cannot_reach_ends_it_with_the_clis_line(
         await settle(pilot)
     assert app.return_code == refused.value.exit_code == 2
     assert app.open_error is not None and app.open_error.message == refused.value.message
+
+
+HEADLESS_CONSOLE = """
+import sys
+from textual.app import App
+run = App.run
+App.run = lambda self, **_: run(self, headless=True, size=(80, 24))
+from console.cli import main
+sys.argv = ["signoff", *sys.argv[1:]]
+main()
+"""
+
+
+def test_signoff_on_a_database_it_cannot_reach_prints_one_line_and_exits_2(
+    pg_server: Server, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    url = pg_server.url("no_such_database")
+    with pytest.raises(SignoffError) as refused:
+        open_store(tmp_path, url=url)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            HEADLESS_CONSOLE,
+            "--home",
+            str(tmp_path),
+            "--db",
+            url,
+            "--as",
+            "rita",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 2
+    assert done.stderr == f"error: {refused.value.message}\n"  # one line, no traceback
