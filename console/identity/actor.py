@@ -132,7 +132,7 @@ def _rows(
     user = session.get(User, name)
     key = session.get(UserKey, keyid)
     row = None if user is None else {"active": user.active, "role": user.role}
-    keys = (
-        {} if key is None or key.user != name else {keyid: {"revoked_at_seq": key.revoked_at_seq}}
-    )
+    keys: dict[str, dict[str, object]] = {}
+    if key is not None and key.user == name:
+        keys[keyid] = {"revoked_at_seq": key.revoked_at_seq}
     return row, keys
