@@ -11,10 +11,12 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from console.store.db import Store
+from console.errors import SignoffError
+from console.store.db import Store, open_store
 from console.tui.app import SignoffApp, make_app
 from fixtures.demo import DEMO_PASSPHRASE
 from tests.conftest import Runner, fixed_clock
+from tests.postgres_server import Server
 
 SCREENS = ["d", "m", "i", "a", "e", "l", "u", "o"]
 
@@ -90,3 +92,75 @@ async def test_every_screen_shows_the_same_on_postgresql_as_on_the_duckdb_file(
     for key in SCREENS:
         assert on_server[key] == on_file[key], key
         assert len(on_server[key]) > 200, key  # a screen with its data, not an empty frame
+
+
+async def test_the_console_paints_before_it_reaches_the_team_store(
+    demo_home: Path, team_copy: str
+) -> None:
+    app = make_app(demo_home, user="rita", url=team_copy)  # a home and a URL, as the CLI passes
+    async with app.run_test(size=(140, 44)) as pilot:
+        assert app._store is None  # painted; the server not reached yet
+        await settle(pilot)
+        assert app._store is not None and app._store.kind == "postgresql"
+        assert app.log_size > 0
+        assert len(visible_text(app)) > 200
+
+
+@pytest.mark.parametrize("database", ["no_such_database", "password"])
+async def test_a_team_store_the_console_cannot_reach_ends_it_with_the_clis_line(
+    pg_server: Server, tmp_path: Path, database: str
+) -> None:
+    url = pg_server.url(database)
+    if database == "password":  # refused before any connection: it would end up in logs
+        url = url.replace(f"{pg_server.user}@", f"{pg_server.user}:secret@")
+    with pytest.raises(SignoffError) as refused:  # what every other command says
+        open_store(tmp_path, url=url)
+    app = make_app(tmp_path, user="rita", url=url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+    assert app.return_code == refused.value.exit_code == 2
+    assert app.open_error is not None and app.open_error.message == refused.value.message
+
+
+HEADLESS_CONSOLE = """
+import sys
+from textual.app import App
+run = App.run
+App.run = lambda self, **_: run(self, headless=True, size=(80, 24))
+from console.cli import main
+sys.argv = ["signoff", *sys.argv[1:]]
+main()
+"""
+
+
+def test_signoff_on_a_database_it_cannot_reach_prints_one_line_and_exits_2(
+    pg_server: Server, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    url = pg_server.url("no_such_database")
+    with pytest.raises(SignoffError) as refused:
+        open_store(tmp_path, url=url)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            HEADLESS_CONSOLE,
+            "--home",
+            str(tmp_path),
+            "--db",
+            url,
+            "--as",
+            "rita",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 2
+    assert done.stderr == f"error: {refused.value.message}\n"  # one line, no traceback

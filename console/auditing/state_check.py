@@ -175,14 +175,19 @@ def compare_tables(
     p: Projection,
     tables: Sequence[str],
     scopes: Mapping[str, tuple[str, Mapping[str, object]]] | None = None,
+    *,
+    read: dict[str, list[Row]] | None = None,
 ) -> list[Difference]:
-    """Every difference between the tables (within `scopes`: table -> SQL filter) and `p`."""
+    """Every difference between the tables (within `scopes`: table -> SQL filter) and `p`;
+    `read`, if given, receives each table's rows as read."""
     found: list[Difference] = []
     scopes = scopes or {}
     carried_checks = {key[0] for key in p.table("validation_checks")}
     for table in tables:
         where, params = scopes.get(table, ("", {}))
         rows = _read(session, table, where, params)
+        if read is not None:
+            read[table] = [dict(row) for row in rows]
         if table == "validation_runs":
             counts = _check_counts(session, *scopes.get("validation_checks", ("", {})))
             for row in rows:
@@ -341,13 +346,20 @@ def prove_model_after(
         _compare_model(session, p, model, skip)
 
 
-def prove_user(session: Session, name: str) -> None:
-    """Before NAME acts: their role, revocation and keys are what the key events say."""
+def prove_user(session: Session, name: str) -> tuple[Row | None, dict[str, Row]]:
+    """Before NAME acts: their role, revocation and keys are what the key events say.
+
+    Returns the rows it proved, as stored: NAME's `users` row (None if there is none) and
+    their `user_keys` rows by keyid, so a caller need not read them again under the lock.
+    """
     p = _signed_events(session, None)
     p.tables["users"] = {k: v for k, v in p.table("users").items() if k == (name,)}
     p.tables["user_keys"] = {k: v for k, v in p.table("user_keys").items() if v["user"] == name}
     scopes = {"users": ("name = :n", {"n": name}), "user_keys": ('"user" = :n', {"n": name})}
-    _refuse(compare_tables(session, p, ("users", "user_keys"), scopes), f"user {name!r}")
+    read: dict[str, list[Row]] = {}
+    _refuse(compare_tables(session, p, ("users", "user_keys"), scopes, read=read), f"user {name!r}")
+    users = read["users"]
+    return (users[0] if users else None), {str(k["keyid"]): k for k in read["user_keys"]}
 
 
 def prove_release_keys(session: Session, name: str) -> None:

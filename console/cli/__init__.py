@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from console.cli.options import DEFAULT_HOME, SignoffGroup, db_option, escape_stdout
-
-if TYPE_CHECKING:
-    from console.store.db import Store
-
 
 # Each command's module, imported only when the command runs (or help lists them all): a read
 # command does not pay for the imports of the other modules. tests/test_cli_imports.py checks
@@ -140,24 +136,24 @@ def cli(ctx: click.Context, home: Path, db: str | None, user: str | None) -> Non
         from console.store.location import require_store
         from console.tui.app import make_app
 
-        # The store opens inside the console, after its first frame; a missing one is
-        # reported here, before the screen is taken over (a team store opens here).
-        target: Path | Store = home
-        if db:
-            from console.store.db import open_store
-
-            target = open_store(home, url=db)
-        else:
+        # The store opens inside the console, after its first frame; a missing file is
+        # reported here, before the screen is taken over. A team store is reached after the
+        # first frame too (connecting and checking it costs more than the frame): a server
+        # that refuses ends the console with the same one line and exit code.
+        if not db:
             require_store(home)
         secret = os.environ.get("SIGNOFF_PASSPHRASE")
         keys = os.environ.get("SIGNOFF_KEYS")
         app = make_app(
-            target,
+            home,
             user=user,
+            url=db,
             passphrase=(lambda _name: secret.encode()) if secret is not None else None,
             keys_dir=Path(keys) if keys else None,
         )
         app.run()
+        if app.open_error is not None:
+            raise app.open_error
         if app.return_code:
             raise SystemExit(app.return_code)
 

@@ -101,20 +101,38 @@ def require_actor(
     from console.auditing.state_check import prove_user
 
     if prove:
-        prove_user(session, signer.name)  # the users and user_keys rows read below are the log's
-    user = session.get(User, signer.name)
+        # The user's users and user_keys rows, as read under the lock and proved to be the
+        # log's (not read a second time: each read is a round trip while other writers wait).
+        user, keys = prove_user(session, signer.name)
+    else:
+        user, keys = _rows(session, signer.name, signer.keyid)
     if user is None:
         raise NotFound(f"no user {signer.name!r} in this store")
-    if not user.active:
+    if not user["active"]:
         raise Refused(f"user {signer.name!r} has been revoked and can no longer act")
-    key = session.get(UserKey, signer.keyid)
-    if key is None or key.user != signer.name or key.revoked_at_seq is not None:
+    key = keys.get(signer.keyid)
+    if key is None or key["revoked_at_seq"] is not None:
         raise Refused(f"the key used is not {signer.name!r}'s current key")
+    role = str(user["role"])
     allowed = roles_with(permission) if permission is not None else roles
     if allowed is not None:
         allowed = tuple(allowed)
-    if allowed is not None and user.role not in allowed:
+    if allowed is not None and role not in allowed:
         raise Refused(
-            f"{signer.name} is {user.role}; this action needs the role " + " or ".join(allowed)
+            f"{signer.name} is {role}; this action needs the role " + " or ".join(allowed)
         )
-    return Actor(user.name, user.role, key.keyid)
+    return Actor(signer.name, role, signer.keyid)
+
+
+def _rows(
+    session: Session, name: str, keyid: str
+) -> tuple[dict[str, object] | None, dict[str, dict[str, object]]]:
+    """NAME's users row and (if it is theirs) the user_keys row of KEYID, shaped as
+    `prove_user` returns them, read without the proof (the identity map may hold them)."""
+    user = session.get(User, name)
+    key = session.get(UserKey, keyid)
+    row = None if user is None else {"active": user.active, "role": user.role}
+    keys: dict[str, dict[str, object]] = {}
+    if key is not None and key.user == name:
+        keys[keyid] = {"revoked_at_seq": key.revoked_at_seq}
+    return row, keys

@@ -183,7 +183,7 @@ def rotate_key(store: Store, actor: Signer, name: str, new_key: Ed25519PublicKey
         return kid
 
 
-def _active_admins(session: Session, prove: Callable[[Session, str], None] | None = None) -> int:
+def _active_admins(session: Session, prove: Callable[[Session, str], object] | None = None) -> int:
     """Active admins; with `prove`, each one's row is first held against the log."""
     names = [
         str(name)

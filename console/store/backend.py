@@ -56,6 +56,11 @@ class Backend(ABC):
             self._engine = self._make_engine()
         return self._engine
 
+    def hold_no_idle_connection(self) -> None:  # noqa: B027 - a no-op where none is kept
+        """Close every connection as soon as its unit of work ends (the console, which idles).
+
+        The DuckDB file's engine keeps none already (it would hold the file's lock)."""
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

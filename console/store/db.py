@@ -183,6 +183,11 @@ class Store:
         with self.session() as session:
             return self.backend.server_version(session.connection())
 
+    def hold_no_idle_connection(self) -> None:
+        """Keep no connection between units of work, for a client that idles (the console):
+        a command's process keeps one to a team store while it runs, never a lock."""
+        self.backend.hold_no_idle_connection()
+
     def dispose(self) -> None:
         self.backend.dispose()
 
@@ -213,12 +218,16 @@ def _refuse_write_in_snapshot(session: Session, *_args: Any) -> None:
 event.listen(Session, "before_flush", _refuse_write_in_snapshot)
 
 
-def open_store(home: Path, *, url: str | None = None, must_exist: bool = True) -> Store:
+def open_store(
+    home: Path, *, url: str | None = None, must_exist: bool = True, idles: bool = False
+) -> Store:
     """Open the store (the DuckDB file in `home`, or the database at `url`), checking its
-    schema; creating is `init`'s job."""
+    schema; creating is `init`'s job. A client that `idles` keeps no connection open."""
     from console.store.migrations import check_schema
 
     store = Store(home, url=url)
+    if idles:
+        store.hold_no_idle_connection()
     if must_exist:
         store.backend.require_store()
         check_schema(store)

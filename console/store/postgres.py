@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -10,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
 
 from console.errors import BadInput, SignoffError, StoreBusy, StoreError
@@ -50,6 +51,12 @@ class PostgresDatabase(Backend):
     def __init__(self, url: str) -> None:
         super().__init__()
         self.params = parse_url(url)
+        # A command keeps its one connection between units of work: a new one is a new
+        # server process with cold catalogue caches, which made every statement of a write,
+        # under the write lock, several times slower (bench_team_store.py). The console
+        # asks for none to be kept (`Store.hold_no_idle_connection`).
+        self.keep_connection = True
+        self._pid = os.getpid()
 
     @property
     def dbname(self) -> str:
@@ -68,8 +75,32 @@ class PostgresDatabase(Backend):
         def connect() -> Any:
             return psycopg.connect(conninfo)
 
-        # NullPool: no client, the console included, holds a connection while idle.
-        return create_engine("postgresql+psycopg://", creator=connect, poolclass=NullPool)
+        if not self.keep_connection:  # NullPool: nothing held while idle (the console)
+            return create_engine("postgresql+psycopg://", creator=connect, poolclass=NullPool)
+        # One connection kept, any more a thread needs opened and closed as before; checked
+        # before each use, so a server restarted meanwhile costs a reconnect, not an error.
+        return create_engine(
+            "postgresql+psycopg://",
+            creator=connect,
+            poolclass=QueuePool,
+            pool_size=1,
+            max_overflow=-1,
+            pool_pre_ping=True,
+        )
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is not None and self._pid != os.getpid():
+            # A forked child must not share its parent's socket: forget it without closing it.
+            self._engine.dispose(close=False)
+            self._engine = None
+        self._pid = os.getpid()
+        return super().engine
+
+    def hold_no_idle_connection(self) -> None:
+        if self.keep_connection:
+            self.keep_connection = False
+            self.dispose()
 
     def connect(self, lock_timeout: float) -> Connection:
         delay = 0.05

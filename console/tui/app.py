@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
-from console.errors import SignoffError, StoreError
+from console.errors import SignoffError
 from console.tui.commands import SignoffCommands
 from console.tui.messages import StoreChanged
 from console.tui.screens.base import reads_store
@@ -106,6 +106,7 @@ class SignoffApp(App[None]):
         store: Store | Path,
         user: str | None = None,
         *,
+        url: str | None = None,
         passphrase: PassphraseSource | None = None,
         keys_dir: Path | None = None,
     ) -> None:
@@ -114,10 +115,13 @@ class SignoffApp(App[None]):
         # collection no longer walks it (that stalled frames by 100 ms or more). Again once
         # the store's modules are in (`store`).
         gc.freeze()
+        self._url = url  # a team store's: reached after the first frame, as the file is opened
+        self.open_error: SignoffError | None = None  # why the store could not be opened
         if isinstance(store, Path):
             self.home, self._store = store, None
         else:
             self.home, self._store = store.home, store
+            store.hold_no_idle_connection()  # the console never holds one while idle
         self._opening = threading.Lock()
         self._watch_stop = threading.Event()  # set when the app ends: the store watcher stops
         self._screen_styles = False
@@ -146,7 +150,7 @@ class SignoffApp(App[None]):
                 if self._store is None:
                     from console.store.db import open_store
 
-                    self._store = open_store(self.home)
+                    self._store = open_store(self.home, url=self._url, idles=True)
                     gc.freeze()
         return self._store
 
@@ -216,7 +220,9 @@ class SignoffApp(App[None]):
         self.call_after_refresh(self.add_screen_styles)
         self.switch_mode(FIRST_MODE)
         self.call_after_refresh(self.poll_store)
-        self.watch_store()
+        # After the first frame too: its thread would open the store (imports, a server's
+        # connection) while the frame is drawn, competing with it for the interpreter.
+        self.call_after_refresh(self.watch_store)
 
     def notify(
         self,
@@ -322,9 +328,12 @@ class SignoffApp(App[None]):
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error
-        if isinstance(error, StoreError) and self._store is None:
-            # The store could not be opened (newer schema, busy, unreadable): nothing to show.
-            self.exit(return_code=2, message=f"error: {error.message}")
+        if isinstance(error, SignoffError) and self._store is None:
+            # The store could not be opened (newer schema, busy, unreadable, a team store's
+            # server refusing or a bad --db URL): nothing to show. The CLI prints the error
+            # once the screen is given back, as every command prints it.
+            self.open_error = error
+            self.exit(return_code=error.exit_code)
             return
         if isinstance(error, SignoffError):
             self.notify(
@@ -405,9 +414,11 @@ def make_app(
     store: Store | Path,
     *,
     user: str | None = None,
+    url: str | None = None,
     passphrase: PassphraseSource | None = None,
     keys_dir: Path | None = None,
 ) -> SignoffApp:
-    """The app factory the CLI and the tests share: on a Store, or on the home of one to
-    open after the first frame (the CLI's way: the console appears before SQL loads)."""
-    return SignoffApp(store, user=user, passphrase=passphrase, keys_dir=keys_dir)
+    """The app factory the CLI and the tests share: on a Store, or on the home (and for a team
+    store the `--db` URL) of one to open after the first frame (the CLI's way: the console
+    appears before SQL loads or a server is reached)."""
+    return SignoffApp(store, user=user, url=url, passphrase=passphrase, keys_dir=keys_dir)

@@ -171,15 +171,17 @@ class StallWatch:
             await asyncio.sleep(0.002)
 
 
-def _console(store: Store) -> App[Any]:
-    """The console as `signoff` starts it: on the home of a DuckDB file (the store opens after
-    the first frame), on the opened store of a team database."""
-    return make_app(store.home if store.kind == "duckdb" else store, user="rita")
+def _console(store: Store, url: str | None = None) -> App[Any]:
+    """The console as `signoff` starts it: on the home of a DuckDB file, or on a home and the
+    `--db` URL of a team store (either opens after the first frame)."""
+    return make_app(store.home, user="rita", url=url)
 
 
-async def _switches(store: Store) -> list[tuple[str, str, float, float, float, float]]:
+async def _switches(
+    store: Store, url: str | None = None
+) -> list[tuple[str, str, float, float, float, float]]:
     rows = []
-    app = _console(store)
+    app = _console(store, url)
     frames = _frames(app)
     watch = StallWatch()
     with watch.callbacks():
@@ -271,13 +273,14 @@ def test_console_at_scale() -> None:
 def report(store: Store, env: dict[str, str] | None = None, *, switches_only: bool = False) -> None:
     """Print first paint (in process and from a new process) against a bare Textual app, each
     screen switch, and the audit log's pages, on `store` (`env` reaches a new process's CLI)."""
+    url = (env or {}).get("SIGNOFF_DB")
     if switches_only:
-        _print_switches(store)
+        _print_switches(store, url)
         return
     bare, ours = [], []
     for _ in range(7):  # interleaved, so both see the same machine
         bare.append(asyncio.run(_first_paint(Bare, "Screen")))
-        ours.append(asyncio.run(_first_paint(lambda: _console(store), "DashboardScreen")))
+        ours.append(asyncio.run(_first_paint(lambda: _console(store, url), "DashboardScreen")))
     o, b, r = _ratio(ours, bare)
     print(
         f"first paint in process: dashboard {o:.0f} ms vs bare Textual app {b:.0f} ms: "
@@ -292,12 +295,12 @@ def report(store: Store, env: dict[str, str] | None = None, *, switches_only: bo
         f"first paint from a new process (imports included): `signoff` {o:.0f} ms vs "
         f"bare Textual app {b:.0f} ms: ratio {r:.2f}x (median of 5)"
     )
-    _print_switches(store)
+    _print_switches(store, url)
     _print_pages(store)
 
 
-def _print_switches(store: Store) -> None:
-    for key, name, shown, settled, stall, busy in asyncio.run(_switches(store)):
+def _print_switches(store: Store, url: str | None = None) -> None:
+    for key, name, shown, settled, stall, busy in asyncio.run(_switches(store, url)):
         print(
             f"switch {key} -> {name}: shown in {shown * 1000:.0f} ms (goal <= 150 ms), "
             f"settled with data in {settled * 1000:.0f} ms, longest UI stall "

@@ -5,8 +5,9 @@ every model in dev, a third in staging, a tenth in production), made on a throwa
 server (tests/postgres_server.py): the team is set up through the services, then the bulk rows
 are generated inside the server with one INSERT ... SELECT per table (the console only reads
 them; signatures are not checked), and the tables analysed. It prints first paint against a
-bare Textual app (in process, and from a new `signoff` process, which opens the database before
-its console) and each screen's shown and settled times, with the same goals as on DuckDB.
+bare Textual app (in process, and from a new `signoff --db URL` process; either way the console
+paints before it connects) and each screen's shown and settled times, with the same goals as on
+DuckDB.
 
 Run it as a script (``python tests/benchmarks/bench_console_team.py``) or under pytest
 (``pytest tests/benchmarks/bench_console_team.py -s``).
