@@ -158,7 +158,7 @@ def test_the_demo_policy_bound_is_what_fairness_monitoring_holds_age_band_to(
         "monitor", "fairness", "credit-risk", "--sensitive", "age_band", "--home", demo,
         "--as", "raj", "--json",
     )  # fmt: skip
-    windows = json.loads(result.stdout)["windows"]
+    windows = json.loads(result.stdout)["evaluation"]["windows"]
     measured = [
         w["result"]["attributes"]["age_band"]
         for w in windows
