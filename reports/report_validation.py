@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from console.release.evidence import CheckView, ValidationView
-from console.validation.details import GroupResults, details_as, details_of
+from console.validation.details import FairnessGap, GroupResults, details_as, details_of
 from reports.charts import MetricBar, group_chart, metrics_chart, psi_chart
 from reports.pdf_layout import WARN_FILL, WIDTH, Story, status_cell
 from reports.report_model import ModelScope
@@ -119,54 +119,7 @@ def validation_section(story: Story, scope: ModelScope) -> None:
             )
         )
         story.gap(4)
-    fairness = run.by_category("fairness")
-    if fairness:
-        story.subheading(f"Fairness across groups of {run.sensitive or 'the sensitive attribute'}")
-        groups_check = run.check("fairness.groups")
-        table = details_as(groups_check, GroupResults) if groups_check else None
-        groups = {g: outcome.values() for g, outcome in table.groups.items()} if table else {}
-        if groups:
-            names = sorted(groups)
-            series = []
-            for key, label in (("selection_rate", "selection rate"), ("tpr", "true-positive rate")):
-                values = [as_float(groups[g].get(key)) for g in names]
-                if any(v is not None for v in values):
-                    series.append((label, values))
-            if series:
-                story.add(group_chart(names, series, WIDTH))
-                story.gap(4)
-            story.grid(
-                ["Group", "Rows", "Selection rate", "TPR", "FPR", "Accuracy"],
-                [
-                    [
-                        g,
-                        *(
-                            _group_value(groups[g], k)
-                            for k in ("count", "selection_rate", "tpr", "fpr", "accuracy")
-                        ),
-                    ]
-                    for g in names
-                ],
-                [0.25, 0.15, 0.15, 0.15, 0.15, 0.15],
-            )
-        story.grid(
-            ["Check", "Value", "95% interval", "Threshold", "Status", "Note"],
-            [
-                [
-                    c.name,
-                    number(as_float(c.value)),
-                    "{} to {}".format(*(number(v) for v in _interval(c)))
-                    if _interval(c)[0] is not None
-                    else "-",
-                    number(as_float(c.threshold)),
-                    status_cell(s, c.status),
-                    details_of(c).note,
-                ]
-                for c in fairness
-                if c.name != "fairness.groups"
-            ],
-            [0.27, 0.1, 0.16, 0.1, 0.1, 0.27],
-        )
+    _fairness(story, run)
     others = [c for c in run.checks if c.category not in ("performance", "fairness", "drift")] + [
         c for c in run.by_category("drift") if c.status in ("fail", "warn")
     ]
@@ -192,3 +145,85 @@ def validation_section(story: Story, scope: ModelScope) -> None:
 def _group_value(values: dict[str, int | float | None], key: str) -> str:
     value = as_float(values.get(key))
     return number(value) if value is not None else "-"
+
+
+def _fairness(story: Story, run: ValidationView) -> None:
+    """Per attribute its groups (chart and table), then every gap check with the bound applied."""
+    s = story.s
+    fairness = run.by_category("fairness")
+    if not fairness:
+        return
+    tables = [
+        (c, details_as(c, GroupResults)) for c in fairness if c.name.startswith("fairness.groups")
+    ]
+    order = [c.strip() for c in (run.sensitive or "").split(",")]
+    tables.sort(key=lambda t: order.index(t[1].column) if t[1] and t[1].column in order else 99)
+    story.subheading(f"Fairness across groups of {run.sensitive or 'the sensitive attribute'}")
+    for _, table in tables:
+        groups = {g: outcome.values() for g, outcome in table.groups.items()} if table else {}
+        if not groups:
+            continue
+        if len(tables) > 1 and table is not None:
+            story.para(f"Groups of {table.column}", s.note)
+        names = sorted(groups)
+        series = []
+        for key, label in (("selection_rate", "selection rate"), ("tpr", "true-positive rate")):
+            values = [as_float(groups[g].get(key)) for g in names]
+            if any(v is not None for v in values):
+                series.append((label, values))
+        if series:
+            story.add(group_chart(names, series, WIDTH))
+            story.gap(4)
+        story.grid(
+            ["Group", "Rows", "Selection rate", "TPR", "FPR", "Accuracy"],
+            [
+                [
+                    g,
+                    *(
+                        _group_value(groups[g], k)
+                        for k in ("count", "selection_rate", "tpr", "fpr", "accuracy")
+                    ),
+                ]
+                for g in names
+            ],
+            [0.25, 0.15, 0.15, 0.15, 0.15, 0.15],
+        )
+    gaps = [c for c in fairness if not c.name.startswith("fairness.groups")]
+    story.grid(
+        ["Check", "Value", "95% interval", "Threshold", "Status", "Note"],
+        [
+            [
+                c.name,
+                number(as_float(c.value)),
+                "{} to {}".format(*(number(v) for v in _interval(c)))
+                if _interval(c)[0] is not None
+                else "-",
+                number(as_float(c.threshold)),
+                status_cell(s, c.status),
+                details_of(c).note,
+            ]
+            for c in gaps
+        ],
+        [0.27, 0.1, 0.16, 0.1, 0.1, 0.27],
+    )
+    if gaps:
+        story.para(_bounds_text(gaps), s.note)
+
+
+def _bounds_text(gaps: list[CheckView]) -> str:
+    """Which policy bound each attribute's gaps were held to, and why a bound of its own."""
+    own: dict[str, list[str]] = {}
+    shared: list[str] = []
+    for check in gaps:
+        detail = details_of(check)
+        if not isinstance(detail, FairnessGap):
+            continue
+        column = detail.column or "the attribute"
+        if detail.bound_source is None:
+            if column not in shared:
+                shared.append(column)
+        else:
+            own.setdefault(f"{column} from {detail.bound_text}", [])
+    parts = [f"Thresholds of {', '.join(shared)} from [validation]."] if shared else []
+    parts += [f"Thresholds of {text}" for text in own]
+    return " ".join(parts)

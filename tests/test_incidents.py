@@ -139,7 +139,11 @@ def test_the_demo_episode_is_four_incidents_holding_every_alert(
 
 
 def test_an_incident_is_resolved_with_one_signed_event(home: Path, signoff: Runner) -> None:
-    incident = list_incidents(Store(home), MODEL, status="open")[-1]
+    # The last open incident of several alerts (the demo's age band has its own fairness bound,
+    # so some weeks hold one fairness alert alone).
+    incident = [i for i in list_incidents(Store(home), MODEL, status="open") if len(i.alerts) > 1][
+        -1
+    ]
     assert len(incident.alerts) > 1
     events = sql(home, "SELECT count(*) FROM audit_events")
     result = signoff(

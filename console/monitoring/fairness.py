@@ -48,6 +48,7 @@ from console.monitoring.settings import Window
 from console.monitoring.windows import Crossing, WindowResult, bucket_sql
 from console.registry.views import VersionView, get_model
 from console.release.policy import load_policy
+from console.release.policy_rules import FairnessBound
 from console.store.db import Store
 from console.validation.checks import FAIL, Check
 
@@ -128,8 +129,10 @@ def attribute_result(
     positive: str | None,
     thresholds: dict[str, float],
     column: str,
+    bound: FairnessBound | None = None,
 ) -> tuple[dict[str, object], list[Crossing]]:
-    """One attribute in one window: validation's fairness checks on its labelled rows."""
+    """One attribute in one window: validation's fairness checks on its labelled rows (under the
+    policy's own bound for the attribute, when it has one)."""
     import pandas as pd
 
     from console.validation.bootstrap import BootstrapPlan
@@ -167,6 +170,7 @@ def attribute_result(
         BootstrapPlan(rows=int(truth.size)),
         thresholds,
         column,
+        bound=bound,
     )
     crossings: list[Crossing] = []
     entry["groups"] = _check_entry(checks[0])
@@ -199,6 +203,7 @@ def _version_windows(
     attributes: list[str],
     classes: list[str] | None,
     thresholds: dict[str, float],
+    bounds: dict[str, FairnessBound],
 ) -> list[WindowResult]:
     from console.validation.dataset import MISSING_GROUP
 
@@ -245,7 +250,13 @@ def _version_windows(
                 continue
             window_data = {k: np.asarray(v)[mask] for k, v in data.items()}
             entry, crossed = attribute_result(
-                view.task_type, window_data, classes, positive, thresholds, column
+                view.task_type,
+                window_data,
+                classes,
+                positive,
+                thresholds,
+                column,
+                bounds.get(column),
             )
             found[column] = entry
             crossings += crossed
@@ -283,7 +294,9 @@ def evaluate_fairness(
 
     scope = evaluation_scope(store, model, window=window, since=since, upto_seq=upto_seq)
     attributes = logged_attributes(scope, sensitive)
-    thresholds = effective_thresholds(load_policy(store))
+    policy = load_policy(store)
+    thresholds = effective_thresholds(policy)
+    bounds = {b.attribute: b for b in policy.fairness_bounds}
     labels = outcome_batches(store, model, upto_seq=upto_seq)
     notes: list[str] = []
     if not labels:
@@ -295,7 +308,7 @@ def evaluate_fairness(
 
     def measure(con: Connection, version: VersionView, paths: list[Path]) -> list[WindowResult]:
         return _version_windows(
-            scope, con, version, paths, outcome_paths, attributes, classes, thresholds
+            scope, con, version, paths, outcome_paths, attributes, classes, thresholds, bounds
         )
 
     windows = evaluate_windows(scope, measure)

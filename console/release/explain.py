@@ -122,6 +122,16 @@ def explain_in(
     rules.append(
         RuleLine("validation run counted", counted, stage.source("independent_validation"), why)
     )
+    if "fairness.passed" in stage.gates:
+        rules += [
+            RuleLine(
+                f"fairness bound of {bound.attribute}",
+                ", ".join(f"{key} {value:g}" for key, value in bound.limits),
+                bound.section,
+                bound.reason,
+            )
+            for bound in policy.fairness_bounds
+        ]
     tier_rule = f"[tier.{tier}.stage.{stage.name}]" if stage.tier else None
     return PolicyExplanation(
         model, version, stage.name, tier, row.author, policy.digest, tier_rule, rules

@@ -10,6 +10,7 @@ from typing import Any
 
 from console.errors import BadInput
 from console.identity.permissions import ROLES
+from console.release.policy_fairness import parse_fairness_bounds
 from console.release.policy_rules import DEFAULT_TIERS, Policy, StagePolicy
 
 KNOWN_GATES = (
@@ -156,7 +157,10 @@ def parse_policy(text: str, source: str) -> Policy:
     if not isinstance(validation, dict):
         raise fail("[validation] must be a table", "validation")
     thresholds: dict[str, float] = {}
+    bounds = parse_fairness_bounds(validation.get("fairness", {}), fail)
     for key, value in validation.items():
+        if key == "fairness":
+            continue
         if key not in VALIDATION_KEYS:
             raise fail(
                 f"unknown key {key!r} in [validation]; allowed: {', '.join(sorted(VALIDATION_KEYS))}",
@@ -168,7 +172,9 @@ def parse_policy(text: str, source: str) -> Policy:
         thresholds[key] = float(value)
     monitoring = _monitoring(data.get("monitoring", {}), fail)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Policy(stages, tuple(roles), thresholds, digest, text, monitoring, tiers, tier_stages)
+    return Policy(
+        stages, tuple(roles), thresholds, digest, text, monitoring, tiers, tier_stages, bounds
+    )
 
 
 def _tiers(names: Any, fail: Any) -> tuple[str, ...]:

@@ -45,6 +45,23 @@ class StagePolicy:
 
 
 @dataclass(frozen=True)
+class FairnessBound:
+    """`[validation.fairness.ATTR]`: one sensitive attribute's own parity bounds, and why."""
+
+    attribute: str
+    # (policy key, bound) for the keys it sets; the others keep [validation]'s value.
+    limits: tuple[tuple[str, float], ...]
+    reason: str
+
+    @property
+    def section(self) -> str:
+        return f"[validation.fairness.{self.attribute}]"
+
+    def limit(self, key: str) -> float | None:
+        return dict(self.limits).get(key)
+
+
+@dataclass(frozen=True)
 class Policy:
     stages: tuple[StagePolicy, ...]
     break_glass_roles: tuple[str, ...]
@@ -55,6 +72,15 @@ class Policy:
     tiers: tuple[str, ...] = DEFAULT_TIERS
     # Each `[tier.T.stage.S]` merged over the stage's own rules.
     tier_stages: tuple[StagePolicy, ...] = ()
+    # Per-attribute fairness bounds over [validation]'s, each with its reason.
+    fairness_bounds: tuple[FairnessBound, ...] = ()
+
+    def fairness_bound(self, attribute: str) -> FairnessBound | None:
+        """The attribute's own bounds, or None when [validation]'s apply to it."""
+        for bound in self.fairness_bounds:
+            if bound.attribute == attribute:
+                return bound
+        return None
 
     def stage(self, name: str) -> StagePolicy:
         for stage in self.stages:

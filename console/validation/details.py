@@ -225,22 +225,38 @@ class FairnessGap(CheckDetail):
     """fairness.demographic_parity, .equal_opportunity: the rate per compared group.
 
     `rates` and `class_label` (the class read against the rest) are absent when fewer than two
-    groups were large enough to compare.
+    groups were large enough to compare. `bound_source` and `bound_reason` are set when the
+    policy bounds this attribute on its own (`[validation.fairness.ATTR]`); else [validation]'s
+    bound applied.
     """
 
     column: str | None = None
     interval: Interval | None = None
     rates: dict[str, float | None] | None = None
     class_label: Label | None = None
+    bound_source: str | None = None
+    bound_reason: str | None = None
 
     def confidence_interval(self) -> Interval | None:
         return self.interval
+
+    @property
+    def bound_text(self) -> str:
+        """Where the check's bound comes from, in the words reports and the console use."""
+        if self.bound_source is None:
+            return "[validation]"
+        return (
+            f"{self.bound_source}: {self.bound_reason}" if self.bound_reason else self.bound_source
+        )
 
     def content(self) -> Json:
         data: Json = {"column": self.column, "ci95": interval_list(self.interval)}
         if self.rates is not None:
             data["rates"] = dict(self.rates)
             data["class"] = self.class_label
+        if self.bound_source is not None:
+            data["bound_source"] = self.bound_source
+            data["bound_reason"] = self.bound_reason
         return data
 
     @classmethod
@@ -251,6 +267,8 @@ class FairnessGap(CheckDetail):
             interval=interval(data.get("ci95")),
             rates={str(g): number(r) for g, r in raw.items()} if isinstance(raw, Mapping) else None,
             class_label=_label(data.get("class")),
+            bound_source=text(data.get("bound_source")),
+            bound_reason=text(data.get("bound_reason")),
             **common(data),
         )
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from console.release.policy_rules import FairnessBound
 from console.validation.bootstrap import BootstrapPlan, Floats, Indices
 from console.validation.checks import INFO, Check, at_most
 from console.validation.details import FairnessGap, GroupOutcome, GroupResults
@@ -77,9 +78,11 @@ def classification_fairness(
     thresholds: dict[str, float],
     column: str,
     name_suffix: str = "",
+    bound: FairnessBound | None = None,
 ) -> list[Check]:
     """fairness.groups, fairness.demographic_parity and fairness.equal_opportunity (each with
-    `name_suffix`, `.<column>`, when a run compares groups of several attributes)."""
+    `name_suffix`, `.<column>`, when a run compares groups of several attributes). A policy's
+    `bound` for this attribute replaces [validation]'s limits it sets, and its reason is kept."""
     labels, inverse = np.unique(groups.to_numpy(dtype=str), return_inverse=True)
     group = np.asarray(inverse, dtype=np.intp)
     n_groups = labels.size
@@ -139,9 +142,16 @@ def classification_fairness(
         )
     ]
     for metric, (limit_key, pick, field) in METRICS.items():
+        own = bound.limit(limit_key) if bound is not None else None
+        # Recorded only when the attribute's own bound applied; else [validation]'s did.
+        section = bound.section if bound is not None and own is not None else None
+        reason = bound.reason if bound is not None and own is not None else None
         defined = [(v, j) for v, j in spreads[metric] if np.isfinite(v)]
         detail = FairnessGap(
-            column=column, note=f"fewer than two groups with {MIN_GROUP_ROWS}+ rows to compare"
+            column=column,
+            note=f"fewer than two groups with {MIN_GROUP_ROWS}+ rows to compare",
+            bound_source=section,
+            bound_reason=reason,
         )
         value: float | None = None
         if defined:
@@ -161,13 +171,19 @@ def classification_fairness(
                 interval=interval,
                 rates=rates,
                 class_label=classes[j],
+                bound_source=section,
+                bound_reason=reason,
                 note=", ".join(f"{g} {r:.3f}" for g, r in rates.items() if isinstance(r, float))[
                     :100
                 ],
             )
         checks.append(
             at_most(
-                f"fairness.{metric}{name_suffix}", "fairness", value, thresholds[limit_key], detail
+                f"fairness.{metric}{name_suffix}",
+                "fairness",
+                value,
+                thresholds[limit_key] if own is None else own,
+                detail,
             )
         )
     return checks

@@ -185,6 +185,7 @@ def run_validation(
                     thresholds,
                     column,
                     suffix,
+                    policy.fairness_bound(column),
                 )
             else:
                 checks += regression_fairness(

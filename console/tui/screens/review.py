@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from audit.keys import Signer
 from console.release.decisions import decide
+from console.release.evidence import CheckView
 from console.release.explain import PolicyExplanation, explain_promotion
 from console.release.requests import RequestView
 from console.release.review import ReviewEvidence, review_evidence
@@ -22,6 +23,7 @@ from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.modals import Decision, DecisionModal
 from console.tui.widgets.text import Part, line, lines
 from console.tui.widgets.titlebar import TitleBar
+from console.validation.details import FairnessGap, details_of
 
 
 @dataclass
@@ -32,6 +34,14 @@ class ReviewLoaded(Message):
 
 _MARKS = {"pass": "✓", "fail": "✗", "warn": "!"}
 _COLOURS = {"pass": "green", "fail": "red", "warn": "yellow"}
+
+
+def _bound(check: CheckView) -> list[Part]:
+    """A fairness gap's bound and the policy section it comes from, dimmed."""
+    detail = details_of(check)
+    if not isinstance(detail, FairnessGap) or check.threshold is None:
+        return []
+    return [(f"  ≤ {check.threshold:g} ← {detail.bound_text}", "dim")]
 
 
 def _paired(data: ReviewEvidence) -> list[Text | str]:
@@ -243,7 +253,11 @@ class ReviewScreen(SignoffScreen):
             for check in data.checks:
                 value = f" {check.value:.4g}" if check.value is not None else ""
                 colour = _COLOURS.get(check.status, "")
-                items.append(line("  ", (f"{check.status:4}", colour), f" {check.name}{value}"))
+                items.append(
+                    line(
+                        "  ", (f"{check.status:4}", colour), f" {check.name}{value}", *_bound(check)
+                    )
+                )
         if data.earlier_runs:
             items += ["", line(("Earlier runs", "bold"), f" of v{candidate.number}")]
             items += [
