@@ -17,6 +17,8 @@ from typing import Any
 
 from reportlab.platypus import LongTable
 
+from reports.pdf_draw import draw_line, fast_drawing
+
 WINDOW = 64  # rows measured at a time: a page holds about fifty
 UNBOUNDED = float(0x7FFFFFFF)  # the height reportlab passes when it only wants a size
 
@@ -135,3 +137,38 @@ class PagedTable(LongTable):  # type: ignore[misc]
                 continue
             top, bottom = max(first - n, 0) + header, max(last - n, 0) + header
             self._addCommand((command[0], (first_col, top), (last_col, bottom), *command[3:]))
+
+    def _drawCell(self, cellval: Any, cellstyle: Any, pos: Any, size: Any) -> None:
+        """reportlab's own for a plain string at the top left of its cell, with each line
+        drawn by `draw_line` (the same bytes); nothing is drawn on a sketching canvas."""
+        canvas = self.canv
+        sketching = getattr(canvas, "sketching", False)
+        if not (
+            type(cellval) is str
+            and cellstyle.alignment == "LEFT"
+            and cellstyle.valign == "TOP"
+            and not (cellstyle.direction or cellstyle.shaping)
+            and not (cellstyle.href or cellstyle.destination)
+        ):
+            super()._drawCell(cellval, cellstyle, pos, size)
+            return
+        current = self._curcellstyle
+        if current is not cellstyle:
+            if current is None or cellstyle.color != current.color:
+                canvas.setFillColor(cellstyle.color)
+            if (
+                current is None
+                or cellstyle.leading != current.leading
+                or cellstyle.fontname != current.fontname
+                or cellstyle.fontsize != current.fontsize
+            ):
+                canvas.setFont(cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
+            self._curcellstyle = cellstyle
+        if sketching:
+            return
+        draw = draw_line if fast_drawing(canvas) else type(canvas).drawString
+        x = pos[0] + cellstyle.leftPadding
+        y = pos[1] + size[1] - cellstyle.topPadding - cellstyle.fontsize
+        for line in cellval.split("\n"):
+            draw(canvas, x, y, line)
+            y -= cellstyle.leading
