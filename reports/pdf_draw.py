@@ -40,7 +40,7 @@ class _Assigned:
         self.others = re.compile(f"[^{known}]" if known else "(?s).")
 
 
-_assigned: dict[tuple[int, int], tuple[Any, _Assigned]] = {}
+_assigned: dict[int, tuple[Any, _Assigned]] = {}  # per font, for one document at a time
 
 
 def _runs(font: Any, text: str, doc: Any) -> list[tuple[int, bytes]]:
@@ -48,12 +48,10 @@ def _runs(font: Any, text: str, doc: Any) -> list[tuple[int, bytes]]:
     state = font.state.get(doc)
     if state is None or not text:
         return list(font.splitString(text, doc))
-    key = (id(font), id(doc))
-    held = _assigned.get(key)
-    if held is None or held[0] is not doc:  # a new document (ids can be reused): start afresh
+    held = _assigned.get(id(font))
+    if held is None or held[0] is not doc:  # a new document: start afresh, keep no old one
         held = (doc, _Assigned())
-        _assigned.clear()  # one document is drawn at a time; keep no old one alive
-        _assigned[key] = held
+        _assigned[id(font)] = held
     assigned = held[1]
     if assigned.count != len(state.assignments):
         assigned.refresh(state.assignments)
