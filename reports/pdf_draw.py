@@ -11,11 +11,12 @@ assigned, and anything new (a character drawn for the first time) goes through r
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 from reportlab.lib.rl_accel import fp_str
-from reportlab.pdfbase.pdfmetrics import getFont
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen import textobject
 from reportlab.pdfgen.canvas import Canvas
 
@@ -60,14 +61,24 @@ def _runs(font: Any, text: str, doc: Any) -> list[tuple[int, bytes]]:
     return [(0, text.translate(assigned.table).encode("latin-1"))]
 
 
+_fast_fonts: dict[str, bool] = {}
+
+
 def fast_drawing(canvas: Any) -> bool:
     """Whether `draw_line` writes what `canvas.drawString` would (a TrueType font, bottom-up)."""
     if type(canvas).drawString is not Canvas.drawString or textobject.rtlSupport:
         return False
     if not canvas.bottomup:
         return False
-    font = getFont(canvas._fontname)
-    return bool(font._dynamicFont) and not font.shapable
+    name = canvas._fontname
+    fast = _fast_fonts.get(name)
+    if fast is None:
+        font = getFont(name)
+        fast = _fast_fonts[name] = bool(font._dynamicFont) and not font.shapable
+    return fast
+
+
+_heads: dict[tuple[float, float], str] = {}
 
 
 def draw_line(canvas: Any, x: float, y: float, text: str) -> None:
@@ -76,12 +87,26 @@ def draw_line(canvas: Any, x: float, y: float, text: str) -> None:
     doc = canvas._doc
     parts = []
     current = -1
-    head = ""
     for subset, chunk in _runs(font, text, doc):
         if subset != current:
-            if not head:
-                head = f"{fp_str(canvas._fontsize)} Tf {fp_str(canvas._leading)} TL"
+            key = (canvas._fontsize, canvas._leading)
+            head = _heads.get(key)
+            if head is None:
+                head = _heads[key] = f"{fp_str(key[0])} Tf {fp_str(key[1])} TL"
             parts.append(f"{font.getSubsetInternalName(subset, doc)} {head}")
             current = subset
         parts.append(f"({canvas._escape(chunk)}) Tj")
     canvas._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {' '.join(parts)} T* ET")
+
+
+@functools.lru_cache(maxsize=8)
+def _widest_ascii(font: str, size: float) -> float:
+    return max(stringWidth(chr(code), font, size) for code in range(0x20, 0x7F))
+
+
+def fits(line: str, font: str, size: float, room: float) -> bool:
+    """`stringWidth(line, font, size) <= room`, without measuring a short ASCII line whose
+    length times the widest ASCII glyph already fits (most cells of an event table)."""
+    if line.isascii() and len(line) * _widest_ascii(font, size) < room - 1e-6:
+        return True
+    return bool(stringWidth(line, font, size) <= room)

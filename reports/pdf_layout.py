@@ -37,6 +37,7 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from console.freetext import shown
+from reports.pdf_draw import fits
 from reports.pdf_table import PagedTable
 
 SANS = "SignoffReport"
@@ -294,7 +295,7 @@ class Story:
         text = str(value) if value else "-"
         safe = mono_text(text) if mono else drawable(text)
         font, size = (MONO, 7.0) if mono else (SANS, 7.5)
-        if all(stringWidth(line, font, size) <= width - 6 for line in safe.split("\n")):
+        if all(fits(line, font, size, width - 6) for line in safe.split("\n")):
             return safe
         return self.cell(value, mono=mono)
 

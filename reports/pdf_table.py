@@ -154,7 +154,9 @@ class PagedTable(LongTable):  # type: ignore[misc]
             return
         current = self._curcellstyle
         if current is not cellstyle:
-            if current is None or cellstyle.color != current.color:
+            if current is None or (
+                cellstyle.color is not current.color and cellstyle.color != current.color
+            ):
                 canvas.setFillColor(cellstyle.color)
             if (
                 current is None
