@@ -339,7 +339,9 @@ class Story:
             [self._grid_cell(value, i in mono, widths[i]) for i, value in enumerate(row)]
             for row in rows
         ]
-        table = PagedTable([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        table = PagedTable(
+            [head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT", uniform=True
+        )
         style: list[tuple[Any, ...]] = [
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
             ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
