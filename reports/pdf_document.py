@@ -65,7 +65,7 @@ class NumberedCanvas(Canvas):  # type: ignore[misc]
 class SketchCanvas(Canvas):  # type: ignore[misc]
     """A canvas for a layout-only pass: pages break where they will, nothing is drawn."""
 
-    sketching = True  # tables skip drawing their plain cells (`PagedTable._drawCell`)
+    sketching = True  # long tables skip drawing altogether (`PagedTable.draw`)
 
     def _nothing(self, *_args: Any, **_kwargs: Any) -> None:
         return None

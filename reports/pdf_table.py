@@ -171,11 +171,15 @@ class PagedTable(LongTable):  # type: ignore[misc]
             top, bottom = max(first - n, 0) + header, max(last - n, 0) + header
             self._addCommand((command[0], (first_col, top), (last_col, bottom), *command[3:]))
 
+    def draw(self) -> None:
+        """Nothing on a sketching canvas (a pass that only finds where pages break)."""
+        if not getattr(self.canv, "sketching", False):
+            super().draw()
+
     def _drawCell(self, cellval: Any, cellstyle: Any, pos: Any, size: Any) -> None:
         """reportlab's own for a plain string at the top left of its cell, with each line
-        drawn by `draw_line` (the same bytes); nothing is drawn on a sketching canvas."""
+        drawn by `draw_line` (the same bytes)."""
         canvas = self.canv
-        sketching = getattr(canvas, "sketching", False)
         if not (
             type(cellval) is str
             and cellstyle.alignment == "LEFT"
@@ -199,8 +203,6 @@ class PagedTable(LongTable):  # type: ignore[misc]
             ):
                 canvas.setFont(cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
             self._curcellstyle = cellstyle
-        if sketching:
-            return
         draw = draw_line if fast_drawing(canvas) else type(canvas).drawString
         x = pos[0] + cellstyle.leftPadding
         y = pos[1] + size[1] - cellstyle.topPadding - cellstyle.fontsize
