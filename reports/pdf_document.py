@@ -43,10 +43,11 @@ class NumberedCanvas(Canvas):  # type: ignore[misc]
         self._pages: list[dict[str, Any]] = []
 
     def showPage(self) -> None:
-        if len(self._code) > 1 and not self._cropMarks:
+        code: list[str] = self._code  # type: ignore[has-type]
+        if len(code) > 1 and not self._cropMarks:
             # Kept as one string (reportlab joins a page's code with newlines anyway): a page
             # holds hundreds of small strings, and a long report holds thousands of pages.
-            self._code = ["\n".join(self._code)]
+            self._code = ["\n".join(code)]
         self._pages.append(dict(self.__dict__))
         self._startPage()
 

@@ -101,7 +101,7 @@ def draw_line(canvas: Any, x: float, y: float, text: str) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _widest_ascii(font: str, size: float) -> float:
-    return max(stringWidth(chr(code), font, size) for code in range(0x20, 0x7F))
+    return float(max(stringWidth(chr(code), font, size) for code in range(0x20, 0x7F)))
 
 
 def fits(line: str, font: str, size: float, room: float) -> bool:

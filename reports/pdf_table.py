@@ -23,8 +23,26 @@ from reports.pdf_draw import draw_line, fast_drawing
 WINDOW = 64  # rows measured at a time: a page holds about fifty
 UNBOUNDED = float(0x7FFFFFFF)  # the height reportlab passes when it only wants a size
 CELL_OPS = frozenset(  # the commands reportlab keeps in each cell's CellStyle
-    "FONT FONTNAME FACE SIZE FONTSIZE LEADING TEXTCOLOR ALIGN ALIGNMENT VALIGN LEFTPADDING "
-    "RIGHTPADDING TOPPADDING BOTTOMPADDING HREF DESTINATION DIRECTION SHAPING".split()
+    [
+        "FONT",
+        "FONTNAME",
+        "FACE",
+        "SIZE",
+        "FONTSIZE",
+        "LEADING",
+        "TEXTCOLOR",
+        "ALIGN",
+        "ALIGNMENT",
+        "VALIGN",
+        "LEFTPADDING",
+        "RIGHTPADDING",
+        "TOPPADDING",
+        "BOTTOMPADDING",
+        "HREF",
+        "DESTINATION",
+        "DIRECTION",
+        "SHAPING",
+    ]
 )
 
 
@@ -189,7 +207,7 @@ class PagedTable(LongTable):  # type: ignore[misc]
         ):
             super()._drawCell(cellval, cellstyle, pos, size)
             return
-        current = self._curcellstyle
+        current: Any = self._curcellstyle  # type: ignore[has-type]
         if current is not cellstyle:
             if current is None or (
                 cellstyle.color is not current.color and cellstyle.color != current.color
