@@ -135,39 +135,46 @@ def build_report(
     """The compliance report of one version (default: the one serving the last stage)."""
     chosen = load_framework(framework)
     period = parse_since(since)
-    role = _reader_role(store, generated_by)
-    # A failing log is the report's finding; forged rows are refused. Decisions are
-    # re-verified by the report itself and printed INVALID when forged.
-    snapshot = take_snapshot(
-        store, as_of=as_of, since=period, progress=progress, prove=model, prove_skip=("approvals",)
-    )
-    role = printed_role(snapshot, generated_by, role)
-    number = check_model(snapshot, model, version)
-    scope = ModelScope(snapshot, model, number, chosen, generated_by, role, period)
-    results = evaluate(chosen, find_evidence(snapshot, model, number))
-    found = findings(scope, integrity_findings(snapshot))
-    events = [e for e in snapshot.model_events(model) if snapshot.in_period(e.ts)]
+    # One connection for every read (opening a DuckDB file costs tens of ms each time).
+    with store.reading():
+        role = _reader_role(store, generated_by)
+        # A failing log is the report's finding; forged rows are refused. Decisions are
+        # re-verified by the report itself and printed INVALID when forged.
+        snapshot = take_snapshot(
+            store,
+            as_of=as_of,
+            since=period,
+            progress=progress,
+            prove=model,
+            prove_skip=("approvals",),
+        )
+        role = printed_role(snapshot, generated_by, role)
+        number = check_model(snapshot, model, version)
+        scope = ModelScope(snapshot, model, number, chosen, generated_by, role, period)
+        results = evaluate(chosen, find_evidence(snapshot, model, number))
+        found = findings(scope, integrity_findings(snapshot))
+        events = [e for e in snapshot.model_events(model) if snapshot.in_period(e.ts)]
 
-    story = Story(make_styles())
-    cover(story, scope, _command(model, number, framework, period, snapshot.size))
-    summary(story, scope, found, results)
-    card_section(story, scope)
-    validation_section(story, scope)
-    monitoring_section(story, scope, "4")
-    story.heading("5. Approvals")
-    story.subheading(f"Decisions on v{number}")
-    approvals_section(story, snapshot, version_decisions(scope), f"on v{number}")
-    others = version_decisions(scope, this_version=False)
-    if others:  # listed apart, so that no count of this version's decisions includes them
-        story.subheading(f"Decisions on other versions of {model}")
-        approvals_section(story, snapshot, others, f"on other versions of {model}", note=False)
-    story.heading("6. Timeline of requests and stage changes")
-    timeline_section(story, snapshot, events)
-    story.heading("7. Audit trail")
-    verification_section(story, snapshot)
-    story.subheading(f"Events of {model}")
-    events_section(story, events, f"of {model}" + (f" since {period}" if period else ""))
-    checklist_section(story, scope, results, "8")
+        story = Story(make_styles())
+        cover(story, scope, _command(model, number, framework, period, snapshot.size))
+        summary(story, scope, found, results)
+        card_section(story, scope)
+        validation_section(story, scope)
+        monitoring_section(story, scope, "4")
+        story.heading("5. Approvals")
+        story.subheading(f"Decisions on v{number}")
+        approvals_section(story, snapshot, version_decisions(scope), f"on v{number}")
+        others = version_decisions(scope, this_version=False)
+        if others:  # listed apart, so that no count of this version's decisions includes them
+            story.subheading(f"Decisions on other versions of {model}")
+            approvals_section(story, snapshot, others, f"on other versions of {model}", note=False)
+        story.heading("6. Timeline of requests and stage changes")
+        timeline_section(story, snapshot, events)
+        story.heading("7. Audit trail")
+        verification_section(story, snapshot)
+        story.subheading(f"Events of {model}")
+        events_section(story, events, f"of {model}" + (f" since {period}" if period else ""))
+        checklist_section(story, scope, results, "8")
 
     text = PageText(
         header_left=f"{model} v{number} · {chosen.short} compliance report",
@@ -209,13 +216,14 @@ def build_registry_report(
 ) -> ReportResult:
     """Every stage change, decision, rollback and break-glass use across all models."""
     period = parse_since(since)
-    role = _reader_role(store, generated_by)
-    snapshot = take_snapshot(store, as_of=as_of, since=period, progress=progress)
-    role = printed_role(snapshot, generated_by, role)
-    scope = RegistryScope(snapshot, generated_by, role, period)
-    story = Story(make_styles())
-    command = "signoff report --all" + (f" --since {period}" if period else "")
-    registry_story(story, scope, f"{command} --as-of {snapshot.size} -o FILE.pdf")
+    with store.reading():  # one connection for every read
+        role = _reader_role(store, generated_by)
+        snapshot = take_snapshot(store, as_of=as_of, since=period, progress=progress)
+        role = printed_role(snapshot, generated_by, role)
+        scope = RegistryScope(snapshot, generated_by, role, period)
+        story = Story(make_styles())
+        command = "signoff report --all" + (f" --since {period}" if period else "")
+        registry_story(story, scope, f"{command} --as-of {snapshot.size} -o FILE.pdf")
     text = PageText(
         header_left="Registry report" + (f" since {period}" if period else ""),
         header_right=_header_right(snapshot),

@@ -43,6 +43,11 @@ class NumberedCanvas(Canvas):  # type: ignore[misc]
         self._pages: list[dict[str, Any]] = []
 
     def showPage(self) -> None:
+        code: list[str] = self._code  # type: ignore[has-type]
+        if len(code) > 1 and not self._cropMarks:
+            # Kept as one string (reportlab joins a page's code with newlines anyway): a page
+            # holds hundreds of small strings, and a long report holds thousands of pages.
+            self._code = ["\n".join(code)]
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
@@ -64,6 +69,8 @@ class NumberedCanvas(Canvas):  # type: ignore[misc]
 
 class SketchCanvas(Canvas):  # type: ignore[misc]
     """A canvas for a layout-only pass: pages break where they will, nothing is drawn."""
+
+    sketching = True  # long tables skip drawing altogether (`PagedTable.draw`)
 
     def _nothing(self, *_args: Any, **_kwargs: Any) -> None:
         return None

@@ -23,7 +23,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
@@ -37,6 +36,7 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from console.freetext import shown
+from reports.pdf_draw import fits
 from reports.pdf_table import PagedTable
 
 SANS = "SignoffReport"
@@ -294,7 +294,7 @@ class Story:
         text = str(value) if value else "-"
         safe = mono_text(text) if mono else drawable(text)
         font, size = (MONO, 7.0) if mono else (SANS, 7.5)
-        if all(stringWidth(line, font, size) <= width - 6 for line in safe.split("\n")):
+        if all(fits(line, font, size, width - 6) for line in safe.split("\n")):
             return safe
         return self.cell(value, mono=mono)
 
@@ -338,7 +338,9 @@ class Story:
             [self._grid_cell(value, i in mono, widths[i]) for i, value in enumerate(row)]
             for row in rows
         ]
-        table = PagedTable([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        table = PagedTable(
+            [head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT", uniform=True
+        )
         style: list[tuple[Any, ...]] = [
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
             ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),

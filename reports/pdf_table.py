@@ -16,15 +16,50 @@ from __future__ import annotations
 from typing import Any
 
 from reportlab.platypus import LongTable
+from reportlab.platypus.tables import CellStyle
+
+from reports.pdf_draw import draw_line, fast_drawing
 
 WINDOW = 64  # rows measured at a time: a page holds about fifty
 UNBOUNDED = float(0x7FFFFFFF)  # the height reportlab passes when it only wants a size
+CELL_OPS = frozenset(  # the commands reportlab keeps in each cell's CellStyle
+    [
+        "FONT",
+        "FONTNAME",
+        "FACE",
+        "SIZE",
+        "FONTSIZE",
+        "LEADING",
+        "TEXTCOLOR",
+        "ALIGN",
+        "ALIGNMENT",
+        "VALIGN",
+        "LEFTPADDING",
+        "RIGHTPADDING",
+        "TOPPADDING",
+        "BOTTOMPADDING",
+        "HREF",
+        "DESTINATION",
+        "DIRECTION",
+        "SHAPING",
+    ]
+)
 
 
 class PagedTable(LongTable):  # type: ignore[misc]
     """A `LongTable` (header rows repeat on every page) for tables without spanned cells."""
 
-    def __init__(self, data: list[list[Any]], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, data: list[list[Any]], *args: Any, uniform: bool = False, **kwargs: Any
+    ) -> None:
+        """With `uniform`, every row after the first is styled alike (a grid): they share one
+        row of cell styles, as long as no style command picks out some of them."""
+        if uniform and len(data) > 1 and "cellStyles" not in kwargs:
+            columns = max(len(row) for row in data)
+            shared = [CellStyle(repr((1, j))) for j in range(columns)]
+            head = [CellStyle(repr((0, j))) for j in range(columns)]
+            kwargs["cellStyles"] = [head] + [shared] * (len(data) - 1)
+        self._uniform = uniform and "cellStyles" in kwargs
         heights, styles = kwargs.get("rowHeights"), kwargs.get("cellStyles")
         leftover = (
             kwargs.get("normalizedData")
@@ -51,6 +86,24 @@ class PagedTable(LongTable):  # type: ignore[misc]
         minimum = kwargs.get("minRowHeights")
         if minimum:
             self._minRowHeights = minimum
+
+    def _addCommand(self, cmd: Any) -> None:
+        """reportlab's, but a command styling every row after the first styles their shared
+        row once; one styling only some of them first gives each row styles of its own."""
+        rows = cmd[1][1], cmd[2][1]
+        if not (self._uniform and cmd[0] in CELL_OPS and not isinstance(rows[0], str)):
+            super()._addCommand(cmd)
+            return
+        first_col, last_col, first, last = self.normCellRange(cmd[1][0], cmd[2][0], *rows)
+        if first <= 1 and last >= self._nrows - 1:
+            super()._addCommand((cmd[0], (first_col, first), (last_col, min(last, 1)), *cmd[3:]))
+            return
+        if last >= 1:  # some body rows only: they part from the shared row
+            self._uniform = False
+            self._cellStyles = self._cellStyles[:1] + [
+                [style.copy() for style in row] for row in self._cellStyles[1:]
+            ]
+        super()._addCommand(cmd)
 
     def _measure(self, start: int, stop: int, available_width: float, widths: Any) -> list[float]:
         """Heights of rows start..stop-1, measured by reportlab itself on that slice alone."""
@@ -135,3 +188,42 @@ class PagedTable(LongTable):  # type: ignore[misc]
                 continue
             top, bottom = max(first - n, 0) + header, max(last - n, 0) + header
             self._addCommand((command[0], (first_col, top), (last_col, bottom), *command[3:]))
+
+    def draw(self) -> None:
+        """Nothing on a sketching canvas (a pass that only finds where pages break)."""
+        if not getattr(self.canv, "sketching", False):
+            super().draw()
+
+    def _drawCell(self, cellval: Any, cellstyle: Any, pos: Any, size: Any) -> None:
+        """reportlab's own for a plain string at the top left of its cell, with each line
+        drawn by `draw_line` (the same bytes)."""
+        canvas = self.canv
+        if not (
+            type(cellval) is str
+            and cellstyle.alignment == "LEFT"
+            and cellstyle.valign == "TOP"
+            and not (cellstyle.direction or cellstyle.shaping)
+            and not (cellstyle.href or cellstyle.destination)
+        ):
+            super()._drawCell(cellval, cellstyle, pos, size)
+            return
+        current: Any = self._curcellstyle  # type: ignore[has-type]
+        if current is not cellstyle:
+            if current is None or (
+                cellstyle.color is not current.color and cellstyle.color != current.color
+            ):
+                canvas.setFillColor(cellstyle.color)
+            if (
+                current is None
+                or cellstyle.leading != current.leading
+                or cellstyle.fontname != current.fontname
+                or cellstyle.fontsize != current.fontsize
+            ):
+                canvas.setFont(cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
+            self._curcellstyle = cellstyle
+        draw = draw_line if fast_drawing(canvas) else type(canvas).drawString
+        x = pos[0] + cellstyle.leftPadding
+        y = pos[1] + size[1] - cellstyle.topPadding - cellstyle.fontsize
+        for line in cellval.split("\n"):
+            draw(canvas, x, y, line)
+            y -= cellstyle.leading

@@ -163,16 +163,24 @@ def to_record(event: AuditEvent) -> EventRecord:
 _RECORD_COLUMNS = "seq, ts, actor, keyid, action, subject, model, payload, entry, prev_hash, entry_hash, signature"
 
 
-def record_from_row(row: Sequence[Any]) -> EventRecord:
-    """One `audit_events` row, selected as `_RECORD_COLUMNS`, as the verifier's record."""
+def record_from_row(row: Sequence[Any], shared: dict[str, str] | None = None) -> EventRecord:
+    """One `audit_events` row, selected as `_RECORD_COLUMNS`, as the verifier's record.
+
+    With `shared`, names that recur from row to row (actor, key, action, subject, model) are
+    kept once: a report holds every record of a long log at the same time.
+    """
+    one = (
+        (lambda value: value) if shared is None else (lambda value: shared.setdefault(value, value))
+    )
+    model = row[6]
     return EventRecord(
         seq=int(row[0]),
         ts=row[1],
-        actor=row[2],
-        keyid=row[3],
-        action=row[4],
-        subject=row[5],
-        model=row[6],
+        actor=one(row[2]),
+        keyid=one(row[3]),
+        action=one(row[4]),
+        subject=one(row[5]),
+        model=None if model is None else one(model),
         payload=bytes(row[7]),
         entry=bytes(row[8]),
         prev_hash=row[9],
@@ -186,7 +194,10 @@ def iter_records(
 ) -> Iterator[EventRecord]:
     """Every event (after seq `after`) in sequence order, in keyset pages so memory stays flat."""
     connection = session.connection()
+    shared: dict[str, str] = {}
     while True:
+        if len(shared) > 100_000:  # names that hardly recur: start afresh
+            shared.clear()
         query = f"SELECT {_RECORD_COLUMNS} FROM audit_events WHERE seq > :after"
         params: dict[str, int] = {"after": after, "page": page}
         if upto is not None:
@@ -196,5 +207,5 @@ def iter_records(
         if not rows:
             return
         for row in rows:
-            yield record_from_row(row)
+            yield record_from_row(row, shared)
         after = int(rows[-1][0])
