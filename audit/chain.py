@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import count
 from operator import attrgetter
 
@@ -26,6 +26,7 @@ from audit.entry import (
 )
 from audit.linking import LINK_BATCH, chain_leaves, json_value, read_ahead
 from audit.merkle import root_from_computed_hashes
+from audit.times import event_instant as event_instant
 
 ADMIN_ROLE = "admin"
 # The only actions `KeyHistory.apply` acts on after the genesis event; the rest it passes.
@@ -163,15 +164,6 @@ def _keyid(raw: bytes) -> str:
     # securesystemslib keyid convention, spelled out so this module needs only hashlib.
     body = f'{{"keytype":"ed25519","keyval":{{"public":"{raw.hex()}"}},"scheme":"ed25519"}}'
     return hashlib.sha256(body.encode()).hexdigest()
-
-
-def event_instant(ts: str) -> datetime | None:
-    """An event's time as an aware UTC instant, or None when it is not ISO 8601."""
-    try:
-        when = datetime.fromisoformat(ts)
-    except (TypeError, ValueError):
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 @dataclass(frozen=True)

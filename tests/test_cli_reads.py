@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from console.cli import COMMAND_MODULES
 from tests.conftest import Runner, Team
@@ -25,6 +26,15 @@ READS = [
     ["history", "tumour"],
 ]
 HEAVY = ["pandas", "sklearn", "textual", "sqlalchemy", "sqlmodel", "numpy"]
+# On the demo store (its requests expired by the real clock): request 15 has a champion to
+# compare with, 6 has none.
+REQUEST_READS = [
+    (["requests", "--pending", "--awaiting-me", "--as", "rosa"], "no requests"),
+    (["requests", "--json"], "credit-risk"),
+    (["show-request", "15"], "review: candidate v3 against v2"),
+    (["show-request", "6"], "review: candidate"),
+    (["show-request", "6", "--json"], "breast-cancer-classifier"),
+]
 
 
 def test_the_command_table_names_what_each_module_registers() -> None:
@@ -59,6 +69,78 @@ def test_a_read_command_imports_neither_the_orm_nor_the_analytic_stack(
     )
     assert done.returncode == 0, done.stderr
     assert "tumour" in done.stdout or "SEQ" in done.stdout
+
+
+def _imported_heavy(home: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    code = (
+        "import sys\n"
+        "from console.cli import cli\n"
+        f"cli(prog_name='signoff', args={argv!r}, standalone_mode=False)\n"
+        f"loaded = sorted(set({HEAVY!r}) & {{m.split('.')[0] for m in sys.modules}})\n"
+        "sys.exit('imported: ' + ', '.join(loaded) if loaded else 0)"
+    )
+    env = dict(os.environ, SIGNOFF_HOME=str(home), PYTHONPATH=str(ROOT))
+    env.pop("SIGNOFF_DB", None)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"), REQUEST_READS, ids=[" ".join(a) for a, _ in REQUEST_READS]
+)
+def test_request_reads_import_neither_the_orm_nor_the_analytic_stack(
+    demo_home: Path, argv: list[str], says: str
+) -> None:
+    done = _imported_heavy(demo_home, argv)
+    assert done.returncode == 0, done.stderr
+    assert says in done.stdout
+
+
+def test_request_reads_show_what_the_services_read(demo_home: Path, signoff: Runner) -> None:
+    """`requests` and `show-request` print what `list_requests`, `get_request` and
+    `review_evidence` return (the console's services), byte for byte."""
+    from console.cli.request_cmds import _print_request
+    from console.cli.review_text import review_lines
+    from console.freetext import shown
+    from console.release.requests import get_request, list_requests
+    from console.release.review import review_evidence
+    from console.store.db import Store
+
+    store = Store(demo_home)  # the real clock, as the command's
+    home = ["--home", str(demo_home)]
+
+    def cli_json(*args: str) -> object:
+        result = signoff(*args, *home, "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    def normal(value: object) -> object:
+        return json.loads(json.dumps(value, default=str))
+
+    assert cli_json("requests") == normal([v.as_dict() for v in list_requests(store)])
+    assert cli_json("requests", "--pending", "--as", "rosa", "--awaiting-me") == normal(
+        [v.as_dict() for v in list_requests(store, pending=True, awaiting="rosa")]
+    )
+    assert cli_json("requests", "--model", "credit-risk", "--mine", "--as", "dana") == normal(
+        [v.as_dict() for v in list_requests(store, mine="dana", model="credit-risk")]
+    )
+    for request in (15, 6):
+        assert cli_json("show-request", str(request)) == normal(
+            get_request(store, request).as_dict()
+        )
+
+        @click.command()
+        def service_text(request: int = request) -> None:
+            _print_request(get_request(store, request))
+            for line in review_lines(review_evidence(store, request)):
+                click.echo(line)
+
+        expected = CliRunner().invoke(service_text, [], color=True, catch_exceptions=False).output
+        result = signoff("show-request", str(request), *home)
+        assert result.exit_code == 0, result.output
+        assert "review: candidate" in result.output
+        assert result.output == shown(expected)
 
 
 def test_reads_show_what_the_services_read(team: Team, signoff: Runner) -> None:

@@ -9,9 +9,9 @@ from sqlalchemy import event, text
 from sqlmodel import Session
 
 from audit.canonical import canonical_json
-from audit.chain import event_instant
 from audit.entry import GENESIS_PREV, EventRecord, build_entry, entry_hash, signing_message
 from audit.keys import Signer
+from audit.times import next_event_time
 from console.auditing.catalogue import check_event
 from console.store.backend import announce_change
 from console.store.models import AuditEvent
@@ -61,15 +61,7 @@ def event_time(session: Session, proposed: str) -> str:
     stepped back by a second, while clamping keeps the order that verification and request
     expiry rely on. Services compare deadlines with this time, never with the raw clock.
     """
-    when = event_instant(proposed)
-    if when is None:
-        raise ValueError(f"event time {proposed!r} is not an ISO 8601 UTC time")
-    last = _head(session)[2]
-    if last is not None:
-        previous = event_instant(last)
-        if previous is not None and when < previous:
-            return last
-    return proposed
+    return next_event_time(proposed, _head(session)[2])
 
 
 def append_event(

@@ -9,7 +9,7 @@ import click
 from console.cli.options import common, invocation, print_json, table
 
 if TYPE_CHECKING:
-    from console.release.requests import RequestView
+    from console.release.request_reads import RequestView
 
 
 def _print_request(view: RequestView) -> None:
@@ -95,15 +95,18 @@ def requests_cmd(
         signoff requests --pending --awaiting-me --as rita
     """
     from console.errors import BadInput
-    from console.release.requests import list_requests
+    from console.release.policy import read_policy
+    from console.release.request_reads import read_log_time, read_requests
+    from console.store.rows import utc_now
 
     run = invocation(kwargs)
     if (mine or awaiting_me) and not run.user:
         raise BadInput("--mine and --awaiting-me need --as USER (or SIGNOFF_USER)")
-    store = run.store()
-    with store.reading():  # the policy and the requests: one opening of the store, not two
-        views = list_requests(
+    with run.rows() as store:  # the policy and the requests: one read of the store
+        views = read_requests(
             store,
+            read_policy(store),
+            read_log_time(store, utc_now()),
             mine=run.user if mine else None,
             pending=pending,
             awaiting=run.user if awaiting_me else None,
@@ -150,14 +153,21 @@ def show_request_cmd(request: str, **kwargs: Any) -> None:
         signoff show-request 3
     """
     from console.cli.review_text import review_lines
-    from console.release.requests import get_request, parse_request_id
-    from console.release.review import review_evidence
+    from console.release.policy import read_policy
+    from console.release.request_reads import parse_request_id, read_log_time, read_request
+    from console.release.review import read_review
+    from console.store.rows import utc_now
 
     run = invocation(kwargs)
-    store = run.store()
-    with store.reading():  # the request and its review: one opening of the store
-        view = get_request(store, parse_request_id(request))
-        review = None if run.as_json else review_evidence(store, view.id)
+    request_id = parse_request_id(request)
+    with run.rows() as rows:  # the request and its review: one read of the store
+        policy = read_policy(rows)
+        now = read_log_time(rows, utc_now())
+        if run.as_json:
+            view, review = read_request(rows, policy, now, request_id), None
+        else:
+            review = read_review(rows, policy, now, request_id)
+            view = review.request
     if run.as_json:
         print_json(view.as_dict())
         return

@@ -17,15 +17,19 @@ Fields empty on both sides are left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlmodel import Session, select
+from typing import TYPE_CHECKING
 
 from console.errors import BadInput
-from console.registry.card_inheritance import field_origins_in, inheritance_source_in
-from console.registry.cards import FIELD_NAMES
-from console.registry.views import get_version
-from console.store.db import Store
-from console.store.models import CardField, ModelVersion
+from console.registry.card_reads import (
+    read_card_values,
+    read_field_origins,
+    read_inheritance_source,
+)
+from console.registry.card_spec import FIELD_NAMES
+from console.store.rows import Rows
+
+if TYPE_CHECKING:
+    from console.store.db import Store
 
 UNCHANGED, EDITED, UNCONFIRMED, NEW = "unchanged", "edited", "inherited-unconfirmed", "new"
 
@@ -64,50 +68,54 @@ class CardDiff:
         }
 
 
-def _values(session: Session, model: str, version: int) -> dict[str, str]:
-    rows = session.exec(
-        select(CardField).where(CardField.model == model, CardField.version == version)
-    ).all()
-    return {row.field: row.value for row in rows}
-
-
 def card_diff(store: Store, model: str, version: int, against: int | None = None) -> CardDiff:
     """The card of MODEL:VERSION field by field against `against` (or its inheritance source)."""
+    from console.registry.views import get_version
+    from console.store.rows import SessionRows
+
     get_version(store, model, version)
     if against is not None:
         if against == version:
             raise BadInput(f"--against {against} is {model}:{version} itself; name another version")
         get_version(store, model, against)
     with store.session() as session:
-        return card_diff_in(session, model, version, against)
+        return read_card_diff(SessionRows(session.connection()), model, version, against)
 
 
 def source_diff(store: Store, model: str, version: int) -> CardDiff | None:
     """`card_diff` against the card's source, or None for a version with none (a first one)."""
+    from console.registry.views import get_version
+    from console.store.rows import SessionRows
+
     get_version(store, model, version)
     with store.session() as session:
-        origins = field_origins_in(session, model, version)
-        if not any(o.from_version is not None for o in origins.values()) and (
-            _default_against(session, model, version) is None
-        ):
-            return None
-        return card_diff_in(session, model, version, None)
+        return read_source_diff(SessionRows(session.connection()), model, version)
 
 
-def card_diff_in(session: Session, model: str, version: int, against: int | None) -> CardDiff:
-    """`card_diff` in a caller's unit of work, for versions known to exist."""
-    origins = field_origins_in(session, model, version)
+def read_source_diff(rows: Rows, model: str, version: int) -> CardDiff | None:
+    """`source_diff` on plain rows, for a version known to exist."""
+    origins = read_field_origins(rows, model, version)
+    if not any(o.from_version is not None for o in origins.values()) and (
+        _default_against(rows, model, version) is None
+    ):
+        return None
+    return read_card_diff(rows, model, version, None)
+
+
+def read_card_diff(rows: Rows, model: str, version: int, against: int | None) -> CardDiff:
+    """`card_diff` on plain rows, for versions known to exist."""
+    origins = read_field_origins(rows, model, version)
     if against is None:
         inherited = {o.from_version for o in origins.values() if o.from_version is not None}
         against = next(iter(inherited), None)
     if against is None:
-        against = _default_against(session, model, version)
+        against = _default_against(rows, model, version)
     if against is None:
         raise BadInput(
             f"{model}:{version} has no parent and no earlier version to compare its card "
             "with; pass --against VERSION"
         )
-    old, new = _values(session, model, against), _values(session, model, version)
+    old, new = read_card_values(rows, model, against), read_card_values(rows, model, version)
     changes: list[FieldChange] = []
     for name in FIELD_NAMES:
         before, after = old.get(name, ""), new.get(name, "")
@@ -127,7 +135,10 @@ def card_diff_in(session: Session, model: str, version: int, against: int | None
     return CardDiff(model, version, against, tuple(changes))
 
 
-def _default_against(session: Session, model: str, version: int) -> int | None:
-    row = session.get(ModelVersion, (model, version))
-    parent = row.parent_number if row is not None else None
-    return inheritance_source_in(session, model, version, parent)
+def _default_against(rows: Rows, model: str, version: int) -> int | None:
+    found = rows.all(
+        "SELECT parent_number FROM model_versions WHERE model = :model AND number = :version",
+        {"model": model, "version": version},
+    )
+    parent = found[0][0] if found else None
+    return read_inheritance_source(rows, model, version, parent)

@@ -14,9 +14,7 @@ whether the value was inherited, confirmed or edited, so the log proves it like 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
@@ -29,40 +27,18 @@ from console.auditing.state_check import prove_model
 from console.errors import BadInput
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
+from console.registry.card_reads import CONFIRMED as CONFIRMED
+from console.registry.card_reads import EDITED as EDITED
+from console.registry.card_reads import INHERITED as INHERITED
+from console.registry.card_reads import FieldOrigin as FieldOrigin
+from console.registry.card_reads import read_field_origins, read_inheritance_source
 from console.registry.cards import FIELD_NAMES, field_spec
 from console.registry.views import get_version
 from console.store.db import Store
-from console.store.models import AuditEvent, CardField, ModelVersion
+from console.store.models import AuditEvent, CardField
+from console.store.rows import session_rows
 
 CARD_ACTIONS = (actions.CARD_EDITED, actions.CARD_INHERITED, actions.CARD_CONFIRMED)
-EDITED, INHERITED, CONFIRMED = "edited", "inherited", "confirmed"
-
-
-@dataclass(frozen=True)
-class FieldOrigin:
-    """Where a stored card field's value comes from: written here, or inherited (and confirmed)."""
-
-    field: str
-    state: str  # EDITED, INHERITED (not confirmed yet) or CONFIRMED
-    from_version: int | None  # the version it was inherited from, for INHERITED and CONFIRMED
-    by: str  # who wrote, registered (inherited) or confirmed it
-    at: str
-    event_seq: int
-
-    @property
-    def unconfirmed(self) -> bool:
-        return self.state == INHERITED
-
-    def label(self) -> str:
-        """How a card or report names the field's origin."""
-        if self.state == INHERITED:
-            return f"inherited from v{self.from_version}, not confirmed"
-        if self.state == CONFIRMED:
-            return f"inherited from v{self.from_version}, confirmed by {self.by}"
-        return f"written by {self.by}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 def _sha256(text: str) -> str:
@@ -84,13 +60,7 @@ def inheritance_source_in(
     session: Session, model: str, number: int, parent: int | None
 ) -> int | None:
     """The version a new version's card starts from: its parent, else the one before it."""
-    if parent is not None:
-        return parent
-    return session.exec(
-        select(ModelVersion.number)
-        .where(ModelVersion.model == model, col(ModelVersion.number) < number)
-        .order_by(col(ModelVersion.number).desc())
-    ).first()
+    return read_inheritance_source(session_rows(session), model, number, parent)
 
 
 def inherit_card_in(
@@ -131,33 +101,9 @@ def inherit_card_in(
     return event.seq
 
 
-def _origins(session: Session, rows: Iterable[CardField]) -> dict[str, FieldOrigin]:
-    rows = list(rows)
-    seqs = sorted({row.event_seq for row in rows})
-    events = {
-        e.seq: e
-        for e in session.exec(select(AuditEvent).where(col(AuditEvent.seq).in_(seqs))).all()
-    }
-    origins: dict[str, FieldOrigin] = {}
-    for row in rows:
-        event = events.get(row.event_seq)
-        state, source = EDITED, None
-        if event is not None and event.action in (actions.CARD_INHERITED, actions.CARD_CONFIRMED):
-            state = INHERITED if event.action == actions.CARD_INHERITED else CONFIRMED
-            payload = json.loads(bytes(event.payload).decode("utf-8"))
-            source = int(payload["from_version"])
-        origins[row.field] = FieldOrigin(
-            row.field, state, source, row.updated_by, row.updated_at, row.event_seq
-        )
-    return {name: origins[name] for name in FIELD_NAMES if name in origins}
-
-
 def field_origins_in(session: Session, model: str, version: int) -> dict[str, FieldOrigin]:
     """The origin of each filled field of a version's card, in card order."""
-    rows = session.exec(
-        select(CardField).where(CardField.model == model, CardField.version == version)
-    ).all()
-    return _origins(session, rows)
+    return read_field_origins(session_rows(session), model, version)
 
 
 def field_origins(store: Store, model: str, version: int) -> dict[str, FieldOrigin]:

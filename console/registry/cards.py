@@ -42,77 +42,19 @@ from console.errors import BadInput
 from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
+from console.registry.card_spec import EVIDENCE_FAIRNESS as EVIDENCE_FAIRNESS
+from console.registry.card_spec import EVIDENCE_VALIDATION as EVIDENCE_VALIDATION
+from console.registry.card_spec import FIELD_NAMES as FIELD_NAMES
+from console.registry.card_spec import FIELDS as FIELDS
+from console.registry.card_spec import FieldSpec as FieldSpec
+from console.registry.card_spec import read_card_completeness
 from console.registry.views import get_version
-from console.release.evidence import latest_validation_in
 from console.store.db import Store
 from console.store.models import CardField
+from console.store.rows import session_rows
 
 MAX_VALUE_CHARS = 20_000
 MAX_FILE_BYTES = 1 << 20
-EVIDENCE_VALIDATION = "validation"
-EVIDENCE_FAIRNESS = "fairness"
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One human-written card field: its dotted name, its heading, and the question it answers."""
-
-    name: str
-    title: str
-    question: str
-    multiline: bool = True
-
-
-FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec(
-        "intended_use.primary_uses",
-        "Primary intended uses",
-        "What the model is for, and which decisions it supports.",
-    ),
-    FieldSpec(
-        "intended_use.primary_users",
-        "Primary intended users",
-        "Who uses the model's outputs, and in which setting.",
-    ),
-    FieldSpec(
-        "intended_use.out_of_scope",
-        "Out-of-scope uses",
-        "Uses the model must not be put to.",
-    ),
-    FieldSpec(
-        "factors",
-        "Relevant factors",
-        "Groups, instruments and environments whose differences can change its performance.",
-    ),
-    FieldSpec(
-        "ethical_considerations.risks",
-        "Risks",
-        "Harms the model's use could cause to people, and to whom.",
-    ),
-    FieldSpec(
-        "ethical_considerations.mitigations",
-        "Mitigations",
-        "What is done to prevent or limit those harms.",
-    ),
-    FieldSpec(
-        "caveats_and_recommendations",
-        "Caveats and recommendations",
-        "Known limitations, and advice to the people who use or maintain the model.",
-    ),
-    FieldSpec(
-        "license",
-        "License",
-        "An SPDX license identifier (e.g. apache-2.0) or 'proprietary'.",
-        multiline=False,
-    ),
-    FieldSpec(
-        "contact",
-        "Contact",
-        "Where to send questions or report a problem with the model.",
-        multiline=False,
-    ),
-)
-FIELD_NAMES: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
 _SPECS = {spec.name: spec for spec in FIELDS}
 
 _LICENSE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,63}")
@@ -264,20 +206,7 @@ def card_completeness(store: Store, model: str, version: int) -> list[str]:
 
 def card_completeness_in(session: Session, model: str, version: int) -> list[str]:
     """`card_completeness` inside a caller's transaction (a gate's), for an existing version."""
-    filled = {
-        row.field
-        for row in session.exec(
-            select(CardField).where(CardField.model == model, CardField.version == version)
-        ).all()
-        if row.value
-    }
-    missing = [name for name in FIELD_NAMES if name not in filled]
-    run = latest_validation_in(session, model, version)
-    if run is None:
-        missing.append(EVIDENCE_VALIDATION)
-    elif run.sensitive and not run.by_category("fairness"):
-        missing.append(EVIDENCE_FAIRNESS)
-    return missing
+    return read_card_completeness(session_rows(session), model, version)
 
 
 def describe_missing(name: str) -> str:

@@ -74,3 +74,12 @@ def read_model_approvals(rows: Rows, model: str, version: int | None = None) -> 
         params,
     )
     return [approval_view(row) for row in found]
+
+
+def read_request_approvals(rows: Rows, request_id: int) -> list[ApprovalView]:
+    """The decisions on one request, oldest first."""
+    found = rows.all(
+        f"SELECT {APPROVAL_COLUMNS} FROM approvals a WHERE a.request_id = :request ORDER BY a.id",
+        {"request": request_id},
+    )
+    return [approval_view(row) for row in found]

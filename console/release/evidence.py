@@ -2,74 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
-from audit.canonical import canonical_json
-from console.errors import NotFound
-from console.release.approvals import ApprovalView, read_model_approvals
+from console.release.approvals import ApprovalView, read_model_approvals, read_request_approvals
 from console.release.policy import Policy
-from console.store.db import Store
-from console.store.models import (
-    Approval,
-    ModelVersion,
-    PackageRecord,
-    ValidationCheck,
-    ValidationRun,
+from console.release.request_reads import evidence_digest, read_evidence
+from console.release.validation_reads import (
+    CheckView,
+    ValidationView,
+    read_latest_validation,
+    read_validation_runs,
 )
-from console.store.rows import SessionRows
+from console.store.db import Store
+from console.store.models import PackageRecord, ValidationCheck, ValidationRun
+from console.store.rows import SessionRows, session_rows
 
-
-@dataclass(frozen=True)
-class CheckView:
-    name: str
-    category: str
-    status: str
-    value: float | None
-    threshold: float | None
-    detail: dict[str, object]
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-@dataclass(frozen=True)
-class ValidationView:
-    id: int
-    model: str
-    version: int
-    dataset_sha256: str
-    dataset_name: str
-    target: str
-    sensitive: str | None
-    stage: str | None
-    status: str
-    passed: bool
-    report_sha256: str
-    started_at: str
-    finished_at: str
-    actor: str
-    summary: dict[str, object]
-    event_seq: int
-    checks: list[CheckView] = field(default_factory=list)
-
-    def check(self, name: str) -> CheckView | None:
-        for item in self.checks:
-            if item.name == name:
-                return item
-        return None
-
-    def by_category(self, category: str) -> list[CheckView]:
-        return [c for c in self.checks if c.category == category]
-
-    def as_dict(self) -> dict[str, object]:
-        data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "checks"}
-        data["checks"] = [c.as_dict() for c in self.checks]
-        return data
+__all__ = ["CheckView", "ValidationView", "evidence_digest"]
 
 
 def validation_view(session: Session, run: ValidationRun) -> ValidationView:
@@ -109,12 +61,7 @@ def _run_view(run: ValidationRun, checks: Sequence[ValidationCheck]) -> Validati
 
 def latest_validation_in(session: Session, model: str, version: int) -> ValidationView | None:
     """The newest validation run of a version (the one gates and evidence digests use)."""
-    run = session.exec(
-        select(ValidationRun)
-        .where(ValidationRun.model == model, ValidationRun.version == version)
-        .order_by(col(ValidationRun.id).desc())
-    ).first()
-    return validation_view(session, run) if run is not None else None
+    return read_latest_validation(session_rows(session), model, version)
 
 
 def latest_validation(store: Store, model: str, version: int) -> ValidationView | None:
@@ -144,37 +91,11 @@ def latest_validations(store: Store, model: str) -> dict[int, ValidationView]:
 
 def validation_runs(store: Store, model: str, version: int | None = None) -> list[ValidationView]:
     with store.session() as session:
-        query = select(ValidationRun).where(ValidationRun.model == model)
-        if version is not None:
-            query = query.where(ValidationRun.version == version)
-        runs = session.exec(query.order_by(col(ValidationRun.id))).all()
-        return [validation_view(session, r) for r in runs]
+        return read_validation_runs(SessionRows(session.connection()), model, version)
 
 
 def approvals_for(session: Session, request_id: int) -> list[ApprovalView]:
-    rows = session.exec(
-        select(Approval).where(Approval.request_id == request_id).order_by(col(Approval.id))
-    ).all()
-    return [_approval_view(a) for a in rows]
-
-
-def _approval_view(a: Approval) -> ApprovalView:
-    return ApprovalView(
-        a.id,
-        a.request_id,
-        a.approver,
-        a.role,
-        a.decision,
-        a.comment,
-        a.evidence_digest,
-        a.decided_at,
-        a.keyid,
-        bytes(a.statement),
-        bytes(a.signature),
-        a.void,
-        a.void_reason,
-        a.event_seq,
-    )
+    return read_request_approvals(session_rows(session), request_id)
 
 
 def model_approvals(store: Store, model: str, version: int | None = None) -> list[ApprovalView]:
@@ -235,21 +156,4 @@ def evidence_for(
     session: Session, policy: Policy, model: str, version: int, stage: str, plan: list[int]
 ) -> dict[str, object]:
     """What reviewers approve: artifact, latest validation report, policy, stage, canary plan."""
-    row = session.get(ModelVersion, (model, version))
-    if row is None:
-        raise NotFound(f"model {model!r} has no version {version}")
-    run = latest_validation_in(session, model, version)
-    return {
-        "model": model,
-        "version": version,
-        "artifact_sha256": row.artifact_sha256,
-        "validation_report_sha256": run.report_sha256 if run else None,
-        "validation_run": run.id if run else None,
-        "policy_sha256": policy.digest,
-        "stage": stage,
-        "canary_plan": plan,
-    }
-
-
-def evidence_digest(evidence: dict[str, object]) -> str:
-    return hashlib.sha256(canonical_json(evidence)).hexdigest()
+    return read_evidence(session_rows(session), policy, model, version, stage, plan)

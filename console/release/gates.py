@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import takewhile
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, select
+from console.release.policy_rules import StagePolicy
+from console.release.validation_reads import (
+    ValidationView,
+    read_independent_validation,
+    read_latest_validation,
+)
+from console.store.rows import Rows
 
-from console.release.evidence import ValidationView, latest_validation_in, validation_view
-from console.release.policy import StagePolicy
-from console.store.db import Store
-from console.store.models import ModelVersion, PackageRecord, ValidationRun
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from console.store.db import Store
 
 
 @dataclass(frozen=True)
@@ -68,66 +74,55 @@ def _fairness_passed(run: ValidationView | None) -> GateResult:
     return GateResult(name, True, f"{len(checks)} fairness checks passed")
 
 
-def _card_complete(session: Session, model: str, version: int) -> GateResult:
-    from console.registry.cards import card_completeness_in
+def _card_complete(rows: Rows, model: str, version: int) -> GateResult:
+    from console.registry.card_spec import read_card_completeness
 
-    missing = card_completeness_in(session, model, version)
+    missing = read_card_completeness(rows, model, version)
     if missing:
         return GateResult("card.complete", False, "missing: " + ", ".join(missing))
     return GateResult("card.complete", True, "every card field is filled")
 
 
-def _package_verified(session: Session, model: str, version: int) -> GateResult:
-    row = session.exec(
-        select(PackageRecord)
-        .where(PackageRecord.model == model, PackageRecord.version == version)
-        .order_by(col(PackageRecord.created_at).desc())
-    ).first()
-    if row is None:
+def _package_verified(rows: Rows, model: str, version: int) -> GateResult:
+    found = rows.all(
+        "SELECT sha256, verified FROM packages WHERE model = :model AND version = :version "
+        "ORDER BY created_at DESC LIMIT 1",
+        {"model": model, "version": version},
+    )
+    if not found:
         return GateResult("package.verified", False, "no package built; run `signoff package`")
-    if not row.verified:
-        return GateResult("package.verified", False, f"package {row.sha256[:16]}… did not verify")
-    return GateResult("package.verified", True, f"package {row.sha256[:16]}… verified")
+    sha256, verified = found[0]
+    if not verified:
+        return GateResult("package.verified", False, f"package {sha256[:16]}… did not verify")
+    return GateResult("package.verified", True, f"package {sha256[:16]}… verified")
 
 
 def independent_validation_in(
     session: Session, model: str, version: int
 ) -> tuple[ValidationView | None, str]:
-    """The newest run by someone other than the version's author (SR 11-7), and why the newer
-    runs did not count ("" when none was set aside)."""
-    author_row = session.get(ModelVersion, (model, version))
-    author = author_row.author if author_row is not None else ""
-    runs = session.exec(
-        select(ValidationRun)
-        .where(ValidationRun.model == model, ValidationRun.version == version)
-        .order_by(col(ValidationRun.id).desc())
-    ).all()
-    skipped = list(takewhile(lambda r: r.actor == author, runs))
-    counted = runs[len(skipped)] if len(skipped) < len(runs) else None
-    why = ""
-    if skipped:
-        numbers = ", ".join(str(r.id) for r in skipped)
-        runs_by = (
-            f"run {numbers} by {author} does"
-            if len(skipped) == 1
-            else f"runs {numbers} by {author} do"
-        )
-        why = f"{runs_by} not count: the version's author ran it and the stage requires independent validation"
-    if counted is None:
-        return None, why
-    return validation_view(session, counted), why
+    """`read_independent_validation` in a caller's unit of work."""
+    from console.store.rows import session_rows
+
+    return read_independent_validation(session_rows(session), model, version)
 
 
 def evaluate_gates(
     store: Store, session: Session, stage: StagePolicy, model: str, version: int
 ) -> list[GateResult]:
+    """`read_gates` in a caller's unit of work."""
+    from console.store.rows import session_rows
+
+    return read_gates(session_rows(session), stage, model, version)
+
+
+def read_gates(rows: Rows, stage: StagePolicy, model: str, version: int) -> list[GateResult]:
     """Every gate of the stage, evaluated now against the version's latest evidence (its latest
     independent run, when the stage asks for independent validation)."""
     discounted = ""
     if stage.independent_validation:
-        run, discounted = independent_validation_in(session, model, version)
+        run, discounted = read_independent_validation(rows, model, version)
     else:
-        run = latest_validation_in(session, model, version)
+        run = read_latest_validation(rows, model, version)
     results: list[GateResult] = []
     for gate in stage.gates:
         if gate == "validation.passed":
@@ -140,7 +135,7 @@ def evaluate_gates(
         elif gate == "fairness.passed":
             results.append(_fairness_passed(run))
         elif gate == "card.complete":
-            results.append(_card_complete(session, model, version))
+            results.append(_card_complete(rows, model, version))
         elif gate == "package.verified":
-            results.append(_package_verified(session, model, version))
+            results.append(_package_verified(rows, model, version))
     return results

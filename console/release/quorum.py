@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Protocol
 
 from console.release.approvals import ApprovalView
-from console.release.policy import StagePolicy
-from console.store.models import ModelVersion, PromotionRequest, User
+from console.release.policy_rules import StagePolicy
 
 if TYPE_CHECKING:
-    from console.release.requests import RequestView
+    from console.release.request_reads import RequestView
+
+
+class Requested(Protocol):
+    """What quorum counting reads of a request: who opened it, over which evidence."""
+
+    @property
+    def requester(self) -> str: ...
+
+    @property
+    def evidence_digest(self) -> str: ...
 
 
 def duty_conflict(person: str, requester: str, author: str) -> str | None:
@@ -25,7 +32,7 @@ def duty_conflict(person: str, requester: str, author: str) -> str | None:
 
 
 def counted_approvers(
-    approvals: list[ApprovalView], row: PromotionRequest, stage: StagePolicy, author: str
+    approvals: list[ApprovalView], row: Requested, stage: StagePolicy, author: str
 ) -> list[str]:
     """Distinct approvers whose approval counts toward the quorum right now."""
     people: list[str] = []
@@ -56,7 +63,7 @@ class QuorumCount:
 
 
 def count_quorum(
-    approvals: list[ApprovalView], row: PromotionRequest, stage: StagePolicy, author: str
+    approvals: list[ApprovalView], row: Requested, stage: StagePolicy, author: str
 ) -> QuorumCount:
     """Per-role quorums count each approver for the role they held when they decided; a plain
     quorum counts any approver role."""
@@ -80,10 +87,10 @@ def voided(approval: ApprovalView, reason: str) -> ApprovalView:
     return replace(approval, void=True, void_reason=reason)
 
 
-def may_decide(session: Session, view: RequestView, user: User) -> bool:
-    if not user.active or user.role not in view.approver_roles:
+def may_decide_now(view: RequestView, name: str, role: str, active: bool, author: str) -> bool:
+    """Whether this user (an active one of an approver role, no party to it) may still decide."""
+    if not active or role not in view.approver_roles:
         return False
-    if any(a.approver == user.name for a in view.approvals):
+    if any(a.approver == name for a in view.approvals):
         return False
-    version = session.get(ModelVersion, (view.model, view.version))
-    return duty_conflict(user.name, view.requester, version.author if version else "") is None
+    return duty_conflict(name, view.requester, author) is None

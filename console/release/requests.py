@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -16,28 +14,27 @@ from console.errors import BadInput, NotFound, Refused
 from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
-from console.registry.lookup import require_model
 from console.registry.refs import check_model_name
-from console.release.approvals import ApprovalView
-from console.release.evidence import approvals_for, evidence_digest, evidence_for
-from console.release.gates import GateResult, evaluate_gates
+from console.release.evidence import evidence_digest, evidence_for
+from console.release.gates import evaluate_gates
 from console.release.policy import Policy, StagePolicy, load_policy
-from console.release.quorum import count_quorum, may_decide, voided
-from console.release.retire import retired_in
+from console.release.request_reads import CANARY as CANARY
+from console.release.request_reads import OPEN as OPEN
+from console.release.request_reads import (
+    RequestRow,
+    read_log_time,
+    read_request_view,
+    read_requests,
+    status_at,
+)
+from console.release.request_reads import RequestView as RequestView
+from console.release.request_reads import parse_request_id as parse_request_id
 from console.release.stage_order import check_stage_order
-from console.release.tiers import model_tier, stage_rules
+from console.release.tiers import stage_rules
 from console.store.db import Store
 from console.store.keys import next_id
-from console.store.models import ModelVersion, PromotionRequest, StageAssignment, User
-
-OPEN, CANARY = "open", "canary"
-
-
-def parse_request_id(value: str) -> int:
-    cleaned = value.strip().lstrip("#").removeprefix("R-").removeprefix("r-")
-    if not cleaned.isdigit():
-        raise BadInput(f"{value!r} is not a request number; see `signoff requests`")
-    return int(cleaned)
+from console.store.models import ModelVersion, PromotionRequest, StageAssignment
+from console.store.rows import SessionRows, session_rows
 
 
 def _parse_time(value: str) -> datetime:
@@ -62,117 +59,31 @@ def canary_plan(stage: StagePolicy, first: int | None) -> list[int]:
     return [first, *later] if later and later[-1] == 100 else [first, *later, 100]
 
 
-@dataclass(frozen=True)
-class RequestView:
-    id: int
-    model: str
-    version: int
-    stage: str
-    requester: str
-    comment: str
-    created_at: str
-    expires_at: str
-    status: str
-    evidence_digest: str
-    evidence: dict[str, object]
-    canary_plan: list[int]
-    current_digest: str
-    gates: list[GateResult]
-    approvals: list[ApprovalView]
-    counted: list[str]
-    required: int
-    approver_roles: list[str]
-    needed: list[str]
-    tier: str = ""
-    quorum: str = ""
-    # What the quorum still lacks, per role ("1 more approval(s) from risk-officer").
-    missing_approvals: tuple[str, ...] = ()
-
-    @property
-    def evidence_changed(self) -> bool:
-        return self.current_digest != self.evidence_digest
-
-    @property
-    def ready(self) -> bool:
-        return self.status == OPEN and not self.needed
-
-    def as_dict(self) -> dict[str, object]:
-        data = {
-            k: getattr(self, k)
-            for k in self.__dataclass_fields__
-            if k not in ("gates", "approvals")
-        }
-        data["gates"] = [g.as_dict() for g in self.gates]
-        data["approvals"] = [a.as_dict() for a in self.approvals]
-        data["evidence_changed"] = self.evidence_changed
-        return data
-
-
 def effective_status(row: PromotionRequest, now: str) -> str:
-    if row.status == OPEN and now > row.expires_at:
-        return "expired"
-    return row.status
-
-
-def _unless_revoked(session: Session, approval: ApprovalView) -> ApprovalView:
-    """A pending request's approval stops counting once the identity that gave it is revoked."""
-    user = session.get(User, approval.approver)
-    if approval.void or (user is not None and user.active and user.added_seq < approval.event_seq):
-        return approval
-    return voided(approval, "approver revoked")
+    return status_at(row.status, row.expires_at, now)
 
 
 def request_view(
     store: Store, session: Session, policy: Policy, row: PromotionRequest
 ) -> RequestView:
+    """`read_request_view` of a request this unit of work holds (perhaps just written)."""
     # The log's time, not the raw clock: a clock set back cannot revive an expired request.
     now = event_time(session, store.clock())
-    stage = stage_rules(session, policy, row.model, row.stage)
-    plan = json.loads(row.canary_plan)
-    current = evidence_digest(
-        evidence_for(session, policy, row.model, row.version, row.stage, plan)
+    stored = RequestRow(
+        row.id,
+        row.model,
+        row.version,
+        row.stage,
+        row.requester,
+        row.comment,
+        row.created_at,
+        row.expires_at,
+        row.status,
+        row.evidence_digest,
+        row.evidence,
+        row.canary_plan,
     )
-    version = session.get(ModelVersion, (row.model, row.version))
-    approvals = approvals_for(session, row.id)
-    status = effective_status(row, now)
-    if status == OPEN:  # once executed, a decision stays what it was when made
-        approvals = [_unless_revoked(session, a) for a in approvals]
-    quorum = count_quorum(approvals, row, stage, version.author if version else "")
-    gates = evaluate_gates(store, session, stage, row.model, row.version)
-    needed: list[str] = []
-    if status == OPEN:
-        if current != row.evidence_digest:
-            needed.append(
-                "the evidence changed since the request (approvals void): open a new request"
-            )
-        if retired_in(session, row.model).covers(row.version):
-            needed.append(f"{row.model}:{row.version} is retired: withdraw this request")
-        needed.extend(quorum.missing_text)
-        needed.extend(f"gate {g.name}: {g.detail}" for g in gates if not g.passed)
-    return RequestView(
-        id=row.id,
-        model=row.model,
-        version=row.version,
-        stage=row.stage,
-        requester=row.requester,
-        comment=row.comment,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        status=status,
-        evidence_digest=row.evidence_digest,
-        evidence=json.loads(row.evidence),
-        canary_plan=plan,
-        current_digest=current,
-        gates=gates,
-        approvals=approvals,
-        counted=quorum.counted,
-        required=stage.approvals,
-        approver_roles=list(stage.approver_roles),
-        needed=needed,
-        tier=model_tier(session, row.model) or "",
-        quorum=stage.quorum_text,
-        missing_approvals=tuple(quorum.missing_text),
-    )
+    return read_request_view(session_rows(session), policy, now, stored)
 
 
 def request_promotion(
@@ -316,9 +227,12 @@ def withdraw(store: Store, signer: Signer, request_id: int, reason: str = "") ->
 
 
 def get_request(store: Store, request_id: int) -> RequestView:
+    from console.release.request_reads import read_request
+
     policy = load_policy(store)
     with store.session() as session:
-        return request_view(store, session, policy, load_request(session, request_id))
+        rows = SessionRows(session.connection())
+        return read_request(rows, policy, read_log_time(rows, store.clock()), request_id)
 
 
 def list_requests(
@@ -332,21 +246,8 @@ def list_requests(
     """Requests, newest first; `awaiting` = open requests this user may still decide."""
     policy = load_policy(store)
     with store.session() as session:
-        query = select(PromotionRequest)
-        if model is not None:
-            require_model(session, model)
-            query = query.where(PromotionRequest.model == model)
-        if mine:
-            query = query.where(PromotionRequest.requester == mine)
-        if pending or awaiting:
-            query = query.where(PromotionRequest.status == OPEN)
-        rows = session.exec(query.order_by(col(PromotionRequest.id).desc())).all()
-        views = [request_view(store, session, policy, r) for r in rows]
-        if pending or awaiting:
-            views = [v for v in views if v.status == OPEN]
-        if awaiting:
-            user = session.get(User, awaiting)
-            if user is None:
-                return []
-            views = [v for v in views if may_decide(session, v, user)]
-        return views
+        rows = SessionRows(session.connection())
+        now = read_log_time(rows, store.clock())
+        return read_requests(
+            rows, policy, now, mine=mine, pending=pending, awaiting=awaiting, model=model
+        )

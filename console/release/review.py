@@ -8,22 +8,28 @@ version's latest run, which may be on different data, and says so (`same_dataset
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from console.registry.card_diff import CardDiff, source_diff
-from console.registry.cards import card_fields
-from console.registry.views import VersionView, get_model, get_version
-from console.release.evidence import (
+from console.registry.card_diff import CardDiff, read_source_diff
+from console.registry.card_reads import read_card_values
+from console.registry.card_spec import FIELD_NAMES
+from console.registry.views import VersionView, read_model, read_version
+from console.release.policy_rules import Policy
+from console.release.request_reads import RequestView, read_request
+from console.release.validation_reads import (
     CheckView,
     ValidationView,
-    latest_validation,
-    validation_runs,
+    read_latest_validation,
+    read_validation_runs,
 )
-from console.release.requests import RequestView, get_request
-from console.store.db import Store
+from console.store.rows import Rows
 from console.validation.check_detail import Interval
 from console.validation.details import details_as, details_of
 from console.validation.metrics import direction, improves
 from console.validation.run_details import ChampionComparison
+
+if TYPE_CHECKING:
+    from console.store.db import Store
 
 
 @dataclass(frozen=True)
@@ -134,10 +140,11 @@ def compare_metrics(
     return rows
 
 
-def changed_card_fields(store: Store, model: str, version: int, other: int) -> list[str]:
+def changed_card_fields(rows: Rows, model: str, version: int, other: int) -> list[str]:
     """The card fields whose text differs between two versions of a model, by name."""
-    mine, theirs = card_fields(store, model, version), card_fields(store, model, other)
-    return sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+    mine, theirs = read_card_values(rows, model, version), read_card_values(rows, model, other)
+    names = (set(mine) | set(theirs)) & set(FIELD_NAMES)
+    return sorted(k for k in names if mine.get(k) != theirs.get(k))
 
 
 def paired_comparison(
@@ -158,13 +165,27 @@ def paired_comparison(
 
 def review_evidence(store: Store, request_id: int) -> ReviewEvidence:
     """Everything the review screen shows about one request, read from the store."""
-    request = get_request(store, request_id)
-    candidate = get_version(store, request.model, request.version)
-    holder = get_model(store, request.model).stages.get(request.stage)
-    champion = get_version(store, request.model, holder) if holder else None
-    candidate_run = latest_validation(store, request.model, request.version)
+    from console.release.policy import load_policy
+    from console.release.request_reads import read_log_time
+    from console.store.rows import SessionRows
+
+    policy = load_policy(store)
+    with store.session() as session:
+        rows = SessionRows(session.connection())
+        return read_review(rows, policy, read_log_time(rows, store.clock()), request_id)
+
+
+def read_review(rows: Rows, policy: Policy, now: str, request_id: int) -> ReviewEvidence:
+    """`review_evidence` on plain rows, at `now` (the log's time)."""
+    request = read_request(rows, policy, now, request_id)
+    candidate = read_version(rows, request.model, request.version)
+    holder = read_model(rows, request.model).stages.get(request.stage)
+    champion = read_version(rows, request.model, holder) if holder else None
+    candidate_run = read_latest_validation(rows, request.model, request.version)
     champion_run = (
-        latest_validation(store, request.model, champion.number) if champion is not None else None
+        read_latest_validation(rows, request.model, champion.number)
+        if champion is not None
+        else None
     )
     metrics = compare_metrics(candidate_run, champion_run)
     training = []
@@ -185,7 +206,7 @@ def review_evidence(store: Store, request_id: int) -> ReviewEvidence:
         failed_checks=[c.name for c in candidate_run.checks if c.status == "fail"]
         if candidate_run is not None
         else [],
-        card_changes=changed_card_fields(store, request.model, request.version, champion.number)
+        card_changes=changed_card_fields(rows, request.model, request.version, champion.number)
         if champion is not None
         else [],
         paired=paired_comparison(candidate_run, champion),
@@ -194,8 +215,8 @@ def review_evidence(store: Store, request_id: int) -> ReviewEvidence:
         else None,
         earlier_runs=[
             run
-            for run in validation_runs(store, request.model, request.version)
+            for run in read_validation_runs(rows, request.model, request.version)
             if candidate_run is None or run.id != candidate_run.id
         ],
-        card_diff=source_diff(store, request.model, request.version),
+        card_diff=read_source_diff(rows, request.model, request.version),
     )

@@ -6,7 +6,6 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,10 @@ from console.errors import StoreError
 from console.store.backend import Backend, backend_for
 from console.store.location import ARTIFACTS_DIR, DB_FILE
 from console.store.rows import lock_timeout_from_env
+from console.store.rows import utc_now as utc_now
 
 ARTIFACTS_KEY = "artifacts_dir"  # store_info key: the shared artifacts directory of a team store
 _SNAPSHOT = "signoff.snapshot"
-
-
-def utc_now() -> str:
-    """The store's time format: ISO 8601 UTC with microseconds and a Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Store:

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,10 +25,16 @@ from console.store.location import DB_FILE, require_store
 if TYPE_CHECKING:
     import duckdb
     from sqlalchemy import Connection
+    from sqlmodel import Session
 
 Row = tuple[Any, ...]
 DEFAULT_LOCK_TIMEOUT = 15.0
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def utc_now() -> str:
+    """The store's time format: ISO 8601 UTC with microseconds and a Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def lock_timeout_from_env() -> float:
@@ -62,6 +69,12 @@ class SessionRows:
         from sqlalchemy import text
 
         return [tuple(row) for row in self.connection.execute(text(sql), dict(params or {}))]
+
+
+def session_rows(session: Session) -> SessionRows:
+    """`Rows` in a unit of work, after flushing what it holds (as the ORM's own queries do)."""
+    session.flush()
+    return SessionRows(session.connection())
 
 
 class DuckDBRows:
