@@ -67,8 +67,8 @@ def test_reads_in_one_block_share_one_connection(team: Team) -> None:
     from console.store.models import User
 
     store = team.store
-    opened: list[object] = []
-    event.listen(store.engine, "connect", lambda *_: opened.append(1))
+    opened: list[object] = []  # connections handed to a unit of work (a kept one counts too)
+    event.listen(store.engine, "checkout", lambda *_: opened.append(1))
     with store.reading():
         for _ in range(3):
             with store.session() as session:
