@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from audit.canonical import canonical_json
-from audit.chain import KeyHistory
+from audit.key_history import KeyHistory
 
 Row = dict[str, object]
 Table = dict[tuple[object, ...], Row]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from cryptography.exceptions import InvalidSignature
 
-from audit.chain import KeyHistory
+from audit.key_history import KeyHistory
 from audit.keys import public_from_raw
 from console.auditing.projected_rows import Projection, as_int, as_text
 from console.auditing.projection_monitoring import MONITORING_HANDLERS
