@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from audit.chain import Finding, KeyHistory, VerifyResult
+from audit.chain import Finding, VerifyResult
+from audit.key_history import KeyHistory
 from audit.merkle import consistency_proof, root_from_leaf_hashes, verify_consistency
 from audit.note import (
     NoteError,

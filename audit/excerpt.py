@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.chain import KeyHistory
 from audit.checkpoint import read_checkpoint
 from audit.entry import ENTRY_FIELDS, EventRecord, parse_entry, signing_message
+from audit.key_history import KeyHistory
 from audit.merkle import inclusion_proof, leaf_hash, verify_inclusion
 from audit.note import NoteError, parse_checkpoint, verify_note
 

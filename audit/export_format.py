@@ -10,8 +10,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.chain import KeyHistory
 from audit.entry import EventRecord
+from audit.key_history import KeyHistory
 
 EVENTS_FILE = "events.jsonl"
 KEYS_FILE = "keys.json"

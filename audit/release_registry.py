@@ -13,10 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.chain import ADMIN_ROLE, Finding, KeyHistory
+from audit.chain import Finding
 from audit.entry import EventRecord
 from audit.errors import BadInput
 from audit.export_format import keys_document
+from audit.key_history import ADMIN_ROLE, KeyHistory
 from audit.model_signature import ModelSignatureError, verify_model_signature
 from audit.release_keys import load_release_public_pem, release_keyid
 

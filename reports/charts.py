@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reportlab.graphics.charts.areas import PlotArea
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
@@ -25,6 +26,7 @@ from reports.pdf_layout import FAIL, INFO, INK, MUTED, PASS, RULE, SANS, WARN, r
 
 ROW = 17.0  # height of one bar's slot, in points
 LABEL_WIDTH = 120.0
+PLOT_HEIGHT = 150.0  # of the grouped-bar and line charts, in points
 SERIES = (colors.HexColor("#486581"), colors.HexColor("#9fb3c8"), colors.HexColor("#d9a441"))
 
 
@@ -47,6 +49,59 @@ def _label(drawing: Drawing, x: float, y: float, text: str, **style: object) -> 
     drawing.add(String(x, y, text, fontName=SANS, fontSize=7, fillColor=MUTED, **style))
 
 
+def _style_axes(chart: PlotArea, category_font_size: float) -> None:
+    """The house style of both axes: category labels in ink, value labels muted over a grid."""
+    chart.categoryAxis.labels.fontName = SANS
+    chart.categoryAxis.labels.fontSize = category_font_size
+    chart.categoryAxis.labels.fillColor = INK
+    chart.categoryAxis.strokeColor = RULE
+    chart.valueAxis.labels.fontName = SANS
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fillColor = MUTED
+    chart.valueAxis.strokeColor = RULE
+    chart.valueAxis.visibleGrid = 1
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#e4e7eb")
+    chart.valueAxis.gridStrokeWidth = 0.4
+
+
+def _framed(chart: PlotArea, width: float, *, left: float, bottom: float) -> Drawing:
+    """A drawing holding a plot of fixed height, `left` and `bottom` clear for labels, legend right."""
+    register_fonts()
+    drawing = Drawing(width, PLOT_HEIGHT + bottom + 10)
+    chart.x = left
+    chart.y = bottom
+    chart.width = width - 170
+    chart.height = PLOT_HEIGHT
+    return drawing
+
+
+def _legend(
+    drawing: Drawing,
+    chart: PlotArea,
+    pairs: list[tuple[Color, str]],
+    *,
+    gap: float,
+    font_size: float,
+    spacing: float,
+    deltay: float,
+) -> Legend:
+    """A legend right of the plot, its top level with the plot's, one swatch per series."""
+    legend = Legend()
+    legend.x = chart.x + chart.width + gap
+    legend.y = chart.y + chart.height
+    legend.fontName = SANS
+    legend.fontSize = font_size
+    legend.fillColor = INK
+    legend.alignment = "right"
+    legend.boxAnchor = "nw"
+    legend.dx = legend.dy = spacing
+    legend.deltay = deltay
+    legend.strokeColor = None
+    legend.colorNamePairs = pairs
+    drawing.add(legend)
+    return legend
+
+
 def _horizontal(
     width: float, names: Sequence[str], top: float, bottom: float
 ) -> tuple[Drawing, HorizontalBarChart]:
@@ -60,18 +115,8 @@ def _horizontal(
     chart.height = height
     chart.categoryAxis.categoryNames = list(names)
     chart.categoryAxis.reverseDirection = 1
-    chart.categoryAxis.labels.fontName = SANS
-    chart.categoryAxis.labels.fontSize = 7.5
-    chart.categoryAxis.labels.fillColor = INK
-    chart.categoryAxis.strokeColor = RULE
     chart.categoryAxis.tickLeft = 0
-    chart.valueAxis.labels.fontName = SANS
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fillColor = MUTED
-    chart.valueAxis.strokeColor = RULE
-    chart.valueAxis.visibleGrid = 1
-    chart.valueAxis.gridStrokeColor = colors.HexColor("#e4e7eb")
-    chart.valueAxis.gridStrokeWidth = 0.4
+    _style_axes(chart, 7.5)
     chart.barWidth = ROW * 0.55
     chart.groupSpacing = ROW * 0.45
     chart.bars.strokeColor = None
@@ -172,31 +217,15 @@ def group_chart(
     groups: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], width: float
 ) -> Drawing:
     """Grouped bars: one cluster per group, one bar per rate, on a 0..1 scale."""
-    register_fonts()
-    height = 150.0
-    drawing = Drawing(width, height + 40)
     chart = VerticalBarChart()
-    chart.x = 45
-    chart.y = 30
-    chart.width = width - 170
-    chart.height = height
+    drawing = _framed(chart, width, left=45, bottom=30)
     chart.data = [[v if v is not None else 0.0 for v in values] for _, values in series]
     chart.categoryAxis.categoryNames = list(groups)
-    chart.categoryAxis.labels.fontName = SANS
-    chart.categoryAxis.labels.fontSize = 8
-    chart.categoryAxis.labels.fillColor = INK
-    chart.categoryAxis.strokeColor = RULE
+    _style_axes(chart, 8)
     chart.valueAxis.valueMin = 0.0
     chart.valueAxis.valueMax = 1.0
     chart.valueAxis.valueStep = 0.2
     chart.valueAxis.labelTextFormat = "%.1f"
-    chart.valueAxis.labels.fontName = SANS
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fillColor = MUTED
-    chart.valueAxis.strokeColor = RULE
-    chart.valueAxis.visibleGrid = 1
-    chart.valueAxis.gridStrokeColor = colors.HexColor("#e4e7eb")
-    chart.valueAxis.gridStrokeWidth = 0.4
     chart.bars.strokeColor = None
     chart.barSpacing = 2
     chart.groupSpacing = 18
@@ -208,19 +237,8 @@ def group_chart(
     for i in range(len(series)):
         chart.bars[i].fillColor = SERIES[i % len(SERIES)]
     drawing.add(chart)
-    legend = Legend()
-    legend.x = chart.x + chart.width + 18
-    legend.y = chart.y + chart.height
-    legend.fontName = SANS
-    legend.fontSize = 7.5
-    legend.fillColor = INK
-    legend.alignment = "right"
-    legend.boxAnchor = "nw"
-    legend.dx = legend.dy = 7
-    legend.deltay = 12
-    legend.strokeColor = None
-    legend.colorNamePairs = [(SERIES[i % len(SERIES)], name) for i, (name, _) in enumerate(series)]
-    drawing.add(legend)
+    pairs = [(SERIES[i % len(SERIES)], name) for i, (name, _) in enumerate(series)]
+    _legend(drawing, chart, pairs, gap=18, font_size=7.5, spacing=7, deltay=12)
     return drawing
 
 
@@ -250,33 +268,17 @@ def window_chart(
     `series` holds (feature, value per window, alerted per window); an alerted point is ringed
     in red, and the policy's threshold is a dashed red line.
     """
-    register_fonts()
-    height = 150.0
-    drawing = Drawing(width, height + 62)
     chart = HorizontalLineChart()
-    chart.x = 40
-    chart.y = 52
-    chart.width = width - 170
-    chart.height = height
+    drawing = _framed(chart, width, left=40, bottom=52)
     chart.data = [[v if v is not None else None for v in values] for _, values, _ in series]
     chart.categoryAxis.categoryNames = list(windows)
-    chart.categoryAxis.labels.fontName = SANS
-    chart.categoryAxis.labels.fontSize = 6.5
-    chart.categoryAxis.labels.fillColor = INK
+    _style_axes(chart, 6.5)
     chart.categoryAxis.labels.angle = 30
     chart.categoryAxis.labels.boxAnchor = "ne"
-    chart.categoryAxis.strokeColor = RULE
     measured = [v for _, vs, _ in series for v in vs if v is not None]
     top = max([*measured, threshold or 0.0, 0.05]) * 1.1
     chart.valueAxis.valueMin = 0.0
     chart.valueAxis.valueMax = top
-    chart.valueAxis.labels.fontName = SANS
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fillColor = MUTED
-    chart.valueAxis.strokeColor = RULE
-    chart.valueAxis.visibleGrid = 1
-    chart.valueAxis.gridStrokeColor = colors.HexColor("#e4e7eb")
-    chart.valueAxis.gridStrokeWidth = 0.4
     tones = [colors.HexColor(PALETTE[i % len(PALETTE)]) for i in range(len(series))]
     for i, tone in enumerate(tones):
         chart.lines[i].strokeColor = tone
@@ -302,20 +304,9 @@ def window_chart(
                 strokeDashArray=[4, 2],
             )
         )
-    legend = Legend()
-    legend.x = chart.x + chart.width + 14
-    legend.y = chart.y + chart.height
-    legend.fontName = SANS
-    legend.fontSize = 7
-    legend.fillColor = INK
-    legend.alignment = "right"
-    legend.boxAnchor = "nw"
-    legend.dx = legend.dy = 6
-    legend.deltay = 10
+    pairs = [(tones[i], name) for i, (name, _, _) in enumerate(series)]
+    legend = _legend(drawing, chart, pairs, gap=14, font_size=7, spacing=6, deltay=10)
     legend.columnMaximum = len(series)  # one column, beside the plot
-    legend.strokeColor = None
-    legend.colorNamePairs = [(tones[i], name) for i, (name, _, _) in enumerate(series)]
-    drawing.add(legend)
     limit = f"dashed red: fails above {threshold:g}; " if threshold is not None else ""
     _label(drawing, chart.x, 2, f"{what} per window; {limit}red ring: an alert was opened")
     return drawing

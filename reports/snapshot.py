@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from audit.chain import KeyHistory, verify_records
+from audit.chain import verify_records
+from audit.key_history import KeyHistory
 from audit.merkle import root_from_leaf_hashes
 from audit.note import format_checkpoint
 from console.auditing.log import iter_records, log_size

@@ -15,6 +15,7 @@ from console.cli import cli
 ROOT = Path(__file__).resolve().parents[1]
 CORE_MODULES = [
     "audit.chain",
+    "audit.key_history",
     "console.auditing.log",
     "audit.verify",
     "console.api",

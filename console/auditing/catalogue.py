@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from console.auditing import monitoring_payloads as mp
 from console.auditing import payloads as p
 from console.identity.permissions import Permission
 
@@ -283,61 +284,61 @@ _ACTIONS = (
     Action(
         MONITORING_INGESTED,
         "a prediction log stored as a Parquet artifact",
-        p.PredictionsIngested,
+        mp.PredictionsIngested,
         Permission.INGEST,
     ),
     Action(
         MONITORING_LABELS_INGESTED,
         "outcomes attached to logged predictions by request id",
-        p.OutcomesIngested,
+        mp.OutcomesIngested,
         Permission.INGEST,
     ),
     Action(
         MONITORING_DRIFT_EVALUATED,
         "drift windows recorded (new or changed statistics)",
-        p.WindowsEvaluated,
+        mp.WindowsEvaluated,
         Permission.EVALUATE,
     ),
     Action(
         MONITORING_PERFORMANCE_EVALUATED,
         "performance windows recorded (new or changed statistics)",
-        p.WindowsEvaluated,
+        mp.WindowsEvaluated,
         Permission.EVALUATE,
     ),
     Action(
         MONITORING_FAIRNESS_EVALUATED,
         "fairness windows recorded: gaps per sensitive attribute (new or changed statistics)",
-        p.WindowsEvaluated,
+        mp.WindowsEvaluated,
         Permission.EVALUATE,
     ),
     Action(
         MONITORING_ALERT_OPENED,
         "a window crossed a policy threshold",
-        p.AlertOpened,
+        mp.AlertOpened,
         Permission.EVALUATE,
     ),
     Action(
         MONITORING_ALERT_RESOLVED,
         "an alert closed with a reason (logs before `monitoring.alerts_resolved`)",
-        p.AlertResolved,
+        mp.AlertResolved,
         Permission.RESOLVE_ALERT,
     ),
     Action(
         MONITORING_ALERTS_RESOLVED,
         "alerts of one model (one or several, or an incident) closed together with one reason",
-        p.AlertsResolved,
+        mp.AlertsResolved,
         Permission.RESOLVE_ALERT,
     ),
     Action(
         MONITORING_RETRAINING_REQUESTED,
         "a retraining job opened by the policy's triggers",
-        p.RetrainingRequested,
+        mp.RetrainingRequested,
         Permission.EVALUATE,
     ),
     Action(
         MONITORING_RETRAINED,
         "a retraining job closed with its candidate version",
-        p.Retrained,
+        mp.Retrained,
         Permission.RETRAIN,
     ),
 )

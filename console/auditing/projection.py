@@ -5,20 +5,20 @@ own events (stages, deployments, requests and decisions, users and keys, models 
 card fields, validation runs and checks, monitoring windows, alerts and jobs, packages,
 checkpoints, release keys). `console/auditing/state_check.py` compares them with the tables. Fed the events
 of one model (with the key-management events), it yields that model's rows only.
+Monitoring's handlers live in `console/auditing/projection_monitoring.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 
-from audit.canonical import canonical_json
-from audit.chain import KeyHistory
+from audit.key_history import KeyHistory
 from audit.keys import public_from_raw
-from console.auditing import catalogue as actions
+from console.auditing.projected_rows import Projection, as_int, as_text
+from console.auditing.projection_monitoring import MONITORING_HANDLERS
 from console.auditing.replay import (
     cards_from,
     models_from,
@@ -29,8 +29,6 @@ from console.auditing.replay import (
 from console.auditing.replay_entries import Event
 from console.release.decisions import DECISION_DOMAIN
 
-Row = dict[str, object]
-Table = dict[tuple[object, ...], Row]
 KEY_ACTIONS = ("store.created", "user.added", "user.revoked", "user.role_changed", "key.rotated")
 _DEPLOYMENT_KINDS = {
     "promotion.executed": "promotion",
@@ -41,25 +39,6 @@ _DEPLOYMENT_KINDS = {
     "rollback.executed": "rollback",
     "stage.retired": "retirement",
 }
-
-
-@dataclass
-class Projection:
-    """Table name -> primary key -> column -> the value the log proves."""
-
-    tables: dict[str, Table] = field(default_factory=dict)
-    history: KeyHistory = field(default_factory=KeyHistory)
-
-    def table(self, name: str) -> Table:
-        return self.tables.setdefault(name, {})
-
-
-def _text(value: object) -> str:
-    return canonical_json(value).decode()
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def decision_signature_valid(
@@ -80,7 +59,7 @@ def _decision(p: Projection, e: Event) -> None:
     """A signed decision: its role and key are what the log said of the approver at the time."""
     payload = e.payload
     p.table("approvals")[(e.seq,)] = {
-        "request_id": _int(payload.get("request")),
+        "request_id": as_int(payload.get("request")),
         "approver": e.actor,
         "role": p.history.role_of(e.actor),
         "decision": payload.get("decision"),
@@ -102,9 +81,9 @@ def _deployment(p: Projection, e: Event) -> None:
         "model": payload.get("model"),
         "stage": payload.get("stage"),
         "kind": _DEPLOYMENT_KINDS[e.action],
-        "version": _int(payload.get("version")),
-        "replaced_version": _int(payload.get("replaced_version")),
-        "request_id": _int(payload.get("request")),
+        "version": as_int(payload.get("version")),
+        "replaced_version": as_int(payload.get("replaced_version")),
+        "request_id": as_int(payload.get("request")),
         "actor": e.actor,
         "occurred_at": e.ts,
         "break_glass": bool(payload.get("break_glass")),
@@ -116,30 +95,30 @@ def _request(p: Projection, e: Event) -> None:
     payload = e.payload
     evidence = payload.get("evidence")
     evidence = evidence if isinstance(evidence, dict) else {}
-    p.table("promotion_requests")[(_int(payload.get("request")),)] = {
+    p.table("promotion_requests")[(as_int(payload.get("request")),)] = {
         "model": payload.get("model"),
-        "version": _int(payload.get("version")),
+        "version": as_int(payload.get("version")),
         "stage": payload.get("stage"),
         "requester": e.actor,
         "comment": payload.get("comment"),
         "created_at": e.ts,
         "expires_at": payload.get("expires_at"),
         "evidence_digest": payload.get("evidence_digest"),
-        "evidence": _text(evidence),
-        "canary_plan": _text(payload.get("canary_plan", [])),
+        "evidence": as_text(evidence),
+        "canary_plan": as_text(payload.get("canary_plan", [])),
         "policy_digest": evidence.get("policy_sha256"),
-        "validation_run_id": _int(evidence.get("validation_run")),
+        "validation_run_id": as_int(evidence.get("validation_run")),
         "event_seq": e.seq,
     }
 
 
 def _validation(p: Projection, e: Event) -> None:
     payload = e.payload
-    run = _int(payload.get("run_id"))
+    run = as_int(payload.get("run_id"))
     counts = payload.get("counts")
     p.table("validation_runs")[(run,)] = {
         "model": payload.get("model"),
-        "version": _int(payload.get("version")),
+        "version": as_int(payload.get("version")),
         "dataset_sha256": payload.get("dataset_sha256"),
         "dataset_name": payload.get("dataset_name"),
         "target": payload.get("target"),
@@ -151,7 +130,7 @@ def _validation(p: Projection, e: Event) -> None:
         "finished_at": e.ts,
         "actor": e.actor,
         "event_seq": e.seq,
-        "check_counts": _text(
+        "check_counts": as_text(
             {k: v for k, v in counts.items() if v} if isinstance(counts, dict) else {}
         ),
     }
@@ -162,117 +141,18 @@ def _validation(p: Projection, e: Event) -> None:
             checks[(run, str(name))] = {"status": status}
 
 
-def _windows(p: Projection, e: Event) -> None:
-    entries = e.payload.get("windows")
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        p.table("monitoring_windows")[(_int(entry.get("window")),)] = {
-            "model": e.payload.get("model"),
-            "version": _int(entry.get("version")),
-            "kind": e.payload.get("kind"),
-            "window_start": entry.get("start"),
-            "window_end": entry.get("end"),
-            "rows": _int(entry.get("rows")),
-            "basis_sha256": entry.get("basis_sha256"),
-            "status": entry.get("status"),
-            "result_sha256": entry.get("result_sha256"),
-            "recorded_at": e.ts,
-            "recorded_by": e.actor,
-            "event_seq": e.seq,
-        }
-
-
-def _alert_opened(p: Projection, e: Event) -> None:
-    payload = e.payload
-    p.table("monitoring_alerts")[(_int(payload.get("alert")),)] = {
-        "model": payload.get("model"),
-        "version": _int(payload.get("version")),
-        "kind": payload.get("kind"),
-        "subject": payload.get("subject"),
-        "window_start": payload.get("window_start"),
-        "window_end": payload.get("window_end"),
-        "window_id": _int(payload.get("window")),
-        "value": payload.get("value"),
-        "threshold": payload.get("threshold"),
-        "detail": _text(payload.get("detail")),
-        "status": "open",
-        "opened_at": e.ts,
-        "opened_by": e.actor,
-        "event_seq": e.seq,
-        "resolved_at": None,
-        "resolved_by": None,
-        "resolution": "",
-        "resolved_seq": None,
-    }
-
-
-def _close_alert(p: Projection, e: Event, alert: object) -> None:
-    row = p.table("monitoring_alerts").get((_int(alert),))
-    if row is not None:
-        row.update(
-            status="resolved",
-            resolved_at=e.ts,
-            resolved_by=e.actor,
-            resolution=e.payload.get("reason", ""),
-            resolved_seq=e.seq,
-        )
-
-
-def _alert_resolved(p: Projection, e: Event) -> None:
-    _close_alert(p, e, e.payload.get("alert"))
-
-
-def _alerts_resolved(p: Projection, e: Event) -> None:
-    alerts = e.payload.get("alerts")
-    for alert in alerts if isinstance(alerts, list) else []:
-        _close_alert(p, e, alert)
-
-
-def _job_requested(p: Projection, e: Event) -> None:
-    payload = e.payload
-    p.table("retraining_jobs")[(_int(payload.get("job")),)] = {
-        "model": payload.get("model"),
-        "version": _int(payload.get("version")),
-        "stage": payload.get("stage"),
-        "triggers": _text(payload.get("triggers", [])),
-        "status": "open",
-        "created_at": e.ts,
-        "created_by": e.actor,
-        "event_seq": e.seq,
-        "result_version": None,
-        "request_id": None,
-        "closed_at": None,
-        "closed_by": None,
-        "closed_seq": None,
-    }
-
-
-def _job_closed(p: Projection, e: Event) -> None:
-    row = p.table("retraining_jobs").get((_int(e.payload.get("job")),))
-    if row is not None:
-        row.update(
-            status="retrained",
-            result_version=_int(e.payload.get("version")),
-            request_id=_int(e.payload.get("request")),
-            closed_at=e.ts,
-            closed_by=e.actor,
-            closed_seq=e.seq,
-        )
-
-
 def _version(p: Projection, e: Event) -> None:
     payload = e.payload
-    p.table("model_versions")[(payload.get("model"), _int(payload.get("version")))] = {
+    p.table("model_versions")[(payload.get("model"), as_int(payload.get("version")))] = {
         "artifact_sha256": payload.get("artifact_sha256"),
         "artifact_format": payload.get("artifact_format"),
         "trusted_pickle": payload.get("trusted_pickle"),
-        "trusted_types": _text(payload.get("trusted_types", [])),
+        "trusted_types": as_text(payload.get("trusted_types", [])),
         "estimator_class": payload.get("estimator_class"),
         "task_type": payload.get("task_type"),
         "train_dataset_sha256": payload.get("train_dataset_sha256"),
         "target": payload.get("target"),
-        "parent_number": _int(payload.get("parent")),
+        "parent_number": as_int(payload.get("parent")),
         "code_ref": payload.get("code_ref"),
         "author": e.actor,
         "created_at": e.ts,
@@ -283,7 +163,7 @@ def _dataset(p: Projection, e: Event) -> None:
     payload = e.payload
     p.table("datasets")[(payload.get("sha256"),)] = {
         "name": payload.get("name"),
-        "row_count": _int(payload.get("rows")),
+        "row_count": as_int(payload.get("rows")),
         "profile_sha256": payload.get("profile_sha256"),
         "registered_at": e.ts,
         "registered_by": e.actor,
@@ -309,7 +189,7 @@ def _release_key(p: Projection, e: Event) -> None:
 def _checkpoint(p: Projection, e: Event) -> None:
     number = e.subject.removeprefix("checkpoint:")
     p.table("checkpoints")[(int(number) if number.isdigit() else number,)] = {
-        "size": _int(e.payload.get("size")),
+        "size": as_int(e.payload.get("size")),
         "root_hex": e.payload.get("root"),
         "issued_by": e.actor,
     }
@@ -320,19 +200,12 @@ _HANDLERS: dict[str, Callable[[Projection, Event], None]] = {
     "promotion.rejected": _decision,
     "promotion.requested": _request,
     "validation.completed": _validation,
-    "monitoring.drift_evaluated": _windows,
-    "monitoring.performance_evaluated": _windows,
-    "monitoring.fairness_evaluated": _windows,
-    "monitoring.alert_opened": _alert_opened,
-    actions.MONITORING_ALERT_RESOLVED: _alert_resolved,  # logs written before alerts_resolved
-    actions.MONITORING_ALERTS_RESOLVED: _alerts_resolved,
-    "monitoring.retraining_requested": _job_requested,
-    "monitoring.retrained": _job_closed,
     "version.registered": _version,
     "dataset.registered": _dataset,
     "audit.checkpoint": _checkpoint,
     "release_key.registered": _release_key,
     **dict.fromkeys(_DEPLOYMENT_KINDS, _deployment),
+    **MONITORING_HANDLERS,
 }
 
 

@@ -9,8 +9,8 @@ import json
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.chain import KeyHistory
 from audit.checkpoint import read_checkpoint
+from audit.key_history import KeyHistory
 from audit.keys import keyid as keyid_of
 from audit.keys import load_public_pem, public_from_raw
 from audit.merkle import root_from_leaf_hashes

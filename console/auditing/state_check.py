@@ -22,10 +22,9 @@ from audit.entry import ENTRY_FIELDS, EventRecord, parse_entry, signing_message
 from audit.keys import load_public_pem, public_from_raw, public_raw
 from audit.merkle import leaf_hash
 from console.auditing.log import _RECORD_COLUMNS, iter_records, record_from_row
+from console.auditing.projected_rows import Projection, Row
 from console.auditing.projection import (
     KEY_ACTIONS,
-    Projection,
-    Row,
     decision_signature_valid,
     project,
     statement_sha256,

@@ -33,7 +33,7 @@ from console.analytics import (
 )
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event
-from console.auditing.payloads import Backfill
+from console.auditing.monitoring_payloads import Backfill
 from console.errors import BadInput, NotFound
 from console.files import input_sha256
 from console.identity.actor import require_actor

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from console.analytics import connect, path_literal, rows
-from console.auditing.payloads import Backfill
+from console.auditing.monitoring_payloads import Backfill
 from console.errors import BadInput
 from console.freetext import check_text
 from console.monitoring.logs import REQUEST_ID, TS, VERSION

@@ -16,10 +16,11 @@ from sqlmodel import Session, col, or_, select
 
 from audit import checkpoint as checkpoints
 from audit.canonical import canonical_json, sha256_hex
-from audit.chain import KeyHistory, verify_records
+from audit.chain import verify_records
 from audit.entry import EventRecord
 from audit.excerpt import inclusion_proofs
 from audit.export_format import keys_document, record_to_json
+from audit.key_history import KeyHistory
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import iter_records, to_record

@@ -12,17 +12,14 @@ from sqlmodel import select
 
 from audit.canonical import sha256_hex
 from audit.dsse import (
-    PAYLOAD_TYPE_INTOTO,
-    STATEMENT_TYPE,
-    EnvelopeError,
     sslib_keyid,
-    verify_envelope,
 )
 from audit.keys import load_public_pem, public_from_raw
 from console.errors import BadInput
 from console.files import file_sha256
-from console.identity.permissions import Permission, may, roles_with
-from console.packaging.attestation import ATTESTATION, MANIFEST, PREDICATE_TYPE
+from console.identity.permissions import Permission, may
+from console.packaging.attestation import ATTESTATION, MANIFEST
+from console.packaging.attestation_check import TrustedKey, check_attestation
 from console.packaging.governance import GOVERNANCE
 from console.packaging.governance_check import (
     GovernanceCheck,
@@ -140,24 +137,17 @@ def verify_package(
     )
 
 
-@dataclass(frozen=True)
-class _TrustedKey:
-    key: Ed25519PublicKey
-    user: str | None  # the store's user the key belongs to; None for a key file
-    may_package: bool = True
-
-
 def _carried_keys(
     governance: bytes, trust_keys: list[Ed25519PublicKey] | None
-) -> dict[str, _TrustedKey]:
+) -> dict[str, TrustedKey]:
     """Packager keys as the package's own governance registers them (valid at its checkpoint)."""
     excerpt = check_governance(governance, {}, trust_keys).excerpt
-    trusted: dict[str, _TrustedKey] = {}
+    trusted: dict[str, TrustedKey] = {}
     for key in excerpt.history.keys.values() if excerpt is not None else []:
         if key.revoked_at is None:
             role = excerpt.history.role_of(key.user) if excerpt is not None else None
             public = public_from_raw(key.public_key)
-            trusted[key.keyid] = _TrustedKey(public, key.user, may(role, Permission.PACKAGE))
+            trusted[key.keyid] = TrustedKey(public, key.user, may(role, Permission.PACKAGE))
     return trusted
 
 
@@ -188,11 +178,11 @@ def _check_carried(
     return carried
 
 
-def _given_keys(public_keys: list[Ed25519PublicKey]) -> dict[str, _TrustedKey]:
-    return {sslib_keyid(key): _TrustedKey(key, None) for key in public_keys}
+def _given_keys(public_keys: list[Ed25519PublicKey]) -> dict[str, TrustedKey]:
+    return {sslib_keyid(key): TrustedKey(key, None) for key in public_keys}
 
 
-def _store_keys(store: Store, digest: str) -> tuple[bool, dict[str, _TrustedKey]]:
+def _store_keys(store: Store, digest: str) -> tuple[bool, dict[str, TrustedKey]]:
     """Whether the store recorded this package, and the keys it vouches for.
 
     A key counts while valid, or if the store recorded this very package while it was valid
@@ -203,7 +193,7 @@ def _store_keys(store: Store, digest: str) -> tuple[bool, dict[str, _TrustedKey]
         record = session.get(PackageRecord, digest)
         rows = session.exec(select(UserKey)).all()
         roles = {user.name: user.role for user in session.exec(select(User)).all()}
-    trusted: dict[str, _TrustedKey] = {}
+    trusted: dict[str, TrustedKey] = {}
     for row in rows:
         valid_now = row.revoked_at_seq is None
         valid_then = (
@@ -214,14 +204,14 @@ def _store_keys(store: Store, digest: str) -> tuple[bool, dict[str, _TrustedKey]
         if valid_now or valid_then:
             key = load_public_pem(row.public_key_pem.encode("ascii"), f"key {row.keyid[:16]}…")
             may_package = record is not None or may(roles.get(row.user), Permission.PACKAGE)
-            trusted[row.keyid] = _TrustedKey(key, row.user, may_package)
+            trusted[row.keyid] = TrustedKey(key, row.user, may_package)
     return record is not None, trusted
 
 
 def _check_contents(
     top: str,
     members: Mapping[str, bytes],
-    trusted: Mapping[str, _TrustedKey],
+    trusted: Mapping[str, TrustedKey],
     keys_from: str,
     problems: list[str],
     facts: dict[str, object],
@@ -234,7 +224,7 @@ def _check_contents(
             f"top folder {top}/ does not match the manifest's "
             f"{facts.get('model')}-v{facts.get('version')}"
         )
-    _check_attestation(members, trusted, keys_from, problems, facts)
+    check_attestation(members, trusted, keys_from, problems, facts)
 
 
 def _check_manifest(
@@ -271,125 +261,6 @@ def _check_manifest(
         if name not in entries and name not in (MANIFEST, ATTESTATION):
             problems.append(f"{name}: not listed in {MANIFEST}")
     return True
-
-
-def _check_attestation(
-    members: Mapping[str, bytes],
-    trusted: Mapping[str, _TrustedKey],
-    keys_from: str,
-    problems: list[str],
-    facts: dict[str, object],
-) -> None:
-    raw = members.get(ATTESTATION)
-    if raw is None:
-        problems.append(f"{ATTESTATION} is missing")
-        return
-    try:
-        envelope = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        problems.append(f"{ATTESTATION} is not JSON")
-        return
-    if not isinstance(envelope, dict):
-        problems.append(f"{ATTESTATION} is not a DSSE envelope")
-        return
-    if envelope.get("payloadType") != PAYLOAD_TYPE_INTOTO:
-        problems.append(f"attestation payloadType is not {PAYLOAD_TYPE_INTOTO}")
-        return
-    try:
-        payload, verified = verify_envelope(envelope, [t.key for t in trusted.values()])
-    except EnvelopeError as exc:
-        problems.append(_signature_problem(envelope, trusted, keys_from, exc))
-        return
-    try:
-        body = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        problems.append("attestation payload is not JSON")
-        return
-    predicate = body.get("predicate") if isinstance(body, dict) else None
-    facts["predicate"] = predicate
-    if (
-        not isinstance(body, dict)
-        or body.get("_type") != STATEMENT_TYPE
-        or body.get("predicateType") != PREDICATE_TYPE
-        or not isinstance(predicate, dict)
-    ):
-        problems.append(f"attestation is not an in-toto statement of type {PREDICATE_TYPE}")
-        return
-    packager = predicate.get("packager")
-    name = packager.get("name") if isinstance(packager, dict) else None
-    keyid = packager.get("keyid") if isinstance(packager, dict) else None
-    facts["packager"], facts["keyid"] = name, keyid
-    if keyid not in verified:
-        problems.append("attestation names a packager key that did not sign it")
-    elif trusted[str(keyid)].user is not None and trusted[str(keyid)].user != name:
-        problems.append(
-            f"attestation names packager {name!r} but is signed by "
-            f"{trusted[str(keyid)].user!r}'s key"
-        )
-    elif not trusted[str(keyid)].may_package:
-        problems.append(
-            f"attestation is signed by {name!r}, whose role may not build packages "
-            f"(needs {' or '.join(roles_with(Permission.PACKAGE))})"
-        )
-    for fact in ("model", "version"):
-        if fact in facts and predicate.get(fact) != facts[fact]:
-            problems.append(f"attestation {fact} differs from {MANIFEST}")
-    artifact = predicate.get("artifact")
-    dataset = predicate.get("training_dataset")
-    if isinstance(dataset, dict):
-        facts["training_dataset_sha256"] = dataset.get("sha256")
-    if isinstance(artifact, dict):
-        facts["artifact_sha256"] = artifact.get("sha256")
-        artifact_name = artifact.get("name")
-        data = members.get(str(artifact_name))
-        if data is None:
-            problems.append(f"the attested artifact {artifact_name} is missing")
-        elif artifact.get("sha256") != sha256_hex(data):
-            problems.append(f"{artifact_name}: sha256 differs from the attested artifact digest")
-    else:
-        problems.append("attestation names no artifact")
-    _check_subjects(body.get("subject"), members, problems)
-
-
-def _check_subjects(subject: object, members: Mapping[str, bytes], problems: list[str]) -> None:
-    attested: dict[str, object] = {}
-    if isinstance(subject, list):
-        for item in subject:
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                digest = item.get("digest")
-                attested[item["name"]] = digest.get("sha256") if isinstance(digest, dict) else None
-    files = {name for name in members if name != ATTESTATION}
-    for name in sorted(files | set(attested)):
-        if name not in attested:
-            problems.append(f"{name}: not covered by the attestation")
-        elif name not in files:
-            problems.append(f"{name}: attested but missing from the package")
-        elif attested[name] != sha256_hex(members[name]):
-            problems.append(f"{name}: sha256 differs from the attestation")
-
-
-def _signature_problem(
-    envelope: Mapping[str, object],
-    trusted: Mapping[str, _TrustedKey],
-    keys_from: str,
-    exc: EnvelopeError,
-) -> str:
-    signatures = envelope.get("signatures")
-    keyids = [
-        str(s.get("keyid"))
-        for s in (signatures if isinstance(signatures, list) else [])
-        if isinstance(s, dict) and s.get("keyid")
-    ]
-    if "valid signature" not in str(exc):
-        return f"attestation is malformed: {exc}"
-    if any(k in trusted for k in keyids):
-        return "attestation signature does not verify"
-    shown = ", ".join(k[:16] + "…" for k in keyids) or "none"
-    if keys_from == "store":
-        return f"attestation is signed by a key this store does not hold as valid (keyid {shown})"
-    if keys_from == "package":
-        return f"attestation is not signed by a packager key its {GOVERNANCE} registers ({shown})"
-    return f"attestation is not signed by the given public key(s) (keyid {shown})"
 
 
 def _str(value: object) -> str | None:

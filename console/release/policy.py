@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.errors import BadInput
-from console.release.policy_parsing import (
+from console.release.policy_monitoring import (
     DEFAULT_RETRAIN_TRIGGERS,
-    KNOWN_GATES,
     RETRAIN_TRIGGERS,
     WINDOW_PATTERN,
-    _require_stated_stages,
-    parse_policy,
 )
+from console.release.policy_parsing import KNOWN_GATES, _require_stated_stages, parse_policy
 from console.release.policy_rules import Policy, StagePolicy
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ from typing import Any
 from console.errors import BadInput
 from console.identity.permissions import ROLES
 from console.release.policy_fairness import parse_fairness_bounds
+from console.release.policy_monitoring import parse_monitoring
 from console.release.policy_rules import DEFAULT_TIERS, Policy, StagePolicy
 
 KNOWN_GATES = (
@@ -63,27 +64,6 @@ VALIDATION_KEYS = {
     "max_robustness_flip_rate",
     "max_latency_p95_ms_per_row",
 }
-# [monitoring]: production drift, performance decay and retraining triggers (console.monitoring).
-MONITORING_NUMBER_KEYS = {
-    "max_psi",
-    "max_ks_statistic",
-    "max_ks_pvalue",
-    "max_prediction_psi",
-    "max_null_rate_increase",
-    "max_out_of_range_share",
-    "max_unseen_category_share",
-    "decay_tolerance",
-    "max_model_age_days",
-    "compare_alpha",
-}
-MONITORING_COUNT_KEYS = {"min_window_rows", "min_compare_rows"}
-# Numbers that are not shares or probabilities (the rest lie in [0, 1]).
-MONITORING_UNBOUNDED_KEYS = {"max_psi", "max_prediction_psi", "max_model_age_days"}
-MONITORING_KEYS = MONITORING_NUMBER_KEYS | MONITORING_COUNT_KEYS | {"window", "retrain_triggers"}
-RETRAIN_TRIGGERS = ("drift_alert", "decay_alert", "fairness_alert", "model_age")
-# The default policy's triggers: a fairness gap opens a retraining job only when a policy says so.
-DEFAULT_RETRAIN_TRIGGERS = ("drift_alert", "decay_alert", "model_age")
-WINDOW_PATTERN = re.compile(r"([1-9][0-9]{0,3})([hdw])")
 TOP_KEYS = {"version", "stages", "stage", "rollback", "validation", "monitoring", "tiers", "tier"}
 
 
@@ -170,7 +150,7 @@ def parse_policy(text: str, source: str) -> Policy:
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise fail(f"{key} must be a number", key, "validation")
         thresholds[key] = float(value)
-    monitoring = _monitoring(data.get("monitoring", {}), fail)
+    monitoring = parse_monitoring(data.get("monitoring", {}), fail)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Policy(
         stages, tuple(roles), thresholds, digest, text, monitoring, tiers, tier_stages, bounds
@@ -236,43 +216,6 @@ def _is_stage_name(name: str) -> bool:
         and name == name.strip()
         and not any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name)
     )
-
-
-def _monitoring(table: Any, fail: Any) -> dict[str, object]:
-    """[monitoring]: every key known, numbers >= 0 (shares and alpha <= 1), counts >= 1."""
-    if not isinstance(table, dict):
-        raise fail("[monitoring] must be a table", "monitoring")
-    out: dict[str, object] = {}
-    for key, value in table.items():
-        if key not in MONITORING_KEYS:
-            raise fail(
-                f"unknown key {key!r} in [monitoring]; allowed: {', '.join(sorted(MONITORING_KEYS))}",
-                key,
-                "monitoring",
-            )
-        if key == "window":
-            if not isinstance(value, str) or not WINDOW_PATTERN.fullmatch(value):
-                raise fail('window must be a length like "7d", "12h" or "2w"', key, "monitoring")
-            out[key] = value
-        elif key == "retrain_triggers":
-            if not isinstance(value, list) or any(t not in RETRAIN_TRIGGERS for t in value):
-                raise fail(
-                    f"retrain_triggers must be a list of {', '.join(RETRAIN_TRIGGERS)}",
-                    key,
-                    "monitoring",
-                )
-            out[key] = list(dict.fromkeys(value))
-        elif key in MONITORING_COUNT_KEYS:
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise fail(f"{key} must be a whole number >= 1", key, "monitoring")
-            out[key] = value
-        else:
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise fail(f"{key} must be a number >= 0", key, "monitoring")
-            if key not in MONITORING_UNBOUNDED_KEYS and value > 1:
-                raise fail(f"{key} is a share or probability: between 0 and 1", key, "monitoring")
-            out[key] = float(value)
-    return out
 
 
 def _check_roles(roles: Any, key: str, fail: Any, section: str) -> None:
