@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from audit.times import event_instant as event_instant
 # Below this many events a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 4000
 CHUNK_SIZE = 4000
+# Chunks awaiting a worker, per worker: enough to keep each busy, few enough that memory stays flat.
+IN_FLIGHT = 4
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,17 @@ def verify_records(
         if use_pool
         else CHUNK_SIZE
     )
-    futures: list[tuple[Future[list[int]], list[SignatureJob]]] = []
+    futures: deque[tuple[Future[list[int]], list[SignatureJob]]] = deque()
+    in_flight = IN_FLIGHT * (workers or os.cpu_count() or 1)
+
+    def collect() -> None:
+        future, jobs = futures.popleft()
+        try:
+            bad = future.result()
+        except Exception:  # noqa: BLE001
+            # A worker died: never trust a missing answer, redo the chunk here.
+            bad = verify_signatures(jobs)
+        findings.extend(Finding(s, "signature does not verify") for s in bad)
 
     def flush() -> None:
         nonlocal pending
@@ -152,6 +165,8 @@ def verify_records(
                 Finding(s, "signature does not verify") for s in verify_signatures(pending)
             )
         pending = []
+        while len(futures) > in_flight:  # a long log streams through, never all held at once
+            collect()
 
     try:
         expected = 0
@@ -183,13 +198,8 @@ def verify_records(
                 continue
             break
         flush()
-        for future, jobs in futures:
-            try:
-                bad = future.result()
-            except Exception:  # noqa: BLE001
-                # A worker died: never trust a missing answer, redo the chunk here.
-                bad = verify_signatures(jobs)
-            findings.extend(Finding(s, "signature does not verify") for s in bad)
+        while futures:
+            collect()
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

@@ -19,6 +19,7 @@ from audit.key_history import KeyHistory
 from audit.merkle import root_from_leaf_hashes
 from audit.note import format_checkpoint
 from console.auditing.log import iter_records, log_size
+from console.auditing.log_stream import EventStream
 from console.auditing.replay import (
     cards_from,
     checkpoint_from,
@@ -42,7 +43,6 @@ from console.auditing.replay_entries import (
     RequestEntry,
     StageState,
     VersionEntry,
-    to_event,
 )
 from console.auditing.state_check import prove_model_after
 from console.errors import BadInput, NotFound
@@ -179,28 +179,29 @@ def take_snapshot(
         if as_of is not None and not 1 <= as_of <= total:
             raise BadInput(f"--as-of {as_of} is outside the log, which holds 1..{total} events")
         size = total if as_of is None else as_of
-        records = list(iter_records(session, upto=size))
         rows = read_rows(session, size)
-    step("verifying the audit log", 0.15)
-    result = verify_records(
-        records,
-        expected_total=size,
-        progress=lambda done: step("verifying the audit log", 0.15 + 0.2 * done / size),
-    )
+        # Records stream through the verifier; only their events stay (a long log is big).
+        log = EventStream(iter_records(session, upto=size))
+        step("verifying the audit log", 0.15)
+        result = verify_records(
+            log,
+            expected_total=size,
+            progress=lambda done: step("verifying the audit log", 0.15 + 0.2 * done / size),
+        )
+        log.drain()  # a failing log's report still lists every event
+    events, leaves = log.events, log.leaves
     if prove is not None and result.ok:
-        prove_model_after(store, prove, records, skip=prove_skip)
-    events = [to_event(r) for r in records]
+        prove_model_after(store, prove, events, skip=prove_skip)
     history = KeyHistory()
     for event in events:
         history.apply(event.seq, event.actor, event.action, event.payload)
-    leaves = [bytes.fromhex(r.entry_hash) for r in records]
     root = root_from_leaf_hashes(leaves)
     origin = rows.origin or (history.origin or "signoff")
     first = result.first
     step("reading the evidence", 0.4)
     snapshot = Snapshot(
         size=size,
-        as_of_ts=records[-1].ts,
+        as_of_ts=log.last_ts,
         origin=origin,
         verified=result.ok,
         first_bad_seq=first.seq if first else None,

@@ -10,7 +10,7 @@ from console.release.approvals import ApprovalView
 from console.release.policy import Policy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a long log's report holds every event
 class Event:
     seq: int
     ts: str

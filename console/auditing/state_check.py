@@ -29,7 +29,7 @@ from console.auditing.projection import (
     project,
     statement_sha256,
 )
-from console.auditing.replay_entries import to_event
+from console.auditing.replay_entries import Event, to_event
 from console.errors import BadInput, StateForged
 from console.store.db import Store
 
@@ -214,14 +214,14 @@ def compare_tables(
     return found
 
 
-def state_differences(store: Store, records: list[EventRecord]) -> list[Difference]:
+def state_differences(store: Store, verified: Sequence[Event]) -> list[Difference]:
     """Every table against the whole (already verified) log, read in one snapshot.
 
-    Events appended since `records` were read are projected too: each came with its rows.
+    Events appended since `verified` were read are projected too: each came with its rows.
     """
     with store.session() as session:
-        later = list(iter_records(session, after=len(records) - 1))
-        projection = project(to_event(r) for r in [*records, *later])
+        later = iter_records(session, after=len(verified) - 1)
+        projection = project([*verified, *map(to_event, later)])
         return compare_tables(session, projection, ALL_TABLES)
 
 
@@ -326,18 +326,18 @@ def _compare_model(session: Session, p: Projection, model: str, skip: Sequence[s
 
 
 def prove_model_after(
-    store: Store, model: str, verified: Sequence[EventRecord], *, skip: Sequence[str] = ()
+    store: Store, model: str, verified: Sequence[Event], *, skip: Sequence[str] = ()
 ) -> None:
     """`prove_model` for a reader that has just verified the log's first events (a report), in a
     unit of work of its own: those are taken as verified; the events appended since are checked
     here, one by one."""
     with store.session() as session:
         later = list(iter_records(session, after=len(verified) - 1))
-        ordered = [r for r in (*verified, *later) if r.action in KEY_ACTIONS or r.model == model]
-        p = project(to_event(r) for r in ordered)
-        for record in later:
-            wanted = record.action in KEY_ACTIONS or record.model == model
-            if wanted and (problem := _unsound(record, p)):
+        wanted = [r for r in later if r.action in KEY_ACTIONS or r.model == model]
+        ordered = [e for e in verified if e.action in KEY_ACTIONS or e.model == model]
+        p = project([*ordered, *map(to_event, wanted)])
+        for record in wanted:
+            if problem := _unsound(record, p):
                 raise StateForged(
                     f"event {record.seq} ({record.action}) fails its own check: {problem}; "
                     "run `signoff audit verify`"

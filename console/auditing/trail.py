@@ -23,6 +23,7 @@ from audit.release_registry import export_keys_document, registered_release_keys
 from console.auditing import catalogue as actions
 from console.auditing.events import EventView, read_events
 from console.auditing.log import append_event, iter_records, log_size
+from console.auditing.log_stream import EventStream
 from console.auditing.state_check import Difference, state_differences
 from console.errors import BadInput
 from console.identity.actor import require_actor
@@ -85,11 +86,12 @@ def verify_store(
 ) -> Verification:
     """Recompute every hash, the chain, the root and every signature; hold it to a checkpoint."""
     # Read the log in one snapshot so a concurrent writer cannot tear the view (nor wait).
+    # Records stream through the verifier; only their events stay, for the table check.
     with store.snapshot(), store.session() as session:
         total = log_size(session)
-        records = list(iter_records(session))
-    step = (lambda done: progress(done, total)) if progress else None
-    result = verify_records(records, workers=workers, progress=step, expected_total=total)
+        log = EventStream(iter_records(session))
+        step = (lambda done: progress(done, total)) if progress else None
+        result = verify_records(log, workers=workers, progress=step, expected_total=total)
     findings = list(result.findings)
     findings += [Finding(p.event_seq, p.reason) for p in artifact_problems(store)]
     own = latest_checkpoint(store)  # a log cut below a checkpoint the store issued is a rollback
@@ -97,7 +99,7 @@ def verify_store(
         finding = checkpoints.check_extension(result, note) if note is not None else None
         if finding is not None and finding not in findings:
             findings.append(finding)
-    differences = state_differences(store, records) if result.ok else []
+    differences = state_differences(store, log.events) if result.ok else []
     return Verification(
         result.size, result.root.hex(), findings, checkpoint_note is not None, differences
     )
