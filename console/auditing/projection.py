@@ -27,7 +27,7 @@ from console.auditing.replay import (
     stages_from,
 )
 from console.auditing.replay_entries import Event
-from console.release.decisions import DECISION_DOMAIN
+from console.release.approvals import DECISION_DOMAIN
 
 Row = dict[str, object]
 Table = dict[tuple[object, ...], Row]
