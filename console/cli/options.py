@@ -158,11 +158,14 @@ class Invocation:
             yield SessionRows(session.connection())
 
     @contextmanager
-    def signed_write(self) -> Iterator[tuple[WriteRows, Signer] | None]:
+    def signed_write(
+        self, check: Callable[[Rows], object] | None = None
+    ) -> Iterator[tuple[WriteRows, Signer] | None]:
         """The acting key and one driver-level write transaction on a DuckDB store, or None.
 
         For `approve`, `reject` and `card edit`: the user's key is found from a read-only look at
-        the store and unlocked (a passphrase prompt holds no store), then the file is opened for
+        the store (where `check` may refuse the command before any key is unlocked) and unlocked
+        (a passphrase prompt holds no store), then the file is opened for
         writing, one transaction (`console.store.write_rows`), with no SQLAlchemy or SQLModel.
         None: a team store, or a schema to upgrade or refuse; the caller takes the `Store` path.
         """
@@ -177,6 +180,8 @@ class Invocation:
         timeout = lock_timeout_from_env()
         with read_only_rows(self.home, timeout) as rows:
             if rows is not None:
+                if check is not None:
+                    check(rows)
                 wanted = wanted_key(rows, self.user)
                 dirs = key_dirs_in(rows, self.home, self.keys())
         if rows is None:
