@@ -19,7 +19,17 @@ from console.release.decisions import decide, decide_in
 from console.release.policy import read_policy
 from console.store.write_rows import write_rows
 from fixtures.demo import DEMO_PASSPHRASE
-from tests.conftest import Runner, demo_store, fixed_clock, one_line_error, store_fingerprint
+from tests.conftest import (
+    BACKENDS,
+    PASSPHRASE,
+    Runner,
+    Team,
+    demo_store,
+    fixed_clock,
+    one_line_error,
+    store_fingerprint,
+)
+from tests.workflow_helpers import register_versions
 
 ROOT = Path(__file__).resolve().parents[1]
 ORM = ["sqlalchemy", "sqlmodel", "pandas", "sklearn", "textual"]
@@ -211,3 +221,23 @@ def test_a_store_held_by_another_process_is_busy_after_the_timeout(demo_home: Pa
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "busy" in lines[0], done.stderr
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The `team` of this module's tests on the DuckDB file (the driver's path) and on
+    PostgreSQL (the `Store` path)."""
+    return str(request.param)
+
+
+def test_card_edit_on_either_backend_verifies(
+    team: Team, signoff: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_versions(team, 1)
+    monkeypatch.setenv("SIGNOFF_KEYS", str(team.keys))
+    monkeypatch.setenv("SIGNOFF_PASSPHRASE", PASSPHRASE)
+    home = ["--home", str(team.home)]
+    result = signoff("card", "edit", "tumour:1", "--set", "license=mit", "--as", "dana", *home)
+    assert result.exit_code == 0, result.output
+    assert "updated the card of tumour:1: license" in result.output
+    assert signoff("audit", "verify", *home).exit_code == 0
