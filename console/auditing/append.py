@@ -44,8 +44,7 @@ def signed_event(
     ts: str,
     model: str | None,
 ) -> EventRecord:
-    """The event after `head`: its time clamped to the head's, chained to it and signed."""
-    ts = next_event_time(ts, head[2])
+    """The event after `head` at `ts` (already clamped to the head's time), chained and signed."""
     seq, prev = head[0] + 1, head[1]
     payload_bytes = canonical_json(dict(payload))
     entry = build_entry(
@@ -87,7 +86,9 @@ def append_event_rows(
 ) -> EventRecord:
     """`append_event` in plain SQL: a catalogued action, inserted in the caller's transaction."""
     check_event(action, payload)
-    record = signed_event(read_head(rows), signer, action, subject, payload, ts=ts, model=model)
+    head = read_head(rows)
+    ts = next_event_time(ts, head[2])  # time in the log never runs backwards (`event_time`)
+    record = signed_event(head, signer, action, subject, payload, ts=ts, model=model)
     names = [name.strip() for name in RECORD_COLUMNS.split(",")]
     rows.execute(
         f"INSERT INTO audit_events ({RECORD_COLUMNS}) "

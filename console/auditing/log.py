@@ -94,6 +94,7 @@ def append_uncatalogued_event(
     model: str | None = None,
 ) -> AuditEvent:
     """Sign and add any event: for tests that play a forger, whom no catalogue binds."""
+    ts = event_time(session, ts)
     record = signed_event(_head(session), signer, action, subject, payload, ts=ts, model=model)
     event = AuditEvent(
         seq=record.seq,
