@@ -45,10 +45,11 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(autouse=True)
 def payloads_typed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every event a test writes is checked against its catalogue type, values included."""
-    from console.auditing import log
+    from console.auditing import append, log
     from tests.payload_types import check_event_strictly
 
     monkeypatch.setattr(log, "check_event", check_event_strictly)
+    monkeypatch.setattr(append, "check_event", check_event_strictly)  # the plain-SQL append
 
 
 @dataclass

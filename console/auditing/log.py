@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping
 
 from sqlalchemy import event, text
 from sqlmodel import Session
 
-from audit.canonical import canonical_json
-from audit.entry import GENESIS_PREV, EventRecord, build_entry, entry_hash, signing_message
+from audit.entry import GENESIS_PREV, EventRecord
 from audit.keys import Signer
 from audit.times import next_event_time
+from console.auditing.append import RECORD_COLUMNS, record_from_row, signed_event
 from console.auditing.catalogue import check_event
 from console.store.backend import announce_change
 from console.store.models import AuditEvent
@@ -19,13 +18,14 @@ from console.store.models import AuditEvent
 _HEAD_KEY = "signoff.audit_head"
 
 
-def _forget_head(session: Session, *_args: object) -> None:
+def forget_head(session: Session, *_args: object) -> None:
+    """Drop the cached head (the transaction ended, or an event was appended in plain SQL)."""
     session.info.pop(_HEAD_KEY, None)
 
 
 # A rollback or commit ends the transaction the cached head belongs to.
-event.listen(Session, "after_rollback", _forget_head)
-event.listen(Session, "after_commit", _forget_head)
+event.listen(Session, "after_rollback", forget_head)
+event.listen(Session, "after_commit", forget_head)
 
 
 def _head(session: Session) -> tuple[int, str, str | None]:
@@ -95,38 +95,25 @@ def append_uncatalogued_event(
 ) -> AuditEvent:
     """Sign and add any event: for tests that play a forger, whom no catalogue binds."""
     ts = event_time(session, ts)
-    seq, prev = _head(session)[0] + 1, _head(session)[1]
-    payload_bytes = canonical_json(dict(payload))
-    keyid = signer.keyid
-    entry = build_entry(
-        seq=seq,
-        ts=ts,
-        actor=signer.name,
-        keyid=keyid,
-        action=action,
-        subject=subject,
-        model=model,
-        payload=payload_bytes,
-        prev_hash=prev,
-    )
+    record = signed_event(_head(session), signer, action, subject, payload, ts=ts, model=model)
     event = AuditEvent(
-        seq=seq,
-        ts=ts,
-        actor=signer.name,
-        keyid=keyid,
-        action=action,
-        subject=subject,
-        model=model,
-        payload=payload_bytes,
-        entry=entry,
-        prev_hash=prev,
-        entry_hash=entry_hash(entry),
-        signature=signer.sign(signing_message(entry)),
+        seq=record.seq,
+        ts=record.ts,
+        actor=record.actor,
+        keyid=record.keyid,
+        action=record.action,
+        subject=record.subject,
+        model=record.model,
+        payload=record.payload,
+        entry=record.entry,
+        prev_hash=record.prev_hash,
+        entry_hash=record.entry_hash,
+        signature=record.signature,
     )
     session.add(event)
     session.flush()
     announce_change(session.connection())
-    session.info[_HEAD_KEY] = (seq, event.entry_hash, ts)
+    session.info[_HEAD_KEY] = (record.seq, record.entry_hash, record.ts)
     return event
 
 
@@ -152,35 +139,6 @@ def to_record(event: AuditEvent) -> EventRecord:
     )
 
 
-_RECORD_COLUMNS = "seq, ts, actor, keyid, action, subject, model, payload, entry, prev_hash, entry_hash, signature"
-
-
-def record_from_row(row: Sequence[Any], shared: dict[str, str] | None = None) -> EventRecord:
-    """One `audit_events` row, selected as `_RECORD_COLUMNS`, as the verifier's record.
-
-    With `shared`, names that recur from row to row (actor, key, action, subject, model) are
-    kept once: a report holds every record of a long log at the same time.
-    """
-    one = (
-        (lambda value: value) if shared is None else (lambda value: shared.setdefault(value, value))
-    )
-    model = row[6]
-    return EventRecord(
-        seq=int(row[0]),
-        ts=row[1],
-        actor=one(row[2]),
-        keyid=one(row[3]),
-        action=one(row[4]),
-        subject=one(row[5]),
-        model=None if model is None else one(model),
-        payload=bytes(row[7]),
-        entry=bytes(row[8]),
-        prev_hash=row[9],
-        entry_hash=row[10],
-        signature=bytes(row[11]),
-    )
-
-
 def iter_records(
     session: Session, *, page: int = 20000, upto: int | None = None, after: int = -1
 ) -> Iterator[EventRecord]:
@@ -190,7 +148,7 @@ def iter_records(
     while True:
         if len(shared) > 100_000:  # names that hardly recur: start afresh
             shared.clear()
-        query = f"SELECT {_RECORD_COLUMNS} FROM audit_events WHERE seq > :after"
+        query = f"SELECT {RECORD_COLUMNS} FROM audit_events WHERE seq > :after"
         params: dict[str, int] = {"after": after, "page": page}
         if upto is not None:
             query += " AND seq < :upto"

@@ -27,7 +27,7 @@ from console.auditing.replay import (
     stages_from,
 )
 from console.auditing.replay_entries import Event
-from console.release.decisions import DECISION_DOMAIN
+from console.release.approvals import DECISION_DOMAIN
 
 KEY_ACTIONS = ("store.created", "user.added", "user.revoked", "user.role_changed", "key.rotated")
 _DEPLOYMENT_KINDS = {

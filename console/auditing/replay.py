@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -28,10 +29,11 @@ from console.auditing.replay_entries import (
     StageState,
 )
 from console.errors import BadInput
-from console.release.approvals import ApprovalView
-from console.release.decisions import DECISION_DOMAIN
+from console.release.approvals import DECISION_DOMAIN, ApprovalView
 from console.release.policy import default_policy_text, parse_policy
-from console.store.models import Checkpoint, PromotionRequest
+
+if TYPE_CHECKING:
+    from console.store.models import Checkpoint, PromotionRequest
 
 
 def models_from(events: list[Event]) -> dict[str, ModelEntry]:

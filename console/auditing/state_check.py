@@ -14,14 +14,12 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-
-from sqlalchemy import text
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from audit.entry import ENTRY_FIELDS, EventRecord, parse_entry, signing_message
 from audit.keys import load_public_pem, public_from_raw, public_raw
 from audit.merkle import leaf_hash
-from console.auditing.log import _RECORD_COLUMNS, iter_records, record_from_row
+from console.auditing.append import RECORD_COLUMNS, record_from_row
 from console.auditing.projected_rows import Projection, Row
 from console.auditing.projection import (
     KEY_ACTIONS,
@@ -31,7 +29,12 @@ from console.auditing.projection import (
 )
 from console.auditing.replay_entries import Event, to_event
 from console.errors import BadInput, StateForged
-from console.store.db import Store
+from console.store.rows import SessionRows, WriteRows
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from console.store.db import Store
 
 MISSING, EXTRA = "the log created this row; the table lacks it", "the log never created this row"
 # Tables whose rows a model owns (selected by their `model` column in a targeted check).
@@ -155,22 +158,21 @@ DERIVED: dict[str, Callable[[dict[str, object], Projection], dict[str, object]]]
 }
 
 
-def _read(session: Session, table: str, where: str, params: Mapping[str, object]) -> list[Row]:
-    query = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "")
-    return [dict(r) for r in session.connection().execute(text(query), dict(params)).mappings()]
+def _read(rows: WriteRows, table: str, where: str, params: Mapping[str, object]) -> list[Row]:
+    return rows.dicts(f"SELECT * FROM {table}" + (f" WHERE {where}" if where else ""), params)
 
 
-def _check_counts(session: Session, where: str, params: Mapping[str, object]) -> dict[int, str]:
+def _check_counts(rows: WriteRows, where: str, params: Mapping[str, object]) -> dict[int, str]:
     counts: dict[int, dict[str, int]] = {}
     query = "SELECT run_id, status, count(*) FROM validation_checks"
     query += (f" WHERE {where}" if where else "") + " GROUP BY run_id, status"
-    for run, status, number in session.connection().execute(text(query), dict(params)).all():
+    for run, status, number in rows.all(query, params):
         counts.setdefault(int(run), {})[str(status)] = int(number)
     return {run: json.dumps(c, sort_keys=True, separators=(",", ":")) for run, c in counts.items()}
 
 
 def compare_tables(
-    session: Session,
+    source: WriteRows,
     p: Projection,
     tables: Sequence[str],
     scopes: Mapping[str, tuple[str, Mapping[str, object]]] | None = None,
@@ -184,11 +186,11 @@ def compare_tables(
     carried_checks = {key[0] for key in p.table("validation_checks")}
     for table in tables:
         where, params = scopes.get(table, ("", {}))
-        rows = _read(session, table, where, params)
+        rows = _read(source, table, where, params)
         if read is not None:
             read[table] = [dict(row) for row in rows]
         if table == "validation_runs":
-            counts = _check_counts(session, *scopes.get("validation_checks", ("", {})))
+            counts = _check_counts(source, *scopes.get("validation_checks", ("", {})))
             for row in rows:
                 row["check_counts"] = counts.get(int(row["id"]), "{}")  # type: ignore[call-overload]
         if table == "validation_checks":
@@ -219,28 +221,33 @@ def state_differences(store: Store, verified: Sequence[Event]) -> list[Differenc
 
     Events appended since `verified` were read are projected too: each came with its rows.
     """
+    from console.auditing.log import iter_records
+
     with store.session() as session:
         later = iter_records(session, after=len(verified) - 1)
         projection = project([*verified, *map(to_event, later)])
-        return compare_tables(session, projection, ALL_TABLES)
+        return compare_tables(_rows(session), projection, ALL_TABLES)
 
 
 # ---- targeted proofs before acting ----------------------------------------------------------
 
 
-def _records(session: Session, where: str, params: Mapping[str, object]) -> list[EventRecord]:
-    query = f"SELECT {_RECORD_COLUMNS} FROM audit_events WHERE {where}"
-    return [
-        record_from_row(r) for r in session.connection().execute(text(query), dict(params)).all()
-    ]
+def _rows(session: Session) -> SessionRows:
+    """The unit of work's connection as `WriteRows`, read as it stands (no flush first)."""
+    return SessionRows(session.connection())
 
 
-def _signed_events(session: Session, model: str | None) -> Projection:
+def _records(rows: WriteRows, where: str, params: Mapping[str, object]) -> list[EventRecord]:
+    query = f"SELECT {RECORD_COLUMNS} FROM audit_events WHERE {where}"
+    return [record_from_row(r) for r in rows.all(query, params)]
+
+
+def _signed_events(rows: WriteRows, model: str | None) -> Projection:
     """The key events and (when named) one model's events, each checked against its signature."""
     actions = ", ".join(f"'{a}'" for a in KEY_ACTIONS)
-    records = {r.seq: r for r in _records(session, f"action IN ({actions})", {})}
+    records = {r.seq: r for r in _records(rows, f"action IN ({actions})", {})}
     if model is not None:
-        records.update((r.seq, r) for r in _records(session, "model = :m", {"m": model}))
+        records.update((r.seq, r) for r in _records(rows, "model = :m", {"m": model}))
     ordered = [records[seq] for seq in sorted(records)]
     p = project(to_event(r) for r in ordered)
     for record in ordered:  # the keys' validity spans are final, so each is checked at its seq
@@ -302,10 +309,15 @@ def _refuse(found: list[Difference], what: str) -> None:
 
 def prove_model(session: Session, model: str, *, skip: Sequence[str] = ()) -> None:
     """Before acting on MODEL: every row it owns is what its signed events say (StateForged)."""
-    _compare_model(session, _signed_events(session, model), model, skip)
+    prove_model_rows(_rows(session), model, skip=skip)
 
 
-def _compare_model(session: Session, p: Projection, model: str, skip: Sequence[str]) -> None:
+def prove_model_rows(rows: WriteRows, model: str, *, skip: Sequence[str] = ()) -> None:
+    """`prove_model` on any write transaction (the ORM's, or a driver-level DuckDB one)."""
+    _compare_model(rows, _signed_events(rows, model), model, skip)
+
+
+def _compare_model(rows: WriteRows, p: Projection, model: str, skip: Sequence[str]) -> None:
     by_model = ("model = :m", {"m": model})
     requests = sorted({k[0] for k in p.table("promotion_requests") if isinstance(k[0], int)})
     runs = sorted({k[0] for k in p.table("validation_runs") if isinstance(k[0], int)})
@@ -322,7 +334,7 @@ def _compare_model(session: Session, p: Projection, model: str, skip: Sequence[s
         {"m": model},
     )
     tables = [t for t in MODEL_TABLES if t not in skip]
-    _refuse(compare_tables(session, p, tables, scopes), f"model {model!r}")
+    _refuse(compare_tables(rows, p, tables, scopes), f"model {model!r}")
 
 
 def prove_model_after(
@@ -331,6 +343,8 @@ def prove_model_after(
     """`prove_model` for a reader that has just verified the log's first events (a report), in a
     unit of work of its own: those are taken as verified; the events appended since are checked
     here, one by one."""
+    from console.auditing.log import iter_records
+
     with store.session() as session:
         later = list(iter_records(session, after=len(verified) - 1))
         wanted = [r for r in later if r.action in KEY_ACTIONS or r.model == model]
@@ -342,7 +356,7 @@ def prove_model_after(
                     f"event {record.seq} ({record.action}) fails its own check: {problem}; "
                     "run `signoff audit verify`"
                 )
-        _compare_model(session, p, model, skip)
+        _compare_model(_rows(session), p, model, skip)
 
 
 def prove_user(session: Session, name: str) -> tuple[Row | None, dict[str, Row]]:
@@ -351,12 +365,17 @@ def prove_user(session: Session, name: str) -> tuple[Row | None, dict[str, Row]]
     Returns the rows it proved, as stored: NAME's `users` row (None if there is none) and
     their `user_keys` rows by keyid, so a caller need not read them again under the lock.
     """
-    p = _signed_events(session, None)
+    return prove_user_rows(_rows(session), name)
+
+
+def prove_user_rows(rows: WriteRows, name: str) -> tuple[Row | None, dict[str, Row]]:
+    """`prove_user` on any write transaction (the ORM's, or a driver-level DuckDB one)."""
+    p = _signed_events(rows, None)
     p.tables["users"] = {k: v for k, v in p.table("users").items() if k == (name,)}
     p.tables["user_keys"] = {k: v for k, v in p.table("user_keys").items() if v["user"] == name}
     scopes = {"users": ("name = :n", {"n": name}), "user_keys": ('"user" = :n', {"n": name})}
     read: dict[str, list[Row]] = {}
-    _refuse(compare_tables(session, p, ("users", "user_keys"), scopes, read=read), f"user {name!r}")
+    _refuse(compare_tables(rows, p, ("users", "user_keys"), scopes, read=read), f"user {name!r}")
     users = read["users"]
     return (users[0] if users else None), {str(k["keyid"]): k for k in read["user_keys"]}
 
@@ -364,7 +383,8 @@ def prove_user(session: Session, name: str) -> tuple[Row | None, dict[str, Row]]
 def prove_release_keys(session: Session, name: str) -> None:
     """Before NAME's release key signs: their release keys are what the signed events say."""
     actions = ", ".join(f"'{a}'" for a in (*KEY_ACTIONS, "release_key.registered"))
-    ordered = sorted(_records(session, f"action IN ({actions})", {}), key=lambda r: r.seq)
+    rows = _rows(session)
+    ordered = sorted(_records(rows, f"action IN ({actions})", {}), key=lambda r: r.seq)
     p = project(to_event(r) for r in ordered)
     for record in ordered:
         if record.action == "release_key.registered" and (problem := _unsound(record, p)):
@@ -375,4 +395,4 @@ def prove_release_keys(session: Session, name: str) -> None:
     keys = p.table("release_keys")
     p.tables["release_keys"] = {k: v for k, v in keys.items() if v["user"] == name}
     scope = {"release_keys": ('"user" = :n', {"n": name})}
-    _refuse(compare_tables(session, p, ("release_keys",), scope), f"{name!r}'s release keys")
+    _refuse(compare_tables(rows, p, ("release_keys",), scope), f"{name!r}'s release keys")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from console.cli.options import SignoffGroup, common, invocation, print_json
+from console.cli.options import Invocation, SignoffGroup, common, invocation, print_json
 
 RENDER = "render"
 
@@ -162,13 +162,10 @@ def edit_cmd(ref: str, sets: tuple[str, ...], from_file: Path | None, **kwargs: 
         signoff card edit credit-risk:2 --from card.toml --as dana
     """
     from console.errors import BadInput
-    from console.registry.cards import (
-        card_completeness,
-        load_card_file,
-        normalize_value,
-        set_card_fields,
-    )
-    from console.registry.views import get_version
+    from console.registry.card_spec import read_card_completeness
+    from console.registry.cards import load_card_file, normalized_fields, set_card_fields_in
+    from console.registry.views import read_version
+    from console.store.rows import utc_now
 
     run = invocation(kwargs)
     name, number = _ref(ref)
@@ -178,14 +175,15 @@ def edit_cmd(ref: str, sets: tuple[str, ...], from_file: Path | None, **kwargs: 
     fields.update(_parse_sets(sets))
     if not fields:
         raise BadInput("nothing to edit: pass --set FIELD=VALUE or --from FILE")
-    for field, value in fields.items():
-        normalize_value(field, value)  # bad input is reported before any key is unlocked
-    store = run.store()
-    get_version(store, name, number)
-    signer = run.signer(store)  # outside the block below: a passphrase prompt holds no store
-    with store.reading():  # the edit's transaction, then the card's state: one opening
-        changed = set_card_fields(store, signer, name, number, fields)
-        missing = card_completeness(store, name, number)
+    wanted = normalized_fields(fields)  # bad input is reported before any key is unlocked
+    # A DuckDB store: the driver alone, one transaction (an unknown version is refused first).
+    with run.signed_write(lambda rows: read_version(rows, name, number)) as fast:
+        if fast is not None:
+            rows, signer = fast
+            changed = set_card_fields_in(rows, signer, name, number, wanted, utc_now)
+            missing = read_card_completeness(rows, name, number)
+    if fast is None:
+        changed, missing = _edit_in_store(run, name, number, fields)
     if changed:
         click.echo(f"updated the card of {name}:{number}: {', '.join(changed)}")
     else:
@@ -194,6 +192,21 @@ def edit_cmd(ref: str, sets: tuple[str, ...], from_file: Path | None, **kwargs: 
         click.echo(f"still missing: {', '.join(missing)}")
     else:
         click.echo("the card is complete")
+
+
+def _edit_in_store(
+    run: Invocation, name: str, number: int, fields: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """A team store, or one to upgrade or refuse first: the edit through `Store`."""
+    from console.registry.cards import card_completeness, set_card_fields
+    from console.registry.views import get_version
+
+    store = run.store()
+    get_version(store, name, number)
+    signer = run.signer(store)  # outside the block below: a passphrase prompt holds no store
+    with store.reading():  # the edit's transaction, then the card's state: one opening
+        changed = set_card_fields(store, signer, name, number, fields)
+        return changed, card_completeness(store, name, number)
 
 
 @card.command("check")

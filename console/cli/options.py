@@ -19,7 +19,7 @@ from console.freetext import shown
 if TYPE_CHECKING:
     from audit.keys import Signer
     from console.store.db import Store
-    from console.store.rows import Rows
+    from console.store.rows import Rows, WriteRows
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_HOME = ".signoff"
@@ -156,6 +156,43 @@ class Invocation:
         store = self.store()
         with store.snapshot(), store.session() as session:
             yield SessionRows(session.connection())
+
+    @contextmanager
+    def signed_write(
+        self, check: Callable[[Rows], object] | None = None
+    ) -> Iterator[tuple[WriteRows, Signer] | None]:
+        """The acting key and one driver-level write transaction on a DuckDB store, or None.
+
+        For `approve`, `reject` and `card edit`: the user's key is found from a read-only look at
+        the store (where `check` may refuse the command before any key is unlocked) and unlocked
+        (a passphrase prompt holds no store), then the file is opened for
+        writing, one transaction (`console.store.write_rows`), with no SQLAlchemy or SQLModel.
+        None: a team store, or a schema to upgrade or refuse; the caller takes the `Store` path.
+        """
+        if self.db:
+            yield None
+            return
+        from console.errors import StoreBusy
+        from console.identity.actor import key_dirs_in, unlock_key, wanted_key
+        from console.store.rows import lock_timeout_from_env, read_only_rows
+        from console.store.write_rows import write_rows
+
+        timeout = lock_timeout_from_env()
+        with read_only_rows(self.home, timeout) as rows:
+            if rows is not None:
+                if check is not None:
+                    check(rows)
+                wanted = wanted_key(rows, self.user)
+                dirs = key_dirs_in(rows, self.home, self.keys())
+        if rows is None:
+            yield None
+            return
+        assert self.user is not None  # wanted_key refused an anonymous command
+        signer = unlock_key(self.user, wanted, dirs, self.passphrase)
+        with write_rows(self.home, timeout) as writing:
+            if writing is None:  # upgraded or replaced since it was read: nothing done yet
+                raise StoreBusy("the store changed while the key was unlocked; run it again")
+            yield writing, signer
 
     def keys(self) -> Path:
         from console.identity.keydir import default_keys_dir

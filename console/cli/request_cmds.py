@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from console.cli.options import common, invocation, print_json, table
+from console.cli.options import Invocation, common, invocation, print_json, table
 
 if TYPE_CHECKING:
     from console.release.request_reads import RequestView
@@ -178,15 +178,22 @@ def show_request_cmd(request: str, **kwargs: Any) -> None:
 
 
 def _decision(request: str, comment: str, decision: str, kwargs: dict[str, Any]) -> None:
-    from console.release.decisions import decide
-    from console.release.requests import parse_request_id
+    from console.release.decisions import check_decision, decide_in
+    from console.release.policy import read_policy
+    from console.release.request_reads import parse_request_id
+    from console.store.rows import utc_now
 
     run = invocation(kwargs)
     request_id = parse_request_id(request)
-    store = run.store()
-    signer = run.signer(store)  # outside the block below: a passphrase prompt holds no store
-    with store.reading():  # the policy and the decision's transaction: one opening of the store
-        view = decide(store, signer, request_id, decision, comment)
+    check_decision(decision, comment)
+    with run.signed_write() as fast:  # a DuckDB store: the driver alone, one transaction
+        if fast is not None:
+            rows, signer = fast
+            view = decide_in(
+                rows, signer, read_policy(rows), request_id, decision, comment, utc_now
+            )
+    if fast is None:
+        view = _decide_in_store(run, request_id, decision, comment)
     if run.as_json:
         print_json(view.as_dict())
         return
@@ -196,6 +203,16 @@ def _decision(request: str, comment: str, decision: str, kwargs: dict[str, Any])
     )
     if view.status == "open" and not view.needed:
         click.echo(f"ready to execute: signoff promote {request_id}")
+
+
+def _decide_in_store(run: Invocation, request_id: int, decision: str, comment: str) -> RequestView:
+    """A team store, or one to upgrade or refuse first: the decision through `Store`."""
+    from console.release.decisions import decide
+
+    store = run.store()
+    signer = run.signer(store)  # outside the block below: a passphrase prompt holds no store
+    with store.reading():  # the policy and the decision's transaction: one opening of the store
+        return decide(store, signer, request_id, decision, comment)
 
 
 @click.command("approve")

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlmodel import Session, col, select
+from typing import TYPE_CHECKING
 
 from audit.keys import KeyStore, Signer
 from console.errors import BadInput, NotFound, Refused
 from console.identity.permissions import ROLES, Permission, roles_with
-from console.store.db import Store
-from console.store.models import StoreInfo, User, UserKey
+from console.store.rows import Rows, WriteRows
 
-__all__ = ["DEMO_KEYS_DIR", "ROLES", "Actor", "active_key", "key_dirs", "require_actor", "unlock"]
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from console.store.db import Store
+    from console.store.models import UserKey
+
+__all__ = [
+    "DEMO_KEYS_DIR",
+    "ROLES",
+    "Actor",
+    "active_key",
+    "check_actor",
+    "key_dirs",
+    "key_dirs_in",
+    "require_actor",
+    "require_actor_rows",
+    "unlock",
+    "unlock_key",
+    "wanted_key",
+]
 
 DEMO_KEYS_DIR = "demo-keys"
 
@@ -31,6 +48,10 @@ class Actor:
 
 
 def active_key(session: Session, name: str) -> UserKey | None:
+    from sqlmodel import col, select
+
+    from console.store.models import UserKey
+
     return session.exec(
         select(UserKey)
         .where(UserKey.user == name, col(UserKey.revoked_at_seq).is_(None))
@@ -40,35 +61,63 @@ def active_key(session: Session, name: str) -> UserKey | None:
 
 def key_dirs(store: Store, explicit: Path) -> list[Path]:
     """The user's key directory, plus the demo keys when the store is a demo store."""
-    dirs = [explicit]
+    from console.store.rows import SessionRows
+
     demo = store.home / DEMO_KEYS_DIR
-    if demo.is_dir() and _is_demo(store):
-        dirs.append(demo)
+    if not demo.is_dir():
+        return [explicit]
+    with store.session() as session:
+        return key_dirs_in(SessionRows(session.connection()), store.home, explicit)
+
+
+def key_dirs_in(rows: Rows, home: Path, explicit: Path) -> list[Path]:
+    """`key_dirs` for a store read through `rows` (in `home`)."""
+    dirs = [explicit]
+    demo = home / DEMO_KEYS_DIR
+    if demo.is_dir():
+        found = rows.all("SELECT value FROM store_info WHERE key = :key", {"key": "demo"})
+        if found and found[0][0] == "true":
+            dirs.append(demo)
     return dirs
 
 
-def _is_demo(store: Store) -> bool:
-    with store.session() as session:
-        info = session.get(StoreInfo, "demo")
-        return info is not None and info.value == "true"
+def wanted_key(rows: Rows, name: str | None) -> str:
+    """The keyid USER acts with: their newest key not revoked (refused if they cannot act)."""
+    if not name:
+        raise BadInput("say who is acting: pass --as USER or set SIGNOFF_USER")
+    user = rows.all("SELECT active FROM users WHERE name = :name", {"name": name})
+    if not user:
+        raise NotFound(f"no user {name!r} in this store; see `signoff users list`")
+    if not user[0][0]:
+        raise Refused(f"user {name!r} has been revoked and can no longer act")
+    key = rows.all(
+        'SELECT keyid FROM user_keys WHERE "user" = :name AND revoked_at_seq IS NULL '
+        "ORDER BY valid_from_seq DESC LIMIT 1",
+        {"name": name},
+    )
+    if not key:
+        raise Refused(f"user {name!r} has no valid key")
+    return str(key[0][0])
 
 
 def unlock(
     store: Store, name: str | None, dirs: Iterable[Path], passphrase: PassphraseSource
 ) -> Signer:
     """Load the private key matching USER's registered key; nobody acts as someone else."""
+    from console.store.rows import SessionRows
+
     if not name:
         raise BadInput("say who is acting: pass --as USER or set SIGNOFF_USER")
     with store.session() as session:
-        user = session.get(User, name)
-        if user is None:
-            raise NotFound(f"no user {name!r} in this store; see `signoff users list`")
-        if not user.active:
-            raise Refused(f"user {name!r} has been revoked and can no longer act")
-        key = active_key(session, name)
-        if key is None:
-            raise Refused(f"user {name!r} has no valid key")
-        wanted = key.keyid
+        wanted = wanted_key(SessionRows(session.connection()), name)
+    return unlock_key(name, wanted, dirs, passphrase)
+
+
+def unlock_key(
+    name: str, wanted: str, dirs: Iterable[Path], passphrase: PassphraseSource
+) -> Signer:
+    """The private key `wanted` (USER's current key) from the first directory that holds it."""
+    dirs = list(dirs)
     for directory in dirs:
         keystore = KeyStore(directory)
         found = keystore.find(wanted)
@@ -106,6 +155,31 @@ def require_actor(
         user, keys = prove_user(session, signer.name)
     else:
         user, keys = _rows(session, signer.name, signer.keyid)
+    return check_actor(user, keys, signer, permission, roles)
+
+
+def require_actor_rows(
+    rows: WriteRows,
+    signer: Signer,
+    permission: Permission | None = None,
+    *,
+    roles: Iterable[str] | None = None,
+) -> Actor:
+    """`require_actor` on any write transaction: the user's rows proved against the log first."""
+    from console.auditing.state_check import prove_user_rows
+
+    user, keys = prove_user_rows(rows, signer.name)
+    return check_actor(user, keys, signer, permission, roles)
+
+
+def check_actor(
+    user: Mapping[str, object] | None,
+    keys: Mapping[str, Mapping[str, object]],
+    signer: Signer,
+    permission: Permission | None,
+    roles: Iterable[str] | None,
+) -> Actor:
+    """The rule, on the user's row and key rows: active, this key current, the right held."""
     if user is None:
         raise NotFound(f"no user {signer.name!r} in this store")
     if not user["active"]:
@@ -129,6 +203,8 @@ def _rows(
 ) -> tuple[dict[str, object] | None, dict[str, dict[str, object]]]:
     """NAME's users row and (if it is theirs) the user_keys row of KEYID, shaped as
     `prove_user` returns them, read without the proof (the identity map may hold them)."""
+    from console.store.models import User, UserKey
+
     user = session.get(User, name)
     key = session.get(UserKey, keyid)
     row = None if user is None else {"active": user.active, "role": user.role}

@@ -27,7 +27,7 @@ from console.packaging.governance import (
     REQUEST_CLOSED,
     STAGE_CHANGES,
 )
-from console.release.decisions import DECISION_DOMAIN
+from console.release.approvals import DECISION_DOMAIN
 
 # The stage changes after which the stage serves their version in full.
 HOLDS = (actions.PROMOTION_EXECUTED, actions.CANARY_COMPLETED, actions.ROLLBACK_EXECUTED)

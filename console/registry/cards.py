@@ -28,19 +28,17 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlmodel import Session, col, select
+from typing import TYPE_CHECKING
 
 from audit.keys import Signer
 from console.auditing import catalogue as actions
-from console.auditing.log import append_event
-from console.auditing.state_check import prove_model
+from console.auditing.append import append_event_rows
 from console.errors import BadInput
 from console.freetext import check_text
-from console.identity.actor import require_actor
+from console.identity.actor import require_actor_rows
 from console.identity.permissions import Permission
 from console.registry.card_spec import EVIDENCE_FAIRNESS as EVIDENCE_FAIRNESS
 from console.registry.card_spec import EVIDENCE_VALIDATION as EVIDENCE_VALIDATION
@@ -48,10 +46,12 @@ from console.registry.card_spec import FIELD_NAMES as FIELD_NAMES
 from console.registry.card_spec import FIELDS as FIELDS
 from console.registry.card_spec import FieldSpec as FieldSpec
 from console.registry.card_spec import read_card_completeness
-from console.registry.views import get_version
-from console.store.db import Store
-from console.store.models import CardField
-from console.store.rows import session_rows
+from console.store.rows import SessionRows, WriteRows, session_rows
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from console.store.db import Store
 
 MAX_VALUE_CHARS = 20_000
 MAX_FILE_BYTES = 1 << 20
@@ -113,71 +113,112 @@ def set_card_fields(
     Returns the names of the fields that changed, in card order; when none did, nothing is
     written and no event is signed.
     """
-    if not fields:
-        raise BadInput("nothing to edit: name at least one card field")
-    wanted = {name: normalize_value(name, value) for name, value in fields.items()}
+    from console.auditing.log import forget_head
+    from console.registry.views import get_version
+
+    wanted = normalized_fields(fields)
     get_version(store, model, version)  # NotFound for an unknown model or version
     with store.session() as session:
-        require_actor(session, signer, Permission.EDIT_CARD)
-        prove_model(session, model)  # the fields this edit replaces are the log's
-        stored = {
-            row.field: row
-            for row in session.exec(
-                select(CardField).where(CardField.model == model, CardField.version == version)
-            ).all()
-        }
-        changed = [
-            name
-            for name in FIELD_NAMES
-            if name in wanted and wanted[name] != (stored[name].value if name in stored else "")
-        ]
-        if not changed:
-            return []
-        now = store.clock()
-        payload_fields: dict[str, object] = {}
-        for name in changed:
-            previous = stored.get(name)
-            payload_fields[name] = {
-                "value": wanted[name],
-                "sha256": _sha256(wanted[name]),
-                "previous_sha256": _sha256(previous.value) if previous is not None else None,
-            }
-        event = append_event(
-            session,
-            signer,
-            actions.CARD_EDITED,
-            f"{model}:{version}",
-            {"model": model, "version": version, "fields": payload_fields},
-            ts=now,
-            model=model,
+        session.flush()
+        try:
+            rows = SessionRows(session.connection())
+            return set_card_fields_in(rows, signer, model, version, wanted, store.clock)
+        finally:
+            forget_head(session)  # the event went in by plain SQL: the session's head is old
+
+
+def normalized_fields(fields: Mapping[str, str]) -> dict[str, str]:
+    """The fields of an edit as stored (`normalize_value`); an edit of nothing is refused."""
+    if not fields:
+        raise BadInput("nothing to edit: name at least one card field")
+    return {name: normalize_value(name, value) for name, value in fields.items()}
+
+
+def set_card_fields_in(
+    rows: WriteRows,
+    signer: Signer,
+    model: str,
+    version: int,
+    wanted: Mapping[str, str],
+    clock: Callable[[], str],
+) -> list[str]:
+    """The rule of `set_card_fields` inside the caller's write transaction, on `normalized_fields`
+    (the ORM's unit of work, or the CLI's driver-level DuckDB write: one copy)."""
+    from console.auditing.state_check import prove_model_rows
+    from console.registry.views import read_version
+
+    read_version(rows, model, version)  # NotFound for an unknown model or version
+    require_actor_rows(rows, signer, Permission.EDIT_CARD)
+    prove_model_rows(rows, model)  # the fields this edit replaces are the log's
+    key = {"model": model, "version": version}
+    stored: dict[str, str] = {
+        str(field): str(value)
+        for field, value in rows.all(
+            "SELECT field, value FROM card_fields WHERE model = :model AND version = :version",
+            key,
         )
-        for name in changed:
-            row = stored.get(name)
-            if not wanted[name]:
-                if row is not None:
-                    session.delete(row)
-                continue
-            if row is None:
-                row = CardField(
-                    model=model,
-                    version=version,
-                    field=name,
-                    value=wanted[name],
-                    updated_at=now,
-                    updated_by=signer.name,
-                    event_seq=event.seq,
-                )
-            else:
-                row.value = wanted[name]
-                row.updated_at = now
-                row.updated_by = signer.name
-                row.event_seq = event.seq
-            session.add(row)
-        return changed
+    }
+    changed = [
+        name for name in FIELD_NAMES if name in wanted and wanted[name] != stored.get(name, "")
+    ]
+    if not changed:
+        return []
+    now = clock()
+    payload_fields: dict[str, object] = {}
+    for name in changed:
+        previous = stored.get(name)
+        payload_fields[name] = {
+            "value": wanted[name],
+            "sha256": _sha256(wanted[name]),
+            "previous_sha256": _sha256(previous) if previous is not None else None,
+        }
+    event = append_event_rows(
+        rows,
+        signer,
+        actions.CARD_EDITED,
+        f"{model}:{version}",
+        {"model": model, "version": version, "fields": payload_fields},
+        ts=now,
+        model=model,
+    )
+    for name in changed:
+        one = {**key, "field": name}
+        if not wanted[name]:
+            rows.execute(
+                "DELETE FROM card_fields WHERE model = :model AND version = :version "
+                "AND field = :field",
+                one,
+            )
+            continue
+        written = {
+            **one,
+            "value": wanted[name],
+            "at": now,
+            "by": signer.name,
+            "seq": event.seq,
+        }
+        if name in stored:
+            rows.execute(
+                "UPDATE card_fields SET value = :value, updated_at = :at, updated_by = :by, "
+                "event_seq = :seq WHERE model = :model AND version = :version AND field = :field",
+                written,
+            )
+        else:
+            rows.execute(
+                "INSERT INTO card_fields (model, version, field, value, updated_at, updated_by, "
+                "event_seq) VALUES (:model, :version, :field, :value, :at, :by, :seq)",
+                written,
+            )
+    return changed
 
 
 def card_field_views(store: Store, model: str, version: int) -> list[CardFieldView]:
     """The filled fields of a version's card, in card order."""
+    from sqlmodel import col, select
+
+    from console.registry.views import get_version
+    from console.store.models import CardField
+
     get_version(store, model, version)
     with store.session() as session:
         rows = session.exec(
@@ -199,6 +240,8 @@ def card_fields(store: Store, model: str, version: int) -> dict[str, str]:
 
 def card_completeness(store: Store, model: str, version: int) -> list[str]:
     """What the card still lacks: empty fields, then `validation` and `fairness` evidence."""
+    from console.registry.views import get_version
+
     get_version(store, model, version)
     with store.session() as session:
         return card_completeness_in(session, model, version)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from console.store.rows import Row, Rows
 
+DECISION_DOMAIN = b"signoff/decision/v1\n"  # what a decision's signature is made over, first
+
 APPROVAL_COLUMNS = (
     "a.id, a.request_id, a.approver, a.role, a.decision, a.comment, a.evidence_digest, "
     "a.decided_at, a.keyid, a.statement, a.signature, a.void, a.void_reason, a.event_seq"

@@ -13,7 +13,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +59,24 @@ class Rows(Protocol):
     def all(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]: ...
 
 
+class WriteRows(Rows, Protocol):
+    """`Rows` inside a write transaction: rows by column name, and statements that change rows.
+
+    A rule written against it (a decision, a card edit, the proofs before acting) runs in the
+    ORM's unit of work (`SessionRows`) and on a driver-level DuckDB transaction (`DuckDBRows`
+    from `console.store.write_rows`) alike: one copy of each rule.
+    """
+
+    def dicts(
+        self, sql: str, params: Mapping[str, object] | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    def execute(self, sql: str, params: Mapping[str, object] | None = None) -> None: ...
+
+    def log_grew(self) -> None:
+        """The transaction appended an event: listeners hear of it on commit (PostgreSQL)."""
+
+
 class SessionRows:
     """`Rows` on the connection of a SQLAlchemy session (the console, the services' units)."""
 
@@ -69,6 +87,22 @@ class SessionRows:
         from sqlalchemy import text
 
         return [tuple(row) for row in self.connection.execute(text(sql), dict(params or {}))]
+
+    def dicts(self, sql: str, params: Mapping[str, object] | None = None) -> list[dict[str, Any]]:
+        from sqlalchemy import text
+
+        found = self.connection.execute(text(sql), dict(params or {})).mappings()
+        return [dict(row) for row in found]
+
+    def execute(self, sql: str, params: Mapping[str, object] | None = None) -> None:
+        from sqlalchemy import text
+
+        self.connection.execute(text(sql), dict(params or {}))
+
+    def log_grew(self) -> None:
+        from console.store.backend import announce_change
+
+        announce_change(self.connection)
 
 
 def session_rows(session: Session) -> SessionRows:
@@ -83,13 +117,27 @@ class DuckDBRows:
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
 
-    def all(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
+    def _run(self, sql: str, params: Mapping[str, object] | None) -> duckdb.DuckDBPyConnection:
         if params:
             used = set(_PARAMETER.findall(sql))
             return self.connection.execute(
                 _PARAMETER.sub(r"$\1", sql), {k: v for k, v in params.items() if k in used}
-            ).fetchall()
-        return self.connection.execute(sql).fetchall()
+            )
+        return self.connection.execute(sql)
+
+    def all(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
+        return self._run(sql, params).fetchall()
+
+    def dicts(self, sql: str, params: Mapping[str, object] | None = None) -> list[dict[str, Any]]:
+        cursor = self._run(sql, params)
+        names = [column[0] for column in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def execute(self, sql: str, params: Mapping[str, object] | None = None) -> None:
+        self._run(sql, params)
+
+    def log_grew(self) -> None:
+        """Nothing to announce: consoles on a DuckDB file poll it."""
 
 
 @contextmanager
@@ -106,26 +154,11 @@ def read_only_rows(home: Path, lock_timeout: float) -> Iterator[DuckDBRows | Non
     from console.store.migrations import SCHEMA_VERSION
 
     require_store(home)  # no file, or not a DuckDB file: refused before DuckDB opens it
-    path = home / DB_FILE
-    deadline = time.monotonic() + lock_timeout
-    delay = 0.02
-    while True:
-        try:
-            connection = open_read_only(path)
-            break
-        except duckdb.IOException as exc:
-            if not _is_lock_error(exc):
-                raise StoreError(f"cannot open the store at {path}: {_first_line(exc)}") from exc
-            if time.monotonic() >= deadline:
-                raise StoreBusy(
-                    f"the store at {home} is busy (another signoff process holds it); "
-                    "try again in a moment"
-                ) from exc
-            time.sleep(delay * (1 + random.random()))
-            delay = min(delay * 2, 0.5)
-        except duckdb.Error:
-            connection = None  # whatever else: the full path opens it, and says what is wrong
-            break
+    connection: duckdb.DuckDBPyConnection | None
+    try:
+        connection = open_with_retry(home, open_read_only, lock_timeout)
+    except duckdb.Error:
+        connection = None  # whatever else: the full path opens it, and says what is wrong
     if connection is None:
         yield None
         return
@@ -140,10 +173,38 @@ def read_only_rows(home: Path, lock_timeout: float) -> Iterator[DuckDBRows | Non
         connection.close()
 
 
+def open_with_retry(
+    home: Path, opener: Callable[[Path], duckdb.DuckDBPyConnection], lock_timeout: float
+) -> duckdb.DuckDBPyConnection:
+    """`opener(store file)`, retried with jittered backoff while another process holds the file.
+
+    A lock still held after `lock_timeout` seconds is StoreBusy, any other I/O error StoreError;
+    DuckDB's other errors reach the caller as raised.
+    """
+    import duckdb
+
+    path = home / DB_FILE
+    deadline = time.monotonic() + lock_timeout
+    delay = 0.02
+    while True:
+        try:
+            return opener(path)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise StoreError(f"cannot open the store at {path}: {first_line(exc)}") from exc
+            if time.monotonic() >= deadline:
+                raise StoreBusy(
+                    f"the store at {home} is busy (another signoff process holds it); "
+                    "try again in a moment"
+                ) from exc
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.5)
+
+
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "lock" in text and ("conflicting" in text or "could not set" in text)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
