@@ -31,11 +31,11 @@ from console.identity.keydir import default_keys_dir
 from console.registry.native import native_artifact
 from console.registry.register import (
     ModelInfo,
-    Proven,
     Registered,
     RegisterRequest,
     register_version,
 )
+from console.registry.session_memory import Proven
 from console.store.db import Store
 from console.store.db import open_store as _open_store
 

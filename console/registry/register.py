@@ -20,6 +20,7 @@ from console.registry.card_inheritance import inherit_card_in
 from console.registry.estimators import describe, load_artifact
 from console.registry.native import NativeModel, check_labels
 from console.registry.refs import check_model_name
+from console.registry.session_memory import Proven
 from console.registry.training_facts import git_commit, training_metrics
 from console.release.retire import refuse_retired
 from console.store.artifacts import ArtifactStore
@@ -29,8 +30,6 @@ from console.store.models import Dataset, ModelVersion, RegisteredModel
 
 if TYPE_CHECKING:
     import duckdb
-
-    from console.release.policy_rules import Policy
 
 RISK_TIERS = ("low", "medium", "high")
 
@@ -64,20 +63,6 @@ class RegisterRequest:
     # The training data as Parquet bytes already in memory (the Python API's frame): profiled,
     # hashed and read from memory, as the file `train_data` names would be.
     train_parquet: bytes | None = None
-
-
-@dataclass
-class Proven:
-    """What a registration session last proved and read, and the log head it left behind.
-
-    While the store's file is held by the session (DuckDB) and the head a new transaction reads
-    is still that one, nothing was written since: the actor's rows, proved against the log, and
-    the policy, checked against its digest, are what they were, so they are not read again.
-    Any other head (another unit of this process wrote) and they are.
-    """
-
-    head: tuple[int, str] | None = None
-    policy: Policy | None = None
 
 
 @dataclass(frozen=True)
