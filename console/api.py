@@ -31,11 +31,11 @@ from console.identity.keydir import default_keys_dir
 from console.registry.native import native_artifact
 from console.registry.register import (
     ModelInfo,
-    Proven,
     Registered,
     RegisterRequest,
     register_version,
 )
+from console.registry.session_memory import ProfiledFrames, Proven
 from console.store.db import Store
 from console.store.db import open_store as _open_store
 
@@ -161,7 +161,8 @@ class Batch:
         self._closed = False
         self._scratch = tempfile.TemporaryDirectory(prefix="signoff-api-")
         self._profiler: duckdb.DuckDBPyConnection | None = None
-        self._proven = Proven()  # the actor and policy proved at the head it left
+        self._proven = Proven()  # what the store held at the head its last registration left
+        self._frames = ProfiledFrames()  # the training frames it read lately, by digest
 
     def _open_profiler(self) -> duckdb.DuckDBPyConnection:
         from console.analytics import connect
@@ -228,6 +229,7 @@ class Batch:
             ),
             profiler=self._open_profiler(),
             proven=self._proven,
+            frames=self._frames,
         )
 
 

@@ -72,10 +72,21 @@ def inherit_card_in(
     nothing) when there is no source version or its card has no field.
     """
     source = inheritance_source_in(session, model, number, parent)
-    if source is None:
-        return None
-    fields = logged_card_in(session, model, source)
-    if not fields:
+    fields = {} if source is None else logged_card_in(session, model, source)
+    return inherit_fields_in(session, actor, model, number, source, fields, now)
+
+
+def inherit_fields_in(
+    session: Session,
+    actor: Signer,
+    model: str,
+    number: int,
+    source: int | None,
+    fields: dict[str, str],
+    now: str,
+) -> int | None:
+    """`inherit_card_in` once the source version and its logged fields are known."""
+    if source is None or not fields:
         return None
     event = append_event(
         session,

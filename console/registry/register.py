@@ -16,10 +16,15 @@ from console.errors import BadInput, NotFound, Refused
 from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
-from console.registry.card_inheritance import inherit_card_in
+from console.registry.card_inheritance import (
+    inherit_fields_in,
+    inheritance_source_in,
+    logged_card_in,
+)
 from console.registry.estimators import describe, load_artifact
 from console.registry.native import NativeModel, check_labels
 from console.registry.refs import check_model_name
+from console.registry.session_memory import ModelLine, ProfiledFrames, Proven, ReadData
 from console.registry.training_facts import git_commit, training_metrics
 from console.release.retire import refuse_retired
 from console.store.artifacts import ArtifactStore
@@ -29,8 +34,6 @@ from console.store.models import Dataset, ModelVersion, RegisteredModel
 
 if TYPE_CHECKING:
     import duckdb
-
-    from console.release.policy_rules import Policy
 
 RISK_TIERS = ("low", "medium", "high")
 
@@ -66,20 +69,6 @@ class RegisterRequest:
     train_parquet: bytes | None = None
 
 
-@dataclass
-class Proven:
-    """What a registration session last proved and read, and the log head it left behind.
-
-    While the store's file is held by the session (DuckDB) and the head a new transaction reads
-    is still that one, nothing was written since: the actor's rows, proved against the log, and
-    the policy, checked against its digest, are what they were, so they are not read again.
-    Any other head (another unit of this process wrote) and they are.
-    """
-
-    head: tuple[int, str] | None = None
-    policy: Policy | None = None
-
-
 @dataclass(frozen=True)
 class Registered:
     model: str
@@ -98,16 +87,15 @@ def register_version(
     *,
     profiler: duckdb.DuckDBPyConnection | None = None,
     proven: Proven | None = None,
+    frames: ProfiledFrames | None = None,
 ) -> Registered:
     """Check everything, store the artifact, then record model, data and version in one transaction.
 
     `profiler` is a DuckDB connection to profile the data on (a batch's, kept between
     registrations); without one, profiling opens its own. `proven` is a session's memory of
-    its last registration (see `Proven`), updated when this one commits.
+    its last registration (see `Proven`), updated when this one commits; `frames` the
+    training data it read lately (see `ProfiledFrames`).
     """
-    from console.files import input_sha256
-    from console.registry.frame_profile import profile_parquet_bytes, read_table
-    from console.registry.profiling import profile_dataset
     from console.release.policy import load_policy
     from console.release.tiers import check_tier
 
@@ -120,16 +108,7 @@ def register_version(
         trust_types=request.trust_types,
     )
     info = describe(loaded.estimator, request.artifact_source)
-    if request.train_parquet is None:
-        profile = profile_dataset(request.train_data, con=profiler)
-        dataset_digest = input_sha256(request.train_data)
-        frame = _read_frame(request.train_data, str(profile["format"]))
-    else:
-        data = request.train_parquet
-        table = read_table(data, request.train_data)
-        profile = profile_parquet_bytes(data, request.train_data, table=table, con=profiler)
-        dataset_digest = _sha(data)  # the digest the file of these bytes has
-        frame = _read_frame(request.train_data, "parquet", data)
+    profile, dataset_digest, frame = _read_data(request, profiler, frames)
     features = _check_columns(
         frame, info.features, info.n_features, request.target, request.train_data
     )
@@ -145,24 +124,26 @@ def register_version(
     artifacts = ArtifactStore(store.artifacts_dir)
     with store.session() as session:
         digest = artifacts.put_bytes_in(session, request.artifact)
-        same = (
-            proven is not None
-            and proven.policy is not None
-            and store.kind == "duckdb"
-            and proven.head == log_head(session)
-        )
-        require_actor(session, actor, Permission.REGISTER, prove=not same)
+        same = proven is not None and proven.holds(store, log_head(session))
+        if not same:
+            if proven is not None:
+                proven.forget()
+            require_actor(session, actor, Permission.REGISTER)
         # A tier the policy in force declares (read in this transaction: no second one).
         policy = proven.policy if same and proven is not None else None
         policy = policy or load_policy(store)
         check_tier(policy, request.info.risk_tier)
         now = store.clock()
-        model = session.get(RegisteredModel, request.model)
-        if model is None:
-            model = _create_model(session, actor, request, now)
-        else:
-            refuse_retired(session, request.model)
-        if session.get(Dataset, dataset_digest) is None:
+        line = proven.lines.get(request.model) if same and proven is not None else None
+        if line is None:
+            if session.get(RegisteredModel, request.model) is None:
+                _create_model(session, actor, request, now)
+                line = ModelLine(0, {}, {}) if proven is not None else None
+            else:
+                refuse_retired(session, request.model)
+                line = _read_line(session, request.model) if same else None
+        known_data = same and proven is not None and dataset_digest in proven.datasets
+        if not known_data and session.get(Dataset, dataset_digest) is None:
             session.add(
                 Dataset(
                     sha256=dataset_digest,
@@ -188,13 +169,16 @@ def register_version(
                 },
                 ts=now,
             )
-        duplicate_of = _holder_of(session, request.model, digest)
+        if line is not None:
+            duplicate_of = line.holders.get(digest)
+        else:
+            duplicate_of = _holder_of(session, request.model, digest)
         if duplicate_of is not None and not request.allow_duplicate:
             raise Refused(
                 f"{request.model}:{duplicate_of} already holds this artifact (sha256 "
                 f"{digest[:16]}…); pass --allow-duplicate to register it again"
             )
-        number = _next_version(session, request.model)
+        number = line.last + 1 if line is not None else _next_version(session, request.model)
         if (
             request.parent is not None
             and session.get(ModelVersion, (request.model, request.parent)) is None
@@ -252,10 +236,20 @@ def register_version(
             ts=now,
             model=request.model,
         )
-        inherit_card_in(session, actor, request.model, number, request.parent, now)
+        if line is not None and line.card is not None and request.parent is None:
+            source, fields = (line.last or None), line.card
+        else:
+            source = inheritance_source_in(session, request.model, number, request.parent)
+            fields = {} if source is None else logged_card_in(session, request.model, source)
+        inherit_fields_in(session, actor, request.model, number, source, fields, now)
         left = log_head(session)
     if proven is not None:  # committed: the head this session left, and what held at it
         proven.head, proven.policy = left, policy
+        proven.datasets.add(dataset_digest)
+        if line is not None:
+            line.last, line.card = number, fields if source is not None else {}
+            line.holders.setdefault(digest, number)
+            proven.lines[request.model] = line
     return Registered(
         request.model, number, digest, dataset_digest, info.task_type, metrics, event.seq
     )
@@ -309,6 +303,48 @@ def _create_model(
         model=request.model,
     )
     return model
+
+
+def _read_data(
+    request: RegisterRequest,
+    profiler: duckdb.DuckDBPyConnection | None,
+    frames: ProfiledFrames | None,
+) -> tuple[dict[str, object], str, Any]:
+    """The training data's profile, its digest and the frame, from its file or Parquet bytes."""
+    from console.files import input_sha256
+    from console.registry.frame_profile import profile_parquet_bytes, read_table
+    from console.registry.profiling import profile_dataset
+
+    if request.train_parquet is None:
+        profile = profile_dataset(request.train_data, con=profiler)
+        digest = input_sha256(request.train_data)
+        return profile, digest, _read_frame(request.train_data, str(profile["format"]))
+    data = request.train_parquet
+    digest = _sha(data)  # the digest the file of these bytes has
+    known = frames.get(digest) if frames is not None else None
+    if known is None:
+        table = read_table(data, request.train_data)
+        profile = profile_parquet_bytes(data, request.train_data, table=table, con=profiler)
+        known = ReadData(profile, _read_frame(request.train_data, "parquet", data))
+        if frames is not None:
+            frames.put(digest, known)
+    return known.profile, digest, known.frame
+
+
+def _read_line(session: Session, model: str) -> ModelLine:
+    """Every version of `model` (its last, the first holder of each artifact); card not read."""
+    from sqlalchemy import text
+
+    rows = session.connection().execute(
+        text("SELECT number, artifact_sha256 FROM model_versions WHERE model = :model"),
+        {"model": model},
+    )
+    holders: dict[str, int] = {}
+    last = 0
+    for number, digest in sorted((int(n), str(d)) for n, d in rows):
+        holders.setdefault(digest, number)
+        last = number
+    return ModelLine(last, holders, None)
 
 
 def _holder_of(session: Session, model: str, digest: str) -> int | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from console.errors import BadInput
+from console.registry.binary_metrics import binary_metrics
 from console.registry.estimators import LoadedArtifact
 
 
@@ -36,6 +37,14 @@ def training_metrics(
             "mae": float(skm.mean_absolute_error(y, predicted)),
             "r2": float(skm.r2_score(y, predicted)),
         }
+
+    def positive_scores() -> Any:
+        return loaded.estimator.predict_proba(x)[:, 1]
+
+    probabilities = hasattr(loaded.estimator, "predict_proba")
+    fast = binary_metrics(y, predicted, positive_scores if probabilities else None)
+    if fast is not None:  # the same floats as below, without scikit-learn's per-call checks
+        return fast
     result = {
         "accuracy": float(skm.accuracy_score(y, predicted)),
         "balanced_accuracy": float(skm.balanced_accuracy_score(y, predicted)),

@@ -209,6 +209,13 @@ def _report(label: str, timer: PhaseTimer, versions: int, seconds: float) -> dic
         f"append_event {append_ms:.1f} ms over {timer.calls['append_event'] / versions:.0f} "
         "events per version"
     )
+    profiles = timer.calls["profile_dataset (DuckDB)"]
+    if profiles:
+        each = timer.seconds["profile_dataset (DuckDB)"] / profiles * 1e3
+        print(
+            f"  profiled {profiles} times for {versions} versions (a session remembers a frame's "
+            f"profile by its Parquet digest; one frame here): {each:.1f} ms per profile"
+        )
     return {"rate": versions / seconds, "mean_ms": mean_ms, **per_call}
 
 
