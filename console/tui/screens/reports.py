@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Button, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -131,7 +130,7 @@ class ReportsScreen(SignoffScreen):
         self.versions: ModelView | None = None
         self.generating = False
         self._auto_path = ""
-        self._filter_timer: Timer | None = None
+        self._filter = self.debounce(FILTER_DELAY, self.reload)
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -237,9 +236,7 @@ class ReportsScreen(SignoffScreen):
     @on(Input.Changed, "#reports-filter")
     def filter_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        self._filter_timer = self.set_timer(FILTER_DELAY, self.reload)
+        self._filter.restart()
 
     @on(Input.Submitted, "#reports-filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
