@@ -172,7 +172,9 @@ async def test_the_palette_searches_the_registry_for_models(demo_home: Path) -> 
     app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p", *"open model diab")
+        await pilot.press("ctrl+p")
+        await settle(pilot)  # the palette shows (its providers started) before one types
+        await pilot.press(*"open model diab")
         await settle(pilot)  # the registry is searched in a thread: settled once it answered
         results = app.screen.query("CommandList").results(OptionList)
         prompts = [str(o.prompt) for r in results for o in r.options]

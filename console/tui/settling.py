@@ -80,11 +80,31 @@ def _nodes(app: App[Any], screen: Screen[Any]) -> list[DOMNode]:
     return [app, *screen.walk_children(with_self=True)]
 
 
+# Textual's own refresh still to happen, which no public API reports: a widget's pending
+# layout or repaint, a DataTable's column widths measured on its next idle, a screen's dirty
+# widgets and after-refresh callbacks. Without them a screen could settle a frame early, its
+# columns not yet widened to the data just added (what the team test once caught).
+REFRESH_FLAGS = (
+    "_layout_required",
+    "_repaint_required",
+    "_scroll_required",
+    "_recompose_required",
+    "_require_update_dimensions",
+    "_updated_cells",
+    "_dirty_widgets",
+    "_callbacks",
+)
+
+
+def _refreshing(node: DOMNode) -> bool:
+    return any(getattr(node, flag, False) for flag in REFRESH_FLAGS)
+
+
 def _quiet(app: App[Any], screen: Screen[Any]) -> bool:
     if app.screen is not screen or _running(app):
         return False
     for node in _nodes(app, screen):
-        if node.message_queue_size:
+        if node.message_queue_size or (node is not app and _refreshing(node)):
             return False
         if isinstance(node, HasPendingWork) and node.pending_work():
             return False
