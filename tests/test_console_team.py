@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from textual.app import App
-from textual.pilot import Pilot
 
 from console.errors import SignoffError
 from console.store.db import Store, open_store
@@ -49,28 +48,14 @@ def visible_text(app: App[None]) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-async def settled_text(pilot: Pilot[None]) -> str:
-    """The screen's text once settled and a further settling round draws the same. Under load
-    the models screen's text on one store still differed now and then (about 1 run in 7) after
-    one settle; why is not pinned down yet, so the comparison also asks for a stable frame."""
-    await settle(pilot)
-    shown = visible_text(pilot.app)
-    for _ in range(20):
-        await settle(pilot)
-        again = visible_text(pilot.app)
-        if again == shown:
-            return shown
-        shown = again
-    raise AssertionError("the screen kept changing")
-
-
 async def screens_of(app: SignoffApp) -> dict[str, str]:
     shown: dict[str, str] = {}
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot)
         for key in SCREENS:
             await pilot.press(key)
-            shown[key] = await settled_text(pilot)
+            await settle(pilot)
+            shown[key] = visible_text(app)
     return shown
 
 
@@ -115,7 +100,6 @@ async def test_a_team_store_the_console_cannot_reach_ends_it_with_the_clis_line(
 HEADLESS_CONSOLE = """
 import sys
 from textual.app import App
-from textual.pilot import Pilot
 run = App.run
 App.run = lambda self, **_: run(self, headless=True, size=(80, 24))
 from console.cli import main
