@@ -2,42 +2,32 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import DataTable
-from textual.worker import WorkerCancelled, WorkerFailed
 
 from console.tui.app import make_app
 from tests.conftest import demo_store
-
-
-async def _settle(pilot: Any) -> None:
-    """Let loads scheduled after a refresh start, then wait for every worker and its messages."""
-    for _ in range(3):
-        await pilot.pause()
-        with contextlib.suppress(WorkerCancelled, WorkerFailed):  # as in test_console_screens
-            await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+from tests.console_pilot import settle
 
 
 async def test_models_screen_lists_the_demo_models(demo_home: Path) -> None:
     app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("m")
-        await _settle(pilot)
+        await settle(pilot)
         models = app.screen.query_one("#models", DataTable)
         assert models.row_count == 4
         versions = app.screen.query_one("#versions", DataTable)
         assert versions.row_count == 3  # breast-cancer-classifier first
         await pilot.press("down")
-        await _settle(pilot)
+        await settle(pilot)
         assert versions.row_count == 3  # credit-risk, with the retrained candidate
         await pilot.press("r")
-        await _settle(pilot)
+        await settle(pilot)
         assert models.row_count == 4
 
 
@@ -60,22 +50,22 @@ async def test_the_models_screen_reads_a_models_versions_once_per_highlight(
     monkeypatch.setattr(models_screen, "get_model", counted)
     app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("m")
-        await _settle(pilot)
+        await settle(pilot)
         names = [m.name for m in app.screen.query_one(ModelList).models]
         first = names[0]
         assert read == [first]
         versions = app.screen.query_one("#versions", DataTable)
         assert versions.row_count == 3
         await pilot.press("down")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("up")
-        await _settle(pilot)
+        await settle(pilot)
         assert read[1:] == [names[1], first]
         assert versions.row_count == 3
         await pilot.press("r")
-        await _settle(pilot)
+        await settle(pilot)
         assert read[3:] == [first]
         assert versions.row_count == 3
 
@@ -98,25 +88,25 @@ async def test_the_model_list_pages_and_filters_by_keys(
         return str(app.screen.query_one("#model-page", Static).render())
 
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("m")
-        await _settle(pilot)
+        await settle(pilot)
         assert names() == ["breast-cancer-classifier", "credit-risk"]
         assert status().startswith("1–2 of 4 · n: page")
         await pilot.press("n")
-        await _settle(pilot)
+        await settle(pilot)
         assert names() == ["diabetes-regressor", "loan-default-gbm"]
         assert status().startswith("3–4 of 4 · p: page")
         title = str(app.screen.query_one("#model-title", Static).render())
         assert title.startswith("diabetes-regressor")  # versions follow the cursor
         await pilot.press("p")
-        await _settle(pilot)
+        await settle(pilot)
         assert names() == ["breast-cancer-classifier", "credit-risk"]
         await pilot.press("slash", *"RISK", "enter")
-        await _settle(pilot)
+        await settle(pilot)
         assert names() == ["credit-risk"] and status().startswith("1–1 of 1")
         await pilot.press("slash", "ctrl+u", *"nothing-like-this", "enter")
-        await _settle(pilot)
+        await settle(pilot)
         assert names() == [] and status().startswith("no model matches 'nothing-like-this'")
 
 
@@ -126,12 +116,12 @@ async def test_the_key_bar_is_clickable(demo_home: Path) -> None:
 
     app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         bar = app.screen.query_one(KeyBar)
         line = str(bar.render())
         assert " m Models " in line and line.rstrip().endswith("palette")
         await pilot.click(KeyBar, offset=(line.index(" m Models ") + 2, 0))
-        await _settle(pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ModelsScreen)
 
 
@@ -143,7 +133,7 @@ async def test_the_console_opens_its_store_after_the_first_frame(demo_home: Path
         assert app._store is None  # painted; nothing opened yet
         waiting = str(app.screen.query_one("#dashboard-waiting", Static).render())
         assert waiting.startswith("rita: reading ")
-        await _settle(pilot)
+        await settle(pilot)
         assert app._store is not None and app.log_size > 0
         assert app.screen.query_one("#awaiting", DataTable).row_count >= 1
 
@@ -156,7 +146,7 @@ async def test_a_store_the_console_cannot_open_ends_it_with_one_line(demo_home: 
     con.close()
     app = make_app(demo_home, user="rita")
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
     assert app.return_code == 2
 
 
@@ -181,18 +171,18 @@ async def test_the_palette_searches_the_registry_for_models(demo_home: Path) -> 
 
     app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
-        await pilot.press("ctrl+p", *"open model diab")
-        for _ in range(100):  # the registry is searched in a thread: wait for the hit
-            await pilot.pause(0.1)
-            results = app.screen.query("CommandList").results(OptionList)
-            prompts = [str(o.prompt) for r in results for o in r.options]
-            if prompts and "diabetes-regressor" in prompts[0]:
-                break
-        else:
-            raise AssertionError("the palette never offered diabetes-regressor first")
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)  # the palette shows (its providers started) before one types
+        await pilot.press(*"open model diab")
+        await settle(pilot)  # the registry is searched in a thread: settled once it answered
+        results = app.screen.query("CommandList").results(OptionList)
+        prompts = [str(o.prompt) for r in results for o in r.options]
+        assert prompts and "diabetes-regressor" in prompts[0], (
+            "the palette never offered diabetes-regressor first"
+        )
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ModelsScreen)
         assert app.screen.query_one(ModelList).current_name() == "diabetes-regressor"
 
@@ -205,13 +195,13 @@ async def test_console_notices_changes_made_by_another_process(demo_home: Path) 
     store = demo_store(demo_home)
     app = make_app(store, user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         before = app.log_size
         keys = KeyStore(demo_home / "demo-keys")
         admin = Signer("ada", keys.load_private("ada", DEMO_PASSPHRASE.encode()))
         revoke_user(demo_store(demo_home), admin, "rosa")
         app.poll_store()
-        await _settle(pilot)  # the reload may cancel a load still running: wait as elsewhere
+        await settle(pilot)  # the reload may cancel a load still running: settle waits anyway
         assert app.log_size == before + 1
 
 
@@ -223,9 +213,9 @@ def test_screen_snapshots(
     app = make_app(demo_store(demo_home), user="rita")
 
     async def show(pilot: Any) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press(key)
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=show)
 
@@ -243,24 +233,24 @@ async def test_reviewer_approves_from_the_inbox_with_a_passphrase(demo_home: Pat
     target = waiting[0]
     app = make_app(store, user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("i")
-        await _settle(pilot)
+        await settle(pilot)
         table = app.screen.query_one("#requests", DataTable)
         assert str(table.get_row_at(0)[0]) == "★"
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot)
         assert type(app.screen).__name__ == "ReviewScreen"
         await pilot.press("a")
-        await pilot.pause()
+        await settle(pilot)
         app.screen.query_one("#comment", Input).value = "Evidence reviewed in the console."
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert type(app.screen).__name__ == "PassphraseModal"
         app.screen.query_one("#passphrase", Input).value = DEMO_PASSPHRASE
         await pilot.press("enter")
-        await _settle(pilot)
-        await _settle(pilot)
+        await settle(pilot)
+        await settle(pilot)
         body = str(app.screen.query_one("#evidence-body").render())
         assert "rita (reviewer)" in body
     from console.release.requests import get_request
@@ -274,19 +264,19 @@ async def test_wrong_passphrase_is_a_notification_not_a_crash(demo_home: Path) -
     store = demo_store(demo_home)
     app = make_app(store, user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("i")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("a")
-        await pilot.pause()
+        await settle(pilot)
         app.screen.query_one("#comment", Input).value = "ok"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         app.screen.query_one("#passphrase", Input).value = "wrong"
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot)
         assert app.signer is None
         assert any("wrong passphrase" in str(n.message) for n in app._notifications)
 
@@ -296,11 +286,7 @@ async def test_a_service_error_in_a_screen_worker_is_a_notification(demo_home: P
 
     app = make_app(demo_store(demo_home), user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         app.push_screen(ReviewScreen(999))
-        await pilot.pause()
-        # The failed worker re-raises here; the app has already turned it into a notification.
-        with contextlib.suppress(Exception):
-            await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)  # the failed worker is waited for; the app made it a notification
         assert any("no request 999" in str(n.message) for n in app._notifications)

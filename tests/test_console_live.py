@@ -12,6 +12,7 @@ from console.release.requests import request_promotion
 from console.store.db import Store
 from console.tui.app import make_app
 from tests.conftest import Team
+from tests.console_pilot import settle
 from tests.workflow_helpers import register_versions
 
 
@@ -63,10 +64,7 @@ async def test_the_console_sees_a_colleagues_request_without_polling(
     register_versions(team, 1)
     app = make_app(team.store, user="rita")
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(300):
-            await pilot.pause(0.05)
-            if app.log_size > 0:
-                break
+        await settle(pilot)  # the first poll read the log's size
         before = app.log_size
         assert before > 0
         request_promotion(colleague(team, pg_url), team["dana"], "tumour", 1, "dev", "ready")

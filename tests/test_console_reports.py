@@ -16,12 +16,12 @@ from console.errors import BadInput
 from console.files import check_output
 from console.tui.app import SignoffApp, make_app
 from fixtures.demo import DEMO_PASSPHRASE
+from tests.console_pilot import settle
 from tests.test_console_screens import (
     SIZES,
     clocked_store,
     console,
     keys_then_mask,
-    settle,
     static_text,
 )
 
@@ -56,12 +56,12 @@ async def test_an_auditor_writes_a_signed_report_by_keyboard(
         await pilot.press("enter", "up")  # newest first; v2 serves production, v3 is above it
         await pilot.press("enter", "end")  # sr-11-7, the last framework
         await pilot.press("enter")  # the file name, selected on focus: typing replaces it
-        await pilot.pause()
+        await settle(pilot)
         assert static_text(app, "#reports-summary") == (
             "credit-risk v3 against SR 11-7, Supervisory Guidance on Model Risk Management"
         )
         await pilot.press(*str(output), "enter")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, PassphraseModal)
         await pilot.press(*DEMO_PASSPHRASE, "enter")
         await settle(pilot)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
@@ -13,13 +12,13 @@ import pytest
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Markdown, Static, TabbedContent
-from textual.worker import WorkerCancelled, WorkerFailed
 
 from audit.keys import KeyStore, Signer
 from console.store.db import Store
 from console.tui.app import SignoffApp, make_app
 from fixtures.demo import DEMO_PASSPHRASE
 from tests.conftest import fixed_clock
+from tests.console_pilot import settle
 
 # The default policy's production gates need a complete card and fairness results; the
 # canary test is about the console, so it runs under a policy without gates.
@@ -89,18 +88,6 @@ def no_gates_policy(store: Store) -> None:
     set_policy(store, demo_signer(store.home, "ada"), NO_GATES_POLICY, "no-gates.toml")
 
 
-async def settle(pilot: Pilot[None]) -> None:
-    """Wait until every worker finished and its messages were handled.
-
-    A worker replaced by a newer exclusive one is cancelled; one a service refused has failed
-    (the app shows that as a notification, which the tests read): neither stops the wait.
-    """
-    for _ in range(3):
-        with contextlib.suppress(WorkerCancelled, WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def screen_table(app: SignoffApp, selector: str) -> DataTable[Any]:
     return app.screen.query_one(selector, DataTable)
 
@@ -151,7 +138,7 @@ async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
         assert "ready" in cell_text(requests, 0, 4)
 
         await pilot.press("p")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("enter")  # the Confirm button has the focus
         await settle(pilot)
@@ -162,11 +149,11 @@ async def test_release_engineer_promotes_and_rolls_back_from_the_release_screen(
 
         screen_table(app, "#release-stages").move_cursor(row=row)
         await pilot.press("b")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
         assert "BREAK-GLASS" in app.screen.title_text
         await pilot.press("enter")  # an empty reason is refused by the modal
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press(*"hotfix", "enter")
         await settle(pilot)
@@ -344,11 +331,11 @@ async def test_audit_log_pages_with_n_and_p_and_filters(demo_home: Path) -> None
         assert "actor=rel" in static_text(app, "#audit-status")
 
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, EventModal)
         assert app.screen.event.actor == "rel"
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert not isinstance(app.screen, EventModal)
 
 
@@ -405,7 +392,7 @@ async def test_model_detail_tabs_render_for_a_demo_model(demo_home: Path) -> Non
         await settle(pilot)
         assert "# Model card: breast-cancer-classifier v1" in str(markdown.source)
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ModelsScreen)
 
 
@@ -520,7 +507,7 @@ async def test_text_that_looks_like_markup_shows_as_typed(demo_home: Path) -> No
         history = " ".join(column_texts(screen_table(app, "#history-table"), 4))
         assert why in history or nope in history
         app.notify("cannot write [/i]/x.pdf")  # service messages carry paths users typed
-        await pilot.pause()
+        await settle(pilot)
         assert app.is_running
 
 
@@ -561,7 +548,7 @@ async def mask_ids(pilot: Pilot[None]) -> None:
             masked = content.copy()
             masked.plain = _mask(content.plain)  # same length: the styles stay in place
             static.update(masked)
-    await pilot.pause()
+    await settle(pilot)
 
 
 def keys_then_mask(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:

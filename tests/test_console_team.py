@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from pathlib import Path
 
 import pytest
 from textual.app import App
-from textual.pilot import Pilot
-from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from console.errors import SignoffError
 from console.store.db import Store, open_store
 from console.tui.app import SignoffApp, make_app
 from fixtures.demo import DEMO_PASSPHRASE
 from tests.conftest import Runner, fixed_clock
+from tests.console_pilot import settle
 from tests.postgres_server import Server
 
 SCREENS = ["d", "m", "i", "a", "e", "l", "u", "o"]
@@ -40,29 +38,6 @@ def console_on(home: Path, url: str | None) -> SignoffApp:
     store = Store(home, url=url)
     store.clock = fixed_clock("2026-11-04T10:00:00")
     return make_app(store, user="rita", passphrase=lambda _n: DEMO_PASSPHRASE.encode())
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the screen stops changing: its loads finished (the store watcher runs for the
-    whole session, so not it) and one more round changed nothing. A load can start another (the
-    models list's highlighted row loads the versions pane), so one fixed number of rounds can
-    catch a frame in between under load."""
-
-    def loading() -> list[Worker[object]]:
-        return [w for w in pilot.app.workers if w.group != "watch" and not w.is_finished]
-
-    previous = None
-    for _ in range(50):
-        loads = loading()
-        if loads:  # (an empty list would mean "every worker", the watcher included)
-            with contextlib.suppress(WorkerCancelled, WorkerFailed):
-                await pilot.app.workers.wait_for_complete(loads)
-        await pilot.pause()
-        shown = visible_text(pilot.app)
-        if shown == previous and not loading():
-            return
-        previous = shown
-    raise AssertionError("the screen kept changing")
 
 
 def visible_text(app: App[None]) -> str:

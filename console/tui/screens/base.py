@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from console.tui.messages import ActionDone, StoreChanged
+from console.tui.settling import Debounce, settled
 
 if TYPE_CHECKING:
     from console.store.db import Store
@@ -46,6 +48,8 @@ class SignoffScreen(Screen[None]):
         self._styled_in: tuple[int, bool] | None = None
         with contextlib.suppress(RuntimeError):  # made outside an app: restyled on resume
             self._styled_in = self.signoff.style_epoch
+        self._load_asked = asyncio.Event()  # set by the first `reload`, after the first frame
+        self._debounced: list[Debounce] = []
 
     @property
     def signoff(self) -> SignoffApp:
@@ -108,3 +112,23 @@ class SignoffScreen(Screen[None]):
     def reload(self) -> None:
         """Start loading this screen's data (a thread worker); subclasses override."""
         self._loaded_at = self.signoff.log_size
+        self._load_asked.set()
+
+    def debounce(self, delay: float, callback: Callable[[], object]) -> Debounce:
+        """`callback` after `delay` seconds of quiet (a filter's typing), known to `settled`."""
+        debounce = Debounce(self, delay, callback)
+        self._debounced.append(debounce)
+        return debounce
+
+    def pending_work(self) -> list[asyncio.Event]:
+        """Work the screen has still to start (`settled`): its first load, a debounced one."""
+        pending = [] if self._load_asked.is_set() else [self._load_asked]
+        for debounce in self._debounced:
+            pending.extend(debounce.pending_work())
+        return pending
+
+    async def settled(self) -> None:
+        """Return once this screen shows its data: its loads asked for and finished, what they
+        posted handled and drawn (`console.tui.settling`). For tests and benchmarks, which wait
+        on the app rather than on the clock."""
+        await settled(self.app)

@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
@@ -82,7 +81,7 @@ class ReleaseScreen(SignoffScreen):
         self.rows: list[StageRow] = []
         self.stages: StagesRead | None = None
         self._applied = ""  # the filter the shown page was read with
-        self._timer: Timer | None = None
+        self._filter = self.debounce(FILTER_DELAY, lambda: self.load(self._match()))
         self.requests: list[RequestView] = []
         self.pending: ReleaseCommand | None = None
 
@@ -203,11 +202,10 @@ class ReleaseScreen(SignoffScreen):
     @on(Input.Changed, "#release-filter")
     def filter_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
+        self._filter.cancel()
         if event.value.strip() == self._applied:
             return  # what is shown already (or a palette command cleared it)
-        self._timer = self.set_timer(FILTER_DELAY, lambda: self.load(self._match()))
+        self._filter.restart()
 
     @on(Input.Submitted, "#release-filter")
     def filter_submitted(self, event: Input.Submitted) -> None:

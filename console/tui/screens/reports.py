@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Button, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -21,80 +17,27 @@ from audit.keys import Signer
 from console.errors import BadInput, SignoffError
 from console.files import check_output
 from console.identity.permissions import Permission, roles_with
-from console.registry.views import ModelPage, ModelView, get_model, model_page
+from console.registry.views import ModelView, get_model, model_page
 from console.release.policy import load_policy
 from console.release.serving import serving_version
 from console.tui.messages import ActionDone
 from console.tui.screens.base import SignoffScreen, reads_store
+from console.tui.screens.reports_data import (
+    ChoicesLoaded,
+    ReportChoice,
+    VersionsListed,
+    result_text,
+)
 from console.tui.widgets.keybar import KeyBar
 from console.tui.widgets.model_list import FILTER_DELAY, PAGE_SIZE
 from console.tui.widgets.titlebar import TitleBar
 from reports.framework_catalog import Framework, list_frameworks
-from reports.output import default_file_name
 
-if TYPE_CHECKING:
-    from reports.compliance import ReportResult
-
-FINDINGS_SHOWN = 5  # findings named in the result panel; the PDF lists them all
 EVERY_MODEL = "*"  # the registry report's option id: no model name can contain "*"
 HINT = (
     "The PDF's path, pages and sha256 show here. Each report is signed with your key and "
     "recorded as a report.generated event."
 )
-
-
-@dataclass(frozen=True)
-class ReportChoice:
-    """What the next report covers: one version against a framework, or every model."""
-
-    model: str | None  # None: every model (the registry report)
-    version: int | None = None
-    framework: str | None = None
-
-    @property
-    def file_name(self) -> str:
-        return default_file_name(self.model, self.version, self.framework)
-
-
-@dataclass
-class ChoicesLoaded(Message):
-    models: ModelPage
-    match: str
-    frameworks: list[Framework]
-    who: str
-
-
-@dataclass
-class VersionsListed(Message):
-    model: ModelView
-    serving: int | None  # the version of the last stage holding one: what the CLI defaults to
-
-
-def _result_text(result: ReportResult, path: Path) -> Text:
-    """The result panel: where the PDF went, what it covers, its digest, its event, and the
-    open findings of its executive summary (the first few named)."""
-    what = f"{result.model} v{result.version}, {result.framework}" if result.model else ""
-    rows: list[tuple[str, str, str]] = [
-        ("written", str(path), ""),
-        ("report", f"{what or 'every model'} · {result.pages} pages", ""),
-        ("sha256", result.sha256, ""),
-        (
-            "recorded",
-            f"event #{result.event_seq} (report.generated), as of log size {result.log_size}",
-            "",
-        ),
-    ]
-    if result.model:
-        counts = result.finding_counts()
-        rows.append(
-            ("findings", f"{len(result.findings)} open: {counts}" if counts else "none", "")
-        )
-        rows += [("", f"{f.kind} {f.what}", "red") for f in result.findings[:FINDINGS_SHOWN]]
-        if len(result.findings) > FINDINGS_SHOWN:
-            rows.append(("", f"… {len(result.findings) - FINDINGS_SHOWN} more in the PDF", ""))
-    return Text("\n").join(
-        Text.assemble((f"{label:<9}", "bold"), (value, style)) for label, value, style in rows
-    )
 
 
 def _highlighted(options: OptionList) -> str | None:
@@ -131,7 +74,7 @@ class ReportsScreen(SignoffScreen):
         self.versions: ModelView | None = None
         self.generating = False
         self._auto_path = ""
-        self._filter_timer: Timer | None = None
+        self._filter = self.debounce(FILTER_DELAY, self.reload)
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -237,9 +180,7 @@ class ReportsScreen(SignoffScreen):
     @on(Input.Changed, "#reports-filter")
     def filter_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        self._filter_timer = self.set_timer(FILTER_DELAY, self.reload)
+        self._filter.restart()
 
     @on(Input.Submitted, "#reports-filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
@@ -381,7 +322,7 @@ class ReportsScreen(SignoffScreen):
                 output=output,  # written with its event, or neither
             )
         summary = f"Report written to {output} ({result.pages} pages)."
-        self.post_message(ActionDone(summary, result.event_seq, _result_text(result, output)))
+        self.post_message(ActionDone(summary, result.event_seq, result_text(result, output)))
 
     def _progress(self, label: str, fraction: float) -> None:
         self.query_one("#reports-progress", ProgressBar).update(progress=round(100 * fraction))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -10,11 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from console.registry.views import ModelPage, ModelSummary
+from console.tui.settling import Debounce
 from console.tui.widgets.text import PlainTable
 
 PAGE_SIZE = 100  # rows a DataTable lays out in a few milliseconds
@@ -70,7 +71,7 @@ class ModelList(Vertical):
         self.read_page = read_page
         self.page = ModelPage(0, 0, [])
         self.match = ""
-        self._timer: Timer | None = None
+        self._filter = Debounce(self, FILTER_DELAY, self._apply_filter)
         self._wanted: str | None = None
 
     @property
@@ -148,6 +149,10 @@ class ModelList(Vertical):
         keys = [k for k, ok in (("p", page.has_before), ("n", page.has_after)) if ok]
         return where + (f" · {'/'.join(keys)}: page" if keys else "") + " · /: filter"
 
+    def pending_work(self) -> list[asyncio.Event]:
+        """A filter typed and not yet applied (`console.tui.settling`)."""
+        return self._filter.pending_work()
+
     def current_name(self) -> str | None:
         row = self.query_one(DataTable).cursor_row
         return self.models[row].name if 0 <= row < len(self.models) else None
@@ -171,11 +176,10 @@ class ModelList(Vertical):
     @on(Input.Changed, "#model-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
+        self._filter.cancel()
         if event.value.strip() == self.match:
             return  # what is shown already (or `show_model` cleared it)
-        self._timer = self.set_timer(FILTER_DELAY, self._apply_filter)
+        self._filter.restart()
 
     def _apply_filter(self) -> None:
         self.load(self.query_one(Input).value.strip())
@@ -183,8 +187,7 @@ class ModelList(Vertical):
     @on(Input.Submitted, "#model-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
+        self._filter.cancel()
         self._apply_filter()
         self.query_one(DataTable).focus()
 
