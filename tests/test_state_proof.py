@@ -225,6 +225,17 @@ def test_a_revocation_undone_in_the_table(served: Team, signoff: Runner) -> None
     refused(signoff, served, "approve", str(view.id), "--comment", "ok", "--as", "rosa")
 
 
+def test_forged_training_metrics(served: Team, signoff: Runner, tmp_path: Path) -> None:
+    """The training metrics a card, a report and a review show are the ones the log signed."""
+    sql(
+        served,
+        f"UPDATE model_versions SET metrics = '{{\"accuracy\":0.999}}' "
+        f"WHERE model = '{MODEL}' AND number = 3",
+    )
+    verify_names(signoff, served, "model_versions", f"{MODEL}/3", "metrics")
+    refused(signoff, served, "package", f"{MODEL}:3", "-o", tmp_path / "p.tgz", "--as", "rel")
+
+
 def test_a_failed_validation_marked_passed(served: Team, signoff: Runner, tmp_path: Path) -> None:
     run = record_validation(served, MODEL, 3, passed=False)
     sql(served, f"UPDATE validation_runs SET status = 'pass', passed = true WHERE id = {run}")

@@ -152,6 +152,7 @@ def _version(p: Projection, e: Event) -> None:
         "task_type": payload.get("task_type"),
         "train_dataset_sha256": payload.get("train_dataset_sha256"),
         "target": payload.get("target"),
+        "metrics": as_text(payload.get("metrics", {})),
         "parent_number": as_int(payload.get("parent")),
         "code_ref": payload.get("code_ref"),
         "author": e.actor,
