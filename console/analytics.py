@@ -71,6 +71,12 @@ def open_read_only(path: Path) -> Connection:
     return duckdb.connect(str(path), read_only=True, config={**OFFLINE, "threads": 1})
 
 
+def open_writable(path: Path) -> Connection:
+    """A store's DuckDB file opened for a signed write without the ORM: offline, two threads
+    (the store's own settings, as `console/store/backend.py` opens it)."""
+    return duckdb.connect(str(path), config={**OFFLINE, "threads": 2})
+
+
 def quiet(cursor: Connection) -> Connection:
     """The cursor, with DuckDB's progress bar (printed to stdout on slow queries) turned off."""
     with suppress(duckdb.Error):  # an old DuckDB without the setting

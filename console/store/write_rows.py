@@ -24,12 +24,9 @@ if TYPE_CHECKING:
 
 
 def _open_writable(path: Path) -> duckdb.DuckDBPyConnection:
-    import duckdb
+    from console.analytics import open_writable
 
-    from console.analytics import OFFLINE
-
-    # The store's own settings (console/store/backend.py): offline, two threads.
-    return duckdb.connect(str(path), config={**OFFLINE, "threads": 2})
+    return open_writable(path)
 
 
 def _conflict(exc: BaseException) -> bool:
