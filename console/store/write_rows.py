@@ -13,20 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from console.errors import StoreBusy, StoreError
 from console.store.location import require_store
 from console.store.rows import DuckDBRows, first_line, open_with_retry
-
-if TYPE_CHECKING:
-    import duckdb
-
-
-def _open_writable(path: Path) -> duckdb.DuckDBPyConnection:
-    from console.analytics import open_writable
-
-    return open_writable(path)
 
 
 def _conflict(exc: BaseException) -> bool:
@@ -43,11 +33,12 @@ def write_rows(home: Path, lock_timeout: float) -> Iterator[DuckDBRows | None]:
     """
     import duckdb
 
+    from console.analytics import open_writable
     from console.store.migrations import SCHEMA_VERSION
 
     require_store(home)
     try:
-        connection = open_with_retry(home, _open_writable, lock_timeout)
+        connection = open_with_retry(home, open_writable, lock_timeout)
     except duckdb.Error as exc:
         raise StoreError(f"cannot open the store at {home}: {first_line(exc)}") from exc
     try:
