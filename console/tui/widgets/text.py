@@ -41,7 +41,17 @@ def plain_cells(*values: object) -> list[object]:
 
 
 class PlainTable(DataTable[object]):
-    """A DataTable whose str cells are plain text (DataTable reads them as Rich markup)."""
+    """A DataTable whose str cells are plain text (DataTable reads them as Rich markup), and
+    whose columns, once widened to new rows, are drawn at their new widths."""
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # Textual (8.2.8) measures new rows on the table's next idle, and keys its rendered
+        # rows by `_update_count`, which that measuring leaves as it was: a frame drawn between
+        # `add_row` and the idle kept the header's widths ("breas" for a model's name) until
+        # something else changed the count. Moving the count on draws the rows again.
+        super()._update_dimensions(new_rows)
+        self._update_count += 1
+        self.refresh()
 
     def add_row(
         self,
