@@ -19,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
-from reports.pdf_layout import (
+from reports.pdf_styles import (
     HEADER_FILL,
     INK,
     MARGIN_BOTTOM,
@@ -28,11 +28,10 @@ from reports.pdf_layout import (
     MUTED,
     PAGE,
     RULE,
-    SANS,
     WIDTH,
-    drawable,
 )
 from reports.pdf_table import PagedTable
+from reports.pdf_text import SANS, drawable
 
 
 class NumberedCanvas(Canvas):  # type: ignore[misc]

@@ -10,7 +10,9 @@ import hashlib
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
-from reports.pdf_layout import ALERT_FILL, Story, markup, status_cell, status_markup
+from reports.pdf_layout import Story
+from reports.pdf_styles import ALERT_FILL, status_cell, status_markup
+from reports.pdf_text import markup
 from reports.report_text import TIMELINE_ACTIONS, describe, when
 from reports.snapshot import DecisionEntry, Event, Snapshot
 

@@ -10,8 +10,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, SimpleDocTemplate, TableStyle
 
 from reports.pdf_draw import draw_line, fast_drawing
-from reports.pdf_layout import MONO, SANS, register_fonts
 from reports.pdf_table import PagedTable
+from reports.pdf_text import MONO, SANS, register_fonts
 
 TEXTS = [
     "#1234",
