@@ -104,6 +104,15 @@ def _widest_ascii(font: str, size: float) -> float:
     return float(max(stringWidth(chr(code), font, size) for code in range(0x20, 0x7F)))
 
 
+def ascii_fit(font: str, size: float, room: float) -> int:
+    """The length up to which `fits` accepts any ASCII line without measuring it."""
+    widest = _widest_ascii(font, size)
+    length = 0
+    while (length + 1) * widest < room - 1e-6:
+        length += 1
+    return length
+
+
 def fits(line: str, font: str, size: float, room: float) -> bool:
     """`stringWidth(line, font, size) <= room`, without measuring a short ASCII line whose
     length times the widest ASCII glyph already fits (most cells of an event table)."""

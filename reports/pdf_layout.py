@@ -4,7 +4,7 @@ fact tables, grids of thousands of rows that page linearly, and verbatim signed 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -21,10 +21,10 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from reports.pdf_draw import fits
+from reports.pdf_draw import ascii_fit, fits
 from reports.pdf_styles import HEADER_FILL, INK, LABEL_FILL, RULE, WIDTH, ZEBRA, Styles
 from reports.pdf_table import PagedTable
-from reports.pdf_text import MONO, SANS, drawable, markup, mono_text
+from reports.pdf_text import MONO, SANS, drawable, draws_printable_ascii, markup, mono_text
 
 Cell = Any  # text, or a flowable placed as it is
 
@@ -87,6 +87,25 @@ class Story:
             return safe
         return self.cell(value, mono=mono)
 
+    def _column(self, mono: bool, width: float) -> Callable[[Cell], Cell]:
+        """`_grid_cell` for one column, answering at once for a short printable ASCII text,
+        which it would keep as it is (most cells of a long table)."""
+        font, size = (MONO, 7.0) if mono else (SANS, 7.5)
+        longest = ascii_fit(font, size, width - 6) if draws_printable_ascii(mono=mono) else 0
+
+        def cell(value: Cell) -> Cell:
+            if (
+                type(value) is str
+                and 0 < len(value) <= longest
+                and value.isascii()
+                and value.isprintable()
+                and "`" not in value
+            ):
+                return value
+            return self._grid_cell(value, mono, width)
+
+        return cell
+
     def facts(self, rows: Sequence[tuple[str, Cell]], *, mono: Sequence[str] = ()) -> None:
         """A two-column table of labelled facts; labels in `mono` get a monospaced value."""
         data = [[Paragraph(markup(k), self.s.label), self.cell(v, mono=k in mono)] for k, v in rows]
@@ -108,7 +127,7 @@ class Story:
     def grid(
         self,
         headers: Sequence[str],
-        rows: Sequence[Sequence[Cell]],
+        rows: Iterable[Sequence[Cell]],
         shares: Sequence[float],
         *,
         mono: Sequence[int] = (),
@@ -118,17 +137,17 @@ class Story:
 
         A PagedTable measures rows only until a page is full, so splitting a table of
         thousands of rows stays linear instead of re-measuring the rest at every page.
+        `rows` may be a generator: a long table's rows are then never held twice.
         """
-        if not rows:
-            return
         widths = [share * WIDTH for share in shares]
+        columns = [self._column(i in mono, width) for i, width in enumerate(widths)]
+        body = [[cell(value) for cell, value in zip(columns, row, strict=False)] for row in rows]
+        if not body:
+            return
         head = [Paragraph(markup(h), self.s.head) for h in headers]
-        body = [
-            [self._grid_cell(value, i in mono, widths[i]) for i, value in enumerate(row)]
-            for row in rows
-        ]
-        table = PagedTable(
-            [head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT", uniform=True
+        body.insert(0, head)
+        table = PagedTable(  # every cell is text or a flowable already: nothing to normalize
+            body, colWidths=widths, repeatRows=1, hAlign="LEFT", uniform=True, normalizedData=1
         )
         style: list[tuple[Any, ...]] = [
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),

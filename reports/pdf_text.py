@@ -82,6 +82,13 @@ def _draw_with(text: str, glyphs: frozenset[int]) -> str:
     return "".join(out)
 
 
+def draws_printable_ascii(*, mono: bool) -> bool:
+    """Whether the face draws every printable ASCII character as it is (`drawable` and
+    `mono_text` then return such a text unchanged)."""
+    sans = register_fonts()
+    return _draws_ascii(_glyphs["mono"] if mono else sans)
+
+
 def drawable(text: str) -> str:
     """Text the sans font draws; a character it lacks becomes its \\uXXXX escape, never "?"."""
     return _draw_with(text, register_fonts())

@@ -239,7 +239,7 @@ def events_section(story: Story, events: Sequence[Event], what: str) -> None:
         return
     story.grid(
         ["Seq", "Time", "Actor", "Action", "Subject"],
-        [[f"#{e.seq}", when(e.ts), e.actor, e.action, e.subject] for e in events],
+        ([f"#{e.seq}", when(e.ts), e.actor, e.action, e.subject] for e in events),
         [0.08, 0.215, 0.1, 0.2, 0.405],
         mono=(4,),
     )
