@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     HRFlowable,
@@ -88,7 +89,7 @@ class Story:
         return self.cell(value, mono=mono)
 
     def _column(self, mono: bool, width: float) -> Callable[[Cell], Cell]:
-        """`_grid_cell` for one column, answering at once for a short printable ASCII text,
+        """`_grid_cell` for one column, answering at once for a printable ASCII text that fits,
         which it would keep as it is (most cells of a long table)."""
         font, size = (MONO, 7.0) if mono else (SANS, 7.5)
         longest = ascii_fit(font, size, width - 6) if draws_printable_ascii(mono=mono) else 0
@@ -96,10 +97,11 @@ class Story:
         def cell(value: Cell) -> Cell:
             if (
                 type(value) is str
-                and 0 < len(value) <= longest
+                and value
                 and value.isascii()
                 and value.isprintable()
                 and "`" not in value
+                and (len(value) <= longest or stringWidth(value, font, size) <= width - 6)
             ):
                 return value
             return self._grid_cell(value, mono, width)
