@@ -41,19 +41,21 @@ class _Assigned:
         self.others = re.compile(f"[^{known}]" if known else "(?s).")
 
 
-_assigned: dict[int, tuple[Any, _Assigned]] = {}  # per font, for one document at a time
+_assigned: dict[int, tuple[Any, _Assigned, Any]] = {}  # per font: one document, its state
 
 
 def _runs(font: Any, text: str, doc: Any) -> list[tuple[int, bytes]]:
     """`font.splitString(text, doc)`: (subset, bytes) runs, the same as reportlab's."""
-    state = font.state.get(doc)
-    if state is None or not text:
-        return list(font.splitString(text, doc))
     held = _assigned.get(id(font))
     if held is None or held[0] is not doc:  # a new document: start afresh, keep no old one
-        held = (doc, _Assigned())
+        state = font.state.get(doc)
+        if state is None or not text:
+            return list(font.splitString(text, doc))
+        held = (doc, _Assigned(), state)  # the font's state in a document is made once
         _assigned[id(font)] = held
-    assigned = held[1]
+    if not text:
+        return list(font.splitString(text, doc))
+    assigned, state = held[1], held[2]
     if assigned.count != len(state.assignments):
         assigned.refresh(state.assignments)
     if assigned.others.search(text) is not None:  # a character not yet in the first subset

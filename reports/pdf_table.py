@@ -211,6 +211,8 @@ class PagedTable(LongTable):  # type: ignore[misc]
     def draw(self) -> None:
         """Nothing on a sketching canvas (a pass that only finds where pages break)."""
         if not getattr(self.canv, "sketching", False):
+            self._drawn_style: Any = None
+            self._draw_text: Any = None
             super().draw()
 
     def _drawCell(self, cellval: Any, cellstyle: Any, pos: Any, size: Any) -> None:
@@ -240,9 +242,15 @@ class PagedTable(LongTable):  # type: ignore[misc]
             ):
                 canvas.setFont(cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
             self._curcellstyle = cellstyle
-        draw = draw_line if fast_drawing(canvas) else type(canvas).drawString
+        if self._drawn_style is not cellstyle:  # the canvas font is the style's until it changes
+            self._draw_text = draw_line if fast_drawing(canvas) else type(canvas).drawString
+            self._drawn_style = cellstyle
+        draw = self._draw_text
         x = pos[0] + cellstyle.leftPadding
         y = pos[1] + size[1] - cellstyle.topPadding - cellstyle.fontsize
+        if "\n" not in cellval:
+            draw(canvas, x, y, cellval)
+            return
         for line in cellval.split("\n"):
             draw(canvas, x, y, line)
             y -= cellstyle.leading
