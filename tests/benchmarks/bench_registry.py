@@ -152,6 +152,7 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
     import console.registry.frame_profile
     import console.registry.profiling
     import console.registry.register
+    import console.registry.training_data
     import console.store.artifacts
 
     def wrap(obj: Any, name: str, phase: str) -> None:
@@ -169,7 +170,7 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
     wrap(console.registry.frame_profile, "read_table", "read Parquet bytes (pyarrow)")
     wrap(console.files, "input_sha256", "dataset sha256")
     wrap(console.analytics, "connect", "DuckDB connect (profiling)")  # api imports it at call
-    wrap(console.registry.register, "_read_frame", "read frame back")
+    wrap(console.registry.training_data, "_read_frame", "read frame back")
     wrap(console.registry.register, "training_metrics", "training metrics")
     wrap(console.store.artifacts.ArtifactStore, "put_bytes", "artifact put")
     wrap(console.registry.register, "append_event", "append_event")
