@@ -27,6 +27,7 @@ from console.registry.refs import check_model_name
 from console.registry.session_memory import ModelLine, ProfiledFrames, Proven
 from console.registry.training_data import _check_columns, _read_data, _sha
 from console.registry.training_facts import git_commit, training_metrics
+from console.registry.version_rows import append_version
 from console.release.retire import refuse_retired
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
@@ -208,12 +209,11 @@ def register_version(
             tags=canonical_json(request.tags).decode(),
             description=request.description,
         )
-        session.add(version)
-        event = append_event(
+        event = append_version(
             session,
             actor,
+            version,
             actions.VERSION_REGISTERED,
-            f"{request.model}:{number}",
             {
                 "model": request.model,
                 "version": number,
@@ -235,15 +235,14 @@ def register_version(
                 "duplicate_of": duplicate_of,
             },
             ts=now,
-            model=request.model,
         )
         if line is not None and line.card is not None and request.parent is None:
             source, fields = (line.last or None), line.card
         else:
             source = inheritance_source_in(session, request.model, number, request.parent)
             fields = {} if source is None else logged_card_in(session, request.model, source)
-        inherit_fields_in(session, actor, request.model, number, source, fields, now)
-        left = log_head(session)
+        inherited = inherit_fields_in(session, actor, request.model, number, source, fields, now)
+        left = log_head(session) if inherited is not None else (event.seq, event.entry_hash)
     if proven is not None:  # committed: the head this session left, and what held at it
         proven.head, proven.policy = left, policy
         proven.datasets.add(dataset_digest)

@@ -174,6 +174,7 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
     wrap(console.registry.register, "training_metrics", "training metrics")
     wrap(console.store.artifacts.ArtifactStore, "put_bytes", "artifact put")
     wrap(console.registry.register, "append_event", "append_event")
+    wrap(console.registry.register, "append_version", "append_event")  # the version and its event
     _patch(stack, store, "session", timer.wrap_context("transaction", store.session))
     _patch(stack, store, "reading", timer.wrap_edges("store connect", store.reading))
 
