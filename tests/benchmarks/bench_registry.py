@@ -303,9 +303,49 @@ def bench_register(
             f"  CPU time, {way}: {cpu[way] / versions * 1e3:.1f} ms per version = "
             f"{versions / cpu[way]:.1f} versions per CPU-second (DuckDB's threads included)"
         )
+    inserts = bench_inserts(store, me, estimator, frame, max(versions // 2, 4), rounds)
     store.dispose()
     floor = bench_floor(workdir, per_version)
-    return {"rate": batched["rate"], "one_call_rate": one["rate"], **floor}
+    return {"rate": batched["rate"], "one_call_rate": one["rate"], **inserts, **floor}
+
+
+def bench_inserts(
+    store: Any, me: Any, estimator: Any, frame: Any, versions: int, rounds: int
+) -> dict[str, float]:
+    """A session's version row and event as driver statements against the ORM's flush (the
+    way PostgreSQL keeps), alternating slices on the same store, in wall and CPU time."""
+    from console import api
+    from console.registry import version_rows
+
+    driver = version_rows.driver_statements
+    wall = {"driver": 0.0, "orm": 0.0}
+    cpu = {"driver": 0.0, "orm": 0.0}
+    count = max(1, versions // rounds)
+    for _ in range(rounds):
+        for way in ("driver", "orm"):
+            version_rows.driver_statements = driver if way == "driver" else (lambda _s: False)
+            try:
+                started, used = time.perf_counter(), time.process_time()
+                with api.session(store, me) as batch:
+                    for _ in range(count):
+                        batch.register_model(f"inserts-{way}", estimator, frame, target="label")
+                wall[way] += time.perf_counter() - started
+                cpu[way] += time.process_time() - used
+            finally:
+                version_rows.driver_statements = driver
+    done = count * rounds
+    ms = {
+        f"{way}_{kind}": value[way] / done * 1e3
+        for kind, value in (("wall", wall), ("cpu", cpu))
+        for way in wall
+    }
+    print(
+        f"version row + event as driver statements vs the ORM's flush ({done} versions each, "
+        f"alternating): wall {ms['driver_wall']:.1f} vs {ms['orm_wall']:.1f} ms "
+        f"({ms['orm_wall'] / ms['driver_wall']:.2f}x), CPU {ms['driver_cpu']:.1f} vs "
+        f"{ms['orm_cpu']:.1f} ms ({ms['orm_cpu'] / ms['driver_cpu']:.2f}x) per version"
+    )
+    return ms
 
 
 def count_statements(store: Any) -> list[int]:
