@@ -187,6 +187,23 @@ async def test_the_palette_searches_the_registry_for_models(demo_home: Path) -> 
         assert app.screen.query_one(ModelList).current_name() == "diabetes-regressor"
 
 
+def test_the_palettes_rollbacks_read_only_the_last_stage(demo_home: Path) -> None:
+    from console.release.policy import load_policy
+    from console.release.status import stage_status
+    from console.tui.release_data import release_commands
+
+    store = demo_store(demo_home)
+    everything = stage_status(store)
+    for stage in load_policy(store).stage_names:
+        assert stage_status(store, stage=stage) == [s for s in everything if s.stage == stage]
+    last = load_policy(store).stage_names[-1]
+    rollbacks = [c for c in release_commands(store) if c.request_id is None]
+    assert [(c.model, c.stage) for c in rollbacks] == [
+        (s.model, s.stage) for s in everything if s.stage == last and s.version is not None
+    ]
+    assert rollbacks  # the demo serves a version in its last stage
+
+
 async def test_console_notices_changes_made_by_another_process(demo_home: Path) -> None:
     from audit.keys import KeyStore, Signer
     from console.identity.users import revoke_user
