@@ -158,10 +158,9 @@ def selection_floor(path: Path, bins: int = BINS) -> dict[str, object]:
     levels = sorted({i / bins for i in range(1, bins)} | set(NAMED_QUANTILES.values()))
 
     def select(values: Any) -> Any:
-        ranks = {
-            r for q in levels for r in (math.floor(q * (values.size - 1)),) for r in (r, r + 1)
-        }
-        return np.partition(values, sorted(r for r in ranks if r < values.size))
+        below = [math.floor(q * (values.size - 1)) for q in levels]  # interpolated from here
+        ranks = sorted({r for b in below for r in (b, b + 1) if r < values.size})  # to the next
+        return np.partition(values, ranks)
 
     cpu, started = time.process_time(), time.perf_counter()
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
