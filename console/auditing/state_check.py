@@ -60,11 +60,11 @@ def _records(rows: WriteRows, where: str, params: Mapping[str, object]) -> list[
 
 def _signed_events(rows: WriteRows, model: str | None) -> Projection:
     """The key events and (when named) one model's events, each checked against its signature."""
-    actions = ", ".join(f"'{a}'" for a in KEY_ACTIONS)
-    records = {r.seq: r for r in _records(rows, f"action IN ({actions})", {})}
-    if model is not None:
-        records.update((r.seq, r) for r in _records(rows, "model = :m", {"m": model}))
-    ordered = [records[seq] for seq in sorted(records)]
+    where = "action IN ({})".format(", ".join(f"'{a}'" for a in KEY_ACTIONS))
+    params: dict[str, object] = {}
+    if model is not None:  # one read of both
+        where, params = where + " OR model = :m", {"m": model}
+    ordered = sorted(_records(rows, where, params), key=lambda r: r.seq)
     p = project(to_event(r) for r in ordered)
     for record in ordered:  # the keys' validity spans are final, so each is checked at its seq
         problem = _unsound(record, p)
@@ -184,9 +184,17 @@ def prove_user(session: Session, name: str) -> tuple[Row | None, dict[str, Row]]
     return prove_user_rows(_rows(session), name)
 
 
-def prove_user_rows(rows: WriteRows, name: str) -> tuple[Row | None, dict[str, Row]]:
-    """`prove_user` on any write transaction (the ORM's, or a driver-level DuckDB one)."""
-    p = _signed_events(rows, None)
+def prove_user_rows(
+    rows: WriteRows, name: str, *, model: str | None = None
+) -> tuple[Row | None, dict[str, Row]]:
+    """`prove_user` on any write transaction (the ORM's, or a driver-level DuckDB one).
+
+    With `model`, `prove_model_rows` of it first, in the same pass: the key events and the
+    model's are read and checked once for both proofs.
+    """
+    p = _signed_events(rows, model)
+    if model is not None:
+        _compare_model(rows, p, model, ())
     p.tables["users"] = {k: v for k, v in p.table("users").items() if k == (name,)}
     p.tables["user_keys"] = {k: v for k, v in p.table("user_keys").items() if v["user"] == name}
     scopes = {"users": ("name = :n", {"n": name}), "user_keys": ('"user" = :n', {"n": name})}
