@@ -36,6 +36,7 @@ class WritableStore:
     def transaction(self) -> Iterator[DuckDBRows]:
         """Commits when the block ends, rolls back on any error."""
         connection = self.rows.connection
+        self.rows.forget()
         connection.begin()
         try:
             yield self.rows
@@ -43,6 +44,8 @@ class WritableStore:
         except BaseException:
             connection.rollback()
             raise
+        finally:
+            self.rows.forget()
 
 
 @contextmanager
