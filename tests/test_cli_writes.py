@@ -334,3 +334,28 @@ def test_card_edit_on_either_backend_verifies(
     assert result.exit_code == 0, result.output
     assert "updated the card of tumour:1: license" in result.output
     assert signoff("audit", "verify", *home).exit_code == 0
+
+
+def test_a_driver_connection_asks_again_after_its_own_changes(tmp_path: Path) -> None:
+    """Answers are remembered until a statement changes a table they read (or anything else)."""
+    from console.store.rows import DuckDBRows
+
+    with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
+        con.execute("CREATE TABLE a (x INTEGER); CREATE TABLE b (y INTEGER)")
+        con.execute("INSERT INTO a VALUES (1); INSERT INTO b VALUES (10)")
+        rows = DuckDBRows(con)
+        assert rows.all("SELECT x FROM a") == [(1,)]
+        assert rows.dicts("SELECT y FROM b WHERE y = :y", {"y": 10}) == [{"y": 10}]
+        con.execute("INSERT INTO a VALUES (2)")  # behind its back: the answer is remembered
+        assert rows.all("SELECT x FROM a") == [(1,)]
+        rows.execute("UPDATE b SET y = 11")  # b changed: a's answer kept, b's asked again
+        assert rows.all("SELECT x FROM a") == [(1,)]
+        assert rows.dicts("SELECT y FROM b WHERE y = :y", {"y": 10}) == []
+        rows.execute("INSERT INTO a VALUES (3)")
+        assert sorted(rows.all("SELECT x FROM a")) == [(1,), (2,), (3,)]
+        found = rows.dicts("SELECT y FROM b")
+        found[0]["y"] = 99  # a caller's copy: the next answer is the store's
+        assert rows.dicts("SELECT y FROM b") == [{"y": 11}]
+        rows.execute("CREATE TABLE c (z INTEGER)")  # anything else: every answer asked again
+        con.execute("INSERT INTO b VALUES (12)")
+        assert sorted(rows.all("SELECT y FROM b")) == [(11,), (12,)]
