@@ -163,7 +163,7 @@ class Invocation:
     ) -> Iterator[tuple[WriteRows, Signer] | None]:
         """The acting key and one driver-level write transaction on a DuckDB store, or None.
 
-        For `approve`, `reject` and `card edit`: the file is opened for writing once
+        For `approve`, `reject`, `withdraw` and `card edit`: the file is opened for writing once
         (`console.store.write_rows`, no SQLAlchemy or SQLModel), where `check` may refuse the
         command before any key is unlocked and the user's key is found; a passphrase from a file
         or the environment unlocks it there, then one transaction runs. A passphrase prompt holds
