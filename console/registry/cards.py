@@ -144,12 +144,11 @@ def set_card_fields_in(
 ) -> list[str]:
     """The rule of `set_card_fields` inside the caller's write transaction, on `normalized_fields`
     (the ORM's unit of work, or the CLI's driver-level DuckDB write: one copy)."""
-    from console.auditing.state_check import prove_model_rows
     from console.registry.views import read_version
 
     read_version(rows, model, version)  # NotFound for an unknown model or version
-    require_actor_rows(rows, signer, Permission.EDIT_CARD)
-    prove_model_rows(rows, model)  # the fields this edit replaces are the log's
+    # The user and the fields this edit replaces are the log's (one read of the events).
+    require_actor_rows(rows, signer, Permission.EDIT_CARD, model=model)
     key = {"model": model, "version": version}
     stored: dict[str, str] = {
         str(field): str(value)
