@@ -1,7 +1,7 @@
 """Benchmark: everyday `signoff` commands as whole processes on the demo store, against `import click`.
 
 Run under pytest (``pytest -q -s tests/benchmarks/bench_cli.py``) or as a script
-(``python tests/benchmarks/bench_cli.py [--runs N] [--home DIR] [--bytecode]``). Each command runs
+(``python tests/benchmarks/bench_cli.py [--runs N] [--home DIR] [--from-source]``). Each command runs
 N times as a new process (interleaved with the `python -c "import click"` floor, so drifting load
 hits all); the table gives each one's median wall time and its ratio to the floor's median in the
 same run, then the median CPU time of its process (user + system, from the children's rusage) and
@@ -9,10 +9,11 @@ that ratio, which load on a shared machine disturbs less. A signed write runs on
 the demo store each time (copied untimed), so every run does the same valid work: rosa approves an
 open request, dana edits a card field. Nothing asserts on time.
 
-With ``--bytecode`` (or BENCH_BYTECODE=1) every process, the floor's included, may write and read
-compiled modules in a cache of the run (PYTHONPYCACHEPREFIX), as an installed signoff runs; without
-it the environment decides, and PYTHONDONTWRITEBYTECODE=1 makes each signoff process compile its
-own modules from source while click's come compiled from site-packages. The table says which.
+By default every process, the floor's included, may write and read compiled modules in a cache
+of the run (PYTHONPYCACHEPREFIX), as an installed signoff runs (pip compiles a package's modules
+when it installs it, as it did click's). With ``--from-source`` (or BENCH_BYTECODE=0) the
+environment decides, and PYTHONDONTWRITEBYTECODE=1 makes each signoff process compile its own
+modules from source while click's come compiled from site-packages. The table says which.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def bench_cli(
     cpus = {name: statistics.median(values) for name, values in cpu.items()}
     floor = medians[FLOOR]
     if bytecode:
-        compiled = "bytecode cached for the run (--bytecode)"
+        compiled = "compiled modules cached for the run, as installed (--from-source: without)"
     elif os.environ.get("PYTHONDONTWRITEBYTECODE"):
         compiled = "signoff compiled from source in every process (PYTHONDONTWRITEBYTECODE set)"
     else:
@@ -170,7 +171,7 @@ def run(home: Path | None, runs: int, *, bytecode: bool = False) -> dict[str, fl
 
 
 def test_cli_commands() -> None:
-    bytecode = os.environ.get("BENCH_BYTECODE", "") not in ("", "0")
+    bytecode = os.environ.get("BENCH_BYTECODE", "1") not in ("", "0")
     medians = run(None, int(os.environ.get("BENCH_RUNS", str(RUNS))), bytecode=bytecode)
     assert all(value > 0 for value in medians.values())
 
@@ -180,10 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--home", type=Path, help="An existing demo store (copied, not changed).")
     parser.add_argument(
-        "--bytecode", action="store_true", help="Cache compiled modules for the run's processes."
+        "--from-source",
+        action="store_true",
+        help="Leave bytecode to the environment (PYTHONDONTWRITEBYTECODE may forbid it).",
     )
     args = parser.parse_args(argv)
-    run(args.home, args.runs, bytecode=args.bytecode)
+    run(args.home, args.runs, bytecode=not args.from_source)
     return 0
 
 
