@@ -33,6 +33,7 @@ def governance(card: CardData) -> Section:
                 ],
             ),
             *_changes(card),
+            *_evidence(card),
             Subsection("Completeness", _completeness(card)),
         ],
     )
@@ -48,6 +49,23 @@ def _changes(card: CardData) -> list[Subsection]:
     return [
         Subsection(title, [Table(["Field", "Change"], [list(c) for c in card.changes], [0.5, 0.5])])
     ]
+
+
+def _evidence(card: CardData) -> list[Subsection]:
+    """The checks whose outcome differs from the evidence unconfirmed inherited text was written for."""
+    change = card.evidence
+    if change is None:
+        return []
+    title = f"Evidence since v{change.source}"
+    if not change.changes:
+        return [Subsection(title, [Paragraph(f"The inherited text was {change.summary()}.")])]
+    rows: list[Row] = [[c.check, c.before, c.after] for c in change.changes]
+    intro = (
+        f"The inherited fields were written for v{change.source} (run {change.source_run}); "
+        f"v{change.version}'s validation (run {change.own_run}) differs on these checks:"
+    )
+    table = Table(["Check", f"v{change.source}", f"v{change.version}"], rows, [0.5, 0.25, 0.25])
+    return [Subsection(title, [Paragraph(intro), table])]
 
 
 def _validation_record(card: CardData) -> list[Block]:

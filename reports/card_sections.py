@@ -53,7 +53,11 @@ def _human(card: CardData, name: str) -> list[Block]:
     field = card.human[name]
     blocks: list[Block] = [Prose(field.value)]
     if field.inherited and field.origin is not None:
-        blocks.append(Paragraph(f"({field.origin[0].upper()}{field.origin[1:]}.)"))
+        origin = f"{field.origin[0].upper()}{field.origin[1:]}."
+        if card.evidence is not None and field.origin.endswith("not confirmed"):
+            # The reader must not take text written for another version's evidence as this one's.
+            origin += f" {card.evidence.summary()[0].upper()}{card.evidence.summary()[1:]}."
+        blocks.append(Paragraph(f"({origin})"))
     return blocks
 
 
