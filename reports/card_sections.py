@@ -53,11 +53,17 @@ def _human(card: CardData, name: str) -> list[Block]:
     field = card.human[name]
     blocks: list[Block] = [Prose(field.value)]
     if field.inherited and field.origin is not None:
-        origin = f"{field.origin[0].upper()}{field.origin[1:]}."
+        blocks.append(Paragraph(f"({field.origin[0].upper()}{field.origin[1:]}.)"))
         if card.evidence is not None and field.origin.endswith("not confirmed"):
             # The reader must not take text written for another version's evidence as this one's.
-            origin += f" {card.evidence.summary()[0].upper()}{card.evidence.summary()[1:]}."
-        blocks.append(Paragraph(f"({origin})"))
+            change = card.evidence
+            blocks.append(
+                Paragraph(
+                    f"**{change.heading[0].upper()}{change.heading[1:]}:** "
+                    + "; ".join(change.findings())
+                    + "."
+                )
+            )
     return blocks
 
 
