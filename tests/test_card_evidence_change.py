@@ -68,13 +68,17 @@ def test_a_check_whose_verdict_changed_is_listed_in_the_words_a_reader_needs() -
 
 def test_the_rule_is_generic_over_checks_and_ignores_results_without_a_verdict() -> None:
     source = [run(1, 2, a__x="pass", b__y="warn", c__z="info", d__w="pass", e__v="info")]
-    own = run(2, 3, a__x="warn", b__y="warn", c__z="pass", e__v="fail", f__u="fail", g__t="pass")
+    source[0].checks.append(CheckView("h.s", "h", "fail", None, None, {}))
+    own = run(2, 3, a__x="fail", b__y="pass", c__z="pass", e__v="fail", f__u="fail", g__t="warn")
+    own.checks.append(CheckView("h.s", "h", "warn", None, None, {}))
     change = compare_evidence("m", 3, 2, source, own)
     assert [(c.check, c.before, c.after) for c in change.changes] == [
-        ("a.x", "pass", "warn"),  # verdicts differ
+        ("a.x", "pass", "fail"),  # the text's check now fails
         ("d.w", "pass", NOT_RUN),  # the text may rest on a check the version never made
         ("f.u", NOT_RUN, "fail"),  # a new failing check the text's authors never saw
-    ]  # info on either side gives no verdict; a new passing check contradicts nothing
+        ("h.s", "fail", "warn"),  # what failed then holds now: the text may say otherwise
+    ]  # warn <-> pass is advice (latency depends on load); info gives no verdict; a new
+    # passing or warning check contradicts nothing
 
 
 def test_the_source_evidence_is_its_latest_result_per_check() -> None:

@@ -5,12 +5,14 @@ evidence, not the new version's. `compare_evidence` sets the outcome of each che
 latest results (per check, over all of vP's runs, the newest wins) beside the new version's
 latest run, and lists the checks whose outcome differs, for any check the runs recorded:
 
-- both sides gave a verdict (pass, warn or fail) and the verdicts differ;
+- one side failed the check and the other gave it a verdict that holds (pass or warn);
 - vP gave a verdict and the version's run did not make the check ("not run");
-- vP did not make the check and the version's run warns or fails on it.
+- vP did not make the check and the version's run fails it.
 
-An `info` result (a measure with no threshold) gives no verdict and is never listed. Where vP
-or the version has no validation run the change says so instead of listing anything.
+A warning is advice, not a finding (a latency warning depends on the machine's load), so a move
+between pass and warn is not listed; an `info` result (a measure with no threshold) gives no
+verdict and is never listed. Where vP or the version has no validation run the change says so
+instead of listing anything.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from console.release.validation_reads import (
 )
 from console.store.rows import Rows
 
-VERDICTS = ("pass", "warn", "fail")
+FAIL = "fail"
+VERDICTS = ("pass", "warn", FAIL)
 NOT_RUN = "not run"
 
 
@@ -137,10 +140,10 @@ def compare_evidence(
 
 def _differs(before: str, after: str) -> bool:
     if before in VERDICTS and after in VERDICTS:
-        return before != after
+        return (before == FAIL) != (after == FAIL)
     if before in VERDICTS:
         return after == NOT_RUN
-    return before == NOT_RUN and after in ("warn", "fail")
+    return before == NOT_RUN and after == FAIL
 
 
 def read_evidence_change(
