@@ -118,6 +118,7 @@ def build_card(store: Store, model: str, version: int) -> CardData:
         missing=card_completeness(store, model, version),
         changes_against=diff.against if diff is not None else None,
         changes=tuple((f.field, f.state) for f in diff.fields) if diff is not None else (),
+        evidence=diff.evidence if diff is not None else None,
     )
 
 

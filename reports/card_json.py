@@ -206,7 +206,24 @@ def _governance(card: CardData) -> dict[str, JsonValue]:
             }
             for f in card.human.values()
         },
+        "inherited_evidence": _inherited_evidence(card),
         "missing": list(card.missing),
+    }
+
+
+def _inherited_evidence(card: CardData) -> JsonValue:
+    """The evidence unconfirmed inherited text was written for, beside the version's own."""
+    change = card.evidence
+    if change is None:
+        return None
+    return {
+        "written_for": change.source,
+        "source_run": change.source_run,
+        "own_run": change.own_run,
+        "changes": [
+            {"check": c.check, "before": c.before, "after": c.after} for c in change.changes
+        ],
+        "summary": change.summary(),
     }
 
 

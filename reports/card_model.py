@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from console.registry.card_evidence_change import EvidenceChange
 
 NOT_PROVIDED = "Not provided — to be filled by the model owner"
 
@@ -200,6 +204,9 @@ class CardData:
     # states as `signoff card diff` names them; None for a version with no earlier one.
     changes_against: int | None = None
     changes: tuple[tuple[str, str], ...] = ()
+    # While inherited fields await confirmation: the evidence their text was written against
+    # beside the version's own (the checks whose outcome differs); None otherwise.
+    evidence: EvidenceChange | None = None
 
     @property
     def title(self) -> str:

@@ -6,8 +6,17 @@ order: the sections of Mitchell et al. (2019), then the governance record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from reports.card_blocks import Block as Block
+from reports.card_blocks import Bullets as Bullets
+from reports.card_blocks import CardOutline as CardOutline
+from reports.card_blocks import Facts as Facts
+from reports.card_blocks import Paragraph as Paragraph
+from reports.card_blocks import Prose as Prose
+from reports.card_blocks import Row as Row
+from reports.card_blocks import Section as Section
+from reports.card_blocks import Subsection as Subsection
+from reports.card_blocks import Table as Table
+from reports.card_governance import governance
 from reports.card_model import NOT_PROVIDED, CardData, DatasetSummary
 from reports.card_text import (
     analysis_heading,
@@ -37,67 +46,6 @@ SECTIONS = (
     "Caveats and Recommendations",
     "Governance Record",
 )
-Row = list[object]
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    """Text signoff writes (`code` and **bold** marks allowed)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Prose:
-    """Text a person wrote in a card field; None while nobody has."""
-
-    text: str | None
-
-
-@dataclass(frozen=True)
-class Facts:
-    """Labelled values: a Field/Value table."""
-
-    rows: list[Row]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table with a header row; `widths` are each column's share of the page (PDF)."""
-
-    headers: list[str]
-    rows: list[Row]
-    widths: list[float]
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: list[str]
-
-
-Block = Paragraph | Prose | Facts | Table | Bullets
-
-
-@dataclass(frozen=True)
-class Subsection:
-    title: str
-    blocks: list[Block]
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    blocks: list[Block | Subsection]
-
-
-@dataclass(frozen=True)
-class CardOutline:
-    """The whole card: its title, description, summary facts and sections."""
-
-    title: str
-    description: str
-    summary: list[tuple[str, str]]
-    sections: list[Section]
 
 
 def _human(card: CardData, name: str) -> list[Block]:
@@ -106,6 +54,16 @@ def _human(card: CardData, name: str) -> list[Block]:
     blocks: list[Block] = [Prose(field.value)]
     if field.inherited and field.origin is not None:
         blocks.append(Paragraph(f"({field.origin[0].upper()}{field.origin[1:]}.)"))
+        if card.evidence is not None and field.origin.endswith("not confirmed"):
+            # The reader must not take text written for another version's evidence as this one's.
+            change = card.evidence
+            blocks.append(
+                Paragraph(
+                    f"**{change.heading[0].upper()}{change.heading[1:]}:** "
+                    + "; ".join(change.findings())
+                    + "."
+                )
+            )
     return blocks
 
 
@@ -140,7 +98,7 @@ def card_outline(card: CardData) -> CardOutline:
             ],
         ),
         Section("Caveats and Recommendations", [*_human(card, "caveats_and_recommendations")]),
-        _governance(card),
+        governance(card),
     ]
     return CardOutline(card.title, card.model_description, summary, sections)
 
@@ -277,122 +235,3 @@ def _quantitative_analyses(card: CardData) -> Section:
             inner.append(Table(["Group", *analysis.metrics], rows, widths))
         blocks.append(Subsection(analysis_heading(analysis), inner))
     return Section("Quantitative Analyses", blocks)
-
-
-def _governance(card: CardData) -> Section:
-    return Section(
-        "Governance Record",
-        [
-            Subsection("Validation", _validation_record(card)),
-            Subsection("Stage history", _stage_history(card)),
-            Subsection("Approvals", _approvals(card)),
-            Subsection(
-                "Card fields",
-                [
-                    Table(
-                        ["Field", "Origin", "When", "Audit event"],
-                        [
-                            [
-                                f.name,
-                                f.origin or "not filled",
-                                when(f.updated_at),
-                                f.event_seq if f.event_seq is not None else "-",
-                            ]
-                            for f in card.human.values()
-                        ],
-                        [0.32, 0.33, 0.2, 0.15],
-                    )
-                ],
-            ),
-            *_changes(card),
-            Subsection("Completeness", _completeness(card)),
-        ],
-    )
-
-
-def _changes(card: CardData) -> list[Subsection]:
-    """What the card says differently from the version it started from (none for a first)."""
-    if card.changes_against is None:
-        return []
-    title = f"Changes from v{card.changes_against}"
-    if not card.changes:
-        return [Subsection(title, [Paragraph("Neither card has a field written.")])]
-    return [
-        Subsection(title, [Table(["Field", "Change"], [list(c) for c in card.changes], [0.5, 0.5])])
-    ]
-
-
-def _validation_record(card: CardData) -> list[Block]:
-    run = card.validation
-    if run is None:
-        return [Paragraph("No validation run yet.")]
-    blocks: list[Block] = [
-        Facts(
-            [
-                ["Run", run.run_id],
-                ["Result", "passed" if run.passed else "did not pass"],
-                ["Status", run.status],
-                ["Stage thresholds", run.stage or "none"],
-                ["Started", when(run.started_at)],
-                ["Finished", when(run.finished_at)],
-                ["Run by", run.actor],
-                ["Report SHA-256", run.report_sha256],
-                ["Audit event", run.event_seq],
-                ["Checks", ", ".join(f"{n} {s}" for s, n in run.counts.items()) or "none"],
-            ]
-        )
-    ]
-    if run.checks:
-        rows: list[Row] = [
-            [c.name, c.category, c.status, number(c.value), threshold(c.threshold, c.rule)]
-            for c in run.checks
-        ]
-        headers = ["Check", "Category", "Status", "Value", "Threshold"]
-        blocks.append(Table(headers, rows, [0.36, 0.18, 0.14, 0.16, 0.16]))
-    return blocks
-
-
-def _stage_history(card: CardData) -> list[Block]:
-    if not card.stage_history:
-        return [Paragraph("This version has not been deployed to any stage.")]
-    rows: list[Row] = [
-        [
-            when(s.occurred_at),
-            s.stage,
-            s.kind + (" (break-glass)" if s.break_glass else ""),
-            s.version,
-            s.replaced_version if s.replaced_version is not None else "-",
-            s.actor,
-            s.reason,
-        ]
-        for s in card.stage_history
-    ]
-    headers = ["When", "Stage", "Change", "Version", "Replaced", "By", "Reason"]
-    return [Table(headers, rows, [0.2, 0.11, 0.15, 0.08, 0.09, 0.1, 0.27])]
-
-
-def _approvals(card: CardData) -> list[Block]:
-    if not card.approvals:
-        return [Paragraph("No approval decisions are recorded for this version.")]
-    rows: list[Row] = [
-        [
-            a.request_id,
-            a.approver,
-            a.role,
-            a.decision + (f" (void: {a.void_reason})" if a.void else ""),
-            when(a.decided_at),
-            a.comment,
-        ]
-        for a in card.approvals
-    ]
-    headers = ["Request", "Reviewer", "Role", "Decision", "When", "Comment"]
-    return [Table(headers, rows, [0.09, 0.12, 0.13, 0.14, 0.2, 0.32])]
-
-
-def _completeness(card: CardData) -> list[Block]:
-    if not card.missing:
-        return [Paragraph("Every field is filled and the validation evidence is present.")]
-    return [
-        Paragraph("Still to be provided before the card is complete:"),
-        Bullets([f"`{name}`" for name in card.missing]),
-    ]

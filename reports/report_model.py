@@ -7,6 +7,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import NextPageTemplate, PageBreak, Paragraph
 
+from console.registry.card_evidence_change import EvidenceChange, compare_evidence
 from console.registry.cards import FIELDS
 from console.release.evidence import ValidationView
 from reports.checklist import GAP, PARTIAL, ItemResult
@@ -108,6 +109,7 @@ def card_section(story: Story, scope: ModelScope) -> None:
     )
     story.subheading("Card fields written by people")
     card = snap.cards.get((scope.model, scope.version), {})
+    evidence = inherited_evidence(scope)
     for spec in FIELDS:
         value = card.get(spec.name)
         title = f"<b>{escape(spec.title)}</b>"
@@ -117,9 +119,14 @@ def card_section(story: Story, scope: ModelScope) -> None:
         text = value.value
         if len(text) > CARD_TEXT_LIMIT:
             text = text[:CARD_TEXT_LIMIT] + " … (shortened; the full text is in the model card)"
+        note = ""
+        if evidence is not None and value.action == "card.inherited":
+            colour = FAIL_HEX if evidence.contradicted else "#52606d"
+            said = evidence.summary()
+            note = f"<br/><font color='{colour}'>{escape(said[0].upper() + said[1:])}.</font>"
         story.raw(
-            f"{title} <font size=7 color='#52606d'>({escape(value.updated_by)}, "
-            f"card.edited #{value.event_seq})</font><br/>{markup(text)}",
+            f"{title} <font size=7 color='#52606d'>({escape(value.origin())}; "
+            f"{value.action} #{value.event_seq})</font><br/>{markup(text)}{note}",
             s.body,
         )
     story.subheading("Lineage")
@@ -168,6 +175,28 @@ def card_section(story: Story, scope: ModelScope) -> None:
         ],
         [0.08, 0.15, 0.08, 0.07, 0.2, 0.3, 0.12],
         mono=(5,),
+    )
+
+
+def inherited_evidence(scope: ModelScope) -> EvidenceChange | None:
+    """The evidence the version's unconfirmed inherited card text was written for, beside its
+    own, as of the snapshot; None when no field awaits confirmation."""
+    snap = scope.snapshot
+    card = snap.cards.get((scope.model, scope.version), {})
+    sources = {
+        v.from_version
+        for v in card.values()
+        if v.action == "card.inherited" and v.from_version is not None
+    }
+    if not sources:
+        return None
+    source = min(sources)
+    return compare_evidence(
+        scope.model,
+        scope.version,
+        source,
+        snap.runs_of(scope.model, source),
+        scope.run,
     )
 
 

@@ -18,23 +18,13 @@ from console.errors import BadInput, NotFound
 from console.store.db import Store
 from console.store.models import AuditEvent, Dataset, ModelVersion
 from tests.conftest import BACKENDS, PASSPHRASE, Runner, Team
+from tests.session_frames import churn_frame, fitted
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """These tests run on the DuckDB file and on a PostgreSQL team store."""
     return str(request.param)
-
-
-def _frame(rows: int = 120, seed: int = 7) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(rng.normal(size=(rows, 3)), columns=["a", "b", "c"])
-    frame["label"] = (frame["a"] + rng.normal(scale=0.3, size=rows) > 0).astype(int)
-    return frame
-
-
-def _fitted(frame: pd.DataFrame, c: float = 1.0) -> LogisticRegression:
-    return LogisticRegression(C=c).fit(frame.drop(columns="label"), frame["label"])
 
 
 def _where(team: Team) -> tuple[str | Path, dict[str, Any]]:
@@ -56,10 +46,10 @@ def _state(store: Store) -> tuple[int, int, int, list[str]]:
 
 def test_a_session_registers_many_versions_each_signed(team: Team, signoff: Runner) -> None:
     where, options = _where(team)
-    frame = _frame()
+    frame = churn_frame()
     with api.session(where, "dana", passphrase=PASSPHRASE, keys_dir=team.keys, **options) as s:
         done = [
-            s.register_model("churn", _fitted(frame, c), frame, target="label", tags={"c": str(c)})
+            s.register_model("churn", fitted(frame, c), frame, target="label", tags={"c": str(c)})
             for c in (0.1, 0.5, 1.0, 2.0, 5.0)
         ]
     assert [r.version for r in done] == [1, 2, 3, 4, 5]
@@ -80,18 +70,20 @@ def test_a_session_registers_many_versions_each_signed(team: Team, signoff: Runn
 def test_a_failure_mid_session_keeps_the_earlier_and_leaves_nothing_of_itself(
     team: Team, signoff: Runner
 ) -> None:
-    frame = _frame()
+    frame = churn_frame()
     with api.session(team.store, team["dana"]) as s:
-        s.register_model("churn", _fitted(frame, 0.5), frame, target="label")
-        s.register_model("churn", _fitted(frame, 1.0), frame, target="label")
+        s.register_model("churn", fitted(frame, 0.5), frame, target="label")
+        s.register_model("churn", fitted(frame, 1.0), frame, target="label")
         before = _state(team.store)
         with pytest.raises(BadInput):  # a bad artifact: refused before the transaction
             s.register_model("churn", LogisticRegression(), frame, target="label")
         assert _state(team.store) == before
         with pytest.raises(NotFound):  # fails inside the transaction, after the blob was put
-            s.register_model("churn", _fitted(frame, 2.0), _frame(seed=9), target="label", parent=9)
+            s.register_model(
+                "churn", fitted(frame, 2.0), churn_frame(seed=9), target="label", parent=9
+            )
         assert _state(team.store) == before
-        after = s.register_model("churn", _fitted(frame, 3.0), frame, target="label")
+        after = s.register_model("churn", fitted(frame, 3.0), frame, target="label")
     assert after.version == 3  # the failed ones took no number
     events, versions, datasets, blobs = _state(team.store)
     assert (events, versions, datasets) == (before[0] + 1, before[1] + 1, before[2])
@@ -101,12 +93,12 @@ def test_a_failure_mid_session_keeps_the_earlier_and_leaves_nothing_of_itself(
 
 
 def test_a_closed_session_refuses_to_register(team: Team) -> None:
-    frame = _frame()
+    frame = churn_frame()
     with api.session(team.store, team["dana"]) as s:
-        s.register_model("churn", _fitted(frame), frame, target="label")
+        s.register_model("churn", fitted(frame), frame, target="label")
     before = _state(team.store)
     with pytest.raises(BadInput, match="closed"):
-        s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
+        s.register_model("churn", fitted(frame, 2.0), frame, target="label")
     assert _state(team.store) == before
 
 
@@ -114,15 +106,15 @@ def test_a_session_checks_the_actor_on_every_registration(team: Team, signoff: R
     """The signer is unlocked once, but each unit re-checks it: revoked mid-session, refused."""
     from console.errors import Refused
 
-    frame = _frame()
+    frame = churn_frame()
     with api.session(team.store, team["dana"]) as s:
-        s.register_model("churn", _fitted(frame), frame, target="label")
+        s.register_model("churn", fitted(frame), frame, target="label")
         from console.identity.users import revoke_user
 
         revoke_user(team.store, team["ada"], "dana")
         before = _state(team.store)
         with pytest.raises(Refused):
-            s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
+            s.register_model("churn", fitted(frame, 2.0), frame, target="label")
         assert _state(team.store) == before
 
 
@@ -175,7 +167,7 @@ def test_serial_and_parallel_profiles_are_the_same(
     from console.analytics import connect
 
     path = tmp_path / "train.parquet"
-    frame = _frame(rows=3000)
+    frame = churn_frame(rows=3000)
     frame["kind"] = np.where(frame["a"] > 0, "up", "down")
     frame["constant"] = 1.0
     frame["wild"] = frame["b"].where(frame["c"] > -1)  # NaN, counted as null
@@ -257,17 +249,17 @@ def test_a_session_profiles_a_frame_as_the_cli_profiles_its_file(
 def test_a_frame_refused_mid_session_leaves_nothing(team: Team) -> None:
     """A frame the checks refuse after profiling it in memory, or one Parquet cannot hold: one
     BadInput line each, the store as it was, and the session goes on."""
-    frame = _frame()
+    frame = churn_frame()
     with api.session(team.store, team["dana"]) as s:
-        s.register_model("churn", _fitted(frame), frame, target="label")
+        s.register_model("churn", fitted(frame), frame, target="label")
         before = _state(team.store)
         with pytest.raises(BadInput, match="target column 'outcome'"):
-            s.register_model("churn", _fitted(frame, 2.0), frame, target="outcome")
+            s.register_model("churn", fitted(frame, 2.0), frame, target="outcome")
         twice = pd.concat([frame, frame["a"]], axis=1)  # two columns named "a"
         with pytest.raises(BadInput, match="as Parquet"):
-            s.register_model("churn", _fitted(frame, 2.0), twice, target="label")
+            s.register_model("churn", fitted(frame, 2.0), twice, target="label")
         assert _state(team.store) == before
-        after = s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
+        after = s.register_model("churn", fitted(frame, 2.0), frame, target="label")
     assert after.version == 2
     assert _state(team.store)[1] == before[1] + 1
 
@@ -278,16 +270,16 @@ def test_a_session_reads_the_policy_again_once_another_unit_wrote(team: Team) ->
     one (and proves the actor again)."""
     from console.release.policy import default_policy_text, set_policy
 
-    frame = _frame()
+    frame = churn_frame()
     critical = dict(info=api.ModelInfo(risk_tier="critical"))
     with api.session(team.store, team["dana"]) as s:
-        s.register_model("churn", _fitted(frame), frame, target="label")
-        s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
+        s.register_model("churn", fitted(frame), frame, target="label")
+        s.register_model("churn", fitted(frame, 2.0), frame, target="label")
         with pytest.raises(BadInput, match="unknown risk tier 'critical'"):
-            s.register_model("fraud", _fitted(frame), frame, target="label", **critical)
+            s.register_model("fraud", fitted(frame), frame, target="label", **critical)
         text = default_policy_text().replace(
             "version = 1\n", 'version = 1\ntiers = ["low", "medium", "high", "critical"]\n'
         )
         set_policy(team.store, team["ada"], text, "test")
-        done = s.register_model("fraud", _fitted(frame), frame, target="label", **critical)
+        done = s.register_model("fraud", fitted(frame), frame, target="label", **critical)
     assert (done.model, done.version) == ("fraud", 1)

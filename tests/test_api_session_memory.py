@@ -9,10 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
 from sqlalchemy import event, text
 from sqlmodel import col, select
 
@@ -27,19 +24,9 @@ from console.registry.session_memory import ProfiledFrames, Proven
 from console.store.db import Store
 from console.store.models import AuditEvent
 from tests.conftest import Team
+from tests.session_frames import churn_frame, fitted
 
 CARD = {"license": "apache-2.0", "caveats_and_recommendations": "Re-validate on local data."}
-
-
-def _frame(rows: int = 120, seed: int = 7) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(rng.normal(size=(rows, 3)), columns=["a", "b", "c"])
-    frame["label"] = (frame["a"] + rng.normal(scale=0.3, size=rows) > 0).astype(int)
-    return frame
-
-
-def _fitted(frame: pd.DataFrame, c: float = 1.0) -> LogisticRegression:
-    return LogisticRegression(C=c).fit(frame.drop(columns="label"), frame["label"])
 
 
 @contextmanager
@@ -58,12 +45,12 @@ def _statements(store: Store) -> Iterator[list[str]]:
 
 
 def test_a_session_reads_only_the_head_once_it_knows_the_line(team: Team) -> None:
-    frame = _frame()
+    frame = churn_frame()
     with api.session(team.store, team["dana"]) as s:
         for c in (0.5, 1.0):
-            s.register_model("churn", _fitted(frame, c), frame, target="label")
+            s.register_model("churn", fitted(frame, c), frame, target="label")
         with _statements(team.store) as seen:
-            done = s.register_model("churn", _fitted(frame, 2.0), frame, target="label")
+            done = s.register_model("churn", fitted(frame, 2.0), frame, target="label")
     assert done.version == 3
     reads = [q for q in seen if q.startswith("SELECT")]
     assert len(reads) == 1 and "max(seq) FROM audit_events" in reads[0]
@@ -77,18 +64,18 @@ def test_a_session_reads_only_the_head_once_it_knows_the_line(team: Team) -> Non
 def test_another_units_writes_are_read_again(team: Team) -> None:
     """A version registered and a card edited outside the session between its registrations:
     the session numbers after them, inherits the edited card, and the log verifies."""
-    frame = _frame()
+    frame = churn_frame()
     with api.session(team.store, team["dana"]) as s:
-        s.register_model("churn", _fitted(frame, 0.5), frame, target="label")
-        s.register_model("churn", _fitted(frame, 1.0), frame, target="label")
+        s.register_model("churn", fitted(frame, 0.5), frame, target="label")
+        s.register_model("churn", fitted(frame, 1.0), frame, target="label")
         outside = api.register_model(
-            team.store, team["dana"], "churn", _fitted(frame, 1.5), frame, target="label"
+            team.store, team["dana"], "churn", fitted(frame, 1.5), frame, target="label"
         )
         assert outside.version == 3
-        assert s.register_model("churn", _fitted(frame, 2.0), frame, target="label").version == 4
+        assert s.register_model("churn", fitted(frame, 2.0), frame, target="label").version == 4
         set_card_fields(team.store, team["dana"], "churn", 4, CARD)
-        fifth = s.register_model("churn", _fitted(frame, 3.0), frame, target="label")
-        sixth = s.register_model("churn", _fitted(frame, 4.0), frame, target="label")
+        fifth = s.register_model("churn", fitted(frame, 3.0), frame, target="label")
+        sixth = s.register_model("churn", fitted(frame, 4.0), frame, target="label")
     assert (fifth.version, sixth.version) == (5, 6)
     assert card_fields(team.store, "churn", 5) == CARD
     assert card_fields(team.store, "churn", 6) == CARD  # from the session's memory of v5
@@ -104,9 +91,9 @@ def test_another_units_writes_are_read_again(team: Team) -> None:
 
 
 def test_a_remembered_line_still_refuses_an_artifact_it_holds(team: Team) -> None:
-    frame = _frame()
-    artifact, trusted = _saved(_fitted(frame))
-    other, _ = _saved(_fitted(frame, 2.0))
+    frame = churn_frame()
+    artifact, trusted = _saved(fitted(frame))
+    other, _ = _saved(fitted(frame, 2.0))
 
     def request(data: bytes, *, allow: bool = False) -> RegisterRequest:
         return RegisterRequest(
@@ -122,7 +109,7 @@ def test_a_remembered_line_still_refuses_an_artifact_it_holds(team: Team) -> Non
 
     proven, frames = Proven(), ProfiledFrames()
     with team.store.reading():
-        for data in (artifact, other, _saved(_fitted(frame, 3.0))[0]):
+        for data in (artifact, other, _saved(fitted(frame, 3.0))[0]):
             register_version(team.store, team["dana"], request(data), proven=proven, frames=frames)
         assert proven.lines["churn"].holders[hashlib.sha256(artifact).hexdigest()] == 1
         with pytest.raises(Refused, match="churn:1 already holds this artifact"):
@@ -141,16 +128,16 @@ def test_a_remembered_line_still_refuses_an_artifact_it_holds(team: Team) -> Non
 def test_a_forged_row_is_still_caught(team: Team) -> None:
     """The memory starts from a proof: a users row edited before the session is refused at its
     first registration; a version row edited after the session is caught by verification."""
-    frame = _frame()
+    frame = churn_frame()
     with team.store.session() as session:
         session.connection().execute(text("UPDATE users SET role = 'admin' WHERE name = 'dana'"))
     with api.session(team.store, team["dana"]) as s, pytest.raises(StateForged):
-        s.register_model("churn", _fitted(frame), frame, target="label")
+        s.register_model("churn", fitted(frame), frame, target="label")
     with team.store.session() as session:
         session.connection().execute(text("UPDATE users SET role = 'author' WHERE name = 'dana'"))
     with api.session(team.store, team["dana"]) as s:
         for c in (0.5, 1.0, 2.0):
-            s.register_model("churn", _fitted(frame, c), frame, target="label")
+            s.register_model("churn", fitted(frame, c), frame, target="label")
     assert verify_store(team.store).ok
     with team.store.session() as session:
         session.connection().execute(

@@ -1,6 +1,6 @@
-"""Signed writes on the DuckDB driver alone (`approve`, `reject`, `card edit`): the same rows and
-events as the ORM's unit of work, no ORM imported, tamper checks kept, errors one line and nothing
-changed."""
+"""Signed writes on the DuckDB driver alone (`approve`, `reject`, `card edit`, `withdraw`): the same
+rows and events as the ORM's unit of work, no ORM imported, the store opened once, tamper checks
+kept, errors one line and nothing changed."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ import duckdb
 import pytest
 
 from audit.keys import KeyStore, Signer
+from console.cli.options import Invocation
 from console.registry.cards import normalized_fields, set_card_fields, set_card_fields_in
 from console.release.decisions import decide, decide_in
 from console.release.policy import read_policy
+from console.release.requests import withdraw
+from console.release.withdrawal import withdraw_in
 from console.store.write_rows import write_rows
 from fixtures.demo import DEMO_PASSPHRASE
 from tests.conftest import (
@@ -100,6 +103,69 @@ def test_a_card_edit_stores_the_same_bytes_on_either_path(demo_home: Path, tmp_p
     _same_stores(orm, fast)
 
 
+def test_a_withdrawal_stores_the_same_bytes_on_either_path(demo_home: Path, tmp_path: Path) -> None:
+    orm, fast = _twins(demo_home, tmp_path)
+    view = withdraw(demo_store(orm), _signer(orm, "dana"), 6, "superseded by v4")
+    with write_rows(fast, 5.0) as rows:
+        assert rows is not None
+        fast_view = withdraw_in(
+            rows,
+            _signer(fast, "dana"),
+            read_policy(rows),
+            6,
+            "superseded by v4",
+            fixed_clock(DEMO_TIME),
+        )
+    assert fast_view == view and view.status == "withdrawn"
+    _same_stores(orm, fast)
+
+
+def test_a_signed_write_opens_the_store_once(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import console.analytics as analytics
+
+    opened: list[str] = []
+    for name in ("open_writable", "open_read_only"):
+        real = getattr(analytics, name)
+
+        def counted(path: Path, real: object = real, name: str = name) -> duckdb.DuckDBPyConnection:
+            opened.append(name)
+            return real(path)  # type: ignore[operator, no-any-return]
+
+        monkeypatch.setattr(analytics, name, counted)
+    monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
+    run = Invocation(demo_home, "dana", demo_home / "demo-keys", None)
+    with run.signed_write() as fast:
+        assert fast is not None
+        rows, signer = fast
+        assert signer.name == "dana"
+        assert rows.all("SELECT count(*) FROM users")[0][0] > 0
+    assert opened == ["open_writable"]
+
+
+def test_a_passphrase_prompt_holds_no_store(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the person types, another process can open the store for writing."""
+    import console.cli.options as options
+
+    monkeypatch.setattr(options, "prompts_for_passphrase", lambda _file: True)
+    free: list[int] = []
+
+    def typed(_key: str) -> bytes:
+        probe = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
+        done = subprocess.run([sys.executable, "-c", probe, str(demo_home / "signoff.duckdb")])
+        free.append(done.returncode)
+        return DEMO_PASSPHRASE.encode()
+
+    monkeypatch.setattr(Invocation, "passphrase", lambda _self, key: typed(key))
+    run = Invocation(demo_home, "dana", demo_home / "demo-keys", None)
+    with run.signed_write() as fast:
+        assert fast is not None and fast[1].name == "dana"
+    assert free == [0]
+
+
 def _run(home: Path, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     """`signoff ARGV` in a new process, then the heavy modules it imported (exit code kept)."""
     code = (
@@ -144,6 +210,33 @@ def test_a_decision_runs_without_the_orm_and_refuses_an_expired_request(demo_hom
     assert "expired" in done.stderr and "Traceback" not in done.stderr
     assert "imported: none" in done.stdout
     assert store_fingerprint(demo_home) == before
+
+
+def test_withdraw_runs_without_the_orm_and_refuses_what_it_must(
+    demo_home: Path, signoff: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = store_fingerprint(demo_home)
+    # The demo's requests expired by the real clock: refused inside the write, nothing stored.
+    done = _run(demo_home, ["withdraw", "6", "--reason", "superseded", "--as", "dana"])
+    assert done.returncode == 2, done.stderr
+    assert "expired; nothing to withdraw" in done.stderr and "Traceback" not in done.stderr
+    assert "imported: none" in done.stdout
+    monkeypatch.setenv("SIGNOFF_KEYS", str(demo_home / "demo-keys"))
+    monkeypatch.setenv("SIGNOFF_PASSPHRASE", DEMO_PASSPHRASE)
+    home = ["--home", str(demo_home)]
+    result = signoff("withdraw", "6", "--as", "rosa", *home)
+    assert "only dana, who opened request 6, may withdraw it" in one_line_error(result, 3)
+    assert "no request 999" in one_line_error(signoff("withdraw", "999", "--as", "dana", *home))
+    assert "not a request number" in one_line_error(signoff("withdraw", "x", "--as", "dana", *home))
+    bad = signoff("withdraw", "6", "--reason", "a\x1bb", "--as", "dana", *home)
+    assert "control character" in one_line_error(bad)
+    assert store_fingerprint(demo_home) == before
+    with duckdb.connect(str(demo_home / "signoff.duckdb")) as con:
+        con.execute("UPDATE users SET role = 'admin' WHERE name = 'dana'")
+    forged = store_fingerprint(demo_home)
+    result = signoff("withdraw", "6", "--as", "dana", *home)
+    assert "differs from its signed log" in one_line_error(result, 1)
+    assert store_fingerprint(demo_home) == forged
 
 
 def test_a_tampered_store_is_refused_on_the_driver_path(
@@ -241,3 +334,28 @@ def test_card_edit_on_either_backend_verifies(
     assert result.exit_code == 0, result.output
     assert "updated the card of tumour:1: license" in result.output
     assert signoff("audit", "verify", *home).exit_code == 0
+
+
+def test_a_driver_connection_asks_again_after_its_own_changes(tmp_path: Path) -> None:
+    """Answers are remembered until a statement changes a table they read (or anything else)."""
+    from console.store.rows import DuckDBRows
+
+    with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
+        con.execute("CREATE TABLE a (x INTEGER); CREATE TABLE b (y INTEGER)")
+        con.execute("INSERT INTO a VALUES (1); INSERT INTO b VALUES (10)")
+        rows = DuckDBRows(con)
+        assert rows.all("SELECT x FROM a") == [(1,)]
+        assert rows.dicts("SELECT y FROM b WHERE y = :y", {"y": 10}) == [{"y": 10}]
+        con.execute("INSERT INTO a VALUES (2)")  # behind its back: the answer is remembered
+        assert rows.all("SELECT x FROM a") == [(1,)]
+        rows.execute("UPDATE b SET y = 11")  # b changed: a's answer kept, b's asked again
+        assert rows.all("SELECT x FROM a") == [(1,)]
+        assert rows.dicts("SELECT y FROM b WHERE y = :y", {"y": 10}) == []
+        rows.execute("INSERT INTO a VALUES (3)")
+        assert sorted(rows.all("SELECT x FROM a")) == [(1,), (2,), (3,)]
+        found = rows.dicts("SELECT y FROM b")
+        found[0]["y"] = 99  # a caller's copy: the next answer is the store's
+        assert rows.dicts("SELECT y FROM b") == [{"y": 11}]
+        rows.execute("CREATE TABLE c (z INTEGER)")  # anything else: every answer asked again
+        con.execute("INSERT INTO b VALUES (12)")
+        assert sorted(rows.all("SELECT y FROM b")) == [(11,), (12,)]

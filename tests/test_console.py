@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable
 
-from console.tui.app import make_app
+from console.tui.app import COUNT_EVERY, make_app
 from tests.conftest import demo_store
 from tests.console_pilot import settle
 
@@ -187,6 +187,23 @@ async def test_the_palette_searches_the_registry_for_models(demo_home: Path) -> 
         assert app.screen.query_one(ModelList).current_name() == "diabetes-regressor"
 
 
+def test_the_palettes_rollbacks_read_only_the_last_stage(demo_home: Path) -> None:
+    from console.release.policy import load_policy
+    from console.release.status import stage_status
+    from console.tui.release_data import release_commands
+
+    store = demo_store(demo_home)
+    everything = stage_status(store)
+    for stage in load_policy(store).stage_names:
+        assert stage_status(store, stage=stage) == [s for s in everything if s.stage == stage]
+    last = load_policy(store).stage_names[-1]
+    rollbacks = [c for c in release_commands(store) if c.request_id is None]
+    assert [(c.model, c.stage) for c in rollbacks] == [
+        (s.model, s.stage) for s in everything if s.stage == last and s.version is not None
+    ]
+    assert rollbacks  # the demo serves a version in its last stage
+
+
 async def test_console_notices_changes_made_by_another_process(demo_home: Path) -> None:
     from audit.keys import KeyStore, Signer
     from console.identity.users import revoke_user
@@ -203,6 +220,34 @@ async def test_console_notices_changes_made_by_another_process(demo_home: Path) 
         app.poll_store()
         await settle(pilot)  # the reload may cancel a load still running: settle waits anyway
         assert app.log_size == before + 1
+
+
+async def test_a_store_files_poll_counts_the_log_only_once_it_was_written(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audit.keys import KeyStore, Signer
+    from console.identity.users import revoke_user
+    from fixtures.demo import DEMO_PASSPHRASE
+
+    monkeypatch.setattr("console.tui.app.POLL_SECONDS", 3600.0)  # only the test polls
+    app = make_app(demo_store(demo_home), user="rita")
+    counted: list[int] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(app, "poll_store", lambda: counted.append(app.log_size))
+        app.poll_file()  # the first look at the file counts
+        app.poll_file()  # nothing written since: the file is not opened
+        assert len(counted) == 1
+        keys = KeyStore(demo_home / "demo-keys")
+        admin = Signer("ada", keys.load_private("ada", DEMO_PASSPHRASE.encode()))
+        revoke_user(demo_store(demo_home), admin, "rosa")
+        app.poll_file()  # another client wrote: counted
+        assert len(counted) == 2
+        for _ in range(COUNT_EVERY - 1):
+            app.poll_file()
+        assert len(counted) == 2
+        app.poll_file()  # and every COUNT_EVERY polls anyway
+        assert len(counted) == 3
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])

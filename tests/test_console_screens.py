@@ -349,7 +349,9 @@ async def test_model_detail_tabs_render_for_a_demo_model(demo_home: Path) -> Non
     app = console(demo_home, "rita")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("m", "enter")
+        await pilot.press("m")
+        await settle(pilot)  # Enter opens the highlighted model: the list must show it first
+        await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ModelDetailScreen)

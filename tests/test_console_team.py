@@ -139,3 +139,19 @@ def test_signoff_on_a_database_it_cannot_reach_prints_one_line_and_exits_2(
     )
     assert done.returncode == 2
     assert done.stderr == f"error: {refused.value.message}\n"  # one line, no traceback
+
+
+def test_the_palettes_entries_are_the_same_on_postgresql(demo_home: Path, team_copy: str) -> None:
+    from console.tui.release_data import ReleaseCommand, release_commands
+
+    def entries(url: str | None) -> list[ReleaseCommand]:
+        store = Store(demo_home, url=url)
+        store.clock = fixed_clock("2026-11-04T10:00:00")
+        try:
+            return release_commands(store)
+        finally:
+            store.dispose()
+
+    on_file = entries(None)
+    assert entries(team_copy) == on_file
+    assert any(c.request_id is None for c in on_file)  # a rollback: the last stage's holders

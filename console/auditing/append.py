@@ -123,3 +123,27 @@ def record_from_row(row: Sequence[Any], shared: dict[str, str] | None = None) ->
         entry_hash=row[10],
         signature=bytes(row[11]),
     )
+
+
+EVENT_COLUMNS = tuple(name.strip() for name in RECORD_COLUMNS.split(","))
+
+
+def next_event(
+    head: Head,
+    signer: Signer,
+    action: str,
+    subject: str,
+    payload: Mapping[str, object],
+    *,
+    ts: str,
+    model: str | None = None,
+) -> EventRecord:
+    """The catalogued event after `head` (`ts` already clamped to it), signed but not inserted:
+    for a writer that inserts it on its own connection (`event_values` in `EVENT_COLUMNS` order)."""
+    check_event(action, payload)
+    return signed_event(head, signer, action, subject, payload, ts=ts, model=model)
+
+
+def event_values(record: EventRecord) -> tuple[object, ...]:
+    """The event's row in `EVENT_COLUMNS` order: what `append_event_rows` inserts."""
+    return tuple(getattr(record, name) for name in EVENT_COLUMNS)

@@ -145,11 +145,26 @@ class CardInherited(TypedDict):
     fields: dict[str, str]  # each human-written field copied, with its value
 
 
+class EvidenceCheckChange(TypedDict):
+    check: str  # a validation check's name
+    before: str  # its status in the source version's latest results, or "not run"
+    after: str  # its status in the confirmed version's latest run, or "not run"
+
+
+class ConfirmedEvidence(TypedDict):
+    source_run: int | None  # the source version's newest validation run, null when none
+    own_run: int | None  # the confirmed version's latest run, null when none
+    changes: list[EvidenceCheckChange]  # the checks whose outcome differs
+    acknowledged: bool  # the author confirmed knowing that `changes` is not empty
+
+
 class CardConfirmed(TypedDict):
     model: str
     version: int
     from_version: int  # the version the confirmed fields were inherited from
     fields: dict[str, str]  # each inherited field the author confirmed, with its value's sha256
+    # The evidence the author was shown (absent in logs written before it was recorded).
+    evidence: NotRequired[ConfirmedEvidence]
 
 
 class ValidationCompleted(TypedDict):

@@ -10,12 +10,10 @@ from typing import TYPE_CHECKING
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.checkpoint import read_checkpoint
 from audit.key_history import KeyHistory
 from audit.keys import keyid as keyid_of
 from audit.keys import load_public_pem, public_from_raw
 from audit.merkle import root_from_leaf_hashes
-from audit.note import NoteError
 from console.auditing.replay_entries import (
     CardValue,
     CheckpointEntry,
@@ -260,6 +258,11 @@ def checkpoint_from(
     rows: list[Checkpoint], events: list[Event], leaves: list[bytes], history: KeyHistory
 ) -> CheckpointEntry | None:
     """The newest checkpoint whose `audit.checkpoint` event is among the first N events."""
+    # Here, not at the top: a signed write replays a model's events and needs neither the
+    # checkpoint's reader nor the chain verifier it imports (with its process pool).
+    from audit.checkpoint import read_checkpoint
+    from audit.note import NoteError
+
     issued = {e.subject: e.seq for e in events if e.action == "audit.checkpoint"}
     candidates = [r for r in rows if f"checkpoint:{r.id}" in issued and r.size <= len(leaves)]
     if not candidates:

@@ -246,17 +246,28 @@ def check_cmd(ref: str, **kwargs: Any) -> None:
     metavar="FIELD",
     help="Confirm this inherited field (repeatable); without it, every one awaiting confirmation.",
 )
+@click.option(
+    "--acknowledge-evidence",
+    is_flag=True,
+    help="Confirm although the version's validation differs from the evidence the text was "
+    "written for (the signed event records it).",
+)
 @common()
-def confirm_cmd(ref: str, names: tuple[str, ...], **kwargs: Any) -> None:
+def confirm_cmd(
+    ref: str, names: tuple[str, ...], acknowledge_evidence: bool, **kwargs: Any
+) -> None:
     """Confirm the fields MODEL:VERSION's card inherited, as one signed event.
 
     A new version's card starts from its parent's (or the previous version's); each inherited
-    field reads "not confirmed" until you confirm it here or change it with `card edit`.
+    field reads "not confirmed" until you confirm it here or change it with `card edit`. While
+    the version's validation differs from the parent's, which the text was written for (see
+    `card diff`), confirming needs --acknowledge-evidence: edit what no longer holds first.
 
     \b
     Example:
         signoff card confirm credit-risk:3 --as dana
         signoff card confirm credit-risk:3 --field license --field contact --as dana
+        signoff card confirm credit-risk:3 --acknowledge-evidence --as dana
     """
     from console.registry.card_inheritance import confirm_card_fields, unconfirmed_fields
     from console.registry.cards import field_spec
@@ -268,7 +279,10 @@ def confirm_cmd(ref: str, names: tuple[str, ...], **kwargs: Any) -> None:
         field_spec(field)  # bad input is reported before any key is unlocked
     store = run.store()
     get_version(store, name, number)
-    confirmed = confirm_card_fields(store, run.signer(store), name, number, names)
+    signer = run.signer(store)
+    confirmed = confirm_card_fields(
+        store, signer, name, number, names, acknowledge_evidence=acknowledge_evidence
+    )
     click.echo(f"confirmed on the card of {name}:{number}: {', '.join(confirmed)}")
     waiting = unconfirmed_fields(store, name, number)
     if waiting:
@@ -329,6 +343,10 @@ def diff_cmd(ref: str, against: int | None, **kwargs: Any) -> None:
             f"not confirmed: {', '.join(diff.unconfirmed)} "
             f"(signoff card confirm {name}:{number}, or card edit)"
         )
+    if diff.evidence is not None:
+        click.echo(f"the inherited text was {diff.evidence.heading}:")
+        for finding in diff.evidence.findings():
+            click.echo(f"  {finding}")
 
 
 def register(cli: click.Group) -> None:

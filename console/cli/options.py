@@ -163,10 +163,11 @@ class Invocation:
     ) -> Iterator[tuple[WriteRows, Signer] | None]:
         """The acting key and one driver-level write transaction on a DuckDB store, or None.
 
-        For `approve`, `reject` and `card edit`: the user's key is found from a read-only look at
-        the store (where `check` may refuse the command before any key is unlocked) and unlocked
-        (a passphrase prompt holds no store), then the file is opened for
-        writing, one transaction (`console.store.write_rows`), with no SQLAlchemy or SQLModel.
+        For `approve`, `reject`, `withdraw` and `card edit`: the file is opened for writing once
+        (`console.store.write_rows`, no SQLAlchemy or SQLModel), where `check` may refuse the
+        command before any key is unlocked and the user's key is found; a passphrase from a file
+        or the environment unlocks it there, then one transaction runs. A passphrase prompt holds
+        no store: the file is let go while the user types and opened again for the transaction.
         None: a team store, or a schema to upgrade or refuse; the caller takes the `Store` path.
         """
         if self.db:
@@ -174,20 +175,24 @@ class Invocation:
             return
         from console.errors import StoreBusy
         from console.identity.actor import key_dirs_in, unlock_key, wanted_key
-        from console.store.rows import lock_timeout_from_env, read_only_rows
-        from console.store.write_rows import write_rows
+        from console.store.rows import lock_timeout_from_env
+        from console.store.write_rows import writable_store, write_rows
 
         timeout = lock_timeout_from_env()
-        with read_only_rows(self.home, timeout) as rows:
-            if rows is not None:
-                if check is not None:
-                    check(rows)
-                wanted = wanted_key(rows, self.user)
-                dirs = key_dirs_in(rows, self.home, self.keys())
-        if rows is None:
-            yield None
-            return
-        assert self.user is not None  # wanted_key refused an anonymous command
+        with writable_store(self.home, timeout) as store:
+            if store is None:
+                yield None
+                return
+            if check is not None:
+                check(store.rows)
+            wanted = wanted_key(store.rows, self.user)
+            dirs = key_dirs_in(store.rows, self.home, self.keys())
+            assert self.user is not None  # wanted_key refused an anonymous command
+            if not prompts_for_passphrase(self.passphrase_file):
+                signer = unlock_key(self.user, wanted, dirs, self.passphrase)
+                with store.transaction() as rows:
+                    yield rows, signer
+                return
         signer = unlock_key(self.user, wanted, dirs, self.passphrase)
         with write_rows(self.home, timeout) as writing:
             if writing is None:  # upgraded or replaced since it was read: nothing done yet
@@ -206,6 +211,15 @@ class Invocation:
         from console.identity.actor import key_dirs, unlock
 
         return unlock(store, self.user, key_dirs(store, self.keys()), self.passphrase)
+
+
+def prompts_for_passphrase(passphrase_file: Path | None) -> bool:
+    """Would `read_passphrase` ask the person at the terminal (no file, no environment)?"""
+    return (
+        passphrase_file is None
+        and os.environ.get("SIGNOFF_PASSPHRASE") is None
+        and sys.stdin.isatty()
+    )
 
 
 def read_passphrase(key_name: str, passphrase_file: Path | None, *, confirm: bool = False) -> bytes:

@@ -254,11 +254,23 @@ def withdraw_cmd(request: str, reason: str, **kwargs: Any) -> None:
     Example:
         signoff withdraw 3 --reason "superseded by v4" --as dana
     """
-    from console.release.requests import parse_request_id, withdraw
+    from console.release.policy import read_policy
+    from console.release.request_reads import parse_request_id
+    from console.release.withdrawal import check_reason, withdraw_in
+    from console.store.rows import utc_now
 
     run = invocation(kwargs)
-    store = run.store()
-    view = withdraw(store, run.signer(store), parse_request_id(request), reason)
+    request_id = parse_request_id(request)
+    check_reason(reason)
+    with run.signed_write() as fast:  # a DuckDB store: the driver alone, one transaction
+        if fast is not None:
+            rows, signer = fast
+            view = withdraw_in(rows, signer, read_policy(rows), request_id, reason, utc_now)
+    if fast is None:  # a team store, or one to upgrade or refuse first: through `Store`
+        from console.release.requests import withdraw
+
+        store = run.store()
+        view = withdraw(store, run.signer(store), request_id, reason)
     click.echo(f"withdrew request {view.id}")
 
 

@@ -66,6 +66,9 @@ def card_lines(diff: CardDiff | None, ref: str) -> list[str]:
             f"  warning: card fields inherited from v{diff.against} and not confirmed: "
             f"{', '.join(diff.unconfirmed)} (signoff card confirm {ref}, or card edit)"
         )
+    if diff.evidence is not None:
+        word = "warning" if diff.evidence.contradicted else "note"
+        lines.append(f"  {word}: the inherited card text was {diff.evidence.summary()}")
     return lines
 
 

@@ -164,11 +164,13 @@ def require_actor_rows(
     permission: Permission | None = None,
     *,
     roles: Iterable[str] | None = None,
+    model: str | None = None,
 ) -> Actor:
-    """`require_actor` on any write transaction: the user's rows proved against the log first."""
+    """`require_actor` on any write transaction: the user's rows proved against the log first,
+    and with `model` that model's rows too (`prove_model_rows`), the events read once for both."""
     from console.auditing.state_check import prove_user_rows
 
-    user, keys = prove_user_rows(rows, signer.name)
+    user, keys = prove_user_rows(rows, signer.name, model=model)
     return check_actor(user, keys, signer, permission, roles)
 
 

@@ -11,7 +11,9 @@ it) and given one state:
 | `inherited-unconfirmed` | copied at registration; its author has not confirmed it yet |
 | `new` | empty before, written for this version |
 
-Fields empty on both sides are left out.
+Fields empty on both sides are left out. While fields inherited from vP await confirmation, the
+diff also carries `evidence`: the checks whose outcome in the version's validation differs from
+vP's, which the inherited text was written against (`card_evidence_change`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from console.errors import BadInput
+from console.registry.card_evidence_change import EvidenceChange, read_evidence_change
 from console.registry.card_reads import (
     read_card_values,
     read_field_origins,
@@ -54,6 +57,8 @@ class CardDiff:
     version: int
     against: int
     fields: tuple[FieldChange, ...]
+    # The evidence under the unconfirmed inherited fields; None when no field awaits confirmation.
+    evidence: EvidenceChange | None = None
 
     @property
     def unconfirmed(self) -> list[str]:
@@ -65,6 +70,7 @@ class CardDiff:
             "version": self.version,
             "against": self.against,
             "fields": [f.as_dict() for f in self.fields],
+            "evidence": self.evidence.as_dict() if self.evidence is not None else None,
         }
 
 
@@ -132,7 +138,8 @@ def read_card_diff(rows: Rows, model: str, version: int, against: int | None) ->
             state = EDITED
         label = origin.label() if origin is not None else "cleared"
         changes.append(FieldChange(name, state, before, after, label))
-    return CardDiff(model, version, against, tuple(changes))
+    evidence = read_evidence_change(rows, model, version, origins)
+    return CardDiff(model, version, against, tuple(changes), evidence)
 
 
 def _default_against(rows: Rows, model: str, version: int) -> int | None:

@@ -9,6 +9,11 @@ An inherited field is "inherited from vP, not confirmed" until its author either
 (`confirm_card_fields`, one `card.confirmed` event) or edits it (`card.edited`). No column holds
 that mark: a `card_fields` row names the event that last wrote it, and the event's action says
 whether the value was inherited, confirmed or edited, so the log proves it like any other field.
+
+The inherited text was written against vP's evidence. When the new version's validation differs
+from it (`card_evidence_change`), confirming is refused unless the author acknowledges the
+difference (`acknowledge_evidence`); every `card.confirmed` event records the evidence its author
+was shown (both runs, the checks that differ) and whether they acknowledged it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from console.auditing.state_check import prove_model
 from console.errors import BadInput
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
+from console.registry.card_evidence_change import read_evidence_against
 from console.registry.card_reads import CONFIRMED as CONFIRMED
 from console.registry.card_reads import EDITED as EDITED
 from console.registry.card_reads import INHERITED as INHERITED
@@ -129,11 +135,19 @@ def unconfirmed_fields(store: Store, model: str, version: int) -> list[FieldOrig
 
 
 def confirm_card_fields(
-    store: Store, signer: Signer, model: str, version: int, fields: Sequence[str] = ()
+    store: Store,
+    signer: Signer,
+    model: str,
+    version: int,
+    fields: Sequence[str] = (),
+    *,
+    acknowledge_evidence: bool = False,
 ) -> list[str]:
     """Confirm inherited fields (all that await it when `fields` is empty): one `card.confirmed`.
 
-    A field that was not inherited, or is already confirmed or edited, is refused (BadInput).
+    A field that was not inherited, or is already confirmed or edited, is refused (BadInput);
+    so is any confirmation while the version's validation differs from the evidence the text
+    was written against, unless `acknowledge_evidence` (the event records which).
     """
     for name in fields:
         field_spec(name)  # an unknown name is bad input before anything is read
@@ -167,6 +181,14 @@ def confirm_card_fields(
         }
         source = chosen[0].from_version
         assert source is not None
+        evidence = read_evidence_against(session_rows(session), model, version, source)
+        if evidence.contradicted and not acknowledge_evidence:
+            raise BadInput(
+                f"{model}:{version}'s validation differs from v{source}'s, which the inherited "
+                f"text was written for ({'; '.join(evidence.findings())}): edit the fields that "
+                f"no longer hold (`signoff card edit`), or confirm with --acknowledge-evidence "
+                f"if the text is true of v{version} regardless"
+            )
         event = append_event(
             session,
             signer,
@@ -177,6 +199,7 @@ def confirm_card_fields(
                 "version": version,
                 "from_version": source,
                 "fields": {o.field: _sha256(rows[o.field].value) for o in chosen},
+                "evidence": evidence.payload(acknowledge_evidence and evidence.contradicted),
             },
             ts=store.clock(),
             model=model,

@@ -9,6 +9,8 @@ from console.store.rows import Rows
 
 EVIDENCE_VALIDATION = "validation"
 EVIDENCE_FAIRNESS = "fairness"
+# Inherited text awaits confirmation while the version's evidence differs from its source's.
+EVIDENCE_CHANGED = "inherited-text-review"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,11 @@ FIELD_NAMES: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
 
 
 def read_card_completeness(rows: Rows, model: str, version: int) -> list[str]:
-    """Empty fields in card order, then `validation` and `fairness` evidence still missing."""
+    """Empty fields in card order, then `validation` and `fairness` evidence still missing, then
+    `inherited-text-review` while unconfirmed inherited text is contradicted by the version's
+    validation (`card_evidence_change`)."""
+    from console.registry.card_evidence_change import read_evidence_change
+
     filled = {
         name
         for name, value in rows.all(
@@ -89,4 +95,7 @@ def read_card_completeness(rows: Rows, model: str, version: int) -> list[str]:
         missing.append(EVIDENCE_VALIDATION)
     elif run.sensitive and not run.by_category("fairness"):
         missing.append(EVIDENCE_FAIRNESS)
+    change = read_evidence_change(rows, model, version)
+    if change is not None and change.contradicted:
+        missing.append(EVIDENCE_CHANGED)
     return missing

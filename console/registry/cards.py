@@ -19,8 +19,9 @@ and a TOML file given to `signoff card edit --from FILE` uses the same names as 
 
 `card_completeness` names what a reviewer still lacks before the `card.complete` gate
 passes: every empty field above, then `validation` when the version has no validation run,
-and `fairness` when the latest run names a sensitive attribute but recorded no fairness
-results for it.
+`fairness` when the latest run names a sensitive attribute but recorded no fairness
+results for it, and `inherited-text-review` while fields inherited from vP await
+confirmation and the version's validation differs from vP's (`card_evidence_change`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from console.errors import BadInput
 from console.freetext import check_text
 from console.identity.actor import require_actor_rows
 from console.identity.permissions import Permission
+from console.registry.card_spec import EVIDENCE_CHANGED as EVIDENCE_CHANGED
 from console.registry.card_spec import EVIDENCE_FAIRNESS as EVIDENCE_FAIRNESS
 from console.registry.card_spec import EVIDENCE_VALIDATION as EVIDENCE_VALIDATION
 from console.registry.card_spec import FIELD_NAMES as FIELD_NAMES
@@ -144,12 +146,11 @@ def set_card_fields_in(
 ) -> list[str]:
     """The rule of `set_card_fields` inside the caller's write transaction, on `normalized_fields`
     (the ORM's unit of work, or the CLI's driver-level DuckDB write: one copy)."""
-    from console.auditing.state_check import prove_model_rows
     from console.registry.views import read_version
 
     read_version(rows, model, version)  # NotFound for an unknown model or version
-    require_actor_rows(rows, signer, Permission.EDIT_CARD)
-    prove_model_rows(rows, model)  # the fields this edit replaces are the log's
+    # The user and the fields this edit replaces are the log's (one read of the events).
+    require_actor_rows(rows, signer, Permission.EDIT_CARD, model=model)
     key = {"model": model, "version": version}
     stored: dict[str, str] = {
         str(field): str(value)
@@ -258,6 +259,11 @@ def describe_missing(name: str) -> str:
         return "no validation run yet: run `signoff validate`"
     if name == EVIDENCE_FAIRNESS:
         return "the latest validation run names a sensitive attribute but has no fairness results"
+    if name == EVIDENCE_CHANGED:
+        return (
+            "inherited fields await confirmation and the version's validation differs from the "
+            "evidence they were written for: edit them, or confirm with --acknowledge-evidence"
+        )
     spec = _SPECS[name]
     return f"{spec.title}: {spec.question[0].lower()}{spec.question[1:]}"
 

@@ -21,7 +21,8 @@ import duckdb
 
 from console.errors import BadInput
 from console.registry.dataset_files import count_of, dataset_connection, dataset_rows, kind_of
-from console.registry.profiling import SERIAL_ROWS, _Column, _profile_columns, profile_dataset
+from console.registry.profile_entries import _Column
+from console.registry.profiling import SERIAL_ROWS, _profile_columns, profile_dataset
 
 _VIEW = "signoff_frame"
 BINS, TOP_K = 10, 50  # `profile_dataset`'s defaults, which registration profiles with

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -12,7 +12,7 @@ from audit.canonical import canonical_json
 from audit.keys import Signer
 from console.auditing import catalogue as actions
 from console.auditing.log import append_event, log_head
-from console.errors import BadInput, NotFound, Refused
+from console.errors import NotFound, Refused
 from console.freetext import check_text
 from console.identity.actor import require_actor
 from console.identity.permissions import Permission
@@ -24,8 +24,10 @@ from console.registry.card_inheritance import (
 from console.registry.estimators import describe, load_artifact
 from console.registry.native import NativeModel, check_labels
 from console.registry.refs import check_model_name
-from console.registry.session_memory import ModelLine, ProfiledFrames, Proven, ReadData
+from console.registry.session_memory import ModelLine, ProfiledFrames, Proven
+from console.registry.training_data import _check_columns, _read_data, _sha
 from console.registry.training_facts import git_commit, training_metrics
+from console.registry.version_rows import append_version
 from console.release.retire import refuse_retired
 from console.store.artifacts import ArtifactStore
 from console.store.db import Store
@@ -207,12 +209,11 @@ def register_version(
             tags=canonical_json(request.tags).decode(),
             description=request.description,
         )
-        session.add(version)
-        event = append_event(
+        event = append_version(
             session,
             actor,
+            version,
             actions.VERSION_REGISTERED,
-            f"{request.model}:{number}",
             {
                 "model": request.model,
                 "version": number,
@@ -234,15 +235,14 @@ def register_version(
                 "duplicate_of": duplicate_of,
             },
             ts=now,
-            model=request.model,
         )
         if line is not None and line.card is not None and request.parent is None:
             source, fields = (line.last or None), line.card
         else:
             source = inheritance_source_in(session, request.model, number, request.parent)
             fields = {} if source is None else logged_card_in(session, request.model, source)
-        inherit_fields_in(session, actor, request.model, number, source, fields, now)
-        left = log_head(session)
+        inherited = inherit_fields_in(session, actor, request.model, number, source, fields, now)
+        left = log_head(session) if inherited is not None else (event.seq, event.entry_hash)
     if proven is not None:  # committed: the head this session left, and what held at it
         proven.head, proven.policy = left, policy
         proven.datasets.add(dataset_digest)
@@ -266,12 +266,6 @@ def _check_free_text(request: RegisterRequest) -> None:
         check_text("a tag name", key)
         check_text(f"tag {key}", value)
     check_text("the training data's name", request.train_data_name or request.train_data.name)
-
-
-def _sha(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def _create_model(
@@ -305,32 +299,6 @@ def _create_model(
     return model
 
 
-def _read_data(
-    request: RegisterRequest,
-    profiler: duckdb.DuckDBPyConnection | None,
-    frames: ProfiledFrames | None,
-) -> tuple[dict[str, object], str, Any]:
-    """The training data's profile, its digest and the frame, from its file or Parquet bytes."""
-    from console.files import input_sha256
-    from console.registry.frame_profile import profile_parquet_bytes, read_table
-    from console.registry.profiling import profile_dataset
-
-    if request.train_parquet is None:
-        profile = profile_dataset(request.train_data, con=profiler)
-        digest = input_sha256(request.train_data)
-        return profile, digest, _read_frame(request.train_data, str(profile["format"]))
-    data = request.train_parquet
-    digest = _sha(data)  # the digest the file of these bytes has
-    known = frames.get(digest) if frames is not None else None
-    if known is None:
-        table = read_table(data, request.train_data)
-        profile = profile_parquet_bytes(data, request.train_data, table=table, con=profiler)
-        known = ReadData(profile, _read_frame(request.train_data, "parquet", data))
-        if frames is not None:
-            frames.put(digest, known)
-    return known.profile, digest, known.frame
-
-
 def _read_line(session: Session, model: str) -> ModelLine:
     """Every version of `model` (its last, the first holder of each artifact); card not read."""
     from sqlalchemy import text
@@ -358,44 +326,3 @@ def _holder_of(session: Session, model: str, digest: str) -> int | None:
 
 def _next_version(session: Session, model: str) -> int:
     return next_key(session, ModelVersion.number, col(ModelVersion.model) == model)
-
-
-def _read_frame(path: Path, fmt: str, data: bytes | None = None) -> Any:
-    """The data as a DataFrame: the file at `path`, or its Parquet bytes `data` if given."""
-    import io
-
-    import pandas as pd
-
-    try:
-        if data is not None:
-            return pd.read_parquet(io.BytesIO(data))
-        return pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
-    except Exception as exc:
-        raise BadInput(f"cannot read {path} as {fmt}: {exc}") from exc
-
-
-def _check_columns(
-    frame: Any, names: list[str] | None, n_features: int | None, target: str, path: Path
-) -> list[str]:
-    columns = [str(c) for c in frame.columns]
-    if target not in columns:
-        raise BadInput(
-            f"target column {target!r} is not in {path.name} (columns: {', '.join(columns[:12])})"
-        )
-    if names is None:
-        features = [c for c in columns if c != target]
-        if n_features is not None and len(features) != n_features:
-            raise BadInput(
-                f"{path.name} has {len(features)} feature columns but the estimator expects "
-                f"{n_features}"
-            )
-        return features
-    missing = [n for n in names if n not in columns]
-    if missing:
-        raise BadInput(
-            f"{path.name} lacks the estimator's features {', '.join(missing[:8])}"
-            + (" …" if len(missing) > 8 else "")
-        )
-    if target in names:
-        raise BadInput(f"the target {target!r} is one of the estimator's input features")
-    return list(names)

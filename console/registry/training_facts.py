@@ -23,8 +23,13 @@ def training_metrics(
         # The array sklearn would convert the column to: handed over as is, it spares each metric
         # re-inspecting a pandas column (a third of their time on a small frame).
         y = y.to_numpy()
+    estimator, probabilities = loaded.estimator, None
     try:
-        predicted = loaded.estimator.predict(x)
+        if task == "classification" and labels_from_probabilities(estimator):
+            probabilities = estimator.predict_proba(x)  # one pass over the trees gives both
+            predicted = estimator.classes_.take(np.argmax(probabilities, axis=1), axis=0)
+        else:
+            predicted = estimator.predict(x)
     except Exception as exc:
         raise BadInput(
             f"the estimator cannot predict on the training data: {str(exc).splitlines()[0][:200]}"
@@ -39,10 +44,11 @@ def training_metrics(
         }
 
     def positive_scores() -> Any:
-        return loaded.estimator.predict_proba(x)[:, 1]
+        found = probabilities if probabilities is not None else estimator.predict_proba(x)
+        return found[:, 1]
 
-    probabilities = hasattr(loaded.estimator, "predict_proba")
-    fast = binary_metrics(y, predicted, positive_scores if probabilities else None)
+    has_scores = hasattr(estimator, "predict_proba")
+    fast = binary_metrics(y, predicted, positive_scores if has_scores else None)
     if fast is not None:  # the same floats as below, without scikit-learn's per-call checks
         return fast
     result = {
@@ -52,12 +58,29 @@ def training_metrics(
     labels = np.unique(y)
     if len(labels) == 2:
         result["f1"] = float(skm.f1_score(y, predicted, pos_label=labels[1]))
-        if hasattr(loaded.estimator, "predict_proba"):
-            scores = loaded.estimator.predict_proba(x)[:, 1]
+        if has_scores:
+            scores = positive_scores()
             result["roc_auc"] = float(skm.roc_auc_score(y, scores))
     else:
         result["f1_macro"] = float(skm.f1_score(y, predicted, average="macro"))
     return result
+
+
+def labels_from_probabilities(estimator: Any) -> bool:
+    """Whether the estimator's `predict` is, by its definition, the class of largest
+    `predict_proba`: scikit-learn's forests of one output (`ForestClassifier.predict` computes
+    exactly that), alone or ending a plain `Pipeline` (which hands both calls the same
+    transformed input). Then one `predict_proba` gives the labels and the scores."""
+    from sklearn.ensemble._forest import ForestClassifier
+    from sklearn.pipeline import Pipeline
+
+    if type(estimator) is Pipeline:
+        estimator = estimator.steps[-1][1]
+    return (
+        isinstance(estimator, ForestClassifier)
+        and type(estimator).predict is ForestClassifier.predict
+        and getattr(estimator, "n_outputs_", None) == 1
+    )
 
 
 def git_commit(directory: Path) -> str | None:

@@ -81,8 +81,6 @@ def decide_in(
 ) -> RequestView:
     """The rule, inside the caller's write transaction: every check, then the decision's row,
     the request's closing (a rejection) and the signed event, together."""
-    from console.auditing.state_check import prove_model_rows  # it imports the release modules
-
     check_decision(decision, comment)
     found = rows.all(
         f"SELECT {REQUEST_COLUMNS} FROM promotion_requests WHERE id = :id", {"id": request_id}
@@ -90,9 +88,9 @@ def decide_in(
     if not found:
         raise NotFound(f"no request {request_id}; see `signoff requests`")
     row = RequestRow.of(found[0])
-    prove_model_rows(rows, row.model)  # the request's status and earlier decisions
+    # The request's status, earlier decisions and the user's rows are the log's (one pass).
+    actor = require_actor_rows(rows, signer, model=row.model)
     stage = stage_rules_of(rows, policy, row.model, row.stage)
-    actor = require_actor_rows(rows, signer)
     now = read_log_time(rows, clock())
     status = status_at(row.status, row.expires_at, now)
     if status == "expired":

@@ -197,33 +197,18 @@ def load_request(session: Session, request_id: int) -> PromotionRequest:
 
 
 def withdraw(store: Store, signer: Signer, request_id: int, reason: str = "") -> RequestView:
-    check_text("the reason", reason, multiline=True)
+    """The requester withdraws an open request (`withdrawal.withdraw_in`, in a unit of work)."""
+    from console.auditing.log import forget_head
+    from console.release.withdrawal import check_reason, withdraw_in
+
+    check_reason(reason)
     policy = load_policy(store)
     with store.session() as session:
-        row = load_request(session, request_id)
-        actor = require_actor(session, signer)
-        if actor.name != row.requester:
-            raise Refused(f"only {row.requester}, who opened request {request_id}, may withdraw it")
-        now = event_time(session, store.clock())
-        if effective_status(row, now) not in (OPEN,):
-            raise BadInput(
-                f"request {request_id} is {effective_status(row, now)}; nothing to withdraw"
-            )
-        append_event(
-            session,
-            signer,
-            actions.PROMOTION_WITHDRAWN,
-            f"request:{request_id}",
-            {"request": request_id, "reason": reason},
-            ts=now,
-            model=row.model,
-        )
-        row.status = "withdrawn"
-        row.closed_at = now
-        row.closed_by = actor.name
-        session.add(row)
-        session.flush()
-        return request_view(store, session, policy, row)
+        try:
+            rows = session_rows(session)
+            return withdraw_in(rows, signer, policy, request_id, reason, store.clock)
+        finally:
+            forget_head(session)  # the event went in by plain SQL: the session's head is old
 
 
 def get_request(store: Store, request_id: int) -> RequestView:

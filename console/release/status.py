@@ -29,15 +29,18 @@ class StageStatus:
 
 
 def stage_status(
-    store: Store, *, first: str | None = None, last: str | None = None
+    store: Store, *, first: str | None = None, last: str | None = None, stage: str | None = None
 ) -> list[StageStatus]:
-    """Every assigned stage of every model (or of the models named `first` to `last`), in
-    three queries whatever the registry's size."""
+    """Every assigned stage of every model (or of the models named `first` to `last`; or only
+    the stage named `stage`), in three queries whatever the registry's size."""
     from sqlalchemy import text
 
     kinds = ", ".join(f"'{k}'" for k in SERVING_KINDS)
-    within = {"first": first or "", "last": last}
-    span = "model >= :first AND (CAST(:last AS VARCHAR) IS NULL OR model <= :last)"
+    within = {"first": first or "", "last": last, "stage": stage}
+    span = (
+        "model >= :first AND (CAST(:last AS VARCHAR) IS NULL OR model <= :last) "
+        "AND (CAST(:stage AS VARCHAR) IS NULL OR stage = :stage)"
+    )
     with store.session() as session:
         connection = session.connection()
         assigned = connection.execute(

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 Row = tuple[Any, ...]
 DEFAULT_LOCK_TIMEOUT = 15.0
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+# The one table a plain INSERT, UPDATE or DELETE changes (anything else forgets every answer).
+_CHANGED_TABLE = re.compile(
+    r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)[\s(]", re.IGNORECASE
+)
 
 
 def utc_now() -> str:
@@ -112,10 +116,21 @@ def session_rows(session: Session) -> SessionRows:
 
 
 class DuckDBRows:
-    """`Rows` on a raw DuckDB connection (`:name` becomes DuckDB's `$name`)."""
+    """`Rows` on a raw DuckDB connection (`:name` becomes DuckDB's `$name`).
+
+    The connection holds the store's file (read-only, or for writing), so no other process
+    changes it while this object lives: a SELECT asked again with the same parameters (a read
+    model asks for a version's card or runs several times) is answered from what it returned,
+    until a statement of this connection changes rows of a table it read (`execute`: an INSERT,
+    UPDATE or DELETE forgets the answers naming its table, any other statement all of them) or a
+    transaction begins or ends.
+    """
+
+    REMEMBERED_ROWS = 1000  # a larger result (a long log) is read again rather than kept
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
+        self._answers: dict[tuple[str, object], tuple[list[str], list[Row]]] = {}
 
     def _run(self, sql: str, params: Mapping[str, object] | None) -> duckdb.DuckDBPyConnection:
         if params:
@@ -125,16 +140,40 @@ class DuckDBRows:
             )
         return self.connection.execute(sql)
 
+    def _select(self, sql: str, params: Mapping[str, object] | None) -> tuple[list[str], list[Row]]:
+        key = (sql, tuple(sorted((params or {}).items())))
+        try:
+            answer, keep = self._answers.get(key), True
+        except TypeError:  # a parameter that cannot be a key (a list): asked every time
+            answer, keep = None, False
+        if answer is None:
+            cursor = self._run(sql, params)
+            answer = ([column[0] for column in cursor.description or ()], cursor.fetchall())
+            if keep and len(answer[1]) <= self.REMEMBERED_ROWS:
+                self._answers[key] = answer
+        return answer
+
     def all(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
-        return self._run(sql, params).fetchall()
+        return list(self._select(sql, params)[1])
 
     def dicts(self, sql: str, params: Mapping[str, object] | None = None) -> list[dict[str, Any]]:
-        cursor = self._run(sql, params)
-        names = [column[0] for column in cursor.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        names, found = self._select(sql, params)
+        return [dict(zip(names, row, strict=True)) for row in found]
 
     def execute(self, sql: str, params: Mapping[str, object] | None = None) -> None:
+        changed = _CHANGED_TABLE.match(sql)
+        if changed is None:
+            self.forget()
+        else:  # only answers that read the changed table are asked again
+            table = re.compile(rf"\b{changed.group(1)}\b", re.IGNORECASE)
+            self._answers = {
+                key: answer for key, answer in self._answers.items() if not table.search(key[0])
+            }
         self._run(sql, params)
+
+    def forget(self) -> None:
+        """Ask the store again from now on (rows changed, or a transaction began or ended)."""
+        self._answers.clear()
 
     def log_grew(self) -> None:
         """Nothing to announce: consoles on a DuckDB file poll it."""

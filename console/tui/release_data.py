@@ -58,8 +58,8 @@ def release_commands(store: Store) -> list[ReleaseCommand]:
         if r.ready
     ]
     last = load_policy(store).stage_names[-1]
-    for status in stage_status(store):
-        if status.version is not None and status.stage == last:
+    for status in stage_status(store, stage=last):  # only the last stage's rows are read
+        if status.version is not None:
             commands.append(
                 ReleaseCommand(
                     f"Roll back {status.model} {status.stage}",

@@ -6,10 +6,22 @@ the console only reads them, signatures are not checked).
 
 "Painted" is the moment Textual hands a frame of the screen to the terminal driver (the same
 hook for our app and for a bare Textual app with one label, in the same run). A switch is
-timed from the key press to the new screen's first frame ("shown"), and to the last frame once
-its data is loaded and drawn ("settled"); meanwhile a task on the event loop records the
-longest stall of the UI. Startup is also timed from a fresh process, imports included, as a
-person launching `signoff` waits for it.
+timed from the key press to the new screen's first frame ("shown"), and to the last frame drawn
+before the console says it has settled with its data: the app's own signal
+(`console.tui.settling.settled`, what the console tests wait on), never a sleep. Meanwhile a
+task on the event loop records the longest stall of the UI, and the switch's CPU time is
+counted (the whole process, and the UI thread alone): on a loaded machine a wall time also
+counts the waits for a core, CPU time does not. Startup is also timed from a fresh process,
+imports included, as a person launching `signoff` waits for it.
+
+Same-run references, so a loaded machine can still be read: first paint against a bare
+Textual app with one label; each switch against a bare Textual app switching to a screen whose
+thread worker hands it 50 rows for a table (no store), measured the same way, before and after
+the console's switches (`reference`); and the store's floor, opening it and counting the log,
+as every screen's first read does (`store floor`).
+
+Keep the generated store for the next run with `BENCH_STORE=DIR` (building it takes a while);
+`BENCH_ONLY=switches` prints the switches and their references only.
 """
 
 from __future__ import annotations
@@ -23,17 +35,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from textual import work
 from textual.app import App, ComposeResult
-from textual.widgets import Label
-from textual.worker import WorkerCancelled
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Label
 
-from console.auditing.trail import list_events
+from console.auditing.trail import audit_size, list_events
 from console.store.db import Store
 from console.tui.app import make_app
+from console.tui.settling import settled
 from tests.conftest import make_team
 
 MODELS = int(os.environ.get("BENCH_MODELS", "10000"))
@@ -97,6 +113,38 @@ class Bare(App[None]):
         yield Label("hello")
 
 
+class BareTable(Screen[None]):
+    """A screen as plain as Textual makes one: a table filled by a thread worker."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("rows")
+        yield DataTable()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("Seq", "When", "Actor", "Action", "Subject")
+        self.call_after_refresh(self.load)
+
+    @work(thread=True, exit_on_error=False)
+    def load(self) -> None:
+        rows = [
+            (str(i), "2026-01-01 00:00:00", "dana", "version.registered", f"m:{i}")
+            for i in range(50)
+        ]
+        self.app.call_from_thread(self.query_one(DataTable).add_rows, rows)
+
+
+class BareSwitch(App[None]):
+    """The reference switch: a key pushes a `BareTable`."""
+
+    BINDINGS = [Binding("t", "table", "Table")]
+
+    def compose(self) -> ComposeResult:
+        yield Label("hello")
+
+    def action_table(self) -> None:
+        self.push_screen(BareTable())
+
+
 def _frames(app: App[Any]) -> list[tuple[float, str]]:
     """Record (time, screen class) of every frame the app hands to its driver."""
     frames: list[tuple[float, str]] = []
@@ -110,24 +158,12 @@ def _frames(app: App[Any]) -> list[tuple[float, str]]:
     return frames
 
 
-async def _settle(app: App[Any], pilot: Any) -> None:
-    """Let the loads finish; never the store watcher of a team store, which runs all session
-    (and `wait_for_complete([])` would wait for every worker, it included)."""
-    for _ in range(3):
-        await pilot.pause()
-        loads = [w for w in app.workers if w.group != "watch"]
-        if loads:
-            with contextlib.suppress(WorkerCancelled):
-                await app.workers.wait_for_complete(loads)
-    await pilot.pause()
-
-
 async def _first_paint(factory: Callable[[], App[Any]], screen: str) -> float:
     started = time.perf_counter()
     app = factory()
     frames = _frames(app)
-    async with app.run_test(size=SIZE) as pilot:
-        await _settle(app, pilot)
+    async with app.run_test(size=SIZE):
+        await settled(app)
     return next(t for t, name in frames if name == screen) - started
 
 
@@ -177,30 +213,69 @@ def _console(store: Store, url: str | None = None) -> App[Any]:
     return make_app(store.home, user="rita", url=url)
 
 
-async def _switches(
-    store: Store, url: str | None = None
-) -> list[tuple[str, str, float, float, float, float]]:
+@dataclass(frozen=True)
+class Switch:
+    """One key press: to the new screen's first frame, to its last before it settled, the
+    longest stall and loop step meanwhile, and the CPU time it took (process, UI thread)."""
+
+    key: str
+    screen: str
+    shown: float
+    settled: float
+    stall: float
+    busy: float
+    cpu: float
+    ui_cpu: float
+
+
+async def _switches(app: App[Any], keys: list[str]) -> list[Switch]:
     rows = []
-    app = _console(store, url)
     frames = _frames(app)
     watch = StallWatch()
     with watch.callbacks():
         async with app.run_test(size=SIZE) as pilot:
-            await _settle(app, pilot)
+            await settled(app)
             task = asyncio.create_task(watch.run())
-            for key in KEYS:
+            for key in keys:
                 frames.clear()
                 watch.reset()
+                cpu, ui_cpu = time.process_time(), time.thread_time()
                 started = time.perf_counter()
                 await pilot.press(key)
-                await _settle(app, pilot)
+                await settled(app)
+                cpu, ui_cpu = time.process_time() - cpu, time.thread_time() - ui_cpu
                 name = type(app.screen).__name__
                 mine = [t for t, screen in frames if screen == name]
                 rows.append(
-                    (key, name, mine[0] - started, mine[-1] - started, watch.longest, watch.busiest)
+                    Switch(
+                        key,
+                        name,
+                        mine[0] - started,
+                        mine[-1] - started,
+                        watch.longest,
+                        watch.busiest,
+                        cpu,
+                        ui_cpu,
+                    )
                 )
             task.cancel()
     return rows
+
+
+def _reference(runs: int = 3) -> list[Switch]:
+    return [asyncio.run(_switches(BareSwitch(), ["t"]))[0] for _ in range(runs)]
+
+
+def _store_floor(store: Store, runs: int = 5) -> tuple[float, float]:
+    """Median wall and CPU seconds to open the store and count the log: every load's floor."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        cpu, started = time.process_time(), time.perf_counter()
+        with store.reading():
+            audit_size(store)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 CHILD = """
@@ -300,11 +375,29 @@ def report(store: Store, env: dict[str, str] | None = None, *, switches_only: bo
 
 
 def _print_switches(store: Store, url: str | None = None) -> None:
-    for key, name, shown, settled, stall, busy in asyncio.run(_switches(store, url)):
+    floor, floor_cpu = _store_floor(store)
+    before = _reference()
+    ours = asyncio.run(_switches(_console(store, url), KEYS))
+    reference = before + _reference()
+    bare = statistics.median(r.settled for r in reference)
+    print(
+        f"reference: a bare Textual app's switch to a 50-row table filled by a thread worker: "
+        f"shown in {statistics.median(r.shown for r in reference) * 1000:.0f} ms, settled in "
+        f"{bare * 1000:.0f} ms, {statistics.median(r.cpu for r in reference) * 1000:.0f} ms "
+        f"CPU (median of {len(reference)}, before and after the console's)"
+    )
+    print(
+        f"store floor: open the store and count the log {floor * 1000:.0f} ms, "
+        f"{floor_cpu * 1000:.0f} ms CPU (median of 5)"
+    )
+    for row in ours:
         print(
-            f"switch {key} -> {name}: shown in {shown * 1000:.0f} ms (goal <= 150 ms), "
-            f"settled with data in {settled * 1000:.0f} ms, longest UI stall "
-            f"{stall * 1000:.0f} ms (longest loop step {busy * 1000:.0f} ms of UI-thread CPU)"
+            f"switch {row.key} -> {row.screen}: shown in {row.shown * 1000:.0f} ms (goal <= 150 "
+            f"ms), settled with data in {row.settled * 1000:.0f} ms (goal <= 500 ms; "
+            f"{row.settled / bare:.1f}x the reference), {row.cpu * 1000:.0f} ms CPU "
+            f"({row.ui_cpu * 1000:.0f} ms on the UI thread), longest UI stall "
+            f"{row.stall * 1000:.0f} ms (goal <= 100 ms; longest loop step "
+            f"{row.busy * 1000:.0f} ms of UI-thread CPU)"
         )
 
 

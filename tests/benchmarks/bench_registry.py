@@ -152,6 +152,7 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
     import console.registry.frame_profile
     import console.registry.profiling
     import console.registry.register
+    import console.registry.training_data
     import console.store.artifacts
 
     def wrap(obj: Any, name: str, phase: str) -> None:
@@ -169,10 +170,11 @@ def instrument(stack: ExitStack, timer: PhaseTimer, store: Any) -> None:
     wrap(console.registry.frame_profile, "read_table", "read Parquet bytes (pyarrow)")
     wrap(console.files, "input_sha256", "dataset sha256")
     wrap(console.analytics, "connect", "DuckDB connect (profiling)")  # api imports it at call
-    wrap(console.registry.register, "_read_frame", "read frame back")
+    wrap(console.registry.training_data, "_read_frame", "read frame back")
     wrap(console.registry.register, "training_metrics", "training metrics")
     wrap(console.store.artifacts.ArtifactStore, "put_bytes", "artifact put")
     wrap(console.registry.register, "append_event", "append_event")
+    wrap(console.registry.register, "append_version", "append_event")  # the version and its event
     _patch(stack, store, "session", timer.wrap_context("transaction", store.session))
     _patch(stack, store, "reading", timer.wrap_edges("store connect", store.reading))
 
@@ -301,9 +303,49 @@ def bench_register(
             f"  CPU time, {way}: {cpu[way] / versions * 1e3:.1f} ms per version = "
             f"{versions / cpu[way]:.1f} versions per CPU-second (DuckDB's threads included)"
         )
+    inserts = bench_inserts(store, me, estimator, frame, max(versions // 2, 4), rounds)
     store.dispose()
     floor = bench_floor(workdir, per_version)
-    return {"rate": batched["rate"], "one_call_rate": one["rate"], **floor}
+    return {"rate": batched["rate"], "one_call_rate": one["rate"], **inserts, **floor}
+
+
+def bench_inserts(
+    store: Any, me: Any, estimator: Any, frame: Any, versions: int, rounds: int
+) -> dict[str, float]:
+    """A session's version row and event as driver statements against the ORM's flush (the
+    way PostgreSQL keeps), alternating slices on the same store, in wall and CPU time."""
+    from console import api
+    from console.registry import version_rows
+
+    driver = version_rows.driver_statements
+    wall = {"driver": 0.0, "orm": 0.0}
+    cpu = {"driver": 0.0, "orm": 0.0}
+    count = max(1, versions // rounds)
+    for _ in range(rounds):
+        for way in ("driver", "orm"):
+            version_rows.driver_statements = driver if way == "driver" else (lambda _s: False)
+            try:
+                started, used = time.perf_counter(), time.process_time()
+                with api.session(store, me) as batch:
+                    for _ in range(count):
+                        batch.register_model(f"inserts-{way}", estimator, frame, target="label")
+                wall[way] += time.perf_counter() - started
+                cpu[way] += time.process_time() - used
+            finally:
+                version_rows.driver_statements = driver
+    done = count * rounds
+    ms = {
+        f"{way}_{kind}": value[way] / done * 1e3
+        for kind, value in (("wall", wall), ("cpu", cpu))
+        for way in wall
+    }
+    print(
+        f"version row + event as driver statements vs the ORM's flush ({done} versions each, "
+        f"alternating): wall {ms['driver_wall']:.1f} vs {ms['orm_wall']:.1f} ms "
+        f"({ms['orm_wall'] / ms['driver_wall']:.2f}x), CPU {ms['driver_cpu']:.1f} vs "
+        f"{ms['orm_cpu']:.1f} ms ({ms['orm_cpu'] / ms['driver_cpu']:.2f}x) per version"
+    )
+    return ms
 
 
 def count_statements(store: Any) -> list[int]:

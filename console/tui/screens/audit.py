@@ -204,7 +204,7 @@ class AuditScreen(SignoffScreen):
             return  # a newer page request replaced this one
         self.events = page.events
         self.log_total = page.log_size
-        table = self.query_one("#audit-events", DataTable)
+        table = self.query_one("#audit-events", PlainTable)
         row = table.cursor_row
         table.clear()
         for event in page.events:
@@ -217,6 +217,7 @@ class AuditScreen(SignoffScreen):
                 event.subject,
                 key=str(event.seq),
             )
+        table.measure_new_rows()
         if page.events:
             table.move_cursor(row=min(max(row, 0), len(page.events) - 1))
             shown = f"seq {page.events[0].seq}–{page.events[-1].seq}"

@@ -49,6 +49,7 @@ class SignoffScreen(Screen[None]):
         with contextlib.suppress(RuntimeError):  # made outside an app: restyled on resume
             self._styled_in = self.signoff.style_epoch
         self._load_asked = asyncio.Event()  # set by the first `reload`, after the first frame
+        self._load_planned = False  # `on_mount` asked for the first load
         self._debounced: list[Debounce] = []
 
     @property
@@ -73,8 +74,13 @@ class SignoffScreen(Screen[None]):
         return read
 
     def on_mount(self) -> None:
-        # Paint first, then read: the store is read in a worker after the first frame.
-        self.call_after_refresh(self.reload)
+        # Paint first, then read: the store is read in a worker after the first frame. Textual
+        # calls every class's `on_mount` along the MRO, and the screens' own call this one as
+        # well: the first load is asked for once (twice, work the screen did in between let
+        # the first worker start, a whole read for nothing).
+        if not self._load_planned:
+            self._load_planned = True
+            self.call_after_refresh(self.reload)
 
     def on_screen_resume(self, event: ScreenResume) -> None:
         # Textual restyles the whole screen on every resume (twice on a mode's first visit),

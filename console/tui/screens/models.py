@@ -135,7 +135,7 @@ class ModelsScreen(SignoffScreen):
         if model.intended_use:
             info += f"\nIntended use: {model.intended_use}"
         self.query_one("#model-info", Static).update(info)
-        table = self.query_one("#versions", DataTable)
+        table = self.query_one("#versions", PlainTable)
         table.clear()
         for version in reversed(model.versions):
             table.add_row(
@@ -147,3 +147,4 @@ class ModelsScreen(SignoffScreen):
                 ", ".join(version.stages) or "-",
                 _metric_summary(version),
             )
+        table.measure_new_rows()

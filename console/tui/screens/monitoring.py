@@ -109,10 +109,13 @@ class MonitoringScreen(SignoffScreen):
         super().__init__()
         self.model = model
         self.series: list[FeatureSeries] = []
+        self._prepared = False  # the panels are mounted (hidden until the data comes)
+        self._ready = False  # they show
 
     def compose(self) -> ComposeResult:
-        # The drift, alert, job and canary panels mount with their data (see `show`): the
-        # first frame is the model list and a line, not four empty tables.
+        # The drift, alert, job and canary panels mount hidden after the first frame, while the
+        # worker reads, and show with their data (see `show`): the first frame is the model
+        # list and a line, not four empty tables, and the data's step only fills them.
         yield TitleBar()
         with Vertical(id="monitoring"):
             with Vertical(id="monitoring-models", classes="panel"):
@@ -125,7 +128,8 @@ class MonitoringScreen(SignoffScreen):
         self.query_one("#monitoring-model-table", DataTable).add_columns(
             "Model", "Serving", "Logged", "Open alerts", "Open jobs"
         )
-        super().on_mount()
+        super().on_mount()  # the first load starts after the first frame; the panels then too
+        self.call_after_refresh(self._prepare_panels)
 
     @staticmethod
     def _panels() -> list[Widget]:
@@ -163,13 +167,16 @@ class MonitoringScreen(SignoffScreen):
         )
         return [Horizontal(drift, side, id="monitoring-middle"), canary]
 
-    @property
-    def _ready(self) -> bool:
-        return bool(self.query("#monitoring-middle"))
-
-    async def _mount_panels(self) -> None:
-        await self.query_one("#monitoring-waiting", Static).remove()
-        await self.query_one("#monitoring", Vertical).mount_all(self._panels())
+    async def _prepare_panels(self) -> None:
+        """Mount the panels hidden, with their columns (once): after the first frame, while
+        the worker reads; `show` runs after it (the screen handles one message at a time)."""
+        if self._prepared:
+            return
+        self._prepared = True
+        panels = self._panels()
+        for panel in panels:
+            panel.display = False
+        await self.query_one("#monitoring", Vertical).mount_all(panels)
         self.query_one("#monitoring-features", DataTable).add_columns(
             "Feature", "Trend", "Latest", "vs limit"
         )
@@ -182,6 +189,16 @@ class MonitoringScreen(SignoffScreen):
         self.query_one("#monitoring-job-table", DataTable).add_columns(
             "Job", "Version", "Triggers", "Status", "Candidate"
         )
+
+    async def _show_panels(self) -> None:
+        """The panels in place of the waiting line (once)."""
+        await self._prepare_panels()
+        if self._ready:
+            return
+        self._ready = True
+        await self.query_one("#monitoring-waiting", Static).remove()
+        for panel in ("#monitoring-middle", "#monitoring-canary"):
+            self.query_one(panel).display = True
 
     def action_reload(self) -> None:
         self.reload()
@@ -261,8 +278,7 @@ class MonitoringScreen(SignoffScreen):
 
     @on(MonitoringLoaded)
     async def show(self, data: MonitoringLoaded) -> None:
-        if not self._ready:
-            await self._mount_panels()
+        await self._show_panels()
         self.model = data.model
         self.series = data.series
         title = MODELS_TITLE

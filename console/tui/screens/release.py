@@ -165,17 +165,18 @@ class ReleaseScreen(SignoffScreen):
         self._applied = data.match
         self.query_one("#release-page", Static).update(page_status(self.stages, self._match()))
         self.query_one("#release-who", Static).update(data.who)
-        stages = self.query_one("#release-stages", DataTable)
+        stages = self.query_one("#release-stages", PlainTable)
         row = stages.cursor_row
         stages.clear()
         for item in self.rows:
             stages.add_row(*stage_cells(item))
+        stages.measure_new_rows()
         places = [(r.model, r.stage) for r in self.rows]
         if data.focus in places:
             stages.move_cursor(row=places.index(data.focus))
         elif self.rows:
             stages.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
-        requests = self.query_one("#release-requests", DataTable)
+        requests = self.query_one("#release-requests", PlainTable)
         row = requests.cursor_row
         requests.clear()
         for view in data.requests:
@@ -184,6 +185,7 @@ class ReleaseScreen(SignoffScreen):
             requests.add_row("-", "no open request", "", "", "", "", "")
         else:
             requests.move_cursor(row=min(max(row, 0), len(data.requests) - 1))
+        requests.measure_new_rows()
         if self.pending is not None:
             command, self.pending = self.pending, None
             self._run_command(command)

@@ -288,6 +288,10 @@ class ReviewScreen(SignoffScreen):
                         f" (inherited from v{diff.against}): {', '.join(diff.unconfirmed)}",
                     )
                 )
+            if diff.evidence is not None:
+                style = "bold red" if diff.evidence.contradicted else "bold"
+                items.append(line((f"  {diff.evidence.heading}", style), ":"))
+                items += [f"    {finding}" for finding in diff.evidence.findings()]
         return lines(items)
 
     def action_decide(self, verdict: str) -> None:

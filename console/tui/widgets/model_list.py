@@ -124,11 +124,12 @@ class ModelList(Vertical):
         if message.match != self.query_one(Input).value.strip():
             return  # the filter changed since: a newer page is on its way
         self.page, self.match = message.page, message.match
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         table.clear()
         for model in self.models:
             stages = ", ".join(f"{s} v{v}" for s, v in sorted(model.stages.items()) if v) or "-"
             table.add_row(model.name, model.risk_tier, str(model.versions), stages, key=model.name)
+        table.measure_new_rows()
         self.query_one("#model-page", Static).update(self._status())
         names = [m.name for m in self.models]
         if message.focus_name in names:

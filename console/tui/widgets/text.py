@@ -53,6 +53,16 @@ class PlainTable(DataTable[object]):
         self._update_count += 1
         self.refresh()
 
+    def measure_new_rows(self) -> None:
+        """Measure the rows just added now, as the table would on its next idle: a handler
+        that fills the table calls it last, so the next frame draws the rows once, at their
+        widths, rather than once at the header's and again when the idle widens them."""
+        if self._require_update_dimensions:
+            self._require_update_dimensions = False
+            new_rows = self._new_rows.copy()
+            self._new_rows.clear()
+            self._update_dimensions(new_rows)
+
     def add_row(
         self,
         *cells: object,
