@@ -2,7 +2,7 @@
 
 reportlab's invariant mode fixes the creation date and document id, and nothing here reads
 the clock: the dates printed are the store's. Text is set in the reports' DejaVu faces
-(`reports.pdf_layout`); a character they lack (CJK, emoji) is printed as its \\uXXXX escape
+(`reports.pdf_text`); a character they lack (CJK, emoji) is printed as its \\uXXXX escape
 rather than as an invisible glyph or "?".
 """
 
@@ -25,8 +25,8 @@ from reports.card_sections import (
     Table,
     card_outline,
 )
-from reports.pdf_layout import MONO, drawable, mono_text, register_fonts
-from reports.pdf_layout import SANS as FONT
+from reports.pdf_text import MONO, drawable, mono_text, register_fonts
+from reports.pdf_text import SANS as FONT
 
 _CODE = re.compile(r"`([^`\n]+)`")
 _BOLD = re.compile(r"\*\*([^*\n]+)\*\*")

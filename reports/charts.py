@@ -22,7 +22,8 @@ from reportlab.graphics.shapes import Circle, Drawing, Line, String
 from reportlab.lib import colors
 from reportlab.lib.colors import Color
 
-from reports.pdf_layout import FAIL, INFO, INK, MUTED, PASS, RULE, SANS, WARN, register_fonts
+from reports.pdf_styles import FAIL, INFO, INK, MUTED, PASS, RULE, WARN
+from reports.pdf_text import SANS, register_fonts
 
 ROW = 17.0  # height of one bar's slot, in points
 LABEL_WIDTH = 120.0

@@ -29,7 +29,8 @@ from reports.checklist import evaluate, find_evidence
 from reports.document_control import classification_at
 from reports.framework_catalog import load_framework
 from reports.pdf_document import PageText, render
-from reports.pdf_layout import Story, make_styles
+from reports.pdf_layout import Story
+from reports.pdf_styles import make_styles
 from reports.report_model import ModelScope, card_section, checklist_section, cover
 from reports.report_monitoring import monitoring_section
 from reports.report_registry import RegistryScope, registry_story

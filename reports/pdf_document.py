@@ -10,16 +10,24 @@ falls, so it lays out on a canvas that draws nothing; the pages kept are those o
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from reportlab import rl_config
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfdoc import (
+    PDFArray,
+    PDFBase85Encode,
+    PDFName,
+    PDFStream,
+    PDFZCompress,
+)
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
-from reports.pdf_layout import (
+from reports.pdf_styles import (
     HEADER_FILL,
     INK,
     MARGIN_BOTTOM,
@@ -28,33 +36,43 @@ from reports.pdf_layout import (
     MUTED,
     PAGE,
     RULE,
-    SANS,
     WIDTH,
-    drawable,
 )
 from reports.pdf_table import PagedTable
+from reports.pdf_text import SANS, drawable
 
 
 class NumberedCanvas(Canvas):  # type: ignore[misc]
-    """Keeps every page until the end so each footer can say "Page X of Y"."""
+    """Keeps every page until the end so each footer can say "Page X of Y".
+
+    A long report holds thousands of pages: each is kept as its code compressed (quickly), and
+    once its footer is drawn its stream is compressed as reportlab would at the end, so the
+    document never holds every page's text at once.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
 
     def showPage(self) -> None:
-        code: list[str] = self._code  # type: ignore[has-type]
-        if len(code) > 1 and not self._cropMarks:
-            # Kept as one string (reportlab joins a page's code with newlines anyway): a page
-            # holds hundreds of small strings, and a long report holds thousands of pages.
-            self._code = ["\n".join(code)]
-        self._pages.append(dict(self.__dict__))
+        state = dict(self.__dict__)
+        code: list[str] = self._code
+        if code and not self._cropMarks:
+            # As one string (reportlab joins a page's code with newlines anyway), compressed.
+            state["_code"] = zlib.compress("\n".join(code).encode("utf-8"), 1)
+        self._pages.append(state)
         self._startPage()
 
     def save(self) -> None:
         total = len(self._pages)
-        for state in self._pages:
+        pages = self._pages[::-1]
+        self._pages.clear()
+        while pages:
+            state = pages.pop()
             self.__dict__.update(state)
+            kept = state["_code"]
+            if isinstance(kept, bytes):
+                self._code = [zlib.decompress(kept).decode("utf-8")]
             if self._pageNumber > 1:
                 self.saveState()
                 self.setFont(SANS, 7.5)
@@ -64,7 +82,24 @@ class NumberedCanvas(Canvas):  # type: ignore[misc]
                 )
                 self.restoreState()
             super().showPage()
+            _encode_now(self._doc.Pages.pages[-1])
         super().save()
+
+
+def _encode_now(page: Any) -> None:
+    """Encode a finished page's stream now, as `PDFPage.check_format` would when saving (the
+    same filters, in the same order), so that only its compressed bytes stay in memory."""
+    if not page.compression or page.Contents or not page.stream:
+        return
+    filters = [PDFBase85Encode, PDFZCompress] if rl_config.useA85 else [PDFZCompress]
+    content = page.stream
+    for encoding in reversed(filters):
+        content = encoding.encode(content)
+    stream = PDFStream(content=content, filters=filters)
+    stream.dictionary["Filter"] = PDFArray([PDFName(f.pdfname) for f in filters])
+    stream.__Comment__ = "page stream"
+    page.Contents = stream
+    page.stream = None
 
 
 class SketchCanvas(Canvas):  # type: ignore[misc]

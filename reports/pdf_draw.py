@@ -41,19 +41,21 @@ class _Assigned:
         self.others = re.compile(f"[^{known}]" if known else "(?s).")
 
 
-_assigned: dict[int, tuple[Any, _Assigned]] = {}  # per font, for one document at a time
+_assigned: dict[int, tuple[Any, _Assigned, Any]] = {}  # per font: one document, its state
 
 
 def _runs(font: Any, text: str, doc: Any) -> list[tuple[int, bytes]]:
     """`font.splitString(text, doc)`: (subset, bytes) runs, the same as reportlab's."""
-    state = font.state.get(doc)
-    if state is None or not text:
-        return list(font.splitString(text, doc))
     held = _assigned.get(id(font))
     if held is None or held[0] is not doc:  # a new document: start afresh, keep no old one
-        held = (doc, _Assigned())
+        state = font.state.get(doc)
+        if state is None or not text:
+            return list(font.splitString(text, doc))
+        held = (doc, _Assigned(), state)  # the font's state in a document is made once
         _assigned[id(font)] = held
-    assigned = held[1]
+    if not text:
+        return list(font.splitString(text, doc))
+    assigned, state = held[1], held[2]
     if assigned.count != len(state.assignments):
         assigned.refresh(state.assignments)
     if assigned.others.search(text) is not None:  # a character not yet in the first subset
@@ -78,30 +80,60 @@ def fast_drawing(canvas: Any) -> bool:
     return fast
 
 
-_heads: dict[tuple[float, float], str] = {}
+_numbers: dict[float, str] = {}  # a table's column and row positions recur cell after cell
+
+
+def _number(value: float) -> str:
+    """`fp_str(value)`, remembered (`fp_str(x, y)` is `fp_str(x)`, a space, `fp_str(y)`)."""
+    text = _numbers.get(value)
+    if text is None:
+        if len(_numbers) >= 4096:
+            _numbers.clear()
+        text = _numbers[value] = fp_str(value)
+    return text
+
+
+def _font_head(canvas: Any, font: Any, subset: int) -> str:
+    """The `/F1+0 7.5 Tf 9.5 TL` that selects a subset at the canvas's size and leading,
+    remembered per document (it names the subset as that document does)."""
+    doc = canvas._doc
+    heads: dict[tuple[str, int, float, float], str] | None = getattr(doc, "_signoff_heads", None)
+    if heads is None:
+        heads = {}
+        doc._signoff_heads = heads
+    key = (font.fontName, subset, canvas._fontsize, canvas._leading)
+    head = heads.get(key)
+    if head is None:
+        size, leading = fp_str(key[2]), fp_str(key[3])
+        head = heads[key] = f"{font.getSubsetInternalName(subset, doc)} {size} Tf {leading} TL"
+    return head
 
 
 def draw_line(canvas: Any, x: float, y: float, text: str) -> None:
     """`canvas.drawString(x, y, text)` for a canvas where `fast_drawing` holds."""
     font = getFont(canvas._fontname)
-    doc = canvas._doc
     parts = []
     current = -1
-    for subset, chunk in _runs(font, text, doc):
+    for subset, chunk in _runs(font, text, canvas._doc):
         if subset != current:
-            key = (canvas._fontsize, canvas._leading)
-            head = _heads.get(key)
-            if head is None:
-                head = _heads[key] = f"{fp_str(key[0])} Tf {fp_str(key[1])} TL"
-            parts.append(f"{font.getSubsetInternalName(subset, doc)} {head}")
+            parts.append(_font_head(canvas, font, subset))
             current = subset
         parts.append(f"({canvas._escape(chunk)}) Tj")
-    canvas._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {' '.join(parts)} T* ET")
+    canvas._code.append(f"BT 1 0 0 1 {_number(x)} {_number(y)} Tm {' '.join(parts)} T* ET")
 
 
 @functools.lru_cache(maxsize=8)
 def _widest_ascii(font: str, size: float) -> float:
     return float(max(stringWidth(chr(code), font, size) for code in range(0x20, 0x7F)))
+
+
+def ascii_fit(font: str, size: float, room: float) -> int:
+    """The length up to which `fits` accepts any ASCII line without measuring it."""
+    widest = _widest_ascii(font, size)
+    length = 0
+    while (length + 1) * widest < room - 1e-6:
+        length += 1
+    return length
 
 
 def fits(line: str, font: str, size: float, room: float) -> bool:

@@ -106,7 +106,10 @@ class PagedTable(LongTable):  # type: ignore[misc]
         super()._addCommand(cmd)
 
     def _measure(self, start: int, stop: int, available_width: float, widths: Any) -> list[float]:
-        """Heights of rows start..stop-1, measured by reportlab itself on that slice alone."""
+        """Heights of rows start..stop-1, measured by reportlab itself on that slice alone, or
+        by `_plain_heights` when every cell of them is plain text."""
+        if all(type(value) is str for row in self._cellvalues[start:stop] for value in row):
+            return self._plain_heights(start, stop)
         saved: dict[str, Any] = {
             name: getattr(self, name, None)
             for name in (
@@ -135,6 +138,22 @@ class PagedTable(LongTable):  # type: ignore[misc]
         finally:
             for name, value in saved.items():
                 setattr(self, name, value)
+
+    def _plain_heights(self, start: int, stop: int) -> list[float]:
+        """reportlab's `_calc_height` for rows of plain text: a cell is as tall as its lines
+        at its leading, plus its padding; a row as its tallest cell, or its minimum height."""
+        minimum = self._minRowHeights
+        heights: list[float] = []
+        for i in range(start, stop):
+            tallest: float = 0
+            for value, style in zip(self._cellvalues[i], self._cellStyles[i], strict=False):
+                lines = len(value.split("\n"))
+                cell = (style.leading or 1.2 * style.fontsize) * lines
+                cell += style.bottomPadding + style.topPadding
+                if cell > tallest:
+                    tallest = cell
+            heights.append(max(minimum[i], tallest) if minimum else tallest)
+        return heights
 
     def _calc_height(
         self, availHeight: float, availWidth: float, H: Any = None, W: Any = None
@@ -192,6 +211,8 @@ class PagedTable(LongTable):  # type: ignore[misc]
     def draw(self) -> None:
         """Nothing on a sketching canvas (a pass that only finds where pages break)."""
         if not getattr(self.canv, "sketching", False):
+            self._drawn_style: Any = None
+            self._draw_text: Any = None
             super().draw()
 
     def _drawCell(self, cellval: Any, cellstyle: Any, pos: Any, size: Any) -> None:
@@ -221,9 +242,15 @@ class PagedTable(LongTable):  # type: ignore[misc]
             ):
                 canvas.setFont(cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
             self._curcellstyle = cellstyle
-        draw = draw_line if fast_drawing(canvas) else type(canvas).drawString
+        if self._drawn_style is not cellstyle:  # the canvas font is the style's until it changes
+            self._draw_text = draw_line if fast_drawing(canvas) else type(canvas).drawString
+            self._drawn_style = cellstyle
+        draw = self._draw_text
         x = pos[0] + cellstyle.leftPadding
         y = pos[1] + size[1] - cellstyle.topPadding - cellstyle.fontsize
+        if "\n" not in cellval:
+            draw(canvas, x, y, cellval)
+            return
         for line in cellval.split("\n"):
             draw(canvas, x, y, line)
             y -= cellstyle.leading

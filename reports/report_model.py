@@ -13,15 +13,9 @@ from console.release.evidence import ValidationView
 from reports.checklist import GAP, PARTIAL, ItemResult
 from reports.document_control import control_rows
 from reports.framework_catalog import EVIDENCE_KINDS, Framework
-from reports.pdf_layout import (
-    ALERT_FILL,
-    FAIL_HEX,
-    WARN_FILL,
-    Story,
-    markup,
-    status_cell,
-    status_markup,
-)
+from reports.pdf_layout import Story
+from reports.pdf_styles import ALERT_FILL, FAIL_HEX, WARN_FILL, status_cell, status_markup
+from reports.pdf_text import markup
 from reports.report_text import when
 from reports.snapshot import Snapshot, VersionEntry
 

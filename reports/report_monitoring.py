@@ -21,7 +21,8 @@ from reports.monitoring_rows import (
     performance_rows,
     windows_of,
 )
-from reports.pdf_layout import ALERT_FILL, WIDTH, Story, status_cell
+from reports.pdf_layout import Story
+from reports.pdf_styles import ALERT_FILL, WIDTH, status_cell
 from reports.report_model import ModelScope
 from reports.report_text import number, when
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from reportlab.platypus import NextPageTemplate, PageBreak
 
 from reports.document_control import control_rows
-from reports.pdf_layout import ALERT_FILL, Story, status_cell
+from reports.pdf_layout import Story
+from reports.pdf_styles import ALERT_FILL, status_cell
 from reports.report_text import Finding, integrity_findings, when
 from reports.report_trail import approvals_section, timeline_section, verification_section
 from reports.snapshot import Snapshot

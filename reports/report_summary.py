@@ -13,7 +13,8 @@ from reports.monitoring_rows import (
     monitored_versions,
     window_alerts,
 )
-from reports.pdf_layout import ALERT_FILL, Story, status_cell
+from reports.pdf_layout import Story
+from reports.pdf_styles import ALERT_FILL, status_cell
 from reports.report_model import ModelScope
 from reports.report_text import Finding, number, when
 from reports.snapshot import DecisionEntry

@@ -10,7 +10,9 @@ import hashlib
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
-from reports.pdf_layout import ALERT_FILL, Story, markup, status_cell, status_markup
+from reports.pdf_layout import Story
+from reports.pdf_styles import ALERT_FILL, status_cell, status_markup
+from reports.pdf_text import markup
 from reports.report_text import TIMELINE_ACTIONS, describe, when
 from reports.snapshot import DecisionEntry, Event, Snapshot
 
@@ -237,7 +239,7 @@ def events_section(story: Story, events: Sequence[Event], what: str) -> None:
         return
     story.grid(
         ["Seq", "Time", "Actor", "Action", "Subject"],
-        [[f"#{e.seq}", when(e.ts), e.actor, e.action, e.subject] for e in events],
+        ([f"#{e.seq}", when(e.ts), e.actor, e.action, e.subject] for e in events),
         [0.08, 0.215, 0.1, 0.2, 0.405],
         mono=(4,),
     )

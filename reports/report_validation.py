@@ -5,7 +5,8 @@ from __future__ import annotations
 from console.release.evidence import CheckView, ValidationView
 from console.validation.details import FairnessGap, GroupResults, details_as, details_of
 from reports.charts import MetricBar, group_chart, metrics_chart, psi_chart
-from reports.pdf_layout import WARN_FILL, WIDTH, Story, status_cell
+from reports.pdf_layout import Story
+from reports.pdf_styles import WARN_FILL, WIDTH, status_cell
 from reports.report_model import ModelScope
 from reports.report_text import as_float, number, when
 

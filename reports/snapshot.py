@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from audit.chain import verify_records
-from audit.key_history import KeyHistory
+from audit.key_history import KEY_ACTIONS, KeyHistory
 from audit.merkle import root_from_leaf_hashes
 from audit.note import format_checkpoint
 from console.auditing.log import iter_records, log_size
@@ -194,7 +194,8 @@ def take_snapshot(
         prove_model_after(store, prove, events, skip=prove_skip)
     history = KeyHistory()
     for event in events:
-        history.apply(event.seq, event.actor, event.action, event.payload)
+        if event.action in KEY_ACTIONS:  # the others change nothing (and their payloads wait)
+            history.apply(event.seq, event.actor, event.action, event.payload)
     root = root_from_leaf_hashes(leaves)
     origin = rows.origin or (history.origin or "signoff")
     first = result.first

@@ -46,7 +46,7 @@ from console.store.models import ModelVersion
 from console.store.references import artifact_problems
 from console.tui.widgets.text import line, plain_cells
 from fixtures.demo import DEMO_PASSPHRASE
-from reports.pdf_layout import drawable
+from reports.pdf_text import drawable
 from tests.conftest import PASSPHRASE, Runner, Team, demo_store, one_line_error
 from tests.workflow_helpers import record_validation, register_versions
 

@@ -140,22 +140,35 @@ def to_record(event: AuditEvent) -> EventRecord:
 
 
 def iter_records(
-    session: Session, *, page: int = 20000, upto: int | None = None, after: int = -1
+    session: Session, *, page: int = 5000, upto: int | None = None, after: int = -1
 ) -> Iterator[EventRecord]:
-    """Every event (after seq `after`) in sequence order, in keyset pages so memory stays flat."""
+    """Every event (after seq `after`) in sequence order, in pages so memory stays flat.
+
+    A page is a range of sequence numbers, not `ORDER BY seq LIMIT n`: DuckDB answers a limit by
+    sorting every later row, blobs and all (hundreds of MiB for a long log), where a range reads
+    only its own row groups. A gap in the numbers (a damaged log) is skipped over, not walked.
+    """
     connection = session.connection()
     shared: dict[str, str] = {}
-    while True:
+    select = f"SELECT {RECORD_COLUMNS} FROM audit_events WHERE seq > :after AND seq <= :last"
+    if upto is None:
+        upto = int(connection.execute(text("SELECT max(seq) FROM audit_events")).scalar() or 0) + 1
+    while after < upto - 1:
         if len(shared) > 100_000:  # names that hardly recur: start afresh
             shared.clear()
-        query = f"SELECT {RECORD_COLUMNS} FROM audit_events WHERE seq > :after"
-        params: dict[str, int] = {"after": after, "page": page}
-        if upto is not None:
-            query += " AND seq < :upto"
-            params["upto"] = upto
-        rows = connection.execute(text(query + " ORDER BY seq LIMIT :page"), params).all()
-        if not rows:
-            return
+        last = min(after + page, upto - 1)
+        rows = connection.execute(
+            text(select + " ORDER BY seq"), {"after": after, "last": last}
+        ).all()
+        if not rows:  # a gap: go on from the next event there is
+            following = connection.execute(
+                text("SELECT min(seq) FROM audit_events WHERE seq > :after AND seq < :upto"),
+                {"after": after, "upto": upto},
+            ).scalar()
+            if following is None:
+                return
+            after = int(following) - 1
+            continue
         for row in rows:
             yield record_from_row(row, shared)
-        after = int(rows[-1][0])
+        after = last

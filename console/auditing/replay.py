@@ -143,6 +143,8 @@ _CLOSING = {
     "canary.aborted": "aborted",
 }
 
+_REQUEST_ACTIONS = frozenset({"promotion.requested", *_CLOSING})
+
 
 def _request_id(event: Event) -> int | None:
     value = event.payload.get("request")
@@ -158,7 +160,8 @@ def request_states_from(events: list[Event]) -> dict[int, RequestState]:
     states: dict[int, RequestState] = {}
     subjects: dict[int, tuple[object, object, object]] = {}
     for e in events:
-        number = _request_id(e)
+        # Only these actions carry a request (a payload is parsed on each read: ask few).
+        number = _request_id(e) if e.action in _REQUEST_ACTIONS else None
         if e.action == "promotion.requested" and number is not None:
             states[number] = RequestState("open", None, None)
             p = e.payload
@@ -184,8 +187,10 @@ def requests_from(
     status = {number: state.status for number, state in states.items()}
     gates: dict[int, list[dict[str, object]]] = {}
     for e in events:
+        if e.action != "promotion.requested":
+            continue
         number = _request_id(e)
-        if e.action == "promotion.requested" and number is not None:
+        if number is not None:
             raw = e.payload.get("gates")
             gates[number] = [g for g in raw if isinstance(g, dict)] if isinstance(raw, list) else []
     found: dict[int, RequestEntry] = {}

@@ -12,6 +12,9 @@ from console.release.policy import Policy
 
 @dataclass(frozen=True, slots=True)  # a long log's report holds every event
 class Event:
+    """An event as replays read it. Its payload is kept as the stored JSON text and parsed on
+    each read of `payload`: a long log's report holds every event, and few payloads are read."""
+
     seq: int
     ts: str
     actor: str
@@ -19,7 +22,19 @@ class Event:
     action: str
     subject: str
     model: str | None
-    payload: dict[str, object]
+    body: bytes | dict[str, object]  # the stored JSON text, or a payload already parsed
+
+    @property
+    def payload(self) -> dict[str, object]:
+        """The payload as a dict (empty when the text is not a JSON object)."""
+        body = self.body
+        if isinstance(body, dict):
+            return body
+        try:
+            parsed = json.loads(body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -203,10 +218,6 @@ class KeyEntry:
 
 
 def to_event(record: EventRecord) -> Event:
-    try:
-        payload = json.loads(record.payload.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        payload = {}
     return Event(
         record.seq,
         record.ts,
@@ -215,5 +226,5 @@ def to_event(record: EventRecord) -> Event:
         record.action,
         record.subject,
         record.model,
-        payload if isinstance(payload, dict) else {},
+        record.payload,
     )
