@@ -306,7 +306,6 @@ def run_benchmark(workdir: Path, rows: int = ROWS, repeat: int = 3) -> dict[str,
     )
     measured["floor_s"] = least["seconds"]
     measured["parse_s"] = parse["seconds"]
-    measured["floor_s"] = floor["seconds"]
     return measured
 
 
