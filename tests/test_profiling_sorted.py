@@ -88,8 +88,8 @@ def test_a_column_of_only_nulls_and_infinities_has_no_statistics(tmp_path: Path)
 def test_interpolation_rounds_as_this_duckdb_does() -> None:
     """The probe's answer holds for many pairs and levels, not only for the probe's own values."""
     rng = np.random.default_rng(11)
-    fused = _fused()
     con = connect()
+    fused = _fused(con)
     try:
         for _ in range(200):
             lo = round(float(rng.normal(0.0, 10.0 ** rng.uniform(-3, 3))), int(rng.integers(0, 9)))
@@ -105,8 +105,13 @@ def test_interpolation_rounds_as_this_duckdb_does() -> None:
 
 
 def test_sorted_stats_counts_and_ranks() -> None:
+    con = connect()
+    try:
+        fused = _fused(con)
+    finally:
+        con.close()
     values = np.sort(np.array([np.nan, -np.inf, 1.0, 2.0, 2.0, 3.0, np.inf, np.nan, 10.0]))
-    total, nans, finite, low, high, quantiles, below = _sorted_stats(values, [0.5], 2, _fused())
+    total, nans, finite, low, high, quantiles, below = _sorted_stats(values, [0.5], 2, fused)
     assert (total, nans, finite, low, high) == (9, 2, 5, 1.0, 10.0)
     assert quantiles == [2.0]
     assert below == [0, 1]  # edges 1.0, 2.0, 10.0: none below 1.0, one below 2.0

@@ -11,11 +11,10 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from console.analytics import connect, ident
+from console.analytics import ident, rows
 from console.registry.dataset_files import Cursor, count_of, dataset_column
 
 # The quantiles every numeric column reports, by the name they carry in the profile.
@@ -175,21 +174,23 @@ def _sorted_stats(
     return total, nans, n, minimum, maximum, quantiles, counts if len(edges) > 1 else []
 
 
-@cache
-def _fused() -> bool:
+# Whether this DuckDB build rounds its quantile interpolation once, found on first use.
+_ROUNDING: dict[str, bool] = {}
+
+
+def _fused(cursor: Cursor) -> bool:
     """Whether this DuckDB interpolates quantiles with a fused multiply-add (one rounding): a
-    probe whose two ways of rounding give different doubles."""
-    lo, hi, level = 83.189, 106.892, 0.3
-    if _interpolate(lo, hi, level, True) == _interpolate(lo, hi, level, False):
-        return True  # pragma: no cover - the probe is chosen so that they differ
-    con = connect()
-    try:
-        found = con.execute(
-            f"SELECT quantile_cont(x, {level}) FROM (VALUES ({lo!r}::DOUBLE), ({hi!r}::DOUBLE)) AS t(x)"
-        ).fetchall()[0][0]
-    finally:
-        con.close()
-    return bool(found == _interpolate(lo, hi, level, True))
+    probe whose two ways of rounding give different doubles, asked once of DuckDB itself."""
+    if "fused" not in _ROUNDING:
+        lo, hi, level = 83.189, 106.892, 0.3
+        found = rows(
+            cursor,
+            f"SELECT quantile_cont(x, {level}) "
+            f"FROM (VALUES ({lo!r}::DOUBLE), ({hi!r}::DOUBLE)) AS t(x)",
+            "checking how DuckDB rounds quantiles",
+        )[0][0]
+        _ROUNDING["fused"] = found == _interpolate(lo, hi, level, True)
+    return _ROUNDING["fused"]
 
 
 def _sorted_column_task(
@@ -205,6 +206,6 @@ def _sorted_column_task(
     def run(cursor: Cursor) -> tuple[object, ...]:
         values = dataset_column(cursor, sql, path, f"reading column {column.name!r}")
         values.sort()
-        return _sorted_stats(values, levels, bins, _fused())
+        return _sorted_stats(values, levels, bins, _fused(cursor))
 
     return run

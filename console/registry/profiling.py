@@ -212,11 +212,6 @@ def profile_dataset(
                 dataset_rows(db, "SELECT current_setting('threads')", path, "settings")[0][0]
             )
             workers, memory = _quantile_plan(row_count, max(1, threads))
-            # Sorting a column in numpy needs its rows fetched (8 bytes each) and held (8 more):
-            # within what the plan allows a DuckDB quantile; beyond it, DuckDB spills instead.
-            sort_numeric = (
-                workers * row_count * _QUANTILE_BYTES_PER_ROW <= memory - BASE_MEMORY_BYTES
-            )
             if con is None:
                 dataset_rows(
                     db,
@@ -226,6 +221,12 @@ def profile_dataset(
                 )
             else:
                 workers = max(1, threads)
+            # Sorting a column in numpy needs its rows fetched (8 bytes each) and held (8 more):
+            # where the plan has room for a DuckDB quantile per worker; beyond it, DuckDB's own
+            # quantile_cont runs, within its memory limit and spilling.
+            sort_numeric = (
+                workers * row_count * _QUANTILE_BYTES_PER_ROW <= memory - BASE_MEMORY_BYTES
+            )
         profiles = _profile_columns(
             db, path, source, columns, row_count, bins, top_k, workers, sort_numeric=sort_numeric
         )
