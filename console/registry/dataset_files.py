@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -75,6 +76,26 @@ def dataset_rows(con: Cursor, sql: str, path: Path, doing: str) -> list[tuple[ob
     return rows(
         con, sql, f"{path}: {doing}", memory_hint="free memory or profile a smaller dataset"
     )
+
+
+def dataset_column(con: Cursor, sql: str, path: Path, doing: str) -> Any:
+    """The one column the query returns, as a numpy array; errors as `dataset_rows` gives them."""
+    import numpy as np
+
+    try:
+        result = con.execute(sql).fetchnumpy()
+    except duckdb.OutOfMemoryException as exc:
+        raise BadInput(
+            f"{path}: {doing} ran out of memory ({one_line(exc)}); "
+            "free memory or profile a smaller dataset"
+        ) from exc
+    except duckdb.Error as exc:
+        raise BadInput(f"{path}: {doing} failed: {one_line(exc)}") from exc
+    except MemoryError as exc:
+        raise BadInput(
+            f"{path}: {doing} ran out of memory; free memory or profile a smaller dataset"
+        ) from exc
+    return np.asarray(next(iter(result.values())))
 
 
 def relation_sql(path: Path, fmt: str, *, sample_all: bool = False) -> str:

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -38,6 +38,7 @@ from console.registry.profile_entries import (
     _levels,
     _numeric_entry,
     _set_counts,
+    _sorted_column_task,
 )
 
 __all__ = ["QUANTILES", "profile_dataset"]
@@ -50,6 +51,8 @@ __all__ = ["QUANTILES", "profile_dataset"]
 BASE_MEMORY_BYTES = MEMORY_LIMIT_BYTES
 _QUANTILE_BYTES_PER_ROW = 24
 _HISTOGRAM_TERMS = 256
+# Numeric columns whose moments (mean, std) one scan computes when the columns are sorted in numpy.
+_MOMENTS_COLUMNS = 64
 # Up to this many rows the dataset is profiled on one cursor, without a thread pool, and the
 # numeric columns' statistics in one query (their quantile buffers are small together).
 SERIAL_ROWS = 50_000
@@ -78,6 +81,24 @@ def _quantile_plan(row_count: int, threads: int) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------------------------------
 # Profiling
+
+
+def _moments_task(
+    columns: Sequence[_Column], source: str, path: Path
+) -> Callable[[Cursor], list[tuple[object, ...]]]:
+    """Mean and sample standard deviation of the finite values of each column, in one scan."""
+    terms = []
+    for column in columns:
+        x = f"CAST({column.ident} AS DOUBLE)"
+        v = f"CASE WHEN isfinite({x}) THEN {x} END"
+        terms.append(f"avg({v}), stddev_samp({v})")
+    sql = f"SELECT {', '.join(terms)} FROM {source}"
+
+    def run(cursor: Cursor) -> list[tuple[object, ...]]:
+        row = dataset_rows(cursor, sql, path, "profiling the numeric columns")[0]
+        return [tuple(row[2 * i : 2 * i + 2]) for i in range(len(columns))]
+
+    return run
 
 
 def _numeric_stats_sql(column: _Column, source: str, levels: Sequence[float]) -> str:
@@ -183,6 +204,7 @@ def profile_dataset(
         )
         if row_count == 0:
             raise no_rows(path)
+        sort_numeric = False
         if row_count <= SERIAL_ROWS:
             workers = 1  # a thread pool costs more than scanning a small dataset
         else:
@@ -199,7 +221,15 @@ def profile_dataset(
                 )
             else:
                 workers = max(1, threads)
-        profiles = _profile_columns(db, path, source, columns, row_count, bins, top_k, workers)
+            # Sorting a column in numpy needs its rows fetched (8 bytes each) and held (8 more):
+            # where the plan has room for a DuckDB quantile per worker; beyond it, DuckDB's own
+            # quantile_cont runs, within its memory limit and spilling.
+            sort_numeric = (
+                workers * row_count * _QUANTILE_BYTES_PER_ROW <= memory - BASE_MEMORY_BYTES
+            )
+        profiles = _profile_columns(
+            db, path, source, columns, row_count, bins, top_k, workers, sort_numeric=sort_numeric
+        )
     return {"format": fmt, "row_count": row_count, "columns": profiles}
 
 
@@ -213,9 +243,11 @@ def _profile_columns(
     top_k: int,
     workers: int,
     below: Callable[[_Column, list[float]], list[int]] | None = None,
+    sort_numeric: bool = False,
 ) -> list[dict[str, object]]:
     """Each column's profile; `below(column, edges)`, if given, counts the values under each edge
-    (as `_fill_histograms` does in SQL) for data the caller holds in memory."""
+    (as `_fill_histograms` does in SQL) for data the caller holds in memory. With `sort_numeric`
+    each numeric column is fetched and sorted in numpy, one per worker at a time, instead."""
     levels = _levels(bins)
     numeric = [c for c in columns if c.kind == "numeric"]
     counted = [c for c in columns if c.kind in ("categorical", "boolean")]
@@ -226,7 +258,17 @@ def _profile_columns(
     def task(sql: str, doing: str) -> Callable[[duckdb.DuckDBPyConnection], Rows]:
         return lambda cursor: dataset_rows(cursor, sql, path, doing)
 
-    if row_count <= SERIAL_ROWS and len(numeric) > 1:
+    sorted_counts: dict[str, list[int]] = {}
+    if sort_numeric:
+        moments = [
+            _moments_task(numeric[i : i + _MOMENTS_COLUMNS], source, path)
+            for i in range(0, len(numeric), _MOMENTS_COLUMNS)
+        ]
+        numeric_tasks: list[Callable[[Cursor], object]] = [
+            *moments,
+            *(_sorted_column_task(c, source, path, levels, bins) for c in numeric),
+        ]
+    elif row_count <= SERIAL_ROWS and len(numeric) > 1:
         stats_sql = _numeric_stats_many_sql(numeric, source, levels)
         together = task(stats_sql, "profiling the numeric columns")
         numeric_tasks = [lambda cursor: _split_stats(together(cursor), len(numeric))]
@@ -244,8 +286,16 @@ def _profile_columns(
             for c in dated
         )
         tasks.append(task(f"SELECT {dated_sql} FROM {source}", "profiling datetime columns"))
-    results = _run_parallel(con, tasks, workers=workers)
-    if len(numeric_tasks) == 1 and len(numeric) > 1:
+    results: list[Any] = _run_parallel(con, tasks, workers=workers)
+    if sort_numeric:
+        means = [pair for batch in results[: len(moments)] for pair in batch]
+        stats_rows = []
+        for column, pair, found in zip(numeric, means, results[len(moments) :], strict=False):
+            total, nans, finite, low, high, quantiles, counts = found
+            stats_rows.append([(total, nans, finite, low, high, *pair, quantiles)])
+            sorted_counts[column.name] = counts
+        results = stats_rows + results[len(numeric_tasks) :]
+    elif len(numeric_tasks) == 1 and len(numeric) > 1:
         results = [[row] for row in results[0]] + results[1:]
 
     out: dict[str, dict[str, object]] = {}
@@ -267,7 +317,10 @@ def _profile_columns(
                 "min": None if row[3 * i + 1] is None else str(row[3 * i + 1]),
                 "max": None if row[3 * i + 2] is None else str(row[3 * i + 2]),
             }
-    if below is None:
+    if sort_numeric:
+        for column, _, finite_count in histogram_parts:
+            _set_counts(out, column, sorted_counts[column.name], finite_count)
+    elif below is None:
         _fill_histograms(con, path, source, histogram_parts, out, workers)
     else:
         for column, edges, finite_count in histogram_parts:
