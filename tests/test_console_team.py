@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.app import App
 
 from console.errors import SignoffError
+from console.store import db
 from console.store.db import Store, open_store
 from console.tui.app import SignoffApp, make_app
 from fixtures.demo import DEMO_PASSPHRASE
@@ -17,6 +20,7 @@ from tests.console_pilot import settle
 from tests.postgres_server import Server
 
 SCREENS = ["d", "m", "i", "a", "e", "l", "u", "o"]
+HOLD_SECONDS = 60.0  # how long a held server keeps the console waiting at most
 
 
 @pytest.fixture
@@ -70,11 +74,23 @@ async def test_every_screen_shows_the_same_on_postgresql_as_on_the_duckdb_file(
 
 
 async def test_the_console_paints_before_it_reaches_the_team_store(
-    demo_home: Path, team_copy: str
+    demo_home: Path, team_copy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The server answers only once the test lets it (a slow network, held still): a console
+    # that waited for it before its first frame would not paint until the hold ran out.
+    answer = threading.Event()
+    reach = db.open_store
+
+    def held(*args: Any, **kwargs: Any) -> Store:
+        answer.wait(HOLD_SECONDS)
+        return reach(*args, **kwargs)
+
+    monkeypatch.setattr(db, "open_store", held)
     app = make_app(demo_home, user="rita", url=team_copy)  # a home and a URL, as the CLI passes
     async with app.run_test(size=(140, 44)) as pilot:
         assert app._store is None  # painted; the server not reached yet
+        assert "signoff" in visible_text(app)
+        answer.set()
         await settle(pilot)
         assert app._store is not None and app._store.kind == "postgresql"
         assert app.log_size > 0
