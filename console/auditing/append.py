@@ -85,15 +85,13 @@ def append_event_rows(
     model: str | None = None,
 ) -> EventRecord:
     """`append_event` in plain SQL: a catalogued action, inserted in the caller's transaction."""
-    check_event(action, payload)
     head = read_head(rows)
     ts = next_event_time(ts, head[2])  # time in the log never runs backwards (`event_time`)
-    record = signed_event(head, signer, action, subject, payload, ts=ts, model=model)
-    names = [name.strip() for name in RECORD_COLUMNS.split(",")]
+    record = next_event(head, signer, action, subject, payload, ts=ts, model=model)
     rows.execute(
-        f"INSERT INTO audit_events ({RECORD_COLUMNS}) "
-        f"VALUES ({', '.join(':' + name for name in names)})",
-        {name: getattr(record, name) for name in names},
+        f"INSERT INTO audit_events ({', '.join(EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join(':' + name for name in EVENT_COLUMNS)})",
+        {name: getattr(record, name) for name in EVENT_COLUMNS},
     )
     rows.log_grew()
     return record
