@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from console.cli.command_summaries import COMMAND_SUMMARIES
 from console.cli.options import DEFAULT_HOME, SignoffGroup, db_option, escape_stdout
 
 # Each command's module, imported only when the command runs (or help lists them all): a read
@@ -95,6 +96,23 @@ class LazySignoffGroup(SignoffGroup):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(_MODULE_OF) | set(self._loaded))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's list of commands, each shortened by click from its own help text or, for a
+        command not imported yet, from its first paragraph in `COMMAND_SUMMARIES`."""
+        rows: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            command = self._loaded.get(name)
+            if command is None and name in COMMAND_SUMMARIES:
+                command = click.Command(name, help=COMMAND_SUMMARIES[name])
+            elif command is None:
+                command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _command in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in rows])
 
 
 @click.group(cls=LazySignoffGroup, invoke_without_command=True)
