@@ -190,7 +190,6 @@ def read_only_rows(home: Path, lock_timeout: float) -> Iterator[DuckDBRows | Non
     import duckdb
 
     from console.analytics import open_read_only
-    from console.store.migrations import SCHEMA_VERSION
 
     require_store(home)  # no file, or not a DuckDB file: refused before DuckDB opens it
     connection: duckdb.DuckDBPyConnection | None
@@ -203,13 +202,23 @@ def read_only_rows(home: Path, lock_timeout: float) -> Iterator[DuckDBRows | Non
         return
     try:
         rows = DuckDBRows(connection)
-        try:
-            version = rows.all("SELECT max(version) FROM schema_version")[0][0]
-        except duckdb.Error:
-            version = None
-        yield rows if version == SCHEMA_VERSION else None
+        yield rows if at_current_schema(rows) else None
     finally:
         connection.close()
+
+
+def at_current_schema(rows: DuckDBRows) -> bool:
+    """Whether the store is at the schema this code knows; if not (older, newer, or no schema
+    table), the caller leaves it to the `Store` path, which migrates it or says what is wrong."""
+    import duckdb
+
+    from console.store.migrations import SCHEMA_VERSION
+
+    try:
+        version = rows.all("SELECT max(version) FROM schema_version")[0][0]
+    except duckdb.Error:
+        return False
+    return bool(version == SCHEMA_VERSION)
 
 
 def open_with_retry(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from console.errors import StoreBusy, StoreError
 from console.store.location import require_store
-from console.store.rows import DuckDBRows, first_line, open_with_retry
+from console.store.rows import DuckDBRows, at_current_schema, first_line, open_with_retry
 
 
 def _conflict(exc: BaseException) -> bool:
@@ -58,7 +58,6 @@ def writable_store(home: Path, lock_timeout: float) -> Iterator[WritableStore | 
     import duckdb
 
     from console.analytics import open_writable
-    from console.store.migrations import SCHEMA_VERSION
 
     require_store(home)
     try:
@@ -67,11 +66,7 @@ def writable_store(home: Path, lock_timeout: float) -> Iterator[WritableStore | 
         raise StoreError(f"cannot open the store at {home}: {first_line(exc)}") from exc
     try:
         rows = DuckDBRows(connection)
-        try:
-            version = rows.all("SELECT max(version) FROM schema_version")[0][0]
-        except duckdb.Error:
-            version = None
-        yield WritableStore(rows) if version == SCHEMA_VERSION else None
+        yield WritableStore(rows) if at_current_schema(rows) else None
     except duckdb.Error as exc:
         if _conflict(exc):
             raise StoreBusy(
